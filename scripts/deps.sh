@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# deps.sh — make sure every Debian package postdesk needs is installed.
+#
+# Fast path: one dpkg-query call; if everything is installed, exit 0 silently.
+# Otherwise (as root): apt-get update once, then install only what is missing,
+# with a temporary /usr/sbin/policy-rc.d so package scripts don't start the
+# system nginx/mariadb (we run private instances; see scripts/stack.sh).
+set -Eeuo pipefail
+
+PKGS=(
+	build-essential pkg-config clang
+	libfcgi-dev libfcgi-bin spawn-fcgi
+	libcurl4-openssl-dev libjansson-dev libmariadb-dev libsodium-dev
+	mariadb-server mariadb-client nginx openssl curl
+	wrk cppcheck clang-format
+	python3-pytest python3-requests python3-selenium
+	chromium chromium-driver
+)
+
+# "pkg<TAB>status" for every known package; unknown ones are simply absent
+# (dpkg-query then complains on stderr and exits 1 — both are expected).
+declare -A status=()
+while IFS=$'\t' read -r pkg st; do
+	[[ -n $pkg ]] && status[$pkg]=$st
+done < <(dpkg-query -W -f='${Package}\t${Status}\n' "${PKGS[@]}" 2>/dev/null || true)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	[[ ${status[$p]:-} == "install ok installed" ]] || missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+
+echo "deps: missing packages: ${missing[*]}" >&2
+if ((EUID != 0)); then
+	echo "deps: run as root (or install them yourself):" >&2
+	echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2
+	exit 1
+fi
+
+# Keep package postinst scripts from starting system services. Only our own
+# policy file is removed again; an existing one (Docker images ship one) stays.
+POLICY=/usr/sbin/policy-rc.d
+if [[ ! -e $POLICY ]]; then
+	printf '#!/bin/sh\n# temporary, written by postdesk scripts/deps.sh\nexit 101\n' >"$POLICY"
+	chmod 0755 "$POLICY"
+	trap 'rm -f "$POLICY"' EXIT
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${missing[@]}"
+echo "deps: installed ${missing[*]}" >&2

@@ -1,0 +1,563 @@
+#!/usr/bin/env bash
+# stack.sh — bring the local postdesk stack up and down.
+#
+#   scripts/stack.sh start    start MariaDB, the FastCGI programs and nginx
+#   scripts/stack.sh stop     stop them (reverse order)
+#   scripts/stack.sh run      start, stay in the foreground, Ctrl-C stops
+#   scripts/stack.sh status   show what runs
+#
+# Everything lives in private directories; nothing reads /etc/{mysql,nginx}:
+#   POSTDESK_VAR   state: postdesk.conf secret.key db/ tls/ log/ nginx/
+#                  (default <checkout>/var)
+#   POSTDESK_RUN   sockets and pid files, short path
+#                  (default /tmp/pd-<hash of POSTDESK_VAR>)
+#   POSTDESK_BIN   the programs (default <checkout>/build)
+#   POSTDESK_HTTPS_PORT (8443)  POSTDESK_HTTP_PORT (8080, redirects to HTTPS)
+#   POSTDESK_DB_PORT    (unset: MariaDB listens on its socket only)
+#   POSTDESK_WORKERS    postdesk-api processes (4)
+# Other POSTDESK_* variables (e.g. POSTDESK_LOGIN_URL) reach the programs
+# unchanged and override postdesk.conf there.
+#
+# Every daemon is a process-group leader (mariadbd under setsid, spawn-fcgi
+# children setsid, nginx setsids when it daemonizes), so a pid from a pid file
+# is also a process-group id: stop signals the leader, then KILLs whatever is
+# left in its group, which also catches workers orphaned by a kill -9.
+set -Eeuo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VAR=$(realpath -m "${POSTDESK_VAR:-$ROOT/var}")
+RUN=$(realpath -m "${POSTDESK_RUN:-/tmp/pd-$(printf '%s' "$VAR" | sha256sum | cut -c1-10)}")
+BIN=$(realpath -m "${POSTDESK_BIN:-$ROOT/build}")
+HTTPS_PORT=${POSTDESK_HTTPS_PORT:-8443}
+HTTP_PORT=${POSTDESK_HTTP_PORT:-8080}
+DB_PORT=${POSTDESK_DB_PORT:-}
+WORKERS=${POSTDESK_WORKERS:-4}
+
+CONF=$VAR/postdesk.conf
+LOG=$VAR/log
+TLS=$VAR/tls
+NGX=$VAR/nginx
+DB_SOCK=$RUN/mysql.sock
+PORTAL_URL=https://localhost:$HTTPS_PORT
+
+# Service name -> the comm (process name) its processes have. A pid from a
+# pid file is only signalled when its process still has this name, so a
+# recycled pid (stale pid file after a reboot) is never touched.
+declare -A COMM=([nginx]=nginx [oauth]=postdesk-oauth [api]=postdesk-api [mariadb]=mariadbd)
+SERVICES_UP=(mariadb api oauth nginx) # start order; stop is the reverse
+
+# Clients must skip /etc/mysql too: --no-defaults has to come first.
+MARIADB=(mariadb --no-defaults "--socket=$DB_SOCK" -uroot)
+MARIADB_ADMIN=(mariadb-admin --no-defaults "--socket=$DB_SOCK" -uroot --connect-timeout=2)
+
+say() { printf '%s\n' "$*"; }
+die() {
+	printf 'stack: %s\n' "$*" >&2
+	exit 1
+}
+
+# --- processes -----------------------------------------------------------
+
+# proc_info PID -> sets P_STATE, P_PGRP, P_COMM; returns 1 if there is no such
+# process. Parses /proc/PID/stat after the last ')' (comm may hold spaces).
+proc_info() {
+	local line
+	{ read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
+	P_COMM=${line#*(}
+	P_COMM=${P_COMM%)*}
+	local rest=${line##*) } _ppid
+	read -r P_STATE _ppid P_PGRP _ <<<"$rest"
+}
+
+# alive PID: the process exists and is not a zombie. PID 1 here reaps orphans
+# only about once a second; kill -0 succeeds on zombies, so it is not used.
+alive() {
+	[[ $1 =~ ^[0-9]+$ ]] && proc_info "$1" && [[ $P_STATE != Z ]]
+}
+
+# group_members PGID COMM -> live (non-zombie) pids in process group PGID
+# whose name is COMM.
+group_members() {
+	local p out=()
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		proc_info "$p" || continue
+		[[ $P_PGRP == "$1" && $P_STATE != Z && $P_COMM == "$2" ]] && out+=("$p")
+	done
+	((${#out[@]})) && printf '%s\n' "${out[@]}"
+	return 0
+}
+
+# pids_of SERVICE -> the pids in its pid file (spawn-fcgi lists one per
+# worker with no trailing newline, so no "while read").
+pids_of() {
+	local f=$RUN/$1.pid
+	[[ -s $f ]] || return 0
+	local p
+	for p in $(cat "$f" 2>/dev/null); do
+		[[ $p =~ ^[0-9]+$ ]] && printf '%s\n' "$p"
+	done
+	return 0
+}
+
+# live_pids SERVICE -> pids from its pid file that are alive and still ours.
+live_pids() {
+	local p
+	for p in $(pids_of "$1"); do
+		if alive "$p" && [[ $P_COMM == "${COMM[$1]}" ]]; then
+			printf '%s\n' "$p"
+		fi
+	done
+	return 0
+}
+
+# stop_service SERVICE SIGNAL: signal every leader in the pid file, wait up
+# to 10 s for their groups to empty, then KILL what is left of each group.
+stop_service() {
+	local svc=$1 sig=$2 comm=${COMM[$1]} g p groups left i
+	groups=$(pids_of "$svc")
+	[[ -n $groups ]] || {
+		rm -f "$RUN/$svc.pid"
+		return 0
+	}
+	for g in $groups; do
+		if alive "$g" && [[ $P_COMM == "$comm" ]]; then
+			kill "-$sig" "$g" 2>/dev/null || true
+		else
+			# The leader is gone (kill -9, crash): nothing will shut
+			# its orphans down in order, so kill them right away.
+			for p in $(group_members "$g" "$comm"); do
+				kill -KILL "$p" 2>/dev/null || true
+			done
+		fi
+	done
+for ((i = 0; i < 200; i++)); do # 200 x 50 ms = 10 s
+		left=
+		for g in $groups; do
+			left+=$(group_members "$g" "$comm")
+		done
+		[[ -z $left ]] && break
+		sleep 0.05
+	done
+	if [[ -n $left ]]; then
+		say "stack: $svc did not stop within 10 s; killing its process groups" >&2
+		for g in $groups; do
+			for p in $(group_members "$g" "$comm"); do
+				kill -KILL "$p" 2>/dev/null || true
+			done
+		done
+		for ((i = 0; i < 40; i++)); do
+			left=
+			for g in $groups; do left+=$(group_members "$g" "$comm"); done
+			[[ -z $left ]] && break
+			sleep 0.05
+		done
+	fi
+	rm -f "$RUN/$svc.pid"
+}
+
+stop_all() {
+	stop_service nginx QUIT
+	stop_service oauth TERM
+	stop_service api TERM
+	stop_service mariadb TERM
+	rm -f "$RUN/api.sock" "$RUN/oauth.sock" "$DB_SOCK" "$DB_SOCK.lock"
+	rmdir "$RUN" 2>/dev/null || true
+}
+
+# --- checks --------------------------------------------------------------
+
+port_free() {
+	[[ -z $(ss -Hltn "sport = :$1" 2>/dev/null) ]]
+}
+
+check_ports() {
+	local p name
+	for name in HTTPS_PORT HTTP_PORT ${DB_PORT:+DB_PORT}; do
+		p=${!name}
+		[[ $p =~ ^[0-9]+$ ]] || die "POSTDESK_$name=$p is not a port number"
+		port_free "$p" || die "port $p (POSTDESK_$name) is already in use:
+$(ss -Hltnp "sport = :$p" 2>/dev/null)
+Stop whatever uses it, or choose another port: POSTDESK_$name=NNNN $0 start"
+	done
+	[[ $HTTP_PORT != "$HTTPS_PORT" ]] || die "POSTDESK_HTTP_PORT and POSTDESK_HTTPS_PORT are both $HTTP_PORT"
+}
+
+check_prereqs() {
+	local c
+	for c in mariadbd mariadb-install-db mariadb mariadb-admin nginx spawn-fcgi openssl curl ss; do
+		command -v "$c" >/dev/null || die "$c not found; run scripts/deps.sh (make deps)"
+	done
+	for c in postdesk-api postdesk-oauth postdesk-admin; do
+		[[ -x $BIN/$c ]] || die "$BIN/$c missing; build it first (make all)"
+	done
+	# sun_path holds 107 bytes; keep well below.
+	((${#DB_SOCK} < 100)) || die "POSTDESK_RUN=$RUN is too long for unix sockets; use a shorter path"
+}
+
+# --- first-time state ----------------------------------------------------
+
+# conf_get KEY -> value from postdesk.conf ("key = value" lines).
+conf_get() {
+	sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$CONF" | tail -n 1
+}
+
+# conf_set KEY VALUE: rewrite that line (or append it).
+conf_set() {
+	local tmp=$CONF.tmp
+	if grep -q "^[[:space:]]*$1[[:space:]]*=" "$CONF"; then
+		awk -v k="$1" -v v="$2" '
+			$0 ~ "^[[:space:]]*" k "[[:space:]]*=" { print k " = " v; next }
+			{ print }' "$CONF" >"$tmp"
+	else
+		{ cat "$CONF"; printf '%s = %s\n' "$1" "$2"; } >"$tmp"
+	fi
+	chmod 0600 "$tmp"
+	mv -f "$tmp" "$CONF"
+}
+
+init_state() {
+	mkdir -p "$VAR" "$LOG" "$TLS" "$NGX"/tmp "$RUN"
+	chmod 0700 "$VAR" "$RUN"
+
+	if [[ ! -s $VAR/secret.key ]]; then
+		(umask 077 && head -c 32 /dev/urandom >"$VAR/secret.key.tmp")
+		mv -f "$VAR/secret.key.tmp" "$VAR/secret.key"
+		say "created $VAR/secret.key"
+	fi
+	chmod 0600 "$VAR/secret.key"
+
+	if [[ ! -s $TLS/cert.pem || ! -s $TLS/key.pem ]]; then
+		(umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+			-nodes -days 3650 -subj /CN=localhost \
+			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+			-keyout "$TLS/key.pem" -out "$TLS/cert.pem" 2>"$LOG/openssl.err") ||
+			die "openssl failed: $(cat "$LOG/openssl.err")"
+		chmod 0644 "$TLS/cert.pem"
+		say "created a self-signed certificate: $TLS/cert.pem"
+	fi
+
+	if [[ ! -s $CONF ]]; then
+		local pw
+		pw=$(openssl rand -hex 24)
+		(
+			umask 077
+			cat >"$CONF.tmp" <<-CONF
+				# postdesk.conf for the local stack, written by scripts/stack.sh.
+				# portal_url and db_socket are rewritten on every start; the
+				# programs get log_file from POSTDESK_LOG_FILE instead.
+				portal_url = $PORTAL_URL
+				db_socket = $DB_SOCK
+				db_name = postdesk
+				db_user = postdesk
+				db_password = $pw
+				key_file = $VAR/secret.key
+				sql_dir = $ROOT/sql
+			CONF
+		)
+		mv -f "$CONF.tmp" "$CONF"
+		say "created $CONF"
+	fi
+	# Follow the current port and runtime dir.
+	[[ $(conf_get portal_url) == "$PORTAL_URL" ]] || conf_set portal_url "$PORTAL_URL"
+	[[ $(conf_get db_socket) == "$DB_SOCK" ]] || conf_set db_socket "$DB_SOCK"
+}
+
+# --- MariaDB -------------------------------------------------------------
+
+start_mariadb() {
+	if [[ ! -d $VAR/db/mysql ]]; then
+		# Build the datadir aside and move it in, so an interrupted
+		# install is never mistaken for a finished one.
+		rm -rf "$VAR/db.new"
+		mariadb-install-db --no-defaults --datadir="$VAR/db.new" --user=root \
+			--auth-root-authentication-method=socket --skip-test-db \
+			--innodb-log-file-size=16M >"$LOG/mariadb-install.log" 2>&1 ||
+			die "mariadb-install-db failed; see $LOG/mariadb-install.log:
+$(tail -n 20 "$LOG/mariadb-install.log")"
+		rm -rf "$VAR/db"
+		mv "$VAR/db.new" "$VAR/db"
+		say "created a MariaDB datadir: $VAR/db"
+	fi
+
+	local net=(--skip-networking)
+	[[ -n $DB_PORT ]] && net=("--port=$DB_PORT" --bind-address=127.0.0.1)
+	local errlog=$LOG/mariadb.err
+	: >>"$errlog"
+	local before
+	before=$(wc -l <"$errlog")
+
+	# setsid: mariadbd leads its own group (bash puts background jobs in
+	# the script's group, so setsid execs without forking: $! is mariadbd).
+	setsid mariadbd --no-defaults --datadir="$VAR/db" --socket="$DB_SOCK" \
+		--pid-file="$RUN/mariadb.pid" --log-error="$errlog" --user=root \
+		"${net[@]}" --skip-name-resolve \
+		--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+		--innodb-log-file-size=16M --innodb-buffer-pool-size=64M \
+		</dev/null >>"$LOG/mariadbd.out" 2>&1 &
+	local pid=$! i
+	# Our own record first: mariadbd writes the pid file only once up.
+	printf '%s' "$pid" >"$RUN/mariadb.pid"
+	for ((i = 0; i < 600; i++)); do # 600 x 50 ms = 30 s
+		if "${MARIADB_ADMIN[@]}" ping >/dev/null 2>&1; then
+			return 0
+		fi
+		if ! alive "$pid"; then
+			tail -n +"$((before + 1))" "$errlog" | tail -n 25 >&2
+			die "mariadbd exited during startup (log: $errlog)"
+		fi
+		sleep 0.05
+	done
+	tail -n 25 "$errlog" >&2
+	die "mariadbd did not answer within 30 s (log: $errlog)"
+}
+
+# The database and the application user, as OS root over the socket.
+setup_db() {
+	local pw
+	pw=$(conf_get db_password)
+	[[ $pw =~ ^[A-Za-z0-9]+$ ]] || die "db_password in $CONF must be alphanumeric for this script"
+	"${MARIADB[@]}" <<-SQL
+		CREATE DATABASE IF NOT EXISTS postdesk CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+		CREATE USER IF NOT EXISTS 'postdesk'@'localhost' IDENTIFIED BY '$pw';
+		ALTER USER 'postdesk'@'localhost' IDENTIFIED BY '$pw';
+		GRANT ALL PRIVILEGES ON postdesk.* TO 'postdesk'@'localhost';
+		CREATE USER IF NOT EXISTS 'postdesk'@'127.0.0.1' IDENTIFIED BY '$pw';
+		ALTER USER 'postdesk'@'127.0.0.1' IDENTIFIED BY '$pw';
+		GRANT ALL PRIVILEGES ON postdesk.* TO 'postdesk'@'127.0.0.1';
+	SQL
+}
+
+# admin ARGS...: run postdesk-admin; stderr is shown and kept in the log.
+admin() {
+	local err=$RUN/admin.err rc=0
+	POSTDESK_CONF=$CONF "$BIN/postdesk-admin" "$@" 2>"$err" || rc=$?
+	if [[ -s $err ]]; then
+		cat "$err" >&2
+		cat "$err" >>"$LOG/postdesk-admin.log"
+	fi
+	rm -f "$err"
+	return "$rc"
+}
+
+# --- FastCGI programs and nginx ------------------------------------------
+
+# start_fcgi SERVICE PROGRAM WORKERS
+start_fcgi() {
+	local svc=$1 prog=$2 n=$3 log=$LOG/$2.log
+	rm -f "$RUN/$svc.sock"
+	# spawn-fcgi points the children's stderr at /dev/null; the sh wrapper
+	# sends it to the program's log instead (sanitizer reports land there),
+	# then execs the program so the pid and name stay the program's.
+	POSTDESK_CONF=$CONF POSTDESK_LOG_FILE=$log \
+		spawn-fcgi -s "$RUN/$svc.sock" -M 0666 -F "$n" -P "$RUN/$svc.pid" -- \
+		/bin/sh -c 'exec "$0" 2>>"$POSTDESK_LOG_FILE"' "$BIN/$prog" \
+		>>"$LOG/spawn-fcgi.log" 2>&1 ||
+		die "spawn-fcgi $prog failed: $(tail -n 5 "$LOG/spawn-fcgi.log")"
+}
+
+# sed replacement text: escape \ & and the | delimiter.
+sed_escape() {
+	printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'
+}
+
+render_nginx() {
+	mkdir -p "$NGX/tmp"
+	sed -e "s|@RUN@|$(sed_escape "$RUN")|g" \
+		-e "s|@NGINX_DIR@|$(sed_escape "$NGX")|g" \
+		-e "s|@LOG_DIR@|$(sed_escape "$LOG")|g" \
+		-e "s|@TLS_DIR@|$(sed_escape "$TLS")|g" \
+		-e "s|@PORTAL_ROOT@|$(sed_escape "$ROOT/nginx/portal")|g" \
+		-e "s|@HTTP_PORT@|$HTTP_PORT|g" \
+		-e "s|@HTTPS_PORT@|$HTTPS_PORT|g" \
+		"$ROOT/nginx/nginx.conf.in" >"$NGX/nginx.conf.tmp"
+	mv -f "$NGX/nginx.conf.tmp" "$NGX/nginx.conf"
+}
+
+NGINX=(nginx -p "$NGX" -c "$NGX/nginx.conf" -e "$LOG/nginx-error.log")
+
+start_nginx() {
+	render_nginx
+	"${NGINX[@]}" -t -q 2>"$LOG/nginx-test.log" ||
+		die "nginx -t failed for $NGX/nginx.conf:
+$(cat "$LOG/nginx-test.log")"
+	"${NGINX[@]}" 2>>"$LOG/nginx-error.log" ||
+		die "nginx failed to start: $(tail -n 5 "$LOG/nginx-error.log")"
+}
+
+# wait_healthy: GET /api/health through nginx until 200, up to 15 s.
+wait_healthy() {
+	local i code out=$RUN/health.out
+	for ((i = 0; i < 300; i++)); do # 300 x 50 ms
+		code=$(curl -s -o "$out" -w '%{http_code}' --max-time 2 \
+			--cacert "$TLS/cert.pem" "$PORTAL_URL/api/health" 2>/dev/null) || code=000
+		if [[ $code == 200 ]]; then
+			rm -f "$out"
+			return 0
+		fi
+		sleep 0.05
+	done
+	say "stack: $PORTAL_URL/api/health answered $code (000 = no answer) for 15 s" >&2
+	[[ -s $out ]] && say "  body: $(head -c 500 "$out")" >&2
+	rm -f "$out"
+	local f
+	for f in nginx-error.log postdesk-api.log; do
+		[[ -s $LOG/$f ]] && { say "--- tail of $LOG/$f" >&2; tail -n 15 "$LOG/$f" >&2; }
+	done
+	die "the stack did not become healthy"
+}
+
+# --- commands ------------------------------------------------------------
+
+# service_state SERVICE -> "up" (all pids alive), "down", or "partial".
+service_state() {
+	local all live
+	all=$(pids_of "$1" | wc -l)
+	live=$(live_pids "$1" | wc -l)
+	if ((all > 0 && live == all)); then
+		echo up
+	elif ((live == 0)); then
+		echo down
+	else
+		echo partial
+	fi
+}
+
+all_up() {
+	local s
+	for s in "${SERVICES_UP[@]}"; do
+		[[ $(service_state "$s") == up ]] || return 1
+	done
+}
+
+any_up() {
+	local s
+	for s in "${SERVICES_UP[@]}"; do
+		[[ -n $(live_pids "$s") ]] && return 0
+	done
+	return 1
+}
+
+on_start_error() {
+	trap - ERR EXIT
+	say "stack: start failed (line $1); stopping what was started" >&2
+	stop_all
+	exit 1
+}
+
+cmd_start() {
+	if all_up; then
+		say "postdesk is already running ($PORTAL_URL); state: $VAR"
+		return 0
+	fi
+	# Leftovers of a crashed run (kill -9, partial start): clear them,
+	# including orphaned workers that still hold sockets and ports.
+	if any_up || compgen -G "$RUN/*.pid" >/dev/null; then
+		say "stack: cleaning up a previous run in $RUN"
+		stop_all
+	fi
+	check_prereqs
+	check_ports
+
+	local t0=$EPOCHREALTIME
+	trap 'on_start_error $LINENO' ERR
+	# die exits through the ERR-less path; make it clean up as well.
+	trap 'rc=$?; if ((rc != 0)); then trap - ERR EXIT; stop_all; fi' EXIT
+	init_state
+	start_mariadb
+	setup_db
+	admin migrate >/dev/null || die "postdesk-admin migrate failed"
+	local boot
+	boot=$(admin bootstrap-admin) || die "postdesk-admin bootstrap-admin failed"
+	start_fcgi api postdesk-api "$WORKERS"
+	start_fcgi oauth postdesk-oauth 2
+	start_nginx
+	wait_healthy
+	trap - ERR EXIT
+
+	local took
+	took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+	say ""
+	say "postdesk is running (started in ${took} s)"
+	say "  portal:  $PORTAL_URL/   (http://localhost:$HTTP_PORT redirects)"
+	say "  TLS:     self-signed; trust $TLS/cert.pem, e.g. curl --cacert $TLS/cert.pem"
+	if [[ $boot =~ username=([^[:space:]]+)[[:space:]]+password=([^[:space:]]+) ]]; then
+		local u=${BASH_REMATCH[1]} p=${BASH_REMATCH[2]}
+		say ""
+		say "  ************************************************************"
+		say "  *  First start: an administrator was created.              *"
+		say "  *    username: $u"
+		say "  *    password: $p"
+		say "  *  Note it now; it is not shown again.                     *"
+		say "  ************************************************************"
+		say ""
+	else
+		say "  login:   as admin with the password shown on the first start, or reset it:"
+		say "           POSTDESK_CONF=$CONF $BIN/postdesk-admin reset-password admin"
+	fi
+	say "  config:  $CONF"
+	say "  logs:    $LOG/ (postdesk-api.log, postdesk-oauth.log, nginx-*.log, mariadb.err)"
+	say "  stop:    $0 stop   (state: POSTDESK_VAR=$VAR)"
+}
+
+cmd_stop() {
+	if ! any_up && ! compgen -G "$RUN/*.pid" >/dev/null; then
+		say "postdesk is not running (state: $VAR)"
+		rm -f "$RUN/api.sock" "$RUN/oauth.sock" "$DB_SOCK"
+		return 0
+	fi
+	local t0=$EPOCHREALTIME
+	stop_all
+	say "postdesk stopped ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }') s)"
+}
+
+cmd_status() {
+	local s state rc=0
+	say "state: $VAR   runtime: $RUN"
+	for s in "${SERVICES_UP[@]}"; do
+		state=$(service_state "$s")
+		[[ $state == up ]] || rc=3
+		printf '  %-8s %-8s %s\n' "$s" "$state" "$(live_pids "$s" | tr '\n' ' ')"
+	done
+	if ((rc == 0)); then
+		local code
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$TLS/cert.pem" \
+			"$PORTAL_URL/api/health" 2>/dev/null) || code=000
+		say "  health   $code  $PORTAL_URL/api/health"
+	fi
+	return "$rc"
+}
+
+cmd_run() {
+	cmd_start
+	local stopping=0
+	trap 'stopping=1' INT TERM
+	say ""
+	say "running in the foreground; Ctrl-C stops the stack"
+	declare -A dead=()
+	local s
+	while ((!stopping)); do
+		for s in "${SERVICES_UP[@]}"; do
+			if [[ -z ${dead[$s]:-} && $(service_state "$s") != up ]]; then
+				dead[$s]=1
+				say "stack: $(date +%T) $s is no longer (fully) running; see $LOG/" >&2
+			fi
+		done
+		sleep 1 &
+		wait $! || true
+	done
+	trap - INT TERM
+	say ""
+	cmd_stop
+}
+
+case ${1:-} in
+start) cmd_start ;;
+stop) cmd_stop ;;
+run) cmd_run ;;
+status) cmd_status ;;
+*)
+	say "usage: $0 start|stop|run|status" >&2
+	exit 2
+	;;
+esac
