@@ -605,7 +605,7 @@ class State:
             self.refresh_tokens: dict[str, dict] = {}
             self.access_tokens: dict[str, dict] = {}
             self.faults: list[Fault] = []
-            self.authorize_log, self.token_log, self.graph_log = [], [], []
+            self.authorize_log, self.token_log, self.graph_log, self.sent_log = [], [], [], []
             self.clock_offset = 0.0
             self.token_lifetime = 3599
             self.throttle_retry_after = 1
@@ -1285,7 +1285,7 @@ class FakeMicrosoft:
             raise access_denied()
         if not own:
             d = target.mailbox.delegates.get(me.id, {})
-            if access in ("read", "write") and not d.get("full_access"):
+            if not d.get("full_access"):
                 raise access_denied()
             if access == "send" and not (d.get("send_as") or d.get("send_on_behalf")):
                 raise GraphError(403, "ErrorSendAsDenied", "The user account which was used to submit this "
@@ -1599,6 +1599,355 @@ def h_attachment_value(call):
     return Response(200, a.data, content_type=a.content_type)
 
 
+def _json_body(call, required=True):
+    ctype = (call.req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if not call.req.body and not required:
+        return {}
+    if ctype != "application/json":
+        raise GraphError(415, "UnsupportedMediaType", f"Content-Type '{ctype}' is not supported; "
+                         "send application/json.")
+    try:
+        b = json.loads(call.req.body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise GraphError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type "
+                         "header is set and payload is of valid JSON format.")
+    if not isinstance(b, dict):
+        raise GraphError(400, "BadRequest", "Unable to read JSON request payload.")
+    return b
+
+
+PATCHABLE = {"isRead": bool, "categories": list, "importance": str, "flag": dict, "inferenceClassification": str}
+
+
+@route("PATCH", MBX + r"/messages/(?P<msg>[^/]+)", mailbox="write")
+def h_patch_message(call):
+    b = _json_body(call)
+    m = call.mailbox.message(call.groups["msg"])
+    for k, v in b.items():
+        if k not in PATCHABLE and not (m.is_draft and k in ("subject", "body", "toRecipients", "ccRecipients",
+                                                             "bccRecipients", "internetMessageHeaders")):
+            raise GraphError(400, "ErrorInvalidPropertySet", f"The property '{k}' can't be set.")
+        if k in PATCHABLE and not isinstance(v, PATCHABLE[k]):
+            raise GraphError(400, "BadRequest", f"Invalid value for property '{k}'.")
+    for k, v in b.items():
+        if k == "isRead":
+            m.is_read = v
+        elif k == "categories":
+            m.categories = list(v)
+        elif k == "importance":
+            m.importance = v
+        elif k == "subject":
+            m.subject = v
+        elif k == "body":
+            m.body_type = "html" if str(v.get("contentType", "text")).lower() == "html" else "text"
+            m.body = v.get("content", "")
+        elif k in ("toRecipients", "ccRecipients", "bccRecipients"):
+            setattr(m, {"toRecipients": "to", "ccRecipients": "cc", "bccRecipients": "bcc"}[k], recipients(v))
+        elif k == "internetMessageHeaders":
+            m.headers = _x_headers(v) + [h for h in m.headers if h["name"].lower() == "message-id"]
+    m.modified = call.fake.state.now()
+    m.change_key = "CQAAABYAAAD" + b64url(secrets.token_bytes(12))
+    return call.response(200, call.message_json(m))
+
+
+@route("DELETE", MBX + r"/messages/(?P<msg>[^/]+)", mailbox="write")
+def h_delete_message(call):
+    m = call.mailbox.message(call.groups["msg"])
+    # soft delete: Recoverable Items, not Deleted Items (contract §4.5)
+    call.mailbox.move(m, call.mailbox.well_known["recoverableitemsdeletions"], call.fake.state.now())
+    return Response(204, b"")
+
+
+def _x_headers(hs):
+    out = []
+    if not isinstance(hs, list):
+        raise GraphError(400, "BadRequest", "internetMessageHeaders must be an array.")
+    for h in hs:
+        name = str(h.get("name", "")) if isinstance(h, dict) else ""
+        if not name.lower().startswith("x-"):
+            raise GraphError(400, "InvalidInternetMessageHeader", f"The internet message header name '{name}' "
+                             "should start with 'x-' or 'X-'.")
+        out.append({"name": name, "value": str(h.get("value", ""))})
+    return out
+
+
+def _check_recipients(v, field):
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        raise GraphError(400, "BadRequest", f"Invalid value for '{field}'.")
+    for r in v:
+        addr = (r.get("emailAddress") or {}).get("address") if isinstance(r, dict) else None
+        if not addr or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", addr):
+            raise GraphError(400, "ErrorInvalidRecipients", "At least one recipient is not valid., "
+                             f"Recipient '{addr}' is not resolved. All recipients must be resolved before a "
+                             "message can be submitted.")
+    return recipients(v)
+
+
+def _send(call, draft: dict, saved_folder_owner, save, extra_headers=None, kind="sendMail"):
+    """Record an outgoing message, save a copy, deliver to fake mailboxes."""
+    st = call.fake.state
+    now = st.now()
+    me = call.ctx["user_obj"]
+    frm = draft.get("from") or {"emailAddress": {"name": saved_folder_owner.display_name,
+                                                 "address": saved_folder_owner.address}}
+    sender_addr = frm["emailAddress"]["address"].lower()
+    if sender_addr != me.address.lower():
+        try:
+            owner = st.user(sender_addr, call.ctx["tenant_obj"])
+        except KeyError:
+            owner = None
+        d = owner.mailbox.delegates.get(me.id, {}) if owner and owner.mailbox else {}
+        if not (d.get("send_as") or d.get("send_on_behalf")):
+            raise GraphError(403, "ErrorSendAsDenied", "The user account which was used to submit this request "
+                             "does not have the right to send mail on behalf of the specified sending account., "
+                             "Cannot submit message.")
+        sender = frm if d.get("send_as") else {"emailAddress": {"name": me.display_name, "address": me.address}}
+    else:
+        sender = frm
+    to = draft.get("toRecipients", [])
+    cc = draft.get("ccRecipients", [])
+    bcc = draft.get("bccRecipients", [])
+    if not (to or cc or bcc):
+        raise GraphError(400, "ErrorInvalidRecipients", "At least one recipient is required, but none were found.")
+    body = draft.get("body") or {"contentType": "text", "content": ""}
+    is_html = str(body.get("contentType", "text")).lower() == "html"
+    headers = list(extra_headers or []) + draft.get("internetMessageHeaders", [])
+    imid = draft.get("internetMessageId") or f"<{secrets.token_hex(16)}@{me.address.split('@')[1]}>"
+    fields = dict(subject=draft.get("subject", ""), sender=sender, to=to, cc=cc, bcc=bcc,
+                  reply_to=draft.get("replyTo"), headers=headers, internet_message_id=imid,
+                  conversation_id=draft.get("conversationId"), attachments=draft.get("attachments", []),
+                  is_read=True, received=now, sent=now, **{"from": frm})
+    if is_html:
+        fields["body_html"] = body.get("content", "")
+    else:
+        fields["body_text"] = body.get("content", "")
+    record = {"time": iso(now), "kind": kind, "mailbox": saved_folder_owner.address, "signed_in": me.address,
+              "from": frm["emailAddress"]["address"], "sender": sender["emailAddress"]["address"],
+              "to": [r["emailAddress"]["address"] for r in to], "cc": [r["emailAddress"]["address"] for r in cc],
+              "bcc": [r["emailAddress"]["address"] for r in bcc], "subject": fields["subject"],
+              "body": body, "headers": headers, "internet_message_id": imid,
+              "attachments": [a.get("name") for a in fields["attachments"]], "saved_to_sent_items": save,
+              "mime": draft.get("_mime")}
+    st.sent_log.append(record)
+    if save:
+        saved_folder_owner.mailbox.add_message("sentitems", now=now, **fields)
+    for r in to + cc + bcc:   # deliver to mailboxes that exist in the fake
+        try:
+            u = st.user(r["emailAddress"]["address"])
+        except KeyError:
+            continue
+        if u.mailbox is not None:
+            u.mailbox.add_message("inbox", now=now, **dict(fields, is_read=False))
+    return record
+
+
+def _draft_from_json(msg):
+    if not isinstance(msg, dict):
+        raise GraphError(400, "ErrorInvalidRequest", "The 'message' parameter is required.")
+    d = {"subject": msg.get("subject", ""), "body": msg.get("body"),
+         "toRecipients": _check_recipients(msg.get("toRecipients"), "toRecipients"),
+         "ccRecipients": _check_recipients(msg.get("ccRecipients"), "ccRecipients"),
+         "bccRecipients": _check_recipients(msg.get("bccRecipients"), "bccRecipients"),
+         "replyTo": _check_recipients(msg.get("replyTo"), "replyTo"),
+         "internetMessageHeaders": _x_headers(msg.get("internetMessageHeaders", []))}
+    if msg.get("from"):
+        d["from"] = _check_recipients([msg["from"]], "from")[0]
+    atts = []
+    for a in msg.get("attachments", []) or []:
+        if a.get("@odata.type", "").lower() != "#microsoft.graph.fileattachment":
+            raise GraphError(400, "BadRequest", "Only fileAttachment is supported by this fake.")
+        try:
+            base64.b64decode(a["contentBytes"], validate=True)
+        except Exception:
+            raise GraphError(400, "ErrorInvalidParameter", "The attachment contentBytes is not valid base64.")
+        atts.append({"name": a.get("name", "attachment"), "content_type": a.get("contentType",
+                     "application/octet-stream"), "content_b64": a["contentBytes"],
+                     "is_inline": a.get("isInline", False), "content_id": a.get("contentId")})
+    d["attachments"] = atts
+    return d
+
+
+def _draft_from_mime(raw: bytes):
+    import email
+    import email.policy
+    try:
+        mime = base64.b64decode(raw.strip(), validate=True)
+    except Exception:
+        raise GraphError(400, "ErrorMimeContentInvalidBase64String", "Invalid base64 string for MIME content.")
+    msg = email.message_from_bytes(mime, policy=email.policy.default)
+    if not msg.get("To") and not msg.get("Cc"):
+        raise GraphError(400, "ErrorMimeContentInvalid", "The MIME content is invalid (no recipients).")
+
+    def addrs(h):
+        return [{"emailAddress": {"name": a.display_name or a.addr_spec, "address": a.addr_spec}}
+                for a in (msg[h].addresses if msg.get(h) else [])]
+    part = msg.get_body(preferencelist=("html", "plain"))
+    content = part.get_content() if part is not None else ""
+    d = {"subject": str(msg.get("Subject", "")),
+         "body": {"contentType": "html" if part is not None and part.get_content_subtype() == "html" else "text",
+                  "content": content},
+         "toRecipients": addrs("To"), "ccRecipients": addrs("Cc"), "bccRecipients": addrs("Bcc"),
+         "replyTo": addrs("Reply-To"),
+         "internetMessageHeaders": [{"name": k, "value": str(v)} for k, v in msg.items()
+                                    if k.lower() not in ("to", "cc", "bcc", "subject", "content-type",
+                                                         "mime-version", "content-transfer-encoding")],
+         "attachments": [{"name": p.get_filename(), "content_type": p.get_content_type(),
+                          "content_b64": base64.b64encode(p.get_content() if isinstance(p.get_content(), bytes)
+                                                          else p.get_content().encode()).decode()}
+                         for p in msg.iter_attachments()],
+         "_mime": True}
+    if msg.get("From"):
+        d["from"] = addrs("From")[0]
+    if msg.get("Message-ID"):
+        d["internetMessageId"] = str(msg["Message-ID"])
+    return d
+
+
+@route("POST", MBX + r"/sendMail", mailbox="send")
+def h_send_mail(call):
+    if len(call.req.body) > 4 * 1024 * 1024:
+        raise GraphError(413, "RequestEntityTooLarge", "The request body is too large.")
+    ctype = (call.req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if ctype == "text/plain":
+        draft, save = _draft_from_mime(call.req.body), True
+    else:
+        b = _json_body(call)
+        draft = _draft_from_json(b.get("message"))
+        save = b.get("saveToSentItems", True)
+        if not isinstance(save, bool):
+            raise GraphError(400, "BadRequest", "saveToSentItems must be a boolean.")
+    _send(call, draft, call.owner, save)
+    return Response(202, b"")
+
+
+@route("POST", MBX + r"/messages/(?P<msg>[^/]+)/reply", mailbox="send")
+def h_reply(call):
+    b = _json_body(call)
+    orig = call.mailbox.message(call.groups["msg"])
+    comment, msg = b.get("comment"), b.get("message") or {}
+    if comment is not None and msg.get("body"):
+        raise GraphError(400, "ErrorInvalidRequest", "Comment and body can't both be specified.")
+    draft = _draft_from_json(dict(msg, toRecipients=msg.get("toRecipients") or
+                                  (orig.reply_to or ([orig.from_] if orig.from_ else []))))
+    body = msg.get("body") or {"contentType": "text", "content": comment or ""}
+    draft.update(subject=msg.get("subject") or ("RE: " + orig.subject), body=body,
+                 conversationId=orig.conversation_id,
+                 **({"from": {"emailAddress": {"name": call.owner.display_name, "address": call.owner.address}}}
+                    if "from" not in draft else {}))
+    refs = " ".join(h["value"] for h in orig.headers if h["name"].lower() == "references")
+    extra = [{"name": "In-Reply-To", "value": orig.internet_message_id},
+             {"name": "References", "value": (refs + " " + orig.internet_message_id).strip()}]
+    _send(call, draft, call.owner, True, extra, kind="reply")
+    return Response(202, b"")
+
+
+class Headers:
+    """Case-insensitive header mapping with get_all (for $batch inner requests)."""
+
+    def __init__(self, items):
+        self.items = [(str(k), str(v)) for k, v in items]
+
+    def get(self, k, default=None):
+        return next((v for n, v in self.items if n.lower() == k.lower()), default)
+
+    def get_all(self, k, default=None):
+        vs = [v for n, v in self.items if n.lower() == k.lower()]
+        return vs or default
+
+    def __contains__(self, k):
+        return self.get(k) is not None
+
+    def __getitem__(self, k):
+        return self.get(k)
+
+
+class _InnerReq:
+    def __init__(self, outer, method, url, headers, body):
+        parts = urllib.parse.urlsplit(url)
+        self.method, self.path, self.raw_query = method, "/v1.0" + parts.path, parts.query
+        self.query_pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        inner = list(headers.items())
+        names = {k.lower() for k, _ in inner}
+        for k in ("Authorization", "Prefer", "client-request-id"):
+            if k.lower() not in names and outer.headers.get(k) is not None:
+                inner.append((k, outer.headers.get(k)))
+        self.headers = Headers(inner)
+        if body is None:
+            self.body = b""
+        elif isinstance(body, str):      # non-JSON bodies are base64 in a batch
+            try:
+                self.body = base64.b64decode(body, validate=True)
+            except ValueError:
+                self.body = body.encode()
+        else:
+            self.body = json.dumps(body).encode()
+        self.client_address = outer.client_address
+
+
+@route("POST", r"^/\$batch")
+def h_batch(call):
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+    b = _json_body(call)
+    reqs = b.get("requests")
+    if not isinstance(reqs, list) or not reqs:
+        raise GraphError(400, "BadRequest", "Invalid batch payload format.")
+    if len(reqs) > 20:
+        raise GraphError(400, "BadRequest", "The number of requests in the batch exceeds the limit of 20.")
+    ids = []
+    for r in reqs:
+        if not isinstance(r, dict) or not isinstance(r.get("id"), str) or not r.get("method") or \
+                not isinstance(r.get("url"), str):
+            raise GraphError(400, "BadRequest", "Invalid batch payload format: id, method and url are required.")
+        if r["id"] in ids:
+            raise GraphError(400, "BadRequest", f"Batch request id '{r['id']}' is not unique.")
+        if "body" in r and "content-type" not in {k.lower() for k in (r.get("headers") or {})}:
+            raise GraphError(400, "BadRequest", f"Content-Type header is required for request '{r['id']}' "
+                             "with a body.")
+        for d in r.get("dependsOn") or []:
+            if d not in ids:
+                raise GraphError(400, "BadRequest", f"Request '{r['id']}' depends on unknown or later request "
+                                 f"'{d}'.")
+        ids.append(r["id"])
+    results = {}
+
+    def run(r):
+        url = r["url"]
+        if url.lower().startswith("http"):
+            return {"id": r["id"], "status": 400, "headers": {"Content-Type": "application/json"},
+                    "body": {"error": {"code": "BadRequest", "message": "The url must be relative."}}}
+        if not url.startswith("/"):
+            url = "/" + url
+        failed = [d for d in r.get("dependsOn") or [] if results.get(d, {}).get("status", 500) >= 400]
+        if failed:
+            return {"id": r["id"], "status": 424, "headers": {"Content-Type": "application/json"},
+                    "body": {"error": {"code": "FailedDependency", "message": "Failed dependency."}}}
+        inner = _InnerReq(call.req, r["method"].upper(), url, r.get("headers") or {}, r.get("body"))
+        resp = call.fake.graph(inner)
+        out = {"id": r["id"], "status": resp.status,
+               "headers": {k: v for k, v in resp.headers.items() if k.lower() in
+                           ("content-type", "retry-after", "location", "preference-applied")}}
+        if resp.status != 204 and resp.body:
+            ct = resp.headers.get("Content-Type", "")
+            out["body"] = json.loads(resp.body) if ct.startswith("application/json") else \
+                base64.b64encode(resp.body).decode()
+        return out
+
+    if any(r.get("dependsOn") for r in reqs):
+        for r in reqs:
+            results[r["id"]] = run(r)
+    else:       # Outlook runs up to 4 inner requests in parallel
+        with ThreadPoolExecutor(max_workers=MAX_CONCURRENT) as ex:
+            for r, res in zip(reqs, ex.map(run, reqs)):
+                results[r["id"]] = res
+    responses = list(results.values())
+    random.shuffle(responses)      # "any order": clients must correlate by id
+    return Response(200, {"responses": responses})
+
+
+
 # ------------------------------------------------------------------ control API
 
 CONTROL = {}
@@ -1609,6 +1958,11 @@ def control(method, name):
         CONTROL[(method, name)] = fn
         return fn
     return deco
+
+
+@control("GET", "ping")
+def ctl_ping(self, b):
+    return {"ok": True, "url": self.url}
 
 
 @control("POST", "reset")
@@ -1826,6 +2180,11 @@ def ctl_token_log(self, b):
 @control("GET", "graph_log")
 def ctl_graph_log(self, b):
     return {"entries": self.state.graph_log}
+
+
+@control("GET", "sent_log")
+def ctl_sent_log(self, b):
+    return {"entries": self.state.sent_log}
 
 
 @control("GET", "state")

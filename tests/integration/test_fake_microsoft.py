@@ -734,3 +734,144 @@ def test_command_line(tmp_path):
     assert "POST /x.com/oauth2/v2.0/token -> 200" in err and "GET /v1.0/me -> 200" in err
     for secret in ("Top~Secret.Value", tok["access_token"], tok["refresh_token"], "code="):
         assert secret not in err
+
+
+# ============================================================ Graph: update, delete, send, batch
+
+def test_patch_and_delete(env):
+    c = env
+    m = seed_inbox(c, 1)[0]
+    at = connect(c)["access_token"]
+    r = c.graph(f"/me/messages/{m['id']}", at, method="PATCH", body={"isRead": True})
+    assert r.status == 200 and r.json["isRead"] is True
+    assert c.graph("/me/mailFolders/inbox", at).json["unreadItemCount"] == 0
+    assert_graph_error(c.graph(f"/me/messages/{m['id']}", at, method="PATCH", body={"subject": "x"}),
+                       400, "ErrorInvalidPropertySet")
+    r = c.graph(f"/me/messages/{m['id']}", at, method="PATCH", body="isRead=true",
+                headers={"Content-Type": "text/plain"})
+    assert r.status == 415
+    r = c.graph(f"/me/messages/{m['id']}", at, method="DELETE")
+    assert r.status == 204 and r.body == b""
+    assert c.graph("/me/mailFolders/deleteditems", at).json["totalItemCount"] == 0   # soft delete elsewhere
+    assert c.graph("/me/mailFolders/inbox", at).json["totalItemCount"] == 0
+
+
+def test_send_mail_json_and_headers(env):
+    c = env
+    at = connect(c)["access_token"]
+    msg = {"subject": "[#1] Re: printer", "body": {"contentType": "HTML", "content": "<p>ok</p>"},
+           "toRecipients": [{"emailAddress": {"address": "bob@contoso.com", "name": "Bob"}}],
+           "internetMessageHeaders": [{"name": "X-Helpdesk-Ticket", "value": "1"}],
+           "attachments": [{"@odata.type": "#microsoft.graph.fileAttachment", "name": "a.txt",
+                            "contentType": "text/plain", "contentBytes": "SGk="}]}
+    r = c.graph("/me/sendMail", at, method="POST", body={"message": msg, "saveToSentItems": True})
+    assert r.status == 202 and r.body == b""
+    sent = c.ctl("sent_log", method="GET")["entries"][-1]
+    assert sent["to"] == ["bob@contoso.com"] and sent["from"] == "alice@contoso.com"
+    assert sent["headers"] == [{"name": "X-Helpdesk-Ticket", "value": "1"}] and sent["attachments"] == ["a.txt"]
+    assert c.graph("/me/mailFolders/sentitems", at).json["totalItemCount"] == 1
+    snap = c.ctl("mailboxes/bob@contoso.com", method="GET")       # delivered to bob's fake inbox
+    assert [m["subject"] for f in snap["folders"] if f["wellKnownName"] == "inbox" for m in f["messages"]] == \
+        ["[#1] Re: printer"]
+    bad = dict(msg, internetMessageHeaders=[{"name": "In-Reply-To", "value": "<x@y>"}])
+    e = assert_graph_error(c.graph("/me/sendMail", at, method="POST", body={"message": bad}),
+                           400, "InvalidInternetMessageHeader")
+    assert "should start with 'x-' or 'X-'" in e["message"]
+    assert_graph_error(c.graph("/me/sendMail", at, method="POST", body={"message": dict(msg, toRecipients=[])}),
+                       400, "ErrorInvalidRecipients")
+
+
+def test_send_mail_mime(env):
+    c = env
+    at = connect(c)["access_token"]
+    mime = ("From: alice@contoso.com\r\nTo: cust@example.com\r\nSubject: [#2] hello\r\n"
+            "In-Reply-To: <orig@example.com>\r\nReferences: <orig@example.com>\r\nMessage-ID: <mine@contoso.com>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\nThanks!\r\n")
+    r = c.graph("/me/sendMail", at, method="POST", body=base64.b64encode(mime.encode()).decode(),
+                headers={"Content-Type": "text/plain"})
+    assert r.status == 202, r.body
+    sent = c.ctl("sent_log", method="GET")["entries"][-1]
+    assert sent["mime"] and sent["internet_message_id"] == "<mine@contoso.com>"
+    assert {"name": "In-Reply-To", "value": "<orig@example.com>"} in sent["headers"]
+    assert_graph_error(c.graph("/me/sendMail", at, method="POST", body="not base64 !!",
+                               headers={"Content-Type": "text/plain"}), 400, "ErrorMimeContentInvalidBase64String")
+
+
+def test_send_from_shared_mailbox(env):
+    c = env
+    at = connect(c)["access_token"]
+    msg = {"message": {"subject": "ack", "body": {"contentType": "Text", "content": "hi"},
+                       "toRecipients": [{"emailAddress": {"address": "cust@example.com"}}]}}
+    c.ctl("delegations", {"shared": "help@contoso.com", "user": "alice@contoso.com", "full_access": True})
+    assert_graph_error(c.graph("/users/help@contoso.com/sendMail", at, method="POST", body=msg), 403, "ErrorSendAsDenied")
+    via_me = dict(msg["message"], **{"from": {"emailAddress": {"address": "help@contoso.com"}}})
+    assert_graph_error(c.graph("/me/sendMail", at, method="POST", body={"message": via_me}), 403, "ErrorSendAsDenied")
+    c.ctl("delegations", {"shared": "help@contoso.com", "user": "alice@contoso.com", "full_access": True,
+                          "send_as": True})
+    assert c.graph("/users/help@contoso.com/sendMail", at, method="POST", body=msg).status == 202
+    sent = c.ctl("sent_log", method="GET")["entries"][-1]
+    assert sent["from"] == sent["sender"] == "help@contoso.com" and sent["mailbox"] == "help@contoso.com"
+    assert c.graph("/users/help@contoso.com/mailFolders/sentitems", at).json["totalItemCount"] == 1
+
+
+def test_reply_threads(env):
+    c = env
+    m = c.ctl("messages", {"mailbox": "alice@contoso.com", "subject": "printer", "from": "cust@example.com",
+                           "internet_message_id": "<q1@example.com>"})
+    at = connect(c)["access_token"]
+    r = c.graph(f"/me/messages/{m['id']}/reply", at, method="POST", body={"comment": "On it"})
+    assert r.status == 202
+    sent = c.ctl("sent_log", method="GET")["entries"][-1]
+    assert sent["subject"] == "RE: printer" and sent["to"] == ["cust@example.com"]
+    assert {"name": "In-Reply-To", "value": "<q1@example.com>"} in sent["headers"]
+    both = {"comment": "x", "message": {"body": {"contentType": "text", "content": "y"}}}
+    assert_graph_error(c.graph(f"/me/messages/{m['id']}/reply", at, method="POST", body=both),
+                       400, "ErrorInvalidRequest")
+
+
+def test_batch(env):
+    c = env
+    seeded = seed_inbox(c, 3)
+    at = connect(c)["access_token"]
+    reqs = [{"id": str(i), "method": "POST", "url": f"/me/messages/{m['immutable_id']}/move",
+             "headers": {"Content-Type": "application/json"}, "body": {"destinationId": "deleteditems"}}
+            for i, m in enumerate(seeded)]
+    reqs.append({"id": "x", "method": "GET", "url": "/me/messages/AAMkNOTFOUNDxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx="})
+    r = c.graph("/$batch", at, method="POST", body={"requests": reqs}, prefer='IdType="ImmutableId"')
+    assert r.status == 200, r.body
+    by_id = {x["id"]: x for x in r.json["responses"]}
+    assert set(by_id) == {"0", "1", "2", "x"}
+    for i, m in enumerate(seeded):
+        assert by_id[str(i)]["status"] == 201 and by_id[str(i)]["body"]["id"] == m["immutable_id"]
+    assert by_id["x"]["status"] == 404 and by_id["x"]["body"]["error"]["code"] == "ErrorItemNotFound"
+    assert c.graph("/me/mailFolders/deleteditems", at).json["totalItemCount"] == 3
+    # dependsOn: a failed dependency gives 424
+    chain = [{"id": "1", "method": "GET", "url": "/me/messages/AAMkNOTFOUNDxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx="},
+             {"id": "2", "dependsOn": ["1"], "method": "GET", "url": "/me/mailFolders/inbox"}]
+    by_id = {x["id"]: x for x in c.graph("/$batch", at, method="POST", body={"requests": chain}).json["responses"]}
+    assert by_id["1"]["status"] == 404 and by_id["2"]["status"] == 424
+    too_many = [{"id": str(i), "method": "GET", "url": "/me/mailFolders/inbox"} for i in range(21)]
+    assert_graph_error(c.graph("/$batch", at, method="POST", body={"requests": too_many}), 400, "BadRequest")
+    dup = [{"id": "1", "method": "GET", "url": "/me"}, {"id": "1", "method": "GET", "url": "/me"}]
+    assert_graph_error(c.graph("/$batch", at, method="POST", body={"requests": dup}), 400, "BadRequest")
+    nohdr = [{"id": "1", "method": "POST", "url": "/me/messages/x/move", "body": {"destinationId": "inbox"}}]
+    assert_graph_error(c.graph("/$batch", at, method="POST", body={"requests": nohdr}), 400, "BadRequest")
+
+
+def test_batch_inner_requests_count_against_concurrency(env):
+    c = env
+    seed_inbox(c, 1)
+    at = connect(c)["access_token"]
+    c.ctl("faults", {"path": "^/v1.0/me/mailFolders/inbox$", "delay_ms": 600, "count": None})
+    reqs = [{"id": str(i), "method": "GET", "url": "/me/mailFolders/inbox"} for i in range(4)]
+    holder = []
+    t = threading.Thread(target=lambda: holder.append(c.graph("/me/mailFolders/inbox", at)))
+    t.start()
+    time.sleep(0.2)
+    r = c.graph("/$batch", at, method="POST", body={"requests": reqs})
+    t.join()
+    statuses = sorted(x["status"] for x in r.json["responses"])
+    assert statuses == [200, 200, 200, 429]
+    throttled = next(x for x in r.json["responses"] if x["status"] == 429)
+    assert throttled["headers"]["Retry-After"] and throttled["body"]["error"]["code"] == "ApplicationThrottled"
+    c.req("DELETE", "/_control/faults")
