@@ -1,0 +1,170 @@
+# postdesk — one non-recursive Makefile.
+#
+#   make run      start the whole stack in the foreground (Ctrl-C stops it)
+#   make test     install what is missing, build, run every test (ASan+UBSan)
+#
+# Release objects go to build/, sanitizer objects to build/san/.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR    = $(PREFIX)/bin
+LIBEXEC   = $(PREFIX)/lib/postdesk
+DATADIR   = $(PREFIX)/share/postdesk
+SYSCONF  ?= /etc/postdesk
+
+CC       ?= cc
+SANCC    ?= clang
+PKGS      = libmariadb jansson libsodium libcurl fcgi
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CSTD   = -std=c11 -D_DEFAULT_SOURCE
+WARN   = -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Wstrict-prototypes \
+         -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla \
+         -Wnull-dereference -Wimplicit-fallthrough
+WERROR ?= -Werror
+HARDEN = -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+LDHARD = -pie -Wl,-z,relro,-z,now
+SAN    = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+         -fno-omit-frame-pointer
+
+CPPFLAGS += -Ilib $(PKG_CFLAGS)
+CFLAGS   ?= -g
+ALLCFLAGS = $(CSTD) $(WARN) $(WERROR) $(CFLAGS) -MMD -MP
+
+# --- sources -----------------------------------------------------------
+LIB_SRC  = $(sort $(wildcard lib/*.c))
+API_SRC  = cgi-bin/api.c $(sort $(wildcard cgi-bin/api_*.c))
+OAUTH_SRC = cgi-bin/oauth.c
+ADMIN_SRC = bin/admin.c
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+
+PROGS = postdesk-api postdesk-oauth postdesk-admin
+
+obj     = $(patsubst %.c,build/obj/%.o,$(1))
+sanobj  = $(patsubst %.c,build/san/obj/%.o,$(1))
+
+BIN      = $(addprefix build/,$(PROGS))
+SANBIN   = $(addprefix build/san/,$(PROGS))
+UNITBIN  = $(patsubst tests/unit/%.c,build/san/unit/%,$(UNIT_SRC))
+
+.PHONY: all san deps run start stop status test test-unit test-integration \
+        test-browser test-san bench check check-layers format format-check \
+        install migrate clean
+all: $(BIN)
+san: $(SANBIN)
+
+build/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) $(HARDEN) -c -o $@ $<
+
+build/san/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(SANCC) $(CPPFLAGS) $(ALLCFLAGS) $(SAN) -c -o $@ $<
+
+build/postdesk-api: $(call obj,$(API_SRC) $(LIB_SRC)) build/obj/gen/openapi.o
+build/postdesk-oauth: $(call obj,$(OAUTH_SRC) $(LIB_SRC))
+build/postdesk-admin: $(call obj,$(ADMIN_SRC) $(LIB_SRC))
+$(BIN):
+	$(CC) $(LDHARD) -o $@ $^ $(PKG_LIBS)
+
+build/san/postdesk-api: $(call sanobj,$(API_SRC) $(LIB_SRC)) build/san/obj/gen/openapi.o
+build/san/postdesk-oauth: $(call sanobj,$(OAUTH_SRC) $(LIB_SRC))
+build/san/postdesk-admin: $(call sanobj,$(ADMIN_SRC) $(LIB_SRC))
+$(SANBIN):
+	$(SANCC) $(SAN) -o $@ $^ $(PKG_LIBS)
+
+build/san/unit/%: build/san/obj/tests/unit/%.o $(call sanobj,$(LIB_SRC))
+	@mkdir -p $(@D)
+	$(SANCC) $(SAN) -o $@ $^ $(PKG_LIBS)
+
+# docs/openapi.json is embedded in postdesk-api as a byte array.
+build/gen/openapi.c: docs/openapi.json
+	@mkdir -p $(@D)
+	{ echo '#include "api.h"'; \
+	  echo 'const unsigned char openapi_json[] = {'; \
+	  od -An -v -tx1 $< | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; \
+	  echo 'const unsigned long openapi_json_len = sizeof openapi_json;'; \
+	} > $@
+build/obj/gen/openapi.o: build/gen/openapi.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Icgi-bin $(ALLCFLAGS) $(HARDEN) -c -o $@ $<
+build/san/obj/gen/openapi.o: build/gen/openapi.c
+	@mkdir -p $(@D)
+	$(SANCC) $(CPPFLAGS) -Icgi-bin $(ALLCFLAGS) $(SAN) -c -o $@ $<
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# --- the stack ---------------------------------------------------------
+deps:
+	@scripts/deps.sh
+
+run: deps all
+	@scripts/stack.sh run
+
+start: deps all
+	@scripts/stack.sh start
+
+stop:
+	@scripts/stack.sh stop
+
+status:
+	@scripts/stack.sh status
+
+migrate: all
+	build/postdesk-admin migrate
+
+# --- tests ---------------------------------------------------------------
+test: deps
+	@$(MAKE) --no-print-directory all san $(UNITBIN)
+	@$(MAKE) --no-print-directory test-unit test-integration test-browser
+
+test-san: test
+
+test-unit: $(UNITBIN)
+	@scripts/run-unit.sh $(UNITBIN)
+
+test-integration: all san
+	POSTDESK_BIN=$(CURDIR)/build/san /usr/bin/python3 -m pytest -q tests/integration
+
+test-browser: all san
+	POSTDESK_BIN=$(CURDIR)/build/san /usr/bin/python3 -m pytest -q tests/browser
+
+bench: deps all
+	@tests/bench/bench.sh
+
+# --- quality -----------------------------------------------------------------
+C_FILES = $(shell find lib cgi-bin bin tests/unit -name '*.[ch]' 2>/dev/null)
+
+format:
+	clang-format -i $(C_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(C_FILES)
+
+check-layers:
+	@scripts/check-layers.sh
+
+check: format-check check-layers
+	@! grep -nwE 'strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|system|popen|mysql_query|mysql_real_escape_string' \
+	    $(C_FILES) || { echo "banned function used" >&2; exit 1; }
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	    --inline-suppr -Ilib lib cgi-bin bin
+	@$(MAKE) --no-print-directory test
+
+# --- install -----------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(DATADIR)/sql \
+	    $(DESTDIR)$(DATADIR)/portal $(DESTDIR)$(SYSCONF) \
+	    $(DESTDIR)/etc/nginx/snippets $(DESTDIR)/etc/cron.d
+	install -m 0755 build/postdesk-admin $(DESTDIR)$(BINDIR)/postdesk-admin
+	install -m 0755 build/postdesk-api build/postdesk-oauth $(DESTDIR)$(LIBEXEC)/
+	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
+	cp -R nginx/portal/. $(DESTDIR)$(DATADIR)/portal/
+	install -m 0644 nginx/postdesk-snippet.conf $(DESTDIR)/etc/nginx/snippets/postdesk.conf
+	install -m 0644 scripts/postdesk.cron $(DESTDIR)/etc/cron.d/postdesk
+	install -m 0644 postdesk.conf.example $(DESTDIR)$(SYSCONF)/postdesk.conf.example
+
+clean:
+	rm -rf build

@@ -1,0 +1,329 @@
+/*
+ * postdesk-admin: the command line for people — migrations, agents and API
+ * keys.  Exit status 0 ok, 1 the action failed, 2 usage or configuration;
+ * every failure is one line on stderr.
+ */
+#include <ctype.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "authn.h"
+#include "cred.h"
+#include "migrate.h"
+#include "store.h"
+#include "valid.h"
+
+#define PROG "postdesk-admin"
+#define PASSWORD_MIN 8
+
+static const char USAGE[] =
+    "usage: " PROG " COMMAND [ARGS]\n"
+    "  migrate                          apply new sql/ migrations\n"
+    "  bootstrap-admin                  create user admin if no agent "
+    "exists\n"
+    "  create-agent USER [--role admin|agent] [--name NAME]\n"
+    "  reset-password USER              new password (stdin or "
+    "generated)\n"
+    "  create-api-key NAME [--role admin|agent]   prints the key\n"
+    "  list-api-keys\n"
+    "  revoke-api-key ID\n"
+    "Configuration: $POSTDESK_CONF (default /etc/postdesk/postdesk.conf).\n";
+
+static int
+fail(const struct err *err)
+{
+	fprintf(stderr, PROG ": %s%s%s\n", err->msg,
+	    err->detail[0] ? ": " : "", err->detail);
+	return 1;
+}
+
+static int
+usage_error(const char *msg)
+{
+	fprintf(stderr, PROG ": %s (see " PROG " --help)\n", msg);
+	return 2;
+}
+
+static void
+audit(struct app *app, const char *action, const char *type, uint64_t id,
+    const char *detail)
+{
+	struct passwd     *pw = getpwuid(geteuid());
+	struct audit_entry e = { .actor_type = "cli",
+		.actor_name = pw ? pw->pw_name : "unknown",
+		.action = action,
+		.target_type = type,
+		.target_id = id,
+		.detail = detail };
+	struct err         err;
+
+	if (store_audit_add(app->db, &e, &err) == -1)
+		fprintf(stderr, PROG ": warning: audit log not written: %s\n",
+		    err.detail);
+}
+
+static int
+valid_username(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && strchr("._@-", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+static int
+valid_role(const char *s)
+{
+	return strcmp(s, "admin") == 0 || strcmp(s, "agent") == 0;
+}
+
+/*
+ * The new password: the first line of stdin when it is not a terminal,
+ * else a generated one (*generated set).  Returns 0 or -1 (too short).
+ */
+static int
+new_password(char *pw, size_t size, int *generated)
+{
+	*generated = 0;
+	if (!isatty(STDIN_FILENO)) {
+		if (fgets(pw, (int)size, stdin) == NULL)
+			pw[0] = '\0';
+		pw[strcspn(pw, "\r\n")] = '\0';
+		if (strlen(pw) < PASSWORD_MIN) {
+			fprintf(stderr,
+			    PROG ": the password must have at least %d "
+				 "characters\n",
+			    PASSWORD_MIN);
+			return -1;
+		}
+		return 0;
+	}
+	cred_random_text(pw, size, 15);
+	*generated = 1;
+	return 0;
+}
+
+static int
+create_agent(struct app *app, const char *user, const char *role,
+    const char *name, const char *pw, uint64_t *id)
+{
+	char       hash[CRED_PWHASH_MAX];
+	struct err err;
+
+	if (cred_password_hash(pw, hash) == -1) {
+		fprintf(stderr, PROG ": out of memory hashing the password\n");
+		return 1;
+	}
+	if (store_agent_create(app->db, user, name, role, hash, id, &err) ==
+	    -1) {
+		if (err.code == E_CONFLICT)
+			err_set(&err, E_CONFLICT, "agent '%s' already exists",
+			    user);
+		return fail(&err);
+	}
+	audit(app, "agent.create", "agent", *id, NULL);
+	return 0;
+}
+
+static int
+cmd_migrate(struct app *app)
+{
+	struct err err;
+	int        n;
+
+	if (migrate_run(app->db, app->cfg.sql_dir, stdout, &n, &err) == -1)
+		return fail(&err);
+	printf("schema up to date (%d migration%s applied)\n", n,
+	    n == 1 ? "" : "s");
+	return 0;
+}
+
+static int
+cmd_bootstrap(struct app *app)
+{
+	char       pw[32];
+	long long  n;
+	uint64_t   id;
+	struct err err;
+
+	if (store_agent_count(app->db, &n, &err) == -1)
+		return fail(&err);
+	if (n > 0)
+		return 0;
+	cred_random_text(pw, sizeof pw, 15);
+	if (create_agent(app, "admin", "admin", "Administrator", pw, &id) != 0)
+		return 1;
+	printf("username=admin password=%s\n", pw);
+	explicit_bzero(pw, sizeof pw);
+	return 0;
+}
+
+static int
+cmd_create_agent(struct app *app, int argc, char **argv)
+{
+	const char *user, *role = "agent", *name = NULL;
+	char        pw[1025];
+	int         generated, rc;
+	uint64_t    id;
+
+	if (argc < 1 || !valid_username(argv[0]))
+		return usage_error("create-agent needs a USER of 1-64 letters, "
+				   "digits, . _ @ -");
+	user = argv[0];
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+			role = argv[++i];
+		else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+			name = argv[++i];
+		else
+			return usage_error("unknown option for create-agent");
+	}
+	if (!valid_role(role))
+		return usage_error("--role must be admin or agent");
+	if (new_password(pw, sizeof pw, &generated) == -1)
+		return 1;
+	rc = create_agent(app, user, role, name ? name : user, pw, &id);
+	if (rc == 0 && generated)
+		printf("username=%s password=%s\n", user, pw);
+	explicit_bzero(pw, sizeof pw);
+	return rc;
+}
+
+static int
+cmd_reset_password(struct app *app, int argc, char **argv)
+{
+	char         pw[1025], hash[CRED_PWHASH_MAX];
+	struct agent a;
+	struct err   err;
+	int          generated;
+
+	if (argc != 1)
+		return usage_error("reset-password needs a USER");
+	if (store_agent_by_username(app->db, argv[0], &a, &err) == -1) {
+		if (err.code == E_NOTFOUND)
+			err_set(&err, E_NOTFOUND, "no agent '%s'", argv[0]);
+		return fail(&err);
+	}
+	if (new_password(pw, sizeof pw, &generated) == -1)
+		return 1;
+	if (cred_password_hash(pw, hash) == -1 ||
+	    store_agent_set_password(app->db, a.id, hash, &err) == -1 ||
+	    store_session_delete_agent(app->db, a.id, &err) == -1) {
+		explicit_bzero(pw, sizeof pw);
+		return fail(&err);
+	}
+	audit(app, "agent.reset_password", "agent", a.id, NULL);
+	if (generated)
+		printf("username=%s password=%s\n", argv[0], pw);
+	explicit_bzero(pw, sizeof pw);
+	return 0;
+}
+
+static int
+cmd_create_api_key(struct app *app, int argc, char **argv)
+{
+	const char *role = "admin";
+	char        key[64];
+	uint64_t    id;
+	struct err  err;
+
+	if (argc < 1 || argv[0][0] == '\0' || strlen(argv[0]) > 100)
+		return usage_error("create-api-key needs a NAME (1-100 chars)");
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+			role = argv[++i];
+		else
+			return usage_error("unknown option for create-api-key");
+	}
+	if (!valid_role(role))
+		return usage_error("--role must be admin or agent");
+	if (authn_apikey_create(app, argv[0], role, key, sizeof key, &id,
+		&err) == -1)
+		return fail(&err);
+	audit(app, "api_key.create", "api_key", id, NULL);
+	printf("%s\n", key);
+	explicit_bzero(key, sizeof key);
+	return 0;
+}
+
+static int
+cmd_list_api_keys(struct app *app)
+{
+	struct api_key *keys;
+	size_t          n;
+	struct err      err;
+
+	if (store_apikey_list(app->db, &keys, &n, &err) == -1)
+		return fail(&err);
+	printf("%-4s %-20s %-6s %-13s %-21s %-21s %s\n", "ID", "NAME", "ROLE",
+	    "PREFIX", "CREATED", "LAST USED", "REVOKED");
+	for (size_t i = 0; i < n; i++)
+		printf("%-4llu %-20s %-6s %-13s %-21s %-21s %s\n",
+		    (unsigned long long)keys[i].id, keys[i].name, keys[i].role,
+		    keys[i].prefix, keys[i].created_at,
+		    keys[i].last_used_at[0] ? keys[i].last_used_at : "-",
+		    keys[i].revoked_at[0] ? keys[i].revoked_at : "-");
+	free(keys);
+	return 0;
+}
+
+static int
+cmd_revoke_api_key(struct app *app, int argc, char **argv)
+{
+	uint64_t   id;
+	struct err err;
+
+	if (argc != 1 || !valid_id(argv[0], &id))
+		return usage_error("revoke-api-key needs a numeric ID");
+	if (store_apikey_revoke(app->db, id, &err) == -1)
+		return fail(&err);
+	audit(app, "api_key.revoke", "api_key", id, NULL);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct app  app;
+	struct err  err;
+	const char *cmd;
+	int         rc;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		fputs(USAGE, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	cmd = argv[1];
+	if (app_init(&app, PROG, &err) == -1) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		app_cleanup(&app);
+		return 2;
+	}
+	if (strcmp(cmd, "migrate") == 0 && argc == 2)
+		rc = cmd_migrate(&app);
+	else if (strcmp(cmd, "bootstrap-admin") == 0 && argc == 2)
+		rc = cmd_bootstrap(&app);
+	else if (strcmp(cmd, "create-agent") == 0)
+		rc = cmd_create_agent(&app, argc - 2, argv + 2);
+	else if (strcmp(cmd, "reset-password") == 0)
+		rc = cmd_reset_password(&app, argc - 2, argv + 2);
+	else if (strcmp(cmd, "create-api-key") == 0)
+		rc = cmd_create_api_key(&app, argc - 2, argv + 2);
+	else if (strcmp(cmd, "list-api-keys") == 0 && argc == 2)
+		rc = cmd_list_api_keys(&app);
+	else if (strcmp(cmd, "revoke-api-key") == 0)
+		rc = cmd_revoke_api_key(&app, argc - 2, argv + 2);
+	else
+		rc = usage_error("unknown command or wrong arguments");
+	app_cleanup(&app);
+	return rc;
+}

@@ -1,0 +1,77 @@
+/*
+ * postdesk-api: the FastCGI responder for /api/.  The route table below is
+ * the whole API; `postdesk-api --routes` prints it (the OpenAPI test
+ * compares it with docs/openapi.json).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "log.h"
+
+/* clang-format off */
+static const struct route routes[] = {
+	{ "GET",    "/api/health",              api_health,         ROUTE_PUBLIC },
+	{ "GET",    "/api/openapi.json",        api_openapi,        ROUTE_PUBLIC },
+	{ "POST",   "/api/session",             api_session_create, ROUTE_PUBLIC },
+	{ "GET",    "/api/session",             api_session_get,    ROUTE_AGENT },
+	{ "DELETE", "/api/session",             api_session_delete, ROUTE_AGENT },
+	{ "GET",    "/api/azure-setup",         api_azure_setup,    ROUTE_ADMIN },
+	{ "GET",    "/api/mailboxes",           api_mailbox_list,   ROUTE_ADMIN },
+	{ "POST",   "/api/mailboxes",           api_mailbox_create, ROUTE_ADMIN },
+	{ "GET",    "/api/mailboxes/{id}",      api_mailbox_get,    ROUTE_ADMIN },
+	{ "PATCH",  "/api/mailboxes/{id}",      api_mailbox_update, ROUTE_ADMIN },
+	{ "DELETE", "/api/mailboxes/{id}",      api_mailbox_delete, ROUTE_ADMIN },
+	{ "GET",    "/api/audit-log",           api_audit_list,     ROUTE_ADMIN },
+};
+/* clang-format on */
+
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+static void
+print_routes(void)
+{
+	for (size_t i = 0; i < NROUTES; i++)
+		printf("%s %s\n", routes[i].method, routes[i].pattern);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct app   app;
+	struct err   err;
+	struct fcgi *f;
+	struct req   r;
+
+	if (argc == 2 && strcmp(argv[1], "--routes") == 0) {
+		print_routes();
+		return 0;
+	}
+	if (argc != 1) {
+		fprintf(stderr, "usage: postdesk-api [--routes] (run under "
+				"spawn-fcgi)\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (app_init(&app, "postdesk-api", &err) == -1) {
+		fprintf(stderr, "postdesk-api: %s\n", err.msg);
+		app_cleanup(&app);
+		return 2;
+	}
+	f = fcgi_open();
+	if (f == NULL) {
+		log_err("cannot initialise FastCGI (is stdin a socket?)");
+		app_cleanup(&app);
+		return 2;
+	}
+	log_info("ready");
+	while (fcgi_accept(f, &r) == 0) {
+		web_dispatch(&app, &r, routes, NROUTES);
+		fcgi_finish(f, &r);
+	}
+	log_info("stopping");
+	fcgi_close(f);
+	app_cleanup(&app);
+	return 0;
+}

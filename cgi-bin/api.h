@@ -1,0 +1,26 @@
+/*
+ * api: the handlers of postdesk-api, one file per resource.
+ */
+#ifndef POSTDESK_API_H
+#define POSTDESK_API_H
+
+#include "web.h"
+
+/* docs/openapi.json, embedded at build time (build/gen/openapi.c). */
+extern const unsigned char openapi_json[];
+extern const unsigned long openapi_json_len;
+
+int api_health(struct call *);
+int api_openapi(struct call *);
+int api_session_create(struct call *);
+int api_session_get(struct call *);
+int api_session_delete(struct call *);
+int api_azure_setup(struct call *);
+int api_mailbox_list(struct call *);
+int api_mailbox_create(struct call *);
+int api_mailbox_get(struct call *);
+int api_mailbox_update(struct call *);
+int api_mailbox_delete(struct call *);
+int api_audit_list(struct call *);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * api_mailbox: /api/mailboxes — Configuration > Email > Mailbox Setup.
+ * Parse, validate in lib/mailbox.c, seal the secret, store, audit, answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "api.h"
+#include "jsonx.h"
+#include "mailbox.h"
+#include "seal.h"
+#include "store.h"
+#include "xmalloc.h"
+
+static int
+answer(struct call *c, int status, uint64_t id)
+{
+	struct mailbox mb;
+	struct err     err;
+
+	if (store_mailbox_get(c->app->db, id, &mb, &err) == -1)
+		return web_error(c, &err);
+	return web_json(c, status, mailbox_to_json(&mb, &c->app->cfg));
+}
+
+/* The audit detail of a change: the fields given, never the secret. */
+static json_t *
+changed_fields(json_t *in)
+{
+	json_t     *fields = json_array();
+	const char *key;
+	json_t     *v;
+
+	json_object_foreach(in, key, v) {
+		json_array_append_new(fields, json_string(key));
+	}
+	return json_pack("{s:o}", "fields", fields);
+}
+
+/* Validate in over mb; answers 422 and returns -1 on field errors. */
+static int
+validate(struct call *c, struct mailbox *mb, json_t *in, int creating,
+    char **secret)
+{
+	json_t *errors = json_array();
+
+	if (mailbox_apply_json(mb, in, creating, secret, errors) > 0)
+		return web_problem(c, 422,
+		    "Some fields need attention; see errors.",
+		    json_pack("{s:o}", "errors", errors));
+	json_decref(errors);
+	return 0;
+}
+
+static int
+store_error(struct call *c, struct err *err)
+{
+	if (err->code == E_CONFLICT)
+		return web_problem(c, 409,
+		    "A mailbox with this name already exists.",
+		    json_pack("{s:[{s:s, s:s}]}", "errors", "field", "name",
+			"message", "This name is already used."));
+	return web_error(c, err);
+}
+
+/* GET /api/mailboxes */
+int
+api_mailbox_list(struct call *c)
+{
+	struct mailbox *mbs;
+	size_t          n;
+	struct err      err;
+	json_t         *items;
+
+	if (store_mailbox_list(c->app->db, &mbs, &n, &err) == -1)
+		return web_error(c, &err);
+	items = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(items,
+		    mailbox_to_json(&mbs[i], &c->app->cfg));
+	free(mbs);
+	return web_json(c, 200, json_pack("{s:o}", "items", items));
+}
+
+/* POST /api/mailboxes */
+int
+api_mailbox_create(struct call *c)
+{
+	struct mailbox mb;
+	struct buf     sealed = { 0 };
+	struct err     err;
+	json_t        *in;
+	char          *secret = NULL, loc[64];
+	uint64_t       id;
+	int            rc;
+
+	if (web_body(c, &in) == -1)
+		return -1;
+	mailbox_defaults(&mb);
+	if (validate(c, &mb, in, 1, &secret) == -1) {
+		json_decref(in);
+		return -1;
+	}
+	seal(&c->app->key, secret, &sealed);
+	xfree_secret(secret);
+	rc = store_mailbox_insert(c->app->db, &mb, &sealed, &id, &err);
+	buf_cleanup(&sealed);
+	if (rc == -1) {
+		json_decref(in);
+		return store_error(c, &err);
+	}
+	web_audit(c, "mailbox.create", "mailbox", id, changed_fields(in));
+	json_decref(in);
+	snprintf(loc, sizeof loc, "/api/mailboxes/%llu",
+	    (unsigned long long)id);
+	resp_header(c->req, "Location", loc);
+	return answer(c, 201, id);
+}
+
+/* GET /api/mailboxes/{id} */
+int
+api_mailbox_get(struct call *c)
+{
+	uint64_t id;
+
+	if (web_id(c, 0, &id) == -1)
+		return -1;
+	return answer(c, 200, id);
+}
+
+/* PATCH /api/mailboxes/{id}: change the fields given. */
+int
+api_mailbox_update(struct call *c)
+{
+	struct mailbox mb;
+	struct buf     sealed = { 0 };
+	struct err     err;
+	json_t        *in;
+	char          *secret = NULL;
+	uint64_t       id;
+	int            rc;
+
+	if (web_id(c, 0, &id) == -1)
+		return -1;
+	if (store_mailbox_get(c->app->db, id, &mb, &err) == -1)
+		return web_error(c, &err);
+	if (web_body(c, &in) == -1)
+		return -1;
+	if (validate(c, &mb, in, 0, &secret) == -1) {
+		json_decref(in);
+		return -1;
+	}
+	if (secret != NULL)
+		seal(&c->app->key, secret, &sealed);
+	xfree_secret(secret);
+	rc = store_mailbox_update(c->app->db, &mb,
+	    sealed.data ? &sealed : NULL, &err);
+	buf_cleanup(&sealed);
+	if (rc == -1) {
+		json_decref(in);
+		return store_error(c, &err);
+	}
+	web_audit(c, "mailbox.update", "mailbox", id, changed_fields(in));
+	json_decref(in);
+	return answer(c, 200, id);
+}
+
+/* DELETE /api/mailboxes/{id} */
+int
+api_mailbox_delete(struct call *c)
+{
+	struct err err;
+	uint64_t   id;
+
+	if (web_id(c, 0, &id) == -1)
+		return -1;
+	if (store_mailbox_delete(c->app->db, id, &err) == -1)
+		return web_error(c, &err);
+	web_audit(c, "mailbox.delete", "mailbox", id, NULL);
+	return web_json(c, 204, NULL);
+}

@@ -1,0 +1,23 @@
+/*
+ * app: what every postdesk program holds for its whole life — the
+ * configuration, the database handle and the sealing key.  The only
+ * process-wide state besides the log prefix; passed down explicitly.
+ */
+#ifndef POSTDESK_APP_H
+#define POSTDESK_APP_H
+
+#include "config.h"
+#include "db.h"
+#include "err.h"
+#include "seal.h"
+
+struct app {
+	struct config   cfg;
+	struct db      *db;
+	struct seal_key key;
+};
+
+int  app_init(struct app *, const char *prog, struct err *);
+void app_cleanup(struct app *);
+
+#endif

@@ -1,0 +1,229 @@
+/*
+ * authn: sessions and API keys.  Tokens are 256-bit random values; only
+ * their SHA-256 is stored, so a database leak yields no usable token.
+ * Passwords are argon2id; unknown usernames still cost one verification,
+ * so timing does not tell which usernames exist.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authn.h"
+#include "log.h"
+#include "store.h"
+
+static int
+from_apikey(struct app *app, const char *key, struct principal *who,
+    struct err *err)
+{
+	unsigned char  hash[CRED_HASH_BYTES];
+	struct api_key k;
+	struct err     e2;
+
+	cred_hash(key, hash);
+	if (store_apikey_lookup(app->db, hash, &k, err) == -1) {
+		if (err->code == E_NOTFOUND)
+			err_set(err, E_AUTH, "Invalid or revoked API key.");
+		return -1;
+	}
+	who->kind = WHO_APIKEY;
+	who->id = k.id;
+	snprintf(who->name, sizeof who->name, "%s", k.name);
+	snprintf(who->display_name, sizeof who->display_name, "API key %s",
+	    k.name);
+	snprintf(who->role, sizeof who->role, "%s", k.role);
+	if (k.touch_due && store_apikey_touch(app->db, k.id, &e2) == -1)
+		log_warn("api key %llu: last-used time not updated: %s",
+		    (unsigned long long)k.id, e2.detail);
+	return 0;
+}
+
+static int
+from_session(struct app *app, const char *token, struct principal *who,
+    struct err *err)
+{
+	unsigned char  hash[CRED_HASH_BYTES];
+	struct session s;
+	struct err     e2;
+
+	cred_hash(token, hash);
+	if (store_session_lookup(app->db, hash, app->cfg.session_idle_minutes,
+		&s, err) == -1) {
+		if (err->code == E_NOTFOUND)
+			err_set(err, E_AUTH,
+			    "Your session has ended. Please sign in again.");
+		return -1;
+	}
+	who->kind = WHO_SESSION;
+	who->id = s.agent.id;
+	snprintf(who->name, sizeof who->name, "%s", s.agent.username);
+	snprintf(who->display_name, sizeof who->display_name, "%s",
+	    s.agent.display_name);
+	snprintf(who->role, sizeof who->role, "%s", s.agent.role);
+	snprintf(who->csrf, sizeof who->csrf, "%s", s.csrf);
+	if (s.touch_due && store_session_touch(app->db, s.id, &e2) == -1)
+		log_warn("session %llu: not touched: %s",
+		    (unsigned long long)s.id, e2.detail);
+	return 0;
+}
+
+/*
+ * Identify the caller of r: a Bearer API key, else the session cookie.
+ * Returns 0 with *who filled, or -1 with E_AUTH (or a database error).
+ */
+int
+authn_request(struct app *app, const struct req *r, struct principal *who,
+    struct err *err)
+{
+	char *token;
+	int   rc;
+
+	memset(who, 0, sizeof *who);
+	if (r->authorization != NULL) {
+		if (strncmp(r->authorization, "Bearer ", 7) != 0 ||
+		    strncmp(r->authorization + 7, AUTHN_KEY_PREFIX, 4) != 0) {
+			err_set(err, E_AUTH,
+			    "Authorization must be 'Bearer <API key>'.");
+			return -1;
+		}
+		return from_apikey(app, r->authorization + 7, who, err);
+	}
+	token = req_cookie(r, AUTHN_COOKIE);
+	if (token == NULL) {
+		err_set(err, E_AUTH,
+		    "Sign in to the portal or send an API key.");
+		return -1;
+	}
+	rc = from_session(app, token, who, err);
+	free(token);
+	return rc;
+}
+
+/*
+ * True if r may change state: API keys need no CSRF token, sessions must
+ * echo theirs in X-CSRF-Token.
+ */
+int
+authn_csrf_ok(const struct principal *who, const struct req *r)
+{
+	if (who->kind != WHO_SESSION)
+		return 1;
+	return r->csrf_token != NULL && cred_equal(r->csrf_token, who->csrf);
+}
+
+int
+authn_is_admin(const struct principal *who)
+{
+	return strcmp(who->role, "admin") == 0;
+}
+
+static const char *
+dummy_hash(void)
+{
+	static char hash[CRED_PWHASH_MAX];
+
+	if (hash[0] == '\0' &&
+	    cred_password_hash("postdesk timing equaliser", hash) == -1)
+		hash[0] = '\0';
+	return hash;
+}
+
+static int
+refuse(struct app *app, const char *username, const char *addr,
+    struct err *err)
+{
+	struct err e2;
+
+	if (store_login_record(app->db, username, addr, 0, &e2) == -1)
+		log_warn("login attempt not recorded: %s", e2.detail);
+	err_set(err, E_AUTH, "Wrong username or password.");
+	return -1;
+}
+
+/*
+ * Check username/password and open a session.  On success *who is the
+ * agent and token the cookie value (shown once, stored only hashed).
+ * Fails with E_AUTH, or E_RATELIMIT and *retry_after in seconds after too
+ * many recent failures for this username or address.
+ */
+int
+authn_login(struct app *app, const char *username, const char *password,
+    const char *addr, struct principal *who, char token[CRED_TOKEN_MAX],
+    long long *retry_after, struct err *err)
+{
+	unsigned char hash[CRED_HASH_BYTES];
+	long long     by_user, by_addr;
+	struct agent  a;
+	long          max = app->cfg.login_max_failures;
+
+	memset(who, 0, sizeof *who);
+	if (store_login_failures(app->db, username, addr, &by_user, &by_addr,
+		retry_after, err) == -1)
+		return -1;
+	if (by_user >= max || by_addr >= 4 * max) {
+		if (*retry_after < 1)
+			*retry_after = 1;
+		err_set(err, E_RATELIMIT,
+		    "Too many failed sign-ins. Try again in %lld seconds.",
+		    *retry_after);
+		return -1;
+	}
+	if (store_agent_by_username(app->db, username, &a, err) == -1) {
+		if (err->code != E_NOTFOUND)
+			return -1;
+		cred_password_verify(dummy_hash(), password);
+		return refuse(app, username, addr, err);
+	}
+	if (!cred_password_verify(a.password_hash, password) || a.disabled)
+		return refuse(app, username, addr, err);
+	if (store_login_record(app->db, username, addr, 1, err) == -1)
+		return -1;
+	cred_token_new(token);
+	cred_token_new(who->csrf);
+	cred_hash(token, hash);
+	if (store_session_create(app->db, hash, a.id, who->csrf,
+		app->cfg.session_max_hours, addr, err) == -1)
+		return -1;
+	who->kind = WHO_SESSION;
+	who->id = a.id;
+	snprintf(who->name, sizeof who->name, "%s", a.username);
+	snprintf(who->display_name, sizeof who->display_name, "%s",
+	    a.display_name);
+	snprintf(who->role, sizeof who->role, "%s", a.role);
+	return 0;
+}
+
+/* End the session named by r's cookie, if any. */
+int
+authn_logout(struct app *app, const struct req *r, struct err *err)
+{
+	unsigned char hash[CRED_HASH_BYTES];
+	char         *token = req_cookie(r, AUTHN_COOKIE);
+	int           rc = 0;
+
+	if (token != NULL) {
+		cred_hash(token, hash);
+		rc = store_session_delete(app->db, hash, err);
+		free(token);
+	}
+	return rc;
+}
+
+/*
+ * Create an API key: "pdk_" + 43 base64url characters, written to key
+ * (keysz >= 48).  Only its hash and its first 12 characters are stored.
+ */
+int
+authn_apikey_create(struct app *app, const char *name, const char *role,
+    char *key, size_t keysz, uint64_t *id, struct err *err)
+{
+	unsigned char hash[CRED_HASH_BYTES];
+	char          tok[CRED_TOKEN_MAX], prefix[13];
+
+	cred_token_new(tok);
+	snprintf(key, keysz, AUTHN_KEY_PREFIX "%s", tok);
+	explicit_bzero(tok, sizeof tok);
+	snprintf(prefix, sizeof prefix, "%s", key);
+	cred_hash(key, hash);
+	return store_apikey_create(app->db, name, role, prefix, hash, id, err);
+}

@@ -1,0 +1,512 @@
+/*
+ * db: MariaDB Connector/C behind a small interface.  Values travel only in
+ * MYSQL_BIND; every statement is prepared once per connection and cached by
+ * the address of its static SQL text.  Result cells are sized from the
+ * server's max_length, so nothing is ever truncated.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include "db.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define DB_CACHE 96
+
+struct stmt_slot {
+	const char *sql;
+	MYSQL_STMT *stmt;
+};
+
+struct db {
+	const struct config *cfg;
+	MYSQL               *conn;
+	int                  in_tx;
+	unsigned             last_errno;
+	size_t               nslots;
+	struct stmt_slot     slots[DB_CACHE];
+};
+
+static const char INIT_SQL[] =
+    "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,"
+    "NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+    "NO_ENGINE_SUBSTITUTION'";
+
+struct db_param
+db_int(long long v)
+{
+	struct db_param p = { DB_T_INT, v, NULL, 0 };
+
+	return p;
+}
+
+/* A string parameter; NULL binds SQL NULL. */
+struct db_param
+db_str(const char *s)
+{
+	struct db_param p = { DB_T_STR, 0, s, s ? strlen(s) : 0 };
+
+	if (s == NULL)
+		p.type = DB_T_NULL;
+	return p;
+}
+
+struct db_param
+db_blob(const void *b, size_t len)
+{
+	struct db_param p = { DB_T_BLOB, 0, b, len };
+
+	return p;
+}
+
+struct db_param
+db_null(void)
+{
+	struct db_param p = { DB_T_NULL, 0, NULL, 0 };
+
+	return p;
+}
+
+/* A handle for cfg (borrowed; must outlive the handle).  Connects lazily. */
+struct db *
+db_new(const struct config *cfg)
+{
+	struct db *db = xcalloc(1, sizeof *db);
+
+	db->cfg = cfg;
+	return db;
+}
+
+static void
+db_disconnect(struct db *db)
+{
+	for (size_t i = 0; i < db->nslots; i++)
+		mysql_stmt_close(db->slots[i].stmt);
+	db->nslots = 0;
+	if (db->conn != NULL)
+		mysql_close(db->conn);
+	db->conn = NULL;
+	db->in_tx = 0;
+}
+
+void
+db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_disconnect(db);
+	free(db);
+}
+
+unsigned
+db_last_errno(const struct db *db)
+{
+	return db->last_errno;
+}
+
+static int
+gone(unsigned e)
+{
+	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST ||
+	    e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR ||
+	    e == ER_CONNECTION_KILLED;
+}
+
+/* Fill err from an error number and message; conflicts are 409s. */
+static int
+fail(struct db *db, unsigned e, const char *what, const char *msg,
+    struct err *err)
+{
+	db->last_errno = e;
+	if (e == ER_DUP_ENTRY)
+		err_set(err, E_CONFLICT, "already exists");
+	else if (gone(e))
+		err_set(err, E_UNAVAILABLE, "database unavailable");
+	else
+		err_set(err, E_DB, "database error");
+	err_detail(err, "database error: %s: %u %s", what, e, msg);
+	return -1;
+}
+
+static int
+db_connect(struct db *db, struct err *err)
+{
+	const struct config *c = db->cfg;
+	unsigned int         timeout = 5;
+	MYSQL               *m;
+
+	if (db->conn != NULL)
+		return 0;
+	m = mysql_init(NULL);
+	if (m == NULL) {
+		err_set(err, E_UNAVAILABLE, "database unavailable");
+		err_detail(err, "database error: mysql_init failed");
+		return -1;
+	}
+	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_optionsv(m, MYSQL_INIT_COMMAND, INIT_SQL);
+	if (mysql_real_connect(m, c->db_socket[0] ? NULL : c->db_host,
+		c->db_user, c->db_password, c->db_name,
+		(unsigned)c->db_port, c->db_socket[0] ? c->db_socket : NULL,
+		0) == NULL) {
+		fail(db, mysql_errno(m), "connect", mysql_error(m), err);
+		err_set(err, E_UNAVAILABLE, "database unavailable");
+		err_detail(err, "database error: connect: %u %s",
+		    mysql_errno(m), mysql_error(m));
+		mysql_close(m);
+		return -1;
+	}
+	db->conn = m;
+	return 0;
+}
+
+/* Connect if needed and check the server answers.  Returns 0 or -1. */
+int
+db_ping(struct db *db, struct err *err)
+{
+	if (db_connect(db, err) == -1)
+		return -1;
+	if (mysql_ping(db->conn) != 0) {
+		fail(db, mysql_errno(db->conn), "ping", mysql_error(db->conn),
+		    err);
+		db_disconnect(db);
+		return db_connect(db, err);
+	}
+	return 0;
+}
+
+static MYSQL_STMT *
+stmt_get(struct db *db, const char *sql, int cache, struct err *err)
+{
+	MYSQL_STMT *st;
+	my_bool     on = 1;
+
+	if (cache)
+		for (size_t i = 0; i < db->nslots; i++)
+			if (db->slots[i].sql == sql)
+				return db->slots[i].stmt;
+	st = mysql_stmt_init(db->conn);
+	if (st == NULL) {
+		fail(db, mysql_errno(db->conn), "stmt init",
+		    mysql_error(db->conn), err);
+		return NULL;
+	}
+	if (mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &on) != 0 ||
+	    mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+		fail(db, mysql_stmt_errno(st), "prepare", mysql_stmt_error(st),
+		    err);
+		mysql_stmt_close(st);
+		return NULL;
+	}
+	if (cache && db->nslots < DB_CACHE) {
+		db->slots[db->nslots].sql = sql;
+		db->slots[db->nslots].stmt = st;
+		db->nslots++;
+	} else if (cache) {
+		log_warn("statement cache full; statement not cached");
+	}
+	return st;
+}
+
+static void
+bind_params(MYSQL_BIND *b, const struct db_param *p, size_t n,
+    long long *ints)
+{
+	for (size_t i = 0; i < n; i++) {
+		memset(&b[i], 0, sizeof b[i]);
+		switch (p[i].type) {
+		case DB_T_NULL:
+			b[i].buffer_type = MYSQL_TYPE_NULL;
+			break;
+		case DB_T_INT:
+			ints[i] = p[i].i;
+			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			b[i].buffer = &ints[i];
+			break;
+		case DB_T_STR:
+			b[i].buffer_type = MYSQL_TYPE_STRING;
+			b[i].buffer = (void *)(uintptr_t)p[i].p;
+			b[i].buffer_length = (unsigned long)p[i].len;
+			break;
+		case DB_T_BLOB:
+			b[i].buffer_type = MYSQL_TYPE_BLOB;
+			b[i].buffer = (void *)(uintptr_t)p[i].p;
+			b[i].buffer_length = (unsigned long)p[i].len;
+			break;
+		}
+	}
+}
+
+static int
+stmt_run(struct db *db, MYSQL_STMT *st, const struct db_param *p, size_t n,
+    struct err *err)
+{
+	MYSQL_BIND *b = NULL;
+	long long  *ints = NULL;
+	int         rc = 0;
+
+	if (mysql_stmt_param_count(st) != n) {
+		err_set(err, E_INTERNAL, "internal error");
+		err_detail(err, "statement wants %lu parameters, got %zu",
+		    mysql_stmt_param_count(st), n);
+		return -1;
+	}
+	if (n > 0) {
+		b = xcalloc(n, sizeof *b);
+		ints = xcalloc(n, sizeof *ints);
+		bind_params(b, p, n, ints);
+		if (mysql_stmt_bind_param(st, b) != 0)
+			rc = -1;
+	}
+	if (rc == 0 && mysql_stmt_execute(st) != 0)
+		rc = -1;
+	if (rc == -1)
+		fail(db, mysql_stmt_errno(st), "execute", mysql_stmt_error(st),
+		    err);
+	free(b);
+	free(ints);
+	return rc;
+}
+
+static int
+is_blob(enum enum_field_types t)
+{
+	switch (t) {
+	case MYSQL_TYPE_TINY_BLOB:
+	case MYSQL_TYPE_MEDIUM_BLOB:
+	case MYSQL_TYPE_LONG_BLOB:
+	case MYSQL_TYPE_BLOB:
+	case MYSQL_TYPE_VAR_STRING:
+	case MYSQL_TYPE_STRING:
+	case MYSQL_TYPE_VARCHAR:
+	case MYSQL_TYPE_JSON:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+fetch_all(struct db *db, MYSQL_STMT *st, struct db_res *res, struct err *err)
+{
+	MYSQL_RES     *meta = mysql_stmt_result_metadata(st);
+	MYSQL_FIELD   *f;
+	MYSQL_BIND    *b = NULL;
+	unsigned long *len = NULL;
+	my_bool       *isnull = NULL;
+	char         **bufs = NULL;
+	size_t         nc, cap = 0;
+	int            rc = -1, r;
+
+	if (meta == NULL)
+		return 0;
+	nc = mysql_num_fields(meta);
+	f = mysql_fetch_fields(meta);
+	res->ncols = nc;
+	b = xcalloc(nc, sizeof *b);
+	len = xcalloc(nc, sizeof *len);
+	isnull = xcalloc(nc, sizeof *isnull);
+	bufs = xcalloc(nc, sizeof *bufs);
+	for (size_t i = 0; i < nc; i++) {
+		unsigned long sz = f[i].max_length;
+
+		if (!is_blob(f[i].type) && sz < 64)
+			sz = 64;
+		bufs[i] = xmalloc(sz + 1);
+		b[i].buffer_type = is_blob(f[i].type) ? MYSQL_TYPE_BLOB
+						      : MYSQL_TYPE_STRING;
+		b[i].buffer = bufs[i];
+		b[i].buffer_length = sz + 1;
+		b[i].length = &len[i];
+		b[i].is_null = &isnull[i];
+	}
+	if (mysql_stmt_bind_result(st, b) != 0) {
+		fail(db, mysql_stmt_errno(st), "bind result",
+		    mysql_stmt_error(st), err);
+		goto out;
+	}
+	buf_init(&res->data, 256);
+	while ((r = mysql_stmt_fetch(st)) == 0 || r == MYSQL_DATA_TRUNCATED) {
+		if (r == MYSQL_DATA_TRUNCATED) {
+			err_set(err, E_DB, "database error");
+			err_detail(err, "database error: result truncated");
+			goto out;
+		}
+		if (res->nrows == cap) {
+			cap = cap ? cap * 2 : 16;
+			res->cells = xrealloc(res->cells,
+			    cap * nc * sizeof *res->cells);
+		}
+		for (size_t i = 0; i < nc; i++) {
+			struct db_cell *c = &res->cells[res->nrows * nc + i];
+
+			c->null = isnull[i] != 0;
+			c->off = res->data.len;
+			c->len = c->null ? 0 : len[i];
+			buf_append(&res->data, bufs[i], c->len);
+			buf_putc(&res->data, '\0');
+		}
+		res->nrows++;
+	}
+	if (r != MYSQL_NO_DATA) {
+		fail(db, mysql_stmt_errno(st), "fetch", mysql_stmt_error(st),
+		    err);
+		goto out;
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < nc; i++)
+		free(bufs[i]);
+	free(bufs);
+	free(b);
+	free(len);
+	free(isnull);
+	mysql_free_result(meta);
+	return rc;
+}
+
+/*
+ * Prepare (once), bind, execute; for a result set, copy every row into
+ * res.  Reconnects and retries once if the server went away outside a
+ * transaction.  Returns 0, or -1 with err set (E_CONFLICT for a duplicate
+ * key, E_UNAVAILABLE when the server is unreachable).
+ */
+static int
+run(struct db *db, const char *sql, int cache, const struct db_param *p,
+    size_t n, struct db_res *res, struct db_exec_info *info, struct err *err)
+{
+	MYSQL_STMT *st;
+	int         attempt, rc = -1;
+
+	if (res != NULL)
+		memset(res, 0, sizeof *res);
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (db_connect(db, err) == -1)
+			return -1;
+		st = stmt_get(db, sql, cache, err);
+		if (st != NULL && stmt_run(db, st, p, n, err) == 0) {
+			rc = 0;
+			break;
+		}
+		if (attempt > 0 || db->in_tx || !gone(db->last_errno)) {
+			if (st != NULL && !cache)
+				mysql_stmt_close(st);
+			return -1;
+		}
+		log_warn("database connection lost; reconnecting");
+		db_disconnect(db);
+	}
+	if (info != NULL) {
+		info->affected = mysql_stmt_affected_rows(st);
+		info->insert_id = mysql_stmt_insert_id(st);
+	}
+	if (mysql_stmt_store_result(st) != 0) {
+		rc = fail(db, mysql_stmt_errno(st), "store",
+		    mysql_stmt_error(st), err);
+	} else if (res != NULL && fetch_all(db, st, res, err) == -1) {
+		db_res_free(res);
+		rc = -1;
+	}
+	mysql_stmt_free_result(st);
+	if (!cache)
+		mysql_stmt_close(st);
+	return rc;
+}
+
+/* Run a SELECT (or anything with a result set) into res. */
+int
+db_query(struct db *db, const char *sql, const struct db_param *p, size_t n,
+    struct db_res *res, struct err *err)
+{
+	return run(db, sql, 1, p, n, res, NULL, err);
+}
+
+/* Run an INSERT/UPDATE/DELETE; info (may be NULL) gets counts and id. */
+int
+db_exec(struct db *db, const char *sql, const struct db_param *p, size_t n,
+    struct db_exec_info *info, struct err *err)
+{
+	return run(db, sql, 1, p, n, NULL, info, err);
+}
+
+/* Prepare and run one statement of dynamic text (migrations), uncached. */
+int
+db_exec_once(struct db *db, const char *sql, struct err *err)
+{
+	return run(db, sql, 0, NULL, 0, NULL, NULL, err);
+}
+
+int
+db_begin(struct db *db, struct err *err)
+{
+	if (db_connect(db, err) == -1)
+		return -1;
+	if (mysql_autocommit(db->conn, 0) != 0)
+		return fail(db, mysql_errno(db->conn), "begin",
+		    mysql_error(db->conn), err);
+	db->in_tx = 1;
+	return 0;
+}
+
+int
+db_commit(struct db *db, struct err *err)
+{
+	int rc = 0;
+
+	if (mysql_commit(db->conn) != 0)
+		rc = fail(db, mysql_errno(db->conn), "commit",
+		    mysql_error(db->conn), err);
+	if (rc == -1)
+		mysql_rollback(db->conn);
+	mysql_autocommit(db->conn, 1);
+	db->in_tx = 0;
+	return rc;
+}
+
+/* Roll back the open transaction, if any; safe to call after a failure. */
+void
+db_rollback(struct db *db)
+{
+	if (db->conn == NULL || !db->in_tx)
+		return;
+	mysql_rollback(db->conn);
+	mysql_autocommit(db->conn, 1);
+	db->in_tx = 0;
+}
+
+/* The cell's text, or NULL for SQL NULL.  Valid until db_res_free(). */
+const char *
+db_res_str(const struct db_res *r, size_t row, size_t col)
+{
+	const struct db_cell *c = &r->cells[row * r->ncols + col];
+
+	return c->null ? NULL : r->data.data + c->off;
+}
+
+size_t
+db_res_len(const struct db_res *r, size_t row, size_t col)
+{
+	return r->cells[row * r->ncols + col].len;
+}
+
+/* The cell as an integer; NULL and non-numbers are 0. */
+long long
+db_res_int(const struct db_res *r, size_t row, size_t col)
+{
+	const char *s = db_res_str(r, row, col);
+
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+void
+db_res_free(struct db_res *r)
+{
+	free(r->cells);
+	buf_cleanup(&r->data);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,419 @@
+/*
+ * mailbox: validation speaks the admin's language — where in Azure a value
+ * is found, and the guide's most common mistake (the Secret ID pasted where
+ * the secret Value belongs) is refused before it can break a connection.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "jsonx.h"
+#include "mailbox.h"
+#include "valid.h"
+#include "xmalloc.h"
+
+static const char *const FIELDS[] = { "name", "type", "client_id",
+	"tenant_id", "secret", "secret_expires_on", "shared_address", "cloud",
+	"processed_action", "processed_folder", "first_scan", "ack_enabled",
+	NULL };
+
+static const char *const CLOUDS[][2] = {
+	{ "global", "Global (Microsoft 365, GCC)" },
+	{ "usgov_l4", "US Government L4 (GCC High)" },
+	{ "usgov_l5", "US Government L5 (DoD)" },
+	{ "china", "China (21Vianet)" },
+};
+static const char *const ACTIONS[] = { "move_to_deleted_items",
+	"move_to_folder", "mark_read", NULL };
+static const char *const FIRST_SCAN[] = { "new_only", "all", NULL };
+
+static const char *const SCOPES_LICENSED[] = { "offline_access", "openid",
+	"email", "profile", "Mail.ReadWrite", "Mail.Send", NULL };
+static const char *const SCOPES_SHARED[] = { "Mail.ReadWrite.Shared",
+	"Mail.Send.Shared", NULL };
+
+void
+mailbox_defaults(struct mailbox *mb)
+{
+	memset(mb, 0, sizeof *mb);
+	snprintf(mb->type, sizeof mb->type, "office365");
+	snprintf(mb->cloud, sizeof mb->cloud, "global");
+	snprintf(mb->processed_action, sizeof mb->processed_action,
+	    "move_to_deleted_items");
+	snprintf(mb->first_scan, sizeof mb->first_scan, "new_only");
+	snprintf(mb->status, sizeof mb->status, "not_connected");
+	mb->ack_enabled = 1;
+}
+
+static int
+one_of(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* utf-8 characters in s (Jansson guarantees valid UTF-8). */
+static size_t
+u8len(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+static void
+lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/*
+ * The value of field as a string (or NULL if absent); a present non-string
+ * adds an error and sets *bad.  null counts as "" when nullable.
+ */
+static const char *
+get_str(json_t *in, const char *field, int nullable, json_t *errors, int *bad)
+{
+	json_t *v = json_object_get(in, field);
+
+	*bad = 0;
+	if (v == NULL)
+		return NULL;
+	if (nullable && json_is_null(v))
+		return "";
+	if (!json_is_string(v)) {
+		jsonx_field_error(errors, field, "Must be a string%s.",
+		    nullable ? " or null" : "");
+		*bad = 1;
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+static void
+set(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src);
+}
+
+static void
+check_name(struct mailbox *mb, const char *s, json_t *errors)
+{
+	size_t n = u8len(s);
+
+	if (n == 0 || n > 100 || has_control(s) || isspace((unsigned char)s[0]) ||
+	    isspace((unsigned char)s[strlen(s) - 1]))
+		jsonx_field_error(errors, "name",
+		    "Enter a name of 1 to 100 characters, e.g. \"Support\".");
+	else
+		set(mb->name, sizeof mb->name, s);
+}
+
+static void
+check_ids(struct mailbox *mb, const char *client, const char *tenant,
+    json_t *errors)
+{
+	if (client != NULL) {
+		if (!valid_guid(client))
+			jsonx_field_error(errors, "client_id",
+			    "Enter the Application (client) ID from the app's "
+			    "Overview page in Azure: a GUID such as "
+			    "0b5e9e3c-1a2b-4c3d-8e9f-0123456789ab.");
+		else
+			set(mb->client_id, sizeof mb->client_id, client);
+		lower(mb->client_id);
+	}
+	if (tenant != NULL) {
+		if (!valid_guid(tenant) && !valid_domain(tenant))
+			jsonx_field_error(errors, "tenant_id",
+			    "Enter the Directory (tenant) ID from the app's "
+			    "Overview page (a GUID) or a verified domain such "
+			    "as contoso.onmicrosoft.com.");
+		else
+			set(mb->tenant_id, sizeof mb->tenant_id, tenant);
+		lower(mb->tenant_id);
+	}
+}
+
+/* Returns 1 if the secret is acceptable. */
+static int
+check_secret(const char *s, json_t *errors)
+{
+	size_t n = strlen(s);
+
+	if (valid_guid(s)) {
+		jsonx_field_error(errors, "secret",
+		    "That is the Secret ID, not the secret Value. In Azure, go "
+		    "to Certificates & secrets, create a new client secret and "
+		    "paste its Value (it is shown only once).");
+		return 0;
+	}
+	if (n == 0 || n > 255) {
+		jsonx_field_error(errors, "secret",
+		    "Paste the client secret's Value (1 to 255 characters).");
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f) {
+			jsonx_field_error(errors, "secret",
+			    "The secret Value contains a space or an unusual "
+			    "character; copy it again from Azure without "
+			    "spaces.");
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void
+check_expiry(struct mailbox *mb, const char *s, json_t *errors)
+{
+	char      today[11];
+	time_t    now = time(NULL);
+	struct tm tm;
+
+	if (s[0] == '\0') {
+		mb->secret_expires_on[0] = '\0';
+		return;
+	}
+	gmtime_r(&now, &tm);
+	strftime(today, sizeof today, "%Y-%m-%d", &tm);
+	if (!valid_date(s))
+		jsonx_field_error(errors, "secret_expires_on",
+		    "Enter the date as YYYY-MM-DD, e.g. 2027-05-31.");
+	else if (strcmp(s, today) < 0)
+		jsonx_field_error(errors, "secret_expires_on",
+		    "This date has passed: the secret has expired. Create a "
+		    "new client secret in Azure and paste its Value.");
+	else
+		set(mb->secret_expires_on, sizeof mb->secret_expires_on, s);
+}
+
+static void
+check_shared(struct mailbox *mb, const char *s, json_t *errors)
+{
+	if (s[0] != '\0' && !valid_email(s)) {
+		jsonx_field_error(errors, "shared_address",
+		    "Enter the shared mailbox's full address, e.g. "
+		    "help@contoso.com, or leave it empty for a licensed "
+		    "mailbox.");
+		return;
+	}
+	set(mb->shared_address, sizeof mb->shared_address, s);
+	lower(mb->shared_address);
+}
+
+static void
+check_enum(char *dst, size_t size, const char *field, const char *s,
+    const char *const *allowed, json_t *errors)
+{
+	struct buf b;
+
+	if (one_of(s, allowed)) {
+		set(dst, size, s);
+		return;
+	}
+	buf_init(&b, 128);
+	for (const char *const *a = allowed; *a; a++)
+		buf_printf(&b, "%s%s", a == allowed ? "" : ", ", *a);
+	jsonx_field_error(errors, field, "Must be one of: %s.", b.data);
+	buf_cleanup(&b);
+}
+
+static void
+check_options(struct mailbox *mb, json_t *in, json_t *errors)
+{
+	static const char *const clouds[] = { "global", "usgov_l4",
+		"usgov_l5", "china", NULL };
+	const char              *s;
+	json_t                  *v;
+	int                      bad;
+
+	s = get_str(in, "type", 0, errors, &bad);
+	if (s != NULL && strcmp(s, "office365") != 0)
+		jsonx_field_error(errors, "type",
+		    "Only \"office365\" (Office 365/Azure) is supported.");
+	s = get_str(in, "cloud", 0, errors, &bad);
+	if (s != NULL)
+		check_enum(mb->cloud, sizeof mb->cloud, "cloud", s, clouds,
+		    errors);
+	s = get_str(in, "processed_action", 0, errors, &bad);
+	if (s != NULL)
+		check_enum(mb->processed_action, sizeof mb->processed_action,
+		    "processed_action", s, ACTIONS, errors);
+	s = get_str(in, "processed_folder", 1, errors, &bad);
+	if (s != NULL) {
+		if (u8len(s) > 255 || has_control(s))
+			jsonx_field_error(errors, "processed_folder",
+			    "Enter a folder name of up to 255 characters.");
+		else
+			set(mb->processed_folder, sizeof mb->processed_folder,
+			    s);
+	}
+	s = get_str(in, "first_scan", 0, errors, &bad);
+	if (s != NULL)
+		check_enum(mb->first_scan, sizeof mb->first_scan, "first_scan",
+		    s, FIRST_SCAN, errors);
+	v = json_object_get(in, "ack_enabled");
+	if (v != NULL && !json_is_boolean(v))
+		jsonx_field_error(errors, "ack_enabled",
+		    "Must be true or false.");
+	else if (v != NULL)
+		mb->ack_enabled = json_is_true(v);
+}
+
+/*
+ * Apply the fields present in in to mb, validating each; when creating,
+ * name, client_id, tenant_id and secret are required.  A new secret is
+ * returned in *secret (caller frees with xfree_secret()), and its last four
+ * characters are set in mb.  Returns the number of field errors added to
+ * errors (0: mb is complete and valid).
+ */
+int
+mailbox_apply_json(struct mailbox *mb, json_t *in, int creating,
+    char **secret, json_t *errors)
+{
+	static const char *const required[] = { "name", "client_id",
+		"tenant_id", "secret", NULL };
+	const char              *name, *client, *tenant, *sec, *exp, *shared;
+	int                      bad;
+
+	*secret = NULL;
+	jsonx_unknown_fields(in, FIELDS, errors);
+	if (creating)
+		for (const char *const *r = required; *r; r++)
+			if (json_object_get(in, *r) == NULL)
+				jsonx_field_error(errors, *r, "Required.");
+	name = get_str(in, "name", 0, errors, &bad);
+	if (name != NULL)
+		check_name(mb, name, errors);
+	client = get_str(in, "client_id", 0, errors, &bad);
+	tenant = get_str(in, "tenant_id", 0, errors, &bad);
+	check_ids(mb, client, tenant, errors);
+	sec = get_str(in, "secret", 0, errors, &bad);
+	if (sec != NULL && check_secret(sec, errors)) {
+		*secret = xstrdup(sec);
+		set(mb->secret_last4, sizeof mb->secret_last4,
+		    sec + (strlen(sec) > 4 ? strlen(sec) - 4 : 0));
+	}
+	exp = get_str(in, "secret_expires_on", 1, errors, &bad);
+	if (exp != NULL)
+		check_expiry(mb, exp, errors);
+	shared = get_str(in, "shared_address", 1, errors, &bad);
+	if (shared != NULL)
+		check_shared(mb, shared, errors);
+	check_options(mb, in, errors);
+	if (strcmp(mb->processed_action, "move_to_folder") == 0 &&
+	    mb->processed_folder[0] == '\0')
+		jsonx_field_error(errors, "processed_folder",
+		    "Name the folder processed mail is moved to.");
+	if (strcmp(mb->processed_action, "move_to_folder") != 0)
+		mb->processed_folder[0] = '\0';
+	if (json_array_size(errors) > 0) {
+		xfree_secret(*secret);
+		*secret = NULL;
+	}
+	return (int)json_array_size(errors);
+}
+
+/* The two redirect URIs to register on the Azure app. */
+json_t *
+mailbox_redirect_uris(const struct config *cfg)
+{
+	struct buf a, b;
+	json_t    *v;
+
+	buf_init(&a, 128);
+	buf_init(&b, 128);
+	buf_printf(&a, "%s/azure/auth", cfg->portal_url);
+	buf_printf(&b, "%s/auth/account/azureresponse", cfg->portal_url);
+	v = json_pack("[s, s]", a.data, b.data);
+	buf_cleanup(&a);
+	buf_cleanup(&b);
+	return v;
+}
+
+/* Delegated Graph permissions to grant (the .Shared ones if shared). */
+json_t *
+mailbox_permissions(int shared)
+{
+	json_t *v = json_array();
+
+	for (const char *const *s = SCOPES_LICENSED; *s; s++)
+		json_array_append_new(v, json_string(*s));
+	for (const char *const *s = SCOPES_SHARED; shared && *s; s++)
+		json_array_append_new(v, json_string(*s));
+	return v;
+}
+
+/* GET /api/azure-setup: what to register in Azure, and the clouds. */
+json_t *
+mailbox_azure_setup(const struct config *cfg)
+{
+	json_t *clouds = json_array();
+
+	for (size_t i = 0; i < sizeof CLOUDS / sizeof CLOUDS[0]; i++)
+		json_array_append_new(clouds, json_pack("{s:s, s:s}", "id",
+						  CLOUDS[i][0], "name",
+						  CLOUDS[i][1]));
+	return json_pack("{s:o, s:{s:o, s:o}, s:o}", "redirect_uris",
+	    mailbox_redirect_uris(cfg), "permissions", "licensed",
+	    mailbox_permissions(0), "shared", mailbox_permissions(1), "clouds",
+	    clouds);
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s[0] ? json_string(s) : json_null();
+}
+
+/* The API representation; never contains the secret. */
+json_t *
+mailbox_to_json(const struct mailbox *mb, const struct config *cfg)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer((json_int_t)mb->id));
+	json_object_set_new(o, "name", json_string(mb->name));
+	json_object_set_new(o, "type", json_string(mb->type));
+	json_object_set_new(o, "client_id", json_string(mb->client_id));
+	json_object_set_new(o, "tenant_id", json_string(mb->tenant_id));
+	json_object_set_new(o, "secret_set", json_true());
+	json_object_set_new(o, "secret_last4", json_string(mb->secret_last4));
+	json_object_set_new(o, "secret_expires_on",
+	    str_or_null(mb->secret_expires_on));
+	json_object_set_new(o, "shared_address",
+	    str_or_null(mb->shared_address));
+	json_object_set_new(o, "cloud", json_string(mb->cloud));
+	json_object_set_new(o, "processed_action",
+	    json_string(mb->processed_action));
+	json_object_set_new(o, "processed_folder",
+	    str_or_null(mb->processed_folder));
+	json_object_set_new(o, "first_scan", json_string(mb->first_scan));
+	json_object_set_new(o, "ack_enabled", json_boolean(mb->ack_enabled));
+	json_object_set_new(o, "status", json_string(mb->status));
+	json_object_set_new(o, "redirect_uris", mailbox_redirect_uris(cfg));
+	json_object_set_new(o, "permissions",
+	    mailbox_permissions(mb->shared_address[0] != '\0'));
+	json_object_set_new(o, "created_at", json_string(mb->created_at));
+	json_object_set_new(o, "updated_at", json_string(mb->updated_at));
+	return o;
+}

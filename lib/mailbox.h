@@ -1,0 +1,22 @@
+/*
+ * mailbox: the mailbox configuration as admins and tools see it — input
+ * validation shared by the API and the command line, the JSON
+ * representation, and what to register in Azure.
+ */
+#ifndef POSTDESK_MAILBOX_H
+#define POSTDESK_MAILBOX_H
+
+#include <jansson.h>
+
+#include "config.h"
+#include "store.h"
+
+void    mailbox_defaults(struct mailbox *);
+int     mailbox_apply_json(struct mailbox *, json_t *in, int creating,
+        char **secret, json_t *errors);
+json_t *mailbox_to_json(const struct mailbox *, const struct config *);
+json_t *mailbox_azure_setup(const struct config *);
+json_t *mailbox_redirect_uris(const struct config *);
+json_t *mailbox_permissions(int shared);
+
+#endif

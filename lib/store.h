@@ -1,0 +1,143 @@
+/*
+ * store: the SQL of postdesk, one store_<table>.c per table group.  Each
+ * function runs prepared statements through db.c and fills plain structs.
+ * Text columns land in fixed arrays sized from the schema (VARCHAR(n) ->
+ * char[4n+1] is not needed: we store ASCII where n is small, and the copy
+ * helper refuses anything that does not fit).
+ */
+#ifndef POSTDESK_STORE_H
+#define POSTDESK_STORE_H
+
+#include <stdint.h>
+
+#include "cred.h"
+#include "db.h"
+#include "err.h"
+
+/* --- agents, sessions, login attempts (store_agent.c) ------------------ */
+
+struct agent {
+	uint64_t id;
+	char     username[257];
+	char     display_name[401];
+	char     role[8];
+	char     password_hash[CRED_PWHASH_MAX];
+	int      disabled;
+};
+
+int store_agent_create(struct db *, const char *username,
+    const char *display_name, const char *role, const char *pwhash,
+    uint64_t *id, struct err *);
+int store_agent_by_username(struct db *, const char *username, struct agent *,
+    struct err *);
+int store_agent_count(struct db *, long long *n, struct err *);
+int store_agent_set_password(struct db *, uint64_t id, const char *pwhash,
+    struct err *);
+
+/* A session joined with its agent, as authentication needs it. */
+struct session {
+	uint64_t     id;
+	char         csrf[CRED_TOKEN_MAX];
+	int          touch_due; /* last_seen older than a minute */
+	struct agent agent;
+};
+
+int store_session_create(struct db *, const unsigned char *token_hash,
+    uint64_t agent_id, const char *csrf, long max_hours,
+    const char *remote_addr, struct err *);
+int store_session_lookup(struct db *, const unsigned char *token_hash,
+    long idle_minutes, struct session *, struct err *);
+int store_session_touch(struct db *, uint64_t id, struct err *);
+int store_session_delete(struct db *, const unsigned char *token_hash,
+    struct err *);
+int store_session_delete_agent(struct db *, uint64_t agent_id, struct err *);
+int store_login_record(struct db *, const char *username, const char *addr,
+    int ok, struct err *);
+int store_login_failures(struct db *, const char *username, const char *addr,
+    long long *by_user, long long *by_addr, long long *retry_after,
+    struct err *);
+
+/* --- API keys (store_apikey.c) -------------------------------------- */
+
+struct api_key {
+	uint64_t id;
+	char     name[401];
+	char     role[8];
+	char     prefix[17];
+	char     created_at[21];
+	char     last_used_at[21];
+	char     revoked_at[21];
+	int      touch_due;
+};
+
+int store_apikey_create(struct db *, const char *name, const char *role,
+    const char *prefix, const unsigned char *hash, uint64_t *id,
+    struct err *);
+int store_apikey_lookup(struct db *, const unsigned char *hash,
+    struct api_key *, struct err *);
+int store_apikey_touch(struct db *, uint64_t id, struct err *);
+int store_apikey_list(struct db *, struct api_key **keys, size_t *n,
+    struct err *);
+int store_apikey_revoke(struct db *, uint64_t id, struct err *);
+
+/* --- mailboxes (store_mailbox.c) ------------------------------------- */
+
+struct mailbox {
+	uint64_t id;
+	char     name[401];
+	char     type[16];
+	char     client_id[37];
+	char     tenant_id[254];
+	char     secret_last4[17];
+	char     secret_expires_on[11]; /* "" when not set */
+	char     shared_address[255];   /* "" when not shared */
+	char     cloud[16];
+	char     processed_action[24];
+	char     processed_folder[1021];
+	char     first_scan[10];
+	int      ack_enabled;
+	char     status[16];
+	char     created_at[21];
+	char     updated_at[21];
+};
+
+int store_mailbox_insert(struct db *, const struct mailbox *,
+    const struct buf *sealed_secret, uint64_t *id, struct err *);
+int store_mailbox_update(struct db *, const struct mailbox *,
+    const struct buf *sealed_secret, struct err *);
+int store_mailbox_get(struct db *, uint64_t id, struct mailbox *,
+    struct err *);
+int store_mailbox_list(struct db *, struct mailbox **, size_t *,
+    struct err *);
+int store_mailbox_delete(struct db *, uint64_t id, struct err *);
+
+/* --- audit log (store_audit.c) -------------------------------------- */
+
+struct audit_entry {
+	const char *actor_type; /* agent api_key cli system */
+	uint64_t    actor_id;
+	const char *actor_name;
+	const char *action;
+	const char *target_type;
+	uint64_t    target_id;
+	const char *detail; /* JSON text, never secrets */
+	const char *request_id;
+};
+
+int store_audit_add(struct db *, const struct audit_entry *, struct err *);
+int store_audit_list(struct db *, long limit, struct db_res *, struct err *);
+
+/* --- migrations (store_migrate.c) -------------------------------------- */
+
+int store_migrate_prepare(struct db *, struct err *);
+int store_migrate_applied(struct db *, unsigned version, int *applied,
+    struct err *);
+int store_migrate_record(struct db *, unsigned version, const char *name,
+    struct err *);
+
+/* --- helpers (store_util.c) ------------------------------------------- */
+
+int store_copy(char *dst, size_t dstsz, const struct db_res *, size_t row,
+    size_t col, struct err *);
+
+#endif

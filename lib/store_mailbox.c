@@ -1,0 +1,193 @@
+/*
+ * store_mailbox: mailbox configuration rows.  The client secret arrives
+ * here already sealed and is never read back by these functions.
+ */
+#include <string.h>
+
+#include "store.h"
+#include "xmalloc.h"
+
+#define MB_COLS                                                          \
+	"id, name, type, client_id, tenant_id, secret_last4, "           \
+	"DATE_FORMAT(secret_expires_on, '%Y-%m-%d'), shared_address, "   \
+	"cloud, processed_action, processed_folder, first_scan, "        \
+	"ack_enabled, status, "                                          \
+	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "                \
+	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%sZ')"
+
+static const char SQL_MB_INSERT[] =
+    "INSERT INTO mailbox (name, type, client_id, tenant_id, secret_sealed, "
+    "secret_last4, secret_expires_on, shared_address, cloud, "
+    "processed_action, processed_folder, first_scan, ack_enabled, "
+    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "UTC_TIMESTAMP(), UTC_TIMESTAMP())";
+static const char SQL_MB_UPDATE[] =
+    "UPDATE mailbox SET name = ?, type = ?, client_id = ?, tenant_id = ?, "
+    "secret_sealed = COALESCE(?, secret_sealed), "
+    "secret_last4 = ?, secret_expires_on = ?, shared_address = ?, "
+    "cloud = ?, processed_action = ?, processed_folder = ?, "
+    "first_scan = ?, ack_enabled = ?, updated_at = UTC_TIMESTAMP() "
+    "WHERE id = ?";
+static const char SQL_MB_GET[] = "SELECT " MB_COLS " FROM mailbox WHERE id = ?";
+static const char SQL_MB_LIST[] = "SELECT " MB_COLS " FROM mailbox ORDER BY id";
+static const char SQL_MB_DELETE[] = "DELETE FROM mailbox WHERE id = ?";
+
+static struct db_param
+opt_str(const char *s)
+{
+	return s[0] ? db_str(s) : db_null();
+}
+
+/* The 8 value parameters shared by insert and update, after the secret. */
+static void
+mb_params(const struct mailbox *mb, struct db_param *p)
+{
+	p[0] = db_str(mb->secret_last4);
+	p[1] = opt_str(mb->secret_expires_on);
+	p[2] = opt_str(mb->shared_address);
+	p[3] = db_str(mb->cloud);
+	p[4] = db_str(mb->processed_action);
+	p[5] = opt_str(mb->processed_folder);
+	p[6] = db_str(mb->first_scan);
+	p[7] = db_int(mb->ack_enabled);
+}
+
+/* Insert a mailbox; E_CONFLICT when the name is taken. */
+int
+store_mailbox_insert(struct db *db, const struct mailbox *mb,
+    const struct buf *sealed, uint64_t *id, struct err *err)
+{
+	struct db_param     p[13];
+	struct db_exec_info info;
+
+	p[0] = db_str(mb->name);
+	p[1] = db_str(mb->type);
+	p[2] = db_str(mb->client_id);
+	p[3] = db_str(mb->tenant_id);
+	p[4] = db_blob(sealed->data, sealed->len);
+	mb_params(mb, &p[5]);
+	if (db_exec(db, SQL_MB_INSERT, p, DB_NPARAMS(p), &info, err) == -1)
+		return -1;
+	*id = info.insert_id;
+	return 0;
+}
+
+/*
+ * Update every column of mailbox mb->id; sealed NULL keeps the stored
+ * secret.  E_NOTFOUND if there is no such mailbox, E_CONFLICT for a taken
+ * name.
+ */
+int
+store_mailbox_update(struct db *db, const struct mailbox *mb,
+    const struct buf *sealed, struct err *err)
+{
+	struct db_param     p[14];
+	struct db_exec_info info;
+	struct mailbox      cur;
+
+	p[0] = db_str(mb->name);
+	p[1] = db_str(mb->type);
+	p[2] = db_str(mb->client_id);
+	p[3] = db_str(mb->tenant_id);
+	p[4] = sealed ? db_blob(sealed->data, sealed->len) : db_null();
+	mb_params(mb, &p[5]);
+	p[13] = db_int((long long)mb->id);
+	if (db_exec(db, SQL_MB_UPDATE, p, DB_NPARAMS(p), &info, err) == -1)
+		return -1;
+	/* 0 affected rows also means "nothing changed": check it exists. */
+	if (info.affected == 0)
+		return store_mailbox_get(db, mb->id, &cur, err);
+	return 0;
+}
+
+static int
+mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
+    struct err *err)
+{
+	struct {
+		char  *dst;
+		size_t size;
+	} cols[] = {
+		{ mb->name, sizeof mb->name },
+		{ mb->type, sizeof mb->type },
+		{ mb->client_id, sizeof mb->client_id },
+		{ mb->tenant_id, sizeof mb->tenant_id },
+		{ mb->secret_last4, sizeof mb->secret_last4 },
+		{ mb->secret_expires_on, sizeof mb->secret_expires_on },
+		{ mb->shared_address, sizeof mb->shared_address },
+		{ mb->cloud, sizeof mb->cloud },
+		{ mb->processed_action, sizeof mb->processed_action },
+		{ mb->processed_folder, sizeof mb->processed_folder },
+		{ mb->first_scan, sizeof mb->first_scan },
+	};
+
+	memset(mb, 0, sizeof *mb);
+	mb->id = (uint64_t)db_res_int(r, i, 0);
+	for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
+		if (store_copy(cols[c].dst, cols[c].size, r, i, c + 1, err) ==
+		    -1)
+			return -1;
+	mb->ack_enabled = db_res_int(r, i, 12) != 0;
+	if (store_copy(mb->status, sizeof mb->status, r, i, 13, err) == -1 ||
+	    store_copy(mb->created_at, sizeof mb->created_at, r, i, 14, err) ==
+		-1 ||
+	    store_copy(mb->updated_at, sizeof mb->updated_at, r, i, 15, err) ==
+		-1)
+		return -1;
+	return 0;
+}
+
+/* Load mailbox id; E_NOTFOUND if there is none. */
+int
+store_mailbox_get(struct db *db, uint64_t id, struct mailbox *mb,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+	struct db_res   r;
+	int             rc = -1;
+
+	if (db_query(db, SQL_MB_GET, p, 1, &r, err) == -1)
+		return -1;
+	if (r.nrows == 0)
+		err_set(err, E_NOTFOUND, "No mailbox with id %llu.",
+		    (unsigned long long)id);
+	else
+		rc = mb_from_row(mb, &r, 0, err);
+	db_res_free(&r);
+	return rc;
+}
+
+/* Every mailbox by id into *mbs (caller frees with free()). */
+int
+store_mailbox_list(struct db *db, struct mailbox **mbs, size_t *n,
+    struct err *err)
+{
+	struct db_res r;
+	int           rc = 0;
+
+	if (db_query(db, SQL_MB_LIST, NULL, 0, &r, err) == -1)
+		return -1;
+	*mbs = xcalloc(r.nrows, sizeof **mbs);
+	*n = r.nrows;
+	for (size_t i = 0; rc == 0 && i < r.nrows; i++)
+		rc = mb_from_row(&(*mbs)[i], &r, i, err);
+	db_res_free(&r);
+	return rc;
+}
+
+/* Delete mailbox id; E_NOTFOUND if there is none. */
+int
+store_mailbox_delete(struct db *db, uint64_t id, struct err *err)
+{
+	struct db_param     p[] = { db_int((long long)id) };
+	struct db_exec_info info;
+
+	if (db_exec(db, SQL_MB_DELETE, p, 1, &info, err) == -1)
+		return -1;
+	if (info.affected == 0) {
+		err_set(err, E_NOTFOUND, "No mailbox with id %llu.",
+		    (unsigned long long)id);
+		return -1;
+	}
+	return 0;
+}

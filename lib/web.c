@@ -1,0 +1,329 @@
+/*
+ * web: the request pipeline shared by postdesk-api and postdesk-oauth:
+ * match -> authenticate -> authorise (role, CSRF) -> handler.  Errors never
+ * leak internals: E_DB/E_INTERNAL answers say only "internal error" and the
+ * request id, while the log line carries the detail.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "jsonx.h"
+#include "log.h"
+#include "store.h"
+#include "valid.h"
+#include "web.h"
+#include "xmalloc.h"
+
+static const char *
+status_title(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Invalid input";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+static const char *
+status_slug(int status)
+{
+	switch (status) {
+	case 400: return "urn:postdesk:problem:bad-request";
+	case 401: return "urn:postdesk:problem:unauthorized";
+	case 403: return "urn:postdesk:problem:forbidden";
+	case 404: return "urn:postdesk:problem:not-found";
+	case 405: return "urn:postdesk:problem:method-not-allowed";
+	case 409: return "urn:postdesk:problem:conflict";
+	case 413: return "urn:postdesk:problem:too-large";
+	case 415: return "urn:postdesk:problem:unsupported-media-type";
+	case 422: return "urn:postdesk:problem:validation";
+	case 429: return "urn:postdesk:problem:rate-limited";
+	case 503: return "urn:postdesk:problem:unavailable";
+	default: return "urn:postdesk:problem:internal";
+	}
+}
+
+static void
+send_json(struct req *r, int status, const char *ctype, json_t *body)
+{
+	struct buf b;
+
+	buf_init(&b, 1024);
+	if (jsonx_dump(body, &b) == -1) {
+		buf_reset(&b);
+		buf_puts(&b, "{\"title\":\"Internal Server Error\","
+			     "\"status\":500}");
+		status = 500;
+		ctype = "application/problem+json";
+	}
+	resp_send(r, status, ctype, b.data, b.len);
+	buf_cleanup(&b);
+}
+
+/* Answer with body as JSON (reference stolen; NULL answers no content). */
+int
+web_json(struct call *c, int status, json_t *body)
+{
+	if (body == NULL) {
+		resp_send(c->req, status, NULL, NULL, 0);
+		return 0;
+	}
+	send_json(c->req, status, "application/json", body);
+	json_decref(body);
+	return 0;
+}
+
+/*
+ * Answer with an RFC 9457 problem: type, title, status, detail,
+ * request_id, plus the members of extra (stolen, may be NULL).  Returns -1
+ * so handlers can "return web_problem(...)".
+ */
+int
+web_problem(struct call *c, int status, const char *detail, json_t *extra)
+{
+	json_t *p = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type",
+	    status_slug(status), "title", status_title(status), "status",
+	    status, "detail", detail, "request_id", c->req->request_id);
+
+	if (p == NULL) /* detail was not UTF-8 */
+		p = json_pack("{s:s, s:s, s:i}", "type", status_slug(status),
+		    "title", status_title(status), "status", status);
+	if (extra != NULL) {
+		json_object_update(p, extra);
+		json_decref(extra);
+	}
+	send_json(c->req, status, "application/problem+json", p);
+	json_decref(p);
+	return -1;
+}
+
+/* Answer for err; internal detail goes to the log only.  Returns -1. */
+int
+web_error(struct call *c, const struct err *err)
+{
+	int status = err_http_status(err->code);
+
+	if (status >= 500) {
+		log_err("%s", err->detail[0] ? err->detail : err->msg);
+		if (status == 503)
+			return web_problem(c, 503,
+			    "The database is unavailable. Try again shortly.",
+			    NULL);
+		return web_problem(c, 500,
+		    "An internal error occurred. Quote the request id when "
+		    "reporting it.",
+		    NULL);
+	}
+	return web_problem(c, status, err->msg, NULL);
+}
+
+/*
+ * Read and parse the JSON object body into *obj (caller decrefs).  On
+ * failure answers 415, 413 or 400 and returns -1.
+ */
+int
+web_body(struct call *c, json_t **obj)
+{
+	struct err  err;
+	const char *ct = c->req->content_type;
+
+	*obj = NULL;
+	if (ct == NULL || strncmp(ct, "application/json", 16) != 0 ||
+	    (ct[16] != '\0' && ct[16] != ';'))
+		return web_problem(c, 415,
+		    "Send the request body as Content-Type: application/json.",
+		    NULL);
+	if (req_read_body(c->req, WEB_BODY_MAX, &err) == -1)
+		return web_problem(c, 413, err.msg, NULL);
+	*obj = jsonx_parse_object(c->req->body.data, c->req->body.len, &err);
+	if (*obj == NULL)
+		return web_problem(c, 400, err.msg, NULL);
+	return 0;
+}
+
+/* Path parameter i as an id; answers 404 and returns -1 if malformed. */
+int
+web_id(struct call *c, size_t i, uint64_t *id)
+{
+	if (i >= c->req->nparams || !valid_id(c->req->params[i], id))
+		return web_problem(c, 404, "No such resource.", NULL);
+	return 0;
+}
+
+/*
+ * Write one audit log entry for a configuration change by the caller
+ * (detail stolen, may be NULL; must never hold secrets).  A failure is
+ * logged: the change itself already happened.
+ */
+void
+web_audit(struct call *c, const char *action, const char *target_type,
+    uint64_t target_id, json_t *detail)
+{
+	struct audit_entry e = { 0 };
+	struct buf         b;
+	struct err         err;
+
+	buf_init(&b, 256);
+	if (detail != NULL)
+		jsonx_dump(detail, &b);
+	e.actor_type = c->who.kind == WHO_APIKEY ? "api_key" : "agent";
+	e.actor_id = c->who.id;
+	e.actor_name = c->who.name;
+	e.action = action;
+	e.target_type = target_type;
+	e.target_id = target_id;
+	e.detail = detail ? b.data : NULL;
+	e.request_id = c->req->request_id;
+	if (store_audit_add(c->app->db, &e, &err) == -1)
+		log_err("audit log not written for %s: %s", action, err.detail);
+	json_decref(detail);
+	buf_cleanup(&b);
+}
+
+/* A minimal HTML page (for the OAuth callbacks); texts are escaped. */
+void
+web_html(struct call *c, int status, const char *title, const char *message)
+{
+	struct buf b;
+
+	buf_init(&b, 1024);
+	buf_puts(&b, "<!doctype html><html lang=\"en\"><head>"
+		     "<meta charset=\"utf-8\"><title>");
+	for (int pass = 0; pass < 2; pass++) {
+		const char *s = pass == 0 ? title : message;
+
+		if (pass == 1)
+			buf_puts(&b, "</title><link rel=\"stylesheet\" "
+				     "href=\"/app.css\"></head><body>"
+				     "<main class=\"notice\"><h1>");
+		for (; *s; s++) {
+			switch (*s) {
+			case '<': buf_puts(&b, "&lt;"); break;
+			case '>': buf_puts(&b, "&gt;"); break;
+			case '&': buf_puts(&b, "&amp;"); break;
+			case '"': buf_puts(&b, "&quot;"); break;
+			case '\'': buf_puts(&b, "&#39;"); break;
+			default: buf_putc(&b, *s);
+			}
+		}
+		if (pass == 1)
+			break;
+	}
+	buf_puts(&b, "</h1><p><a href=\"/#/mailboxes\">Back to Mailbox "
+		     "Setup</a></p></main></body></html>");
+	resp_send(c->req, status, "text/html; charset=utf-8", b.data, b.len);
+	buf_cleanup(&b);
+}
+
+/*
+ * True if route rt matches method and path; path parameters ({x}
+ * segments) are copied into r->params when r is not NULL.  method NULL
+ * matches any method.
+ */
+int
+web_route_match(const struct route *rt, const char *method, const char *path,
+    struct req *r)
+{
+	const char *p = rt->pattern, *q = path;
+	const char *seg[REQ_MAX_PARAMS];
+	size_t      seglen[REQ_MAX_PARAMS], np = 0;
+
+	if (method != NULL && strcmp(rt->method, method) != 0)
+		return 0;
+	while (*p && *q) {
+		if (*p == '{') {
+			const char *qe = strchr(q, '/');
+			size_t      n = qe ? (size_t)(qe - q) : strlen(q);
+
+			if (n == 0 || np == REQ_MAX_PARAMS)
+				return 0;
+			seg[np] = q;
+			seglen[np++] = n;
+			q += n;
+			p = strchr(p, '}') + 1;
+		} else if (*p++ != *q++) {
+			return 0;
+		}
+	}
+	if (*p || *q)
+		return 0;
+	if (r != NULL) {
+		for (size_t i = 0; i < np; i++)
+			r->params[i] = xstrndup(seg[i], seglen[i]);
+		r->nparams = np;
+	}
+	return 1;
+}
+
+static int
+not_allowed(struct call *c, const struct route *rt, size_t n)
+{
+	struct buf allow;
+	int        any = 0;
+
+	buf_init(&allow, 64);
+	for (size_t i = 0; i < n; i++) {
+		if (!web_route_match(&rt[i], NULL, c->req->path, NULL))
+			continue;
+		buf_printf(&allow, "%s%s", any ? ", " : "", rt[i].method);
+		any = 1;
+	}
+	if (!any) {
+		buf_cleanup(&allow);
+		return web_problem(c, 404, "No such resource.", NULL);
+	}
+	resp_header(c->req, "Allow", allow.data);
+	buf_cleanup(&allow);
+	return web_problem(c, 405, "This method is not allowed here.", NULL);
+}
+
+static int
+authorise(struct call *c, const struct route *rt)
+{
+	struct err err;
+
+	if (rt->access == ROUTE_PUBLIC)
+		return 0;
+	if (authn_request(c->app, c->req, &c->who, &err) == -1)
+		return web_error(c, &err);
+	if (strcmp(c->req->method, "GET") != 0 &&
+	    strcmp(c->req->method, "HEAD") != 0 &&
+	    !authn_csrf_ok(&c->who, c->req))
+		return web_problem(c, 403,
+		    "Missing or wrong CSRF token (X-CSRF-Token). Reload the "
+		    "page and try again.",
+		    NULL);
+	if (rt->access == ROUTE_ADMIN && !authn_is_admin(&c->who))
+		return web_problem(c, 403,
+		    "This needs an administrator (role admin).", NULL);
+	return 0;
+}
+
+/* Route r through table rt and answer it.  Logs one line per request. */
+void
+web_dispatch(struct app *app, struct req *r, const struct route *rt,
+    size_t n)
+{
+	struct call c = { .app = app, .req = r };
+	size_t      i;
+
+	for (i = 0; i < n; i++)
+		if (web_route_match(&rt[i], r->method, r->path, r))
+			break;
+	if (i == n)
+		not_allowed(&c, rt, n);
+	else if (authorise(&c, &rt[i]) == 0)
+		rt[i].fn(&c);
+	log_info("%s %s -> %d%s%s", r->method, r->path, r->status,
+	    c.who.kind != WHO_NONE ? " by " : "",
+	    c.who.kind != WHO_NONE ? c.who.name : "");
+}

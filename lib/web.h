@@ -1,0 +1,54 @@
+/*
+ * web: routing and answering for the FastCGI programs — one route table
+ * per program, authentication and CSRF before any handler runs, JSON and
+ * application/problem+json responses, the audit log of changes.
+ */
+#ifndef POSTDESK_WEB_H
+#define POSTDESK_WEB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "app.h"
+#include "authn.h"
+#include "fcgi.h"
+
+#define WEB_BODY_MAX (64 * 1024)
+
+struct call {
+	struct app      *app;
+	struct req      *req;
+	struct principal who;
+};
+
+enum route_access {
+	ROUTE_PUBLIC, /* anyone */
+	ROUTE_AGENT,  /* any signed-in agent or API key */
+	ROUTE_ADMIN   /* role admin */
+};
+
+struct route {
+	const char       *method;
+	const char       *pattern; /* "/api/mailboxes/{id}" */
+	int               (*fn)(struct call *);
+	enum route_access access;
+};
+
+void web_dispatch(struct app *, struct req *, const struct route *,
+    size_t nroutes);
+int  web_route_match(const struct route *, const char *method,
+     const char *path, struct req *);
+int  web_json(struct call *, int status, json_t *body);
+int  web_problem(struct call *, int status, const char *detail,
+     json_t *extra);
+int  web_error(struct call *, const struct err *);
+int  web_body(struct call *, json_t **obj);
+int  web_id(struct call *, size_t i, uint64_t *id);
+void web_audit(struct call *, const char *action, const char *target_type,
+    uint64_t target_id, json_t *detail);
+void web_html(struct call *, int status, const char *title,
+    const char *message);
+
+#endif
