@@ -1178,7 +1178,7 @@ class FakeMicrosoft:
                                 "scopes": set(grant["scopes"]), "expires": now + life,
                                 "session_gen": grant["session_gen"]}
         scope = [f"https://graph.microsoft.com/{s}" for s in sorted(grant["scopes"])] + \
-            [s for s in ("openid", "profile", "email") if s in grant["oidc"]]
+            [s for s in ("openid", "profile", "email", "offline_access") if s in grant["oidc"]]
         out = {"token_type": "Bearer", "scope": " ".join(scope), "expires_in": life,
                "ext_expires_in": life, "access_token": at}
         if "offline_access" in grant["oidc"]:

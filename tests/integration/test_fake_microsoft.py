@@ -190,7 +190,7 @@ def test_full_code_flow_with_pkce(env):
     scopes = tok["scope"].split()
     for s in ("Mail.ReadWrite", "Mail.Send", "Mail.ReadWrite.Shared", "Mail.Send.Shared", "User.Read"):
         assert f"https://graph.microsoft.com/{s}" in scopes
-    for s in ("openid", "profile", "email"):
+    for s in ("openid", "profile", "email", "offline_access"):
         assert s in scopes
     claims = jwt_payload(tok["id_token"])
     assert claims["aud"] == c.cid and claims["tid"] == c.t["id"] and claims["ver"] == "2.0"
