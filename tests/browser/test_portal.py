@@ -1,0 +1,281 @@
+"""The portal's main journeys in headless Chromium, against the real stack.
+
+Every test also fails on a Content-Security-Policy violation or a console
+error on any page it visited (see the `portal` fixture).
+"""
+import secrets
+
+SECRET = "Xy8Q~portal-test-Value.a1b2"
+SECRET_ID = "9f8e7d6c-5b4a-4321-8fed-cba987654321"  # what people paste by mistake
+
+
+def unique(prefix):
+    return prefix + secrets.token_hex(4)
+
+
+# ------------------------------------------------------------------ session
+
+def test_no_session_shows_login(portal):
+    portal.open("/mailboxes")
+    portal.visible("#login-username")
+    assert portal.d.current_url.endswith("#/login")
+    assert portal.el("label[for=login-username]").text == "Username"
+    assert portal.el("label[for=login-password]").text == "Password"
+
+
+def test_wrong_password_shows_error(portal, admin_login):
+    username, _ = admin_login
+    portal.login(username, "not-the-password")
+    error = portal.visible("#login-error .problem")
+    assert error.text.strip()
+    assert portal.els("#logout") == []
+    assert portal.d.current_url.endswith("#/login")
+    # The form stays usable: the right password still works afterwards.
+    portal.login_ok(*admin_login)
+
+
+def test_login_shows_agent_role_and_nav(admin, admin_login):
+    assert admin.text_in("#agent-name", "Portal Tester")
+    assert admin.el("#agent-role").text.lower() == "admin"
+    nav = admin.el("#nav-mailboxes")
+    assert nav.text == "Mailbox Setup"
+    assert nav.get_attribute("aria-current") == "page"
+    side = admin.el(".sidenav").text
+    assert "configuration" in side.lower() and "Email" in side
+    admin.visible("#mailbox-new")
+
+
+def test_login_returns_to_requested_page(portal, admin_login):
+    portal.open("/mailboxes/new")
+    portal.visible("#login-username")
+    portal.type("#login-username", admin_login[0])
+    portal.type("#login-password", admin_login[1])
+    portal.click("#login-submit")
+    portal.visible("#mb-name")
+    assert portal.d.current_url.endswith("#/mailboxes/new")
+
+
+def test_logout(admin):
+    admin.click("#logout")
+    admin.visible("#login-username")
+    # The session is gone on the server too: a reload stays on the login page.
+    admin.open("/mailboxes")
+    admin.visible("#login-username")
+    assert admin.els("#logout") == []
+
+
+def test_lost_session_goes_back_to_login(admin):
+    admin.present("#mailbox-new")
+    admin.d.delete_all_cookies()
+    admin.go("#/mailboxes/new")
+    admin.visible("#login-username")
+    assert "session has ended" in admin.visible("#login-notice").text
+
+
+def test_agent_role_needs_admin(portal, agent_login):
+    portal.login_ok(*agent_login)
+    notice = portal.visible("#needs-admin")
+    assert "needs an admin" in notice.text
+    assert portal.els("#mailbox-new") == []
+    portal.go("#/mailboxes/new")
+    portal.text_in("#needs-admin", "needs an admin")
+    assert portal.els("#mb-name") == []
+
+
+# ----------------------------------------------------------- Azure panel
+
+def test_redirect_uris_shown_with_copy(admin, stack):
+    admin.go("#/mailboxes/new")
+    admin.visible("#azure-setup")
+    base = stack.base.rstrip("/")
+    uris = [e.text for e in admin.els("#azure-setup .redirect-uri")]
+    assert uris == [base + "/azure/auth", base + "/auth/account/azureresponse"]
+    copy = admin.els("#azure-setup .uri-item .btn-copy")
+    assert len(copy) == 2
+    copy[0].click()
+    admin.until(lambda: copy[0].text != "Copy", "copy button gives feedback")
+    assert "Cop" in copy[0].text or "Selected" in copy[0].text
+    text = admin.el("#azure-setup").text
+    assert "Grant admin consent" in text
+    for perm in ("offline_access", "openid", "email", "profile", "Mail.ReadWrite", "Mail.Send"):
+        assert admin.els('#perm-licensed [data-permission="%s"]' % perm), perm
+
+
+def test_shared_permissions_follow_shared_address(admin):
+    admin.go("#/mailboxes/new")
+    admin.present("#azure-setup")
+    admin.gone("#perm-shared-block")
+    admin.type("#mb-shared-address", "help@contoso.com")
+    block = admin.visible("#perm-shared-block")
+    assert "Mail.ReadWrite.Shared" in block.text
+    assert "Mail.Send.Shared" in block.text
+    admin.visible("#mb-shared-note")
+    admin.type("#mb-shared-address", "")
+    admin.gone("#perm-shared-block")
+
+
+def test_form_fields_and_defaults(admin):
+    admin.go("#/mailboxes/new")
+    admin.present("#mailbox-form")
+    for fid in ("mb-name", "mb-type", "mb-client-id", "mb-tenant-id", "mb-secret",
+                "mb-secret-expires", "mb-shared-address", "mb-cloud", "mb-processed-action",
+                "mb-first-scan", "mb-ack-enabled"):
+        assert admin.els("label[for=%s]" % fid), "label for " + fid
+    assert admin.el("#mb-secret").get_attribute("type") == "password"
+    assert admin.el("#mb-type").get_attribute("value") == "office365"
+    assert admin.el("#mb-cloud").get_attribute("value") == "global"
+    assert admin.el("#mb-processed-action").get_attribute("value") == "move_to_deleted_items"
+    assert admin.el("#mb-first-scan").get_attribute("value") == "new_only"
+    assert admin.el("#mb-ack-enabled").is_selected()
+    admin.gone("#mb-processed-folder")
+    admin.select("#mb-processed-action", "move_to_folder")
+    admin.visible("#mb-processed-folder")
+    admin.gone("#mb-first-scan-warning")
+    admin.select("#mb-first-scan", "all")
+    assert "becomes a ticket" in admin.visible("#mb-first-scan-warning").text
+    assert "Not connected" in admin.el("#mb-status").text
+    assert "Authorize Application" in admin.el("#mb-connection").text
+
+
+# --------------------------------------------------------- validation
+
+def test_secret_id_is_refused_under_the_field(admin):
+    admin.go("#/mailboxes/new")
+    admin.fill_mailbox(unique("Secret ID test "), secret=SECRET_ID)
+    admin.click("#mb-save")
+    err = admin.field_error("secret")
+    assert "Secret ID" in err.text
+    assert admin.visible("#form-error").text.strip()
+    assert admin.el("#mb-secret").get_attribute("aria-invalid") == "true"
+    assert admin.d.current_url.endswith("#/mailboxes/new")
+
+
+def test_bad_client_id_is_refused_under_the_field(admin):
+    admin.go("#/mailboxes/new")
+    admin.fill_mailbox(unique("Client ID test "), client_id="not-a-guid")
+    admin.click("#mb-save")
+    err = admin.field_error("client_id")
+    assert err.text.strip()
+    assert err.get_attribute("data-field") == "client_id"
+    # The message sits in the Client ID row, under the input.
+    row = admin.el("#mb-client-id-field")
+    assert err in row.find_elements("css selector", ".field-error")
+    assert admin.visible("#form-error").text.strip()
+
+
+def test_missing_fields_reported_by_server(admin):
+    admin.go("#/mailboxes/new")
+    admin.present("#mailbox-form")
+    admin.click("#mb-save")
+    admin.visible("#form-error")
+    admin.visible(".field-error")
+    fields = {e.get_attribute("data-field") for e in admin.els(".field-error")}
+    assert fields and fields <= {"name", "client_id", "tenant_id", "secret"}, fields
+
+
+# ------------------------------------------------- create / edit / delete
+
+def _create(admin, name, **kw):
+    admin.go("#/mailboxes/new")
+    admin.fill_mailbox(name, **kw)
+    admin.click("#mb-save")
+    admin.visible("#flash")
+    return admin.until(lambda: [r for r in admin.els(".mailbox-row") if name in r.text],
+                       "new mailbox in the list")[0]
+
+
+def test_create_mailbox_appears_in_list(admin):
+    name = unique("Support ")
+    row = _create(admin, name, shared="help@contoso.com", expires="2027-05-01")
+    assert row.find_element("css selector", ".mailbox-link").text == name
+    assert "Office 365/Azure" in row.text
+    assert "help@contoso.com" in row.text
+    assert row.find_element("css selector", ".badge").text == "Not connected"
+    assert "2027-05-01" in row.text
+    assert name in admin.el("#flash").text
+
+
+def test_duplicate_name_is_shown(admin):
+    name = unique("Twice ")
+    _create(admin, name)
+    admin.go("#/mailboxes/new")
+    admin.fill_mailbox(name)
+    admin.click("#mb-save")
+    admin.visible("#form-error")
+    assert admin.field_error("name").text.strip()
+
+
+def test_edit_keeps_secret(admin):
+    name = unique("Keep ")
+    row = _create(admin, name, expires="2027-05-01")
+    row.find_element("css selector", ".mailbox-link").click()
+    status = admin.visible("#mb-secret-status").text
+    assert "Secret set, ends …" + SECRET[-4:] in status
+    assert "expires 2027-05-01" in status
+    assert admin.el("#mb-secret").get_attribute("value") == ""
+    assert admin.visible("#azure-setup .redirect-uri")
+
+    renamed = name + " renamed"
+    admin.type("#mb-name", renamed)
+    admin.click("#mb-ack-enabled")
+    admin.click("#mb-save")
+    admin.visible("#flash")
+    row = admin.until(lambda: [r for r in admin.els(".mailbox-row") if renamed in r.text],
+                      "renamed mailbox in the list")[0]
+    row.find_element("css selector", ".mailbox-link").click()
+    status = admin.visible("#mb-secret-status").text
+    assert "ends …" + SECRET[-4:] in status
+    assert not admin.el("#mb-ack-enabled").is_selected()
+    assert admin.el("#mb-name").get_attribute("value") == renamed
+
+
+def test_edit_shows_server_error(admin):
+    name = unique("Edit error ")
+    row = _create(admin, name)
+    row.find_element("css selector", ".mailbox-link").click()
+    admin.visible("#mb-secret-status")
+    admin.type("#mb-secret", SECRET_ID)
+    admin.click("#mb-save")
+    assert "Secret ID" in admin.field_error("secret").text
+
+
+def test_delete_mailbox(admin):
+    name = unique("Delete me ")
+    row = _create(admin, name)
+    row.find_element("css selector", ".mailbox-link").click()
+    admin.click("#mb-delete")
+    dialog = admin.visible("#confirm-dialog")
+    assert name in dialog.text
+    admin.click("#confirm-cancel")
+    admin.gone("#confirm-dialog")
+    admin.click("#mb-delete")
+    admin.click("#confirm-delete")
+    assert "deleted" in admin.visible("#flash").text
+    admin.present("#mailbox-table, #mailbox-empty")
+    assert not [r for r in admin.els(".mailbox-row") if name in r.text]
+
+
+def test_mail_content_is_escaped(admin):
+    name = unique("<img src=x onerror=alert(1)> ")
+    row = _create(admin, name)
+    assert row.find_element("css selector", ".mailbox-link").text == name
+    assert admin.els(".mailbox-row img") == []
+
+
+# ---------------------------------------------------------- rate limit
+
+def test_too_many_attempts_shows_retry_after(portal, stack):
+    """Last on purpose: it spends the failure budget of a throwaway username."""
+    username = unique("ptnobody")
+    portal.open("/login")
+    for _ in range(30):
+        portal.type("#login-username", username)
+        portal.type("#login-password", "wrong")
+        portal.click("#login-submit")
+        portal.visible("#login-error .problem")
+        if "Too many attempts" in portal.el("#login-error").text:
+            break
+        portal.d.execute_script("document.getElementById('login-error').replaceChildren()")
+    text = portal.el("#login-error").text
+    assert "Too many attempts, try again in" in text
+    assert portal.el("#login-submit").get_attribute("disabled") is not None
