@@ -38,7 +38,6 @@ import urllib.parse
 import uuid
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-REAL_LOGIN = "https://login.microsoftonline.com"
 GRAPH_RESOURCES = (
     "https://graph.microsoft.com/",
     "https://graph.microsoft.us/",
@@ -755,7 +754,7 @@ class FakeMicrosoft:
                 "error_description": f"AADSTS{e.code}: {e.text}\r\nTrace ID: {trace}\r\n"
                                      f"Correlation ID: {corr}\r\nTimestamp: {ts}",
                 "error_codes": [e.code], "timestamp": ts, "trace_id": trace,
-                "correlation_id": corr, "error_uri": f"{REAL_LOGIN}/error?code={e.code}"}
+                "correlation_id": corr, "error_uri": f"{self.url}/error?code={e.code}"}
         body.update(e.extra)
         return Response(e.status, body, headers={"Cache-Control": "no-store, no-cache",
                                                   "Pragma": "no-cache"})
@@ -1187,7 +1186,7 @@ class FakeMicrosoft:
                                          last_used=now, rotated=False)
             out["refresh_token"] = rt
         if "openid" in grant["oidc"]:
-            claims = {"aud": app.client_id, "iss": f"{REAL_LOGIN}/{tenant.id}/v2.0", "iat": int(now),
+            claims = {"aud": app.client_id, "iss": f"{self.url}/{tenant.id}/v2.0", "iat": int(now),
                       "nbf": int(now), "exp": int(now) + 3600, "sub": b64url(hashlib.sha256(
                           (user.id + app.client_id).encode()).digest()), "tid": tenant.id,
                       "ver": "2.0", "aio": secrets.token_urlsafe(24)}
@@ -1234,7 +1233,7 @@ class FakeMicrosoft:
 
     def _authenticate(self, req):
         st = self.state
-        www = {"WWW-Authenticate": f'Bearer realm="", authorization_uri="{REAL_LOGIN}/common/oauth2/authorize", '
+        www = {"WWW-Authenticate": f'Bearer realm="", authorization_uri="{self.url}/common/oauth2/authorize", '
                                    f'client_id="{GRAPH_APP_ID}"'}
         auth = req.headers.get("Authorization") or ""
         m = re.fullmatch(r"Bearer\s+(\S+)\s*", auth, re.I)

@@ -197,7 +197,7 @@ def test_full_code_flow_with_pkce(env):
     assert claims["oid"] == c.alice["id"] and claims["preferred_username"] == "alice@contoso.com"
     assert claims["email"] == "alice@contoso.com" and claims["name"] == "Alice Admin"
     assert claims["nonce"] == "n-1" and claims["exp"] > claims["iat"]
-    assert claims["iss"].endswith(f"/{c.t['id']}/v2.0")
+    assert claims["iss"] == f"{c.fake.url}/{c.t['id']}/v2.0"
     log = c.ctl("authorize_log", method="GET")["entries"]
     assert log[-1]["query"]["prompt"] == "select_account"
     assert log[-1]["query"]["login_hint"] == "help@contoso.com"
