@@ -188,7 +188,7 @@ class App:
         self.secrets = [Secret(**s) for s in (secrets if secrets is not None else [{}])]
         self.redirect_uris = list(redirect_uris or [])
         self.consented = bool(consented)
-        self.permissions = [canon_graph_scope(p) for p in (permissions or DEFAULT_APP_PERMISSIONS)]
+        self.permissions = canon_permissions(permissions or DEFAULT_APP_PERMISSIONS)
         self.display_name = display_name
 
     def public(self):
@@ -458,6 +458,16 @@ class Tenant:
 
 def canon_graph_scope(s: str):
     return _GRAPH_SCOPE_CANON.get(s.lower())
+
+
+def canon_permissions(names):
+    out = []
+    for n in names:
+        c = canon_graph_scope(n)
+        if c is None:
+            raise ValueError(f"unknown Graph permission {n!r} (known: {', '.join(GRAPH_SCOPES)})")
+        out.append(c)
+    return out
 
 
 # ------------------------------------------------------------------------ OData
@@ -1368,7 +1378,7 @@ class FakeMicrosoft:
             body = json.loads(req.body or b"{}") if req.method != "GET" else dict(req.query_pairs)
             with self.state.lock:
                 return Response(200, fn(self, body))
-        except (KeyError, ValueError, TypeError) as e:
+        except (KeyError, ValueError, TypeError, re.error) as e:
             return Response(400, {"error": str(e)})
 
 
@@ -1998,7 +2008,7 @@ def ctl_app_update(self, b):
     if "consented" in b:
         app.consented = bool(b["consented"])
     if "permissions" in b:
-        app.permissions = [canon_graph_scope(p) for p in b["permissions"]]
+        app.permissions = canon_permissions(b["permissions"])
     if "add_secret" in b:
         app.secrets.append(Secret(**b["add_secret"]))
     return app.public()
@@ -2155,8 +2165,16 @@ def ctl_clear_faults(self, b):
     return {"ok": True}
 
 
+MESSAGE_FIELDS = {"mailbox", "folder", "subject", "body_html", "body_text", "from", "sender", "to", "cc", "bcc",
+                  "reply_to", "received", "sent", "headers", "attachments", "internet_message_id",
+                  "conversation_id", "is_read", "importance", "categories", "is_draft"}
+
+
 @control("POST", "messages")
 def ctl_message(self, b):
+    unknown = set(b) - MESSAGE_FIELDS
+    if unknown:
+        raise ValueError(f"unknown message field(s) {sorted(unknown)}; known: {sorted(MESSAGE_FIELDS)}")
     u = self.state.user(b.pop("mailbox"))
     if u.mailbox is None:
         raise ValueError(f"{u.address} has no mailbox")

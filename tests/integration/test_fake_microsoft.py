@@ -694,6 +694,9 @@ def test_control_api_validation(env):
     c = env
     assert c.req("POST", "/_control/apps", {"tenant": "nosuch"}).status == 400
     assert c.req("POST", "/_control/nosuch", {}).status == 404
+    assert c.req("POST", "/_control/messages", {"mailbox": "alice@contoso.com", "body": "x"}).status == 400
+    assert c.req("POST", "/_control/apps", {"tenant": c.t["id"], "permissions": ["Mail.Nope"]}).status == 400
+    assert c.req("POST", "/_control/faults", {"path": "(("}).status == 400
     state = c.ctl("state", method="GET")
     assert state["tenants"][0]["domains"] == ["contoso.onmicrosoft.com", "contoso.com"]
 
