@@ -256,14 +256,18 @@ config_load_default(struct config *c, struct err *err)
 	return config_load(c, NULL, err);
 }
 
-/* Check that required keys are present and values agree. */
+/*
+ * Check that required keys and URLs are present and values agree.  An
+ * empty URL is missing even where the key has a default: it would turn
+ * every request into a relative path.
+ */
 int
 config_validate(const struct config *c, struct err *err)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct key *k = &keys[i];
 
-		if (k->kind == K_LONG || k->def != NULL)
+		if (k->kind == K_LONG || (k->def != NULL && k->kind != K_URL))
 			continue;
 		if (*cstr_slot(c, k) == NULL || **cstr_slot(c, k) == '\0') {
 			err_set(err, E_CONFIG,
