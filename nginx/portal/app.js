@@ -875,7 +875,19 @@
       // was typed (even empty) and let the server name the problem.
       const secret = controls.secret.value;
       if (secret !== '' || !editing) p.secret = secret.trim();
+      if (editing) {
+        // PATCH only what changed: an untouched field is never re-validated
+        // (e.g. an expiry date that has passed since it was saved).
+        for (const k of Object.keys(p)) {
+          if (k !== 'secret' && sameValue(p[k], mb[k])) delete p[k];
+        }
+      }
       return p;
+    }
+
+    function sameValue(a, b) {
+      const norm = (v) => (v === null || v === undefined ? '' : v);
+      return norm(a) === norm(b);
     }
 
     function clearErrors() {
@@ -938,14 +950,17 @@
         const ul = h('ul', { class: 'problem-list' });
         for (const s of summary) {
           const label = s.controlId ? labelText(s.controlId) : s.fname;
-          const text = (label ? label + ': ' : '') + s.msg;
-          ul.appendChild(h('li', null, s.controlId
-            ? h('a', {
-              href: '#' + s.controlId,
-              text,
-              onclick: (ev) => { ev.preventDefault(); const c = $(s.controlId); if (c) c.focus(); },
-            })
-            : h('span', { text })));
+          ul.appendChild(h('li', null,
+            s.controlId
+              ? h('a', {
+                href: '#' + s.controlId,
+                class: 'problem-field',
+                text: label,
+                onclick: (ev) => { ev.preventDefault(); const c = $(s.controlId); if (c) c.focus(); },
+              })
+              : (label ? h('span', { class: 'problem-field', text: label }) : null),
+            label ? ': ' : '',
+            h('span', { text: s.msg })));
         }
         box.appendChild(ul);
       }
@@ -972,6 +987,11 @@
       saveBtn.disabled = true;
       saveBtn.textContent = 'Saving…';
       const body = payload();
+      if (editing && Object.keys(body).length === 0) {
+        state.flash = { kind: 'info', text: 'No changes to save for “' + mb.name + '”.' };
+        go('#/mailboxes');
+        return;
+      }
       try {
         const r = editing
           ? await api('PATCH', '/api/mailboxes/' + encodeURIComponent(mb.id), body)
