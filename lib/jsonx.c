@@ -35,18 +35,47 @@ jsonx_parse_object(const char *data, size_t len, struct err *err)
 	return v;
 }
 
-/* Append {"field": field, "message": ...} to the errors array. */
+/* Drop a UTF-8 character that a cut at the end of s left incomplete. */
+static void
+cut_utf8(char *s)
+{
+	size_t        n = strlen(s), lead = n, need;
+	unsigned char c;
+
+	while (lead > 0 && n - lead < 3 &&
+	    ((unsigned char)s[lead - 1] & 0xc0) == 0x80)
+		lead--;
+	if (lead == 0)
+		return;
+	c = (unsigned char)s[--lead];
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	if (n - lead < need)
+		s[lead] = '\0';
+}
+
+/*
+ * Append {"field": field, "message": ...} to the errors array.  The error
+ * is never lost: a long message is cut at a character boundary, and one
+ * Jansson refuses (not UTF-8) becomes "Invalid value."
+ */
 void
 jsonx_field_error(json_t *errors, const char *field, const char *fmt, ...)
 {
 	char    msg[512];
 	va_list ap;
+	json_t *e;
+	int     n;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	n = vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	json_array_append_new(errors,
-	    json_pack("{s:s, s:s}", "field", field, "message", msg));
+	if (n >= (int)sizeof msg)
+		cut_utf8(msg);
+	e = json_pack("{s:s, s:s}", "field", field, "message", msg);
+	if (e == NULL)
+		e = json_pack("{s:s, s:s}", "field", field, "message",
+		    "Invalid value.");
+	json_array_append_new(errors, e);
 }
 
 /*
