@@ -35,14 +35,14 @@ def unique(prefix):
 class Console:
     """Collects the browser console; CSP violations and errors fail the test."""
 
-    def __init__(self, driver):
-        self.driver = driver
+    def __init__(self, chromium):
+        self.driver = chromium
         self.entries = []
 
     def drain(self):
         try:
             self.entries.extend(self.driver.get_log("browser"))
-        except Exception:  # driver already gone
+        except Exception:  # chromium already gone
             pass
         return self.entries
 
@@ -58,7 +58,7 @@ class Console:
 
 
 @pytest.fixture
-def driver():
+def chromium():
     profile = tempfile.mkdtemp(prefix="pd-chromium-")
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
@@ -80,11 +80,11 @@ def driver():
 class Portal:
     """The portal as a user sees it: routes, the login form, the mailbox form."""
 
-    def __init__(self, driver, base):
-        self.d = driver
+    def __init__(self, chromium, base):
+        self.d = chromium
         self.base = base.rstrip("/")
-        self.console = Console(driver)
-        self.wait = WebDriverWait(driver, WAIT)
+        self.console = Console(chromium)
+        self.wait = WebDriverWait(chromium, WAIT)
 
     # -- navigation and waiting
     def open(self, route=""):
@@ -175,8 +175,8 @@ class Portal:
 
 
 @pytest.fixture
-def portal(stack, driver):
-    p = Portal(driver, stack.base)
+def portal(stack, chromium):
+    p = Portal(chromium, stack.base)
     yield p
     # Every page a test visited must be free of CSP violations and errors.
     p.assert_console_clean()
@@ -203,7 +203,7 @@ def agent_login(stack):
 
 
 @pytest.fixture
-def admin(portal, admin_login):
+def admin_ui(portal, admin_login):
     """The portal, signed in as the admin."""
     portal.login_ok(*admin_login)
     return portal

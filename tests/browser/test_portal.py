@@ -34,15 +34,15 @@ def test_wrong_password_shows_error(portal, admin_login):
     portal.login_ok(*admin_login)
 
 
-def test_login_shows_agent_role_and_nav(admin, admin_login):
-    assert admin.text_in("#agent-name", "Portal Tester")
-    assert admin.el("#agent-role").text.lower() == "admin"
-    nav = admin.el("#nav-mailboxes")
+def test_login_shows_agent_role_and_nav(admin_ui, admin_login):
+    assert admin_ui.text_in("#agent-name", "Portal Tester")
+    assert admin_ui.el("#agent-role").text.lower() == "admin"
+    nav = admin_ui.el("#nav-mailboxes")
     assert nav.text == "Mailbox Setup"
     assert nav.get_attribute("aria-current") == "page"
-    side = admin.el(".sidenav").text
+    side = admin_ui.el(".sidenav").text
     assert "configuration" in side.lower() and "Email" in side
-    admin.visible("#mailbox-new")
+    admin_ui.visible("#mailbox-new")
 
 
 def test_login_returns_to_requested_page(portal, admin_login):
@@ -55,21 +55,21 @@ def test_login_returns_to_requested_page(portal, admin_login):
     assert portal.d.current_url.endswith("#/mailboxes/new")
 
 
-def test_logout(admin):
-    admin.click("#logout")
-    admin.visible("#login-username")
+def test_logout(admin_ui):
+    admin_ui.click("#logout")
+    admin_ui.visible("#login-username")
     # The session is gone on the server too: a reload stays on the login page.
-    admin.open("/mailboxes")
-    admin.visible("#login-username")
-    assert admin.els("#logout") == []
+    admin_ui.open("/mailboxes")
+    admin_ui.visible("#login-username")
+    assert admin_ui.els("#logout") == []
 
 
-def test_lost_session_goes_back_to_login(admin):
-    admin.present("#mailbox-new")
-    admin.d.delete_all_cookies()
-    admin.go("#/mailboxes/new")
-    admin.visible("#login-username")
-    assert "session has ended" in admin.visible("#login-notice").text
+def test_lost_session_goes_back_to_login(admin_ui):
+    admin_ui.present("#mailbox-new")
+    admin_ui.d.delete_all_cookies()
+    admin_ui.go("#/mailboxes/new")
+    admin_ui.visible("#login-username")
+    assert "session has ended" in admin_ui.visible("#login-notice").text
 
 
 def test_agent_role_needs_admin(portal, agent_login):
@@ -84,182 +84,182 @@ def test_agent_role_needs_admin(portal, agent_login):
 
 # ----------------------------------------------------------- Azure panel
 
-def test_redirect_uris_shown_with_copy(admin, stack):
-    admin.go("#/mailboxes/new")
-    admin.visible("#azure-setup")
+def test_redirect_uris_shown_with_copy(admin_ui, stack):
+    admin_ui.go("#/mailboxes/new")
+    admin_ui.visible("#azure-setup")
     base = stack.base.rstrip("/")
-    uris = [e.text for e in admin.els("#azure-setup .redirect-uri")]
+    uris = [e.text for e in admin_ui.els("#azure-setup .redirect-uri")]
     assert uris == [base + "/azure/auth", base + "/auth/account/azureresponse"]
-    copy = admin.els("#azure-setup .uri-item .btn-copy")
+    copy = admin_ui.els("#azure-setup .uri-item .btn-copy")
     assert len(copy) == 2
     copy[0].click()
-    admin.until(lambda: copy[0].text != "Copy", "copy button gives feedback")
+    admin_ui.until(lambda: copy[0].text != "Copy", "copy button gives feedback")
     assert "Cop" in copy[0].text or "Selected" in copy[0].text
-    text = admin.el("#azure-setup").text
-    assert "Grant admin consent" in text
+    text = admin_ui.el("#azure-setup").text
+    assert "Grant admin_ui consent" in text
     for perm in ("offline_access", "openid", "email", "profile", "Mail.ReadWrite", "Mail.Send"):
-        assert admin.els('#perm-licensed [data-permission="%s"]' % perm), perm
+        assert admin_ui.els('#perm-licensed [data-permission="%s"]' % perm), perm
 
 
-def test_shared_permissions_follow_shared_address(admin):
-    admin.go("#/mailboxes/new")
-    admin.present("#azure-setup")
-    admin.gone("#perm-shared-block")
-    admin.type("#mb-shared-address", "help@contoso.com")
-    block = admin.visible("#perm-shared-block")
+def test_shared_permissions_follow_shared_address(admin_ui):
+    admin_ui.go("#/mailboxes/new")
+    admin_ui.present("#azure-setup")
+    admin_ui.gone("#perm-shared-block")
+    admin_ui.type("#mb-shared-address", "help@contoso.com")
+    block = admin_ui.visible("#perm-shared-block")
     assert "Mail.ReadWrite.Shared" in block.text
     assert "Mail.Send.Shared" in block.text
-    admin.visible("#mb-shared-note")
-    admin.type("#mb-shared-address", "")
-    admin.gone("#perm-shared-block")
+    admin_ui.visible("#mb-shared-note")
+    admin_ui.type("#mb-shared-address", "")
+    admin_ui.gone("#perm-shared-block")
 
 
-def test_form_fields_and_defaults(admin):
-    admin.go("#/mailboxes/new")
-    admin.present("#mailbox-form")
+def test_form_fields_and_defaults(admin_ui):
+    admin_ui.go("#/mailboxes/new")
+    admin_ui.present("#mailbox-form")
     for fid in ("mb-name", "mb-type", "mb-client-id", "mb-tenant-id", "mb-secret",
                 "mb-secret-expires", "mb-shared-address", "mb-cloud", "mb-processed-action",
                 "mb-first-scan", "mb-ack-enabled"):
-        assert admin.els("label[for=%s]" % fid), "label for " + fid
-    assert admin.el("#mb-secret").get_attribute("type") == "password"
-    assert admin.el("#mb-type").get_attribute("value") == "office365"
-    assert admin.el("#mb-cloud").get_attribute("value") == "global"
-    assert admin.el("#mb-processed-action").get_attribute("value") == "move_to_deleted_items"
-    assert admin.el("#mb-first-scan").get_attribute("value") == "new_only"
-    assert admin.el("#mb-ack-enabled").is_selected()
-    admin.gone("#mb-processed-folder")
-    admin.select("#mb-processed-action", "move_to_folder")
-    admin.visible("#mb-processed-folder")
-    admin.gone("#mb-first-scan-warning")
-    admin.select("#mb-first-scan", "all")
-    assert "becomes a ticket" in admin.visible("#mb-first-scan-warning").text
-    assert "Not connected" in admin.el("#mb-status").text
-    assert "Authorize Application" in admin.el("#mb-connection").text
+        assert admin_ui.els("label[for=%s]" % fid), "label for " + fid
+    assert admin_ui.el("#mb-secret").get_attribute("type") == "password"
+    assert admin_ui.el("#mb-type").get_attribute("value") == "office365"
+    assert admin_ui.el("#mb-cloud").get_attribute("value") == "global"
+    assert admin_ui.el("#mb-processed-action").get_attribute("value") == "move_to_deleted_items"
+    assert admin_ui.el("#mb-first-scan").get_attribute("value") == "new_only"
+    assert admin_ui.el("#mb-ack-enabled").is_selected()
+    admin_ui.gone("#mb-processed-folder")
+    admin_ui.select("#mb-processed-action", "move_to_folder")
+    admin_ui.visible("#mb-processed-folder")
+    admin_ui.gone("#mb-first-scan-warning")
+    admin_ui.select("#mb-first-scan", "all")
+    assert "becomes a ticket" in admin_ui.visible("#mb-first-scan-warning").text
+    assert "Not connected" in admin_ui.el("#mb-status").text
+    assert "Authorize Application" in admin_ui.el("#mb-connection").text
 
 
 # --------------------------------------------------------- validation
 
-def test_secret_id_is_refused_under_the_field(admin):
-    admin.go("#/mailboxes/new")
-    admin.fill_mailbox(unique("Secret ID test "), secret=SECRET_ID)
-    admin.click("#mb-save")
-    err = admin.field_error("secret")
+def test_secret_id_is_refused_under_the_field(admin_ui):
+    admin_ui.go("#/mailboxes/new")
+    admin_ui.fill_mailbox(unique("Secret ID test "), secret=SECRET_ID)
+    admin_ui.click("#mb-save")
+    err = admin_ui.field_error("secret")
     assert "Secret ID" in err.text
-    assert admin.visible("#form-error").text.strip()
-    assert admin.el("#mb-secret").get_attribute("aria-invalid") == "true"
-    assert admin.d.current_url.endswith("#/mailboxes/new")
+    assert admin_ui.visible("#form-error").text.strip()
+    assert admin_ui.el("#mb-secret").get_attribute("aria-invalid") == "true"
+    assert admin_ui.d.current_url.endswith("#/mailboxes/new")
 
 
-def test_bad_client_id_is_refused_under_the_field(admin):
-    admin.go("#/mailboxes/new")
-    admin.fill_mailbox(unique("Client ID test "), client_id="not-a-guid")
-    admin.click("#mb-save")
-    err = admin.field_error("client_id")
+def test_bad_client_id_is_refused_under_the_field(admin_ui):
+    admin_ui.go("#/mailboxes/new")
+    admin_ui.fill_mailbox(unique("Client ID test "), client_id="not-a-guid")
+    admin_ui.click("#mb-save")
+    err = admin_ui.field_error("client_id")
     assert err.text.strip()
     assert err.get_attribute("data-field") == "client_id"
     # The message sits in the Client ID row, under the input.
-    row = admin.el("#mb-client-id-field")
+    row = admin_ui.el("#mb-client-id-field")
     assert err in row.find_elements("css selector", ".field-error")
-    assert admin.visible("#form-error").text.strip()
+    assert admin_ui.visible("#form-error").text.strip()
 
 
-def test_missing_fields_reported_by_server(admin):
-    admin.go("#/mailboxes/new")
-    admin.present("#mailbox-form")
-    admin.click("#mb-save")
-    admin.visible("#form-error")
-    admin.visible(".field-error")
-    fields = {e.get_attribute("data-field") for e in admin.els(".field-error")}
+def test_missing_fields_reported_by_server(admin_ui):
+    admin_ui.go("#/mailboxes/new")
+    admin_ui.present("#mailbox-form")
+    admin_ui.click("#mb-save")
+    admin_ui.visible("#form-error")
+    admin_ui.visible(".field-error")
+    fields = {e.get_attribute("data-field") for e in admin_ui.els(".field-error")}
     assert fields and fields <= {"name", "client_id", "tenant_id", "secret"}, fields
 
 
 # ------------------------------------------------- create / edit / delete
 
-def _create(admin, name, **kw):
-    admin.go("#/mailboxes/new")
-    admin.fill_mailbox(name, **kw)
-    admin.click("#mb-save")
-    admin.visible("#flash")
-    return admin.until(lambda: [r for r in admin.els(".mailbox-row") if name in r.text],
+def _create(admin_ui, name, **kw):
+    admin_ui.go("#/mailboxes/new")
+    admin_ui.fill_mailbox(name, **kw)
+    admin_ui.click("#mb-save")
+    admin_ui.visible("#flash")
+    return admin_ui.until(lambda: [r for r in admin_ui.els(".mailbox-row") if name in r.text],
                        "new mailbox in the list")[0]
 
 
-def test_create_mailbox_appears_in_list(admin):
+def test_create_mailbox_appears_in_list(admin_ui):
     name = unique("Support ")
-    row = _create(admin, name, shared="help@contoso.com", expires="2027-05-01")
+    row = _create(admin_ui, name, shared="help@contoso.com", expires="2027-05-01")
     assert row.find_element("css selector", ".mailbox-link").text == name
     assert "Office 365/Azure" in row.text
     assert "help@contoso.com" in row.text
     assert row.find_element("css selector", ".badge").text == "Not connected"
     assert "2027-05-01" in row.text
-    assert name in admin.el("#flash").text
+    assert name in admin_ui.el("#flash").text
 
 
-def test_duplicate_name_is_shown(admin):
+def test_duplicate_name_is_shown(admin_ui):
     name = unique("Twice ")
-    _create(admin, name)
-    admin.go("#/mailboxes/new")
-    admin.fill_mailbox(name)
-    admin.click("#mb-save")
-    admin.visible("#form-error")
-    assert admin.field_error("name").text.strip()
+    _create(admin_ui, name)
+    admin_ui.go("#/mailboxes/new")
+    admin_ui.fill_mailbox(name)
+    admin_ui.click("#mb-save")
+    admin_ui.visible("#form-error")
+    assert admin_ui.field_error("name").text.strip()
 
 
-def test_edit_keeps_secret(admin):
+def test_edit_keeps_secret(admin_ui):
     name = unique("Keep ")
-    row = _create(admin, name, expires="2027-05-01")
+    row = _create(admin_ui, name, expires="2027-05-01")
     row.find_element("css selector", ".mailbox-link").click()
-    status = admin.visible("#mb-secret-status").text
+    status = admin_ui.visible("#mb-secret-status").text
     assert "Secret set, ends …" + SECRET[-4:] in status
     assert "expires 2027-05-01" in status
-    assert admin.el("#mb-secret").get_attribute("value") == ""
-    assert admin.visible("#azure-setup .redirect-uri")
+    assert admin_ui.el("#mb-secret").get_attribute("value") == ""
+    assert admin_ui.visible("#azure-setup .redirect-uri")
 
     renamed = name + " renamed"
-    admin.type("#mb-name", renamed)
-    admin.click("#mb-ack-enabled")
-    admin.click("#mb-save")
-    admin.visible("#flash")
-    row = admin.until(lambda: [r for r in admin.els(".mailbox-row") if renamed in r.text],
+    admin_ui.type("#mb-name", renamed)
+    admin_ui.click("#mb-ack-enabled")
+    admin_ui.click("#mb-save")
+    admin_ui.visible("#flash")
+    row = admin_ui.until(lambda: [r for r in admin_ui.els(".mailbox-row") if renamed in r.text],
                       "renamed mailbox in the list")[0]
     row.find_element("css selector", ".mailbox-link").click()
-    status = admin.visible("#mb-secret-status").text
+    status = admin_ui.visible("#mb-secret-status").text
     assert "ends …" + SECRET[-4:] in status
-    assert not admin.el("#mb-ack-enabled").is_selected()
-    assert admin.el("#mb-name").get_attribute("value") == renamed
+    assert not admin_ui.el("#mb-ack-enabled").is_selected()
+    assert admin_ui.el("#mb-name").get_attribute("value") == renamed
 
 
-def test_edit_shows_server_error(admin):
+def test_edit_shows_server_error(admin_ui):
     name = unique("Edit error ")
-    row = _create(admin, name)
+    row = _create(admin_ui, name)
     row.find_element("css selector", ".mailbox-link").click()
-    admin.visible("#mb-secret-status")
-    admin.type("#mb-secret", SECRET_ID)
-    admin.click("#mb-save")
-    assert "Secret ID" in admin.field_error("secret").text
+    admin_ui.visible("#mb-secret-status")
+    admin_ui.type("#mb-secret", SECRET_ID)
+    admin_ui.click("#mb-save")
+    assert "Secret ID" in admin_ui.field_error("secret").text
 
 
-def test_delete_mailbox(admin):
+def test_delete_mailbox(admin_ui):
     name = unique("Delete me ")
-    row = _create(admin, name)
+    row = _create(admin_ui, name)
     row.find_element("css selector", ".mailbox-link").click()
-    admin.click("#mb-delete")
-    dialog = admin.visible("#confirm-dialog")
+    admin_ui.click("#mb-delete")
+    dialog = admin_ui.visible("#confirm-dialog")
     assert name in dialog.text
-    admin.click("#confirm-cancel")
-    admin.gone("#confirm-dialog")
-    admin.click("#mb-delete")
-    admin.click("#confirm-delete")
-    assert "deleted" in admin.visible("#flash").text
-    admin.present("#mailbox-table, #mailbox-empty")
-    assert not [r for r in admin.els(".mailbox-row") if name in r.text]
+    admin_ui.click("#confirm-cancel")
+    admin_ui.gone("#confirm-dialog")
+    admin_ui.click("#mb-delete")
+    admin_ui.click("#confirm-delete")
+    assert "deleted" in admin_ui.visible("#flash").text
+    admin_ui.present("#mailbox-table, #mailbox-empty")
+    assert not [r for r in admin_ui.els(".mailbox-row") if name in r.text]
 
 
-def test_mail_content_is_escaped(admin):
+def test_mail_content_is_escaped(admin_ui):
     name = unique("<img src=x onerror=alert(1)> ")
-    row = _create(admin, name)
+    row = _create(admin_ui, name)
     assert row.find_element("css selector", ".mailbox-link").text == name
-    assert admin.els(".mailbox-row img") == []
+    assert admin_ui.els(".mailbox-row img") == []
 
 
 # ---------------------------------------------------------- rate limit
