@@ -23,6 +23,9 @@ static const struct route routes[] = {
 	{ "GET",    "/api/mailboxes/{id}",      api_mailbox_get,    ROUTE_ADMIN },
 	{ "PATCH",  "/api/mailboxes/{id}",      api_mailbox_update, ROUTE_ADMIN },
 	{ "DELETE", "/api/mailboxes/{id}",      api_mailbox_delete, ROUTE_ADMIN },
+	{ "POST",   "/api/mailboxes/{id}/authorize",  api_mailbox_authorize,  ROUTE_ADMIN },
+	{ "POST",   "/api/mailboxes/{id}/disconnect", api_mailbox_disconnect, ROUTE_ADMIN },
+	{ "POST",   "/api/mailboxes/{id}/test",       api_mailbox_test,       ROUTE_ADMIN },
 	{ "GET",    "/api/audit-log",           api_audit_list,     ROUTE_ADMIN },
 };
 /* clang-format on */

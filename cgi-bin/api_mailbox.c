@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api.h"
 #include "jsonx.h"
@@ -128,29 +129,60 @@ api_mailbox_get(struct call *c)
 	return answer(c, 200, id);
 }
 
+/*
+ * A connection belongs to the credentials it was made with: when the
+ * Client ID, Tenant ID, secret or shared address of a connected mailbox
+ * change, its tokens are dropped and it needs reauthorising.
+ */
+static int
+require_reauth(struct call *c, const struct mailbox *old,
+    const struct mailbox *mb, int new_secret)
+{
+	struct err err;
+
+	if (strcmp(old->status, "not_connected") == 0 ||
+	    strcmp(old->status, "disconnected") == 0)
+		return 0;
+	if (!new_secret && strcmp(old->client_id, mb->client_id) == 0 &&
+	    strcmp(old->tenant_id, mb->tenant_id) == 0 &&
+	    strcmp(old->shared_address, mb->shared_address) == 0)
+		return 0;
+	if (store_mailbox_set_status(c->app->db, mb->id, "needs_reauth", 1,
+		&err) == -1 ||
+	    store_mailbox_set_error(c->app->db, mb->id, "settings_changed",
+		"The Client ID, Tenant ID, secret or shared address changed.",
+		"Press Reauthorise and sign in again to connect with the new "
+		"settings.",
+		&err) == -1)
+		return web_error(c, &err);
+	return 0;
+}
+
 /* PATCH /api/mailboxes/{id}: change the fields given. */
 int
 api_mailbox_update(struct call *c)
 {
-	struct mailbox mb;
+	struct mailbox mb, old;
 	struct buf     sealed = { 0 };
 	struct err     err;
 	json_t        *in;
 	char          *secret = NULL;
 	uint64_t       id;
-	int            rc;
+	int            rc, new_secret;
 
 	if (web_id(c, 0, &id) == -1)
 		return -1;
 	if (store_mailbox_get(c->app->db, id, &mb, &err) == -1)
 		return web_error(c, &err);
+	old = mb;
 	if (web_body(c, &in) == -1)
 		return -1;
 	if (validate(c, &mb, in, 0, &secret) == -1) {
 		json_decref(in);
 		return -1;
 	}
-	if (secret != NULL)
+	new_secret = secret != NULL;
+	if (new_secret)
 		seal(&c->app->key, secret, &sealed);
 	xfree_secret(secret);
 	rc = store_mailbox_update(c->app->db, &mb,
@@ -159,6 +191,10 @@ api_mailbox_update(struct call *c)
 	if (rc == -1) {
 		json_decref(in);
 		return store_error(c, &err);
+	}
+	if (require_reauth(c, &old, &mb, new_secret) == -1) {
+		json_decref(in);
+		return -1;
 	}
 	web_audit(c, "mailbox.update", "mailbox", id, changed_fields(in));
 	json_decref(in);

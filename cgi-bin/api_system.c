@@ -17,8 +17,7 @@ api_health(struct call *c)
 
 	if (db_ping(c->app->db, &err) == -1)
 		return web_problem(c, 503, "The database is unreachable.",
-		    json_pack("{s:s, s:s}", "status", "unavailable",
-			"database", "unreachable"));
+		    json_pack("{s:s}", "database", "unreachable"));
 	return web_json(c, 200,
 	    json_pack("{s:s, s:s}", "status", "ok", "database", "ok"));
 }

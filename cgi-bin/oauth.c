@@ -1,39 +1,65 @@
 /*
  * postdesk-oauth: the FastCGI responder for the two redirect URIs the
  * guide registers in Azure, /azure/auth and /auth/account/azureresponse.
- * Both run the same handler.  Until a mailbox authorization is started
- * from the portal (issue #3), every state is unknown, so the callback
- * answers with a clear page and changes nothing.
+ * Both run the same handler: check the state, redeem the code (lib/
+ * connect.c), and send the browser back to the mailbox page, which shows
+ * "connected as ..." or the error with its guidance.  A bad state gets a
+ * plain page and changes nothing.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "connect.h"
 #include "log.h"
 #include "web.h"
 
 static int
 oauth_callback(struct call *c)
 {
-	char *state = req_query(c->req, "state");
-	char *error = req_query(c->req, "error");
-	int   status = 400;
+	struct connect_callback cb = { 0 };
+	struct connect_result   res;
+	struct principal        who;
+	struct err              err;
+	struct http            *h;
+	char                   *state = req_query(c->req, "state");
+	char                   *code = req_query(c->req, "code");
+	char                   *error = req_query(c->req, "error");
+	char                   *desc = req_query(c->req, "error_description");
+	char                    loc[1200];
+	int                     rc = -1;
 
-	if (error != NULL)
-		web_html(c, status, "Microsoft sign-in did not complete",
-		    "Microsoft returned an error and no mailbox was changed. "
-		    "Start again from Mailbox Setup.");
-	else if (state == NULL)
-		web_html(c, status, "This link is incomplete",
-		    "The sign-in response has no state parameter. Start the "
-		    "authorization again from Mailbox Setup.");
-	else
-		web_html(c, status, "This sign-in link is unknown or expired",
-		    "No mailbox authorization is waiting for this response; "
-		    "nothing was changed. Start again from Mailbox Setup.");
+	if (authn_request(c->app, c->req, &who, &err) == 0)
+		cb.session_id = who.session_id;
+	cb.state = state;
+	cb.code = code;
+	cb.error = error;
+	cb.error_description = desc;
+	h = app_http(c->app, &err);
+	if (h != NULL)
+		rc = connect_finish(c->app, h, &cb, &res, &err);
+	if (rc == -1) {
+		log_err("callback: %s", err.detail[0] ? err.detail : err.msg);
+		web_html(c, 500, "Something went wrong",
+		    "postdesk could not complete the sign-in. Nothing was "
+		    "changed; try Authorize Application again.");
+	} else if (res.outcome == CONNECT_BAD_STATE) {
+		web_html(c, 400, "This sign-in cannot be used", res.message);
+	} else {
+		snprintf(loc, sizeof loc, "%s/#/mailboxes/%llu",
+		    c->app->cfg.portal_url, (unsigned long long)res.mailbox_id);
+		resp_header(c->req, "Location", loc);
+		resp_send(c->req, 302, NULL, NULL, 0);
+		log_info("mailbox %llu: %s", (unsigned long long)res.mailbox_id,
+		    res.outcome == CONNECT_OK ? "connected" : "sign-in failed");
+	}
 	free(state);
+	if (code != NULL)
+		explicit_bzero(code, strlen(code));
+	free(code);
 	free(error);
+	free(desc);
 	return 0;
 }
 

@@ -39,9 +39,20 @@ app_init(struct app *app, const char *prog, struct err *err)
 	return 0;
 }
 
+/* The process's HTTP client, made on first use (NULL with err). */
+struct http *
+app_http(struct app *app, struct err *err)
+{
+	if (app->http == NULL)
+		app->http = http_new(&app->cfg, err);
+	return app->http;
+}
+
 void
 app_cleanup(struct app *app)
 {
+	http_free(app->http);
+	app->http = NULL;
 	db_free(app->db);
 	app->db = NULL;
 	seal_key_wipe(&app->key);

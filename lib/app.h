@@ -9,15 +9,18 @@
 #include "config.h"
 #include "db.h"
 #include "err.h"
+#include "http.h"
 #include "seal.h"
 
 struct app {
 	struct config   cfg;
 	struct db      *db;
 	struct seal_key key;
+	struct http    *http; /* created on first use: app_http() */
 };
 
 int  app_init(struct app *, const char *prog, struct err *);
 void app_cleanup(struct app *);
+struct http *app_http(struct app *, struct err *);
 
 #endif

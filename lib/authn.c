@@ -56,6 +56,7 @@ from_session(struct app *app, const char *token, struct principal *who,
 	}
 	who->kind = WHO_SESSION;
 	who->id = s.agent.id;
+	who->session_id = s.id;
 	snprintf(who->name, sizeof who->name, "%s", s.agent.username);
 	snprintf(who->display_name, sizeof who->display_name, "%s",
 	    s.agent.display_name);

@@ -24,6 +24,7 @@ enum who_kind {
 struct principal {
 	enum who_kind kind;
 	uint64_t      id; /* agent id for sessions, key id for API keys */
+	uint64_t      session_id; /* portal session row, 0 otherwise */
 	char          name[401];
 	char          display_name[420];
 	char          role[8];

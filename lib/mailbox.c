@@ -77,6 +77,20 @@ u8len(const char *s)
 	return n;
 }
 
+/* True if errors already holds a message for field. */
+static int
+has_error(json_t *errors, const char *field)
+{
+	size_t  i;
+	json_t *e;
+
+	json_array_foreach(errors, i, e) {
+		if (strcmp(jsonx_str(e, "field"), field) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 lower(char *s)
 {
@@ -321,7 +335,8 @@ mailbox_apply_json(struct mailbox *mb, json_t *in, int creating,
 		check_shared(mb, shared, errors);
 	check_options(mb, in, errors);
 	if (strcmp(mb->processed_action, "move_to_folder") == 0 &&
-	    mb->processed_folder[0] == '\0')
+	    mb->processed_folder[0] == '\0' &&
+	    !has_error(errors, "processed_folder"))
 		jsonx_field_error(errors, "processed_folder",
 		    "Name the folder processed mail is moved to.");
 	if (strcmp(mb->processed_action, "move_to_folder") != 0)
@@ -413,6 +428,21 @@ mailbox_to_json(const struct mailbox *mb, const struct config *cfg)
 	json_object_set_new(o, "redirect_uris", mailbox_redirect_uris(cfg));
 	json_object_set_new(o, "permissions",
 	    mailbox_permissions(mb->shared_address[0] != '\0'));
+	json_object_set_new(o, "secret_expiring", json_boolean(mb->secret_expiring));
+	json_object_set_new(o, "connection",
+	    mb->connected_at[0] == '\0'
+		? json_null()
+		: json_pack("{s:s, s:s, s:s, s:o}", "account", mb->account,
+		      "tenant_id", mb->connected_tenant, "connected_at",
+		      mb->connected_at, "inbox_count",
+		      mb->inbox_count >= 0 ? json_integer(mb->inbox_count)
+					   : json_null()));
+	json_object_set_new(o, "last_error",
+	    mb->last_error_code[0] == '\0'
+		? json_null()
+		: json_pack("{s:s, s:s, s:s, s:s}", "code", mb->last_error_code,
+		      "message", mb->last_error, "guidance",
+		      mb->last_error_guidance, "at", mb->last_error_at));
 	json_object_set_new(o, "created_at", json_string(mb->created_at));
 	json_object_set_new(o, "updated_at", json_string(mb->updated_at));
 	return o;

@@ -99,6 +99,16 @@ struct mailbox {
 	char     status[16];
 	char     created_at[21];
 	char     updated_at[21];
+	/* connection (sql/0002) */
+	char      account[321];
+	char      connected_tenant[65];
+	char      connected_at[21];
+	long long inbox_count; /* -1 when unknown */
+	char      last_error_code[65];
+	char      last_error[1001];
+	char      last_error_guidance[1001];
+	char      last_error_at[21];
+	int       secret_expiring; /* expires within 14 days */
 };
 
 int store_mailbox_insert(struct db *, const struct mailbox *,
@@ -110,6 +120,63 @@ int store_mailbox_get(struct db *, uint64_t id, struct mailbox *,
 int store_mailbox_list(struct db *, struct mailbox **, size_t *,
     struct err *);
 int store_mailbox_delete(struct db *, uint64_t id, struct err *);
+
+/* --- connections (store_connect.c) ---------------------------------- */
+
+/* What connecting and refreshing need of a mailbox, secrets sealed. */
+struct mailbox_creds {
+	uint64_t   id;
+	char       status[16];
+	char       client_id[37];
+	char       tenant[254];    /* connected tenant if known, else tenant_id */
+	char       tenant_id[254]; /* as configured (authorize goes there) */
+	char       cloud[16];
+	char       shared_address[255];
+	char       account[321];
+	struct buf secret;  /* sealed */
+	struct buf refresh; /* sealed, empty if none */
+	struct buf access;  /* sealed, empty if none */
+	int        access_fresh; /* valid for 5 more minutes */
+};
+
+struct oauth_state {
+	uint64_t   id;
+	uint64_t   mailbox_id;
+	uint64_t   session_id; /* 0: not bound to a session */
+	struct buf verifier;   /* sealed */
+	char       redirect_uri[601];
+	int        used;
+	int        expired;
+};
+
+struct connection {
+	const struct buf *refresh; /* sealed */
+	const struct buf *access;  /* sealed */
+	long              expires_in;
+	const char       *account;
+	const char       *oid;
+	const char       *tenant;
+	long long         inbox_count;
+};
+
+int  store_creds_get(struct db *, uint64_t id, int for_update,
+     struct mailbox_creds *, struct err *);
+void store_creds_cleanup(struct mailbox_creds *);
+int  store_state_add(struct db *, const unsigned char *hash, uint64_t mailbox,
+     uint64_t session_id, const struct buf *verifier, const char *redirect,
+     const char *created_by, struct err *);
+int  store_state_get(struct db *, const unsigned char *hash,
+     struct oauth_state *, struct err *);
+int  store_state_use(struct db *, uint64_t id, int *won, struct err *);
+void store_state_cleanup(struct oauth_state *);
+int  store_connect_save(struct db *, uint64_t id, const struct connection *,
+     struct err *);
+int  store_tokens_save(struct db *, uint64_t id, const struct buf *refresh,
+     const struct buf *access, long expires_in, struct err *);
+int  store_mailbox_set_status(struct db *, uint64_t id, const char *status,
+     int forget_tokens, struct err *);
+int  store_mailbox_set_error(struct db *, uint64_t id, const char *code,
+     const char *message, const char *guidance, struct err *);
 
 /* --- audit log (store_audit.c) -------------------------------------- */
 

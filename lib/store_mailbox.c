@@ -13,7 +13,12 @@
 	"cloud, processed_action, processed_folder, first_scan, "        \
 	"ack_enabled, status, "                                          \
 	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "                \
-	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%sZ')"
+	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%sZ'), "                \
+	"account, connected_tenant, "                                    \
+	"DATE_FORMAT(connected_at, '%Y-%m-%dT%H:%i:%sZ'), inbox_count, " \
+	"last_error_code, last_error, last_error_guidance, "              \
+	"DATE_FORMAT(last_error_at, '%Y-%m-%dT%H:%i:%sZ'), "              \
+	"secret_expires_on < UTC_DATE() + INTERVAL 14 DAY"
 
 static const char SQL_MB_INSERT[] =
     "INSERT INTO mailbox (name, type, client_id, tenant_id, secret_sealed, "
@@ -107,33 +112,40 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 	struct {
 		char  *dst;
 		size_t size;
+		size_t col;
 	} cols[] = {
-		{ mb->name, sizeof mb->name },
-		{ mb->type, sizeof mb->type },
-		{ mb->client_id, sizeof mb->client_id },
-		{ mb->tenant_id, sizeof mb->tenant_id },
-		{ mb->secret_last4, sizeof mb->secret_last4 },
-		{ mb->secret_expires_on, sizeof mb->secret_expires_on },
-		{ mb->shared_address, sizeof mb->shared_address },
-		{ mb->cloud, sizeof mb->cloud },
-		{ mb->processed_action, sizeof mb->processed_action },
-		{ mb->processed_folder, sizeof mb->processed_folder },
-		{ mb->first_scan, sizeof mb->first_scan },
+		{ mb->name, sizeof mb->name, 1 },
+		{ mb->type, sizeof mb->type, 2 },
+		{ mb->client_id, sizeof mb->client_id, 3 },
+		{ mb->tenant_id, sizeof mb->tenant_id, 4 },
+		{ mb->secret_last4, sizeof mb->secret_last4, 5 },
+		{ mb->secret_expires_on, sizeof mb->secret_expires_on, 6 },
+		{ mb->shared_address, sizeof mb->shared_address, 7 },
+		{ mb->cloud, sizeof mb->cloud, 8 },
+		{ mb->processed_action, sizeof mb->processed_action, 9 },
+		{ mb->processed_folder, sizeof mb->processed_folder, 10 },
+		{ mb->first_scan, sizeof mb->first_scan, 11 },
+		{ mb->status, sizeof mb->status, 13 },
+		{ mb->created_at, sizeof mb->created_at, 14 },
+		{ mb->updated_at, sizeof mb->updated_at, 15 },
+		{ mb->account, sizeof mb->account, 16 },
+		{ mb->connected_tenant, sizeof mb->connected_tenant, 17 },
+		{ mb->connected_at, sizeof mb->connected_at, 18 },
+		{ mb->last_error_code, sizeof mb->last_error_code, 20 },
+		{ mb->last_error, sizeof mb->last_error, 21 },
+		{ mb->last_error_guidance, sizeof mb->last_error_guidance, 22 },
+		{ mb->last_error_at, sizeof mb->last_error_at, 23 },
 	};
 
 	memset(mb, 0, sizeof *mb);
 	mb->id = (uint64_t)db_res_int(r, i, 0);
 	for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
-		if (store_copy(cols[c].dst, cols[c].size, r, i, c + 1, err) ==
-		    -1)
+		if (store_copy(cols[c].dst, cols[c].size, r, i, cols[c].col,
+			err) == -1)
 			return -1;
 	mb->ack_enabled = db_res_int(r, i, 12) != 0;
-	if (store_copy(mb->status, sizeof mb->status, r, i, 13, err) == -1 ||
-	    store_copy(mb->created_at, sizeof mb->created_at, r, i, 14, err) ==
-		-1 ||
-	    store_copy(mb->updated_at, sizeof mb->updated_at, r, i, 15, err) ==
-		-1)
-		return -1;
+	mb->inbox_count = db_res_str(r, i, 19) ? db_res_int(r, i, 19) : -1;
+	mb->secret_expiring = db_res_int(r, i, 24) != 0;
 	return 0;
 }
 

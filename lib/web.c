@@ -189,6 +189,21 @@ web_audit(struct call *c, const char *action, const char *target_type,
 	buf_cleanup(&b);
 }
 
+static void
+html_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': buf_puts(b, "&lt;"); break;
+		case '>': buf_puts(b, "&gt;"); break;
+		case '&': buf_puts(b, "&amp;"); break;
+		case '"': buf_puts(b, "&quot;"); break;
+		case '\'': buf_puts(b, "&#39;"); break;
+		default: buf_putc(b, *s);
+		}
+	}
+}
+
 /* A minimal HTML page (for the OAuth callbacks); texts are escaped. */
 void
 web_html(struct call *c, int status, const char *title, const char *message)
@@ -198,27 +213,14 @@ web_html(struct call *c, int status, const char *title, const char *message)
 	buf_init(&b, 1024);
 	buf_puts(&b, "<!doctype html><html lang=\"en\"><head>"
 		     "<meta charset=\"utf-8\"><title>");
-	for (int pass = 0; pass < 2; pass++) {
-		const char *s = pass == 0 ? title : message;
-
-		if (pass == 1)
-			buf_puts(&b, "</title><link rel=\"stylesheet\" "
-				     "href=\"/app.css\"></head><body>"
-				     "<main class=\"notice\"><h1>");
-		for (; *s; s++) {
-			switch (*s) {
-			case '<': buf_puts(&b, "&lt;"); break;
-			case '>': buf_puts(&b, "&gt;"); break;
-			case '&': buf_puts(&b, "&amp;"); break;
-			case '"': buf_puts(&b, "&quot;"); break;
-			case '\'': buf_puts(&b, "&#39;"); break;
-			default: buf_putc(&b, *s);
-			}
-		}
-		if (pass == 1)
-			break;
-	}
-	buf_puts(&b, "</h1><p><a href=\"/#/mailboxes\">Back to Mailbox "
+	html_escape(&b, title);
+	buf_puts(&b, " - postdesk</title><link rel=\"stylesheet\" "
+		     "href=\"/app.css\"></head><body><main class=\"notice\">"
+		     "<h1>");
+	html_escape(&b, title);
+	buf_puts(&b, "</h1><p>");
+	html_escape(&b, message);
+	buf_puts(&b, "</p><p><a href=\"/#/mailboxes\">Back to Mailbox "
 		     "Setup</a></p></main></body></html>");
 	resp_send(c->req, status, "text/html; charset=utf-8", b.data, b.len);
 	buf_cleanup(&b);
