@@ -102,7 +102,7 @@ valid_date(const char *s)
 	return d <= max;
 }
 
-/* Digits only, no leading zero, 1..10^18.  Stores the value in *out. */
+/* Digits only, no leading zero, 1 to 10^18 - 1.  Stores it in *out. */
 int
 valid_id(const char *s, uint64_t *out)
 {
