@@ -1,0 +1,132 @@
+"""Sign-in, sign-out, the session cookie and the login rate limit."""
+import re
+
+
+def cookie_header(r):
+    return r.headers.get("Set-Cookie", "")
+
+
+def test_login_ok_returns_agent_csrf_and_cookie(stack, client, pd):
+    username, password = pd.new_agent(stack, "admin")
+    c = client()
+    r = c.post("/api/session", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"] == "application/json"
+    body = r.json()
+    assert set(body) == {"agent", "csrf_token"}
+    assert body["agent"]["username"] == username
+    assert body["agent"]["role"] == "admin"
+    assert body["agent"]["kind"] == "agent"
+    assert isinstance(body["agent"]["id"], int) and body["agent"]["id"] > 0
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", body["csrf_token"])
+    # The cookie now identifies the caller; the same csrf token comes back.
+    me = c.get("/api/session")
+    assert me.status_code == 200, me.text
+    assert me.json() == body
+
+
+def test_cookie_attributes(stack, client, pd):
+    username, password = pd.new_agent(stack, "agent")
+    r = client().post("/api/session", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    raw = cookie_header(r)
+    m = re.match(r"pd_session=([A-Za-z0-9_-]{43});", raw)
+    assert m, raw
+    attrs = [a.strip() for a in raw.split(";")[1:]]
+    assert "HttpOnly" in attrs and "Secure" in attrs and "SameSite=Lax" in attrs, raw
+    assert "Path=/" in attrs, raw
+    max_age = [a for a in attrs if a.startswith("Max-Age=")]
+    assert max_age and int(max_age[0][8:]) > 0, raw
+    # Only the token's hash is stored.
+    assert m.group(1) not in pd.text_of(stack.sql("SELECT HEX(token_hash), csrf_token FROM session"))
+
+
+def test_wrong_password_and_unknown_user_get_the_same_401(stack, anon, pd):
+    username, password = pd.new_agent(stack, "agent")
+    wrong = anon.post("/api/session", json={"username": username, "password": password + "x"})
+    p1 = pd.check_problem(wrong, 401)
+    assert "Set-Cookie" not in wrong.headers
+    unknown = anon.post("/api/session", json={"username": pd.unique("nobody"), "password": password})
+    p2 = pd.check_problem(unknown, 401)
+    assert "Set-Cookie" not in unknown.headers
+    assert p1["detail"] == p2["detail"] == "Wrong username or password."
+    assert p1["type"] == p2["type"] == "urn:postdesk:problem:unauthorized"
+
+
+def test_login_body_is_validated(anon, pd):
+    pd.check_problem(anon.post("/api/session", json={"username": "admin"}), 422, ["password"])
+    pd.check_problem(anon.post("/api/session", json={"password": "x"}), 422, ["username"])
+    pd.check_problem(anon.post("/api/session", json={"username": "", "password": ""}), 422,
+                     ["username", "password"])
+    pd.check_problem(anon.post("/api/session", json={"username": 1, "password": ["x"]}), 422,
+                     ["username", "password"])
+    p = pd.check_problem(anon.post("/api/session",
+                                   json={"username": "a", "password": "b", "remember": True}),
+                         422, ["remember"])
+    assert pd.message_for(p, "remember") == "Unknown field."
+    pd.check_problem(anon.post("/api/session", data="username=a&password=b",
+                               headers={"Content-Type": "application/x-www-form-urlencoded"}), 415)
+    pd.check_problem(anon.post("/api/session", data="{", headers={"Content-Type": "application/json"}), 400)
+
+
+def test_rate_limit_after_five_failures_for_one_username(stack, anon, pd):
+    # A username of its own: the limit counts failures per username.
+    username, password = pd.new_agent(stack, "agent")
+    for _ in range(5):
+        pd.check_problem(anon.post("/api/session", json={"username": username, "password": "wrong"}), 401)
+    # Now even the right password is refused, with Retry-After.
+    r = anon.post("/api/session", json={"username": username, "password": password})
+    p = pd.check_problem(r, 429)
+    assert p["type"] == "urn:postdesk:problem:rate-limited"
+    assert "Set-Cookie" not in r.headers
+    retry = int(r.headers["Retry-After"])
+    assert 1 <= retry <= 900, retry
+    assert str(retry) in p["detail"]
+    # Other usernames are not affected.
+    other, other_pw = pd.new_agent(stack, "agent")
+    assert anon.post("/api/session", json={"username": other, "password": other_pw}).status_code == 200
+
+
+def test_logout_clears_cookie_and_ends_session(stack, client, pd):
+    username, password = pd.new_agent(stack, "admin")
+    c = client()
+    c.login(username, password)
+    token = c.http.cookies.get("pd_session")
+    assert token
+    r = c.delete("/api/session")
+    assert r.status_code == 204, r.text
+    assert r.content == b""
+    raw = cookie_header(r)
+    assert raw.startswith("pd_session=;") and "Max-Age=0" in raw, raw
+    assert "HttpOnly" in raw and "Secure" in raw, raw
+    # The old token no longer works, even if a client kept it.
+    replay = client({"Cookie": "pd_session=" + token})
+    pd.check_problem(replay.get("/api/session"), 401)
+    pd.check_problem(replay.get("/api/mailboxes"), 401)
+
+
+def test_logout_needs_csrf_token(stack, client, pd):
+    username, password = pd.new_agent(stack, "agent")
+    c = client()
+    c.login(username, password)
+    pd.check_problem(c.delete("/api/session", headers={"X-CSRF-Token": ""}), 403)
+    pd.check_problem(c.delete("/api/session", headers={"X-CSRF-Token": "x" * 43}), 403)
+    assert c.get("/api/session").status_code == 200  # still signed in
+
+
+def test_api_key_cannot_sign_out(admin_key, pd):
+    p = pd.check_problem(admin_key.delete("/api/session"), 400)
+    assert "revoke-api-key" in p["detail"]
+    assert admin_key.get("/api/session").status_code == 200
+
+
+def test_no_or_bad_credentials_get_401(client, pd):
+    for headers in ({}, {"Cookie": "pd_session=" + "A" * 43},
+                    {"Cookie": "pd_session="},
+                    {"Authorization": "Bearer pdk_" + "A" * 43},
+                    {"Authorization": "Bearer not-a-key"},
+                    {"Authorization": "Basic YWRtaW46YWRtaW4="}):
+        c = client(headers)
+        pd.check_problem(c.get("/api/session"), 401)
+        pd.check_problem(c.get("/api/mailboxes"), 401)
+        pd.check_problem(c.delete("/api/session"), 401)
