@@ -96,7 +96,7 @@ def test_redirect_uris_shown_with_copy(admin_ui, stack):
     admin_ui.until(lambda: copy[0].text != "Copy", "copy button gives feedback")
     assert "Cop" in copy[0].text or "Selected" in copy[0].text
     text = admin_ui.el("#azure-setup").text
-    assert "Grant admin_ui consent" in text
+    assert "Grant admin consent" in text
     for perm in ("offline_access", "openid", "email", "profile", "Mail.ReadWrite", "Mail.Send"):
         assert admin_ui.els('#perm-licensed [data-permission="%s"]' % perm), perm
 
