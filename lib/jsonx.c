@@ -18,10 +18,16 @@ jsonx_parse_object(const char *data, size_t len, struct err *err)
 {
 	json_error_t je;
 	json_t      *v;
+	char        *near;
 
 	v = json_loadb(data, len, JSON_REJECT_DUPLICATES,
 	    &je);
 	if (v == NULL) {
+		/* Jansson quotes the input it choked on ("... near '...'"):
+		 * that may be a secret, so it never goes back in an answer. */
+		near = strstr(je.text, " near ");
+		if (near != NULL)
+			*near = '\0';
 		err_set(err, E_INVALID,
 		    "Request body is not valid JSON: %s (line %d, column %d).",
 		    je.text, je.line, je.column);

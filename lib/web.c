@@ -229,7 +229,7 @@ web_html(struct call *c, int status, const char *title, const char *message)
 /*
  * True if route rt matches method and path; path parameters ({x}
  * segments) are copied into r->params when r is not NULL.  method NULL
- * matches any method.
+ * matches any method; HEAD matches GET routes (nginx drops the body).
  */
 int
 web_route_match(const struct route *rt, const char *method, const char *path,
@@ -239,7 +239,8 @@ web_route_match(const struct route *rt, const char *method, const char *path,
 	const char *seg[REQ_MAX_PARAMS];
 	size_t      seglen[REQ_MAX_PARAMS], np = 0;
 
-	if (method != NULL && strcmp(rt->method, method) != 0)
+	if (method != NULL && strcmp(rt->method, method) != 0 &&
+	    (strcmp(method, "HEAD") != 0 || strcmp(rt->method, "GET") != 0))
 		return 0;
 	while (*p && *q) {
 		if (*p == '{') {

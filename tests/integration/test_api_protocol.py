@@ -71,6 +71,27 @@ def test_malformed_json_is_400(admin_key, make_mailbox, pd):
         pd.check_problem(admin_key.patch("/api/mailboxes/%d" % mb["id"], data=data, headers=hdr), 400)
 
 
+def test_malformed_json_is_not_echoed(admin_key, pd):
+    """The parser's complaint must not quote the body: it may hold the secret."""
+    secret = "Vq3." + "k9ZxW2mR7pLs"
+    hdr = {"Content-Type": "application/json"}
+    for data in ('{"name": "x", "secret": "%s' % secret, '{"name": "x", "secret": %s}' % secret,
+                 '{"secret": "%s" "name": 1}' % secret):
+        p = pd.check_problem(admin_key.post("/api/mailboxes", data=data, headers=hdr), 400)
+        assert "not valid JSON" in p["detail"] and "line 1" in p["detail"], p
+        assert secret[:8] not in p["detail"] and secret[-8:] not in p["detail"], p
+
+
+def test_head_is_get_without_a_body(anon, admin_key):
+    for c, path in ((anon, "/api/health"), (anon, "/api/openapi.json"), (admin_key, "/api/mailboxes")):
+        r = c.request("HEAD", path)
+        assert r.status_code == 200, (path, r.status_code)
+        assert r.content == b""
+        assert r.headers["Content-Type"] == "application/json"
+        assert int(r.headers["Content-Length"]) == len(c.get(path).content) or path == "/api/mailboxes"
+    assert anon.request("HEAD", "/api/mailboxes").status_code == 401
+
+
 def test_duplicate_key_is_400(admin_key, make_mailbox, pd):
     body = pd.mailbox_input()
     raw = json.dumps(body)[:-1] + ', "name": "Other"}'

@@ -130,3 +130,44 @@ def test_no_or_bad_credentials_get_401(client, pd):
         pd.check_problem(c.get("/api/session"), 401)
         pd.check_problem(c.get("/api/mailboxes"), 401)
         pd.check_problem(c.delete("/api/session"), 401)
+
+
+def session_sql(stack, username, assignment):
+    stack.sql("UPDATE session s JOIN agent a ON a.id = s.agent_id SET %s WHERE a.username = '%s'"
+              % (assignment, username))
+
+
+def test_session_idle_expiry_and_touch(stack, client, pd):
+    username, password = pd.new_agent(stack, "agent")
+    c = client()
+    c.login(username, password)
+    # Seen 5 minutes ago: still live, and the visit is recorded.
+    session_sql(stack, username, "s.last_seen_at = UTC_TIMESTAMP() - INTERVAL 5 MINUTE")
+    assert c.get("/api/session").status_code == 200
+    age = pd.text_of(stack.sql(
+        "SELECT TIMESTAMPDIFF(SECOND, s.last_seen_at, UTC_TIMESTAMP()) FROM session s "
+        "JOIN agent a ON a.id = s.agent_id WHERE a.username = '%s'" % username)).strip()
+    assert int(age) < 60, age
+    # Idle for a day (the absolute expiry is still ahead): ended.
+    session_sql(stack, username, "s.last_seen_at = UTC_TIMESTAMP() - INTERVAL 1 DAY")
+    p = pd.check_problem(c.get("/api/session"), 401)
+    assert "session has ended" in p["detail"]
+
+
+def test_session_absolute_expiry(stack, client, pd):
+    username, password = pd.new_agent(stack, "agent")
+    c = client()
+    c.login(username, password)
+    session_sql(stack, username, "s.expires_at = UTC_TIMESTAMP() - INTERVAL 1 SECOND")
+    pd.check_problem(c.get("/api/session"), 401)
+
+
+def test_reset_password_ends_sessions(stack, client, pd):
+    username, password = pd.new_agent(stack, "admin")
+    c = client()
+    c.login(username, password)
+    new = password + "-new"
+    stack.admin("reset-password", username, input=new + "\n")
+    pd.check_problem(c.get("/api/session"), 401)
+    pd.check_problem(client().post("/api/session", json={"username": username, "password": password}), 401)
+    client().login(username, new)
