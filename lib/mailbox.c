@@ -179,9 +179,10 @@ check_secret(const char *s, json_t *errors)
 		    "paste its Value (it is shown only once).");
 		return 0;
 	}
-	if (n == 0 || n > 255) {
+	if (n < 16 || n > 255) {
 		jsonx_field_error(errors, "secret",
-		    "Paste the client secret's Value (1 to 255 characters).");
+		    "Paste the client secret's Value: Azure's are about 40 "
+		    "characters (this field takes 16 to 255).");
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
