@@ -5,6 +5,9 @@
 #   scripts/stack.sh stop     stop them (reverse order)
 #   scripts/stack.sh run      start, stay in the foreground, Ctrl-C stops
 #   scripts/stack.sh status   show what runs
+#   scripts/stack.sh db-stop | db-start
+#                             stop/start only MariaDB of a running stack
+#                             (tests use them: health must turn 503)
 #
 # Everything lives in private directories; nothing reads /etc/{mysql,nginx}:
 #   POSTDESK_VAR   state: postdesk.conf secret.key db/ tls/ log/ nginx/
@@ -234,6 +237,7 @@ init_state() {
 			-keyout "$TLS/key.pem" -out "$TLS/cert.pem" 2>"$LOG/openssl.err") ||
 			die "openssl failed: $(cat "$LOG/openssl.err")"
 		chmod 0644 "$TLS/cert.pem"
+		rm -f "$LOG/openssl.err"
 		say "created a self-signed certificate: $TLS/cert.pem"
 	fi
 
@@ -381,25 +385,27 @@ start_nginx() {
 	"${NGINX[@]}" -t -q 2>"$LOG/nginx-test.log" ||
 		die "nginx -t failed for $NGX/nginx.conf:
 $(cat "$LOG/nginx-test.log")"
+	rm -f "$LOG/nginx-test.log"
 	"${NGINX[@]}" 2>>"$LOG/nginx-error.log" ||
 		die "nginx failed to start: $(tail -n 5 "$LOG/nginx-error.log")"
 }
 
 # wait_healthy: GET /api/health through nginx until 200, up to 15 s.
 wait_healthy() {
-	local i code out=$RUN/health.out
+	local i code out=$RUN/health.out cerr=$RUN/health.err
 	for ((i = 0; i < 300; i++)); do # 300 x 50 ms
-		code=$(curl -s -o "$out" -w '%{http_code}' --max-time 2 \
-			--cacert "$TLS/cert.pem" "$PORTAL_URL/api/health" 2>/dev/null) || code=000
+		code=$(curl -sS -o "$out" -w '%{http_code}' --max-time 2 \
+			--cacert "$TLS/cert.pem" "$PORTAL_URL/api/health" 2>"$cerr") || code=000
 		if [[ $code == 200 ]]; then
-			rm -f "$out"
+			rm -f "$out" "$cerr"
 			return 0
 		fi
 		sleep 0.05
 	done
 	say "stack: $PORTAL_URL/api/health answered $code (000 = no answer) for 15 s" >&2
+	[[ -s $cerr ]] && say "  $(tail -n 1 "$cerr")" >&2
 	[[ -s $out ]] && say "  body: $(head -c 500 "$out")" >&2
-	rm -f "$out"
+	rm -f "$out" "$cerr"
 	local f
 	for f in nginx-error.log postdesk-api.log; do
 		[[ -s $LOG/$f ]] && { say "--- tail of $LOG/$f" >&2; tail -n 15 "$LOG/$f" >&2; }
@@ -417,6 +423,13 @@ service_state() {
 	if ((all > 0 && live == all)); then
 		echo up
 	elif ((live == 0)); then
+		local g
+		for g in $(pids_of "$1"); do
+			if [[ -n $(group_members "$g" "${COMM[$1]}") ]]; then
+				echo "stale (orphans of a dead $1; '$0 start' or 'stop' clears them)"
+				return 0
+			fi
+		done
 		echo down
 	else
 		echo partial
@@ -551,13 +564,28 @@ cmd_run() {
 	cmd_stop
 }
 
+# db-stop/db-start: only MariaDB, for tests of the programs without it.
+cmd_db_stop() {
+	stop_service mariadb TERM
+}
+cmd_db_start() {
+	[[ -n $(live_pids mariadb) ]] && return 0
+	[[ -d $VAR/db/mysql ]] || die "no datadir in $VAR/db; use: $0 start"
+	if [[ -n $DB_PORT ]]; then
+		port_free "$DB_PORT" || die "port $DB_PORT (POSTDESK_DB_PORT) is already in use"
+	fi
+	start_mariadb
+}
+
 case ${1:-} in
 start) cmd_start ;;
 stop) cmd_stop ;;
 run) cmd_run ;;
 status) cmd_status ;;
+db-stop) cmd_db_stop ;;
+db-start) cmd_db_start ;;
 *)
-	say "usage: $0 start|stop|run|status" >&2
+	say "usage: $0 start|stop|run|status|db-stop|db-start" >&2
 	exit 2
 	;;
 esac
