@@ -179,3 +179,88 @@ def test_mailbox_schema_matches_the_api(doc, make_mailbox):
     assert set(problem["required"]) == {"type", "title", "status", "detail", "request_id"}
     assert {"errors", "guidance"} <= set(problem["properties"])
     assert deref(doc, problem["properties"]["errors"]["items"])["required"] == ["field", "message"]
+
+
+def check_schema(doc, schema, value, where="$"):
+    """A small validator for the parts of JSON Schema the document uses."""
+    schema = deref(doc, schema)
+    if value is None:
+        assert schema.get("nullable"), "%s: null not allowed" % where
+        return
+    kind = schema.get("type")
+    pytype = {"object": dict, "array": list, "string": str, "boolean": bool}.get(kind)
+    if kind == "integer":
+        assert type(value) is int, (where, value)
+    elif pytype is not None:
+        assert isinstance(value, pytype), (where, value)
+    if "enum" in schema:
+        assert value in schema["enum"], (where, value)
+    if kind == "string":
+        assert len(value) >= schema.get("minLength", 0), (where, value)
+        assert len(value) <= schema.get("maxLength", len(value)), (where, value)
+        if "pattern" in schema:
+            assert re.search(schema["pattern"], value), (where, value)
+    if kind == "integer" and "minimum" in schema:
+        assert value >= schema["minimum"], (where, value)
+    if kind == "array":
+        assert len(value) >= schema.get("minItems", 0), where
+        assert len(value) <= schema.get("maxItems", len(value)), where
+        for i, v in enumerate(value):
+            check_schema(doc, schema["items"], v, "%s[%d]" % (where, i))
+    if kind == "object":
+        props = schema.get("properties", {})
+        for k in schema.get("required", []):
+            assert k in value, "%s: %s missing" % (where, k)
+        for k, v in value.items():
+            if k in props:
+                assert not props[k].get("writeOnly"), "%s.%s is write-only" % (where, k)
+                check_schema(doc, props[k], v, where + "." + k)
+            else:
+                assert schema.get("additionalProperties", True) is not False, "%s.%s undocumented" % (where, k)
+
+
+def test_answers_match_their_documented_schemas(doc, stack, pd, admin_key, admin_login):
+    c = pd.Client(stack)
+    seen = [("POST", "/api/session", c.post("/api/session", json=dict(zip(("username", "password"),
+                                                                          admin_login))))]
+    c.http.headers["X-CSRF-Token"] = seen[0][2].json()["csrf_token"]
+    mb = admin_key.post("/api/mailboxes", json=pd.mailbox_input(
+        shared_address="help@contoso.com", secret_expires_on="2099-01-01",
+        processed_action="move_to_folder", processed_folder="Done"))
+    mid = mb.json()["id"]
+    item = "/api/mailboxes/%d" % mid
+    seen += [
+        ("POST", "/api/mailboxes", mb),
+        ("GET", "/api/health", c.get("/api/health")),
+        ("GET", "/api/session", c.get("/api/session")),
+        ("GET", "/api/session", admin_key.get("/api/session")),
+        ("GET", "/api/azure-setup", c.get("/api/azure-setup")),
+        ("GET", "/api/mailboxes", c.get("/api/mailboxes")),
+        ("GET", "/api/mailboxes/{id}", c.get(item)),
+        ("PATCH", "/api/mailboxes/{id}", c.patch(item, json={"cloud": "china"})),
+        ("POST", "/api/mailboxes/{id}/authorize", c.post(item + "/authorize")),
+        ("POST", "/api/mailboxes/{id}/test", c.post(item + "/test")),
+        ("POST", "/api/mailboxes/{id}/disconnect", c.post(item + "/disconnect")),
+        ("GET", "/api/audit-log", c.get("/api/audit-log?limit=200")),
+        ("POST", "/api/mailboxes", c.post("/api/mailboxes", json={"name": ""})),
+        ("POST", "/api/mailboxes", c.post("/api/mailboxes", json=pd.mailbox_input(
+            name=admin_key.get(item).json()["name"]))),
+        ("GET", "/api/mailboxes/{id}", c.get("/api/mailboxes/abc")),
+        ("POST", "/api/session", c.post("/api/session", json={"username": "x", "password": "y"})),
+        ("PATCH", "/api/session", None),
+    ]
+    seen[-1] = ("DELETE", "/api/mailboxes", c.delete("/api/mailboxes"))
+    for method, path, r in seen:
+        ops = doc["paths"].get(path, {})
+        if method.lower() not in ops:  # 405: any operation of the path documents it
+            op = next(v for k, v in ops.items() if k in METHODS)
+        else:
+            op = ops[method.lower()]
+        assert str(r.status_code) in op["responses"], (method, path, r.status_code)
+        resp = deref(doc, op["responses"][str(r.status_code)])
+        ctype = r.headers.get("Content-Type")
+        assert list(resp.get("content", {})) == [ctype], (method, path, r.status_code, ctype)
+        check_schema(doc, resp["content"][ctype]["schema"], r.json(), "%s %s %d" % (method, path, r.status_code))
+        for h in resp["headers"]:
+            assert h in r.headers, (method, path, r.status_code, h)
+    assert c.delete(item).status_code == 204
