@@ -94,6 +94,9 @@ web_problem(struct call *c, int status, const char *detail, json_t *extra)
 	    status_slug(status), "title", status_title(status), "status",
 	    status, "detail", detail, "request_id", c->req->request_id);
 
+	if (status == 401) /* RFC 9110: a 401 names a scheme to use */
+		resp_header(c->req, "WWW-Authenticate",
+		    "Bearer realm=\"postdesk\"");
 	if (p == NULL) /* detail was not UTF-8 */
 		p = json_pack("{s:s, s:s, s:i}", "type", status_slug(status),
 		    "title", status_title(status), "status", status);

@@ -108,6 +108,8 @@ def check_problem(r, status, fields=None):
         assert isinstance(p[k], str) and p[k].strip(), (k, p)
     assert r.headers.get("X-Request-Id") == p["request_id"], (r.headers, p)
     assert not LEAK.search(r.text), r.text
+    if status == 401:
+        assert r.headers.get("WWW-Authenticate") == 'Bearer realm="postdesk"', r.headers
     if status == 422:
         assert isinstance(p["errors"], list) and p["errors"], p
     if "errors" in p:
@@ -203,3 +205,63 @@ def pd():
         unique=unique, text_of=text_of, check_problem=check_problem,
         message_for=message_for, mailbox_input=mailbox_input,
         new_agent=new_agent, new_api_key=new_api_key)
+
+
+# --- the fake Microsoft cloud (tests/fakes/fake_microsoft.py) -------------------
+
+import json as _json  # noqa: E402
+import os as _os  # noqa: E402
+import sys as _sys  # noqa: E402
+import urllib.request as _urlreq  # noqa: E402
+
+_sys.path.insert(0, _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "..", "fakes"))
+import fake_microsoft as _fake_microsoft  # noqa: E402
+
+
+class Fake:
+    """The fake's control API: fake.ctl("tenants", {...}), fake.log("token_log")."""
+
+    def __init__(self, server):
+        self.server = server
+        self.url = server.url
+
+    def _call(self, method, name, body=None):
+        data = None if body is None else _json.dumps(body).encode()
+        rq = _urlreq.Request(self.url + "/_control/" + name, data=data, method=method,
+                             headers={"Content-Type": "application/json"})
+        # A direct opener: no proxy from the environment for a loopback URL.
+        opener = _urlreq.build_opener(_urlreq.ProxyHandler({}))
+        with opener.open(rq, timeout=20) as r:
+            return _json.loads(r.read() or b"null")
+
+    def ctl(self, name, body=None):
+        return self._call("POST", name, body if body is not None else {})
+
+    def get(self, name):
+        return self._call("GET", name)
+
+    def log(self, name):
+        return self.get(name)["entries"]
+
+
+@pytest.fixture(scope="session")
+def fake_server():
+    """The fake Microsoft login + Graph server, for the whole session."""
+    server = _fake_microsoft.FakeMicrosoft(port=0, quiet=True).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_env(fake_server):
+    """The session stack (tests/conftest.py) talks to the fake."""
+    return {"POSTDESK_LOGIN_URL": fake_server.url, "POSTDESK_GRAPH_URL": fake_server.url}
+
+
+@pytest.fixture
+def fake(stack, fake_server):
+    """The fake, forgotten before each test (tenants, logs, faults); also stack.fake."""
+    stack.fake = fake_server
+    f = Fake(fake_server)
+    f.ctl("reset")
+    return f
