@@ -79,6 +79,7 @@ def test_security_headers_on_nginx_errors(stack):
     assert_security_headers(r)
     assert r.headers["Content-Type"] == "application/problem+json"
     assert r.json()["request_id"] == r.headers["X-Request-Id"]
+    assert r.json()["status"] == 413 and r.json()["detail"]
 
 
 def test_request_id(stack):
