@@ -209,3 +209,24 @@ def test_port_in_use_is_refused(new_stack):
     assert r.returncode != 0
     assert "port %d" % s.https_port in r.stderr and "already in use" in r.stderr, r.stderr
     assert not Path(s.run, "mariadb.pid").exists()
+
+
+def test_login_flood_is_limited_by_nginx(new_stack):
+    """nginx's coarse guard: POST /api/session beyond 10/s (burst 20) per
+    address gets 429 as a problem document; other requests are not limited.
+    (Own stack: the limit would slow down logins of the other tests.)"""
+    s = new_stack()
+    s.start()
+    sess = s.session()
+    codes = []
+    for i in range(40):
+        r = sess.post("/api/session", json={"username": "flood%d" % i, "password": "x" * 12})
+        codes.append(r.status_code)
+        if r.status_code == 429 and "rate-limited" in r.text:
+            assert r.headers["Content-Type"] == "application/problem+json"
+            assert r.json()["request_id"] == r.headers["X-Request-Id"]
+            assert_security_headers(r)
+            break
+    else:
+        pytest.fail("no 429 from nginx after 40 logins: %s" % codes)
+    assert all(sess.get("/api/health").status_code == 200 for _ in range(30))
