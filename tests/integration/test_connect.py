@@ -333,7 +333,7 @@ def test_state_expired(world, fake, stack):
     w = world()
     mid = w.mailbox()
     _, r = w.authorize(mid)
-    stack.sql("UPDATE oauth_state SET expires_at = NOW() - INTERVAL 1 SECOND "
+    stack.sql("UPDATE oauth_state SET expires_at = UTC_TIMESTAMP() - INTERVAL 1 DAY "
               "WHERE mailbox_id = %d" % mid)
     assert_bad_state_page(w.callback(r.headers["Location"]), "expired")
     assert fake.log("token_log") == []
@@ -482,7 +482,8 @@ def test_concurrent_refreshes(world, fake, stack):
     w = world()
     mid = w.mailbox()
     assert_back_on_page(w, w.connect(mid), mid)
-    stack.sql("UPDATE mailbox SET access_expires_at = NOW() - INTERVAL 1 HOUR WHERE id = %d" % mid)
+    stack.sql("UPDATE mailbox SET access_expires_at = UTC_TIMESTAMP() - INTERVAL 1 HOUR "
+              "WHERE id = %d" % mid)
     fake.ctl("access_tokens/expire", {"user": w.user})
 
     def one(_):
@@ -600,3 +601,74 @@ def test_secrets_and_tokens_never_leak(world, fake, stack):
         "OR INSTR(access_token_sealed, 'EwBIA8l6') OR INSTR(refresh_token_sealed, 'eyJ') "
         "OR INSTR(access_token_sealed, 'eyJ') OR INSTR(secret_sealed, '8Q~')")
     assert plain == [["0"]]
+
+
+# --- more edges ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("minutes, refreshes", [(4, 2), (10, 1)])
+def test_refresh_five_minutes_before_expiry(world, fake, stack, minutes, refreshes):
+    """Test connection uses the stored token if fresh, then forces one refresh:
+    a token expiring within 5 minutes is refreshed first."""
+    w = world()
+    mid = w.mailbox()
+    assert_back_on_page(w, w.connect(mid), mid)
+    stack.sql("UPDATE mailbox SET access_expires_at = UTC_TIMESTAMP() + INTERVAL %d MINUTE "
+              "WHERE id = %d" % (minutes, mid))
+    r = w.test(mid)
+    assert r.status_code == 200 and r.json()["passed"], r.text
+    assert len(token_grants(fake, "refresh_token")) == refreshes
+
+
+def test_reauthorise_after_revocation(world, fake):
+    w = world()
+    mid = w.mailbox()
+    assert_back_on_page(w, w.connect(mid), mid)
+    fake.ctl("users/revoke_sessions", {"user": w.user})
+    assert w.test(mid).json()["passed"] is False
+    assert w.get(mid)["status"] == "needs_reauth"
+    assert_back_on_page(w, w.connect(mid), mid)
+    m = w.get(mid)
+    assert m["status"] == "connected" and m["last_error"] is None, m
+    assert w.test(mid).json()["passed"]
+
+
+def test_token_endpoint_unavailable(world, fake):
+    w = world()
+    mid = w.mailbox()
+    fake.ctl("faults", {"path": "/oauth2/v2.0/token$", "status": 503, "count": 1})
+    assert_back_on_page(w, w.connect(mid), mid)
+    m = w.get(mid)
+    assert m["last_error"] and m["last_error"]["guidance"], m
+    assert_nothing_stored(w, mid)
+    # At refresh: the check fails, but the connection is not given up.
+    assert_back_on_page(w, w.connect(mid), mid)
+    assert w.get(mid)["status"] == "connected"
+    fake.ctl("faults", {"path": "/oauth2/v2.0/token$", "status": 503, "count": 1})
+    res = w.test(mid).json()
+    assert res["passed"] is False and not res["checks"][0]["passed"], res
+    assert "try again" in res["checks"][0]["guidance"].lower()
+    assert w.get(mid)["status"] == "connected"
+    assert w.test(mid).json()["passed"]
+
+
+def test_mailbox_deleted_during_sign_in(world, fake, stack):
+    w = world()
+    mid = w.mailbox()
+    _, r = w.authorize(mid)
+    assert w.browser.delete("/api/mailboxes/%d" % mid).status_code == 204
+    cb = w.callback(r.headers["Location"])
+    assert cb.status_code == 400, (cb.status_code, cb.text[:300])
+    assert fake.log("token_log") == []
+
+
+def test_tenant_given_as_domain(world, fake, stack):
+    w = world()
+    domain = fake.get("state")["tenants"][0]["domains"][0]
+    mid = w.mailbox(tenant_id=domain)
+    url, r = w.authorize(mid)
+    assert urllib.parse.urlsplit(url).path.startswith("/%s/" % domain)
+    assert_back_on_page(w, w.callback(r.headers["Location"]), mid)
+    m = w.get(mid)
+    assert m["status"] == "connected" and m["connection"]["tenant_id"] == w.tenant, m
+    assert m["tenant_id"] == domain
+    assert w.test(mid).json()["passed"]
