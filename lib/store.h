@@ -178,6 +178,36 @@ int  store_mailbox_set_status(struct db *, uint64_t id, const char *status,
 int  store_mailbox_set_error(struct db *, uint64_t id, const char *code,
      const char *message, const char *guidance, struct err *);
 
+/* --- email rules, recent incoming mail (store_rule.c) ---------------- */
+
+/* An email_rule row; conditions and actions are JSON text (owned). */
+struct email_rule {
+	uint64_t id;
+	char     name[401];
+	uint64_t mailbox_id; /* 0: every mailbox */
+	int      position;
+	int      enabled;
+	char     match[4]; /* "all" or "any" */
+	char    *conditions;
+	char    *actions;
+	char     created_at[21];
+	char     updated_at[21];
+};
+
+void store_rule_cleanup(struct email_rule *);
+void store_rule_free(struct email_rule *, size_t n);
+int  store_rule_list(struct db *, int enabled_only, struct email_rule **,
+     size_t *, struct err *);
+int  store_rule_get(struct db *, uint64_t id, struct email_rule *,
+     struct err *);
+int  store_rule_insert(struct db *, const struct email_rule *, uint64_t *id,
+     struct err *);
+int  store_rule_update(struct db *, const struct email_rule *, struct err *);
+int  store_rule_delete(struct db *, uint64_t id, struct err *);
+int  store_rule_next_position(struct db *, int *position, struct err *);
+int  store_incoming_recent(struct db *, long limit, struct db_res *,
+     struct err *);
+
 /* --- audit log (store_audit.c) -------------------------------------- */
 
 struct audit_entry {
