@@ -37,9 +37,10 @@ LIB_SRC  = $(sort $(wildcard lib/*.c))
 API_SRC  = cgi-bin/api.c $(sort $(wildcard cgi-bin/api_*.c))
 OAUTH_SRC = cgi-bin/oauth.c
 ADMIN_SRC = bin/admin.c
+SCAN_SRC = bin/scan.c
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 
-PROGS = postdesk-api postdesk-oauth postdesk-admin
+PROGS = postdesk-api postdesk-oauth postdesk-admin postdesk-scan
 
 obj     = $(patsubst %.c,build/obj/%.o,$(1))
 sanobj  = $(patsubst %.c,build/san/obj/%.o,$(1))
@@ -65,12 +66,14 @@ build/san/obj/%.o: %.c
 build/postdesk-api: $(call obj,$(API_SRC) $(LIB_SRC)) build/obj/gen/openapi.o
 build/postdesk-oauth: $(call obj,$(OAUTH_SRC) $(LIB_SRC))
 build/postdesk-admin: $(call obj,$(ADMIN_SRC) $(LIB_SRC))
+build/postdesk-scan: $(call obj,$(SCAN_SRC) $(LIB_SRC))
 $(BIN):
 	$(CC) $(LDHARD) -o $@ $^ $(PKG_LIBS)
 
 build/san/postdesk-api: $(call sanobj,$(API_SRC) $(LIB_SRC)) build/san/obj/gen/openapi.o
 build/san/postdesk-oauth: $(call sanobj,$(OAUTH_SRC) $(LIB_SRC))
 build/san/postdesk-admin: $(call sanobj,$(ADMIN_SRC) $(LIB_SRC))
+build/san/postdesk-scan: $(call sanobj,$(SCAN_SRC) $(LIB_SRC))
 $(SANBIN):
 	$(SANCC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
@@ -158,7 +161,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(DATADIR)/sql \
 	    $(DESTDIR)$(DATADIR)/portal $(DESTDIR)$(SYSCONF) \
 	    $(DESTDIR)/etc/nginx/snippets $(DESTDIR)/etc/cron.d
-	install -m 0755 build/postdesk-admin $(DESTDIR)$(BINDIR)/postdesk-admin
+	install -m 0755 build/postdesk-admin build/postdesk-scan $(DESTDIR)$(BINDIR)/
 	install -m 0755 build/postdesk-api build/postdesk-oauth $(DESTDIR)$(LIBEXEC)/
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
 	cp -R nginx/portal/. $(DESTDIR)$(DATADIR)/portal/

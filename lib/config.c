@@ -50,6 +50,9 @@ static const struct key keys[] = {
 	{ "session_idle_minutes", L(session_idle_minutes), "60", 1, 10080 },
 	{ "session_max_hours",    L(session_max_hours), "12", 1, 720 },
 	{ "login_max_failures",   L(login_max_failures), "5", 1, 1000 },
+	{ "attachment_max_mb",    L(attachment_max_mb), "25", 0, 150 },
+	{ "scan_seconds",         L(scan_seconds), "55", 0, 3600 },
+	{ "scan_interval",        L(scan_interval), "5", 1, 300 },
 };
 /* clang-format on */
 

@@ -24,6 +24,9 @@ struct config {
 	long  session_idle_minutes;
 	long  session_max_hours;
 	long  login_max_failures;
+	long  attachment_max_mb;
+	long  scan_seconds;
+	long  scan_interval;
 };
 
 int  config_load(struct config *, const char *path, struct err *);

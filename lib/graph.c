@@ -64,6 +64,61 @@ read_error(const struct http_resp *resp, struct graph_error *ge)
 }
 
 /*
+ * Perform one call; resp gets the answer whatever its status (caller
+ * cleans up).  Returns 0 for a 2xx, else -1 with *ge (status, Graph's
+ * error.code, Retry-After in resp) and err set.
+ */
+int
+graph_call(struct http *h, const struct graph_call *gc, struct http_resp *resp,
+    struct graph_error *ge, struct err *err)
+{
+	struct http_req rq = { 0 };
+	struct buf      auth, prefer;
+	char            crid[64], tok[20];
+	size_t          n = 0;
+	int             rc;
+
+	memset(ge, 0, sizeof *ge);
+	buf_init(&auth, 2048);
+	buf_init(&prefer, 128);
+	buf_printf(&auth, "Authorization: Bearer %s", gc->token);
+	buf_puts(&prefer, "Prefer: IdType=\"ImmutableId\"");
+	if (gc->prefer != NULL)
+		buf_printf(&prefer, ", %s", gc->prefer);
+	cred_random_text(tok, sizeof tok, 12);
+	snprintf(crid, sizeof crid, "client-request-id: %s", tok);
+	rq.method = gc->method;
+	rq.url = gc->url;
+	rq.headers[n++] = auth.data;
+	rq.headers[n++] = "Accept: application/json";
+	rq.headers[n++] = prefer.data;
+	rq.headers[n++] = crid;
+	if (gc->body != NULL) {
+		rq.headers[n++] = "Content-Type: application/json";
+		rq.body = gc->body;
+		rq.body_len = strlen(gc->body);
+	}
+	rq.max_body = gc->max_body;
+	rc = http_do(h, &rq, resp, err);
+	sodium_memzero(auth.data, auth.len);
+	buf_cleanup(&auth);
+	buf_cleanup(&prefer);
+	if (rc == -1) {
+		snprintf(ge->code, sizeof ge->code, "NetworkError");
+		return -1;
+	}
+	ge->status = resp->status;
+	snprintf(ge->request_id, sizeof ge->request_id, "%s",
+	    resp->request_id);
+	if (resp->status >= 200 && resp->status < 300)
+		return 0;
+	read_error(resp, ge);
+	err_set(err, code_of(resp->status), "Graph answered %ld %s",
+	    resp->status, ge->code);
+	return -1;
+}
+
+/*
  * GET url with token; returns the JSON object answered (caller decrefs),
  * or NULL with *ge (status, Graph's error.code) and err set.
  */
@@ -71,48 +126,21 @@ json_t *
 graph_get_json(struct http *h, const char *url, const char *token,
     struct graph_error *ge, struct err *err)
 {
-	struct http_req  rq = { 0 };
-	struct http_resp resp;
-	struct buf       auth;
-	char             crid[64], tok[20];
-	json_t          *o = NULL;
-	int              rc;
+	struct graph_call gc = { .method = "GET", .url = url, .token = token };
+	struct http_resp  resp;
+	json_t           *o;
 
-	memset(ge, 0, sizeof *ge);
-	buf_init(&auth, 2048);
-	buf_printf(&auth, "Authorization: Bearer %s", token);
-	cred_random_text(tok, sizeof tok, 12);
-	snprintf(crid, sizeof crid, "client-request-id: %s", tok);
-	rq.method = "GET";
-	rq.url = url;
-	rq.headers[0] = auth.data;
-	rq.headers[1] = "Accept: application/json";
-	rq.headers[2] = "Prefer: IdType=\"ImmutableId\"";
-	rq.headers[3] = crid;
-	rc = http_do(h, &rq, &resp, err);
-	sodium_memzero(auth.data, auth.len);
-	buf_cleanup(&auth);
-	if (rc == -1) {
-		ge->status = 0;
-		snprintf(ge->code, sizeof ge->code, "NetworkError");
+	if (graph_call(h, &gc, &resp, ge, err) == -1) {
 		http_resp_cleanup(&resp);
 		return NULL;
 	}
-	ge->status = resp.status;
-	snprintf(ge->request_id, sizeof ge->request_id, "%s",
-	    resp.request_id);
-	if (resp.status == 200)
-		o = json_loadb(resp.body.data, resp.body.len, 0, NULL);
-	if (resp.status != 200) {
-		read_error(&resp, ge);
-		err_set(err, code_of(resp.status), "Graph answered %ld %s",
-		    resp.status, ge->code);
-	} else if (!json_is_object(o)) {
+	o = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+	http_resp_cleanup(&resp);
+	if (!json_is_object(o)) {
 		json_decref(o);
-		o = NULL;
 		snprintf(ge->code, sizeof ge->code, "MalformedResponse");
 		err_set(err, E_UNAVAILABLE, "Graph answered malformed JSON");
+		return NULL;
 	}
-	http_resp_cleanup(&resp);
 	return o;
 }

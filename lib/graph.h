@@ -17,9 +17,21 @@ struct graph_error {
 	char request_id[64];
 };
 
+/* One Graph call; body is JSON text or NULL. */
+struct graph_call {
+	const char *method;
+	const char *url;
+	const char *token;
+	const char *body;
+	const char *prefer; /* extra Prefer values, e.g. text bodies; NULL */
+	size_t      max_body;
+};
+
 void    graph_mailbox_url(struct buf *, const char *graph_base,
        const char *shared_address);
 json_t *graph_get_json(struct http *, const char *url, const char *token,
     struct graph_error *, struct err *);
+int     graph_call(struct http *, const struct graph_call *,
+        struct http_resp *, struct graph_error *, struct err *);
 
 #endif

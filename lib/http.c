@@ -196,9 +196,9 @@ setup(struct http *h, const struct http_req *rq, struct curl_slist *hdrs,
 
 /*
  * Perform rq and fill resp (caller cleans up with http_resp_cleanup()).
- * Any HTTP status is a success here; returns -1 with E_UNAVAILABLE only
- * when no response arrived (DNS, connect, TLS, timeout) or the body was
- * over the cap.  err->msg never contains the URL's query.
+ * Any HTTP status is a success here; returns -1 with E_UNAVAILABLE when
+ * no response arrived (DNS, connect, TLS, timeout), E_TOOLARGE when the
+ * body was over the cap.  err->msg never contains the URL's query.
  */
 int
 http_do(struct http *h, const struct http_req *rq, struct http_resp *resp,
@@ -224,7 +224,7 @@ http_do(struct http *h, const struct http_req *rq, struct http_resp *resp,
 	rc = curl_easy_perform(h->curl);
 	curl_slist_free_all(hdrs);
 	if (s.over) {
-		err_set(err, E_UNAVAILABLE, "response larger than %zu bytes",
+		err_set(err, E_TOOLARGE, "response larger than %zu bytes",
 		    s.cap);
 		return -1;
 	}

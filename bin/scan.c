@@ -1,0 +1,246 @@
+/*
+ * postdesk-scan: the scanner cron starts every minute.  A run keeps
+ * polling every connected mailbox every scan_interval seconds for
+ * scan_seconds (55 by default), so new mail becomes a ticket within
+ * seconds without a daemon; overlapping runs and scanners on other hosts
+ * share the mailboxes through leases.  --once does one pass and exits
+ * when the Inboxes are drained.  Exit status: 0 ok, 1 some mailbox
+ * failed, 2 usage or configuration.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "guidance.h"
+#include "ingest.h"
+#include "log.h"
+#include "rules.h"
+#include "store.h"
+#include "store_scan.h"
+#include "valid.h"
+
+#define PROG "postdesk-scan"
+
+static volatile sig_atomic_t stopping;
+
+static const char USAGE[] =
+    "usage: " PROG " [--once] [--mailbox ID]\n"
+    "  --once        one pass over every connected mailbox, then exit\n"
+    "  --mailbox ID  only this mailbox\n"
+    "Without --once a run polls for scan_seconds (default 55) every\n"
+    "scan_interval seconds (default 5): run it from cron every minute.\n"
+    "Exit status: 0 ok, 1 some mailbox failed, 2 usage or configuration.\n";
+
+struct tally {
+	uint64_t            id;
+	struct ingest_stats sum;
+	long                ms;
+	int                 failed;
+	int                 seen;
+};
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void
+add(struct ingest_stats *sum, const struct ingest_stats *s)
+{
+	sum->found += s->found;
+	sum->ticketed += s->ticketed;
+	sum->updated += s->updated;
+	sum->ignored += s->ignored;
+	sum->errors += s->errors;
+}
+
+static struct tally *
+tally_of(struct tally **t, size_t *n, uint64_t id)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*t)[i].id == id)
+			return &(*t)[i];
+	*t = realloc(*t, (*n + 1) * sizeof **t);
+	if (*t == NULL)
+		abort();
+	memset(&(*t)[*n], 0, sizeof **t);
+	(*t)[*n].id = id;
+	return &(*t)[(*n)++];
+}
+
+/* A failed pass: say why on the mailbox page, with guidance. */
+static void
+record_failure(struct app *app, uint64_t id, const struct ingest_stats *s,
+    const struct err *err)
+{
+	const struct guidance *g = s->graph_status
+	    ? guidance_graph(s->graph_status, s->graph_code)
+	    : guidance_fallback();
+	struct err             e2;
+	char                   msg[600];
+
+	log_err("mailbox %llu: scan failed: %s", (unsigned long long)id,
+	    err->detail[0] ? err->detail : err->msg);
+	if (err->code == E_AUTH)
+		return; /* the token refresh recorded it already */
+	snprintf(msg, sizeof msg, "Scan failed: %s", err->msg);
+	if (store_mailbox_set_error(app->db, id, g->key, msg, g->action, &e2) ==
+	    -1)
+		log_err("mailbox %llu: error not recorded: %s",
+		    (unsigned long long)id, e2.detail);
+}
+
+/* One pass over every target; returns how many messages were found. */
+static long
+pass(struct ingest_env *env, uint64_t only, struct tally **tally,
+    size_t *ntally, struct err *err)
+{
+	struct scan_target *t = NULL;
+	struct rule        *rules = NULL;
+	char              **own = NULL;
+	size_t              nt = 0, nrules = 0, nown = 0;
+	long                found = 0;
+
+	if (store_scan_targets(env->app->db, only, &t, &nt, err) == -1 ||
+	    rules_load(env->app->db, &rules, &nrules, err) == -1 ||
+	    store_scan_own_addresses(env->app->db, &own, &nown, err) == -1) {
+		found = -1;
+		goto out;
+	}
+	env->rules = rules;
+	env->nrules = nrules;
+	env->own = own;
+	env->nown = nown;
+	for (size_t i = 0; i < nt && !stopping; i++) {
+		struct tally       *ty = tally_of(tally, ntally, t[i].id);
+		struct ingest_stats s;
+		struct timespec     t0;
+		struct err          e;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (ingest_mailbox(env, &t[i], &s, &e) == -1) {
+			ty->failed = 1;
+			s.errors++;
+			record_failure(env->app, t[i].id, &s, &e);
+		}
+		if (!s.skipped)
+			ty->seen = 1;
+		ty->ms += ms_since(&t0);
+		add(&ty->sum, &s);
+		found += s.found;
+	}
+out:
+	for (size_t i = 0; i < nown; i++)
+		free(own[i]);
+	free(own);
+	rules_free(rules, nrules);
+	free(t);
+	return found;
+}
+
+static int
+parse_args(int argc, char **argv, int *once, uint64_t *only)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--once") == 0) {
+			*once = 1;
+		} else if (strcmp(argv[i], "--mailbox") == 0 && i + 1 < argc &&
+		    valid_id(argv[i + 1], only)) {
+			i++;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fputs(USAGE, stdout);
+			exit(0);
+		} else {
+			fprintf(stderr, PROG ": unknown or bad argument '%s' "
+					    "(see " PROG " --help)\n",
+			    argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+report(struct tally *t, size_t n)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!t[i].seen && !t[i].failed)
+			continue;
+		printf("mailbox %llu: found %ld, ticketed %ld, updated %ld, "
+		       "ignored %ld, errors %ld, %ld ms\n",
+		    (unsigned long long)t[i].id, t[i].sum.found,
+		    t[i].sum.ticketed, t[i].sum.updated, t[i].sum.ignored,
+		    t[i].sum.errors, t[i].ms);
+		failed |= t[i].failed;
+	}
+	return failed;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct app        app;
+	struct err        err;
+	struct ingest_env env = { 0 };
+	struct tally     *tally = NULL;
+	size_t            ntally = 0;
+	uint64_t          only = 0;
+	int               once = 0, failed = 0;
+	char              owner[100], host[64] = "host";
+	time_t            start = time(NULL);
+
+	if (parse_args(argc, argv, &once, &only) == -1)
+		return 2;
+	if (app_init(&app, PROG, &err) == -1) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		app_cleanup(&app);
+		return 2;
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	gethostname(host, sizeof host - 1);
+	snprintf(owner, sizeof owner, "%s:%ld", host, (long)getpid());
+	env.app = &app;
+	env.owner = owner;
+	env.http = app_http(&app, &err);
+	env.deadline = start + (app.cfg.scan_seconds > 0 ? app.cfg.scan_seconds
+							 : 55);
+	while (env.http != NULL && !stopping) {
+		if (pass(&env, only, &tally, &ntally, &err) == -1) {
+			fprintf(stderr, PROG ": %s\n", err.msg);
+			log_err("pass failed: %s",
+			    err.detail[0] ? err.detail : err.msg);
+			failed = 1;
+		}
+		if (once || time(NULL) + app.cfg.scan_interval >= env.deadline)
+			break;
+		sleep((unsigned)app.cfg.scan_interval);
+	}
+	if (env.http == NULL) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		failed = 1;
+	}
+	failed |= report(tally, ntally);
+	free(tally);
+	app_cleanup(&app);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,539 @@
+/*
+ * ingest: one pass over a mailbox's Inbox (DESIGN.md "Ingest: exactly
+ * once, ledger first").  List oldest first; per message look up its
+ * ledger row by immutable id:
+ *   none             -> intake (one transaction), then the action;
+ *   stored / failed  -> a crash leftover: only finish the action;
+ *   done             -> a person put it back: intake again, attempt + 1.
+ * Actions (move / mark read) go out in $batch requests of at most 20, and
+ * only after the commit.  An action whose outcome is unknown (timeout,
+ * 5xx on the batch) is not repeated blindly: the message is looked at
+ * again on the next listing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "attach.h"
+#include "ingest.h"
+#include "intake.h"
+#include "jsonx.h"
+#include "log.h"
+#include "oauth2.h"
+#include "refresh.h"
+#include "store_ticket.h"
+#include "url.h"
+#include "xmalloc.h"
+
+#define PAGE_SIZE 50
+#define BATCH_MAX 20
+#define MAX_TRIES 6
+
+static const char SELECT[] =
+    "id,internetMessageId,conversationId,subject,body,from,sender,"
+    "toRecipients,ccRecipients,receivedDateTime,hasAttachments,isRead,"
+    "internetMessageHeaders";
+
+struct pending {
+	uint64_t ledger;
+	char    *graph_id;
+};
+
+struct pass {
+	const struct ingest_env  *env;
+	const struct scan_target *t;
+	struct ingest_stats      *st;
+	const char               *graph; /* the cloud's Graph base URL */
+	struct buf                base;  /* {graph}/v1.0/me or /users/x */
+	struct buf                rel;   /* /me or /users/x, for $batch */
+	char                     *token;
+	struct pending            pend[PAGE_SIZE];
+	size_t                    npend;
+};
+
+/* Sleep for a throttled or failing call; 0 if the deadline allows it. */
+static int
+wait_for(const struct pass *p, long seconds)
+{
+	if (seconds < 0)
+		seconds = 0;
+	if (time(NULL) + seconds > p->env->deadline)
+		return -1;
+	log_info("mailbox %llu: waiting %ld s as Graph asked",
+	    (unsigned long long)p->t->id, seconds);
+	sleep((unsigned)seconds);
+	return 0;
+}
+
+static long
+backoff(int attempt)
+{
+	long base = 1L << (attempt < 5 ? attempt : 5);
+
+	return base + (long)randombytes_uniform((uint32_t)base + 1);
+}
+
+/*
+ * One Graph call with the mailbox's token: a 401 refreshes the token once
+ * and retries; 429 waits exactly Retry-After; 503/504 back off with
+ * jitter — but only when idempotent (a POST whose outcome is unknown is
+ * never repeated here).
+ */
+static int
+call(struct pass *p, struct graph_call *gc, int idempotent,
+    struct http_resp *resp, struct graph_error *ge, struct err *err)
+{
+	int refreshed = 0;
+
+	for (int attempt = 0; attempt < MAX_TRIES; attempt++) {
+		char *fresh;
+
+		gc->token = p->token;
+		if (graph_call(p->env->http, gc, resp, ge, err) == 0)
+			return 0;
+		if (ge->status == 401 && !refreshed) {
+			refreshed = 1;
+			http_resp_cleanup(resp);
+			if (refresh_access_token(p->env->app, p->env->http,
+				p->t->id, p->token, &fresh, err) == -1)
+				return -1;
+			xfree_secret(p->token);
+			p->token = fresh;
+			continue;
+		}
+		if (ge->status == 429) {
+			long ra = resp->retry_after >= 0 ? resp->retry_after
+							 : backoff(attempt);
+
+			if (wait_for(p, ra) == -1)
+				break;
+			http_resp_cleanup(resp);
+			continue;
+		}
+		if ((ge->status == 503 || ge->status == 504) && idempotent) {
+			long ra = resp->retry_after >= 0 ? resp->retry_after
+							 : backoff(attempt);
+
+			if (wait_for(p, ra) == -1)
+				break;
+			http_resp_cleanup(resp);
+			continue;
+		}
+		break;
+	}
+	p->st->graph_status = ge->status;
+	snprintf(p->st->graph_code, sizeof p->st->graph_code, "%s", ge->code);
+	return -1;
+}
+
+static json_t *
+call_json(struct pass *p, struct graph_call *gc, int idempotent,
+    struct graph_error *ge, struct err *err)
+{
+	struct http_resp resp;
+	json_t          *o = NULL;
+
+	if (call(p, gc, idempotent, &resp, ge, err) == 0) {
+		o = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+		if (!json_is_object(o)) {
+			json_decref(o);
+			o = NULL;
+			snprintf(ge->code, sizeof ge->code, "MalformedResponse");
+			err_set(err, E_UNAVAILABLE,
+			    "Graph answered malformed JSON");
+		}
+	}
+	http_resp_cleanup(&resp);
+	return o;
+}
+
+static void
+first_page_url(const struct pass *p, struct buf *u)
+{
+	struct buf filter;
+
+	buf_init(&filter, 128);
+	if (p->t->floor[0])
+		buf_printf(&filter, "receivedDateTime ge %s", p->t->floor);
+	else
+		buf_puts(&filter, "receivedDateTime ge 1970-01-01T00:00:00Z");
+	if (strcmp(p->t->processed_action, "mark_read") == 0)
+		buf_puts(&filter, " and isRead eq false");
+	buf_printf(u, "%s/mailFolders/inbox/messages?$select=%s&$top=%d"
+		      "&$count=true&$orderby=",
+	    p->base.data, SELECT, PAGE_SIZE);
+	url_encode(u, "receivedDateTime asc");
+	buf_puts(u, "&$filter=");
+	url_encode(u, filter.data);
+	buf_cleanup(&filter);
+}
+
+static void
+stat_outcome(struct ingest_stats *st, const char *outcome)
+{
+	if (strcmp(outcome, "ticket_created") == 0)
+		st->ticketed++;
+	else if (strcmp(outcome, "ticket_updated") == 0)
+		st->updated++;
+	else
+		st->ignored++;
+}
+
+static int
+intake(struct pass *p, json_t *obj, const struct msg *m, unsigned attempt,
+    struct err *err)
+{
+	const struct ingest_env *env = p->env;
+	struct intake_ctx        cx = { env->app->db, p->t->id, p->t->address,
+		       env->rules, env->nrules, env->own, env->nown };
+	struct attach_ctx        ax = { env->http, p->base.data, p->token,
+		       (size_t)env->app->cfg.attachment_max_mb << 20 };
+	struct attachment       *att = NULL;
+	struct intake_in         in = { obj, m, attempt, NULL, 0, "" };
+	struct intake_result     res;
+	struct graph_error       ge;
+	struct buf               left;
+	int                      rc = -1;
+
+	buf_init(&left, 64);
+	if (m->has_attachments &&
+	    attach_fetch(&ax, m->id, &att, &in.natt, &left, &ge, err) == -1)
+		goto out;
+	in.att = att;
+	in.left_out = left.data;
+	if (intake_message(&cx, &in, &res, err) == -1)
+		goto out;
+	stat_outcome(p->st, res.outcome);
+	p->pend[p->npend].ledger = res.ledger_id;
+	p->pend[p->npend].graph_id = xstrdup(m->id);
+	p->npend++;
+	rc = 0;
+out:
+	attach_free(att, in.natt);
+	buf_cleanup(&left);
+	return rc;
+}
+
+/* Look at one listed message; -1 only when the pass must stop. */
+static int
+one(struct pass *p, json_t *obj, struct err *err)
+{
+	struct ledger_row row;
+	struct msg        m;
+	int               found, rc = 0;
+
+	p->st->found++;
+	if (msg_parse(obj, &m, err) == -1) {
+		log_err("mailbox %llu: skipped a message Graph listed without "
+			"a usable id",
+		    (unsigned long long)p->t->id);
+		p->st->errors++;
+		msg_cleanup(&m);
+		return 0;
+	}
+	if (store_ledger_latest(p->env->app->db, p->t->id, m.id, &row, &found,
+		err) == -1) {
+		rc = -1;
+	} else if (found && strcmp(row.state, "done") != 0) {
+		/* committed before a crash or a failed action: finish it */
+		p->pend[p->npend].ledger = row.id;
+		p->pend[p->npend].graph_id = xstrdup(m.id);
+		p->npend++;
+	} else if (intake(p, obj, &m, found ? row.attempt + 1 : 1, err) ==
+	    -1) {
+		p->st->errors++;
+		rc = err->code == E_DB || err->code == E_UNAVAILABLE ||
+			err->code == E_AUTH
+		    ? -1
+		    : 0;
+		log_err("mailbox %llu: message not processed: %s",
+		    (unsigned long long)p->t->id,
+		    err->detail[0] ? err->detail : err->msg);
+	}
+	msg_cleanup(&m);
+	return rc;
+}
+
+static json_t *
+action_request(const struct pass *p, size_t i, const char *dest)
+{
+	struct buf url;
+	json_t    *r;
+	int        read = strcmp(p->t->processed_action, "mark_read") == 0;
+
+	buf_init(&url, 256);
+	buf_printf(&url, "%s/messages/", p->rel.data);
+	url_encode(&url, p->pend[i].graph_id);
+	if (!read)
+		buf_puts(&url, "/move");
+	r = json_pack("{s:s, s:s, s:s, s:{s:s}, s:o}", "id",
+	    p->pend[i].graph_id, "method", read ? "PATCH" : "POST", "url",
+	    url.data, "headers", "Content-Type", "application/json", "body",
+	    read ? json_pack("{s:b}", "isRead", 1)
+		 : json_pack("{s:s}", "destinationId", dest));
+	buf_cleanup(&url);
+	return r;
+}
+
+static void
+settle(struct pass *p, const char *graph_id, const char *state)
+{
+	struct err err;
+
+	for (size_t i = 0; i < p->npend; i++) {
+		if (p->pend[i].graph_id == NULL ||
+		    strcmp(p->pend[i].graph_id, graph_id) != 0)
+			continue;
+		if (store_ledger_set_state(p->env->app->db, p->pend[i].ledger,
+			state, &err) == -1)
+			log_err("mailbox %llu: ledger %llu not marked %s: %s",
+			    (unsigned long long)p->t->id,
+			    (unsigned long long)p->pend[i].ledger, state,
+			    err.detail);
+		free(p->pend[i].graph_id);
+		p->pend[i].graph_id = NULL;
+	}
+}
+
+/* Send one $batch of actions [from, to); returns how many settled done. */
+static size_t
+batch(struct pass *p, size_t from, size_t to, const char *dest,
+    long *retry_after)
+{
+	struct graph_call  gc = { .method = "POST" };
+	struct graph_error ge;
+	struct err         err;
+	struct buf         url, body;
+	json_t            *reqs = json_array(), *res, *arr, *r;
+	size_t             done = 0, i;
+
+	for (i = from; i < to; i++)
+		json_array_append_new(reqs, action_request(p, i, dest));
+	buf_init(&url, 128);
+	buf_init(&body, 4096);
+	buf_printf(&url, "%s/v1.0/$batch", p->graph);
+	res = json_pack("{s:o}", "requests", reqs);
+	jsonx_dump(res, &body);
+	json_decref(res);
+	gc.url = url.data;
+	gc.body = body.data;
+	res = call_json(p, &gc, 0, &ge, &err);
+	if (res == NULL)
+		log_warn("mailbox %llu: $batch of actions failed (%ld %s); "
+			 "the messages are looked at again next pass",
+		    (unsigned long long)p->t->id, ge.status, ge.code);
+	arr = json_object_get(res, "responses");
+	json_array_foreach(arr, i, r) {
+		const char *id = json_string_value(json_object_get(r, "id"));
+		long st = (long)json_integer_value(json_object_get(r, "status"));
+
+		if (id == NULL)
+			continue;
+		if ((st >= 200 && st < 300) || st == 404) {
+			settle(p, id, "done");
+			done++;
+		} else if (st == 429) {
+			const char *ra = json_string_value(json_object_get(
+			    json_object_get(r, "headers"), "Retry-After"));
+			long        s = ra ? strtol(ra, NULL, 10) : 1;
+
+			if (s > *retry_after)
+				*retry_after = s;
+		} else {
+			log_warn("mailbox %llu: action on a message failed: %ld",
+			    (unsigned long long)p->t->id, st);
+			settle(p, id, "action_failed");
+		}
+	}
+	json_decref(res);
+	buf_cleanup(&url);
+	buf_cleanup(&body);
+	return done;
+}
+
+/* Run the pending actions; returns how many messages left the Inbox. */
+static size_t
+act(struct pass *p, const char *dest)
+{
+	size_t done = 0;
+	long   retry_after = -1;
+
+	for (size_t i = 0; i < p->npend; i += BATCH_MAX) {
+		size_t end = i + BATCH_MAX < p->npend ? i + BATCH_MAX : p->npend;
+
+		if (retry_after >= 0 && wait_for(p, retry_after) == -1)
+			break;
+		retry_after = -1;
+		done += batch(p, i, end, dest, &retry_after);
+	}
+	/* throttled ones stay "stored" and are finished on the next page */
+	if (retry_after >= 0)
+		wait_for(p, retry_after);
+	for (size_t i = 0; i < p->npend; i++)
+		free(p->pend[i].graph_id);
+	p->npend = 0;
+	return done;
+}
+
+/* Resolve the destination of processed mail: a well-known name or id. */
+static int
+destination(struct pass *p, char **dest, struct err *err)
+{
+	struct graph_call  gc = { .method = "GET" };
+	struct graph_error ge;
+	struct buf         url, filter;
+	json_t            *o, *f;
+	const char        *id;
+
+	*dest = NULL;
+	if (strcmp(p->t->processed_action, "move_to_deleted_items") == 0) {
+		*dest = xstrdup("deleteditems");
+		return 0;
+	}
+	if (strcmp(p->t->processed_action, "move_to_folder") != 0)
+		return 0;
+	buf_init(&url, 256);
+	buf_init(&filter, 128);
+	buf_puts(&filter, "displayName eq '");
+	for (const char *c = p->t->processed_folder; *c; c++)
+		buf_puts(&filter, *c == '\'' ? "''" : (char[]){ *c, 0 });
+	buf_putc(&filter, '\'');
+	buf_printf(&url, "%s/mailFolders?$select=id,displayName&$filter=",
+	    p->base.data);
+	url_encode(&url, filter.data);
+	gc.url = url.data;
+	o = call_json(p, &gc, 1, &ge, err);
+	buf_cleanup(&url);
+	buf_cleanup(&filter);
+	f = json_array_get(json_object_get(o, "value"), 0);
+	id = json_string_value(json_object_get(f, "id"));
+	if (id != NULL)
+		*dest = xstrdup(id);
+	json_decref(o);
+	if (*dest == NULL) {
+		err_set(err, E_NOTFOUND,
+		    "the folder \"%s\" for processed mail was not found: "
+		    "create it in Outlook next to the Inbox",
+		    p->t->processed_folder);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+drain(struct pass *p, const char *dest, struct err *err)
+{
+	struct graph_call  gc = { .method = "GET",
+		 .prefer = "outlook.body-content-type=\"text\"" };
+	struct graph_error ge;
+	struct buf         url;
+	char              *next = NULL;
+	int                rc = 0, first = 1;
+	int                won;
+
+	buf_init(&url, 1024);
+	while (rc == 0) {
+		json_t *page, *arr, *m;
+		size_t  i, n, gone;
+
+		buf_reset(&url);
+		if (next != NULL)
+			buf_puts(&url, next);
+		else
+			first_page_url(p, &url);
+		free(next);
+		next = NULL;
+		gc.url = url.data;
+		page = call_json(p, &gc, 1, &ge, err);
+		if (page == NULL) {
+			rc = -1;
+			break;
+		}
+		if (first && json_is_integer(json_object_get(page,
+				 "@odata.count")))
+			p->st->waiting = (long)json_integer_value(
+			    json_object_get(page, "@odata.count"));
+		first = 0;
+		arr = json_object_get(page, "value");
+		n = json_array_size(arr);
+		json_array_foreach(arr, i, m) {
+			/* never more than a page, whatever the server sends */
+			if (rc == 0 && i < PAGE_SIZE)
+				rc = one(p, m, err);
+		}
+		gone = act(p, dest);
+		if (json_string_value(json_object_get(page, "@odata.nextLink")) &&
+		    gone < n)
+			next = xstrdup(json_string_value(
+			    json_object_get(page, "@odata.nextLink")));
+		json_decref(page);
+		if (n == 0 || (gone == 0 && next == NULL))
+			break;
+		if (store_lease_take(p->env->app->db, p->t->id, p->env->owner,
+			90, &won, err) == -1 ||
+		    !won) {
+			rc = -1;
+			break;
+		}
+	}
+	free(next);
+	buf_cleanup(&url);
+	return rc;
+}
+
+/*
+ * One pass over mailbox t, if no other scanner holds its lease (then
+ * st->skipped is set).  Returns 0, or -1 with err when the pass failed;
+ * what was committed before a failure stays committed and is finished by
+ * a later pass.
+ */
+int
+ingest_mailbox(const struct ingest_env *env, const struct scan_target *t,
+    struct ingest_stats *st, struct err *err)
+{
+	struct pass         p = { .env = env, .t = t, .st = st };
+	struct oauth2_cloud cloud;
+	struct err          e2;
+	char               *dest = NULL;
+	int                 won, rc = -1;
+
+	memset(st, 0, sizeof *st);
+	st->waiting = -1;
+	if (store_lease_take(env->app->db, t->id, env->owner, 90, &won, err) ==
+	    -1)
+		return -1;
+	if (!won) {
+		st->skipped = 1;
+		return 0;
+	}
+	if (oauth2_cloud_of(&env->app->cfg, t->cloud, &cloud) == -1) {
+		err_set(err, E_INTERNAL, "unknown cloud %s", t->cloud);
+		goto out;
+	}
+	p.graph = cloud.graph;
+	buf_init(&p.base, 256);
+	buf_init(&p.rel, 256);
+	graph_mailbox_url(&p.base, cloud.graph, t->shared_address);
+	buf_puts(&p.rel, p.base.data + strlen(cloud.graph) + strlen("/v1.0"));
+	if (refresh_access_token(env->app, env->http, t->id, NULL, &p.token,
+		err) == -1 ||
+	    destination(&p, &dest, err) == -1)
+		goto out;
+	rc = drain(&p, dest, err);
+out:
+	for (size_t i = 0; i < p.npend; i++)
+		free(p.pend[i].graph_id);
+	if (store_scan_done(env->app->db, t->id, rc == 0, st->waiting, &e2) ==
+		-1 ||
+	    store_lease_drop(env->app->db, t->id, env->owner, &e2) == -1)
+		log_err("mailbox %llu: scan state not saved: %s",
+		    (unsigned long long)t->id, e2.detail);
+	xfree_secret(p.token);
+	free(dest);
+	buf_cleanup(&p.base);
+	buf_cleanup(&p.rel);
+	return rc;
+}

@@ -1,0 +1,44 @@
+/*
+ * ingest: one pass over one mailbox's Inbox — every message becomes a
+ * ticket or an update of one, exactly once, ledger first.
+ */
+#ifndef POSTDESK_INGEST_H
+#define POSTDESK_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "app.h"
+#include "http.h"
+#include "rules.h"
+#include "store_scan.h"
+
+struct ingest_stats {
+	long found;
+	long ticketed;
+	long updated;
+	long ignored;
+	long errors;
+	long waiting; /* messages in the Inbox at the start, -1 unknown */
+	int  skipped; /* another scanner holds the lease */
+	long graph_status;    /* the last failed Graph call's status */
+	char graph_code[128]; /* ... and error.code, for guidance */
+};
+
+/* What one scanner process brings to every mailbox pass. */
+struct ingest_env {
+	struct app        *app;
+	struct http       *http;
+	const char        *owner; /* lease owner: host:pid */
+	const struct rule *rules;
+	size_t             nrules;
+	char *const       *own; /* addresses of connected mailboxes */
+	size_t             nown;
+	time_t             deadline; /* stop waiting on throttling by then */
+};
+
+int ingest_mailbox(const struct ingest_env *, const struct scan_target *,
+    struct ingest_stats *, struct err *);
+
+#endif

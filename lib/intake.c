@@ -1,0 +1,341 @@
+/*
+ * intake: the ledger row and the ticket work commit together or not at
+ * all, so a crash leaves either nothing (the message is processed again)
+ * or a complete record whose row says "stored" (the scanner only finishes
+ * the processed-mail action).  Every decision is written to the row's
+ * trace, so the incoming email log explains each mail.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "intake.h"
+#include "jsonx.h"
+#include "log.h"
+#include "loop.h"
+#include "store_ticket.h"
+#include "thread.h"
+#include "xmalloc.h"
+
+struct decision {
+	const char          *outcome;
+	struct rules_verdict v;
+	struct buf           automatic;
+	struct buf           trace;
+	uint64_t             ticket; /* existing ticket to update, or 0 */
+};
+
+static void
+trace(struct decision *d, const char *line)
+{
+	buf_printf(&d->trace, "%s%s", d->trace.len ? "\n" : "", line);
+}
+
+static int
+is_own(const struct intake_ctx *cx, const char *addr)
+{
+	for (size_t i = 0; i < cx->nown; i++)
+		if (strcmp(cx->own[i], addr) == 0)
+			return 1;
+	return cx->mailbox_address[0] && strcmp(cx->mailbox_address, addr) == 0;
+}
+
+/* Take a candidate ticket only if the sender took part in it. */
+static int
+candidate(const struct intake_ctx *cx, const struct msg *m,
+    struct decision *d, uint64_t t, const char *how, struct err *err)
+{
+	char line[400];
+	int  yes;
+
+	if (store_participant_is(cx->db, t, m->from.address, &yes, err) == -1)
+		return -1;
+	if (yes) {
+		d->ticket = t;
+		snprintf(line, sizeof line, "threaded to ticket %llu by %s",
+		    (unsigned long long)t, how);
+	} else {
+		snprintf(line, sizeof line,
+		    "ticket %llu matched by %s, but %s never took part in it: "
+		    "new ticket",
+		    (unsigned long long)t, how, m->from.address);
+	}
+	trace(d, line);
+	return 1;
+}
+
+static int
+thread(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
+    struct err *err)
+{
+	char    *refs[THREAD_MAX_REFS], how[64];
+	size_t   n;
+	uint64_t t = thread_tag(m->subject), found = 0;
+	int      exists = 0, rc = 0;
+
+	if (t != 0 && store_ticket_exists(cx->db, t, &exists, err) == -1)
+		return -1;
+	if (exists) {
+		snprintf(how, sizeof how, "ticket tag [#%llu]",
+		    (unsigned long long)t);
+		return candidate(cx, m, d, t, how, err) == -1 ? -1 : 0;
+	}
+	n = thread_refs(m, refs, THREAD_MAX_REFS);
+	for (size_t i = 0; rc == 0 && found == 0 && i < n; i++)
+		rc = store_ticket_by_message_id(cx->db, refs[i], &found, err);
+	for (size_t i = 0; i < n; i++)
+		free(refs[i]);
+	if (rc == -1)
+		return -1;
+	if (found != 0)
+		return candidate(cx, m, d, found, "In-Reply-To/References",
+			   err) == -1
+		    ? -1
+		    : 0;
+	if (m->conversation_id[0] &&
+	    store_ticket_by_conversation(cx->db, m->conversation_id, &found,
+		err) == -1)
+		return -1;
+	if (found != 0)
+		return candidate(cx, m, d, found, "conversationId", err) == -1
+		    ? -1
+		    : 0;
+	return 0;
+}
+
+static int
+decide(const struct intake_ctx *cx, const struct intake_in *in,
+    struct decision *d, struct err *err)
+{
+	const struct msg *m = in->msg;
+	char              line[300];
+
+	if (loop_automatic(m, (const char *const *)cx->own, cx->nown,
+		&d->automatic)) {
+		snprintf(line, sizeof line, "automatic: %s", d->automatic.data);
+		trace(d, line);
+	}
+	if (d->trace.len > 0)
+		buf_putc(&d->trace, '\n');
+	rules_apply(cx->rules, cx->nrules, cx->mailbox_id, m, &d->v,
+	    &d->trace);
+	if (m->from.address[0] && strcmp(m->from.address,
+					cx->mailbox_address) == 0) {
+		d->outcome = "suppressed_loop";
+		trace(d, "from this mailbox itself: no ticket");
+	} else if (d->v.ignore) {
+		d->outcome = "ignored_by_rule";
+		snprintf(line, sizeof line, "ignored by rule %llu",
+		    (unsigned long long)d->v.rule_id);
+		trace(d, line);
+	} else if (m->from.address[0] == '\0') {
+		d->outcome = "rejected";
+		trace(d, "no sender address: no ticket");
+	} else {
+		if (thread(cx, m, d, err) == -1)
+			return -1;
+		d->outcome = d->ticket ? "ticket_updated" : "ticket_created";
+	}
+	if (m->notes.len > 0) {
+		snprintf(line, sizeof line, "note: %.250s", m->notes.data);
+		trace(d, line);
+	}
+	if (in->left_out[0]) {
+		snprintf(line, sizeof line, "attachments: %.250s",
+		    in->left_out);
+		trace(d, line);
+	}
+	return 0;
+}
+
+static int
+participants(const struct intake_ctx *cx, uint64_t t, const struct msg *m,
+    struct err *err)
+{
+	if (store_participant_add(cx->db, t, m->from.address, err) == -1)
+		return -1;
+	for (size_t i = 0; i < m->nto; i++)
+		if (!is_own(cx, m->to[i].address) &&
+		    store_participant_add(cx->db, t, m->to[i].address, err) ==
+			-1)
+			return -1;
+	for (size_t i = 0; i < m->ncc; i++)
+		if (!is_own(cx, m->cc[i].address) &&
+		    store_participant_add(cx->db, t, m->cc[i].address, err) ==
+			-1)
+			return -1;
+	return 0;
+}
+
+/* Create or touch the ticket; the end user is the sender. */
+static int
+ticket(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
+    uint64_t *t, struct err *err)
+{
+	struct new_ticket nt = { 0 };
+	uint64_t          user;
+	char              line[120];
+
+	if (d->ticket != 0) {
+		*t = d->ticket;
+		return store_ticket_touch(cx->db, *t, err);
+	}
+	if (store_end_user(cx->db, m->from.address, m->from.name, &user,
+		err) == -1)
+		return -1;
+	nt.mailbox_id = cx->mailbox_id;
+	nt.end_user_id = user;
+	nt.subject = m->subject[0] ? m->subject : "(no subject)";
+	nt.priority = d->v.priority[0] ? d->v.priority : NULL;
+	nt.category = d->v.category[0] ? d->v.category : NULL;
+	nt.conversation_id = m->conversation_id;
+	if (store_ticket_create(cx->db, &nt, t, err) == -1)
+		return -1;
+	snprintf(line, sizeof line, "new ticket %llu", (unsigned long long)*t);
+	trace(d, line);
+	return 0;
+}
+
+static int
+action(const struct intake_ctx *cx, const struct intake_in *in, uint64_t t,
+    uint64_t ledger, struct err *err)
+{
+	const struct msg *m = in->msg;
+	struct new_action a = { 0 };
+	struct buf        to, cc;
+	uint64_t          id;
+	int               rc;
+
+	buf_init(&to, 128);
+	buf_init(&cc, 128);
+	msg_addr_list(&to, m->to, m->nto);
+	msg_addr_list(&cc, m->cc, m->ncc);
+	a.ticket_id = t;
+	a.kind = "email_in";
+	a.incoming_email_id = ledger;
+	a.from = m->from.address;
+	a.to = to.data;
+	a.cc = cc.data;
+	a.subject = m->subject;
+	a.body = m->body;
+	a.message_id = m->internet_message_id;
+	rc = store_action_add(cx->db, &a, &id, err);
+	for (size_t i = 0; rc == 0 && i < in->natt; i++) {
+		struct new_attachment na = { .action_id = id,
+			.name = in->att[i].name,
+			.content_type = in->att[i].content_type,
+			.content_id = in->att[i].content_id,
+			.is_inline = in->att[i].is_inline,
+			.content = in->att[i].content.data,
+			.size = in->att[i].content.len };
+
+		rc = store_attachment_add(cx->db, &na, err);
+	}
+	buf_cleanup(&to);
+	buf_cleanup(&cc);
+	return rc;
+}
+
+static void
+received(char out[21], const char *iso)
+{
+	/* Only "YYYY-MM-DDTHH:MM:SS" (+ fraction) + "Z" reaches SQL. */
+	size_t n = strlen(iso);
+
+	out[0] = '\0';
+	if (n >= 20 && iso[4] == '-' && iso[10] == 'T' && iso[n - 1] == 'Z') {
+		memcpy(out, iso, 19);
+		out[19] = 'Z';
+		out[20] = '\0';
+	}
+}
+
+static int
+record(const struct intake_ctx *cx, const struct intake_in *in,
+    struct decision *d, struct intake_result *res, struct err *err)
+{
+	const struct msg *m = in->msg;
+	struct new_ledger l = { 0 };
+	struct buf        to, cc, src;
+	char              when[21];
+	uint64_t          t = 0;
+	int               rc = -1;
+
+	buf_init(&to, 128);
+	buf_init(&cc, 128);
+	buf_init(&src, 4096);
+	msg_addr_list(&to, m->to, m->nto);
+	msg_addr_list(&cc, m->cc, m->ncc);
+	jsonx_dump(in->source, &src);
+	received(when, m->received);
+	if (strncmp(d->outcome, "ticket_", 7) == 0 &&
+	    (ticket(cx, m, d, &t, err) == -1 || participants(cx, t, m, err) == -1))
+		goto out;
+	l.mailbox_id = cx->mailbox_id;
+	l.graph_id = m->id;
+	l.attempt = in->attempt;
+	l.message_id = m->internet_message_id;
+	l.from = m->from.address;
+	l.from_name = m->from.name;
+	l.to = to.data;
+	l.cc = cc.data;
+	l.subject = m->subject;
+	l.received = when;
+	l.size = src.len;
+	crypto_hash_sha256(l.sha256, (const unsigned char *)src.data, src.len);
+	l.source = src.data;
+	l.outcome = d->outcome;
+	l.automatic = d->automatic.len ? d->automatic.data : NULL;
+	l.rule_id = d->v.rule_id;
+	l.ticket_id = t;
+	l.trace = d->trace.data;
+	if (store_ledger_add(cx->db, &l, &res->ledger_id, err) == -1)
+		goto out;
+	if (t != 0 && action(cx, in, t, res->ledger_id, err) == -1)
+		goto out;
+	res->ticket_id = t;
+	rc = 0;
+out:
+	buf_cleanup(&to);
+	buf_cleanup(&cc);
+	buf_cleanup(&src);
+	return rc;
+}
+
+/*
+ * Decide what message in->msg becomes and record it in one transaction.
+ * Returns 0 with res filled, or -1 with err (nothing was written).
+ */
+int
+intake_message(const struct intake_ctx *cx, const struct intake_in *in,
+    struct intake_result *res, struct err *err)
+{
+	struct decision d = { 0 };
+	int             rc = -1;
+
+	memset(res, 0, sizeof *res);
+	buf_init(&d.automatic, 64);
+	buf_init(&d.trace, 512);
+	if (in->attempt > 1) {
+		char line[80];
+
+		snprintf(line, sizeof line,
+		    "attempt %u: the message was put back in the Inbox",
+		    in->attempt);
+		trace(&d, line);
+	}
+	if (db_begin(cx->db, err) == -1)
+		goto out;
+	if (decide(cx, in, &d, err) == -1 || record(cx, in, &d, res, err) == -1 ||
+	    db_commit(cx->db, err) == -1) {
+		db_rollback(cx->db);
+		goto out;
+	}
+	res->outcome = d.outcome;
+	rc = 0;
+out:
+	buf_cleanup(&d.automatic);
+	buf_cleanup(&d.trace);
+	return rc;
+}

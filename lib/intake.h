@@ -1,0 +1,47 @@
+/*
+ * intake: what becomes of one message — loop check, rules, threading —
+ * and the one transaction that records it: the ledger row, the end user,
+ * the ticket created or updated, the action, attachments, participants.
+ */
+#ifndef POSTDESK_INTAKE_H
+#define POSTDESK_INTAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "attach.h"
+#include "db.h"
+#include "msg.h"
+#include "rules.h"
+
+struct intake_ctx {
+	struct db         *db;
+	uint64_t           mailbox_id;
+	const char        *mailbox_address; /* this mailbox's own address */
+	const struct rule *rules;
+	size_t             nrules;
+	char *const       *own; /* every connected mailbox's address */
+	size_t             nown;
+};
+
+struct intake_in {
+	json_t                  *source; /* the Graph JSON as received */
+	const struct msg        *msg;
+	unsigned                 attempt;
+	const struct attachment *att;
+	size_t                   natt;
+	const char              *left_out; /* attachments not kept, or "" */
+};
+
+struct intake_result {
+	const char *outcome; /* static: ticket_created, ticket_updated ... */
+	uint64_t    ticket_id;
+	uint64_t    ledger_id;
+};
+
+int intake_message(const struct intake_ctx *, const struct intake_in *,
+    struct intake_result *, struct err *);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * loop: is a message automatic (an auto-reply, a bounce, a list mail, or
+ * mail from one of our own mailboxes)?  Automatic mail is never
+ * acknowledged, which is what stops mail loops.  Pure.
+ */
+#ifndef POSTDESK_LOOP_H
+#define POSTDESK_LOOP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "msg.h"
+
+int loop_automatic(const struct msg *, const char *const *own, size_t nown,
+    struct buf *reason);
+
+#endif

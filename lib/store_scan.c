@@ -1,0 +1,135 @@
+/*
+ * store_scan: the lease is a pair of columns on the mailbox row, taken by
+ * one conditional UPDATE: whoever's UPDATE matched owns the mailbox until
+ * lease_until.  No GET_LOCK (Galera lacks it); a crashed scanner's lease
+ * simply expires.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_scan.h"
+#include "xmalloc.h"
+
+/*
+ * The floor is the first connection's time under "new_only" (set once, so
+ * reconnecting never skips mail that arrived while disconnected), none
+ * under "all".
+ */
+static const char SQL_TARGETS[] =
+    "SELECT id, COALESCE(NULLIF(shared_address, ''), account, ''), "
+    "COALESCE(shared_address, ''), cloud, processed_action, "
+    "COALESCE(processed_folder, ''), IF(first_scan = 'new_only', "
+    "DATE_FORMAT(COALESCE(scan_floor, connected_at), "
+    "'%Y-%m-%dT%H:%i:%sZ'), '') FROM mailbox WHERE status = 'connected' "
+    "AND (? = 0 OR id = ?) ORDER BY id";
+static const char SQL_FLOOR[] =
+    "UPDATE mailbox SET scan_floor = connected_at WHERE status = "
+    "'connected' AND scan_floor IS NULL";
+static const char SQL_OWN[] =
+    "SELECT LOWER(COALESCE(NULLIF(shared_address, ''), account)) FROM "
+    "mailbox WHERE status IN ('connected', 'needs_reauth', 'error') "
+    "AND COALESCE(NULLIF(shared_address, ''), account) IS NOT NULL";
+static const char SQL_LEASE_TAKE[] =
+    "UPDATE mailbox SET lease_owner = ?, "
+    "lease_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND WHERE id = ? "
+    "AND (lease_until IS NULL OR lease_until < UTC_TIMESTAMP(3) "
+    "OR lease_owner = ?)";
+static const char SQL_LEASE_DROP[] =
+    "UPDATE mailbox SET lease_until = NULL WHERE id = ? AND lease_owner = ?";
+static const char SQL_SCAN_OK[] =
+    "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP(), "
+    "last_success_at = UTC_TIMESTAMP(), messages_waiting = ? WHERE id = ?";
+static const char SQL_SCAN_FAILED[] =
+    "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP() WHERE id = ?";
+
+/* Connected mailboxes (only one when only != 0) in *t (caller frees). */
+int
+store_scan_targets(struct db *db, uint64_t only, struct scan_target **t,
+    size_t *n, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)only),
+		db_int((long long)only) };
+	struct db_res   r;
+	int             rc = 0;
+
+	*t = NULL;
+	*n = 0;
+	if (db_exec(db, SQL_FLOOR, NULL, 0, NULL, err) == -1 ||
+	    db_query(db, SQL_TARGETS, p, 2, &r, err) == -1)
+		return -1;
+	*t = xcalloc(r.nrows, sizeof **t);
+	for (size_t i = 0; rc == 0 && i < r.nrows; i++) {
+		struct scan_target *s = &(*t)[i];
+
+		s->id = (uint64_t)db_res_int(&r, i, 0);
+		if (store_copy(s->address, sizeof s->address, &r, i, 1, err) ||
+		    store_copy(s->shared_address, sizeof s->shared_address, &r,
+			i, 2, err) ||
+		    store_copy(s->cloud, sizeof s->cloud, &r, i, 3, err) ||
+		    store_copy(s->processed_action, sizeof s->processed_action,
+			&r, i, 4, err) ||
+		    store_copy(s->processed_folder, sizeof s->processed_folder,
+			&r, i, 5, err) ||
+		    store_copy(s->floor, sizeof s->floor, &r, i, 6, err))
+			rc = -1;
+		*n = i + 1;
+	}
+	db_res_free(&r);
+	return rc;
+}
+
+/* Addresses of every connected mailbox (caller frees each and *addrs). */
+int
+store_scan_own_addresses(struct db *db, char ***addrs, size_t *n,
+    struct err *err)
+{
+	struct db_res r;
+
+	if (db_query(db, SQL_OWN, NULL, 0, &r, err) == -1)
+		return -1;
+	*addrs = xcalloc(r.nrows, sizeof **addrs);
+	for (size_t i = 0; i < r.nrows; i++)
+		(*addrs)[i] = xstrdup(db_res_str(&r, i, 0));
+	*n = r.nrows;
+	db_res_free(&r);
+	return 0;
+}
+
+/* Take or renew the lease for seconds; *won says whether we hold it. */
+int
+store_lease_take(struct db *db, uint64_t id, const char *owner, int seconds,
+    int *won, struct err *err)
+{
+	struct db_param     p[] = { db_str(owner), db_int(seconds),
+		    db_int((long long)id), db_str(owner) };
+	struct db_exec_info info;
+
+	if (db_exec(db, SQL_LEASE_TAKE, p, 4, &info, err) == -1)
+		return -1;
+	*won = info.affected == 1;
+	return 0;
+}
+
+int
+store_lease_drop(struct db *db, uint64_t id, const char *owner,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id), db_str(owner) };
+
+	return db_exec(db, SQL_LEASE_DROP, p, 2, NULL, err);
+}
+
+/* Record a scan: ok also sets last_success_at and messages waiting. */
+int
+store_scan_done(struct db *db, uint64_t id, int ok, long long waiting,
+    struct err *err)
+{
+	struct db_param okp[] = { waiting >= 0 ? db_int(waiting) : db_null(),
+		db_int((long long)id) };
+	struct db_param failp[] = { db_int((long long)id) };
+
+	if (ok)
+		return db_exec(db, SQL_SCAN_OK, okp, 2, NULL, err);
+	return db_exec(db, SQL_SCAN_FAILED, failp, 1, NULL, err);
+}

@@ -1,0 +1,35 @@
+/*
+ * store_scan: what the scanner reads and writes about mailboxes — which
+ * are due, the lease that gives one scanner a mailbox, scan health.
+ */
+#ifndef POSTDESK_STORE_SCAN_H
+#define POSTDESK_STORE_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "err.h"
+
+struct scan_target {
+	uint64_t id;
+	char     address[321];   /* the mailbox's own address */
+	char     shared_address[255];
+	char     cloud[16];
+	char     processed_action[24];
+	char     processed_folder[1021];
+	char     floor[21]; /* receivedDateTime floor, "" for none */
+};
+
+int store_scan_targets(struct db *, uint64_t only, struct scan_target **,
+    size_t *, struct err *);
+int store_scan_own_addresses(struct db *, char ***addrs, size_t *n,
+    struct err *);
+int store_lease_take(struct db *, uint64_t id, const char *owner, int seconds,
+    int *won, struct err *);
+int store_lease_drop(struct db *, uint64_t id, const char *owner,
+    struct err *);
+int store_scan_done(struct db *, uint64_t id, int ok, long long waiting,
+    struct err *);
+
+#endif

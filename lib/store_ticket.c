@@ -1,0 +1,248 @@
+/*
+ * store_ticket: the SQL behind ingest.  Every function runs inside the
+ * caller's transaction when there is one.
+ */
+#include <string.h>
+
+#include "store.h"
+#include "store_ticket.h"
+
+static const char SQL_END_USER[] =
+    "INSERT INTO end_user (email, name, created_at) "
+    "VALUES (?, ?, UTC_TIMESTAMP()) ON DUPLICATE KEY UPDATE "
+    "id = LAST_INSERT_ID(id), name = IF(name = '', VALUES(name), name)";
+static const char SQL_TICKET_CREATE[] =
+    "INSERT INTO ticket (mailbox_id, end_user_id, subject, priority, "
+    "category, conversation_id, created_at, updated_at) "
+    "VALUES (?, ?, ?, COALESCE(?, 'normal'), ?, ?, UTC_TIMESTAMP(), "
+    "UTC_TIMESTAMP())";
+static const char SQL_TICKET_TOUCH[] =
+    "UPDATE ticket SET updated_at = UTC_TIMESTAMP(), status = "
+    "IF(status IN ('resolved', 'closed', 'pending'), 'open', status) "
+    "WHERE id = ?";
+static const char SQL_TICKET_EXISTS[] = "SELECT COUNT(*) FROM ticket WHERE id = ?";
+static const char SQL_TICKET_BY_MSGID[] =
+    "SELECT ticket_id FROM ticket_action WHERE internet_message_id = ? "
+    "ORDER BY id DESC LIMIT 1";
+static const char SQL_TICKET_BY_CONV[] =
+    "SELECT id FROM ticket WHERE conversation_id = ? "
+    "ORDER BY id DESC LIMIT 1";
+static const char SQL_PARTICIPANT_ADD[] =
+    "INSERT IGNORE INTO ticket_participant (ticket_id, email) VALUES (?, ?)";
+static const char SQL_PARTICIPANT_IS[] =
+    "SELECT COUNT(*) FROM ticket_participant WHERE ticket_id = ? "
+    "AND email = ?";
+static const char SQL_ACTION_ADD[] =
+    "INSERT INTO ticket_action (ticket_id, kind, incoming_email_id, "
+    "agent_id, from_addr, to_addrs, cc_addrs, subject, body, "
+    "internet_message_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "?, UTC_TIMESTAMP())";
+static const char SQL_ATTACHMENT_ADD[] =
+    "INSERT INTO attachment (ticket_action_id, name, content_type, size, "
+    "content_id, is_inline, content) VALUES (?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_LEDGER_LATEST[] =
+    "SELECT id, attempt, state FROM incoming_email WHERE mailbox_id = ? "
+    "AND graph_id = ? ORDER BY attempt DESC LIMIT 1";
+static const char SQL_LEDGER_ADD[] =
+    "INSERT INTO incoming_email (mailbox_id, graph_id, attempt, "
+    "internet_message_id, from_addr, from_name, to_addrs, cc_addrs, "
+    "subject, received_at, created_at, size, sha256, source, outcome, "
+    "automatic, rule_id, ticket_id, trace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+    "?, STR_TO_DATE(NULLIF(?, ''), '%Y-%m-%dT%H:%i:%sZ'), "
+    "UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_LEDGER_STATE[] =
+    "UPDATE incoming_email SET state = ? WHERE id = ?";
+
+static struct db_param
+opt_id(uint64_t id)
+{
+	return id ? db_int((long long)id) : db_null();
+}
+
+static int
+insert(struct db *db, const char *sql, const struct db_param *p, size_t n,
+    uint64_t *id, struct err *err)
+{
+	struct db_exec_info info;
+
+	if (db_exec(db, sql, p, n, &info, err) == -1)
+		return -1;
+	if (id != NULL)
+		*id = info.insert_id;
+	return 0;
+}
+
+static int
+one_id(struct db *db, const char *sql, const struct db_param *p, size_t n,
+    uint64_t *out, struct err *err)
+{
+	struct db_res r;
+
+	if (db_query(db, sql, p, n, &r, err) == -1)
+		return -1;
+	*out = r.nrows ? (uint64_t)db_res_int(&r, 0, 0) : 0;
+	db_res_free(&r);
+	return 0;
+}
+
+/* Find or create the end user with this address. */
+int
+store_end_user(struct db *db, const char *email, const char *name,
+    uint64_t *id, struct err *err)
+{
+	struct db_param p[] = { db_str(email), db_str(name) };
+
+	return insert(db, SQL_END_USER, p, 2, id, err);
+}
+
+int
+store_ticket_create(struct db *db, const struct new_ticket *t, uint64_t *id,
+    struct err *err)
+{
+	struct db_param p[] = { opt_id(t->mailbox_id),
+		db_int((long long)t->end_user_id), db_str(t->subject),
+		db_str(t->priority), db_str(t->category),
+		t->conversation_id && t->conversation_id[0]
+		    ? db_str(t->conversation_id)
+		    : db_null() };
+
+	return insert(db, SQL_TICKET_CREATE, p, DB_NPARAMS(p), id, err);
+}
+
+/* A new message on a ticket: bump it, reopen it if it was done. */
+int
+store_ticket_touch(struct db *db, uint64_t id, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+
+	return db_exec(db, SQL_TICKET_TOUCH, p, 1, NULL, err);
+}
+
+int
+store_ticket_exists(struct db *db, uint64_t id, int *exists, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+	uint64_t        n;
+
+	if (one_id(db, SQL_TICKET_EXISTS, p, 1, &n, err) == -1)
+		return -1;
+	*exists = n > 0;
+	return 0;
+}
+
+/* The ticket a stored message id belongs to; *ticket 0 if none. */
+int
+store_ticket_by_message_id(struct db *db, const char *message_id,
+    uint64_t *ticket, struct err *err)
+{
+	struct db_param p[] = { db_str(message_id) };
+
+	return one_id(db, SQL_TICKET_BY_MSGID, p, 1, ticket, err);
+}
+
+int
+store_ticket_by_conversation(struct db *db, const char *conversation_id,
+    uint64_t *ticket, struct err *err)
+{
+	struct db_param p[] = { db_str(conversation_id) };
+
+	return one_id(db, SQL_TICKET_BY_CONV, p, 1, ticket, err);
+}
+
+int
+store_participant_add(struct db *db, uint64_t ticket, const char *email,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)ticket), db_str(email) };
+
+	if (email == NULL || email[0] == '\0')
+		return 0;
+	return db_exec(db, SQL_PARTICIPANT_ADD, p, 2, NULL, err);
+}
+
+int
+store_participant_is(struct db *db, uint64_t ticket, const char *email,
+    int *yes, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)ticket), db_str(email) };
+	uint64_t        n;
+
+	if (one_id(db, SQL_PARTICIPANT_IS, p, 2, &n, err) == -1)
+		return -1;
+	*yes = n > 0;
+	return 0;
+}
+
+int
+store_action_add(struct db *db, const struct new_action *a, uint64_t *id,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)a->ticket_id),
+		db_str(a->kind), opt_id(a->incoming_email_id),
+		opt_id(a->agent_id), db_str(a->from), db_str(a->to),
+		db_str(a->cc), db_str(a->subject), db_str(a->body),
+		a->message_id && a->message_id[0] ? db_str(a->message_id)
+						  : db_null() };
+
+	return insert(db, SQL_ACTION_ADD, p, DB_NPARAMS(p), id, err);
+}
+
+int
+store_attachment_add(struct db *db, const struct new_attachment *a,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)a->action_id),
+		db_str(a->name), db_str(a->content_type),
+		db_int((long long)a->size),
+		a->content_id && a->content_id[0] ? db_str(a->content_id)
+						  : db_null(),
+		db_int(a->is_inline), db_blob(a->content, a->size) };
+
+	return insert(db, SQL_ATTACHMENT_ADD, p, DB_NPARAMS(p), NULL, err);
+}
+
+/* The newest ledger row for a Graph id in a mailbox; *found 0 if none. */
+int
+store_ledger_latest(struct db *db, uint64_t mailbox, const char *graph_id,
+    struct ledger_row *row, int *found, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)mailbox), db_str(graph_id) };
+	struct db_res   r;
+	int             rc = 0;
+
+	if (db_query(db, SQL_LEDGER_LATEST, p, 2, &r, err) == -1)
+		return -1;
+	*found = r.nrows > 0;
+	if (*found) {
+		row->id = (uint64_t)db_res_int(&r, 0, 0);
+		row->attempt = (unsigned)db_res_int(&r, 0, 1);
+		rc = store_copy(row->state, sizeof row->state, &r, 0, 2, err);
+	}
+	db_res_free(&r);
+	return rc;
+}
+
+int
+store_ledger_add(struct db *db, const struct new_ledger *l, uint64_t *id,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)l->mailbox_id),
+		db_str(l->graph_id), db_int(l->attempt),
+		l->message_id[0] ? db_str(l->message_id) : db_null(),
+		db_str(l->from), db_str(l->from_name), db_str(l->to),
+		db_str(l->cc), db_str(l->subject), db_str(l->received),
+		db_int((long long)l->size), db_blob(l->sha256, 32),
+		db_str(l->source), db_str(l->outcome), db_str(l->automatic),
+		opt_id(l->rule_id), opt_id(l->ticket_id), db_str(l->trace) };
+
+	return insert(db, SQL_LEDGER_ADD, p, DB_NPARAMS(p), id, err);
+}
+
+int
+store_ledger_set_state(struct db *db, uint64_t id, const char *state,
+    struct err *err)
+{
+	struct db_param p[] = { db_str(state), db_int((long long)id) };
+
+	return db_exec(db, SQL_LEDGER_STATE, p, 2, NULL, err);
+}

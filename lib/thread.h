@@ -1,0 +1,20 @@
+/*
+ * thread: what in a message may tie it to an existing ticket — the ticket
+ * tag in the subject and the message ids it replies to.  Pure.
+ */
+#ifndef POSTDESK_THREAD_H
+#define POSTDESK_THREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "msg.h"
+
+#define THREAD_MAX_REFS 20
+
+uint64_t thread_tag(const char *subject);
+void     thread_tag_subject(struct buf *, uint64_t ticket, const char *subject);
+size_t   thread_refs(const struct msg *, char **ids, size_t max);
+
+#endif
