@@ -179,12 +179,6 @@ check_secret(const char *s, json_t *errors)
 		    "paste its Value (it is shown only once).");
 		return 0;
 	}
-	if (n < 16 || n > 255) {
-		jsonx_field_error(errors, "secret",
-		    "Paste the client secret's Value: Azure's are about 40 "
-		    "characters (this field takes 16 to 255).");
-		return 0;
-	}
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f) {
 			jsonx_field_error(errors, "secret",
@@ -193,6 +187,12 @@ check_secret(const char *s, json_t *errors)
 			    "spaces.");
 			return 0;
 		}
+	}
+	if (n < 16 || n > 255) {
+		jsonx_field_error(errors, "secret",
+		    "Paste the client secret's Value: Azure's are about 40 "
+		    "characters (this field takes 16 to 255).");
+		return 0;
 	}
 	return 1;
 }

@@ -144,7 +144,7 @@ test_secret(void)
 	CHECK_INT(apply(&mb, "{\"secret\": \"abc\\tdef\"}", 0, NULL), 1);
 	CHECK_INT(apply(&mb, "{\"secret\": \"abc\\u00e9def\"}", 0, NULL), 1);
 	CHECK_INT(apply(&mb, "{\"secret\": \"\"}", 0, NULL), 1);
-	CHECK(has_error("secret", "1 to 255"));
+	CHECK(has_error("secret", "16 to 255"));
 	CHECK_INT(apply(&mb, "{\"secret\": null}", 0, NULL), 1);
 	CHECK_INT(apply(&mb, "{\"secret\": 12345}", 0, NULL), 1);
 	CHECK(has_error("secret", "string"));
@@ -156,8 +156,12 @@ test_secret(void)
 	CHECK_INT(apply(&mb, text, 0, NULL), 0); /* 255 characters */
 	memcpy(text + 12 + 255, "k\"}", 4);
 	CHECK_INT(apply(&mb, text, 0, NULL), 1); /* 256 */
-	CHECK(has_error("secret", "1 to 255"));
-	CHECK_INT(apply(&mb, "{\"secret\": \"12345\"}", 0, NULL), 0);
+	CHECK(has_error("secret", "16 to 255"));
+	CHECK_INT(apply(&mb, "{\"secret\": \"abcdefghijk2345\"}", 0, NULL),
+	    1); /* 15 characters: too short to be an Azure secret Value */
+	CHECK(has_error("secret", "16 to 255"));
+	CHECK_INT(apply(&mb, "{\"secret\": \"abcdefghijkl2345\"}", 0, NULL),
+	    0);
 	CHECK_STR(mb.secret_last4, "2345");
 }
 
