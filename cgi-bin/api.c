@@ -27,6 +27,12 @@ static const struct route routes[] = {
 	{ "POST",   "/api/mailboxes/{id}/disconnect", api_mailbox_disconnect, ROUTE_ADMIN },
 	{ "POST",   "/api/mailboxes/{id}/test",       api_mailbox_test,       ROUTE_ADMIN },
 	{ "GET",    "/api/audit-log",           api_audit_list,     ROUTE_ADMIN },
+	{ "GET",    "/api/rules",               api_rule_list,      ROUTE_ADMIN },
+	{ "POST",   "/api/rules",               api_rule_create,    ROUTE_ADMIN },
+	{ "POST",   "/api/rules/dry-run",       api_rule_dry_run,   ROUTE_ADMIN },
+	{ "GET",    "/api/rules/{id}",          api_rule_get,       ROUTE_ADMIN },
+	{ "PATCH",  "/api/rules/{id}",          api_rule_update,    ROUTE_ADMIN },
+	{ "DELETE", "/api/rules/{id}",          api_rule_delete,    ROUTE_ADMIN },
 };
 /* clang-format on */
 

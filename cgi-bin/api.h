@@ -25,5 +25,11 @@ int api_audit_list(struct call *);
 int api_mailbox_authorize(struct call *);
 int api_mailbox_disconnect(struct call *);
 int api_mailbox_test(struct call *);
+int api_rule_list(struct call *);
+int api_rule_create(struct call *);
+int api_rule_get(struct call *);
+int api_rule_update(struct call *);
+int api_rule_delete(struct call *);
+int api_rule_dry_run(struct call *);
 
 #endif

@@ -207,6 +207,8 @@ int  store_rule_delete(struct db *, uint64_t id, struct err *);
 int  store_rule_next_position(struct db *, int *position, struct err *);
 int  store_incoming_recent(struct db *, long limit, struct db_res *,
      struct err *);
+int  store_incoming_source(struct db *, uint64_t id, struct buf *src,
+     struct err *);
 
 /* --- audit log (store_audit.c) -------------------------------------- */
 

@@ -32,10 +32,12 @@ static const char SQL_RULE_DELETE[] = "DELETE FROM email_rule WHERE id = ?";
 static const char SQL_RULE_NEXT[] =
     "SELECT COALESCE(MAX(position), -10) + 10 FROM email_rule";
 static const char SQL_INCOMING_RECENT[] =
-    "SELECT id, mailbox_id, source, "
+    "SELECT id, mailbox_id, "
     "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "
     "DATE_FORMAT(received_at, '%Y-%m-%dT%H:%i:%sZ'), subject, from_addr, "
     "outcome, rule_id FROM incoming_email ORDER BY id DESC LIMIT ?";
+static const char SQL_INCOMING_SOURCE[] =
+    "SELECT source FROM incoming_email WHERE id = ?";
 
 /* Free what r owns; r may be zeroed. */
 void
@@ -208,7 +210,8 @@ store_rule_next_position(struct db *db, int *position, struct err *err)
 
 /*
  * The newest limit incoming_email rows into res, columns: id, mailbox_id,
- * source, created_at, received_at, subject, from_addr, outcome, rule_id.
+ * created_at, received_at, subject, from_addr, outcome, rule_id (the
+ * sources one by one with store_incoming_source(): they can be large).
  */
 int
 store_incoming_recent(struct db *db, long limit, struct db_res *res,
@@ -217,4 +220,29 @@ store_incoming_recent(struct db *db, long limit, struct db_res *res,
 	struct db_param p[] = { db_int(limit) };
 
 	return db_query(db, SQL_INCOMING_RECENT, p, 1, res, err);
+}
+
+/*
+ * Append the Graph JSON stored for incoming_email id to src.  E_NOTFOUND
+ * if the row is gone.
+ */
+int
+store_incoming_source(struct db *db, uint64_t id, struct buf *src,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+	struct db_res   res;
+	int             rc = 0;
+
+	if (db_query(db, SQL_INCOMING_SOURCE, p, 1, &res, err) == -1)
+		return -1;
+	if (res.nrows == 0) {
+		err_set(err, E_NOTFOUND, "No incoming email with id %llu.",
+		    (unsigned long long)id);
+		rc = -1;
+	} else {
+		buf_append(src, db_res_str(&res, 0, 0), db_res_len(&res, 0, 0));
+	}
+	db_res_free(&res);
+	return rc;
 }

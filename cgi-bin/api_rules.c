@@ -1,0 +1,468 @@
+/*
+ * api_rules: /api/rules — Configuration > Email > Email Rules.  Parse,
+ * validate in lib/rules_json.c, store, audit, answer; and the dry run,
+ * which replays the last 100 incoming emails through a rule set and
+ * changes nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "jsonx.h"
+#include "log.h"
+#include "rules.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define DRY_RUN_MAILS 100
+#define DRY_RUN_RULES 200
+
+/* The API representation of a stored row. */
+static json_t *
+row_json(const struct email_rule *row)
+{
+	struct rule r;
+	struct err  err;
+	json_t     *j;
+
+	if (rules_from_row(row, &r, &err) == -1)
+		log_warn("email rule %llu is not valid: %s",
+		    (unsigned long long)row->id, err.msg);
+	j = rules_to_json(&r);
+	rules_cleanup(&r);
+	json_object_set_new(j, "created_at", json_string(row->created_at));
+	json_object_set_new(j, "updated_at", json_string(row->updated_at));
+	return j;
+}
+
+static int
+answer(struct call *c, int status, uint64_t id)
+{
+	struct email_rule row;
+	struct err        err;
+	int               rc;
+
+	if (store_rule_get(c->app->db, id, &row, &err) == -1) {
+		store_rule_cleanup(&row);
+		return web_error(c, &err);
+	}
+	rc = web_json(c, status, row_json(&row));
+	store_rule_cleanup(&row);
+	return rc;
+}
+
+/* The audit detail of a change: the fields given. */
+static json_t *
+changed_fields(json_t *in)
+{
+	json_t     *fields = json_array();
+	const char *key;
+	json_t     *v;
+
+	json_object_foreach (in, key, v) {
+		json_array_append_new(fields, json_string(key));
+	}
+	return json_pack("{s:o}", "fields", fields);
+}
+
+/* A field error unless mailbox id exists; -1 on a database failure. */
+static int
+check_mailbox(struct call *c, uint64_t id, const char *field, json_t *errors,
+    struct err *err)
+{
+	struct mailbox mb;
+
+	if (id == 0 || store_mailbox_get(c->app->db, id, &mb, err) == 0)
+		return 0;
+	if (err->code != E_NOTFOUND)
+		return -1;
+	jsonx_field_error(errors, field,
+	    "There is no mailbox %llu; use null to apply to every mailbox.",
+	    (unsigned long long)id);
+	return 0;
+}
+
+/* Validate in over r; answers 422 (or 5xx) and returns -1 when bad. */
+static int
+validate(struct call *c, struct rule *r, json_t *in, int creating)
+{
+	json_t    *errors = json_array();
+	struct err err;
+
+	rules_parse_json(in, creating, r, errors);
+	if (json_object_get(in, "mailbox_id") != NULL &&
+	    check_mailbox(c, r->mailbox_id, "mailbox_id", errors, &err) == -1) {
+		json_decref(errors);
+		return web_error(c, &err);
+	}
+	if (json_array_size(errors) > 0)
+		return web_problem(c, 422,
+		    "Some fields need attention; see errors.",
+		    json_pack("{s:o}", "errors", errors));
+	json_decref(errors);
+	return 0;
+}
+
+/* GET /api/rules: every rule in the order they run. */
+int
+api_rule_list(struct call *c)
+{
+	struct email_rule *rows;
+	size_t             n;
+	struct err         err;
+	json_t            *items;
+
+	if (store_rule_list(c->app->db, 0, &rows, &n, &err) == -1) {
+		store_rule_free(rows, n);
+		return web_error(c, &err);
+	}
+	items = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(items, row_json(&rows[i]));
+	store_rule_free(rows, n);
+	return web_json(c, 200, json_pack("{s:o}", "items", items));
+}
+
+/* Store r (insert when id is 0, else update); -1 answered. */
+static int
+save(struct call *c, struct rule *r, uint64_t *id)
+{
+	struct email_rule row;
+	struct err        err;
+	int               rc;
+
+	if (rules_to_row(r, &row, &err) == -1)
+		return web_error(c, &err);
+	if (r->id == 0)
+		rc = store_rule_insert(c->app->db, &row, id, &err);
+	else
+		rc = store_rule_update(c->app->db, &row, &err);
+	store_rule_cleanup(&row);
+	if (rc == -1)
+		return web_error(c, &err);
+	return 0;
+}
+
+/* POST /api/rules; without a position the rule goes last. */
+int
+api_rule_create(struct call *c)
+{
+	struct rule r;
+	struct err  err;
+	json_t     *in;
+	char        loc[64];
+	uint64_t    id = 0;
+	int         rc = -1;
+
+	if (web_body(c, &in) == -1)
+		return -1;
+	rules_defaults(&r);
+	if (validate(c, &r, in, 1) == -1)
+		goto out;
+	if (json_object_get(in, "position") == NULL) {
+		if (store_rule_next_position(c->app->db, &r.position, &err) ==
+		    -1) {
+			web_error(c, &err);
+			goto out;
+		}
+		if (r.position > 1000000)
+			r.position = 1000000;
+	}
+	if (save(c, &r, &id) == -1)
+		goto out;
+	web_audit(c, "rule.create", "email_rule", id, changed_fields(in));
+	snprintf(loc, sizeof loc, "/api/rules/%llu", (unsigned long long)id);
+	resp_header(c->req, "Location", loc);
+	rc = answer(c, 201, id);
+out:
+	rules_cleanup(&r);
+	json_decref(in);
+	return rc;
+}
+
+/* GET /api/rules/{id} */
+int
+api_rule_get(struct call *c)
+{
+	uint64_t id;
+
+	if (web_id(c, 0, &id) == -1)
+		return -1;
+	return answer(c, 200, id);
+}
+
+/* PATCH /api/rules/{id}: change the fields given. */
+int
+api_rule_update(struct call *c)
+{
+	struct email_rule row;
+	struct rule       r = { 0 };
+	struct err        err;
+	json_t           *in = NULL;
+	uint64_t          id;
+	int               rc = -1;
+
+	if (web_id(c, 0, &id) == -1)
+		return -1;
+	if (store_rule_get(c->app->db, id, &row, &err) == -1) {
+		web_error(c, &err);
+		goto out;
+	}
+	/* A stored rule that no longer parses is mended by this PATCH. */
+	rules_from_row(&row, &r, &err);
+	if (web_body(c, &in) == -1 || validate(c, &r, in, 0) == -1)
+		goto out;
+	if (r.nconds == 0) {
+		web_problem(c, 422, "Some fields need attention; see errors.",
+		    json_pack("{s:[{s:s, s:s}]}", "errors", "field",
+		        "conditions", "message", "Give 1 to 20 conditions."));
+		goto out;
+	}
+	if (save(c, &r, &id) == -1)
+		goto out;
+	web_audit(c, "rule.update", "email_rule", id, changed_fields(in));
+	rc = answer(c, 200, id);
+out:
+	rules_cleanup(&r);
+	store_rule_cleanup(&row);
+	json_decref(in);
+	return rc;
+}
+
+/* DELETE /api/rules/{id} */
+int
+api_rule_delete(struct call *c)
+{
+	struct err err;
+	uint64_t   id;
+
+	if (web_id(c, 0, &id) == -1)
+		return -1;
+	if (store_rule_delete(c->app->db, id, &err) == -1)
+		return web_error(c, &err);
+	web_audit(c, "rule.delete", "email_rule", id, NULL);
+	return web_json(c, 204, NULL);
+}
+
+/* --- POST /api/rules/dry-run ------------------------------------------ */
+
+static json_t *
+str_or_null(const char *s)
+{
+	json_t *v = s ? json_string(s) : NULL;
+
+	return v ? v : json_null();
+}
+
+/* Copy errors of one rule into all, fields prefixed with "rules[i]." */
+static void
+prefix_errors(json_t *all, json_t *errors, size_t i)
+{
+	size_t  k;
+	json_t *e;
+	char    field[160];
+
+	json_array_foreach (errors, k, e) {
+		const char *f = jsonx_str(e, "field");
+
+		snprintf(field, sizeof field, "rules[%zu]%s%.100s", i,
+		    f[0] ? "." : "", f);
+		jsonx_field_error(all, field, "%s", jsonx_str(e, "message"));
+	}
+	json_array_clear(errors);
+}
+
+/*
+ * One rule object of a dry-run body into r: as for POST, plus an optional
+ * "id" (a stored rule being edited); created_at and updated_at are
+ * ignored.  Returns the id given, or 0.
+ */
+static uint64_t
+dry_rule(json_t *obj, size_t i, struct rule *r, json_t *all)
+{
+	json_t    *in = json_is_object(obj) ? json_copy(obj) : NULL;
+	json_t    *errors = json_array(), *id;
+	json_int_t v = 0;
+
+	rules_defaults(r);
+	if (in == NULL) {
+		jsonx_field_error(errors, "", "Must be a rule object.");
+		prefix_errors(all, errors, i);
+		json_decref(errors);
+		return 0;
+	}
+	id = json_object_get(in, "id");
+	if (id != NULL) {
+		v = json_integer_value(id);
+		if (!json_is_integer(id) || v <= 0)
+			jsonx_field_error(errors, "id",
+			    "Must be the id of a stored rule, or absent.");
+		json_object_del(in, "id");
+	}
+	json_object_del(in, "created_at");
+	json_object_del(in, "updated_at");
+	rules_parse_json(in, 1, r, errors);
+	prefix_errors(all, errors, i);
+	json_decref(errors);
+	json_decref(in);
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+/*
+ * The rule set of a dry-run body into *rs (caller frees with
+ * rules_free()); rules without an id get ids above every given one.
+ * Returns 0, or -1 after answering 422.
+ */
+static int
+dry_body_rules(struct call *c, json_t *in, struct rule **rs, size_t *n)
+{
+	static const char *const fields[] = { "rules", NULL };
+	json_t                  *list = json_object_get(in, "rules");
+	json_t                  *all = json_array();
+	uint64_t                 max = 0;
+
+	*n = json_array_size(list);
+	*rs = xcalloc(*n, sizeof **rs);
+	jsonx_unknown_fields(in, fields, all);
+	if (list != NULL && (!json_is_array(list) || *n > DRY_RUN_RULES)) {
+		jsonx_field_error(all, "rules",
+		    "Give an array of up to 200 rules, or leave it out to try "
+		    "the stored rules.");
+		*n = 0;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		(*rs)[i].id =
+		    dry_rule(json_array_get(list, i), i, &(*rs)[i], all);
+		max = (*rs)[i].id > max ? (*rs)[i].id : max;
+	}
+	for (size_t i = 0; i < *n; i++)
+		if ((*rs)[i].id == 0)
+			(*rs)[i].id = max + 1 + i;
+	if (json_array_size(all) == 0) {
+		json_decref(all);
+		return 0;
+	}
+	return web_problem(c, 422, "Some rules need attention; see errors.",
+	    json_pack("{s:o}", "errors", all));
+}
+
+/* Run the rules on stored mail `row` of res; fills the item. */
+static void
+dry_apply(struct call *c, const struct rule *rs, size_t n,
+    const struct db_res *res, size_t row, json_t *item)
+{
+	struct buf           src, trace, would;
+	struct rules_verdict vd = { 0 };
+	struct msg           m;
+	struct err           err;
+	json_t              *obj = NULL;
+	uint64_t             id = (uint64_t)db_res_int(res, row, 0);
+
+	buf_init(&src, 4096);
+	buf_init(&trace, 256);
+	buf_init(&would, 64);
+	if (store_incoming_source(c->app->db, id, &src, &err) == 0)
+		obj = json_loadb(src.data, src.len, 0, NULL);
+	if (obj == NULL || msg_parse(obj, &m, &err) == -1) {
+		buf_puts(&trace,
+		    "the stored Graph JSON is not a message: "
+		    "rules not run");
+		buf_puts(&would, "unknown");
+	} else {
+		rules_apply(rs, n, (uint64_t)db_res_int(res, row, 1), &m, &vd,
+		    &trace);
+		rules_describe(&vd, &would);
+	}
+	if (obj != NULL)
+		msg_cleanup(&m);
+	for (size_t i = 0; vd.rule_id != 0 && i < n; i++)
+		if (rs[i].id == vd.rule_id)
+			json_object_set_new(item, "rule_name",
+			    str_or_null(rs[i].name));
+	json_object_set_new(item, "would", json_string(would.data));
+	json_object_set_new(item, "ignore", json_boolean(vd.ignore));
+	json_object_set_new(item, "priority",
+	    str_or_null(vd.priority[0] ? vd.priority : NULL));
+	json_object_set_new(item, "category",
+	    str_or_null(vd.category[0] ? vd.category : NULL));
+	json_object_set_new(item, "no_ack", json_boolean(vd.no_ack));
+	json_object_set_new(item, "trace", str_or_null(trace.data));
+	json_object_set_new(item, "rule_id",
+	    vd.rule_id ? json_integer((json_int_t)vd.rule_id) : json_null());
+	json_decref(obj);
+	buf_cleanup(&src);
+	buf_cleanup(&trace);
+	buf_cleanup(&would);
+}
+
+/* One dry-run item for row of res (columns: see store_incoming_recent). */
+static json_t *
+dry_item(struct call *c, const struct rule *rs, size_t n,
+    const struct db_res *res, size_t row)
+{
+	json_t *item = json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "incoming_email_id", (json_int_t)db_res_int(res, row, 0),
+	    "mailbox_id", (json_int_t)db_res_int(res, row, 1), "created_at",
+	    str_or_null(db_res_str(res, row, 2)), "received_at",
+	    str_or_null(db_res_str(res, row, 3)), "subject",
+	    str_or_null(db_res_str(res, row, 4)), "from",
+	    str_or_null(db_res_str(res, row, 5)), "outcome_then",
+	    str_or_null(db_res_str(res, row, 6)), "rule_id_then",
+	    db_res_str(res, row, 7)
+	        ? json_integer((json_int_t)db_res_int(res, row, 7))
+	        : json_null());
+
+	json_object_set_new(item, "rule_name", json_null());
+	dry_apply(c, rs, n, res, row, item);
+	return item;
+}
+
+/* Replay the last mails through rs and answer. */
+static int
+dry_run(struct call *c, const struct rule *rs, size_t n)
+{
+	struct db_res res;
+	struct err    err;
+	json_t       *items;
+
+	if (store_incoming_recent(c->app->db, DRY_RUN_MAILS, &res, &err) == -1)
+		return web_error(c, &err);
+	items = json_array();
+	for (size_t i = 0; i < res.nrows; i++)
+		json_array_append_new(items, dry_item(c, rs, n, &res, i));
+	db_res_free(&res);
+	return web_json(c, 200,
+	    json_pack("{s:I, s:o}", "rules", (json_int_t)n, "items", items));
+}
+
+/*
+ * POST /api/rules/dry-run: body {"rules": [...]} tries that rule set;
+ * no body (or no "rules") tries the stored, enabled rules.
+ */
+int
+api_rule_dry_run(struct call *c)
+{
+	struct rule *rs = NULL;
+	size_t       n = 0;
+	struct err   err;
+	json_t      *in = NULL;
+	int          rc = -1;
+
+	if (c->req->content_type != NULL || c->req->content_length > 0) {
+		if (web_body(c, &in) == -1)
+			return -1;
+	}
+	if (in != NULL && json_object_size(in) > 0) {
+		if (dry_body_rules(c, in, &rs, &n) == -1)
+			goto out;
+	} else if (rules_load(c->app->db, &rs, &n, &err) == -1) {
+		web_error(c, &err);
+		goto out;
+	}
+	rc = dry_run(c, rs, n);
+out:
+	rules_free(rs, n);
+	json_decref(in);
+	return rc;
+}
