@@ -7,19 +7,59 @@
 #include "jsonx.h"
 #include "mailbox.h"
 #include "store.h"
+#include "store_scan.h"
 #include "valid.h"
 
-/* GET /api/health: 200 when the database answers, 503 with why if not. */
+/* A connected mailbox not scanned for this long makes health 503. */
+#define HEALTH_SCAN_MINUTES 5
+
+/*
+ * GET /api/health: 200 when the database answers and every connected
+ * mailbox was scanned successfully in the last 5 minutes; 503 with the
+ * reason (and which mailboxes, and why) otherwise.
+ */
 int
 api_health(struct call *c)
 {
-	struct err err;
+	struct db_res r;
+	struct err    err;
+	struct buf    detail;
+	json_t       *stale;
 
-	if (db_ping(c->app->db, &err) == -1)
+	if (db_ping(c->app->db, &err) == -1 ||
+	    store_scan_stale(c->app->db, HEALTH_SCAN_MINUTES, &r, &err) == -1)
 		return web_problem(c, 503, "The database is unreachable.",
 		    json_pack("{s:s}", "database", "unreachable"));
-	return web_json(c, 200,
-	    json_pack("{s:s, s:s}", "status", "ok", "database", "ok"));
+	if (r.nrows == 0) {
+		db_res_free(&r);
+		return web_json(c, 200,
+		    json_pack("{s:s, s:s, s:[]}", "status", "ok", "database",
+			"ok", "stale_mailboxes"));
+	}
+	stale = json_array();
+	buf_init(&detail, 256);
+	buf_printf(&detail, "%zu connected mailbox%s not scanned successfully "
+			    "for %d minutes:",
+	    r.nrows, r.nrows == 1 ? " was" : "es were", HEALTH_SCAN_MINUTES);
+	for (size_t i = 0; i < r.nrows; i++) {
+		const char *why = db_res_str(&r, i, 3);
+
+		buf_printf(&detail, " %s (id %s, %s min)%s%s",
+		    db_res_str(&r, i, 1), db_res_str(&r, i, 0),
+		    db_res_str(&r, i, 2), why[0] ? ": " : "", why);
+		json_array_append_new(stale,
+		    json_pack("{s:I, s:s, s:I, s:s?}", "id",
+			(json_int_t)db_res_int(&r, i, 0), "name",
+			db_res_str(&r, i, 1), "minutes_since_success",
+			(json_int_t)db_res_int(&r, i, 2), "last_error",
+			why[0] ? why : NULL));
+	}
+	db_res_free(&r);
+	web_problem(c, 503, detail.data,
+	    json_pack("{s:s, s:o}", "database", "ok", "stale_mailboxes",
+		stale));
+	buf_cleanup(&detail);
+	return 0;
 }
 
 /* GET /api/openapi.json */

@@ -37,6 +37,11 @@ static const char SQL_LEASE_TAKE[] =
     "OR lease_owner = ?)";
 static const char SQL_LEASE_DROP[] =
     "UPDATE mailbox SET lease_until = NULL WHERE id = ? AND lease_owner = ?";
+static const char SQL_STALE[] =
+    "SELECT id, name, TIMESTAMPDIFF(MINUTE, COALESCE(last_success_at, "
+    "connected_at), UTC_TIMESTAMP()), COALESCE(last_error, '') "
+    "FROM mailbox WHERE status = 'connected' AND COALESCE(last_success_at, "
+    "connected_at) < UTC_TIMESTAMP() - INTERVAL ? MINUTE ORDER BY id";
 static const char SQL_SCAN_OK[] =
     "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP(), "
     "last_success_at = UTC_TIMESTAMP(), messages_waiting = ? WHERE id = ?";
@@ -118,6 +123,19 @@ store_lease_drop(struct db *db, uint64_t id, const char *owner,
 	struct db_param p[] = { db_int((long long)id), db_str(owner) };
 
 	return db_exec(db, SQL_LEASE_DROP, p, 2, NULL, err);
+}
+
+/*
+ * Connected mailboxes not scanned successfully for minutes, into res:
+ * id, name, minutes since the last success, last error.
+ */
+int
+store_scan_stale(struct db *db, long minutes, struct db_res *res,
+    struct err *err)
+{
+	struct db_param p[] = { db_int(minutes) };
+
+	return db_query(db, SQL_STALE, p, 1, res, err);
 }
 
 /* Record a scan: ok also sets last_success_at and messages waiting. */

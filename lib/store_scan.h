@@ -29,6 +29,8 @@ int store_lease_take(struct db *, uint64_t id, const char *owner, int seconds,
     int *won, struct err *);
 int store_lease_drop(struct db *, uint64_t id, const char *owner,
     struct err *);
+int store_scan_stale(struct db *, long minutes, struct db_res *,
+    struct err *);
 int store_scan_done(struct db *, uint64_t id, int ok, long long waiting,
     struct err *);
 

@@ -19,11 +19,44 @@ def wait_health(anon, status, seconds=20):
         time.sleep(0.1)
 
 
-def test_health_ok(anon):
+OK = {"status": "ok", "database": "ok", "stale_mailboxes": []}
+
+
+def freshen(stack):
+    """Mailboxes other tests connected count as scanned just now."""
+    stack.sql("UPDATE mailbox SET last_success_at = UTC_TIMESTAMP() "
+              "WHERE status = 'connected'")
+
+
+def test_health_ok(stack, anon):
+    freshen(stack)
     r = anon.get("/api/health")
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"] == "application/json"
-    assert r.json() == {"status": "ok", "database": "ok"}
+    assert r.json() == OK
+
+
+def test_health_503_names_a_mailbox_not_scanned_for_5_minutes(stack, anon, admin_key, pd):
+    freshen(stack)
+    mid = admin_key.post("/api/mailboxes", json=pd.mailbox_input()).json()["id"]
+    name = admin_key.get("/api/mailboxes/%d" % mid).json()["name"]
+    try:
+        stack.sql("UPDATE mailbox SET status = 'connected', connected_at = "
+                  "UTC_TIMESTAMP() - INTERVAL 4 MINUTE WHERE id = %d" % mid)
+        assert anon.get("/api/health").json() == OK  # 4 minutes: still fine
+        stack.sql("UPDATE mailbox SET connected_at = UTC_TIMESTAMP() - "
+                  "INTERVAL 6 MINUTE, last_error = 'Scan failed: 403 "
+                  "ErrorAccessDenied' WHERE id = %d" % mid)
+        p = pd.check_problem(anon.get("/api/health"), 503)
+        assert p["database"] == "ok"
+        assert p["stale_mailboxes"] == [{"id": mid, "name": name, "minutes_since_success": 6,
+                                         "last_error": "Scan failed: 403 ErrorAccessDenied"}]
+        assert name in p["detail"] and "ErrorAccessDenied" in p["detail"]
+        stack.sql("UPDATE mailbox SET last_success_at = UTC_TIMESTAMP() "
+                  "WHERE id = %d" % mid)
+        assert anon.get("/api/health").json() == OK
+    finally:
+        stack.sql("UPDATE mailbox SET status = 'not_connected' WHERE id = %d" % mid)
 
 
 @pytest.mark.stops_db
@@ -42,7 +75,8 @@ def test_database_down_is_503_then_recovers(stack, anon, admin_key, pd):
         pd.check_problem(admin_key.post("/api/mailboxes", json=pd.mailbox_input()), 503)
     finally:
         stack.start_db()
-    assert wait_health(anon, 200).json() == {"status": "ok", "database": "ok"}
+    freshen(stack)
+    assert wait_health(anon, 200).json() == OK
     # Each worker reconnects on its own.
     for _ in range(8):
         assert admin_key.get("/api/mailboxes").status_code == 200
