@@ -1,0 +1,104 @@
+/*
+ * test_loop: which mail is automatic — each header RFC 3834 and
+ * Microsoft use, "Auto-Submitted: no" (a person's mail), bounces from
+ * mailer-daemon and postmaster, our own connected mailboxes — and the
+ * reason given.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "loop.h"
+#include "xmalloc.h"
+#include "test.h"
+
+static const char *const OWN[] = { "help@contoso.com", "sales@contoso.com" };
+
+/* Is mail from `from` with one header (NULL: none) automatic? */
+static int
+automatic(const char *from, const char *name, const char *value,
+    const char *reason)
+{
+	struct msg m;
+	struct buf why;
+	int        r;
+
+	memset(&m, 0, sizeof m);
+	m.from.address = xstrdup(from);
+	m.headers = xcalloc(1, sizeof *m.headers);
+	if (name != NULL) {
+		m.headers[0].name = xstrdup(name);
+		m.headers[0].value = xstrdup(value);
+		m.nheaders = 1;
+	}
+	buf_init(&why, 32);
+	r = loop_automatic(&m, OWN, 2, &why);
+	if (r && reason != NULL && !CHECK(strstr(why.data, reason) != NULL))
+		printf("\treason: %s\n", why.data);
+	if (!r)
+		CHECK_INT(why.len, 0);
+	buf_cleanup(&why);
+	free(m.from.address);
+	if (name != NULL) {
+		free(m.headers[0].name);
+		free(m.headers[0].value);
+	}
+	free(m.headers);
+	return r;
+}
+
+int
+main(void)
+{
+	const char *b = "bob@example.com";
+
+	CHECK(!automatic(b, NULL, NULL, NULL));
+	CHECK(!automatic(b, "X-Mailer", "Outlook", NULL));
+	/* Auto-Submitted */
+	CHECK(automatic(b, "Auto-Submitted", "auto-replied",
+	    "Auto-Submitted: auto-replied"));
+	CHECK(automatic(b, "auto-submitted", "auto-generated", "auto-gen"));
+	CHECK(automatic(b, "Auto-Submitted", "auto-notified; owner=x", NULL));
+	CHECK(!automatic(b, "Auto-Submitted", "no", NULL));
+	CHECK(!automatic(b, "Auto-Submitted", " No ", NULL));
+	CHECK(!automatic(b, "Auto-Submitted", "no; comment", NULL));
+	CHECK(automatic(b, "Auto-Submitted", "nope", NULL));
+	/* Precedence */
+	CHECK(automatic(b, "Precedence", "bulk", "Precedence: bulk"));
+	CHECK(automatic(b, "Precedence", "JUNK", "Precedence: junk"));
+	CHECK(automatic(b, "precedence", "list", "Precedence: list"));
+	CHECK(automatic(b, "Precedence", "auto_reply", "auto_reply"));
+	CHECK(!automatic(b, "Precedence", "first-class", NULL));
+	CHECK(!automatic(b, "Precedence", "bulky", NULL));
+	/* Microsoft's and others' auto-reply markers */
+	CHECK(automatic(b, "X-Auto-Response-Suppress", "All",
+	    "X-Auto-Response-Suppress"));
+	CHECK(automatic(b, "X-Autoreply", "yes", "X-Autoreply"));
+	CHECK(automatic(b, "X-Autorespond", "yes", NULL));
+	/* bounces */
+	CHECK(automatic("mailer-daemon@mx.example.com", NULL, NULL,
+	    "from mailer-daemon@mx.example.com"));
+	CHECK(automatic("MAILER-DAEMON@mx.example.com", NULL, NULL, NULL));
+	CHECK(automatic("postmaster@contoso.com", NULL, NULL, "postmaster"));
+	CHECK(!automatic("mailer-daemon-fan@x.org", NULL, NULL, NULL));
+	CHECK(!automatic("notpostmaster@x.org", NULL, NULL, NULL));
+	/* our own mailboxes */
+	CHECK(automatic("help@contoso.com", NULL, NULL,
+	    "from connected mailbox help@contoso.com"));
+	CHECK(automatic("sales@contoso.com", NULL, NULL, NULL));
+	CHECK(!automatic("help@contoso.com.evil.org", NULL, NULL, NULL));
+	CHECK(!automatic("", NULL, NULL, NULL));
+	/* an empty own address never matches an empty sender */
+	{
+		static const char *const none[] = { "" };
+		struct msg               m;
+		struct buf               why;
+
+		memset(&m, 0, sizeof m);
+		m.from.address = xstrdup("");
+		buf_init(&why, 8);
+		CHECK(!loop_automatic(&m, none, 1, &why));
+		buf_cleanup(&why);
+		free(m.from.address);
+	}
+	return TEST_DONE();
+}

@@ -1,0 +1,172 @@
+/*
+ * test_thread: the ticket tag in a subject, tagging a subject, and the
+ * message ids a reply refers to (In-Reply-To first, then References
+ * newest first, without duplicates, capped).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "thread.h"
+#include "xmalloc.h"
+#include "test.h"
+
+static void
+test_tag(void)
+{
+	CHECK_INT(thread_tag("[#123] Printer"), 123);
+	CHECK_INT(thread_tag("RE: AW: [#42] Printer"), 42);
+	CHECK_INT(thread_tag("Printer [#7]"), 7);
+	CHECK_INT(thread_tag("[#] x [#9]"), 9);      /* first usable tag */
+	CHECK_INT(thread_tag("[#12a] x [#13]"), 13); /* not closed by ] */
+	CHECK_INT(thread_tag("[#5] and [#6]"), 5);
+	CHECK_INT(thread_tag("[#0] zero"), 0);
+	CHECK_INT(thread_tag("[#012] leading zero"), 0);
+	CHECK_INT(thread_tag("#123 no brackets"), 0);
+	CHECK_INT(thread_tag("[123] no hash"), 0);
+	CHECK_INT(thread_tag("[# 123]"), 0);
+	CHECK_INT(thread_tag("[#-1]"), 0);
+	CHECK_INT(thread_tag(""), 0);
+	CHECK_INT(thread_tag("[#"), 0);
+	CHECK_INT(thread_tag("[#123"), 0);
+	CHECK_INT(thread_tag("[#[#77]"), 77);
+	/* 18 digits is the most; 19 (would overflow soon) is no tag */
+	CHECK_INT(thread_tag("[#123456789012345678]"), 123456789012345678LL);
+	CHECK_INT(thread_tag("[#1234567890123456789]"), 0);
+	CHECK_INT(thread_tag("[#99999999999999999999999999]"), 0);
+}
+
+static void
+test_tag_subject(void)
+{
+	struct buf b;
+
+	buf_init(&b, 32);
+	thread_tag_subject(&b, 15, "Printer");
+	CHECK_STR(b.data, "[#15] Printer");
+	buf_reset(&b);
+	thread_tag_subject(&b, 15, "RE: [#15] Printer");
+	CHECK_STR(b.data, "RE: [#15] Printer");
+	buf_reset(&b);
+	thread_tag_subject(&b, 15, "RE: [#16] Printer"); /* another ticket's */
+	CHECK_STR(b.data, "[#15] RE: [#16] Printer");
+	buf_reset(&b);
+	thread_tag_subject(&b, 3, "");
+	CHECK_STR(b.data, "[#3] ");
+	buf_reset(&b);
+	thread_tag_subject(&b, 3, "100% sure %s %n");
+	CHECK_STR(b.data, "[#3] 100% sure %s %n");
+	buf_cleanup(&b);
+}
+
+/* A message with these two headers (NULL: absent). */
+static void
+with_headers(struct msg *m, const char *irt, const char *refs)
+{
+	memset(m, 0, sizeof *m);
+	m->headers = xcalloc(2, sizeof *m->headers);
+	if (irt != NULL) {
+		m->headers[m->nheaders].name = xstrdup("in-reply-to");
+		m->headers[m->nheaders++].value = xstrdup(irt);
+	}
+	if (refs != NULL) {
+		m->headers[m->nheaders].name = xstrdup("REFERENCES");
+		m->headers[m->nheaders++].value = xstrdup(refs);
+	}
+}
+
+static void
+drop(struct msg *m, char **ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	for (size_t i = 0; i < m->nheaders; i++) {
+		free(m->headers[i].name);
+		free(m->headers[i].value);
+	}
+	free(m->headers);
+}
+
+static void
+test_refs(void)
+{
+	struct msg m;
+	char      *ids[THREAD_MAX_REFS];
+	size_t     n;
+
+	with_headers(&m, "<c@x>", "<a@x> <b@x>\r\n <c@x>");
+	n = thread_refs(&m, ids, THREAD_MAX_REFS);
+	if (CHECK_INT(n, 3)) {
+		CHECK_STR(ids[0], "<c@x>"); /* In-Reply-To first */
+		CHECK_STR(ids[1], "<b@x>"); /* then References newest first */
+		CHECK_STR(ids[2], "<a@x>");
+	}
+	drop(&m, ids, n);
+
+	with_headers(&m, NULL, NULL);
+	CHECK_INT(thread_refs(&m, ids, THREAD_MAX_REFS), 0);
+	drop(&m, ids, 0);
+
+	/* only References; junk, empty <> and an unclosed < are skipped */
+	with_headers(&m, NULL, "junk <> <a@x> text <b@x> <unclosed");
+	n = thread_refs(&m, ids, THREAD_MAX_REFS);
+	if (CHECK_INT(n, 2)) {
+		CHECK_STR(ids[0], "<b@x>");
+		CHECK_STR(ids[1], "<a@x>");
+	}
+	drop(&m, ids, n);
+
+	/* In-Reply-To with a comment, as some clients send it */
+	with_headers(&m, "<m1@x> (Bob's message of Monday)", NULL);
+	n = thread_refs(&m, ids, THREAD_MAX_REFS);
+	if (CHECK_INT(n, 1))
+		CHECK_STR(ids[0], "<m1@x>");
+	drop(&m, ids, n);
+
+	/* the cap: max ids at most, however many the headers hold */
+	{
+		struct buf refs;
+
+		buf_init(&refs, 1024);
+		for (int i = 0; i < 200; i++)
+			buf_printf(&refs, "<r%d@x> ", i);
+		with_headers(&m, "<irt@x>", refs.data);
+		n = thread_refs(&m, ids, THREAD_MAX_REFS);
+		if (CHECK_INT(n, THREAD_MAX_REFS)) {
+			CHECK_STR(ids[0], "<irt@x>");
+			/* newest of the 80 References looked at */
+			CHECK(ids[1][0] == '<');
+		}
+		drop(&m, ids, n);
+		n = 0;
+		with_headers(&m, "<irt@x>", refs.data);
+		n = thread_refs(&m, ids, 3);
+		CHECK_INT(n, 3);
+		drop(&m, ids, n);
+		buf_cleanup(&refs);
+	}
+
+	/* an id of 998 bytes or more is not an id */
+	{
+		char *big = xmalloc(1100);
+
+		big[0] = '<';
+		memset(big + 1, 'a', 1000);
+		big[1001] = '>';
+		big[1002] = '\0';
+		with_headers(&m, big, "<ok@x>");
+		n = thread_refs(&m, ids, THREAD_MAX_REFS);
+		if (CHECK_INT(n, 1))
+			CHECK_STR(ids[0], "<ok@x>");
+		drop(&m, ids, n);
+		free(big);
+	}
+}
+
+int
+main(void)
+{
+	test_tag();
+	test_tag_subject();
+	test_refs();
+	return TEST_DONE();
+}
