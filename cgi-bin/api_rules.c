@@ -18,6 +18,14 @@
 #define DRY_RUN_MAILS 100
 #define DRY_RUN_RULES 200
 
+/* A rule set to try; ids from synthetic on were made up for rules given
+ * without one (the API shows null for them). */
+struct dry {
+	struct rule *rs;
+	size_t       n;
+	uint64_t     synthetic;
+};
+
 /* The API representation of a stored row. */
 static json_t *
 row_json(const struct email_rule *row)
@@ -310,17 +318,19 @@ dry_rule(json_t *obj, size_t i, struct rule *r, json_t *all)
 }
 
 /*
- * The rule set of a dry-run body into *rs (caller frees with
+ * The rule set of a dry-run body into d (caller frees d->rs with
  * rules_free()); rules without an id get ids above every given one.
  * Returns 0, or -1 after answering 422.
  */
 static int
-dry_body_rules(struct call *c, json_t *in, struct rule **rs, size_t *n)
+dry_body_rules(struct call *c, json_t *in, struct dry *d)
 {
 	static const char *const fields[] = { "rules", NULL };
 	json_t                  *list = json_object_get(in, "rules");
 	json_t                  *all = json_array();
 	uint64_t                 max = 0;
+	struct rule            **rs = &d->rs;
+	size_t                  *n = &d->n;
 
 	*n = json_array_size(list);
 	*rs = xcalloc(*n, sizeof **rs);
@@ -336,6 +346,7 @@ dry_body_rules(struct call *c, json_t *in, struct rule **rs, size_t *n)
 		    dry_rule(json_array_get(list, i), i, &(*rs)[i], all);
 		max = (*rs)[i].id > max ? (*rs)[i].id : max;
 	}
+	d->synthetic = max + 1;
 	for (size_t i = 0; i < *n; i++)
 		if ((*rs)[i].id == 0)
 			(*rs)[i].id = max + 1 + i;
@@ -349,8 +360,8 @@ dry_body_rules(struct call *c, json_t *in, struct rule **rs, size_t *n)
 
 /* Run the rules on stored mail `row` of res; fills the item. */
 static void
-dry_apply(struct call *c, const struct rule *rs, size_t n,
-    const struct db_res *res, size_t row, json_t *item)
+dry_apply(struct call *c, const struct dry *d, const struct db_res *res,
+    size_t row, json_t *item)
 {
 	struct buf           src, trace, would;
 	struct rules_verdict vd = { 0 };
@@ -370,16 +381,16 @@ dry_apply(struct call *c, const struct rule *rs, size_t n,
 		    "rules not run");
 		buf_puts(&would, "unknown");
 	} else {
-		rules_apply(rs, n, (uint64_t)db_res_int(res, row, 1), &m, &vd,
-		    &trace);
+		rules_apply(d->rs, d->n, (uint64_t)db_res_int(res, row, 1), &m,
+		    &vd, &trace);
 		rules_describe(&vd, &would);
 	}
 	if (obj != NULL)
 		msg_cleanup(&m);
-	for (size_t i = 0; vd.rule_id != 0 && i < n; i++)
-		if (rs[i].id == vd.rule_id)
+	for (size_t i = 0; vd.rule_id != 0 && i < d->n; i++)
+		if (d->rs[i].id == vd.rule_id)
 			json_object_set_new(item, "rule_name",
-			    str_or_null(rs[i].name));
+			    str_or_null(d->rs[i].name));
 	json_object_set_new(item, "would", json_string(would.data));
 	json_object_set_new(item, "ignore", json_boolean(vd.ignore));
 	json_object_set_new(item, "priority",
@@ -389,7 +400,9 @@ dry_apply(struct call *c, const struct rule *rs, size_t n,
 	json_object_set_new(item, "no_ack", json_boolean(vd.no_ack));
 	json_object_set_new(item, "trace", str_or_null(trace.data));
 	json_object_set_new(item, "rule_id",
-	    vd.rule_id ? json_integer((json_int_t)vd.rule_id) : json_null());
+	    vd.rule_id && vd.rule_id < d->synthetic
+	        ? json_integer((json_int_t)vd.rule_id)
+	        : json_null());
 	json_decref(obj);
 	buf_cleanup(&src);
 	buf_cleanup(&trace);
@@ -398,8 +411,8 @@ dry_apply(struct call *c, const struct rule *rs, size_t n,
 
 /* One dry-run item for row of res (columns: see store_incoming_recent). */
 static json_t *
-dry_item(struct call *c, const struct rule *rs, size_t n,
-    const struct db_res *res, size_t row)
+dry_item(struct call *c, const struct dry *d, const struct db_res *res,
+    size_t row)
 {
 	json_t *item = json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "incoming_email_id", (json_int_t)db_res_int(res, row, 0),
@@ -414,13 +427,13 @@ dry_item(struct call *c, const struct rule *rs, size_t n,
 	        : json_null());
 
 	json_object_set_new(item, "rule_name", json_null());
-	dry_apply(c, rs, n, res, row, item);
+	dry_apply(c, d, res, row, item);
 	return item;
 }
 
-/* Replay the last mails through rs and answer. */
+/* Replay the last mails through the rule set and answer. */
 static int
-dry_run(struct call *c, const struct rule *rs, size_t n)
+dry_run(struct call *c, const struct dry *d)
 {
 	struct db_res res;
 	struct err    err;
@@ -430,10 +443,10 @@ dry_run(struct call *c, const struct rule *rs, size_t n)
 		return web_error(c, &err);
 	items = json_array();
 	for (size_t i = 0; i < res.nrows; i++)
-		json_array_append_new(items, dry_item(c, rs, n, &res, i));
+		json_array_append_new(items, dry_item(c, d, &res, i));
 	db_res_free(&res);
 	return web_json(c, 200,
-	    json_pack("{s:I, s:o}", "rules", (json_int_t)n, "items", items));
+	    json_pack("{s:I, s:o}", "rules", (json_int_t)d->n, "items", items));
 }
 
 /*
@@ -443,26 +456,27 @@ dry_run(struct call *c, const struct rule *rs, size_t n)
 int
 api_rule_dry_run(struct call *c)
 {
-	struct rule *rs = NULL;
-	size_t       n = 0;
-	struct err   err;
-	json_t      *in = NULL;
-	int          rc = -1;
+	struct dry d = { NULL, 0, UINT64_MAX };
+	struct err err;
+	json_t    *in = NULL;
+	int        rc = -1;
 
-	if (c->req->content_type != NULL || c->req->content_length > 0) {
+	/* nginx passes CONTENT_TYPE "" when there is none */
+	if ((c->req->content_type != NULL && c->req->content_type[0]) ||
+	    c->req->content_length > 0) {
 		if (web_body(c, &in) == -1)
 			return -1;
 	}
 	if (in != NULL && json_object_size(in) > 0) {
-		if (dry_body_rules(c, in, &rs, &n) == -1)
+		if (dry_body_rules(c, in, &d) == -1)
 			goto out;
-	} else if (rules_load(c->app->db, &rs, &n, &err) == -1) {
+	} else if (rules_load(c->app->db, &d.rs, &d.n, &err) == -1) {
 		web_error(c, &err);
 		goto out;
 	}
-	rc = dry_run(c, rs, n);
+	rc = dry_run(c, &d);
 out:
-	rules_free(rs, n);
+	rules_free(d.rs, d.n);
 	json_decref(in);
 	return rc;
 }
