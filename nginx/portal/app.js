@@ -533,6 +533,13 @@
     return Math.round((then - today) / 86400000);
   }
 
+  /* The server says whether a secret expires soon (secret_expiring); older
+   * answers without the field fall back to the same 14-day rule here. */
+  function expiringSoon(mb, d) {
+    if (typeof mb.secret_expiring === 'boolean') return mb.secret_expiring && d !== null && d >= 0;
+    return d !== null && d >= 0 && d <= 14;
+  }
+
   function expiryCell(mb) {
     if (!mb.secret_set) return h('span', { class: 'muted', text: 'No secret' });
     if (!mb.secret_expires_on) return h('span', { class: 'muted', text: 'Not recorded' });
@@ -540,10 +547,14 @@
     if (d !== null && d < 0) {
       return h('span', { class: 'expiry expiry-bad', text: mb.secret_expires_on + ' (expired)' });
     }
-    if (d !== null && d <= 30) {
+    if (expiringSoon(mb, d)) {
       return h('span', { class: 'expiry expiry-warn', text: mb.secret_expires_on + ' (in ' + d + (d === 1 ? ' day)' : ' days)') });
     }
     return h('span', { class: 'expiry', text: mb.secret_expires_on });
+  }
+
+  function fmtTime(iso) {
+    return String(iso).replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');
   }
 
   function typeName(id) {
@@ -722,10 +733,11 @@
       let t = 'Secret set, ends …' + (mb.secret_last4 || '????');
       t += mb.secret_expires_on ? ', expires ' + mb.secret_expires_on : ', no expiry date recorded';
       const d = daysUntil(mb.secret_expires_on);
-      secretStatus = h('p', { class: ['secret-status', d !== null && d < 0 ? 'secret-expired' : (d !== null && d <= 30 ? 'secret-soon' : '')], id: 'mb-secret-status' },
+      const soon = expiringSoon(mb, d);
+      secretStatus = h('p', { class: ['secret-status', d !== null && d < 0 ? 'secret-expired' : (soon ? 'secret-soon' : '')], id: 'mb-secret-status' },
         h('span', { class: 'secret-status-text', text: t }),
         d !== null && d < 0 ? h('span', { class: 'secret-status-extra', text: ' — expired: create a new secret in Azure and paste its Value here.' }) : null,
-        d !== null && d >= 0 && d <= 30 ? h('span', { class: 'secret-status-extra', text: ' — expires soon: create the next secret in Azure now.' }) : null);
+        soon ? h('span', { class: 'secret-status-extra', text: ' — expires soon: create the next secret in Azure now.' }) : null);
     }
     const secretHint = h('p', { class: 'field-hint', id: 'mb-secret-hint', hidden: true, role: 'status' });
     function updateSecretHint() {
@@ -799,6 +811,21 @@
     controls.shared_address.addEventListener('change', syncShared);
     syncShared();
 
+    // -- changing how a connected mailbox signs in means authorizing again
+    const reauthWarning = h('div', { class: 'warning', id: 'mb-reauth-warning', role: 'note', hidden: true },
+      h('strong', { text: 'Authorize again after saving. ' }),
+      'Changing the Client ID, Tenant ID, secret or shared mailbox of a connected mailbox disconnects it until it is authorized again.');
+    if (editing && mb.status === 'connected') {
+      const watched = [controls.client_id, controls.tenant_id, controls.secret, controls.shared_address];
+      const syncReauth = () => {
+        reauthWarning.hidden = !(controls.secret.value !== ''
+          || controls.client_id.value.trim() !== (mb.client_id || '')
+          || controls.tenant_id.value.trim() !== (mb.tenant_id || '')
+          || controls.shared_address.value.trim().toLowerCase() !== (mb.shared_address || '').toLowerCase());
+      };
+      for (const c of watched) c.addEventListener('input', syncReauth);
+    }
+
     // -- errors
     const formError = h('div', { id: 'form-error', class: 'form-error', tabindex: '-1', hidden: true, role: 'alert' });
 
@@ -850,6 +877,7 @@
           controls.ack_enabled,
           h('label', { htmlFor: 'mb-ack-enabled', text: 'Send an acknowledgement for new tickets' }),
           h('p', { class: 'help', id: 'mb-ack-enabled-help', text: 'A short reply to the sender with the ticket number. Auto-replies, mailing lists and mail from other connected mailboxes never get one.' }))),
+      reauthWarning,
       h('div', { class: 'form-actions' },
         saveBtn,
         h('a', { class: 'btn btn-quiet', href: '#/mailboxes', id: 'mb-cancel' }, 'Cancel'),
@@ -1038,6 +1066,20 @@
       h('p', { class: 'status-line' },
         h('span', { class: 'muted', text: 'Status: ' }),
         h('span', { id: 'mb-status' }, statusBadge(editing ? (mb.status || 'not_connected') : 'not_connected'))));
+    const conn = editing && mb.connection && typeof mb.connection === 'object' ? mb.connection : null;
+    if (conn && conn.account) {
+      panel.appendChild(h('p', { class: 'small', id: 'mb-connection-account' },
+        'Signed in as ', strong(String(conn.account)),
+        conn.connected_at ? ' since ' + fmtTime(conn.connected_at) : ''));
+    }
+    const lastError = editing && mb.last_error && typeof mb.last_error === 'object' ? mb.last_error : null;
+    if (lastError) {
+      panel.appendChild(h('div', { class: 'problem', id: 'mb-last-error', role: 'note' },
+        h('p', { class: 'problem-title', text: lastError.code ? 'Last error: ' + lastError.code : 'Last error' }),
+        lastError.message ? h('p', { class: 'problem-detail', text: String(lastError.message) }) : null,
+        lastError.guidance ? h('p', { class: 'problem-guidance' }, strong('What to do: '), String(lastError.guidance)) : null,
+        lastError.at ? h('p', { class: 'problem-ref', text: fmtTime(lastError.at) }) : null));
+    }
     if (actions.length) {
       panel.appendChild(h('div', { class: 'panel-actions', id: 'mb-connection-actions' },
         actions.map((a) => h('button', { type: 'button', class: ['btn', a.primary ? 'btn-primary' : 'btn-quiet'], id: a.id, onclick: a.run }, a.label))));
