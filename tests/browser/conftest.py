@@ -20,7 +20,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-WAIT = 10  # seconds; explicit waits only, never sleeps
+WAIT = 20  # seconds; explicit waits only, never sleeps (sanitizer builds are slow)
 
 # API answers the tests provoke on purpose; Chromium logs each as a SEVERE
 # "Failed to load resource" network entry. Anything else SEVERE is a failure.
@@ -174,10 +174,34 @@ class Portal:
             "%s %s" % (e.get("level"), e.get("message")) for e in bad)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def _save_failure(p, name):
+    """A screenshot and the page's text, to see what the test saw."""
+    out = tempfile.mkdtemp(prefix="pd-browser-fail-")
+    try:
+        p.d.save_screenshot("%s/%s.png" % (out, name))
+        with open("%s/%s.txt" % (out, name), "w", encoding="utf-8") as f:
+            f.write(p.d.current_url + "\n\n" + p.d.find_element(By.TAG_NAME, "body").text + "\n\n")
+            for e in p.console.drain():
+                f.write("%s %s\n" % (e.get("level"), e.get("message")))
+        print("\nbrowser state of %s kept in %s" % (name, out))
+    except Exception as e:  # the browser may be gone
+        print("\ncould not save the browser state: %s" % e)
+
+
 @pytest.fixture
-def portal(stack, chromium):
+def portal(request, stack, chromium):
     p = Portal(chromium, stack.base)
     yield p
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        _save_failure(p, request.node.name)
     # Every page a test visited must be free of CSP violations and errors.
     p.assert_console_clean()
 
