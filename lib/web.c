@@ -5,6 +5,7 @@
  * request id, while the log line carries the detail.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonx.h"
@@ -55,18 +56,17 @@ status_slug(int status)
 static void
 send_json(struct req *r, int status, const char *ctype, json_t *body)
 {
-	struct buf b;
+	static const char failed[] = "{\"title\":\"Internal Server Error\","
+				     "\"status\":500}";
+	char             *text = json_dumps(body, JSON_COMPACT);
 
-	buf_init(&b, 1024);
-	if (jsonx_dump(body, &b) == -1) {
-		buf_reset(&b);
-		buf_puts(&b, "{\"title\":\"Internal Server Error\","
-			     "\"status\":500}");
-		status = 500;
-		ctype = "application/problem+json";
+	if (text == NULL) {
+		resp_send(r, 500, "application/problem+json", failed,
+		    sizeof failed - 1);
+		return;
 	}
-	resp_send(r, status, ctype, b.data, b.len);
-	buf_cleanup(&b);
+	resp_send(r, status, ctype, text, strlen(text));
+	free(text);
 }
 
 /* Answer with body as JSON (reference stolen; NULL answers no content). */

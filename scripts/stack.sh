@@ -18,6 +18,7 @@
 #   POSTDESK_HTTPS_PORT (8443)  POSTDESK_HTTP_PORT (8080, redirects to HTTPS)
 #   POSTDESK_DB_PORT    (unset: MariaDB listens on its socket only)
 #   POSTDESK_WORKERS    postdesk-api processes (4)
+#   POSTDESK_PORTAL_ROOT  the static portal (<checkout>/nginx/portal)
 # Other POSTDESK_* variables (e.g. POSTDESK_LOGIN_URL) reach the programs
 # unchanged and override postdesk.conf there.
 #
@@ -35,6 +36,7 @@ HTTPS_PORT=${POSTDESK_HTTPS_PORT:-8443}
 HTTP_PORT=${POSTDESK_HTTP_PORT:-8080}
 DB_PORT=${POSTDESK_DB_PORT:-}
 WORKERS=${POSTDESK_WORKERS:-4}
+PORTAL_ROOT=$(realpath -m "${POSTDESK_PORTAL_ROOT:-$ROOT/nginx/portal}")
 
 CONF=$VAR/postdesk.conf
 LOG=$VAR/log
@@ -371,7 +373,7 @@ render_nginx() {
 		-e "s|@NGINX_DIR@|$(sed_escape "$NGX")|g" \
 		-e "s|@LOG_DIR@|$(sed_escape "$LOG")|g" \
 		-e "s|@TLS_DIR@|$(sed_escape "$TLS")|g" \
-		-e "s|@PORTAL_ROOT@|$(sed_escape "$ROOT/nginx/portal")|g" \
+		-e "s|@PORTAL_ROOT@|$(sed_escape "$PORTAL_ROOT")|g" \
 		-e "s|@HTTP_PORT@|$HTTP_PORT|g" \
 		-e "s|@HTTPS_PORT@|$HTTPS_PORT|g" \
 		"$ROOT/nginx/nginx.conf.in" >"$NGX/nginx.conf.tmp"

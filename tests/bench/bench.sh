@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# bench.sh — `make bench`: performance figures, printed; never pass/fail.
+#
+# API: wrk over HTTPS with keep-alive against GET /api/mailboxes (20
+# mailboxes, API key auth) and, in the same run, against nginx serving the
+# same bytes as a static file; prints req/s, p50/p99 latency and the ratio.
+# Ingest: tests/bench/ingest.py (10,000 messages through the scanner).
+#
+# Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
+# BENCH_ONLY=api|ingest.
+set -Eeuo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SECONDS_=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNECTIONS:-32}
+THREADS=${BENCH_THREADS:-2}
+TMP=$(mktemp -d /tmp/pdbench.XXXXXX)
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+export POSTDESK_VAR=$TMP/var POSTDESK_RUN=/tmp/pdb-$$ POSTDESK_BIN=$ROOT/build
+export POSTDESK_HTTPS_PORT=$(free_port) POSTDESK_HTTP_PORT=$(free_port)
+export POSTDESK_PORTAL_ROOT=$TMP/portal
+cleanup() { "$ROOT/scripts/stack.sh" stop >/dev/null 2>&1 || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+api_bench() {
+	cp -R "$ROOT/nginx/portal" "$POSTDESK_PORTAL_ROOT"
+	"$ROOT/scripts/stack.sh" start >"$TMP/start.log" 2>&1 || { cat "$TMP/start.log"; exit 1; }
+	local base=https://localhost:$POSTDESK_HTTPS_PORT key
+	key=$(POSTDESK_CONF=$POSTDESK_VAR/postdesk.conf "$ROOT/build/postdesk-admin" create-api-key bench)
+	local curl=(curl -sS --fail --cacert "$POSTDESK_VAR/tls/cert.pem" -H "Authorization: Bearer $key")
+	for i in $(seq 1 20); do
+		"${curl[@]}" -o /dev/null -H 'Content-Type: application/json' \
+			-d "{\"name\":\"Mailbox $i\",\"client_id\":\"0b5e9e3c-1a2b-4c3d-8e9f-0123456789ab\",\"tenant_id\":\"contoso.onmicrosoft.com\",\"secret\":\"bench~secret.value-$i-abcdefghij\",\"shared_address\":\"help$i@contoso.com\"}" \
+			"$base/api/mailboxes"
+	done
+	"${curl[@]}" -o "$POSTDESK_PORTAL_ROOT/bench-mailboxes.json" "$base/api/mailboxes"
+	local bytes
+	bytes=$(wc -c <"$POSTDESK_PORTAL_ROOT/bench-mailboxes.json")
+	echo "API benchmark: $THREADS threads, $CONNS connections, ${SECONDS_}s each, $bytes-byte answer"
+	wrk -t"$THREADS" -c"$CONNS" -d2s -H "Authorization: Bearer $key" "$base/api/mailboxes" >/dev/null
+	wrk -t"$THREADS" -c"$CONNS" -d"${SECONDS_}s" --latency -H "Authorization: Bearer $key" \
+		"$base/api/mailboxes" >"$TMP/api.txt"
+	wrk -t"$THREADS" -c"$CONNS" -d"${SECONDS_}s" --latency "$base/bench-mailboxes.json" >"$TMP/static.txt"
+	/usr/bin/python3 - "$TMP/api.txt" "$TMP/static.txt" <<'EOF'
+import re, sys
+def parse(path):
+    t = open(path).read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", t, re.M))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+    return rps, lat.get("50"), lat.get("99"), int(errors.group(1)) if errors else 0
+api, static = parse(sys.argv[1]), parse(sys.argv[2])
+for name, (rps, p50, p99, bad) in (("GET /api/mailboxes", api), ("static same bytes", static)):
+    print(f"  {name:20s} {rps:10.0f} req/s   p50 {p50:>8s}   p99 {p99:>8s}   non-2xx {bad}")
+print(f"  ratio api/static     {api[0] / static[0]:10.3f}   (goal >= 0.17)")
+EOF
+	"$ROOT/scripts/stack.sh" stop >/dev/null
+}
+
+case ${BENCH_ONLY:-all} in
+api) api_bench ;;
+ingest) /usr/bin/python3 "$ROOT/tests/bench/ingest.py" ;;
+*)
+	api_bench
+	if [[ -f $ROOT/tests/bench/ingest.py ]]; then
+		/usr/bin/python3 "$ROOT/tests/bench/ingest.py"
+	fi
+	;;
+esac
