@@ -300,6 +300,7 @@ $(tail -n 20 "$LOG/mariadb-install.log")"
 		"${net[@]}" --skip-name-resolve \
 		--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
 		--innodb-log-file-size=16M --innodb-buffer-pool-size=64M \
+		--max-allowed-packet=256M \
 		</dev/null >>"$LOG/mariadbd.out" 2>&1 &
 	local pid=$! i
 	# Our own record first: mariadbd writes the pid file only once up.
