@@ -23,9 +23,11 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT = 20  # seconds; explicit waits only, never sleeps (sanitizer builds are slow)
 
 # API answers the tests provoke on purpose; Chromium logs each as a SEVERE
-# "Failed to load resource" network entry. Anything else SEVERE is a failure.
+# "Failed to load resource" network entry. Anything else SEVERE (a missing
+# asset, a script error, a 5xx) is a failure.
 EXPECTED_STATUS = re.compile(
-    r"Failed to load resource: the server responded with a status of (401|403|404|409|422|429)\b")
+    r"^\S+/api/\S* - Failed to load resource: the server responded with a status of "
+    r"(401|403|404|409|422|429)\b")
 
 
 def unique(prefix):

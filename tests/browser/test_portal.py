@@ -262,6 +262,26 @@ def test_mail_content_is_escaped(admin_ui):
     assert admin_ui.els(".mailbox-row img") == []
 
 
+# ------------------------------------------------------------------- CSP
+
+def test_csp_is_sent_and_enforced(portal, stack):
+    """The console check above only means something if the policy is on."""
+    import requests
+    for path in ("/", "/app.js", "/app.css"):
+        csp = requests.get(stack.base + path, verify=stack.cacert, timeout=10).headers.get(
+            "Content-Security-Policy", "")
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp, (path, csp)
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, (path, csp)
+    portal.open("/login")
+    portal.visible("#login-username")
+    portal.d.execute_script(
+        "var p = document.createElement('p'); p.setAttribute('style', 'color: red');"
+        "document.body.appendChild(p);")
+    portal.until(lambda: any("Content Security Policy" in e.get("message", "")
+                             for e in portal.console.drain()), "a CSP violation is reported")
+    portal.console.entries.clear()  # provoked on purpose
+
+
 # ---------------------------------------------------------- rate limit
 
 def test_too_many_attempts_shows_retry_after(portal, stack):
@@ -279,3 +299,4 @@ def test_too_many_attempts_shows_retry_after(portal, stack):
     text = portal.el("#login-error").text
     assert "Too many attempts, try again in" in text
     assert portal.el("#login-submit").get_attribute("disabled") is not None
+
