@@ -89,7 +89,7 @@ build/gen/openapi.c: docs/openapi.json
 	  od -An -v -tx1 $< | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
 	  echo '};'; \
 	  echo 'const unsigned long openapi_json_len = sizeof openapi_json;'; \
-	} > $@
+	} > $@.tmp && mv $@.tmp $@
 build/obj/gen/openapi.o: build/gen/openapi.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Icgi-bin $(ALLCFLAGS) $(HARDEN) -c -o $@ $<

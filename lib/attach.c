@@ -1,8 +1,8 @@
 /*
- * attach: list a message's attachments without their content, then fetch
- * each file attachment's raw bytes (/$value) while the message's total
- * stays under the cap.  What is left out is said in left_out, for the
- * ledger's trace; the ticket is created either way.
+ * attach: list a message's attachments without their content and keep
+ * the file attachments that fit the per-message cap (what is left out is
+ * said in left_out, for the ledger's trace; the ticket is created either
+ * way); then stream each kept file's raw bytes (/$value) to a sink.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +26,92 @@ left(struct buf *out, const char *name, const char *why)
 	    why);
 }
 
-static int
-fetch_one(const struct attach_ctx *ax, const char *mid, json_t *a,
-    struct attachment *at, struct graph_error *ge, struct err *err)
+static void
+message_url(struct buf *url, const struct attach_ctx *ax, const char *mid)
+{
+	buf_printf(url, "%s/messages/", ax->base);
+	url_encode(url, mid);
+	buf_puts(url, "/attachments");
+}
+
+/*
+ * The file attachments of message mid that fit the cap, in *out (caller
+ * frees with attach_free()).  Returns 0, or -1 with *ge/err when Graph
+ * failed (the caller retries the message later).
+ */
+int
+attach_list(const struct attach_ctx *ax, const char *mid,
+    struct attachment **out, size_t *n, struct buf *left_out,
+    struct graph_error *ge, struct err *err)
+{
+	struct graph_call gc = { .method = "GET", .token = ax->token };
+	struct http_resp  resp;
+	struct buf        url;
+	json_t           *list, *arr, *a;
+	size_t            total = 0, i;
+	int               rc;
+
+	*out = NULL;
+	*n = 0;
+	buf_init(&url, 512);
+	message_url(&url, ax, mid);
+	buf_puts(&url, "?$select=id,name,contentType,size,isInline,contentId");
+	gc.url = url.data;
+	/* Should Graph send contentBytes anyway, base64 of the cap fits. */
+	gc.max_body = ax->cap / 3 * 4 + (1u << 20);
+	rc = graph_call(ax->http, &gc, &resp, ge, err);
+	buf_cleanup(&url);
+	list = rc == 0 ? json_loadb(resp.body.data, resp.body.len, 0, NULL)
+		       : NULL;
+	http_resp_cleanup(&resp);
+	if (rc == -1)
+		return -1;
+	if (!json_is_object(list)) {
+		json_decref(list);
+		err_set(err, E_UNAVAILABLE, "Graph answered malformed JSON");
+		return -1;
+	}
+	arr = json_object_get(list, "value");
+	*out = xcalloc(json_array_size(arr), sizeof **out);
+	json_array_foreach(arr, i, a) {
+		const char *type =
+		    json_string_value(json_object_get(a, "@odata.type"));
+		json_int_t  size = json_integer_value(json_object_get(a, "size"));
+		char       *name = jstr(a, "name", 255);
+		struct attachment *at = &(*out)[*n];
+
+		if (type == NULL ||
+		    strcmp(type, "#microsoft.graph.fileAttachment") != 0 ||
+		    json_string_value(json_object_get(a, "id")) == NULL) {
+			left(left_out, name, "not a file attachment");
+		} else if (size < 0 || total + (size_t)size > ax->cap) {
+			left(left_out, name, "over the size cap");
+		} else {
+			total += (size_t)size;
+			at->id = jstr(a, "id", 1024);
+			at->name = name;
+			name = NULL;
+			at->content_type = jstr(a, "contentType", 255);
+			at->content_id = jstr(a, "contentId", 255);
+			at->is_inline = json_is_true(json_object_get(a, "isInline"));
+			at->size = (size_t)size;
+			(*n)++;
+		}
+		free(name);
+	}
+	json_decref(list);
+	return 0;
+}
+
+/*
+ * Stream attachment a's bytes to sink.  Returns 0, or -1 with *ge/err
+ * (E_TOOLARGE when the bytes exceed the cap after all, E_UNAVAILABLE when
+ * the sink refused them).
+ */
+int
+attach_stream(const struct attach_ctx *ax, const char *mid,
+    const struct attachment *a, attach_sink sink, void *ctx,
+    struct graph_error *ge, struct err *err)
 {
 	struct graph_call gc = { .method = "GET", .token = ax->token };
 	struct http_resp  resp;
@@ -36,89 +119,17 @@ fetch_one(const struct attach_ctx *ax, const char *mid, json_t *a,
 	int               rc;
 
 	buf_init(&url, 512);
-	buf_printf(&url, "%s/messages/", ax->base);
-	url_encode(&url, mid);
-	buf_puts(&url, "/attachments/");
-	url_encode(&url, json_string_value(json_object_get(a, "id")));
+	message_url(&url, ax, mid);
+	buf_putc(&url, '/');
+	url_encode(&url, a->id);
 	buf_puts(&url, "/$value");
 	gc.url = url.data;
-	gc.max_body = ax->cap + 1;
+	gc.max_body = ax->cap;
+	gc.sink = sink;
+	gc.sink_ctx = ctx;
 	rc = graph_call(ax->http, &gc, &resp, ge, err);
-	buf_cleanup(&url);
-	if (rc == 0) {
-		at->content = resp.body; /* take over */
-		memset(&resp.body, 0, sizeof resp.body);
-	}
 	http_resp_cleanup(&resp);
-	return rc;
-}
-
-/*
- * Fetch the attachments of message mid into *out (caller frees with
- * attach_free()).  Returns 0, or -1 with *ge/err when Graph failed (the
- * caller retries the message later).
- */
-int
-attach_fetch(const struct attach_ctx *ax, const char *mid,
-    struct attachment **out, size_t *n, struct buf *left_out,
-    struct graph_error *ge, struct err *err)
-{
-	struct buf url;
-	json_t    *list, *arr;
-	size_t     total = 0, cap;
-	int        rc = 0;
-
-	*out = NULL;
-	*n = 0;
-	buf_init(&url, 512);
-	buf_printf(&url, "%s/messages/", ax->base);
-	url_encode(&url, mid);
-	buf_puts(&url, "/attachments?$select=id,name,contentType,size,"
-		       "isInline,contentId");
-	list = graph_get_json(ax->http, url.data, ax->token, ge, err);
 	buf_cleanup(&url);
-	if (list == NULL)
-		return -1;
-	arr = json_object_get(list, "value");
-	cap = json_is_array(arr) ? json_array_size(arr) : 0;
-	*out = xcalloc(cap, sizeof **out);
-	for (size_t i = 0; rc == 0 && i < cap; i++) {
-		json_t     *a = json_array_get(arr, i);
-		const char *type =
-		    json_string_value(json_object_get(a, "@odata.type"));
-		json_int_t  size = json_integer_value(json_object_get(a, "size"));
-		char       *name = jstr(a, "name", 255);
-
-		if (type == NULL ||
-		    strcmp(type, "#microsoft.graph.fileAttachment") != 0 ||
-		    json_string_value(json_object_get(a, "id")) == NULL)
-			left(left_out, name, "not a file attachment");
-		else if (size < 0 || total + (size_t)size > ax->cap)
-			left(left_out, name, "over the size cap");
-		else {
-			struct attachment *at = &(*out)[*n];
-
-			rc = fetch_one(ax, mid, a, at, ge, err);
-			if (rc == -1 && err->code == E_TOOLARGE) {
-				left(left_out, name, "over the size cap");
-				rc = 0;
-			} else if (rc == 0 && total + at->content.len > ax->cap) {
-				left(left_out, name, "over the size cap");
-				buf_cleanup(&at->content);
-			} else if (rc == 0) {
-				total += at->content.len;
-				at->name = name;
-				name = NULL;
-				at->content_type = jstr(a, "contentType", 255);
-				at->is_inline =
-				    json_is_true(json_object_get(a, "isInline"));
-				at->content_id = jstr(a, "contentId", 255);
-				(*n)++;
-			}
-		}
-		free(name);
-	}
-	json_decref(list);
 	return rc;
 }
 
@@ -126,10 +137,10 @@ void
 attach_free(struct attachment *a, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		free(a[i].id);
 		free(a[i].name);
 		free(a[i].content_type);
 		free(a[i].content_id);
-		buf_cleanup(&a[i].content);
 	}
 	free(a);
 }

@@ -1,5 +1,7 @@
 /*
- * attach: a message's attachments from Graph, within a size cap.
+ * attach: a message's attachments from Graph — the list (names, types,
+ * sizes) first, then each kept file's bytes streamed to a sink, so a
+ * large attachment never sits in memory whole.
  */
 #ifndef POSTDESK_ATTACH_H
 #define POSTDESK_ATTACH_H
@@ -10,11 +12,12 @@
 #include "graph.h"
 
 struct attachment {
-	char      *name;
-	char      *content_type;
-	char      *content_id; /* "" unless inline */
-	int        is_inline;
-	struct buf content;
+	char  *id;
+	char  *name;
+	char  *content_type;
+	char  *content_id; /* "" unless inline */
+	int    is_inline;
+	size_t size; /* as Graph declares it */
 };
 
 /* How to reach the mailbox: a Graph call with the current token. */
@@ -25,9 +28,14 @@ struct attach_ctx {
 	size_t       cap; /* bytes per message */
 };
 
-int  attach_fetch(const struct attach_ctx *, const char *message_id,
+typedef int (*attach_sink)(void *ctx, const char *p, size_t n);
+
+int  attach_list(const struct attach_ctx *, const char *message_id,
      struct attachment **, size_t *, struct buf *left_out,
      struct graph_error *, struct err *);
+int  attach_stream(const struct attach_ctx *, const char *message_id,
+     const struct attachment *, attach_sink, void *ctx, struct graph_error *,
+     struct err *);
 void attach_free(struct attachment *, size_t);
 
 #endif

@@ -510,3 +510,96 @@ db_res_free(struct db_res *r)
 	buf_cleanup(&r->data);
 	memset(r, 0, sizeof *r);
 }
+
+/*
+ * Streaming one large value: the statement is prepared and bound, then
+ * parameter blob is sent in pieces with mysql_stmt_send_long_data, so a
+ * 20 MiB attachment never sits in our memory whole.  Used inside the
+ * caller's transaction (no reconnect and retry: a lost connection fails
+ * the transaction, which is retried as a whole).
+ */
+struct db_stream {
+	struct db  *db;
+	MYSQL_STMT *stmt;
+	MYSQL_BIND *bind;
+	long long  *ints;
+	size_t      blob;
+};
+
+struct db_stream *
+db_stream_open(struct db *db, const char *sql, const struct db_param *p,
+    size_t n, size_t blob, struct err *err)
+{
+	struct db_stream *s;
+	MYSQL_STMT       *st;
+
+	if (db_connect(db, err) == -1)
+		return NULL;
+	st = stmt_get(db, sql, 1, err);
+	if (st == NULL)
+		return NULL;
+	if (mysql_stmt_param_count(st) != n || blob >= n) {
+		err_set(err, E_INTERNAL, "internal error");
+		err_detail(err, "stream statement parameters do not match");
+		return NULL;
+	}
+	s = xcalloc(1, sizeof *s);
+	s->db = db;
+	s->stmt = st;
+	s->blob = blob;
+	s->bind = xcalloc(n, sizeof *s->bind);
+	s->ints = xcalloc(n, sizeof *s->ints);
+	bind_params(s->bind, p, n, s->ints);
+	s->bind[blob].buffer_type = MYSQL_TYPE_LONG_BLOB;
+	s->bind[blob].buffer = NULL;
+	s->bind[blob].buffer_length = 0;
+	if (mysql_stmt_bind_param(st, s->bind) != 0) {
+		fail(db, mysql_stmt_errno(st), "bind", mysql_stmt_error(st),
+		    err);
+		db_stream_close(s, 0, NULL, NULL);
+		return NULL;
+	}
+	return s;
+}
+
+/* Append len bytes to the streamed value. */
+int
+db_stream_write(struct db_stream *s, const void *p, size_t len,
+    struct err *err)
+{
+	if (len == 0)
+		return 0;
+	if (mysql_stmt_send_long_data(s->stmt, (unsigned)s->blob, p,
+		(unsigned long)len) != 0)
+		return fail(s->db, mysql_stmt_errno(s->stmt), "send long data",
+		    mysql_stmt_error(s->stmt), err);
+	return 0;
+}
+
+/*
+ * Execute (when execute is set) and free the stream.  An unexecuted
+ * stream is reset, dropping what was sent.
+ */
+int
+db_stream_close(struct db_stream *s, int execute, struct db_exec_info *info,
+    struct err *err)
+{
+	int rc = 0;
+
+	if (s == NULL)
+		return -1;
+	if (execute) {
+		if (mysql_stmt_execute(s->stmt) != 0) {
+			rc = fail(s->db, mysql_stmt_errno(s->stmt), "execute",
+			    mysql_stmt_error(s->stmt), err);
+		} else if (info != NULL) {
+			info->affected = mysql_stmt_affected_rows(s->stmt);
+			info->insert_id = mysql_stmt_insert_id(s->stmt);
+		}
+	}
+	mysql_stmt_reset(s->stmt);
+	free(s->bind);
+	free(s->ints);
+	free(s);
+	return rc;
+}

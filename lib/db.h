@@ -64,6 +64,12 @@ int         db_begin(struct db *, struct err *);
 int         db_commit(struct db *, struct err *);
 void        db_rollback(struct db *);
 unsigned    db_last_errno(const struct db *);
+struct db_stream *db_stream_open(struct db *, const char *sql,
+    const struct db_param *, size_t nparams, size_t blob, struct err *);
+int               db_stream_write(struct db_stream *, const void *, size_t,
+                  struct err *);
+int               db_stream_close(struct db_stream *, int execute,
+                  struct db_exec_info *, struct err *);
 const char *db_res_str(const struct db_res *, size_t row, size_t col);
 size_t      db_res_len(const struct db_res *, size_t row, size_t col);
 long long   db_res_int(const struct db_res *, size_t row, size_t col);

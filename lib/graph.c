@@ -99,6 +99,8 @@ graph_call(struct http *h, const struct graph_call *gc, struct http_resp *resp,
 		rq.body_len = strlen(gc->body);
 	}
 	rq.max_body = gc->max_body;
+	rq.sink = gc->sink;
+	rq.sink_ctx = gc->sink_ctx;
 	rc = http_do(h, &rq, resp, err);
 	sodium_memzero(auth.data, auth.len);
 	buf_cleanup(&auth);

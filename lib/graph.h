@@ -25,6 +25,8 @@ struct graph_call {
 	const char *body;
 	const char *prefer; /* extra Prefer values, e.g. text bodies; NULL */
 	size_t      max_body;
+	int (*sink)(void *ctx, const char *p, size_t n); /* see http_req */
+	void *sink_ctx;
 };
 
 void    graph_mailbox_url(struct buf *, const char *graph_base,

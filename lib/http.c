@@ -22,10 +22,14 @@ struct http {
 };
 
 struct sink {
-	struct buf       *body;
-	size_t            cap;
-	int               over;
-	struct http_resp *resp;
+	struct buf            *body;
+	size_t                 cap;
+	size_t                 seen;
+	int                    over;
+	int                    refused; /* the caller's sink said stop */
+	struct http_resp      *resp;
+	const struct http_req *rq;
+	CURL                  *curl;
 };
 
 /* A handle for cfg's timeouts and base URLs.  NULL with err on failure. */
@@ -75,10 +79,20 @@ on_body(char *p, size_t size, size_t n, void *data)
 {
 	struct sink *s = data;
 	size_t       len = size * n;
+	long         status = 0;
 
-	if (s->body->len + len > s->cap) {
+	s->seen += len;
+	if (s->seen > s->cap) {
 		s->over = 1;
 		return 0;
+	}
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (s->rq->sink != NULL && status >= 200 && status < 300) {
+		if (s->rq->sink(s->rq->sink_ctx, p, len) == -1) {
+			s->refused = 1;
+			return 0;
+		}
+		return len;
 	}
 	buf_append(s->body, p, len);
 	return len;
@@ -211,10 +225,12 @@ http_do(struct http *h, const struct http_req *rq, struct http_resp *resp,
 	memset(resp, 0, sizeof *resp);
 	resp->retry_after = -1;
 	buf_init(&resp->body, 4096);
+	memset(&s, 0, sizeof s);
 	s.body = &resp->body;
 	s.cap = rq->max_body ? rq->max_body : 4u << 20;
-	s.over = 0;
 	s.resp = resp;
+	s.rq = rq;
+	s.curl = h->curl;
 	hdrs = headers_of(rq);
 	if (hdrs == NULL || setup(h, rq, hdrs, &s) == -1) {
 		curl_slist_free_all(hdrs);
@@ -223,6 +239,10 @@ http_do(struct http *h, const struct http_req *rq, struct http_resp *resp,
 	}
 	rc = curl_easy_perform(h->curl);
 	curl_slist_free_all(hdrs);
+	if (s.refused) {
+		err_set(err, E_UNAVAILABLE, "the response could not be stored");
+		return -1;
+	}
 	if (s.over) {
 		err_set(err, E_TOOLARGE, "response larger than %zu bytes",
 		    s.cap);

@@ -32,6 +32,10 @@ struct http_req {
 	const char *body;
 	size_t      body_len;
 	size_t      max_body; /* response cap; 0 = 4 MiB */
+	/* If set, a 2xx body goes here in pieces instead of into resp.body;
+	 * returning -1 aborts the transfer (E_UNAVAILABLE). */
+	int (*sink)(void *ctx, const char *p, size_t n);
+	void *sink_ctx;
 };
 
 struct http *http_new(const struct config *, struct err *);

@@ -192,7 +192,7 @@ intake(struct pass *p, json_t *obj, const struct msg *m, unsigned attempt,
 	struct attach_ctx        ax = { env->http, p->base.data, p->token,
 		       (size_t)env->app->cfg.attachment_max_mb << 20 };
 	struct attachment       *att = NULL;
-	struct intake_in         in = { obj, m, attempt, NULL, 0, "" };
+	struct intake_in         in = { obj, m, attempt, NULL, 0, &ax, "" };
 	struct intake_result     res;
 	struct graph_error       ge;
 	struct buf               left;
@@ -200,7 +200,7 @@ intake(struct pass *p, json_t *obj, const struct msg *m, unsigned attempt,
 
 	buf_init(&left, 64);
 	if (m->has_attachments &&
-	    attach_fetch(&ax, m->id, &att, &in.natt, &left, &ge, err) == -1)
+	    attach_list(&ax, m->id, &att, &in.natt, &left, &ge, err) == -1)
 		goto out;
 	in.att = att;
 	in.left_out = left.data;

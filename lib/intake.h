@@ -30,8 +30,9 @@ struct intake_in {
 	json_t                  *source; /* the Graph JSON as received */
 	const struct msg        *msg;
 	unsigned                 attempt;
-	const struct attachment *att;
+	const struct attachment *att; /* to stream in, from ax */
 	size_t                   natt;
+	const struct attach_ctx *ax;
 	const char              *left_out; /* attachments not kept, or "" */
 };
 

@@ -39,7 +39,11 @@ static const char SQL_ACTION_ADD[] =
     "?, UTC_TIMESTAMP())";
 static const char SQL_ATTACHMENT_ADD[] =
     "INSERT INTO attachment (ticket_action_id, name, content_type, size, "
-    "content_id, is_inline, content) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    "content_id, is_inline, content) VALUES (?, ?, ?, 0, ?, ?, ?)";
+static const char SQL_ATTACHMENT_SIZE[] =
+    "UPDATE attachment SET size = LENGTH(content) WHERE id = ?";
+static const char SQL_LEDGER_NOTE[] =
+    "UPDATE incoming_email SET trace = CONCAT(trace, '\n', ?) WHERE id = ?";
 static const char SQL_LEDGER_LATEST[] =
     "SELECT id, attempt, state FROM incoming_email WHERE mailbox_id = ? "
     "AND graph_id = ? ORDER BY attempt DESC LIMIT 1";
@@ -187,18 +191,46 @@ store_action_add(struct db *db, const struct new_action *a, uint64_t *id,
 	return insert(db, SQL_ACTION_ADD, p, DB_NPARAMS(p), id, err);
 }
 
-int
-store_attachment_add(struct db *db, const struct new_attachment *a,
+/*
+ * Begin inserting an attachment whose content is then streamed with
+ * db_stream_write(); finish with store_attachment_close().
+ */
+struct db_stream *
+store_attachment_open(struct db *db, const struct new_attachment *a,
     struct err *err)
 {
 	struct db_param p[] = { db_int((long long)a->action_id),
 		db_str(a->name), db_str(a->content_type),
-		db_int((long long)a->size),
 		a->content_id && a->content_id[0] ? db_str(a->content_id)
 						  : db_null(),
-		db_int(a->is_inline), db_blob(a->content, a->size) };
+		db_int(a->is_inline), db_null() };
 
-	return insert(db, SQL_ATTACHMENT_ADD, p, DB_NPARAMS(p), NULL, err);
+	return db_stream_open(db, SQL_ATTACHMENT_ADD, p, DB_NPARAMS(p), 5,
+	    err);
+}
+
+/* Insert the streamed attachment (keep) or drop it; records its size. */
+int
+store_attachment_close(struct db *db, struct db_stream *s, int keep,
+    struct err *err)
+{
+	struct db_exec_info info;
+	struct db_param     p[1];
+
+	if (db_stream_close(s, keep, &info, err) == -1 || !keep)
+		return keep ? -1 : 0;
+	p[0] = db_int((long long)info.insert_id);
+	return db_exec(db, SQL_ATTACHMENT_SIZE, p, 1, NULL, err);
+}
+
+/* Append a line to a ledger row's decision trace. */
+int
+store_ledger_note(struct db *db, uint64_t id, const char *line,
+    struct err *err)
+{
+	struct db_param p[] = { db_str(line), db_int((long long)id) };
+
+	return db_exec(db, SQL_LEDGER_NOTE, p, 2, NULL, err);
 }
 
 /* The newest ledger row for a Graph id in a mailbox; *found 0 if none. */

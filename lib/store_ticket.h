@@ -39,8 +39,6 @@ struct new_attachment {
 	const char *content_type;
 	const char *content_id;
 	int         is_inline;
-	const void *content;
-	size_t      size;
 };
 
 /* A ledger row as the scanner needs it. */
@@ -87,7 +85,11 @@ int store_participant_is(struct db *, uint64_t ticket, const char *email,
     int *yes, struct err *);
 int store_action_add(struct db *, const struct new_action *, uint64_t *id,
     struct err *);
-int store_attachment_add(struct db *, const struct new_attachment *,
+struct db_stream *store_attachment_open(struct db *,
+    const struct new_attachment *, struct err *);
+int store_attachment_close(struct db *, struct db_stream *, int keep,
+    struct err *);
+int store_ledger_note(struct db *, uint64_t id, const char *line,
     struct err *);
 int store_ledger_latest(struct db *, uint64_t mailbox, const char *graph_id,
     struct ledger_row *, int *found, struct err *);
