@@ -590,16 +590,17 @@ def parse_filter(text):
 
 class Fault:
     def __init__(self, path, status=None, count=1, retry_after=None, delay_ms=0, method=None,
-                 code=None, **_):
+                 code=None, body=None, **_):
         self.path = re.compile(path)
         self.status, self.count, self.retry_after = status, count, retry_after
         self.delay_ms, self.method, self.code = delay_ms or 0, method, code
+        self.body = body    # answer this instead (JSON value, or a str sent verbatim)
         self.hits = 0
 
     def public(self):
         return {"path": self.path.pattern, "status": self.status, "count": self.count,
                 "retry_after": self.retry_after, "delay_ms": self.delay_ms,
-                "method": self.method, "hits": self.hits}
+                "method": self.method, "body": self.body is not None, "hits": self.hits}
 
 
 class State:
@@ -1322,8 +1323,7 @@ class FakeMicrosoft:
             call = GraphCall(self, req, ctx, groups, prefs)
             call.prepare()
             if access is None:
-                self._apply_fault(req)
-                return fn(call)
+                return self._apply_fault(req, call) or fn(call)
             with st.lock:
                 owner = self._resolve_mailbox(ctx, groups.get("who"), access)
             key = (ctx["client_id"], owner.id)
@@ -1333,7 +1333,9 @@ class FakeMicrosoft:
                                      "limit.", {"Retry-After": str(st.throttle_retry_after)})
                 st.inflight[key] = st.inflight.get(key, 0) + 1
             try:
-                self._apply_fault(req)
+                canned = self._apply_fault(req, call)
+                if canned is not None:
+                    return canned
                 call.owner, call.mailbox = owner, owner.mailbox
                 with st.lock:
                     return fn(call)
@@ -1346,12 +1348,18 @@ class FakeMicrosoft:
         seg = next((s for s in sub.split("/") if s), "")
         raise GraphError(400, "BadRequest", f"Resource not found for the segment '{seg}'.")
 
-    def _apply_fault(self, req):
+    def _apply_fault(self, req, call=None):
+        """Delay and/or raise the injected error; a fault with a body returns
+        that Response (status default 200) in place of the real answer."""
         f = self.state.take_fault(req.method, req.path)
         if f is None:
-            return
+            return None
         if f.delay_ms:
             time.sleep(f.delay_ms / 1000)
+        if f.body is not None:
+            if isinstance(f.body, str):
+                return Response(f.status or 200, f.body.encode(), content_type="application/json")
+            return Response(f.status or 200, f.body)
         if f.status:
             codes = {429: ("TooManyRequests", "Too many requests."),
                      500: ("UnknownError", "An internal server error occurred."),
@@ -1493,6 +1501,41 @@ def h_folder(call):
                                    **f.to_graph()))
 
 
+@route("GET", MBX + r"/mailFolders", mailbox="read")
+def h_list_folders(call):
+    """The folders under msgfolderroot; $filter supports displayName eq/ne '…'
+    (case-insensitive, like Exchange) joined by and/or."""
+    q = call.query({"$select", "$filter", "$top", "$skip", "$count"})
+    root = call.mailbox.well_known["msgfolderroot"]
+    folders = [f for f in call.mailbox.folders.values() if f.parent_id == root.id and not f.hidden]
+    if "$filter" in q:
+        m = re.fullmatch(r"\s*displayName\s+(eq|ne)\s+'((?:[^']|'')*)'\s*", q["$filter"])
+        if not m:
+            raise _bad(f"Invalid filter clause: only displayName eq/ne is supported here: "
+                       f"'{q['$filter']}'.")
+        want = m.group(2).replace("''", "'").lower()
+        folders = [f for f in folders if (f.display_name.lower() == want) == (m.group(1) == "eq")]
+    sel = None
+    if "$select" in q:
+        sel = [x.strip() for x in q["$select"].split(",") if x.strip()]
+        props = set(folders[0].to_graph()) if folders else {"id", "displayName"}
+        for x in sel:
+            if x not in props | {"id", "displayName", "parentFolderId"}:
+                raise GraphError(400, "RequestBroker--ParseUri", f"Could not find a property named "
+                                 f"'{x}' on type 'microsoft.graph.mailFolder'.")
+    skip, top = int(q.get("$skip", "0")), int(q.get("$top", "10"))
+    out = []
+    for f in folders[skip:skip + top]:
+        g = f.to_graph()
+        out.append({k: v for k, v in g.items() if sel is None or k in sel or k == "id"})
+    body = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('"
+                              + urllib.parse.quote(call.owner.address) + "')/mailFolders"}
+    if q.get("$count", "").lower() == "true":
+        body["@odata.count"] = len(folders)
+    body["value"] = out
+    return call.response(200, body)
+
+
 @route("GET", MBX + r"/mailFolders/(?P<folder>[^/]+)/messages", mailbox="read")
 def h_list_folder(call):
     return _list(call, call.mailbox.folder(call.groups["folder"]).messages)
@@ -1585,8 +1628,13 @@ def h_move(call):
 @route("GET", MBX + r"/messages/(?P<msg>[^/]+)/attachments", mailbox="read")
 def h_attachments(call):
     call.prepare()
+    q = call.query({"$select"})
     m = call.mailbox.message(call.groups["msg"])
-    return call.response(200, {"value": [a.to_graph() for a in m.attachments]})
+    items = [a.to_graph() for a in m.attachments]
+    if "$select" in q:  # like Graph: only what was asked, plus type and id
+        keep = {x.strip() for x in q["$select"].split(",") if x.strip()} | {"@odata.type", "id"}
+        items = [{k: v for k, v in a.items() if k in keep} for a in items]
+    return call.response(200, {"value": items})
 
 
 @route("GET", MBX + r"/messages/(?P<msg>[^/]+)/attachments/(?P<att>[^/]+)", mailbox="read")
@@ -2182,6 +2230,33 @@ def ctl_message(self, b):
     return {"id": m.id, "immutable_id": m.immutable_id, "internet_message_id": m.internet_message_id,
             "conversation_id": m.conversation_id, "folder_id": m.folder.id,
             "attachment_ids": [a.id for a in m.attachments]}
+
+
+@control("POST", "folders")
+def ctl_folder(self, b):
+    """{mailbox, display_name, parent="msgfolderroot"} -> the folder (Graph shape)."""
+    u = self.state.user(b["mailbox"])
+    if u.mailbox is None:
+        raise ValueError(f"{u.address} has no mailbox")
+    parent = u.mailbox.folder(b.get("parent") or "msgfolderroot")
+    f = Folder(u.mailbox, b["display_name"], parent_id=parent.id)
+    u.mailbox.folders[f.id] = f
+    return f.to_graph()
+
+
+@control("POST", "messages/move")
+def ctl_move_message(self, b):
+    """{mailbox, id (regular or immutable), folder="inbox"}: as a person moving it in
+    Outlook (new regular id, same immutable id) -> {id, immutable_id, folder_id}."""
+    u = self.state.user(b["mailbox"])
+    if u.mailbox is None:
+        raise ValueError(f"{u.address} has no mailbox")
+    m = u.mailbox.by_id.get(b["id"])
+    if m is None:
+        raise KeyError(f"no message {b['id']!r} in {u.address}")
+    dest = u.mailbox.folder(b.get("folder") or "inbox")
+    u.mailbox.move(m, dest, self.state.now())
+    return {"id": m.id, "immutable_id": m.immutable_id, "folder_id": dest.id}
 
 
 @control("GET", "authorize_log")
