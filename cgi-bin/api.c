@@ -33,6 +33,13 @@ static const struct route routes[] = {
 	{ "GET",    "/api/rules/{id}",          api_rule_get,       ROUTE_ADMIN },
 	{ "PATCH",  "/api/rules/{id}",          api_rule_update,    ROUTE_ADMIN },
 	{ "DELETE", "/api/rules/{id}",          api_rule_delete,    ROUTE_ADMIN },
+	{ "GET",    "/api/tickets",             api_ticket_list,    ROUTE_AGENT },
+	{ "GET",    "/api/tickets/{id}",        api_ticket_get,     ROUTE_AGENT },
+	{ "PATCH",  "/api/tickets/{id}",        api_ticket_update,  ROUTE_AGENT },
+	{ "GET",    "/api/tickets/{id}/attachments/{aid}", api_ticket_attachment, ROUTE_AGENT },
+	{ "GET",    "/api/incoming-emails",     api_incoming_list,  ROUTE_ADMIN },
+	{ "GET",    "/api/incoming-emails/{id}", api_incoming_get,  ROUTE_ADMIN },
+	{ "POST",   "/api/incoming-emails/{id}/reprocess", api_incoming_reprocess, ROUTE_ADMIN },
 };
 /* clang-format on */
 

@@ -31,5 +31,12 @@ int api_rule_get(struct call *);
 int api_rule_update(struct call *);
 int api_rule_delete(struct call *);
 int api_rule_dry_run(struct call *);
+int api_ticket_list(struct call *);
+int api_ticket_get(struct call *);
+int api_ticket_update(struct call *);
+int api_ticket_attachment(struct call *);
+int api_incoming_list(struct call *);
+int api_incoming_get(struct call *);
+int api_incoming_reprocess(struct call *);
 
 #endif
