@@ -444,6 +444,12 @@ mailbox_to_json(const struct mailbox *mb, const struct config *cfg)
 		: json_pack("{s:s, s:s, s:s, s:s}", "code", mb->last_error_code,
 		      "message", mb->last_error, "guidance",
 		      mb->last_error_guidance, "at", mb->last_error_at));
+	json_object_set_new(o, "last_scan_at", str_or_null(mb->last_scan_at));
+	json_object_set_new(o, "last_success_at",
+	    str_or_null(mb->last_success_at));
+	json_object_set_new(o, "messages_waiting",
+	    mb->messages_waiting >= 0 ? json_integer(mb->messages_waiting)
+				      : json_null());
 	json_object_set_new(o, "created_at", json_string(mb->created_at));
 	json_object_set_new(o, "updated_at", json_string(mb->updated_at));
 	return o;

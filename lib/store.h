@@ -109,6 +109,10 @@ struct mailbox {
 	char      last_error_guidance[1001];
 	char      last_error_at[21];
 	int       secret_expiring; /* expires within 14 days */
+	/* scan health (sql/0003) */
+	char      last_scan_at[21];
+	char      last_success_at[21];
+	long long messages_waiting; /* -1 before the first scan */
 };
 
 int store_mailbox_insert(struct db *, const struct mailbox *,

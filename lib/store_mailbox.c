@@ -18,7 +18,10 @@
 	"DATE_FORMAT(connected_at, '%Y-%m-%dT%H:%i:%sZ'), inbox_count, " \
 	"last_error_code, last_error, last_error_guidance, "              \
 	"DATE_FORMAT(last_error_at, '%Y-%m-%dT%H:%i:%sZ'), "              \
-	"secret_expires_on < UTC_DATE() + INTERVAL 14 DAY"
+	"secret_expires_on < UTC_DATE() + INTERVAL 14 DAY, "              \
+	"DATE_FORMAT(last_scan_at, '%Y-%m-%dT%H:%i:%sZ'), "               \
+	"DATE_FORMAT(last_success_at, '%Y-%m-%dT%H:%i:%sZ'), "            \
+	"messages_waiting"
 
 static const char SQL_MB_INSERT[] =
     "INSERT INTO mailbox (name, type, client_id, tenant_id, secret_sealed, "
@@ -135,6 +138,8 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 		{ mb->last_error, sizeof mb->last_error, 21 },
 		{ mb->last_error_guidance, sizeof mb->last_error_guidance, 22 },
 		{ mb->last_error_at, sizeof mb->last_error_at, 23 },
+		{ mb->last_scan_at, sizeof mb->last_scan_at, 25 },
+		{ mb->last_success_at, sizeof mb->last_success_at, 26 },
 	};
 
 	memset(mb, 0, sizeof *mb);
@@ -146,6 +151,7 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 	mb->ack_enabled = db_res_int(r, i, 12) != 0;
 	mb->inbox_count = db_res_str(r, i, 19) ? db_res_int(r, i, 19) : -1;
 	mb->secret_expiring = db_res_int(r, i, 24) != 0;
+	mb->messages_waiting = db_res_str(r, i, 27) ? db_res_int(r, i, 27) : -1;
 	return 0;
 }
 
