@@ -1,0 +1,149 @@
+"""Ingest benchmark (make bench): one scanner run over 10,000 messages.
+
+A private stack and the fake Microsoft cloud (tests/fakes) on loopback; a
+mailbox connected through the real authorize flow; BENCH_MESSAGES messages
+(default 10,000; 5 % with an attachment, one of them 20 MiB) in its Inbox;
+then one `postdesk-scan --once` run.  Prints messages/s, Graph HTTP round
+trips per message, Graph requests per message (each request inside a
+$batch counts, as Graph's throttling counts it), SQL statements per
+message (MariaDB's Questions counter) and the scanner's peak RSS.  Goals
+(issue 4): <= 0.10 round trips, <= 1.05 requests per message, <= 24 MiB.
+Figures only: nothing here passes or fails on speed.
+"""
+import base64
+import os
+import pathlib
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+import requests
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "fakes"))
+import fake_microsoft  # noqa: E402
+
+N = int(os.environ.get("BENCH_MESSAGES", "10000"))
+BIG_MIB = int(os.environ.get("BENCH_BIG_MIB", "20"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="pdingest.")
+    fake = fake_microsoft.FakeMicrosoft(port=0, quiet=True).start()
+    https = free_port()
+    env = dict(os.environ, POSTDESK_VAR=tmp + "/var", POSTDESK_RUN="/tmp/pdi-%d" % os.getpid(),
+               POSTDESK_BIN=str(ROOT / "build"), POSTDESK_HTTPS_PORT=str(https),
+               POSTDESK_HTTP_PORT=str(free_port()), POSTDESK_WORKERS="2",
+               POSTDESK_LOGIN_URL=fake.url, POSTDESK_GRAPH_URL=fake.url)
+    stack = [str(ROOT / "scripts" / "stack.sh")]
+    subprocess.run(stack + ["start"], env=env, check=True, stdout=subprocess.DEVNULL)
+    try:
+        run(fake, env, https)
+    finally:
+        subprocess.run(stack + ["stop"], env=env, stdout=subprocess.DEVNULL)
+        fake.stop()
+        subprocess.run(["rm", "-rf", tmp])
+
+
+def ctl(fake, path, body=None):
+    r = requests.post(fake.url + "/_control/" + path, json=body or {}) if body is not None \
+        else requests.get(fake.url + "/_control/" + path)
+    r.raise_for_status()
+    return r.json()
+
+
+def sql(env, query):
+    out = subprocess.run(["mariadb", "--no-defaults", "--socket=%s/mysql.sock" % env["POSTDESK_RUN"],
+                          "-uroot", "postdesk", "-N", "-B", "-e", query],
+                         capture_output=True, text=True, check=True).stdout
+    return out.split()
+
+
+def connect(fake, env, base):
+    conf = env["POSTDESK_VAR"] + "/postdesk.conf"
+    tenant = ctl(fake, "tenants", {"domains": ["bench.onmicrosoft.com"]})
+    app = ctl(fake, "apps", {"tenant": tenant["id"],
+                             "redirect_uris": [base + "/azure/auth", base + "/auth/account/azureresponse"]})
+    ctl(fake, "users", {"tenant": tenant["id"], "address": "desk@bench.onmicrosoft.com"})
+    key = subprocess.run([env["POSTDESK_BIN"] + "/postdesk-admin", "create-api-key", "bench"],
+                         env=dict(env, POSTDESK_CONF=conf), capture_output=True, text=True,
+                         check=True).stdout.strip()
+    s = requests.Session()
+    s.trust_env = False
+    s.verify = env["POSTDESK_VAR"] + "/tls/cert.pem"
+    s.headers["Authorization"] = "Bearer " + key
+    mb = s.post(base + "/api/mailboxes", json={
+        "name": "Bench", "client_id": app["client_id"], "tenant_id": tenant["id"],
+        "secret": app["secrets"][0]["value"], "first_scan": "all"}).json()
+    url = s.post(base + "/api/mailboxes/%d/authorize" % mb["id"]).json()["authorize_url"]
+    back = requests.get(url, allow_redirects=False).headers["Location"]
+    query = urllib.parse.urlsplit(back).query
+    r = s.get(base + "/azure/auth?" + query, allow_redirects=False)
+    assert r.status_code == 302, r.text
+    assert s.get(base + "/api/mailboxes/%d" % mb["id"]).json()["status"] == "connected"
+    return mb["id"]
+
+
+def seed(fake):
+    small = base64.b64encode(os.urandom(30 * 1024)).decode()
+    big = base64.b64encode(os.urandom(BIG_MIB << 20)).decode()
+    batch = []
+    for i in range(N):
+        m = {"mailbox": "desk@bench.onmicrosoft.com", "subject": "Request %d" % i,
+             "body_text": "Hello, message %d.\n" % i + "x" * 600,
+             "from": "user%d@customer.example" % (i % 500), "to": ["desk@bench.onmicrosoft.com"]}
+        if i % 20 == 7:
+            m["attachments"] = [{"name": "a%d.bin" % i, "content_type": "application/octet-stream",
+                                 "content_b64": big if i == 7 else small}]
+        batch.append(m)
+        if len(batch) == 250:
+            ctl(fake, "seed", {"messages": batch})
+            batch = []
+    if batch:
+        ctl(fake, "seed", {"messages": batch})
+
+
+def run(fake, env, https):
+    base = "https://localhost:%d" % https
+    mid = connect(fake, env, base)
+    t0 = time.monotonic()
+    seed(fake)
+    print("Ingest benchmark: %d messages (%d with attachments, one of %d MiB), seeded in %.1f s"
+          % (N, len(range(7, N, 20)), BIG_MIB, time.monotonic() - t0))
+    log0 = len(ctl(fake, "graph_log")["entries"])
+    q0 = int(sql(env, "SHOW GLOBAL STATUS LIKE 'Questions'")[1])
+    scan_env = dict(env, POSTDESK_CONF=env["POSTDESK_VAR"] + "/postdesk.conf", POSTDESK_SCAN_SECONDS="3600")
+    t0 = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-f", "maxrss_kb=%M", env["POSTDESK_BIN"] + "/postdesk-scan",
+                        "--once", "--mailbox", str(mid)], env=scan_env, capture_output=True, text=True)
+    secs = time.monotonic() - t0
+    q1 = int(sql(env, "SHOW GLOBAL STATUS LIKE 'Questions'")[1])
+    entries = ctl(fake, "graph_log")["entries"][log0:]
+    rss = int(re.search(r"maxrss_kb=(\d+)", p.stderr).group(1))
+    tickets = int(sql(env, "SELECT COUNT(*) FROM ticket WHERE mailbox_id = %d" % mid)[0])
+    inbox = [f for f in ctl(fake, "mailboxes/desk@bench.onmicrosoft.com")["folders"]
+             if f.get("wellKnownName") == "inbox"][0]
+    # inner $batch requests carry their envelope's client-request-id
+    trips = len({e.get("client_request_id") for e in entries})
+    reqs = sum(1 for e in entries if not e["path"].endswith("/$batch"))
+    print("  scanner: %s" % p.stdout.strip())
+    print("  tickets %d, Inbox left %d, scanner exit %d" % (tickets, len(inbox["messages"]), p.returncode))
+    print("  %-34s %10.0f" % ("messages/s", N / secs))
+    print("  %-34s %10.3f   (goal <= 0.10)" % ("Graph round trips per message", trips / N))
+    print("  %-34s %10.3f   (goal <= 1.05)" % ("Graph requests per message", reqs / N))
+    print("  %-34s %10.2f" % ("SQL statements per message", (q1 - q0 - 1) / N))
+    print("  %-34s %10.1f   (goal <= 24 MiB)" % ("peak RSS MiB", rss / 1024))
+
+
+if __name__ == "__main__":
+    main()
