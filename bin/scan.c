@@ -28,8 +28,9 @@
 static volatile sig_atomic_t stopping;
 
 static const char USAGE[] =
-    "usage: " PROG " [--once] [--mailbox ID]\n"
+    "usage: " PROG " [--once | --loop] [--mailbox ID]\n"
     "  --once        one pass over every connected mailbox, then exit\n"
+    "  --loop        keep running runs back to back (in place of cron)\n"
     "  --mailbox ID  only this mailbox\n"
     "Without --once a run polls for scan_seconds (default 55) every\n"
     "scan_interval seconds (default 5): run it from cron every minute.\n"
@@ -155,11 +156,13 @@ out:
 }
 
 static int
-parse_args(int argc, char **argv, int *once, uint64_t *only)
+parse_args(int argc, char **argv, int *once, int *loop, uint64_t *only)
 {
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--once") == 0) {
+		if (strcmp(argv[i], "--once") == 0 && !*loop) {
 			*once = 1;
+		} else if (strcmp(argv[i], "--loop") == 0 && !*once) {
+			*loop = 1;
 		} else if (strcmp(argv[i], "--mailbox") == 0 && i + 1 < argc &&
 		    valid_id(argv[i + 1], only)) {
 			i++;
@@ -194,6 +197,37 @@ report(struct tally *t, size_t n)
 	return failed;
 }
 
+/*
+ * One run: passes every scan_interval seconds until scan_seconds are up
+ * (a single pass with once), then one summary line per mailbox.  Returns 1
+ * if some mailbox failed.
+ */
+static int
+run(struct ingest_env *env, uint64_t only, int once, struct tally **tally,
+    size_t *ntally)
+{
+	const struct config *cfg = &env->app->cfg;
+	struct err           err;
+	int                  failed = 0;
+
+	env->deadline = time(NULL) + (cfg->scan_seconds > 0 ? cfg->scan_seconds
+							    : 55);
+	while (!stopping) {
+		if (pass(env, only, tally, ntally, &err) == -1) {
+			fprintf(stderr, PROG ": %s\n", err.msg);
+			log_err("pass failed: %s",
+			    err.detail[0] ? err.detail : err.msg);
+			failed = 1;
+		}
+		if (once || time(NULL) + cfg->scan_interval >= env->deadline)
+			break;
+		sleep((unsigned)cfg->scan_interval);
+	}
+	failed |= report(*tally, *ntally);
+	fflush(stdout);
+	return failed;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -203,11 +237,10 @@ main(int argc, char **argv)
 	struct tally     *tally = NULL;
 	size_t            ntally = 0;
 	uint64_t          only = 0;
-	int               once = 0, failed = 0;
+	int               once = 0, loop = 0, failed = 0;
 	char              owner[100], host[64] = "host";
-	time_t            start = time(NULL);
 
-	if (parse_args(argc, argv, &once, &only) == -1)
+	if (parse_args(argc, argv, &once, &loop, &only) == -1)
 		return 2;
 	if (app_init(&app, PROG, &err) == -1) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
@@ -222,24 +255,15 @@ main(int argc, char **argv)
 	env.app = &app;
 	env.owner = owner;
 	env.http = app_http(&app, &err);
-	env.deadline = start + (app.cfg.scan_seconds > 0 ? app.cfg.scan_seconds
-							 : 55);
-	while (env.http != NULL && !stopping) {
-		if (pass(&env, only, &tally, &ntally, &err) == -1) {
-			fprintf(stderr, PROG ": %s\n", err.msg);
-			log_err("pass failed: %s",
-			    err.detail[0] ? err.detail : err.msg);
-			failed = 1;
-		}
-		if (once || time(NULL) + app.cfg.scan_interval >= env.deadline)
-			break;
-		sleep((unsigned)app.cfg.scan_interval);
-	}
 	if (env.http == NULL) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
-		failed = 1;
+		app_cleanup(&app);
+		return 2;
 	}
-	failed |= report(tally, ntally);
+	do {
+		failed |= run(&env, only, once, &tally, &ntally);
+		ntally = 0;
+	} while (loop && !stopping);
 	free(tally);
 	app_cleanup(&app);
 	return failed ? 1 : 0;

@@ -48,8 +48,13 @@ PORTAL_URL=https://localhost:$HTTPS_PORT
 # Service name -> the comm (process name) its processes have. A pid from a
 # pid file is only signalled when its process still has this name, so a
 # recycled pid (stale pid file after a reboot) is never touched.
-declare -A COMM=([nginx]=nginx [oauth]=postdesk-oauth [api]=postdesk-api [mariadb]=mariadbd)
+declare -A COMM=([nginx]=nginx [oauth]=postdesk-oauth [api]=postdesk-api [mariadb]=mariadbd
+	[scanner]=postdesk-scan)
 SERVICES_UP=(mariadb api oauth nginx) # start order; stop is the reverse
+# The scanner (postdesk-scan --loop, in place of cron) runs with `run`, or
+# with `start` when POSTDESK_SCANNER=1; tests run it themselves.
+SCANNER=${POSTDESK_SCANNER:-0}
+((SCANNER)) && SERVICES_UP+=(scanner)
 
 # Clients must skip /etc/mysql too: --no-defaults has to come first.
 MARIADB=(mariadb --no-defaults "--socket=$DB_SOCK" -uroot)
@@ -162,6 +167,7 @@ for ((i = 0; i < 200; i++)); do # 200 x 50 ms = 10 s
 }
 
 stop_all() {
+	stop_service scanner TERM
 	stop_service nginx QUIT
 	stop_service oauth TERM
 	stop_service api TERM
@@ -383,6 +389,13 @@ render_nginx() {
 
 NGINX=(nginx -p "$NGX" -c "$NGX/nginx.conf" -e "$LOG/nginx-error.log")
 
+# The scanner loop leads its own process group, like every service here.
+start_scanner() {
+	POSTDESK_CONF=$CONF POSTDESK_LOG_FILE=$LOG/postdesk-scan.log \
+		setsid "$BIN/postdesk-scan" --loop </dev/null >>"$LOG/postdesk-scan.out" 2>&1 &
+	printf '%s' "$!" >"$RUN/scanner.pid"
+}
+
 start_nginx() {
 	render_nginx
 	"${NGINX[@]}" -t -q 2>"$LOG/nginx-test.log" ||
@@ -489,6 +502,7 @@ cmd_start() {
 	start_fcgi oauth postdesk-oauth 2
 	start_nginx
 	wait_healthy
+	if ((SCANNER)); then start_scanner; fi
 	trap - ERR EXIT
 
 	local took
@@ -512,7 +526,12 @@ cmd_start() {
 		say "           POSTDESK_CONF=$CONF $BIN/postdesk-admin reset-password admin"
 	fi
 	say "  config:  $CONF"
-	say "  logs:    $LOG/ (postdesk-api.log, postdesk-oauth.log, nginx-*.log, mariadb.err)"
+	say "  logs:    $LOG/ (postdesk-api.log, postdesk-oauth.log, postdesk-scan.log, nginx-*.log, mariadb.err)"
+	if ((SCANNER)); then
+		say "  scanner: postdesk-scan --loop polls connected mailboxes every few seconds"
+	else
+		say "  scanner: not started (POSTDESK_SCANNER=1 or '$0 run' starts it; cron line: scripts/postdesk.cron)"
+	fi
 	say "  stop:    $0 stop   (state: POSTDESK_VAR=$VAR)"
 }
 
@@ -583,7 +602,11 @@ cmd_db_start() {
 case ${1:-} in
 start) cmd_start ;;
 stop) cmd_stop ;;
-run) cmd_run ;;
+run)
+	SCANNER=${POSTDESK_SCANNER:-1}
+	if ((SCANNER)) && [[ " ${SERVICES_UP[*]} " != *" scanner "* ]]; then SERVICES_UP+=(scanner); fi
+	cmd_run
+	;;
 status) cmd_status ;;
 db-stop) cmd_db_stop ;;
 db-start) cmd_db_start ;;
