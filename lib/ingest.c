@@ -465,8 +465,10 @@ drain(struct pass *p, const char *dest, struct err *err)
 				rc = one(p, m, err);
 		}
 		gone = act(p, dest);
+		/* nextLink is $skip-based: once anything left the listing, the
+		 * next page would skip as many messages — list from the top */
 		if (json_string_value(json_object_get(page, "@odata.nextLink")) &&
-		    gone < n)
+		    gone == 0)
 			next = xstrdup(json_string_value(
 			    json_object_get(page, "@odata.nextLink")));
 		json_decref(page);
