@@ -1,0 +1,231 @@
+/* postdesk portal — Configuration > Email > Incoming Email Log (#/incoming).
+ *
+ * The guide's troubleshooting report as a page: every mail the scanner took
+ * from an Inbox, newest first, with what became of it and which rule caught
+ * it; filters and paging; one mail's decision trace and Graph JSON; and
+ * Reprocess (the stored mail through the current rules again).  Built on
+ * window.postdesk; mail content reaches the page through textContent only.
+ */
+'use strict';
+
+(function () {
+  const pd = window.postdesk;
+  if (!pd) return;
+  const { h, api, replace } = pd;
+
+  const OUTCOMES = [
+    { id: 'ticket_created', name: 'Ticket created', kind: 'ok' },
+    { id: 'ticket_updated', name: 'Ticket updated', kind: 'ok' },
+    { id: 'ignored_by_rule', name: 'Ignored by rule', kind: 'neutral' },
+    { id: 'suppressed_loop', name: 'Suppressed (loop)', kind: 'warn' },
+    { id: 'rejected', name: 'Rejected', kind: 'warn' },
+    { id: 'error', name: 'Error', kind: 'bad' },
+  ];
+  const ID_RE = /^[1-9][0-9]{0,17}$/;
+  const CRUMBS = [{ text: 'Configuration' }, { text: 'Email' }];
+
+  function outcomeBadge(id) {
+    const o = OUTCOMES.find((x) => x.id === id) || { name: String(id || ''), kind: 'neutral' };
+    return h('span', { class: ['badge', 'badge-' + o.kind], dataset: { outcome: id || '' }, text: o.name });
+  }
+
+  function hashQuery() {
+    const i = location.hash.indexOf('?');
+    return new URLSearchParams(i < 0 ? '' : location.hash.slice(i + 1));
+  }
+
+  function listHash(params) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
+    const s = q.toString();
+    return '#/incoming' + (s ? '?' + s : '');
+  }
+
+  function adminOnly(main) {
+    const agent = pd.agent();
+    if (agent && agent.role === 'admin') return false;
+    main.appendChild(h('div', { class: 'notice', id: 'needs-admin', role: 'note' },
+      h('p', { class: 'notice-title', text: 'The incoming email log needs an admin' }),
+      h('p', { text: 'You are signed in as an agent. Ask a postdesk administrator to look into how mail was handled.' })));
+    return true;
+  }
+
+  function sender(from) {
+    if (!from) return '';
+    return from.name && from.name !== from.address ? from.name + ' <' + (from.address || '') + '>' : (from.address || '');
+  }
+
+  function ruleCell(rule) {
+    if (!rule) return h('span', { class: 'muted', text: '—' });
+    return h('span', { text: rule.name ? rule.name : 'Rule ' + rule.id + ' (deleted)' });
+  }
+
+  function ticketCell(id) {
+    if (!id) return h('span', { class: 'muted', text: '—' });
+    return h('a', { class: 'ticket-link', href: '#/tickets/' + encodeURIComponent(id), text: '#' + id });
+  }
+
+  // ------------------------------------------------------------ the list
+
+  function filterForm(q, mailboxes) {
+    const mailbox = h('select', { id: 'in-mailbox' }, h('option', { value: '', text: 'Any mailbox' }),
+      mailboxes.map((m) => h('option', { value: String(m.id), selected: String(m.id) === q.get('mailbox'), text: m.name })));
+    const outcome = h('select', { id: 'in-outcome' }, h('option', { value: '', text: 'Any outcome' }),
+      pd.options(OUTCOMES, q.get('outcome') || ''));
+    const text = h('input', { id: 'in-q', type: 'search', value: q.get('q') || '', maxlength: '200',
+      placeholder: 'Subject, sender or Message-ID' });
+    const since = h('input', { id: 'in-since', type: 'date', value: q.get('since') || '' });
+    const until = h('input', { id: 'in-until', type: 'date', value: q.get('until') || '' });
+    const form = h('form', { class: 'filters', id: 'incoming-filters', role: 'search' },
+      h('label', { htmlFor: 'in-mailbox', text: 'Mailbox' }), mailbox,
+      h('label', { htmlFor: 'in-outcome', text: 'Outcome' }), outcome,
+      h('label', { htmlFor: 'in-q', text: 'Search' }), text,
+      h('label', { htmlFor: 'in-since', text: 'From' }), since,
+      h('label', { htmlFor: 'in-until', text: 'To' }), until,
+      h('button', { type: 'submit', class: 'btn btn-primary', id: 'in-apply' }, 'Filter'));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      pd.go(listHash({ mailbox: mailbox.value, outcome: outcome.value, q: text.value.trim(),
+        since: since.value, until: until.value }));
+    });
+    return form;
+  }
+
+  function row(e) {
+    return h('tr', { class: 'incoming-row', dataset: { id: e.id } },
+      h('td', { 'data-label': 'Received', text: pd.fmtTime(e.received_at || e.created_at) }),
+      h('td', { 'data-label': 'Mailbox', text: e.mailbox ? (e.mailbox.name || 'Mailbox ' + e.mailbox.id) : '' }),
+      h('td', { class: 'cell-from', 'data-label': 'From', text: sender(e.from) }),
+      h('td', { class: 'cell-subject', 'data-label': 'Subject' },
+        h('a', { class: 'incoming-link', href: '#/incoming/' + encodeURIComponent(e.id), text: e.subject || '(no subject)' }),
+        e.attempt > 1 ? h('span', { class: 'muted', text: ' (attempt ' + e.attempt + ')' }) : null),
+      h('td', { 'data-label': 'Outcome' }, outcomeBadge(e.outcome)),
+      h('td', { class: 'cell-rule', 'data-label': 'Rule' }, ruleCell(e.rule)),
+      h('td', { 'data-label': 'Ticket' }, ticketCell(e.ticket_id)));
+  }
+
+  async function viewList(ctx, main) {
+    pd.setTitle('Incoming Email Log');
+    replace(main, pd.breadcrumb(CRUMBS.concat([{ text: 'Incoming Email Log' }])),
+      pd.pageHeading('Incoming Email Log'), pd.takeFlash());
+    pd.focusHeading();
+    if (adminOnly(main)) return;
+    const q = hashQuery();
+    const slot = h('div', { id: 'incoming-list-slot' }, pd.loading('Loading the log…'));
+    let mailboxes = [];
+    try {
+      mailboxes = (await api('GET', '/api/mailboxes')).data.items || [];
+    } catch (err) { /* the filter just lacks names */ }
+    if (!ctx.alive()) return;
+    main.appendChild(filterForm(q, mailboxes));
+    main.appendChild(slot);
+    const params = new URLSearchParams();
+    for (const k of ['mailbox', 'outcome', 'q', 'since', 'until', 'cursor']) if (q.get(k)) params.set(k, q.get(k));
+    params.set('limit', '100');
+    let page;
+    try {
+      page = (await api('GET', '/api/incoming-emails?' + params.toString())).data;
+    } catch (err) {
+      if (!ctx.alive() || err.handled) return;
+      replace(slot, pd.problemBlock(err, { id: 'incoming-list-error' }));
+      return;
+    }
+    if (!ctx.alive()) return;
+    const items = (page && page.items) || [];
+    const base = { mailbox: q.get('mailbox'), outcome: q.get('outcome'), q: q.get('q'), since: q.get('since'), until: q.get('until') };
+    const nav = h('p', { class: 'inline-actions pager' },
+      q.get('cursor') ? h('a', { class: 'btn btn-quiet', id: 'in-first', href: listHash(base) }, 'Newest') : null,
+      page && page.next_cursor
+        ? h('a', { class: 'btn btn-quiet', id: 'in-next', href: listHash(Object.assign({ cursor: page.next_cursor }, base)) }, 'Older')
+        : null);
+    if (items.length === 0) {
+      replace(slot, h('div', { class: 'empty', id: 'incoming-empty' },
+        h('p', { class: 'empty-title', text: 'No incoming email' }),
+        h('p', { class: 'muted', text: 'Nothing matches these filters. Every mail the scanner takes from an Inbox is listed here.' })), nav);
+      return;
+    }
+    replace(slot, h('div', { class: 'table-wrap' },
+      h('table', { class: 'table', id: 'incoming-table' },
+        h('caption', { class: 'visually-hidden', text: 'Incoming email' }),
+        h('thead', null, h('tr', null,
+          ['Received', 'Mailbox', 'From', 'Subject', 'Outcome', 'Rule', 'Ticket'].map((t) => h('th', { scope: 'col', text: t })))),
+        h('tbody', null, items.map(row)))), nav);
+  }
+
+  // ------------------------------------------------------------ one mail
+
+  function reprocessButton(ctx, e) {
+    const btn = h('button', { type: 'button', class: 'btn btn-primary', id: 'in-reprocess' }, 'Reprocess');
+    const err = h('div', { id: 'in-reprocess-error' });
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      replace(err);
+      try {
+        const r = await api('POST', '/api/incoming-emails/' + encodeURIComponent(e.id) + '/reprocess');
+        if (!ctx.alive()) return;
+        const o = OUTCOMES.find((x) => x.id === r.data.outcome);
+        pd.flash('ok', 'Reprocessed as attempt ' + r.data.attempt + ': ' + (o ? o.name : r.data.outcome) + '.');
+        pd.go('#/incoming/' + r.data.id);
+      } catch (x) {
+        btn.disabled = false;
+        if (!ctx.alive() || x.handled) return;
+        replace(err, pd.problemBlock(x));
+      }
+    });
+    return h('div', { class: 'panel-actions' }, btn,
+      h('p', { class: 'help', text: 'Runs this mail through the current rules again, from the log (it need not be in the mailbox). Attachments are not fetched again.' }),
+      err);
+  }
+
+  async function viewOne(ctx, main, route) {
+    const crumbs = CRUMBS.concat([{ text: 'Incoming Email Log', href: '#/incoming' }, { text: 'Mail ' + route.id }]);
+    pd.setTitle('Incoming email ' + route.id);
+    replace(main, pd.breadcrumb(crumbs), pd.pageHeading('Incoming email ' + route.id), pd.takeFlash());
+    if (adminOnly(main)) return;
+    const slot = h('div', { id: 'incoming-slot' }, pd.loading('Loading…'));
+    main.appendChild(slot);
+    let e;
+    try {
+      e = (await api('GET', '/api/incoming-emails/' + encodeURIComponent(route.id))).data;
+    } catch (err) {
+      if (!ctx.alive() || err.handled) return;
+      replace(slot, pd.problemBlock(err, { id: 'incoming-error' }));
+      return;
+    }
+    if (!ctx.alive()) return;
+    const dl = h('dl', { class: 'ticket-meta', id: 'incoming-meta' },
+      h('dt', { text: 'Subject' }), h('dd', { id: 'in-subject', text: e.subject || '(no subject)' }),
+      h('dt', { text: 'From' }), h('dd', { id: 'in-from', text: sender(e.from) }),
+      h('dt', { text: 'To' }), h('dd', { text: e.to || '' }),
+      e.cc ? [h('dt', { text: 'Cc' }), h('dd', { text: e.cc })] : null,
+      h('dt', { text: 'Mailbox' }), h('dd', { text: e.mailbox ? (e.mailbox.name || 'Mailbox ' + e.mailbox.id) : '' }),
+      h('dt', { text: 'Received' }), h('dd', { text: e.received_at ? pd.fmtTime(e.received_at) : '—' }),
+      h('dt', { text: 'Logged' }), h('dd', { text: pd.fmtTime(e.created_at) }),
+      h('dt', { text: 'Outcome' }), h('dd', { id: 'in-outcome-value' }, outcomeBadge(e.outcome)),
+      h('dt', { text: 'Rule' }), h('dd', { id: 'in-rule' }, ruleCell(e.rule)),
+      h('dt', { text: 'Ticket' }), h('dd', null, ticketCell(e.ticket_id)),
+      h('dt', { text: 'Automatic' }), h('dd', { text: e.automatic || 'No' }),
+      h('dt', { text: 'Attempt' }), h('dd', { id: 'in-attempt', text: String(e.attempt) }),
+      h('dt', { text: 'Mailbox action' }), h('dd', { text: e.state }),
+      h('dt', { text: 'Message-ID' }), h('dd', { class: 'small', text: e.message_id || '—' }),
+      h('dt', { text: 'Size' }), h('dd', { text: e.size + ' bytes, SHA-256 ' + e.sha256 }));
+    replace(slot, dl, reprocessButton(ctx, e),
+      h('h2', { text: 'Decision trace' }),
+      h('pre', { class: 'trace', id: 'in-trace', text: e.trace || '' }),
+      h('h2', { text: 'Graph JSON' }),
+      h('pre', { class: 'graph-json', id: 'in-source', text: e.source ? JSON.stringify(e.source, null, 2) : '(not parseable)' }));
+    pd.focusHeading();
+  }
+
+  pd.page({
+    name: 'incoming',
+    match: (parts) => (parts[0] === 'incoming' && parts.length === 1 ? {} : null),
+    nav: { href: '#/incoming', id: 'nav-incoming', text: 'Incoming Email Log' },
+    view: viewList,
+  });
+  pd.page({
+    name: 'incoming-one',
+    match: (parts) => (parts[0] === 'incoming' && parts.length === 2 && ID_RE.test(parts[1]) ? { id: parts[1] } : null),
+    view: viewOne,
+  });
+}());

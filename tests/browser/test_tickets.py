@@ -1,0 +1,151 @@
+"""Tickets (#/tickets), the incoming email log (#/incoming) and the mailbox
+list's scan health, in Chromium.  Mail is made the real way (a mailbox
+connected to the fake Microsoft cloud, postdesk-scan), and hostile mail
+content must show as text: never markup, never a script run.
+"""
+import importlib.util
+import os
+import re
+
+import pytest
+import requests
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def _tickets_module():
+    path = os.path.join(HERE, "..", "integration", "test_tickets_api.py")
+    spec = importlib.util.spec_from_file_location("pd_browser_tickets_helpers", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+class Client:
+    """Just what Desk needs of the integration tests' HTTPS client."""
+
+    def __init__(self, stack):
+        self.base, self.cacert, self.http = stack.base, stack.cacert, requests.Session()
+
+    def request(self, method, path, **kw):
+        kw.setdefault("timeout", 30)
+        kw.setdefault("verify", self.cacert)
+        kw.setdefault("allow_redirects", False)
+        return self.http.request(method, self.base + path, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def login(self, username, password):
+        r = self.post("/api/session", json={"username": username, "password": password})
+        assert r.status_code == 200, r.text
+        self.http.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+
+
+class PD:
+    Client = Client
+
+    @staticmethod
+    def unique(prefix):
+        return prefix + "-" + os.urandom(4).hex()
+
+
+@pytest.fixture(scope="module")
+def desk(stack, fake_server, admin_login):
+    T = _tickets_module()
+    d = T.Desk(stack, fake_server, PD, admin_login)
+    d.send("Broken " + HOSTILE, {"name": "Mallory " + HOSTILE, "address": "mallory@example.com"},
+           body="Look: " + HOSTILE + "\n<script>alert(2)</script>\nsecond line",
+           attachments=[{"name": "<b>evil</b>.html", "content_type": "text/html",
+                         "content": "<script>alert(3)</script>"}])
+    d.scan()
+    d.ticket = d.tickets()["items"][0]
+    d.incoming = d.admin.get("/api/incoming-emails?mailbox=%d" % d.mid).json()["items"][0]
+    return d
+
+
+def no_alert(ui):
+    try:
+        ui.d.switch_to.alert
+    except NoAlertPresentException:
+        return
+    raise AssertionError("a script from mail content ran (alert open)")
+
+
+def no_injected_markup(ui):
+    assert ui.d.find_elements(By.CSS_SELECTOR, 'main img[src="x"], main script, main b') == []
+
+
+def test_ticket_shows_hostile_mail_as_text(admin_ui, desk):
+    ui = admin_ui
+    ui.go("#/tickets/%d" % desk.ticket["id"])
+    ui.text_in("#page-title", "Broken")
+    assert ui.el("#page-title").text == "Broken " + HOSTILE
+    assert ui.el("#ticket-user").text == "Mallory %s <mallory@example.com>" % HOSTILE
+    body = ui.el("#conversation .conv-item .conv-body")
+    assert HOSTILE in body.text and "<script>alert(2)</script>" in body.text
+    assert body.get_attribute("textContent").endswith("second line")
+    link = ui.el("#conversation .attachment-link")
+    assert link.text == "<b>evil</b>.html"
+    assert re.search(r"/api/tickets/%d/attachments/[0-9]+$" % desk.ticket["id"], link.get_attribute("href"))
+    assert link.get_attribute("download") == "<b>evil</b>.html"
+    no_injected_markup(ui)
+    no_alert(ui)
+
+
+def test_ticket_list_filters_and_status_change(admin_ui, desk):
+    ui = admin_ui
+    ui.go("#/tickets")
+    ui.visible("#ticket-filters")
+    ui.type("#tk-q", "mallory@")
+    ui.click("#tk-apply")
+    ui.until(lambda: len(ui.els("#ticket-table .ticket-link")) == 1)
+    link = ui.el("#ticket-table .ticket-link")
+    assert link.text == "Broken " + HOSTILE
+    no_injected_markup(ui)
+    assert ui.el("#nav-tickets").get_attribute("aria-current") == "page"
+    link.click()
+    ui.visible("#ticket-status-form")
+    ui.select("#tk-set-status", "pending")
+    ui.click("#tk-save-status")
+    ui.text_in("#flash", "Pending")
+    assert ui.el('#ticket-status .badge').get_attribute("data-status") == "pending"
+    ui.until(lambda: ui.els("#conversation .conv-status"))
+    ui.go("#/tickets?status=pending")
+    ui.until(lambda: [e.text for e in ui.els("#ticket-table .ticket-link")] == ["Broken " + HOSTILE])
+    no_alert(ui)
+
+
+def test_incoming_log_detail_and_reprocess(admin_ui, desk):
+    ui = admin_ui
+    ui.go("#/incoming?mailbox=%d" % desk.mid)
+    ui.visible("#incoming-table")
+    assert ui.el("#nav-incoming").get_attribute("aria-current") == "page"
+    row = ui.el('#incoming-table .incoming-row[data-id="%d"]' % desk.incoming["id"])
+    assert "Broken " + HOSTILE in row.text and "Ticket created" in row.text
+    no_injected_markup(ui)
+    ui.click('#incoming-table .incoming-row[data-id="%d"] .incoming-link' % desk.incoming["id"])
+    ui.visible("#in-trace")
+    assert ui.el("#in-subject").text == "Broken " + HOSTILE
+    assert "new ticket %d" % desk.ticket["id"] in ui.el("#in-trace").text
+    assert '"subject": "Broken %s"' % HOSTILE in ui.el("#in-source").text
+    ui.click("#in-reprocess")
+    ui.text_in("#flash", "attempt 2")
+    ui.text_in("#in-attempt", "2")
+    assert "not fetched again" in ui.el("#in-trace").text
+    no_injected_markup(ui)
+    no_alert(ui)
+
+
+def test_mailbox_list_shows_scan_health(admin_ui, desk):
+    ui = admin_ui
+    ui.go("#/mailboxes")
+    cell = ui.visible('.health[data-id="%d"]' % desk.mid)
+    assert "Last scan" in cell.text and "(failed)" not in cell.text
+    assert re.search(r"\b[0-9]+ messages? waiting", cell.text), cell.text
