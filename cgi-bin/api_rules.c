@@ -461,9 +461,11 @@ api_rule_dry_run(struct call *c)
 	json_t    *in = NULL;
 	int        rc = -1;
 
-	/* nginx passes CONTENT_TYPE "" when there is none */
-	if ((c->req->content_type != NULL && c->req->content_type[0]) ||
-	    c->req->content_length > 0) {
+	/* No body (Content-Length 0, whatever the type) tries the stored
+	 * rules; nginx passes CONTENT_TYPE "" when there is none. */
+	if (c->req->content_length > 0 ||
+	    (c->req->content_length < 0 && c->req->content_type != NULL &&
+	        c->req->content_type[0])) {
 		if (web_body(c, &in) == -1)
 			return -1;
 	}

@@ -277,7 +277,8 @@ def test_dry_run_with_stored_rules(stack, admin_key, mails, no_rules):
               "created_at, updated_at) VALUES ('Broken', 1, 1, 'all', '[{\"field\":', '{}', "
               "UTC_TIMESTAMP(), UTC_TIMESTAMP())")
     before = snapshot(stack)
-    for r in (admin_key.post("/api/rules/dry-run"), admin_key.post("/api/rules/dry-run", json={})):
+    for r in (admin_key.post("/api/rules/dry-run"), admin_key.post("/api/rules/dry-run", json={}),
+              admin_key.post("/api/rules/dry-run", headers={"Content-Type": "application/json"})):
         assert snapshot(stack) == before
         assert r.status_code == 200, r.text
         assert r.json()["rules"] == 1  # enabled and valid only
