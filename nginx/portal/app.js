@@ -264,8 +264,15 @@
       if (parts.length === 2 && parts[1] === 'new') return { name: 'mailbox-new' };
       if (parts.length === 2 && /^[1-9][0-9]{0,17}$/.test(parts[1])) return { name: 'mailbox-edit', id: parts[1] };
     }
+    for (const p of pages) {
+      const m = p.match(parts);
+      if (m) return Object.assign({ name: p.name }, m);
+    }
     return { name: 'not-found' };
   }
+
+  /* Pages added by other scripts (e.g. rules.js) through postdesk.page(). */
+  const pages = [];
 
   function go(hash) {
     if (location.hash === hash) render();
@@ -302,6 +309,7 @@
     if (route.name === 'mailboxes') viewMailboxes(ctx, main);
     else if (route.name === 'mailbox-new') viewMailboxForm(ctx, main, null);
     else if (route.name === 'mailbox-edit') viewMailboxForm(ctx, main, route.id);
+    else if (pages.some((p) => p.name === route.name)) pages.find((p) => p.name === route.name).view(ctx, main, route);
     else viewNotFound(ctx, main);
   }
 
@@ -333,7 +341,14 @@
                 id: 'nav-mailboxes',
                 class: ['nav-link', mailboxActive ? 'active' : ''],
                 'aria-current': mailboxActive ? 'page' : null,
-              }, 'Mailbox Setup'))))));
+              }, 'Mailbox Setup')),
+            pages.filter((p) => p.nav).map((p) => {
+              const on = route.name.startsWith(p.name);
+              return h('li', null, h('a', {
+                href: p.nav.href, id: p.nav.id, class: ['nav-link', on ? 'active' : ''],
+                'aria-current': on ? 'page' : null,
+              }, p.nav.text));
+            })))));
 
     const main = h('main', { class: 'main', id: 'main', tabindex: '-1' });
     replace(app, header, h('div', { class: 'layout' }, nav, main));
@@ -1292,6 +1307,22 @@
     ev.preventDefault();
     const main = $('main');
     if (main) main.focus();
+  });
+
+  /* The helpers other portal scripts build on.  postdesk.page({name,
+   * match(parts) -> {…}|null, view(ctx, main, route), nav: {href, id,
+   * text}}) adds a page under Configuration > Email. */
+  window.postdesk = Object.freeze({
+    page(p) {
+      pages.push(p);
+      // A page asked for before its script ran showed "not found": retry.
+      if (started && state.agent && parseRoute().name === p.name) render();
+    },
+    h, api, replace, breadcrumb, pageHeading, setTitle, focusHeading, problemBlock,
+    loading, takeFlash, field, options, fmtTime, go,
+    agent: () => state.agent,
+    flash(kind, text) { state.flash = { kind, text }; },
+    onLeave(fn) { cleanups.push(fn); },
   });
 
   let started = false;
