@@ -36,7 +36,11 @@ class Desk:
     it; send() puts mail in its Inbox, scan() runs postdesk-scan once."""
 
     def __init__(self, stack, fake_server, pd, admin_login):
-        self.stack, self.pd, self.url = stack, pd, fake_server.url
+        # The fake the stack was started with: when integration and browser
+        # tests run in one session, each conftest has its own fake_server but
+        # the session stack talks to the first one.
+        self.stack, self.pd = stack, pd
+        self.url = stack.env.get("POSTDESK_GRAPH_URL") or fake_server.url
         dom = "t%s.onmicrosoft.com" % secrets.token_hex(4)
         self.tenant = self.ctl("tenants", {"domains": [dom]})["id"]
         app = self.ctl("apps", {"tenant": self.tenant, "redirect_uris": [
