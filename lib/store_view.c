@@ -246,7 +246,7 @@ set_status(struct db *db, uint64_t id, const char *status, uint64_t agent,
 /*
  * Set ticket id's status (a valid enum value) and record the change as a
  * "status" action by agent (0: not an agent), in one transaction.  *old
- * gets the previous status; nothing changes when it is the same.
+ * receives the previous status; nothing changes when it is the same.
  * E_NOTFOUND if there is no such ticket.
  */
 int
