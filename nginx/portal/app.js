@@ -329,7 +329,17 @@
         h('button', { type: 'button', class: 'btn btn-quiet', id: 'logout', onclick: logout }, 'Log out')));
 
     const mailboxActive = route.name.startsWith('mailbox');
+    // Pages with nav.top (e.g. Tickets) come before Configuration.
+    const navLink = (p) => {
+      const on = route.name.startsWith(p.name);
+      return h('li', null, h('a', {
+        href: p.nav.href, id: p.nav.id, class: ['nav-link', on ? 'active' : ''],
+        'aria-current': on ? 'page' : null,
+      }, p.nav.text));
+    };
+    const top = pages.filter((p) => p.nav && p.nav.top);
     const nav = h('nav', { class: 'sidenav', 'aria-label': 'Main' },
+      top.length ? [h('p', { class: 'nav-group', text: 'Helpdesk' }), h('ul', { class: 'nav-list' }, top.map(navLink))] : null,
       h('p', { class: 'nav-group', text: 'Configuration' }),
       h('ul', { class: 'nav-list' },
         h('li', null,
@@ -342,7 +352,7 @@
                 class: ['nav-link', mailboxActive ? 'active' : ''],
                 'aria-current': mailboxActive ? 'page' : null,
               }, 'Mailbox Setup')),
-            pages.filter((p) => p.nav).map((p) => {
+            pages.filter((p) => p.nav && !p.nav.top).map((p) => {
               const on = route.name.startsWith(p.name);
               return h('li', null, h('a', {
                 href: p.nav.href, id: p.nav.id, class: ['nav-link', on ? 'active' : ''],
@@ -572,6 +582,23 @@
     return String(iso).replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');
   }
 
+  /* The scan health at a glance: last scan, mail waiting, last error. */
+  function healthCell(mb) {
+    const lines = [];
+    if (mb.last_scan_at) {
+      const ok = mb.last_success_at && mb.last_success_at === mb.last_scan_at;
+      lines.push(h('span', { class: 'health-scan', text: 'Last scan ' + fmtTime(mb.last_scan_at) + (ok ? '' : ' (failed)') }));
+      if (mb.last_success_at && !ok) lines.push(h('span', { class: 'health-success', text: 'Last success ' + fmtTime(mb.last_success_at) }));
+    } else {
+      lines.push(h('span', { class: 'muted health-scan', text: mb.status === 'connected' ? 'Not scanned yet' : 'Not scanning' }));
+    }
+    if (typeof mb.messages_waiting === 'number') {
+      lines.push(h('span', { class: 'health-waiting', text: mb.messages_waiting + (mb.messages_waiting === 1 ? ' message' : ' messages') + ' waiting' }));
+    }
+    if (mb.last_error) lines.push(h('span', { class: 'health-error', title: mb.last_error.guidance || '', text: mb.last_error.message }));
+    return h('div', { class: 'health', dataset: { id: mb.id } }, lines.map((l, i) => [i ? h('br') : null, l]));
+  }
+
   function typeName(id) {
     const t = MAILBOX_TYPES.find((x) => x.id === id);
     return t ? t.name : String(id || '');
@@ -618,7 +645,8 @@
         h('td', { class: 'cell-shared', 'data-label': 'Shared mailbox' },
           mb.shared_address ? h('span', { text: mb.shared_address }) : h('span', { class: 'muted', text: 'Licensed mailbox' })),
         h('td', { class: 'cell-status', 'data-label': 'Status' }, statusBadge(mb.status)),
-        h('td', { class: 'cell-expiry', 'data-label': 'Secret expires' }, expiryCell(mb))));
+        h('td', { class: 'cell-expiry', 'data-label': 'Secret expires' }, expiryCell(mb)),
+        h('td', { class: 'cell-health', 'data-label': 'Scanning' }, healthCell(mb))));
     }
     replace(slot, h('div', { class: 'table-wrap' },
       h('table', { class: 'table', id: 'mailbox-table' },
@@ -628,7 +656,8 @@
           h('th', { scope: 'col', text: 'Type' }),
           h('th', { scope: 'col', text: 'Shared mailbox' }),
           h('th', { scope: 'col', text: 'Status' }),
-          h('th', { scope: 'col', text: 'Secret expires' }))),
+          h('th', { scope: 'col', text: 'Secret expires' }),
+          h('th', { scope: 'col', text: 'Scanning' }))),
         tbody)));
   }
 
