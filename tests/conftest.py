@@ -47,7 +47,7 @@ SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 # the developer's own stack or files.
 _NOT_INHERITED = ("POSTDESK_VAR", "POSTDESK_RUN", "POSTDESK_CONF", "POSTDESK_DB_PORT",
                   "POSTDESK_LOG_FILE", "POSTDESK_HTTPS_PORT", "POSTDESK_HTTP_PORT",
-                  "POSTDESK_WORKERS")
+                  "POSTDESK_WORKERS", "POSTDESK_SCANNER")
 
 
 def free_ports(n):
