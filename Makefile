@@ -51,7 +51,7 @@ UNITBIN  = $(patsubst tests/unit/%.c,build/san/unit/%,$(UNIT_SRC))
 
 .PHONY: all san deps run start stop status test test-unit test-integration \
         test-browser test-san bench check check-layers format format-check \
-        install migrate clean
+        install migrate clean fuzz
 all: $(BIN)
 san: $(SANBIN)
 
@@ -122,6 +122,7 @@ migrate: all
 test: deps
 	@$(MAKE) --no-print-directory all san $(UNITBIN)
 	@$(MAKE) --no-print-directory test-unit test-integration test-browser
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 test-san: test
 
@@ -136,6 +137,24 @@ test-browser: all san
 
 bench: deps all
 	@tests/bench/bench.sh
+
+# libFuzzer on the Graph message parser; new inputs go to build/fuzz/corpus,
+# the seeds stay in tests/fuzz/corpus.  A crash leaves build/fuzz/crash-*.
+FUZZ_SECONDS ?= 20
+FUZZ_SRC = tests/fuzz/fuzz_msg.c lib/msg.c lib/thread.c lib/loop.c lib/buf.c \
+           lib/xmalloc.c lib/err.c
+build/fuzz/fuzz_msg: $(FUZZ_SRC)
+	@mkdir -p $(@D)/corpus
+	$(SANCC) $(CPPFLAGS) $(CSTD) $(WARN) $(WERROR) -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ $(FUZZ_SRC) $(shell pkg-config --libs jansson)
+
+fuzz: build/fuzz/fuzz_msg
+	@cd build/fuzz && ./fuzz_msg -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=65536 -rss_limit_mb=1024 corpus \
+	    $(CURDIR)/tests/fuzz/corpus >fuzz.log 2>&1; \
+	    rc=$$?; grep -E '^Done|ERROR|SUMMARY' fuzz.log; \
+	    [ $$rc -eq 0 ] || { tail -n 40 fuzz.log; exit $$rc; }
 
 # --- quality -----------------------------------------------------------------
 C_FILES = $(shell find lib cgi-bin bin tests/unit -name '*.[ch]' 2>/dev/null)
