@@ -18,8 +18,11 @@
 #include "guidance.h"
 #include "ingest.h"
 #include "log.h"
+#include "mbx.h"
+#include "outbox.h"
 #include "rules.h"
 #include "store.h"
+#include "store_outbox.h"
 #include "store_scan.h"
 #include "valid.h"
 
@@ -31,6 +34,7 @@ static const char USAGE[] =
     "usage: " PROG " [--once | --loop] [--mailbox ID]\n"
     "  --once        one pass over every connected mailbox, then exit\n"
     "  --loop        keep running runs back to back (in place of cron)\n"
+    "  --send-only   only send queued mail, don't read the Inboxes\n"
     "  --mailbox ID  only this mailbox\n"
     "Without --once a run polls for scan_seconds (default 55) every\n"
     "scan_interval seconds (default 5): run it from cron every minute.\n"
@@ -39,6 +43,7 @@ static const char USAGE[] =
 struct tally {
 	uint64_t            id;
 	struct ingest_stats sum;
+	struct outbox_stats out;
 	long                ms;
 	int                 failed;
 	int                 seen;
@@ -87,24 +92,71 @@ tally_of(struct tally **t, size_t *n, uint64_t id)
 
 /* A failed pass: say why on the mailbox page, with guidance. */
 static void
-record_failure(struct app *app, uint64_t id, const struct ingest_stats *s,
+record_failure(struct app *app, uint64_t id, const struct mbx *m,
     const struct err *err)
 {
-	const struct guidance *g = s->graph_status
-	    ? guidance_graph(s->graph_status, s->graph_code)
+	const struct guidance *g = m->graph_status
+	    ? guidance_graph(m->graph_status, m->graph_code)
 	    : guidance_fallback();
 	struct err             e2;
 	char                   msg[600];
 
 	log_err("mailbox %llu: scan failed: %s", (unsigned long long)id,
 	    err->detail[0] ? err->detail : err->msg);
-	if (err->code == E_AUTH)
-		return; /* the token refresh recorded it already */
+	if (err->code == E_AUTH) {
+		/* the token refresh recorded why; hold the outgoing mail */
+		struct err e3;
+
+		if (store_outbox_hold(app->db, id, &e3) == -1)
+			log_err("mailbox %llu: queue not held: %s",
+			    (unsigned long long)id, e3.detail);
+		return;
+	}
 	snprintf(msg, sizeof msg, "Scan failed: %s", err->msg);
 	if (store_mailbox_set_error(app->db, id, g->key, msg, g->action, &e2) ==
 	    -1)
 		log_err("mailbox %llu: error not recorded: %s",
 		    (unsigned long long)id, e2.detail);
+}
+
+/*
+ * One mailbox: take its lease (skip it if another scanner has it), read
+ * the Inbox, send what is queued, record the scan.  Returns 1 if the
+ * mailbox was handled, 0 if skipped, -1 if it failed.
+ */
+static int
+mailbox(struct ingest_env *env, const struct scan_target *t,
+    struct ingest_stats *s, struct outbox_stats *o)
+{
+	struct app *app = env->app;
+	struct mbx  m;
+	struct err  err, e2;
+	int         won, rc = -1;
+
+	memset(s, 0, sizeof *s);
+	memset(o, 0, sizeof *o);
+	if (store_lease_take(app->db, t->id, env->owner, 90, &won, &err) == -1) {
+		log_err("mailbox %llu: %s", (unsigned long long)t->id,
+		    err.detail[0] ? err.detail : err.msg);
+		return -1;
+	}
+	if (!won)
+		return 0;
+	if (mbx_open(&m, app, env->http, t->id, t->cloud, t->shared_address,
+		env->deadline, &err) == 0 &&
+	    (env->send_only || ingest_mailbox(env, t, &m, s, &err) == 0) &&
+	    outbox_send(&m, t->address, o, &err) == 0)
+		rc = 1;
+	if (rc == -1) {
+		s->errors++;
+		record_failure(app, t->id, &m, &err);
+	}
+	if (store_scan_done(app->db, t->id, rc == 1, s->waiting, &e2) == -1 ||
+	    store_lease_drop(app->db, t->id, env->owner, &e2) == -1)
+		log_err("mailbox %llu: scan state not saved: %s",
+		    (unsigned long long)t->id, e2.detail);
+	mbx_close(&m);
+	return rc;
 }
 
 /* One pass over every target; returns how many messages were found. */
@@ -131,34 +183,38 @@ pass(struct ingest_env *env, uint64_t only, struct tally **tally,
 	for (size_t i = 0; i < nt && !stopping; i++) {
 		struct tally       *ty = tally_of(tally, ntally, t[i].id);
 		struct ingest_stats s;
+		struct outbox_stats o;
 		struct timespec     t0;
-		struct err          e;
+		int                 rc;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (ingest_mailbox(env, &t[i], &s, &e) == -1) {
-			ty->failed = 1;
-			s.errors++;
-			record_failure(env->app, t[i].id, &s, &e);
-		}
-		if (!s.skipped)
-			ty->seen = 1;
+		rc = mailbox(env, &t[i], &s, &o);
+		ty->failed |= rc == -1;
+		ty->seen |= rc != 0;
 		ty->ms += ms_since(&t0);
 		add(&ty->sum, &s);
-		found += s.found;
+		ty->out.sent += o.sent;
+		ty->out.failed += o.failed;
+		found += s.found + o.sent;
 	}
 out:
 	for (size_t i = 0; i < nown; i++)
 		free(own[i]);
 	free(own);
 	rules_free(rules, nrules);
-	free(t);
+	store_scan_targets_free(t, nt);
 	return found;
 }
 
 static int
-parse_args(int argc, char **argv, int *once, int *loop, uint64_t *only)
+parse_args(int argc, char **argv, int *once, int *loop, int *send_only,
+    uint64_t *only)
 {
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--send-only") == 0) {
+			*send_only = 1;
+			continue;
+		}
 		if (strcmp(argv[i], "--once") == 0 && !*loop) {
 			*once = 1;
 		} else if (strcmp(argv[i], "--loop") == 0 && !*once) {
@@ -188,10 +244,11 @@ report(struct tally *t, size_t n)
 		if (!t[i].seen && !t[i].failed)
 			continue;
 		printf("mailbox %llu: found %ld, ticketed %ld, updated %ld, "
-		       "ignored %ld, errors %ld, %ld ms\n",
+		       "ignored %ld, errors %ld, %ld ms, sent %ld, send "
+		       "failed %ld\n",
 		    (unsigned long long)t[i].id, t[i].sum.found,
 		    t[i].sum.ticketed, t[i].sum.updated, t[i].sum.ignored,
-		    t[i].sum.errors, t[i].ms);
+		    t[i].sum.errors, t[i].ms, t[i].out.sent, t[i].out.failed);
 		failed |= t[i].failed;
 	}
 	return failed;
@@ -237,11 +294,12 @@ main(int argc, char **argv)
 	struct tally     *tally = NULL;
 	size_t            ntally = 0;
 	uint64_t          only = 0;
-	int               once = 0, loop = 0, failed = 0;
+	int               once = 0, loop = 0, send_only = 0, failed = 0;
 	char              owner[100], host[64] = "host";
 
-	if (parse_args(argc, argv, &once, &loop, &only) == -1)
+	if (parse_args(argc, argv, &once, &loop, &send_only, &only) == -1)
 		return 2;
+	env.send_only = send_only;
 	if (app_init(&app, PROG, &err) == -1) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		app_cleanup(&app);

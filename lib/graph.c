@@ -74,7 +74,7 @@ graph_call(struct http *h, const struct graph_call *gc, struct http_resp *resp,
 {
 	struct http_req rq = { 0 };
 	struct buf      auth, prefer;
-	char            crid[64], tok[20];
+	char            crid[64], tok[20], ctype[128];
 	size_t          n = 0;
 	int             rc;
 
@@ -94,7 +94,9 @@ graph_call(struct http *h, const struct graph_call *gc, struct http_resp *resp,
 	rq.headers[n++] = prefer.data;
 	rq.headers[n++] = crid;
 	if (gc->body != NULL) {
-		rq.headers[n++] = "Content-Type: application/json";
+		snprintf(ctype, sizeof ctype, "Content-Type: %s",
+		    gc->content_type ? gc->content_type : "application/json");
+		rq.headers[n++] = ctype;
 		rq.body = gc->body;
 		rq.body_len = strlen(gc->body);
 	}

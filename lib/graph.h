@@ -23,6 +23,7 @@ struct graph_call {
 	const char *url;
 	const char *token;
 	const char *body;
+	const char *content_type; /* of body; NULL: application/json */
 	const char *prefer; /* extra Prefer values, e.g. text bodies; NULL */
 	size_t      max_body;
 	int (*sink)(void *ctx, const char *p, size_t n); /* see http_req */

@@ -15,22 +15,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "attach.h"
 #include "ingest.h"
 #include "intake.h"
 #include "jsonx.h"
 #include "log.h"
-#include "oauth2.h"
-#include "refresh.h"
+#include "mbx.h"
 #include "store_ticket.h"
 #include "url.h"
 #include "xmalloc.h"
 
 #define PAGE_SIZE 50
 #define BATCH_MAX 20
-#define MAX_TRIES 6
 
 static const char SELECT[] =
     "id,internetMessageId,conversationId,subject,body,from,sender,"
@@ -46,109 +42,13 @@ struct pass {
 	const struct ingest_env  *env;
 	const struct scan_target *t;
 	struct ingest_stats      *st;
-	const char               *graph; /* the cloud's Graph base URL */
-	struct buf                base;  /* {graph}/v1.0/me or /users/x */
-	struct buf                rel;   /* /me or /users/x, for $batch */
-	char                     *token;
+	struct mbx               *m;
 	struct pending            pend[PAGE_SIZE];
 	size_t                    npend;
+	uint64_t                 *seen; /* ledger rows listed this pass */
+	size_t                    nseen;
+	int                       partial; /* a page held too many */
 };
-
-/* Sleep for a throttled or failing call; 0 if the deadline allows it. */
-static int
-wait_for(const struct pass *p, long seconds)
-{
-	if (seconds < 0)
-		seconds = 0;
-	if (time(NULL) + seconds > p->env->deadline)
-		return -1;
-	log_info("mailbox %llu: waiting %ld s as Graph asked",
-	    (unsigned long long)p->t->id, seconds);
-	sleep((unsigned)seconds);
-	return 0;
-}
-
-static long
-backoff(int attempt)
-{
-	long base = 1L << (attempt < 5 ? attempt : 5);
-
-	return base + (long)randombytes_uniform((uint32_t)base + 1);
-}
-
-/*
- * One Graph call with the mailbox's token: a 401 refreshes the token once
- * and retries; 429 waits exactly Retry-After; 503/504 back off with
- * jitter — but only when idempotent (a POST whose outcome is unknown is
- * never repeated here).
- */
-static int
-call(struct pass *p, struct graph_call *gc, int idempotent,
-    struct http_resp *resp, struct graph_error *ge, struct err *err)
-{
-	int refreshed = 0;
-
-	for (int attempt = 0; attempt < MAX_TRIES; attempt++) {
-		char *fresh;
-
-		gc->token = p->token;
-		if (graph_call(p->env->http, gc, resp, ge, err) == 0)
-			return 0;
-		if (ge->status == 401 && !refreshed) {
-			refreshed = 1;
-			http_resp_cleanup(resp);
-			if (refresh_access_token(p->env->app, p->env->http,
-				p->t->id, p->token, &fresh, err) == -1)
-				return -1;
-			xfree_secret(p->token);
-			p->token = fresh;
-			continue;
-		}
-		if (ge->status == 429) {
-			long ra = resp->retry_after >= 0 ? resp->retry_after
-							 : backoff(attempt);
-
-			if (wait_for(p, ra) == -1)
-				break;
-			http_resp_cleanup(resp);
-			continue;
-		}
-		if ((ge->status == 503 || ge->status == 504) && idempotent) {
-			long ra = resp->retry_after >= 0 ? resp->retry_after
-							 : backoff(attempt);
-
-			if (wait_for(p, ra) == -1)
-				break;
-			http_resp_cleanup(resp);
-			continue;
-		}
-		break;
-	}
-	p->st->graph_status = ge->status;
-	snprintf(p->st->graph_code, sizeof p->st->graph_code, "%s", ge->code);
-	return -1;
-}
-
-static json_t *
-call_json(struct pass *p, struct graph_call *gc, int idempotent,
-    struct graph_error *ge, struct err *err)
-{
-	struct http_resp resp;
-	json_t          *o = NULL;
-
-	if (call(p, gc, idempotent, &resp, ge, err) == 0) {
-		o = json_loadb(resp.body.data, resp.body.len, 0, NULL);
-		if (!json_is_object(o)) {
-			json_decref(o);
-			o = NULL;
-			snprintf(ge->code, sizeof ge->code, "MalformedResponse");
-			err_set(err, E_UNAVAILABLE,
-			    "Graph answered malformed JSON");
-		}
-	}
-	http_resp_cleanup(&resp);
-	return o;
-}
 
 static void
 first_page_url(const struct pass *p, struct buf *u)
@@ -164,7 +64,7 @@ first_page_url(const struct pass *p, struct buf *u)
 		buf_puts(&filter, " and isRead eq false");
 	buf_printf(u, "%s/mailFolders/inbox/messages?$select=%s&$top=%d"
 		      "&$count=true&$orderby=",
-	    p->base.data, SELECT, PAGE_SIZE);
+	    p->m->base.data, SELECT, PAGE_SIZE);
 	url_encode(u, "receivedDateTime asc");
 	buf_puts(u, "&$filter=");
 	url_encode(u, filter.data);
@@ -187,9 +87,11 @@ intake(struct pass *p, json_t *obj, const struct msg *m, unsigned attempt,
     struct err *err)
 {
 	const struct ingest_env *env = p->env;
+	struct ack_settings      ack = { p->t->ack_enabled, p->t->ack_subject,
+		     p->t->ack_body, p->t->ack_per_hour, p->t->address, 1 };
 	struct intake_ctx        cx = { env->app->db, p->t->id, p->t->address,
-		       env->rules, env->nrules, env->own, env->nown };
-	struct attach_ctx        ax = { env->http, p->base.data, p->token,
+		       env->rules, env->nrules, env->own, env->nown, &ack };
+	struct attach_ctx        ax = { env->http, p->m->base.data, p->m->token,
 		       (size_t)env->app->cfg.attachment_max_mb << 20 };
 	struct attachment       *att = NULL;
 	struct intake_in         in = { obj, m, attempt, NULL, 0, &ax, "" };
@@ -265,7 +167,7 @@ action_request(const struct pass *p, size_t i, const char *dest)
 	int        read = strcmp(p->t->processed_action, "mark_read") == 0;
 
 	buf_init(&url, 256);
-	buf_printf(&url, "%s/messages/", p->rel.data);
+	buf_printf(&url, "%s/messages/", p->m->rel.data);
 	url_encode(&url, p->pend[i].graph_id);
 	if (!read)
 		buf_puts(&url, "/move");
@@ -314,13 +216,13 @@ batch(struct pass *p, size_t from, size_t to, const char *dest,
 		json_array_append_new(reqs, action_request(p, i, dest));
 	buf_init(&url, 128);
 	buf_init(&body, 4096);
-	buf_printf(&url, "%s/v1.0/$batch", p->graph);
+	buf_printf(&url, "%s/v1.0/$batch", p->m->graph);
 	res = json_pack("{s:o}", "requests", reqs);
 	jsonx_dump(res, &body);
 	json_decref(res);
 	gc.url = url.data;
 	gc.body = body.data;
-	res = call_json(p, &gc, 0, &ge, &err);
+	res = mbx_call_json(p->m, &gc, 0, &ge, &err);
 	if (res == NULL)
 		log_warn("mailbox %llu: $batch of actions failed (%ld %s); "
 			 "the messages are looked at again next pass",
@@ -364,18 +266,56 @@ act(struct pass *p, const char *dest)
 	for (size_t i = 0; i < p->npend; i += BATCH_MAX) {
 		size_t end = i + BATCH_MAX < p->npend ? i + BATCH_MAX : p->npend;
 
-		if (retry_after >= 0 && wait_for(p, retry_after) == -1)
+		if (retry_after >= 0 && mbx_wait(p->m, retry_after) == -1)
 			break;
 		retry_after = -1;
 		done += batch(p, i, end, dest, &retry_after);
 	}
 	/* throttled ones stay "stored" and are finished on the next page */
 	if (retry_after >= 0)
-		wait_for(p, retry_after);
-	for (size_t i = 0; i < p->npend; i++)
+		mbx_wait(p->m, retry_after);
+	if (p->npend > 0)
+		p->seen = xrealloc(p->seen,
+		    (p->nseen + p->npend) * sizeof *p->seen);
+	for (size_t i = 0; i < p->npend; i++) {
+		p->seen[p->nseen++] = p->pend[i].ledger;
 		free(p->pend[i].graph_id);
+	}
 	p->npend = 0;
 	return done;
+}
+
+/*
+ * A row still "stored" or "action_failed" whose message a whole pass did
+ * not list has left the Inbox: its action went through but a crash lost
+ * the answer, or a person moved it.  It is done — so that a later
+ * put-back counts as a new attempt, not as a leftover to move again.
+ */
+static void
+finish_unlisted(struct pass *p)
+{
+	struct db *db = p->env->app->db;
+	uint64_t  *ids = NULL;
+	size_t     n = 0, j;
+	struct err err;
+
+	if (store_ledger_unfinished(db, p->t->id, &ids, &n, &err) == -1)
+		log_err("mailbox %llu: unfinished ledger rows not read: %s",
+		    (unsigned long long)p->t->id, err.detail);
+	for (size_t i = 0; i < n; i++) {
+		for (j = 0; j < p->nseen && p->seen[j] != ids[i]; j++)
+			;
+		if (j < p->nseen)
+			continue;
+		log_info("mailbox %llu: ledger %llu: the message is no longer "
+			 "in the Inbox; done",
+		    (unsigned long long)p->t->id, (unsigned long long)ids[i]);
+		if (store_ledger_set_state(db, ids[i], "done", &err) == -1)
+			log_err("mailbox %llu: ledger %llu not marked done: %s",
+			    (unsigned long long)p->t->id,
+			    (unsigned long long)ids[i], err.detail);
+	}
+	free(ids);
 }
 
 /* Resolve the destination of processed mail: a well-known name or id. */
@@ -402,10 +342,10 @@ destination(struct pass *p, char **dest, struct err *err)
 		buf_puts(&filter, *c == '\'' ? "''" : (char[]){ *c, 0 });
 	buf_putc(&filter, '\'');
 	buf_printf(&url, "%s/mailFolders?$select=id,displayName&$filter=",
-	    p->base.data);
+	    p->m->base.data);
 	url_encode(&url, filter.data);
 	gc.url = url.data;
-	o = call_json(p, &gc, 1, &ge, err);
+	o = mbx_call_json(p->m, &gc, 1, &ge, err);
 	buf_cleanup(&url);
 	buf_cleanup(&filter);
 	f = json_array_get(json_object_get(o, "value"), 0);
@@ -447,7 +387,7 @@ drain(struct pass *p, const char *dest, struct err *err)
 		free(next);
 		next = NULL;
 		gc.url = url.data;
-		page = call_json(p, &gc, 1, &ge, err);
+		page = mbx_call_json(p->m, &gc, 1, &ge, err);
 		if (page == NULL) {
 			rc = -1;
 			break;
@@ -461,7 +401,9 @@ drain(struct pass *p, const char *dest, struct err *err)
 		n = json_array_size(arr);
 		json_array_foreach(arr, i, m) {
 			/* never more than a page, whatever the server sends */
-			if (rc == 0 && i < PAGE_SIZE)
+			if (i >= PAGE_SIZE)
+				p->partial = 1;
+			else if (rc == 0)
 				rc = one(p, m, err);
 		}
 		gone = act(p, dest);
@@ -477,65 +419,40 @@ drain(struct pass *p, const char *dest, struct err *err)
 		if (store_lease_take(p->env->app->db, p->t->id, p->env->owner,
 			90, &won, err) == -1 ||
 		    !won) {
+			if (!won)
+				err_set(err, E_CONFLICT, "lease lost");
 			rc = -1;
 			break;
 		}
 	}
+	if (rc == 0 && !p->partial)
+		finish_unlisted(p);
+	free(p->seen);
 	free(next);
 	buf_cleanup(&url);
 	return rc;
 }
 
 /*
- * One pass over mailbox t, if no other scanner holds its lease (then
- * st->skipped is set).  Returns 0, or -1 with err when the pass failed;
- * what was committed before a failure stays committed and is finished by
- * a later pass.
+ * One pass over mailbox t through session m (opened by the caller, who
+ * holds the mailbox's lease).  Returns 0, or -1 with err when the pass
+ * failed; what was committed before a failure stays committed and is
+ * finished by a later pass.
  */
 int
 ingest_mailbox(const struct ingest_env *env, const struct scan_target *t,
-    struct ingest_stats *st, struct err *err)
+    struct mbx *m, struct ingest_stats *st, struct err *err)
 {
-	struct pass         p = { .env = env, .t = t, .st = st };
-	struct oauth2_cloud cloud;
-	struct err          e2;
-	char               *dest = NULL;
-	int                 won, rc = -1;
+	struct pass p = { .env = env, .t = t, .st = st, .m = m };
+	char       *dest = NULL;
+	int         rc = -1;
 
 	memset(st, 0, sizeof *st);
 	st->waiting = -1;
-	if (store_lease_take(env->app->db, t->id, env->owner, 90, &won, err) ==
-	    -1)
-		return -1;
-	if (!won) {
-		st->skipped = 1;
-		return 0;
-	}
-	if (oauth2_cloud_of(&env->app->cfg, t->cloud, &cloud) == -1) {
-		err_set(err, E_INTERNAL, "unknown cloud %s", t->cloud);
-		goto out;
-	}
-	p.graph = cloud.graph;
-	buf_init(&p.base, 256);
-	buf_init(&p.rel, 256);
-	graph_mailbox_url(&p.base, cloud.graph, t->shared_address);
-	buf_puts(&p.rel, p.base.data + strlen(cloud.graph) + strlen("/v1.0"));
-	if (refresh_access_token(env->app, env->http, t->id, NULL, &p.token,
-		err) == -1 ||
-	    destination(&p, &dest, err) == -1)
-		goto out;
-	rc = drain(&p, dest, err);
-out:
+	if (destination(&p, &dest, err) == 0)
+		rc = drain(&p, dest, err);
 	for (size_t i = 0; i < p.npend; i++)
 		free(p.pend[i].graph_id);
-	if (store_scan_done(env->app->db, t->id, rc == 0, st->waiting, &e2) ==
-		-1 ||
-	    store_lease_drop(env->app->db, t->id, env->owner, &e2) == -1)
-		log_err("mailbox %llu: scan state not saved: %s",
-		    (unsigned long long)t->id, e2.detail);
-	xfree_secret(p.token);
 	free(dest);
-	buf_cleanup(&p.base);
-	buf_cleanup(&p.rel);
 	return rc;
 }

@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "http.h"
+#include "mbx.h"
 #include "rules.h"
 #include "store_scan.h"
 
@@ -21,9 +22,6 @@ struct ingest_stats {
 	long ignored;
 	long errors;
 	long waiting; /* messages in the Inbox at the start, -1 unknown */
-	int  skipped; /* another scanner holds the lease */
-	long graph_status;    /* the last failed Graph call's status */
-	char graph_code[128]; /* ... and error.code, for guidance */
 };
 
 /* What one scanner process brings to every mailbox pass. */
@@ -36,9 +34,10 @@ struct ingest_env {
 	char *const       *own; /* addresses of connected mailboxes */
 	size_t             nown;
 	time_t             deadline; /* stop waiting on throttling by then */
+	int                send_only; /* skip reading the Inbox */
 };
 
 int ingest_mailbox(const struct ingest_env *, const struct scan_target *,
-    struct ingest_stats *, struct err *);
+    struct mbx *, struct ingest_stats *, struct err *);
 
 #endif

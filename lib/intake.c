@@ -339,6 +339,16 @@ record(const struct intake_ctx *cx, const struct intake_in *in,
 		goto out;
 	if (t != 0 && action(cx, in, t, res->ledger_id, err) == -1)
 		goto out;
+	if (strcmp(d->outcome, "ticket_created") == 0 && cx->ack != NULL) {
+		struct ack_facts f = { res->ledger_id, t,
+			m->subject[0] ? m->subject : "(no subject)",
+			d->automatic.len ? d->automatic.data : NULL,
+			d->v.no_ack ? (d->v.rule_id ? d->v.rule_id : 1) : 0 };
+
+		if (outbox_ack(cx->db, cx->mailbox_id, cx->ack, m, &f, err) ==
+		    -1)
+			goto out;
+	}
 	res->ticket_id = t;
 	rc = 0;
 out:

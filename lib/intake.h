@@ -14,6 +14,7 @@
 #include "attach.h"
 #include "db.h"
 #include "msg.h"
+#include "outbox.h"
 #include "rules.h"
 
 struct intake_ctx {
@@ -24,6 +25,7 @@ struct intake_ctx {
 	size_t             nrules;
 	char *const       *own; /* every connected mailbox's address */
 	size_t             nown;
+	const struct ack_settings *ack; /* NULL: no acknowledgements */
 };
 
 struct intake_in {

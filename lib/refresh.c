@@ -6,7 +6,8 @@
  * and then uses the stored result — a rotated refresh token is never used
  * twice.  The new refresh token is committed before the new access token
  * is handed out.  A refusal by Microsoft moves the mailbox to
- * needs_reauth with the guide's message; it is not retried (no storm).
+ * needs_reauth with the guide's message, and its outgoing mail is held;
+ * it is not retried (no storm).
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "refresh.h"
 #include "seal.h"
 #include "store.h"
+#include "store_outbox.h"
 #include "xmalloc.h"
 
 static int
@@ -34,6 +36,7 @@ give_up(struct app *app, uint64_t id, const struct oauth2_error *oe,
 	    oe->description[0] ? oe->description : oe->error);
 	if (store_mailbox_set_status(app->db, id, "needs_reauth", 1, &e2) ==
 		-1 ||
+	    store_outbox_hold(app->db, id, &e2) == -1 ||
 	    store_mailbox_set_error(app->db, id, g->key, msg, g->action, &e2) ==
 		-1 ||
 	    db_commit(app->db, &e2) == -1) {

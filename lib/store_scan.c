@@ -21,7 +21,8 @@ static const char SQL_TARGETS[] =
     "COALESCE(shared_address, ''), cloud, processed_action, "
     "COALESCE(processed_folder, ''), IF(first_scan = 'new_only', "
     "DATE_FORMAT(COALESCE(scan_floor, connected_at), "
-    "'%Y-%m-%dT%H:%i:%sZ'), '') FROM mailbox WHERE status = 'connected' "
+    "'%Y-%m-%dT%H:%i:%sZ'), ''), ack_enabled, ack_per_hour, ack_subject, "
+    "ack_body FROM mailbox WHERE status = 'connected' "
     "AND (? = 0 OR id = ?) ORDER BY id";
 static const char SQL_FLOOR[] =
     "UPDATE mailbox SET scan_floor = connected_at WHERE status = "
@@ -76,12 +77,27 @@ store_scan_targets(struct db *db, uint64_t only, struct scan_target **t,
 			&r, i, 4, err) ||
 		    store_copy(s->processed_folder, sizeof s->processed_folder,
 			&r, i, 5, err) ||
-		    store_copy(s->floor, sizeof s->floor, &r, i, 6, err))
+		    store_copy(s->floor, sizeof s->floor, &r, i, 6, err) ||
+		    store_copy(s->ack_subject, sizeof s->ack_subject, &r, i, 9,
+			err))
 			rc = -1;
+		s->ack_enabled = db_res_int(&r, i, 7) != 0;
+		s->ack_per_hour = (long)db_res_int(&r, i, 8);
+		s->ack_body = db_res_str(&r, i, 10)
+		    ? xstrdup(db_res_str(&r, i, 10))
+		    : NULL;
 		*n = i + 1;
 	}
 	db_res_free(&r);
 	return rc;
+}
+
+void
+store_scan_targets_free(struct scan_target *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(t[i].ack_body);
+	free(t);
 }
 
 /* Addresses of every connected mailbox (caller frees each and *addrs). */

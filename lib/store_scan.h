@@ -19,10 +19,15 @@ struct scan_target {
 	char     processed_action[24];
 	char     processed_folder[1021];
 	char     floor[21]; /* receivedDateTime floor, "" for none */
+	int      ack_enabled;
+	long     ack_per_hour;
+	char     ack_subject[1021];
+	char    *ack_body; /* NULL: the default text */
 };
 
-int store_scan_targets(struct db *, uint64_t only, struct scan_target **,
-    size_t *, struct err *);
+int  store_scan_targets(struct db *, uint64_t only, struct scan_target **,
+     size_t *, struct err *);
+void store_scan_targets_free(struct scan_target *, size_t);
 int store_scan_own_addresses(struct db *, char ***addrs, size_t *n,
     struct err *);
 int store_lease_take(struct db *, uint64_t id, const char *owner, int seconds,

@@ -1,0 +1,211 @@
+/*
+ * mime: headers are folded and, when not plain ASCII, RFC 2047 encoded;
+ * every value has CR and LF removed first (no header injection from a
+ * subject or a name); bodies and attachments are base64, so nothing in
+ * them can end a part early.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cred.h"
+#include "mime.h"
+#include "xmalloc.h"
+
+/* Append base64 of p, wrapped at 76 columns with CRLF when wrap. */
+void
+mime_base64(struct buf *b, const void *p, size_t n, int wrap)
+{
+	const unsigned char *in = p;
+
+	for (size_t off = 0; off < n; off += 57) {
+		size_t chunk = n - off < 57 ? n - off : 57;
+		char   line[80];
+
+		sodium_bin2base64(line, sizeof line, in + off, chunk,
+		    sodium_base64_VARIANT_ORIGINAL);
+		buf_puts(b, line);
+		if (wrap)
+			buf_puts(b, "\r\n");
+	}
+}
+
+static int
+ascii_safe(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+static char *
+one_line(const char *s)
+{
+	char *c = xstrdup(s ? s : "");
+
+	for (char *p = c; *p; p++)
+		if (*p == '\r' || *p == '\n' || *p == '\t')
+			*p = ' ';
+	return c;
+}
+
+/* Append "name: value\r\n", RFC 2047-encoding a non-ASCII value. */
+void
+mime_header_text(struct buf *b, const char *name, const char *value)
+{
+	char  *v = one_line(value);
+	size_t n = strlen(v), off = 0;
+
+	buf_printf(b, "%s: ", name);
+	if (ascii_safe(v)) {
+		buf_puts(b, v);
+		buf_puts(b, "\r\n");
+		free(v);
+		return;
+	}
+	while (off < n) {
+		size_t chunk = n - off < 45 ? n - off : 45;
+
+		/* never split a UTF-8 character between encoded words */
+		while (off + chunk < n &&
+		    ((unsigned char)v[off + chunk] & 0xc0) == 0x80)
+			chunk--;
+		if (off > 0)
+			buf_puts(b, "\r\n ");
+		buf_puts(b, "=?UTF-8?B?");
+		mime_base64(b, v + off, chunk, 0);
+		buf_puts(b, "?=");
+		off += chunk;
+	}
+	buf_puts(b, "\r\n");
+	free(v);
+}
+
+static void
+address_header(struct buf *b, const char *name, const char *display,
+    const char *addr)
+{
+	char *a = one_line(addr);
+
+	if (display != NULL && display[0]) {
+		struct buf h;
+
+		buf_init(&h, 128);
+		mime_header_text(&h, name, display);
+		h.len -= 2; /* drop CRLF, append the address */
+		h.data[h.len] = '\0';
+		buf_puts(b, h.data);
+		buf_printf(b, " <%s>\r\n", a);
+		buf_cleanup(&h);
+	} else {
+		buf_printf(b, "%s: %s\r\n", name, a);
+	}
+	free(a);
+}
+
+static void
+boundary(char out[40])
+{
+	char tok[24];
+
+	cred_random_text(tok, sizeof tok, 15);
+	snprintf(out, 40, "pd-%s", tok);
+}
+
+static void
+text_part(struct buf *b, const char *subtype, const char *text)
+{
+	buf_printf(b, "Content-Type: text/%s; charset=utf-8\r\n"
+		      "Content-Transfer-Encoding: base64\r\n\r\n",
+	    subtype);
+	mime_base64(b, text, strlen(text), 1);
+}
+
+static void
+attachment_part(struct buf *b, const struct mime_att *a)
+{
+	char      *name = one_line(a->name);
+	char      *type = one_line(a->content_type);
+	struct buf enc;
+
+	buf_init(&enc, 64);
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr(".-_", *p))
+			buf_putc(&enc, (char)*p);
+		else
+			buf_printf(&enc, "%%%02X", *p);
+	}
+	buf_printf(b, "Content-Type: %s\r\n"
+		      "Content-Disposition: attachment; filename*=UTF-8''%s\r\n"
+		      "Content-Transfer-Encoding: base64\r\n\r\n",
+	    strchr(type, '/') && ascii_safe(type) && !strpbrk(type, ";\"")
+		? type
+		: "application/octet-stream",
+	    enc.data);
+	mime_base64(b, a->data, a->len, 1);
+	buf_cleanup(&enc);
+	free(name);
+	free(type);
+}
+
+static void
+body(struct buf *b, const struct mime_msg *m)
+{
+	char alt[40];
+
+	if (m->html == NULL) {
+		text_part(b, "plain", m->text);
+		return;
+	}
+	boundary(alt);
+	buf_printf(b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n"
+		      "\r\n--%s\r\n",
+	    alt, alt);
+	text_part(b, "plain", m->text);
+	buf_printf(b, "--%s\r\n", alt);
+	text_part(b, "html", m->html);
+	buf_printf(b, "--%s--\r\n", alt);
+}
+
+/* Build the whole message into b (appended). */
+void
+mime_build(struct buf *b, const struct mime_msg *m)
+{
+	char      date[64], mixed[40];
+	struct tm tm;
+
+	gmtime_r(&m->date, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	address_header(b, "From", m->from_name, m->from);
+	buf_printf(b, "To: %s\r\n", m->to);
+	if (m->cc != NULL && m->cc[0])
+		buf_printf(b, "Cc: %s\r\n", m->cc);
+	mime_header_text(b, "Subject", m->subject);
+	buf_printf(b, "Date: %s\r\nMessage-ID: %s\r\n", date, m->message_id);
+	if (m->in_reply_to != NULL && m->in_reply_to[0])
+		mime_header_text(b, "In-Reply-To", m->in_reply_to);
+	if (m->references != NULL && m->references[0])
+		mime_header_text(b, "References", m->references);
+	if (m->auto_reply)
+		buf_puts(b, "Auto-Submitted: auto-replied\r\n"
+			    "X-Auto-Response-Suppress: All\r\n");
+	buf_puts(b, "MIME-Version: 1.0\r\n");
+	if (m->natt == 0) {
+		body(b, m);
+		return;
+	}
+	boundary(mixed);
+	buf_printf(b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n"
+		      "\r\n--%s\r\n",
+	    mixed, mixed);
+	body(b, m);
+	for (size_t i = 0; i < m->natt; i++) {
+		buf_printf(b, "--%s\r\n", mixed);
+		attachment_part(b, &m->att[i]);
+	}
+	buf_printf(b, "--%s--\r\n", mixed);
+}

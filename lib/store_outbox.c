@@ -1,0 +1,307 @@
+/*
+ * store_outbox: a row is claimed ("sending", attempts + 1) and committed
+ * before Graph is asked to send it; a row left "sending" is one whose
+ * outcome is unknown, and is looked for in Sent Items before any retry.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_outbox.h"
+#include "xmalloc.h"
+
+static const char SQL_REPLY_CTX[] =
+    "SELECT COALESCE(t.mailbox_id, 0), t.subject, u.email, "
+    "COALESCE(NULLIF(m.shared_address, ''), m.account, ''), "
+    "COALESCE(m.status, '') FROM ticket t JOIN end_user u ON "
+    "u.id = t.end_user_id LEFT JOIN mailbox m ON m.id = t.mailbox_id "
+    "WHERE t.id = ?";
+static const char SQL_REPLY_IDS[] =
+    "SELECT internet_message_id, kind FROM ticket_action WHERE ticket_id = ? "
+    "AND internet_message_id IS NOT NULL ORDER BY id DESC LIMIT 10";
+static const char SQL_ADD[] =
+    "INSERT INTO outgoing_email (mailbox_id, ticket_id, kind, "
+    "incoming_email_id, agent_id, to_addrs, cc_addrs, subject, body_text, "
+    "body_html, message_id, in_reply_to, references_ids, status, "
+    "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "?, ?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP())";
+static const char SQL_ATT[] =
+    "INSERT INTO outgoing_attachment (outgoing_email_id, name, "
+    "content_type, content) VALUES (?, ?, ?, ?)";
+static const char SQL_DUE[] =
+    "SELECT id, COALESCE(ticket_id, 0), kind, status, attempts, to_addrs, "
+    "COALESCE(cc_addrs, ''), subject, body_text, COALESCE(body_html, ''), "
+    "message_id, COALESCE(in_reply_to, ''), COALESCE(references_ids, '') "
+    "FROM outgoing_email WHERE mailbox_id = ? AND status IN ('queued', "
+    "'sending') AND next_attempt_at <= UTC_TIMESTAMP() ORDER BY id LIMIT 50";
+static const char SQL_ATTS[] =
+    "SELECT name, content_type, content FROM outgoing_attachment "
+    "WHERE outgoing_email_id = ? ORDER BY id";
+static const char SQL_CLAIM[] =
+    "UPDATE outgoing_email SET status = 'sending', attempts = attempts + 1, "
+    "next_attempt_at = UTC_TIMESTAMP() + INTERVAL 2 MINUTE WHERE id = ? "
+    "AND status IN ('queued', 'sending')";
+static const char SQL_SENT[] =
+    "UPDATE outgoing_email SET status = 'sent', sent_at = UTC_TIMESTAMP(), "
+    "last_error = NULL, last_error_guidance = NULL WHERE id = ?";
+static const char SQL_LATER[] =
+    "UPDATE outgoing_email SET status = ?, next_attempt_at = "
+    "UTC_TIMESTAMP() + INTERVAL ? SECOND, last_error = LEFT(?, 1000) "
+    "WHERE id = ?";
+static const char SQL_FAIL[] =
+    "UPDATE outgoing_email SET status = 'failed', last_error = LEFT(?, "
+    "1000), last_error_guidance = LEFT(?, 1000) WHERE id = ?";
+static const char SQL_RELEASE[] =
+    "UPDATE outgoing_email SET status = 'queued', next_attempt_at = "
+    "UTC_TIMESTAMP() WHERE mailbox_id = ? AND status = 'held'";
+static const char SQL_HOLD[] =
+    "UPDATE outgoing_email SET status = 'held', last_error = 'The mailbox "
+    "needs reauthorisation; this mail is held until it is reconnected.' "
+    "WHERE mailbox_id = ? AND status = 'queued'";
+static const char SQL_ACK_COUNT[] =
+    "SELECT COUNT(*) FROM outgoing_email WHERE kind = 'ack' AND "
+    "created_at > UTC_TIMESTAMP() - INTERVAL 1 HOUR AND to_addrs = ?";
+static const char SQL_LEDGER_ACK[] =
+    "UPDATE incoming_email SET ack = LEFT(?, 200) WHERE id = ?";
+
+static struct db_param
+opt_id(uint64_t id)
+{
+	return id ? db_int((long long)id) : db_null();
+}
+
+static struct db_param
+opt_str(const char *s)
+{
+	return s && s[0] ? db_str(s) : db_null();
+}
+
+/*
+ * The ticket's mailbox, subject, end user, and the message ids to thread
+ * under (In-Reply-To: the newest incoming mail; References: up to ten,
+ * oldest first).  E_NOTFOUND for an unknown ticket.
+ */
+int
+store_reply_ctx(struct db *db, uint64_t ticket, struct reply_ctx *c,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)ticket) };
+	struct db_res   r;
+	int             rc = -1;
+
+	memset(c, 0, sizeof *c);
+	if (db_query(db, SQL_REPLY_CTX, p, 1, &r, err) == -1)
+		return -1;
+	if (r.nrows == 0)
+		err_set(err, E_NOTFOUND, "No ticket with id %llu.",
+		    (unsigned long long)ticket);
+	else if (store_copy(c->subject, sizeof c->subject, &r, 0, 1, err) ==
+		0 &&
+	    store_copy(c->end_user, sizeof c->end_user, &r, 0, 2, err) == 0 &&
+	    store_copy(c->from, sizeof c->from, &r, 0, 3, err) == 0 &&
+	    store_copy(c->mailbox_status, sizeof c->mailbox_status, &r, 0, 4,
+		err) == 0) {
+		c->mailbox_id = (uint64_t)db_res_int(&r, 0, 0);
+		rc = 0;
+	}
+	db_res_free(&r);
+	if (rc == -1 || db_query(db, SQL_REPLY_IDS, p, 1, &r, err) == -1)
+		return -1;
+	for (size_t i = r.nrows; i-- > 0;) {
+		const char *id = db_res_str(&r, i, 0);
+
+		if (strlen(c->references) + strlen(id) + 2 < sizeof c->references)
+			snprintf(c->references + strlen(c->references),
+			    sizeof c->references - strlen(c->references), "%s%s",
+			    c->references[0] ? " " : "", id);
+		if (strcmp(db_res_str(&r, i, 1), "email_in") == 0)
+			snprintf(c->in_reply_to, sizeof c->in_reply_to, "%s",
+			    id);
+	}
+	db_res_free(&r);
+	return 0;
+}
+
+int
+store_outbox_add(struct db *db, const struct new_outgoing *o, uint64_t *id,
+    struct err *err)
+{
+	struct db_param     p[] = { db_int((long long)o->mailbox_id),
+		    opt_id(o->ticket_id), db_str(o->kind),
+		    opt_id(o->incoming_email_id), opt_id(o->agent_id),
+		    db_str(o->to), opt_str(o->cc), db_str(o->subject),
+		    db_str(o->text), opt_str(o->html), db_str(o->message_id),
+		    opt_str(o->in_reply_to), opt_str(o->references),
+		    db_str(o->status) };
+	struct db_exec_info info;
+
+	if (db_exec(db, SQL_ADD, p, DB_NPARAMS(p), &info, err) == -1)
+		return -1;
+	*id = info.insert_id;
+	return 0;
+}
+
+int
+store_outbox_attachment(struct db *db, uint64_t id, const char *name,
+    const char *type, const void *data, size_t len, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id), db_str(name),
+		db_str(type), db_blob(data, len) };
+
+	return db_exec(db, SQL_ATT, p, 4, NULL, err);
+}
+
+static char *
+cell(const struct db_res *r, size_t row, size_t col)
+{
+	const char *s = db_res_str(r, row, col);
+
+	return xstrdup(s ? s : "");
+}
+
+/* Queued rows, and "sending" rows whose outcome is to be checked. */
+int
+store_outbox_due(struct db *db, uint64_t mailbox, struct outgoing **out,
+    size_t *n, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)mailbox) };
+	struct db_res   r;
+	int             rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (db_query(db, SQL_DUE, p, 1, &r, err) == -1)
+		return -1;
+	*out = xcalloc(r.nrows, sizeof **out);
+	for (size_t i = 0; rc == 0 && i < r.nrows; i++) {
+		struct outgoing *o = &(*out)[i];
+
+		o->id = (uint64_t)db_res_int(&r, i, 0);
+		o->ticket_id = (uint64_t)db_res_int(&r, i, 1);
+		o->attempts = (unsigned)db_res_int(&r, i, 4);
+		rc = store_copy(o->kind, sizeof o->kind, &r, i, 2, err) ||
+		    store_copy(o->status, sizeof o->status, &r, i, 3, err);
+		o->to = cell(&r, i, 5);
+		o->cc = cell(&r, i, 6);
+		o->subject = cell(&r, i, 7);
+		o->text = cell(&r, i, 8);
+		o->html = cell(&r, i, 9);
+		o->message_id = cell(&r, i, 10);
+		o->in_reply_to = cell(&r, i, 11);
+		o->references = cell(&r, i, 12);
+		*n = i + 1;
+	}
+	db_res_free(&r);
+	return rc ? -1 : 0;
+}
+
+void
+store_outbox_free(struct outgoing *o, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(o[i].to);
+		free(o[i].cc);
+		free(o[i].subject);
+		free(o[i].text);
+		free(o[i].html);
+		free(o[i].message_id);
+		free(o[i].in_reply_to);
+		free(o[i].references);
+	}
+	free(o);
+}
+
+/* Attachments of outgoing id into res: name, content_type, content. */
+int
+store_outbox_attachments(struct db *db, uint64_t id, struct db_res *res,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+
+	return db_query(db, SQL_ATTS, p, 1, res, err);
+}
+
+/* Mark id "sending" before it goes out; *won 0 if someone else has it. */
+int
+store_outbox_claim(struct db *db, uint64_t id, int *won, struct err *err)
+{
+	struct db_param     p[] = { db_int((long long)id) };
+	struct db_exec_info info;
+
+	if (db_exec(db, SQL_CLAIM, p, 1, &info, err) == -1)
+		return -1;
+	*won = info.affected == 1;
+	return 0;
+}
+
+int
+store_outbox_sent(struct db *db, uint64_t id, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+
+	return db_exec(db, SQL_SENT, p, 1, NULL, err);
+}
+
+/* Try again in seconds, as status (queued, or sending: look first). */
+int
+store_outbox_later(struct db *db, uint64_t id, const char *status,
+    long seconds, const char *error, struct err *err)
+{
+	struct db_param p[] = { db_str(status), db_int(seconds),
+		db_str(error), db_int((long long)id) };
+
+	return db_exec(db, SQL_LATER, p, 4, NULL, err);
+}
+
+int
+store_outbox_fail(struct db *db, uint64_t id, const char *error,
+    const char *guidance, struct err *err)
+{
+	struct db_param p[] = { db_str(error), db_str(guidance),
+		db_int((long long)id) };
+
+	return db_exec(db, SQL_FAIL, p, 3, NULL, err);
+}
+
+/* Held mail of a (re)connected mailbox goes back in the queue. */
+int
+store_outbox_release(struct db *db, uint64_t mailbox, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)mailbox) };
+
+	return db_exec(db, SQL_RELEASE, p, 1, NULL, err);
+}
+
+/* A mailbox that needs reauthorisation holds its queue. */
+int
+store_outbox_hold(struct db *db, uint64_t mailbox, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)mailbox) };
+
+	return db_exec(db, SQL_HOLD, p, 1, NULL, err);
+}
+
+/* Acknowledgements sent (or queued) to address in the last hour. */
+int
+store_ack_count(struct db *db, const char *to, long long *n, struct err *err)
+{
+	struct db_param p[] = { db_str(to) };
+	struct db_res   r;
+
+	if (db_query(db, SQL_ACK_COUNT, p, 1, &r, err) == -1)
+		return -1;
+	*n = db_res_int(&r, 0, 0);
+	db_res_free(&r);
+	return 0;
+}
+
+/* Record on the incoming email what became of its acknowledgement. */
+int
+store_ledger_ack(struct db *db, uint64_t ledger, const char *ack,
+    struct err *err)
+{
+	struct db_param p[] = { db_str(ack), db_int((long long)ledger) };
+
+	return db_exec(db, SQL_LEDGER_ACK, p, 2, NULL, err);
+}

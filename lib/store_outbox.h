@@ -1,0 +1,75 @@
+/*
+ * store_outbox: the outgoing queue (outgoing_email, outgoing_attachment).
+ */
+#ifndef POSTDESK_STORE_OUTBOX_H
+#define POSTDESK_STORE_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "err.h"
+
+struct new_outgoing {
+	uint64_t    mailbox_id;
+	uint64_t    ticket_id;
+	const char *kind; /* ack reply */
+	uint64_t    incoming_email_id;
+	uint64_t    agent_id;
+	const char *to;
+	const char *cc;
+	const char *subject;
+	const char *text;
+	const char *html;
+	const char *message_id;
+	const char *in_reply_to;
+	const char *references;
+	const char *status; /* queued or held */
+};
+
+struct outgoing {
+	uint64_t id;
+	uint64_t ticket_id;
+	char     kind[8];
+	char     status[8];
+	unsigned attempts;
+	char    *to, *cc, *subject, *text, *html;
+	char    *message_id, *in_reply_to, *references;
+};
+
+/* What a reply on a ticket needs to know. */
+struct reply_ctx {
+	uint64_t mailbox_id; /* 0: the ticket has no mailbox */
+	char     subject[999 * 4];
+	char     end_user[321];
+	char     from[321]; /* the mailbox's own address */
+	char     mailbox_status[16];
+	char     in_reply_to[999];
+	char     references[2048];
+};
+
+int  store_reply_ctx(struct db *, uint64_t ticket, struct reply_ctx *,
+     struct err *);
+int  store_outbox_add(struct db *, const struct new_outgoing *, uint64_t *id,
+     struct err *);
+int  store_outbox_attachment(struct db *, uint64_t id, const char *name,
+     const char *type, const void *data, size_t len, struct err *);
+int  store_outbox_due(struct db *, uint64_t mailbox, struct outgoing **,
+     size_t *, struct err *);
+void store_outbox_free(struct outgoing *, size_t);
+int  store_outbox_attachments(struct db *, uint64_t id, struct db_res *,
+     struct err *);
+int  store_outbox_claim(struct db *, uint64_t id, int *won, struct err *);
+int  store_outbox_sent(struct db *, uint64_t id, struct err *);
+int  store_outbox_later(struct db *, uint64_t id, const char *status,
+     long seconds, const char *error, struct err *);
+int  store_outbox_fail(struct db *, uint64_t id, const char *error,
+     const char *guidance, struct err *);
+int  store_outbox_release(struct db *, uint64_t mailbox, struct err *);
+int  store_outbox_hold(struct db *, uint64_t mailbox, struct err *);
+int  store_ack_count(struct db *, const char *to, long long *n,
+     struct err *);
+int  store_ledger_ack(struct db *, uint64_t ledger, const char *ack,
+     struct err *);
+
+#endif
