@@ -59,6 +59,20 @@ static const char SQL_HOLD[] =
     "UPDATE outgoing_email SET status = 'held', last_error = 'The mailbox "
     "needs reauthorisation; this mail is held until it is reconnected.' "
     "WHERE mailbox_id = ? AND status = 'queued'";
+static const char SQL_LIST[] =
+    "SELECT id, mailbox_id, COALESCE(ticket_id, 0), kind, to_addrs, "
+    "COALESCE(cc_addrs, ''), subject, status, attempts, "
+    "DATE_FORMAT(next_attempt_at, '%Y-%m-%dT%H:%i:%sZ'), "
+    "COALESCE(last_error, ''), COALESCE(last_error_guidance, ''), "
+    "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "
+    "COALESCE(DATE_FORMAT(sent_at, '%Y-%m-%dT%H:%i:%sZ'), ''), message_id "
+    "FROM outgoing_email WHERE (? = 0 OR mailbox_id = ?) AND "
+    "(? = 0 OR ticket_id = ?) AND (? = '' OR status = ?) AND "
+    "(? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
+static const char SQL_RETRY[] =
+    "UPDATE outgoing_email SET status = 'queued', next_attempt_at = "
+    "UTC_TIMESTAMP(), last_error = NULL, last_error_guidance = NULL "
+    "WHERE id = ? AND status = 'failed'";
 static const char SQL_ACK_COUNT[] =
     "SELECT COUNT(*) FROM outgoing_email WHERE kind = 'ack' AND "
     "created_at > UTC_TIMESTAMP() - INTERVAL 1 HOUR AND to_addrs = ?";
@@ -280,6 +294,37 @@ store_outbox_hold(struct db *db, uint64_t mailbox, struct err *err)
 	struct db_param p[] = { db_int((long long)mailbox) };
 
 	return db_exec(db, SQL_HOLD, p, 1, NULL, err);
+}
+
+/*
+ * Outgoing mail, newest first, into res: id, mailbox_id, ticket_id, kind,
+ * to, cc, subject, status, attempts, next_attempt_at, last_error,
+ * guidance, created_at, sent_at, message_id.
+ */
+int
+store_outbox_list(struct db *db, const struct outbox_filter *f,
+    struct db_res *res, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)f->mailbox),
+		db_int((long long)f->mailbox), db_int((long long)f->ticket),
+		db_int((long long)f->ticket), db_str(f->status),
+		db_str(f->status), db_int((long long)f->before),
+		db_int((long long)f->before), db_int(f->limit) };
+
+	return db_query(db, SQL_LIST, p, DB_NPARAMS(p), res, err);
+}
+
+/* Queue failed mail id again; *changed 0 if it was not failed. */
+int
+store_outbox_retry(struct db *db, uint64_t id, int *changed, struct err *err)
+{
+	struct db_param     p[] = { db_int((long long)id) };
+	struct db_exec_info info;
+
+	if (db_exec(db, SQL_RETRY, p, 1, &info, err) == -1)
+		return -1;
+	*changed = info.affected == 1;
+	return 0;
 }
 
 /* Acknowledgements sent (or queued) to address in the last hour. */

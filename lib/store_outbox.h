@@ -67,6 +67,18 @@ int  store_outbox_fail(struct db *, uint64_t id, const char *error,
      const char *guidance, struct err *);
 int  store_outbox_release(struct db *, uint64_t mailbox, struct err *);
 int  store_outbox_hold(struct db *, uint64_t mailbox, struct err *);
+struct outbox_filter {
+	uint64_t    mailbox;
+	uint64_t    ticket;
+	const char *status; /* "" for any */
+	uint64_t    before; /* cursor: ids below this, 0 for the newest */
+	long        limit;
+};
+
+int  store_outbox_list(struct db *, const struct outbox_filter *,
+     struct db_res *, struct err *);
+int  store_outbox_retry(struct db *, uint64_t id, int *changed,
+     struct err *);
 int  store_ack_count(struct db *, const char *to, long long *n,
      struct err *);
 int  store_ledger_ack(struct db *, uint64_t ledger, const char *ack,

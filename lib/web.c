@@ -136,6 +136,13 @@ web_error(struct call *c, const struct err *err)
 int
 web_body(struct call *c, json_t **obj)
 {
+	return web_body_cap(c, WEB_BODY_MAX, obj);
+}
+
+/* web_body for the few routes that take more than 64 KiB (attachments). */
+int
+web_body_cap(struct call *c, size_t cap, json_t **obj)
+{
 	struct err  err;
 	const char *ct = c->req->content_type;
 
@@ -145,7 +152,7 @@ web_body(struct call *c, json_t **obj)
 		return web_problem(c, 415,
 		    "Send the request body as Content-Type: application/json.",
 		    NULL);
-	if (req_read_body(c->req, WEB_BODY_MAX, &err) == -1)
+	if (req_read_body(c->req, cap, &err) == -1)
 		return web_problem(c, 413, err.msg, NULL);
 	*obj = jsonx_parse_object(c->req->body.data, c->req->body.len, &err);
 	if (*obj == NULL)

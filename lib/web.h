@@ -45,6 +45,7 @@ int  web_problem(struct call *, int status, const char *detail,
      json_t *extra);
 int  web_error(struct call *, const struct err *);
 int  web_body(struct call *, json_t **obj);
+int  web_body_cap(struct call *, size_t cap, json_t **obj);
 int  web_id(struct call *, size_t i, uint64_t *id);
 void web_audit(struct call *, const char *action, const char *target_type,
     uint64_t target_id, json_t *detail);
