@@ -6,6 +6,7 @@
 
 #include "store.h"
 #include "store_ticket.h"
+#include "xmalloc.h"
 
 static const char SQL_END_USER[] =
     "INSERT INTO end_user (email, name, created_at) "
@@ -56,6 +57,9 @@ static const char SQL_LEDGER_ADD[] =
     "UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_LEDGER_STATE[] =
     "UPDATE incoming_email SET state = ? WHERE id = ?";
+static const char SQL_LEDGER_UNFINISHED[] =
+    "SELECT id FROM incoming_email WHERE mailbox_id = ? AND state <> 'done' "
+    "ORDER BY id LIMIT 1000";
 
 static struct db_param
 opt_id(uint64_t id)
@@ -277,4 +281,24 @@ store_ledger_set_state(struct db *db, uint64_t id, const char *state,
 	struct db_param p[] = { db_str(state), db_int((long long)id) };
 
 	return db_exec(db, SQL_LEDGER_STATE, p, 2, NULL, err);
+}
+
+/* Ids of a mailbox's rows not yet done, oldest first (caller frees *ids). */
+int
+store_ledger_unfinished(struct db *db, uint64_t mailbox, uint64_t **ids,
+    size_t *n, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)mailbox) };
+	struct db_res   r;
+
+	*ids = NULL;
+	*n = 0;
+	if (db_query(db, SQL_LEDGER_UNFINISHED, p, 1, &r, err) == -1)
+		return -1;
+	*ids = xcalloc(r.nrows, sizeof **ids);
+	for (size_t i = 0; i < r.nrows; i++)
+		(*ids)[i] = (uint64_t)db_res_int(&r, i, 0);
+	*n = r.nrows;
+	db_res_free(&r);
+	return 0;
 }

@@ -97,5 +97,7 @@ int store_ledger_add(struct db *, const struct new_ledger *, uint64_t *id,
     struct err *);
 int store_ledger_set_state(struct db *, uint64_t id, const char *state,
     struct err *);
+int store_ledger_unfinished(struct db *, uint64_t mailbox, uint64_t **ids,
+    size_t *n, struct err *);
 
 #endif
