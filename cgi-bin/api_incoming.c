@@ -188,6 +188,7 @@ run_again(struct call *c, const struct db_res *r, json_t *src,
 	in.source = src;
 	in.msg = &m;
 	in.attempt = found ? last.attempt + 1 : 1;
+	in.again = "reprocessed from the incoming email log";
 	in.left_out = "not fetched again (reprocessed from the incoming "
 	              "email log; the first attempt's ticket has them)";
 	if (intake_message(&cx, &in, res, err) == -1)

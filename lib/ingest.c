@@ -94,7 +94,8 @@ intake(struct pass *p, json_t *obj, const struct msg *m, unsigned attempt,
 	struct attach_ctx        ax = { env->http, p->m->base.data, p->m->token,
 		       (size_t)env->app->cfg.attachment_max_mb << 20 };
 	struct attachment       *att = NULL;
-	struct intake_in         in = { obj, m, attempt, NULL, 0, &ax, "" };
+	struct intake_in         in = { obj, m, attempt, NULL, NULL, 0, &ax,
+		        "" };
 	struct intake_result     res;
 	struct graph_error       ge;
 	struct buf               left;
@@ -371,7 +372,7 @@ drain(struct pass *p, const char *dest, struct err *err)
 	struct graph_error ge;
 	struct buf         url;
 	char              *next = NULL;
-	int                rc = 0, first = 1;
+	int                rc = 0;
 	int                won;
 
 	buf_init(&url, 1024);
@@ -392,11 +393,10 @@ drain(struct pass *p, const char *dest, struct err *err)
 			rc = -1;
 			break;
 		}
-		if (first && json_is_integer(json_object_get(page,
-				 "@odata.count")))
+		/* what is left in the Inbox, as the newest listing says */
+		if (json_is_integer(json_object_get(page, "@odata.count")))
 			p->st->waiting = (long)json_integer_value(
 			    json_object_get(page, "@odata.count"));
-		first = 0;
 		arr = json_object_get(page, "value");
 		n = json_array_size(arr);
 		json_array_foreach(arr, i, m) {

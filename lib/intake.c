@@ -373,11 +373,11 @@ intake_message(const struct intake_ctx *cx, const struct intake_in *in,
 	buf_init(&d.automatic, 64);
 	buf_init(&d.trace, 512);
 	if (in->attempt > 1) {
-		char line[80];
+		char line[200];
 
-		snprintf(line, sizeof line,
-		    "attempt %u: the message was put back in the Inbox",
-		    in->attempt);
+		snprintf(line, sizeof line, "attempt %u: %s", in->attempt,
+		    in->again ? in->again
+			      : "the message was put back in the Inbox");
 		trace(&d, line);
 	}
 	if (db_begin(cx->db, err) == -1)

@@ -32,6 +32,7 @@ struct intake_in {
 	json_t                  *source; /* the Graph JSON as received */
 	const struct msg        *msg;
 	unsigned                 attempt;
+	const char              *again; /* why attempt > 1; NULL: put back */
 	const struct attachment *att; /* to stream in, from ax */
 	size_t                   natt;
 	const struct attach_ctx *ax;
