@@ -22,7 +22,8 @@ Environment: POSTDESK_BIN picks the programs (the Makefile passes build/san;
 default build/); other POSTDESK_* variables (e.g. POSTDESK_LOGIN_URL) reach
 the programs. A conftest.py further down can override the session fixture
 `stack_env` (a dict) to add variables, e.g. the URL of a fake server it
-starts. POSTDESK_KEEP=1 keeps the temporary directory.
+starts. After a failed run the temporary directory keeps the logs (not the
+database); POSTDESK_KEEP=1 keeps all of it.
 
 Run with Debian's python (pyenv's has no pytest): /usr/bin/python3 -m pytest
 """
@@ -235,14 +236,23 @@ class StackSession(requests.Session):
 
 
 def _stop_and_check(stack, keep):
-    """Stop the stack; returns the sanitizer failure text (or "")."""
+    """Stop the stack and clean up; returns the failure text (or "").
+
+    keep: False removes the directory; True keeps the logs and the
+    configuration but not the database (some 35 MB a run), unless
+    POSTDESK_KEEP=1 asks to keep everything. Problems found keep the logs.
+    """
     r = stack.stop()
     problems = []
     if r.returncode != 0:
         problems.append("scripts/stack.sh stop failed:\n%s%s" % (r.stdout, r.stderr))
     for name, text in stack.sanitizer_reports():
         problems.append("sanitizer report in %s/%s:\n%s" % (stack.log_dir, name, text[-20000:]))
-    if not keep and not problems:
+    if os.environ.get("POSTDESK_KEEP") == "1":
+        pass
+    elif keep or problems:
+        shutil.rmtree(stack.var / "db", ignore_errors=True)
+    else:
         shutil.rmtree(stack.tmp, ignore_errors=True)
     return "\n\n".join(problems)
 
@@ -269,7 +279,7 @@ def stack(request, stack_env):
     failed = request.session.testsfailed > 0
     problems = _stop_and_check(s, keep=keep or failed)
     if keep or failed or problems:
-        print("\npostdesk test stack kept in %s (logs: %s)" % (s.tmp, s.log_dir))
+        print("\npostdesk test stack: logs kept in %s" % s.log_dir)
     if problems:
         pytest.fail(problems, pytrace=False)
 
@@ -289,7 +299,7 @@ def new_stack():
         return s
 
     yield make
-    problems = [_stop_and_check(s, keep=os.environ.get("POSTDESK_KEEP") == "1") for s in made]
+    problems = [_stop_and_check(s, keep=False) for s in made]
     problems = [p for p in problems if p]
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
