@@ -50,7 +50,7 @@
     new: { text: 'Not connected', kind: 'neutral' },
     connected: { text: 'Connected', kind: 'ok' },
     error: { text: 'Error', kind: 'bad' },
-    needs_reauth: { text: 'Needs re-authorization', kind: 'warn' },
+    needs_reauth: { text: 'Needs reauthorisation', kind: 'warn' },
     disconnected: { text: 'Disconnected', kind: 'neutral' },
   };
 
@@ -1084,7 +1084,7 @@
     });
 
     const side = h('aside', { class: 'side-col' },
-      connectionPanel(mb, editing),
+      connectionPanel(ctx, mb, editing, controls),
       azure.node,
       editing ? dangerZone(ctx, mb) : null);
 
@@ -1094,16 +1094,31 @@
   // ---------------------------------------------------- connection panel
 
   /* The connection status of a mailbox and what can be done about it.
-   * Actions (Authorize Application, Disconnect, Test) plug in through
-   * connectionActions(); today there are none, only a note. */
+   * connect.js (window.postdeskConnection) draws the panel: Authorize
+   * Application / Reauthorise, Disconnect, Test connection, the first-scan
+   * policy, the last error.  Without it, a read-only panel. */
   function connectionActions(mb, editing) {
-    // Next: when editing, return [{id:'mb-authorize', label:'Authorize Application', run: fn}, …]
     void mb;
     void editing;
     return [];
   }
 
-  function connectionPanel(mb, editing) {
+  function connectionPanel(ctx, mb, editing, controls) {
+    const ext = window.postdeskConnection;
+    if (ext && typeof ext.panel === 'function') {
+      return ext.panel({
+        ctx, mb, editing, h, api, replace, problemBlock, fmtTime, announce,
+        onLeave: (fn) => cleanups.push(fn),
+        // A change made from the panel (first_scan) shows in the form too.
+        mailboxChanged(fresh) {
+          const sel = controls && controls.first_scan;
+          if (sel && fresh.first_scan && sel.value !== fresh.first_scan) {
+            sel.value = fresh.first_scan;
+            sel.dispatchEvent(new Event('change'));
+          }
+        },
+      });
+    }
     const actions = connectionActions(mb, editing);
     const panel = h('section', { class: 'card panel', id: 'mb-connection', 'aria-labelledby': 'mb-connection-title' },
       h('h2', { id: 'mb-connection-title', text: 'Connection' }),
