@@ -66,6 +66,13 @@ die() {
 	exit 1
 }
 
+# now_ms: milliseconds since the epoch (EPOCHREALTIME has 6 decimals; its
+# separator follows the locale, so keep the digits only).
+now_ms() {
+	local us=${EPOCHREALTIME//[!0-9]/}
+	echo $((us / 1000))
+}
+
 # --- processes -----------------------------------------------------------
 
 # proc_info PID -> sets P_STATE, P_PGRP, P_COMM; returns 1 if there is no such
@@ -141,12 +148,14 @@ stop_service() {
 			done
 		fi
 	done
-for ((i = 0; i < 200; i++)); do # 200 x 50 ms = 10 s
+	local deadline=$(($(now_ms) + 10000))
+	while :; do
 		left=
 		for g in $groups; do
 			left+=$(group_members "$g" "$comm")
 		done
 		[[ -z $left ]] && break
+		(($(now_ms) < deadline)) || break
 		sleep 0.05
 	done
 	if [[ -n $left ]]; then
@@ -308,10 +317,11 @@ $(tail -n 20 "$LOG/mariadb-install.log")"
 		--innodb-log-file-size=16M --innodb-buffer-pool-size=64M \
 		--max-allowed-packet=256M \
 		</dev/null >>"$LOG/mariadbd.out" 2>&1 &
-	local pid=$! i
+	local pid=$!
 	# Our own record first: mariadbd writes the pid file only once up.
 	printf '%s' "$pid" >"$RUN/mariadb.pid"
-	for ((i = 0; i < 600; i++)); do # 600 x 50 ms = 30 s
+	local deadline=$(($(now_ms) + 30000))
+	while (($(now_ms) < deadline)); do
 		if "${MARIADB_ADMIN[@]}" ping >/dev/null 2>&1; then
 			return 0
 		fi
@@ -409,9 +419,10 @@ $(cat "$LOG/nginx-test.log")"
 # wait_healthy: GET /api/health through nginx until it answers 200 (or 503
 # with the database reachable: only mailboxes await a scan), up to 15 s.
 wait_healthy() {
-	local i code out=$RUN/health.out cerr=$RUN/health.err
-	for ((i = 0; i < 300; i++)); do # 300 x 50 ms
-		code=$(curl -sS -o "$out" -w '%{http_code}' --max-time 2 \
+	local code=000 out=$RUN/health.out cerr=$RUN/health.err
+	local deadline=$(($(now_ms) + 15000))
+	while (($(now_ms) < deadline)); do
+		code=$(curl -sS -o "$out" -w '%{http_code}' --max-time 1 \
 			--cacert "$TLS/cert.pem" "$PORTAL_URL/api/health" 2>"$cerr") || code=000
 		if [[ $code == 200 ]]; then
 			rm -f "$out" "$cerr"
