@@ -17,7 +17,7 @@
 static const char *const FIELDS[] = { "name", "type", "client_id",
 	"tenant_id", "secret", "secret_expires_on", "shared_address", "cloud",
 	"processed_action", "processed_folder", "first_scan", "ack_enabled",
-	NULL };
+	"ack_subject", "ack_body", "ack_per_hour", NULL };
 
 static const char *const CLOUDS[][2] = {
 	{ "global", "Global (Microsoft 365, GCC)" },
@@ -45,6 +45,9 @@ mailbox_defaults(struct mailbox *mb)
 	snprintf(mb->first_scan, sizeof mb->first_scan, "new_only");
 	snprintf(mb->status, sizeof mb->status, "not_connected");
 	mb->ack_enabled = 1;
+	snprintf(mb->ack_subject, sizeof mb->ack_subject,
+	    "[#{ticket}] {subject}");
+	mb->ack_per_hour = 5;
 }
 
 static int
@@ -252,6 +255,46 @@ check_enum(char *dst, size_t size, const char *field, const char *s,
 	buf_cleanup(&b);
 }
 
+/*
+ * The acknowledgement templates: a subject without {ticket} still gets
+ * the ticket tag (outbox prepends it), so only length and control
+ * characters are refused; an empty or null body means the default text.
+ */
+static void
+check_ack(struct mailbox *mb, json_t *in, json_t *errors)
+{
+	const char *s;
+	json_t     *v;
+	int         bad;
+
+	s = get_str(in, "ack_subject", 0, errors, &bad);
+	if (s != NULL) {
+		if (u8len(s) == 0 || u8len(s) > 255 || has_control(s))
+			jsonx_field_error(errors, "ack_subject",
+			    "Enter a subject of 1 to 255 characters, e.g. "
+			    "\"[#{ticket}] {subject}\".");
+		else
+			set(mb->ack_subject, sizeof mb->ack_subject, s);
+	}
+	s = get_str(in, "ack_body", 1, errors, &bad);
+	if (s != NULL) {
+		if (u8len(s) > 5000)
+			jsonx_field_error(errors, "ack_body",
+			    "Enter a text of up to 5000 characters, or null "
+			    "for the default.");
+		else
+			set(mb->ack_body, sizeof mb->ack_body, s);
+	}
+	v = json_object_get(in, "ack_per_hour");
+	if (v != NULL && (!json_is_integer(v) ||
+			     json_integer_value(v) < 1 ||
+			     json_integer_value(v) > 1000))
+		jsonx_field_error(errors, "ack_per_hour",
+		    "Enter a whole number from 1 to 1000.");
+	else if (v != NULL)
+		mb->ack_per_hour = (long)json_integer_value(v);
+}
+
 static void
 check_options(struct mailbox *mb, json_t *in, json_t *errors)
 {
@@ -292,6 +335,7 @@ check_options(struct mailbox *mb, json_t *in, json_t *errors)
 		    "Must be true or false.");
 	else if (v != NULL)
 		mb->ack_enabled = json_is_true(v);
+	check_ack(mb, in, errors);
 }
 
 /*
@@ -425,6 +469,10 @@ mailbox_to_json(const struct mailbox *mb, const struct config *cfg)
 	    str_or_null(mb->processed_folder));
 	json_object_set_new(o, "first_scan", json_string(mb->first_scan));
 	json_object_set_new(o, "ack_enabled", json_boolean(mb->ack_enabled));
+	json_object_set_new(o, "ack_subject", json_string(mb->ack_subject));
+	json_object_set_new(o, "ack_body", str_or_null(mb->ack_body));
+	json_object_set_new(o, "ack_per_hour",
+	    json_integer((json_int_t)mb->ack_per_hour));
 	json_object_set_new(o, "status", json_string(mb->status));
 	json_object_set_new(o, "redirect_uris", mailbox_redirect_uris(cfg));
 	json_object_set_new(o, "permissions",

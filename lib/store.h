@@ -113,6 +113,10 @@ struct mailbox {
 	char      last_scan_at[21];
 	char      last_success_at[21];
 	long long messages_waiting; /* -1 before the first scan */
+	/* acknowledgements (sql/0006) */
+	char      ack_subject[1021];
+	char      ack_body[20001]; /* "" = the default text */
+	long      ack_per_hour;
 };
 
 int store_mailbox_insert(struct db *, const struct mailbox *,

@@ -21,20 +21,22 @@
 	"secret_expires_on < UTC_DATE() + INTERVAL 14 DAY, "              \
 	"DATE_FORMAT(last_scan_at, '%Y-%m-%dT%H:%i:%sZ'), "               \
 	"DATE_FORMAT(last_success_at, '%Y-%m-%dT%H:%i:%sZ'), "            \
-	"messages_waiting"
+	"messages_waiting, ack_subject, ack_body, ack_per_hour"
 
 static const char SQL_MB_INSERT[] =
     "INSERT INTO mailbox (name, type, client_id, tenant_id, secret_sealed, "
     "secret_last4, secret_expires_on, shared_address, cloud, "
     "processed_action, processed_folder, first_scan, ack_enabled, "
-    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-    "UTC_TIMESTAMP(), UTC_TIMESTAMP())";
+    "ack_subject, ack_body, ack_per_hour, created_at, updated_at) VALUES "
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(), "
+    "UTC_TIMESTAMP())";
 static const char SQL_MB_UPDATE[] =
     "UPDATE mailbox SET name = ?, type = ?, client_id = ?, tenant_id = ?, "
     "secret_sealed = COALESCE(?, secret_sealed), "
     "secret_last4 = ?, secret_expires_on = ?, shared_address = ?, "
     "cloud = ?, processed_action = ?, processed_folder = ?, "
-    "first_scan = ?, ack_enabled = ?, updated_at = UTC_TIMESTAMP() "
+    "first_scan = ?, ack_enabled = ?, ack_subject = ?, ack_body = ?, "
+    "ack_per_hour = ?, updated_at = UTC_TIMESTAMP() "
     "WHERE id = ?";
 static const char SQL_MB_GET[] = "SELECT " MB_COLS " FROM mailbox WHERE id = ?";
 static const char SQL_MB_LIST[] = "SELECT " MB_COLS " FROM mailbox ORDER BY id";
@@ -46,7 +48,7 @@ opt_str(const char *s)
 	return s[0] ? db_str(s) : db_null();
 }
 
-/* The 8 value parameters shared by insert and update, after the secret. */
+/* The 11 value parameters shared by insert and update, after the secret. */
 static void
 mb_params(const struct mailbox *mb, struct db_param *p)
 {
@@ -58,6 +60,9 @@ mb_params(const struct mailbox *mb, struct db_param *p)
 	p[5] = opt_str(mb->processed_folder);
 	p[6] = db_str(mb->first_scan);
 	p[7] = db_int(mb->ack_enabled);
+	p[8] = db_str(mb->ack_subject);
+	p[9] = opt_str(mb->ack_body);
+	p[10] = db_int(mb->ack_per_hour);
 }
 
 /* Insert a mailbox; E_CONFLICT when the name is taken. */
@@ -65,7 +70,7 @@ int
 store_mailbox_insert(struct db *db, const struct mailbox *mb,
     const struct buf *sealed, uint64_t *id, struct err *err)
 {
-	struct db_param     p[13];
+	struct db_param     p[16];
 	struct db_exec_info info;
 
 	p[0] = db_str(mb->name);
@@ -89,7 +94,7 @@ int
 store_mailbox_update(struct db *db, const struct mailbox *mb,
     const struct buf *sealed, struct err *err)
 {
-	struct db_param     p[14];
+	struct db_param     p[17];
 	struct db_exec_info info;
 	struct mailbox      cur;
 
@@ -99,7 +104,7 @@ store_mailbox_update(struct db *db, const struct mailbox *mb,
 	p[3] = db_str(mb->tenant_id);
 	p[4] = sealed ? db_blob(sealed->data, sealed->len) : db_null();
 	mb_params(mb, &p[5]);
-	p[13] = db_int((long long)mb->id);
+	p[16] = db_int((long long)mb->id);
 	if (db_exec(db, SQL_MB_UPDATE, p, DB_NPARAMS(p), &info, err) == -1)
 		return -1;
 	/* 0 affected rows also means "nothing changed": check it exists. */
@@ -140,6 +145,8 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 		{ mb->last_error_at, sizeof mb->last_error_at, 23 },
 		{ mb->last_scan_at, sizeof mb->last_scan_at, 25 },
 		{ mb->last_success_at, sizeof mb->last_success_at, 26 },
+		{ mb->ack_subject, sizeof mb->ack_subject, 28 },
+		{ mb->ack_body, sizeof mb->ack_body, 29 },
 	};
 
 	memset(mb, 0, sizeof *mb);
@@ -152,6 +159,7 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 	mb->inbox_count = db_res_str(r, i, 19) ? db_res_int(r, i, 19) : -1;
 	mb->secret_expiring = db_res_int(r, i, 24) != 0;
 	mb->messages_waiting = db_res_str(r, i, 27) ? db_res_int(r, i, 27) : -1;
+	mb->ack_per_hour = (long)db_res_int(r, i, 30);
 	return 0;
 }
 
@@ -185,7 +193,8 @@ store_mailbox_list(struct db *db, struct mailbox **mbs, size_t *n,
 
 	if (db_query(db, SQL_MB_LIST, NULL, 0, &r, err) == -1)
 		return -1;
-	*mbs = xcalloc(r.nrows, sizeof **mbs);
+	/* mb_from_row() zeroes each row: no need for calloc's pass */
+	*mbs = xmalloc(r.nrows * sizeof **mbs);
 	*n = r.nrows;
 	for (size_t i = 0; rc == 0 && i < r.nrows; i++)
 		rc = mb_from_row(&(*mbs)[i], &r, i, err);

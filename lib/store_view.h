@@ -95,6 +95,7 @@ enum view_incoming_col {
 	VI_RULE_NAME,
 	VI_TICKET_ID,
 	VI_STATE,
+	VI_ACK,
 	VI_LIST_NCOLS,
 	VI_TO = VI_LIST_NCOLS,
 	VI_CC,

@@ -164,6 +164,9 @@ view_incoming(const struct db_res *r, size_t i, int detail)
 	    id_name(r, i, VI_RULE_ID, VI_RULE_NAME), "ticket_id",
 	    num(r, i, VI_TICKET_ID), "state", str(r, i, VI_STATE));
 
+	if (o != NULL)
+		json_object_set_new(o, "ack", str(r, i, VI_ACK));
+
 	if (o != NULL && detail) {
 		json_object_set_new(o, "to", str(r, i, VI_TO));
 		json_object_set_new(o, "cc", str(r, i, VI_CC));

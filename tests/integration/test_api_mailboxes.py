@@ -5,7 +5,8 @@ import pytest
 
 MAILBOX_KEYS = {"id", "name", "type", "client_id", "tenant_id", "secret_set", "secret_last4",
                 "secret_expires_on", "shared_address", "cloud", "processed_action",
-                "processed_folder", "first_scan", "ack_enabled", "status", "redirect_uris",
+                "processed_folder", "first_scan", "ack_enabled", "ack_subject", "ack_body",
+                "ack_per_hour", "status", "redirect_uris",
                 "permissions", "created_at", "updated_at"}
 LICENSED = ["offline_access", "openid", "email", "profile", "Mail.ReadWrite", "Mail.Send"]
 SHARED = LICENSED + ["Mail.ReadWrite.Shared", "Mail.Send.Shared"]
@@ -32,6 +33,7 @@ def test_create_with_defaults(stack, admin_key, pd):
     assert mb["cloud"] == "global"
     assert mb["processed_action"] == "move_to_deleted_items" and mb["processed_folder"] is None
     assert mb["first_scan"] == "new_only" and mb["ack_enabled"] is True
+    assert (mb["ack_subject"], mb["ack_body"], mb["ack_per_hour"]) == ("[#{ticket}] {subject}", None, 5)
     assert mb["status"] == "not_connected"
     assert mb["redirect_uris"] == [stack.base + "/azure/auth", stack.base + "/auth/account/azureresponse"]
     assert mb["permissions"] == LICENSED
@@ -61,6 +63,28 @@ def test_create_with_every_field(admin_key, pd):
     assert (mb["cloud"], mb["processed_action"], mb["processed_folder"], mb["first_scan"],
             mb["ack_enabled"]) == ("usgov_l5", "move_to_folder", "Processed/postdesk", "all", False)
     assert admin_key.get("/api/mailboxes/%d" % mb["id"]).json() == mb
+
+
+def test_acknowledgement_settings_round_trip(admin_key, pd):
+    body = pd.mailbox_input(ack_subject="Ticket {ticket} — {subject} \U0001F4EC",
+                            ack_body="Hallo,\n\nTicket #{ticket} (<{subject}>) ist offen.\n",
+                            ack_per_hour=1000)
+    r = admin_key.post("/api/mailboxes", json=body)
+    assert r.status_code == 201, r.text
+    mb = r.json()
+    assert (mb["ack_subject"], mb["ack_body"], mb["ack_per_hour"]) == (
+        body["ack_subject"], body["ack_body"], 1000)
+    assert admin_key.get("/api/mailboxes/%d" % mb["id"]).json() == mb
+    path = "/api/mailboxes/%d" % mb["id"]
+    r = admin_key.patch(path, json={"ack_per_hour": 1, "ack_body": None})
+    assert r.status_code == 200, r.text
+    assert (r.json()["ack_subject"], r.json()["ack_body"], r.json()["ack_per_hour"]) == (
+        body["ack_subject"], None, 1)
+    r = admin_key.patch(path, json={"ack_body": "x" * 5000, "ack_subject": "s" * 255})
+    assert r.status_code == 200, r.text
+    assert r.json()["ack_body"] == "x" * 5000 and r.json()["ack_subject"] == "s" * 255
+    r = admin_key.patch(path, json={"ack_body": ""})
+    assert r.status_code == 200 and r.json()["ack_body"] is None, r.text
 
 
 def test_name_of_100_characters_of_4_bytes_each(admin_key, pd):
@@ -179,6 +203,11 @@ BAD = [
     ("processed_folder", "x" * 256, None), ("processed_folder", 7, "string"),
     ("first_scan", "everything", "new_only"),
     ("ack_enabled", "yes", "true or false"), ("ack_enabled", 1, None), ("ack_enabled", None, None),
+    ("ack_subject", "", "1 to 255"), ("ack_subject", "s" * 256, None), ("ack_subject", None, None),
+    ("ack_subject", "a\r\nBcc: x@evil.test", None), ("ack_subject", 3, "string"),
+    ("ack_body", "x" * 5001, "5000"), ("ack_body", 5, "string"),
+    ("ack_per_hour", 0, "1 to 1000"), ("ack_per_hour", 1001, None), ("ack_per_hour", "5", None),
+    ("ack_per_hour", None, None), ("ack_per_hour", 2.5, None), ("ack_per_hour", True, None),
 ]
 
 
