@@ -6,7 +6,7 @@
 #   nothing in lib/ includes a cgi-bin/ header
 # Prints every offending line and exits 1 if there is one.
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 C_FILES=$(find lib cgi-bin bin -name '*.[ch]' 2>/dev/null | sort)
 bad=0
@@ -31,10 +31,10 @@ rule "curl_ only in lib/http.c" '\bcurl_' '^lib/http\.[ch]$'
 # whose name is one of cgi-bin's headers.
 for f in $(find lib -name '*.[ch]' 2>/dev/null | sort); do
 	hits=$(grep -nE '#[[:space:]]*include[[:space:]]*"[^"]*cgi-bin' "$f")
-	for h in $(find cgi-bin -name '*.h' -printf '%f\n' 2>/dev/null); do
+	while read -r h; do
 		[[ -e lib/$h ]] && continue # a lib header of the same name wins
 		hits+=$'\n'$(grep -nE "#[[:space:]]*include[[:space:]]*\"$h\"" "$f")
-	done
+	done < <(find cgi-bin -name '*.h' -printf '%f\n' 2>/dev/null)
 	hits=$(printf '%s\n' "$hits" | sed '/^$/d')
 	if [[ -n $hits ]]; then
 		printf '%s\n' "$hits" | sed "s|^|$f:|"

@@ -95,13 +95,13 @@ alive() {
 # group_members PGID COMM -> live (non-zombie) pids in process group PGID
 # whose name is COMM.
 group_members() {
-	local p out=()
+	local p found=()
 	for p in /proc/[0-9]*; do
 		p=${p#/proc/}
 		proc_info "$p" || continue
-		[[ $P_PGRP == "$1" && $P_STATE != Z && $P_COMM == "$2" ]] && out+=("$p")
+		[[ $P_PGRP == "$1" && $P_STATE != Z && $P_COMM == "$2" ]] && found+=("$p")
 	done
-	((${#out[@]})) && printf '%s\n' "${out[@]}"
+	((${#found[@]})) && printf '%s\n' "${found[@]}"
 	return 0
 }
 
