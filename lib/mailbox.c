@@ -451,34 +451,34 @@ mailbox_to_json(const struct mailbox *mb, const struct config *cfg)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "id", json_integer((json_int_t)mb->id));
-	json_object_set_new(o, "name", json_string(mb->name));
-	json_object_set_new(o, "type", json_string(mb->type));
-	json_object_set_new(o, "client_id", json_string(mb->client_id));
-	json_object_set_new(o, "tenant_id", json_string(mb->tenant_id));
-	json_object_set_new(o, "secret_set", json_true());
-	json_object_set_new(o, "secret_last4", json_string(mb->secret_last4));
-	json_object_set_new(o, "secret_expires_on",
+	json_object_set_new_nocheck(o, "id", json_integer((json_int_t)mb->id));
+	json_object_set_new_nocheck(o, "name", json_string(mb->name));
+	json_object_set_new_nocheck(o, "type", json_string(mb->type));
+	json_object_set_new_nocheck(o, "client_id", json_string(mb->client_id));
+	json_object_set_new_nocheck(o, "tenant_id", json_string(mb->tenant_id));
+	json_object_set_new_nocheck(o, "secret_set", json_true());
+	json_object_set_new_nocheck(o, "secret_last4", json_string(mb->secret_last4));
+	json_object_set_new_nocheck(o, "secret_expires_on",
 	    str_or_null(mb->secret_expires_on));
-	json_object_set_new(o, "shared_address",
+	json_object_set_new_nocheck(o, "shared_address",
 	    str_or_null(mb->shared_address));
-	json_object_set_new(o, "cloud", json_string(mb->cloud));
-	json_object_set_new(o, "processed_action",
+	json_object_set_new_nocheck(o, "cloud", json_string(mb->cloud));
+	json_object_set_new_nocheck(o, "processed_action",
 	    json_string(mb->processed_action));
-	json_object_set_new(o, "processed_folder",
+	json_object_set_new_nocheck(o, "processed_folder",
 	    str_or_null(mb->processed_folder));
-	json_object_set_new(o, "first_scan", json_string(mb->first_scan));
-	json_object_set_new(o, "ack_enabled", json_boolean(mb->ack_enabled));
-	json_object_set_new(o, "ack_subject", json_string(mb->ack_subject));
-	json_object_set_new(o, "ack_body", str_or_null(mb->ack_body));
-	json_object_set_new(o, "ack_per_hour",
+	json_object_set_new_nocheck(o, "first_scan", json_string(mb->first_scan));
+	json_object_set_new_nocheck(o, "ack_enabled", json_boolean(mb->ack_enabled));
+	json_object_set_new_nocheck(o, "ack_subject", json_string(mb->ack_subject));
+	json_object_set_new_nocheck(o, "ack_body", str_or_null(mb->ack_body));
+	json_object_set_new_nocheck(o, "ack_per_hour",
 	    json_integer((json_int_t)mb->ack_per_hour));
-	json_object_set_new(o, "status", json_string(mb->status));
-	json_object_set_new(o, "redirect_uris", mailbox_redirect_uris(cfg));
-	json_object_set_new(o, "permissions",
+	json_object_set_new_nocheck(o, "status", json_string(mb->status));
+	json_object_set_new_nocheck(o, "redirect_uris", mailbox_redirect_uris(cfg));
+	json_object_set_new_nocheck(o, "permissions",
 	    mailbox_permissions(mb->shared_address[0] != '\0'));
-	json_object_set_new(o, "secret_expiring", json_boolean(mb->secret_expiring));
-	json_object_set_new(o, "connection",
+	json_object_set_new_nocheck(o, "secret_expiring", json_boolean(mb->secret_expiring));
+	json_object_set_new_nocheck(o, "connection",
 	    mb->connected_at[0] == '\0'
 		? json_null()
 		: json_pack("{s:s, s:s, s:s, s:o}", "account", mb->account,
@@ -486,19 +486,19 @@ mailbox_to_json(const struct mailbox *mb, const struct config *cfg)
 		      mb->connected_at, "inbox_count",
 		      mb->inbox_count >= 0 ? json_integer(mb->inbox_count)
 					   : json_null()));
-	json_object_set_new(o, "last_error",
+	json_object_set_new_nocheck(o, "last_error",
 	    mb->last_error_code[0] == '\0'
 		? json_null()
 		: json_pack("{s:s, s:s, s:s, s:s}", "code", mb->last_error_code,
 		      "message", mb->last_error, "guidance",
 		      mb->last_error_guidance, "at", mb->last_error_at));
-	json_object_set_new(o, "last_scan_at", str_or_null(mb->last_scan_at));
-	json_object_set_new(o, "last_success_at",
+	json_object_set_new_nocheck(o, "last_scan_at", str_or_null(mb->last_scan_at));
+	json_object_set_new_nocheck(o, "last_success_at",
 	    str_or_null(mb->last_success_at));
-	json_object_set_new(o, "messages_waiting",
+	json_object_set_new_nocheck(o, "messages_waiting",
 	    mb->messages_waiting >= 0 ? json_integer(mb->messages_waiting)
 				      : json_null());
-	json_object_set_new(o, "created_at", json_string(mb->created_at));
-	json_object_set_new(o, "updated_at", json_string(mb->updated_at));
+	json_object_set_new_nocheck(o, "created_at", json_string(mb->created_at));
+	json_object_set_new_nocheck(o, "updated_at", json_string(mb->updated_at));
 	return o;
 }

@@ -149,7 +149,8 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 		{ mb->ack_body, sizeof mb->ack_body, 29 },
 	};
 
-	memset(mb, 0, sizeof *mb);
+	/* Every member is assigned below (no memset: the struct is large
+	 * and a list fills many). */
 	mb->id = (uint64_t)db_res_int(r, i, 0);
 	for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
 		if (store_copy(cols[c].dst, cols[c].size, r, i, cols[c].col,

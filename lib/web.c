@@ -58,15 +58,15 @@ send_json(struct req *r, int status, const char *ctype, json_t *body)
 {
 	static const char failed[] = "{\"title\":\"Internal Server Error\","
 				     "\"status\":500}";
-	char             *text = json_dumps(body, JSON_COMPACT);
+	struct buf        b;
 
-	if (text == NULL) {
+	buf_init(&b, 16384);
+	if (jsonx_dump(body, &b) == -1)
 		resp_send(r, 500, "application/problem+json", failed,
 		    sizeof failed - 1);
-		return;
-	}
-	resp_send(r, status, ctype, text, strlen(text));
-	free(text);
+	else
+		resp_send(r, status, ctype, b.data, b.len);
+	buf_cleanup(&b);
 }
 
 /* Answer with body as JSON (reference stolen; NULL answers no content). */
