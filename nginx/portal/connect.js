@@ -175,7 +175,7 @@
       } else {
         actions.appendChild(actionButton('mb-authorize', again ? 'Reauthorise' : 'Authorize Application',
           ['btn', again && m.status === 'connected' ? 'btn-quiet' : 'btn-primary'], authorize));
-        if (m.status === 'connected' || m.status === 'needs_reauth') {
+        if (m.status === 'connected') {
           actions.appendChild(actionButton('mb-test', 'Test connection', 'btn', testConnection));
         }
         if (m.status === 'connected' || m.status === 'needs_reauth' || m.status === 'error') {

@@ -223,6 +223,30 @@ def test_failed_check_shows_title_and_guidance(admin_ui, world, fake):
     admin_ui.el("#mb-connection").screenshot("/tmp/pd-connect-test-failed.png")
 
 
+def test_refused_refresh_needs_reauthorisation(admin_ui, world, fake):
+    w = world()
+    w.mailbox()
+    open_mailbox(admin_ui, w)
+    authorize(admin_ui, w)
+    admin_ui.text_in("#mb-status", "Connected as " + w.user)
+    fake.ctl("users/revoke_sessions", {"user": w.user})
+    admin_ui.click("#mb-test")
+    admin_ui.text_in("#mb-test-summary", "checks failed")
+    first = admin_ui.el("#mb-test-result .test-check:first-child")
+    assert first.get_attribute("data-passed") == "false" and "What to do: " in first.text
+    admin_ui.text_in("#mb-status", "Needs reauthorisation")
+    err = admin_ui.visible("#mb-last-error")
+    assert "AADSTS50173" in err.text and "What to do: " in err.text
+    assert err.get_attribute("role") == "alert"
+    assert admin_ui.el("#mb-authorize").text == "Reauthorise"
+    assert admin_ui.els("#mb-test") == []  # a test needs a working connection
+    admin_ui.el("#mb-connection").screenshot("/tmp/pd-connect-needs-reauth.png")
+    # Reauthorise fixes it.
+    authorize(admin_ui, w)
+    admin_ui.text_in("#mb-status", "Connected as " + w.user)
+    assert admin_ui.els("#mb-last-error") == []
+
+
 def test_new_mailbox_shows_checklist(admin_ui):
     admin_ui.go("#/mailboxes/new")
     admin_ui.present("#mb-connection")
