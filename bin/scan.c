@@ -7,6 +7,7 @@
  * when the Inboxes are drained.  Exit status: 0 ok, 1 some mailbox
  * failed, 2 usage or configuration.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,37 @@ record_failure(struct app *app, uint64_t id, const struct mbx *m,
 }
 
 /*
+ * The lease of mailbox t is held by someone else; if that is a scanner on
+ * this host that no longer runs (killed, crashed), take the lease over
+ * instead of waiting for it to expire.
+ */
+static int
+take_from_dead(struct ingest_env *env, const struct scan_target *t, int *won,
+    struct err *err)
+{
+	char   holder[101], host[64] = "";
+	char  *colon;
+	long   pid;
+
+	*won = 0;
+	if (store_lease_owner(env->app->db, t->id, holder, sizeof holder,
+		err) == -1)
+		return -1;
+	colon = strrchr(holder, ':');
+	gethostname(host, sizeof host - 1);
+	if (colon == NULL || (size_t)(colon - holder) != strlen(host) ||
+	    strncmp(holder, host, strlen(host)) != 0)
+		return 0;
+	pid = strtol(colon + 1, NULL, 10);
+	if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		return 0;
+	log_warn("mailbox %llu: taking over the lease of %s, which is gone",
+	    (unsigned long long)t->id, holder);
+	return store_lease_steal(env->app->db, t->id, holder, env->owner, 90,
+	    won, err);
+}
+
+/*
  * One mailbox: take its lease (skip it if another scanner has it), read
  * the Inbox, send what is queued, record the scan.  Returns 1 if the
  * mailbox was handled, 0 if skipped, -1 if it failed.
@@ -135,7 +167,8 @@ mailbox(struct ingest_env *env, const struct scan_target *t,
 
 	memset(s, 0, sizeof *s);
 	memset(o, 0, sizeof *o);
-	if (store_lease_take(app->db, t->id, env->owner, 90, &won, &err) == -1) {
+	if (store_lease_take(app->db, t->id, env->owner, 90, &won, &err) == -1 ||
+	    (!won && take_from_dead(env, t, &won, &err) == -1)) {
 		log_err("mailbox %llu: %s", (unsigned long long)t->id,
 		    err.detail[0] ? err.detail : err.msg);
 		return -1;

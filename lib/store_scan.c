@@ -36,6 +36,13 @@ static const char SQL_LEASE_TAKE[] =
     "lease_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND WHERE id = ? "
     "AND (lease_until IS NULL OR lease_until < UTC_TIMESTAMP(3) "
     "OR lease_owner = ?)";
+static const char SQL_LEASE_OWNER[] =
+    "SELECT COALESCE(lease_owner, '') FROM mailbox WHERE id = ? AND "
+    "lease_until >= UTC_TIMESTAMP(3)";
+static const char SQL_LEASE_STEAL[] =
+    "UPDATE mailbox SET lease_owner = ?, "
+    "lease_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND WHERE id = ? "
+    "AND lease_owner = ?";
 static const char SQL_LEASE_DROP[] =
     "UPDATE mailbox SET lease_until = NULL WHERE id = ? AND lease_owner = ?";
 static const char SQL_STALE[] =
@@ -127,6 +134,39 @@ store_lease_take(struct db *db, uint64_t id, const char *owner, int seconds,
 	struct db_exec_info info;
 
 	if (db_exec(db, SQL_LEASE_TAKE, p, 4, &info, err) == -1)
+		return -1;
+	*won = info.affected == 1;
+	return 0;
+}
+
+/* The current holder of a live lease ("" if none). */
+int
+store_lease_owner(struct db *db, uint64_t id, char *owner, size_t size,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+	struct db_res   r;
+	int             rc = 0;
+
+	owner[0] = '\0';
+	if (db_query(db, SQL_LEASE_OWNER, p, 1, &r, err) == -1)
+		return -1;
+	if (r.nrows > 0)
+		rc = store_copy(owner, size, &r, 0, 0, err);
+	db_res_free(&r);
+	return rc;
+}
+
+/* Take a lease still held by dead (a crashed scanner); *won as take. */
+int
+store_lease_steal(struct db *db, uint64_t id, const char *dead,
+    const char *owner, int seconds, int *won, struct err *err)
+{
+	struct db_param     p[] = { db_str(owner), db_int(seconds),
+		    db_int((long long)id), db_str(dead) };
+	struct db_exec_info info;
+
+	if (db_exec(db, SQL_LEASE_STEAL, p, 4, &info, err) == -1)
 		return -1;
 	*won = info.affected == 1;
 	return 0;

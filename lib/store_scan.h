@@ -32,6 +32,10 @@ int store_scan_own_addresses(struct db *, char ***addrs, size_t *n,
     struct err *);
 int store_lease_take(struct db *, uint64_t id, const char *owner, int seconds,
     int *won, struct err *);
+int store_lease_owner(struct db *, uint64_t id, char *owner, size_t size,
+    struct err *);
+int store_lease_steal(struct db *, uint64_t id, const char *dead,
+    const char *owner, int seconds, int *won, struct err *);
 int store_lease_drop(struct db *, uint64_t id, const char *owner,
     struct err *);
 int store_scan_stale(struct db *, long minutes, struct db_res *,
