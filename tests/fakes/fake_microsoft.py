@@ -1341,7 +1341,7 @@ class FakeMicrosoft:
                     return fn(call)
             finally:
                 with st.lock:
-                    st.inflight[key] -= 1
+                    st.inflight[key] = st.inflight.get(key, 1) - 1  # survives a reset
         if matched_path:
             raise GraphError(405, "Request_BadRequest",
                              f"The HTTP method '{req.method}' is not supported for this resource.")
@@ -1797,7 +1797,45 @@ def _send(call, draft: dict, saved_folder_owner, save, extra_headers=None, kind=
             continue
         if u.mailbox is not None:
             u.mailbox.add_message("inbox", now=now, **dict(fields, is_read=False))
+            _auto_reply(st, u, frm, fields, now)
     return record
+
+
+def _auto_reply(st, u, frm, fields, now):
+    """User u answers a delivered mail automatically (users/auto_reply): to
+    the From address, delivered if that is a mailbox in the fake, logged in
+    the sent log as kind "auto_reply".  A well-behaved responder marks it
+    Auto-Submitted and threads it; a bad one (auto_submitted false) sends a
+    fixed subject with no marks at all.  Never chains: an auto-reply
+    delivered here triggers nothing."""
+    cfg = getattr(u, "auto_reply", None)
+    to = frm["emailAddress"]["address"]
+    if not cfg or to.lower() == u.address.lower():
+        return
+    imid = f"<ar.{secrets.token_hex(12)}@{u.address.split('@')[1]}>"
+    if cfg["auto_submitted"]:
+        subject = "Automatic reply: " + fields["subject"]
+        headers = [{"name": "Auto-Submitted", "value": "auto-replied"},
+                   {"name": "In-Reply-To", "value": fields["internet_message_id"]}]
+    else:
+        subject, headers = cfg["subject"], []
+    me = {"emailAddress": {"name": u.display_name, "address": u.address}}
+    rcpt = [{"emailAddress": {"name": to, "address": to}}]
+    st.sent_log.append({"time": iso(now), "kind": "auto_reply", "mailbox": u.address,
+                        "signed_in": u.address, "from": u.address, "sender": u.address, "to": [to],
+                        "cc": [], "bcc": [], "subject": subject,
+                        "body": {"contentType": "text", "content": cfg["body"]}, "headers": headers,
+                        "internet_message_id": imid, "attachments": [], "saved_to_sent_items": False,
+                        "mime": None})
+    try:
+        target = st.user(to)
+    except KeyError:
+        return
+    if target.mailbox is not None:
+        target.mailbox.add_message("inbox", now=now, subject=subject, body_text=cfg["body"],
+                                   sender=me, to=rcpt, cc=[], bcc=[], headers=headers,
+                                   internet_message_id=imid, is_read=False, received=now, sent=now,
+                                   **{"from": me})
 
 
 def _draft_from_json(msg):
@@ -2127,6 +2165,18 @@ def ctl_revoke_sessions(self, b):
     u = self.state.user(b["user"])
     u.session_gen += 1
     return u.public()
+
+
+@control("POST", "users/auto_reply")
+def ctl_auto_reply(self, b):
+    """{user, enabled=true, auto_submitted=true, subject="Out of office", body}:
+    the user answers every mail delivered to it by a send (see _auto_reply)."""
+    u = self.state.user(b["user"])
+    u.auto_reply = None if not b.get("enabled", True) else {
+        "auto_submitted": bool(b.get("auto_submitted", True)),
+        "subject": str(b.get("subject", "Out of office")),
+        "body": str(b.get("body", "I am away until Monday."))}
+    return dict(u.public(), auto_reply=u.auto_reply)
 
 
 @control("POST", "users/disable")
