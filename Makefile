@@ -169,7 +169,7 @@ check-layers:
 	@scripts/check-layers.sh
 
 check: format-check check-layers
-	@! grep -nwE 'strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|system|popen|mysql_query|mysql_real_escape_string' \
+	@! grep -nE '\<(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|system|popen|mysql_query|mysql_real_escape_string)[[:space:]]*\(' \
 	    $(C_FILES) || { echo "banned function used" >&2; exit 1; }
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --inline-suppr -Ilib lib cgi-bin bin

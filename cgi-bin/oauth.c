@@ -19,7 +19,7 @@ static int
 oauth_callback(struct call *c)
 {
 	struct connect_callback cb = { 0 };
-	struct connect_result   res;
+	struct connect_result   res = { 0 };
 	struct principal        who;
 	struct err              err;
 	struct http            *h;
