@@ -114,6 +114,16 @@ headers(struct msg *m, json_t *o)
 	}
 }
 
+/* Only visible ASCII (a Message-ID has no spaces either). */
+static int
+printable_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
 /*
  * Parse obj into m (caller frees with msg_cleanup(), also after failure).
  * Fails (E_INVALID) only when obj is not an object or has no usable id.
@@ -133,6 +143,11 @@ msg_parse(json_t *obj, struct msg *m, struct err *err)
 	}
 	m->id = xstrdup(id);
 	m->internet_message_id = str(m, obj, "internetMessageId", 998);
+	if (!printable_ascii(m->internet_message_id)) {
+		/* stored in ASCII columns and echoed in In-Reply-To */
+		m->internet_message_id[0] = '\0';
+		note(m, "internetMessageId is not ASCII: left out");
+	}
 	m->conversation_id = str(m, obj, "conversationId", 512);
 	m->subject = str(m, obj, "subject", MSG_SUBJECT_MAX);
 	body = json_object_get(obj, "body");

@@ -358,6 +358,26 @@ test_headers_cap(void)
 	json_decref(o);
 }
 
+static void
+test_message_id_not_ascii(void)
+{
+	struct msg m;
+
+	/* a Message-ID that is not plain ASCII is left out, with a note */
+	if (CHECK(parse("{\"id\": \"AAMk1\", \"internetMessageId\": "
+			"\"<\\u00fc@ex\\u00e4mple.com>\"}",
+		      &m) == 0)) {
+		CHECK_STR(m.internet_message_id, "");
+		CHECK(strstr(m.notes.data, "internetMessageId") != NULL);
+	}
+	msg_cleanup(&m);
+	if (CHECK(parse("{\"id\": \"AAMk1\", \"internetMessageId\": "
+			"\"<a b@example.com>\"}",
+		      &m) == 0))
+		CHECK_STR(m.internet_message_id, "");
+	msg_cleanup(&m);
+}
+
 int
 main(void)
 {
@@ -369,5 +389,6 @@ main(void)
 	test_sender_fallback();
 	test_recipients_cap();
 	test_headers_cap();
+	test_message_id_not_ascii();
 	return TEST_DONE();
 }
