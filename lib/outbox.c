@@ -84,6 +84,23 @@ expand(struct buf *b, const char *tmpl, uint64_t ticket, const char *subject,
 	}
 }
 
+/* Cut b to the 998 characters outgoing_email.subject holds (UTF-8). */
+static void
+cap_subject(struct buf *b)
+{
+	size_t chars = 0;
+
+	for (size_t i = 0; i < b->len; i++) {
+		if (((unsigned char)b->data[i] & 0xc0) == 0x80)
+			continue;
+		if (++chars > 998) {
+			b->len = i;
+			b->data[i] = '\0';
+			return;
+		}
+	}
+}
+
 static void
 html_of(struct buf *b, const char *text)
 {
@@ -162,6 +179,7 @@ outbox_ack(struct db *db, uint64_t mailbox, const struct ack_settings *s,
 		buf_puts(&subject, text.data);
 		buf_reset(&text);
 	}
+	cap_subject(&subject);
 	expand(&text, s->body ? s->body : DEFAULT_ACK, f->ticket_id,
 	    f->ticket_subject, 0);
 	buf_puts(&html, "<div style=\"font-family: sans-serif\">");
@@ -221,6 +239,7 @@ reply_rows(struct db *db, uint64_t ticket, uint64_t agent,
 	buf_printf(&re, "%s%s",
 	    strncasecmp(c->subject, "re:", 3) == 0 ? "" : "Re: ", c->subject);
 	thread_tag_subject(&subject, ticket, re.data);
+	cap_subject(&subject);
 	html_of(&html, body);
 	outbox_message_id(mid, sizeof mid, c->from);
 	o.mailbox_id = c->mailbox_id;
