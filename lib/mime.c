@@ -89,8 +89,18 @@ address_header(struct buf *b, const char *name, const char *display,
     const char *addr)
 {
 	char *a = one_line(addr);
+	char *d = one_line(display);
 
-	if (display != NULL && display[0]) {
+	if (d[0] && ascii_safe(d)) {
+		/* a quoted-string: ':' '@' ',' in a name are not syntax */
+		buf_printf(b, "%s: \"", name);
+		for (const char *p = d; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_putc(b, '\\');
+			buf_putc(b, *p);
+		}
+		buf_printf(b, "\" <%s>\r\n", a);
+	} else if (d[0]) {
 		struct buf h;
 
 		buf_init(&h, 128);
@@ -104,6 +114,7 @@ address_header(struct buf *b, const char *name, const char *display,
 		buf_printf(b, "%s: %s\r\n", name, a);
 	}
 	free(a);
+	free(d);
 }
 
 static void
