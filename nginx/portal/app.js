@@ -82,6 +82,9 @@
     processed_folder: 'mb-processed-folder',
     first_scan: 'mb-first-scan',
     ack_enabled: 'mb-ack-enabled',
+    ack_subject: 'mb-ack-subject',
+    ack_body: 'mb-ack-body',
+    ack_per_hour: 'mb-ack-per-hour',
   };
 
   const GUID_RE = /^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$/i;
@@ -761,6 +764,10 @@
     controls.processed_folder = h('input', { id: 'mb-processed-folder', name: 'processed_folder', type: 'text', autocomplete: 'off', maxlength: '255', value: mb.processed_folder || '', placeholder: 'e.g. Processed' });
     controls.first_scan = h('select', { id: 'mb-first-scan', name: 'first_scan' }, options(FIRST_SCAN, mb.first_scan || 'new_only'));
     controls.ack_enabled = h('input', { id: 'mb-ack-enabled', name: 'ack_enabled', type: 'checkbox', checked: mb.ack_enabled === undefined ? true : !!mb.ack_enabled });
+    controls.ack_subject = h('input', { id: 'mb-ack-subject', name: 'ack_subject', type: 'text', maxlength: '255', autocomplete: 'off', value: mb.ack_subject || '[#{ticket}] {subject}' });
+    controls.ack_body = h('textarea', { id: 'mb-ack-body', name: 'ack_body', rows: '6', maxlength: '5000', placeholder: 'Leave empty for the default text' });
+    controls.ack_body.value = mb.ack_body || '';
+    controls.ack_per_hour = h('input', { id: 'mb-ack-per-hour', name: 'ack_per_hour', type: 'number', min: '1', max: '1000', step: '1', value: String(mb.ack_per_hour || 5) });
 
     // Add cloud options the server knows and this page does not (forward compatible).
     if (setup && Array.isArray(setup.clouds)) {
@@ -823,6 +830,21 @@
     }
     controls.processed_action.addEventListener('change', syncFolder);
     syncFolder();
+
+    // -- acknowledgement settings only while acknowledgements are on
+    const ackSettings = h('div', { class: 'ack-settings', id: 'mb-ack-settings' },
+      field('mb-ack-subject', 'Acknowledgement subject', controls.ack_subject,
+        '{ticket} becomes the ticket number, {subject} the subject of the mail. Without {ticket} the ticket tag ([#123]) is put in front anyway.'),
+      field('mb-ack-body', 'Acknowledgement text', controls.ack_body,
+        'Plain text with {ticket} and {subject}; up to 5000 characters. Empty: the default text.',
+        { optional: true }),
+      field('mb-ack-per-hour', 'At most per sender and hour', controls.ack_per_hour,
+        'More mail from one sender within an hour gets no acknowledgement; the incoming email log says why. This is what stops a mail loop.'));
+    function syncAck() {
+      ackSettings.hidden = !controls.ack_enabled.checked;
+    }
+    controls.ack_enabled.addEventListener('change', syncAck);
+    syncAck();
 
     // -- first scan warning
     const firstScanWarning = h('div', { class: 'warning', id: 'mb-first-scan-warning', role: 'note' },
@@ -920,7 +942,8 @@
         h('div', { class: 'field field-check', id: 'mb-ack-enabled-field' },
           controls.ack_enabled,
           h('label', { htmlFor: 'mb-ack-enabled', text: 'Send an acknowledgement for new tickets' }),
-          h('p', { class: 'help', id: 'mb-ack-enabled-help', text: 'A short reply to the sender with the ticket number. Auto-replies, mailing lists and mail from other connected mailboxes never get one.' }))),
+          h('p', { class: 'help', id: 'mb-ack-enabled-help', text: 'A short reply to the sender with the ticket number. Auto-replies, mailing lists and mail from other connected mailboxes never get one.' })),
+        ackSettings),
       reauthWarning,
       h('div', { class: 'form-actions' },
         saveBtn,
@@ -943,6 +966,12 @@
         first_scan: controls.first_scan.value,
         ack_enabled: controls.ack_enabled.checked,
       };
+      if (controls.ack_enabled.checked) {
+        p.ack_subject = controls.ack_subject.value;
+        p.ack_body = controls.ack_body.value.trim() === '' ? null : controls.ack_body.value;
+        const n = Number(controls.ack_per_hour.value);
+        p.ack_per_hour = controls.ack_per_hour.value.trim() !== '' && Number.isInteger(n) ? n : controls.ack_per_hour.value;
+      }
       // Secret is write-only: empty on edit means "keep". On create, send what
       // was typed (even empty) and let the server name the problem.
       const secret = controls.secret.value;

@@ -205,6 +205,7 @@
       h('dt', { text: 'Rule' }), h('dd', { id: 'in-rule' }, ruleCell(e.rule)),
       h('dt', { text: 'Ticket' }), h('dd', null, ticketCell(e.ticket_id)),
       h('dt', { text: 'Automatic' }), h('dd', { text: e.automatic || 'No' }),
+      h('dt', { text: 'Acknowledgement' }), h('dd', { id: 'in-ack', text: e.ack || '—' }),
       h('dt', { text: 'Attempt' }), h('dd', { id: 'in-attempt', text: String(e.attempt) }),
       h('dt', { text: 'Mailbox action' }), h('dd', { text: e.state }),
       h('dt', { text: 'Message-ID' }), h('dd', { class: 'small', text: e.message_id || '—' }),

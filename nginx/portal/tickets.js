@@ -221,7 +221,8 @@
         h('dt', { text: 'Updated' }), h('dd', { text: pd.fmtTime(t.updated_at) })),
       statusForm(ctx, t),
       h('h2', { text: 'Conversation' }),
-      h('ol', { class: 'conversation', id: 'conversation' }, (t.actions || []).map(actionCard)));
+      h('ol', { class: 'conversation', id: 'conversation' }, (t.actions || []).map(actionCard)),
+      window.postdeskOutgoing ? window.postdeskOutgoing.ticketPanel(ctx, t) : null);
     pd.focusHeading();
   }
 

@@ -1,0 +1,313 @@
+/* postdesk portal — Configuration > Email > Outgoing Email (#/outgoing), and
+ * the reply box and outgoing mail of a ticket (tickets.js asks
+ * window.postdeskOutgoing.ticketPanel for them).
+ *
+ * The outgoing queue as a page: what was sent when, what waits and why,
+ * what failed with the guidance to fix it, and Retry for failed mail (an
+ * admin action).  Built on window.postdesk; subjects, addresses and errors
+ * reach the page through textContent only.
+ */
+'use strict';
+
+(function () {
+  const pd = window.postdesk;
+  if (!pd) return;
+  const { h, api, replace } = pd;
+
+  const STATUSES = [
+    { id: 'queued', name: 'Queued', kind: 'neutral' },
+    { id: 'sending', name: 'Sending', kind: 'warn' },
+    { id: 'sent', name: 'Sent', kind: 'ok' },
+    { id: 'failed', name: 'Failed', kind: 'bad' },
+    { id: 'held', name: 'Held', kind: 'warn' },
+  ];
+  const KINDS = { ack: 'Acknowledgement', reply: 'Reply' };
+  const ID_RE = /^[1-9][0-9]{0,17}$/;
+  const MAX_ATTACH = 2 * 1024 * 1024; // the API's cap per reply
+  const CRUMBS = [{ text: 'Configuration' }, { text: 'Email' }];
+
+  function statusBadge(id) {
+    const s = STATUSES.find((x) => x.id === id) || { name: String(id || ''), kind: 'neutral' };
+    return h('span', { class: ['badge', 'badge-' + s.kind], dataset: { status: id || '' }, text: s.name });
+  }
+
+  function hashQuery() {
+    const i = location.hash.indexOf('?');
+    return new URLSearchParams(i < 0 ? '' : location.hash.slice(i + 1));
+  }
+
+  function listHash(params) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
+    const s = q.toString();
+    return '#/outgoing' + (s ? '?' + s : '');
+  }
+
+  function isAdmin() {
+    const a = pd.agent();
+    return !!a && a.role === 'admin';
+  }
+
+  /* What the row is waiting for, in words. */
+  function waitText(o) {
+    if (o.status === 'sent') return o.sent_at ? 'Sent ' + pd.fmtTime(o.sent_at) : 'Sent';
+    if (o.status === 'failed') return 'Not sent';
+    if (o.status === 'held') return 'After the mailbox is reauthorised';
+    return o.next_attempt_at ? pd.fmtTime(o.next_attempt_at) : '—';
+  }
+
+  function errorCell(o) {
+    if (!o.last_error && !o.guidance) return h('span', { class: 'muted', text: '—' });
+    return h('div', { class: 'out-error' },
+      o.last_error ? h('p', { class: 'out-error-text', text: o.last_error }) : null,
+      o.guidance ? h('p', { class: 'out-guidance' }, h('strong', { text: 'What to do: ' }), h('span', { text: o.guidance })) : null);
+  }
+
+  function retryButton(ctx, o, after) {
+    if (o.status !== 'failed' || !isAdmin()) return null;
+    const btn = h('button', { type: 'button', class: 'btn btn-quiet out-retry', id: 'out-retry-' + o.id }, 'Retry');
+    const err = h('div', { class: 'out-retry-error' });
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      replace(err);
+      try {
+        await api('POST', '/api/outgoing-emails/' + encodeURIComponent(o.id) + '/retry');
+        if (!ctx.alive()) return;
+        pd.flash('ok', 'Mail ' + o.id + ' is queued again; the next scanner run sends it.');
+        pd.go(after);
+      } catch (x) {
+        btn.disabled = false;
+        if (!ctx.alive() || x.handled) return;
+        replace(err, pd.problemBlock(x));
+      }
+    });
+    return h('div', null, btn, err);
+  }
+
+  function row(ctx, o, names, after) {
+    return h('tr', { class: 'outgoing-row', dataset: { id: o.id, status: o.status } },
+      h('td', { 'data-label': 'Created', text: pd.fmtTime(o.created_at) }),
+      h('td', { 'data-label': 'Mailbox', text: names[o.mailbox_id] || 'Mailbox ' + o.mailbox_id }),
+      h('td', { 'data-label': 'Kind', text: KINDS[o.kind] || o.kind }),
+      h('td', { class: 'cell-to', 'data-label': 'To', text: o.to + (o.cc ? ', cc ' + o.cc : '') }),
+      h('td', { class: 'cell-subject', 'data-label': 'Subject', text: o.subject || '(no subject)' }),
+      h('td', { 'data-label': 'Status' }, statusBadge(o.status)),
+      h('td', { class: 'cell-attempts', 'data-label': 'Attempts', text: String(o.attempts) }),
+      h('td', { class: 'cell-next', 'data-label': 'Next attempt', text: waitText(o) }),
+      h('td', { class: 'cell-error', 'data-label': 'Last error' }, errorCell(o)),
+      h('td', { 'data-label': 'Ticket' }, o.ticket_id
+        ? h('a', { class: 'ticket-link', href: '#/tickets/' + encodeURIComponent(o.ticket_id), text: '#' + o.ticket_id })
+        : h('span', { class: 'muted', text: '—' })),
+      h('td', { 'data-label': '' }, retryButton(ctx, o, after)));
+  }
+
+  function table(ctx, items, names, after, id) {
+    return h('div', { class: 'table-wrap' },
+      h('table', { class: 'table outgoing-table', id },
+        h('caption', { class: 'visually-hidden', text: 'Outgoing email' }),
+        h('thead', null, h('tr', null,
+          ['Created', 'Mailbox', 'Kind', 'To', 'Subject', 'Status', 'Attempts', 'Next attempt', 'Last error', 'Ticket', '']
+            .map((t) => h('th', { scope: 'col', text: t })))),
+        h('tbody', null, items.map((o) => row(ctx, o, names, after)))));
+  }
+
+  async function mailboxNames() {
+    try {
+      const items = (await api('GET', '/api/mailboxes')).data.items || [];
+      return items;
+    } catch (err) {
+      return []; // agents may not list mailboxes: ids stand in for names
+    }
+  }
+
+  // ------------------------------------------------------------ the page
+
+  function filterForm(q, mailboxes) {
+    const mailbox = h('select', { id: 'out-mailbox' }, h('option', { value: '', text: 'Any mailbox' }),
+      mailboxes.map((m) => h('option', { value: String(m.id), selected: String(m.id) === q.get('mailbox'), text: m.name })));
+    const status = h('select', { id: 'out-status' }, h('option', { value: '', text: 'Any status' }),
+      pd.options(STATUSES, q.get('status') || ''));
+    const ticket = h('input', { id: 'out-ticket', type: 'text', inputmode: 'numeric', value: q.get('ticket') || '',
+      maxlength: '18', placeholder: 'Ticket number', autocomplete: 'off' });
+    const err = h('p', { class: 'field-error', id: 'out-ticket-error', hidden: true, text: 'A ticket number is digits only, e.g. 123.' });
+    const form = h('form', { class: 'filters', id: 'outgoing-filters', role: 'search' },
+      h('label', { htmlFor: 'out-mailbox', text: 'Mailbox' }), mailbox,
+      h('label', { htmlFor: 'out-status', text: 'Status' }), status,
+      h('label', { htmlFor: 'out-ticket', text: 'Ticket' }), ticket,
+      h('button', { type: 'submit', class: 'btn btn-primary', id: 'out-apply' }, 'Filter'), err);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const t = ticket.value.trim().replace(/^#/, '');
+      if (t && !ID_RE.test(t)) {
+        err.hidden = false;
+        ticket.setAttribute('aria-invalid', 'true');
+        ticket.focus();
+        return;
+      }
+      pd.go(listHash({ mailbox: mailbox.value, status: status.value, ticket: t }));
+    });
+    return form;
+  }
+
+  async function viewList(ctx, main) {
+    pd.setTitle('Outgoing Email');
+    replace(main, pd.breadcrumb(CRUMBS.concat([{ text: 'Outgoing Email' }])),
+      pd.pageHeading('Outgoing Email'), pd.takeFlash(),
+      h('p', { class: 'muted', id: 'outgoing-intro', text: 'Acknowledgements and replies go out through the mailbox each ticket came in on, sent by the scanner. Mail whose outcome was unknown is looked up in Sent Items before it is tried again, so nothing is sent twice.' }));
+    pd.focusHeading();
+    const q = hashQuery();
+    const mailboxes = await mailboxNames();
+    if (!ctx.alive()) return;
+    const names = {};
+    for (const m of mailboxes) names[m.id] = m.name;
+    const slot = h('div', { id: 'outgoing-list-slot' }, pd.loading('Loading outgoing email…'));
+    main.appendChild(filterForm(q, mailboxes));
+    main.appendChild(slot);
+    const params = new URLSearchParams();
+    for (const k of ['mailbox', 'status', 'ticket', 'cursor']) if (q.get(k)) params.set(k, q.get(k));
+    params.set('limit', '100');
+    let page;
+    try {
+      page = (await api('GET', '/api/outgoing-emails?' + params.toString())).data;
+    } catch (err) {
+      if (!ctx.alive() || err.handled) return;
+      replace(slot, pd.problemBlock(err, { id: 'outgoing-list-error' }));
+      return;
+    }
+    if (!ctx.alive()) return;
+    const items = (page && page.items) || [];
+    const base = { mailbox: q.get('mailbox'), status: q.get('status'), ticket: q.get('ticket') };
+    const nav = h('p', { class: 'inline-actions pager' },
+      q.get('cursor') ? h('a', { class: 'btn btn-quiet', id: 'out-first', href: listHash(base) }, 'Newest') : null,
+      page && page.next_cursor
+        ? h('a', { class: 'btn btn-quiet', id: 'out-next', href: listHash(Object.assign({ cursor: String(page.next_cursor) }, base)) }, 'Older')
+        : null);
+    if (items.length === 0) {
+      replace(slot, h('div', { class: 'empty', id: 'outgoing-empty' },
+        h('p', { class: 'empty-title', text: 'No outgoing email' }),
+        h('p', { class: 'muted', text: 'Nothing matches these filters. Acknowledgements and replies are listed here from the moment they are queued.' })), nav);
+      return;
+    }
+    replace(slot, table(ctx, items, names, location.hash || '#/outgoing', 'outgoing-table'), nav);
+  }
+
+  // ------------------------------------------------------ on a ticket page
+
+  function readBase64(file) {
+    return new Promise((resolve, reject) => {
+      const r = new FileReader();
+      r.onload = () => {
+        const s = String(r.result || '');
+        const comma = s.indexOf(',');
+        resolve(comma < 0 ? '' : s.slice(comma + 1));
+      };
+      r.onerror = () => reject(r.error || new Error('read failed'));
+      r.readAsDataURL(file);
+    });
+  }
+
+  function replyForm(ctx, t) {
+    const body = h('textarea', { id: 'reply-body', name: 'body', rows: '8', maxlength: '100000', required: true,
+      'aria-required': 'true', 'aria-describedby': 'reply-body-help' });
+    const cc = h('input', { id: 'reply-cc', name: 'cc', type: 'text', autocomplete: 'off', spellcheck: 'false',
+      placeholder: 'a@example.com, b@example.com', 'aria-describedby': 'reply-cc-help' });
+    const files = h('input', { id: 'reply-files', name: 'attachments', type: 'file', multiple: true, 'aria-describedby': 'reply-files-help' });
+    const chosen = h('ul', { class: 'attachment-list', id: 'reply-chosen' });
+    const send = h('button', { type: 'submit', class: 'btn btn-primary', id: 'reply-send' }, 'Send');
+    const err = h('div', { id: 'reply-error', role: 'alert' });
+    const to = t.end_user ? t.end_user.email : '';
+    files.addEventListener('change', () => {
+      replace(chosen, Array.from(files.files || []).map((f) => h('li', { text: f.name + ' (' + f.size + ' bytes)' })));
+    });
+    const form = h('form', { class: 'card reply-form', id: 'reply-form', novalidate: true },
+      h('div', { class: 'field' },
+        h('label', { htmlFor: 'reply-body' }, 'Reply to ', h('span', { id: 'reply-to', text: to || 'the end user' }),
+          h('span', { class: 'req', 'aria-hidden': 'true', text: ' *' })),
+        body,
+        h('p', { class: 'help', id: 'reply-body-help', text: 'Sent from the ticket’s mailbox with the ticket number in the subject, threaded under the customer’s latest mail.' })),
+      h('div', { class: 'field' },
+        h('label', { htmlFor: 'reply-cc' }, 'Cc', h('span', { class: 'opt', text: ' (optional)' })),
+        cc,
+        h('p', { class: 'help', id: 'reply-cc-help', text: 'Addresses separated by commas.' })),
+      h('div', { class: 'field' },
+        h('label', { htmlFor: 'reply-files' }, 'Attachments', h('span', { class: 'opt', text: ' (optional)' })),
+        files, chosen,
+        h('p', { class: 'help', id: 'reply-files-help', text: 'Up to 2 MiB in all.' })),
+      h('div', { class: 'form-actions' }, send), err);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      replace(err);
+      if (!body.value.trim()) {
+        replace(err, h('p', { class: 'field-error', id: 'reply-body-error', text: 'Write the reply first.' }));
+        body.setAttribute('aria-invalid', 'true');
+        body.focus();
+        return;
+      }
+      body.removeAttribute('aria-invalid');
+      const list = Array.from(files.files || []);
+      const total = list.reduce((n, f) => n + f.size, 0);
+      if (total > MAX_ATTACH) {
+        replace(err, h('p', { class: 'field-error', id: 'reply-files-error', text: 'The attachments add up to more than 2 MiB. Send fewer or smaller files.' }));
+        files.focus();
+        return;
+      }
+      send.disabled = true;
+      try {
+        const attachments = [];
+        for (const f of list) {
+          attachments.push({ name: f.name, content_type: f.type || 'application/octet-stream', content_base64: await readBase64(f) });
+        }
+        const payload = { body: body.value };
+        const ccs = cc.value.split(/[,;\s]+/).map((s) => s.trim()).filter(Boolean);
+        if (ccs.length) payload.cc = ccs;
+        if (attachments.length) payload.attachments = attachments;
+        const r = await api('POST', '/api/tickets/' + encodeURIComponent(t.id) + '/reply', payload);
+        if (!ctx.alive()) return;
+        pd.flash('ok', r.data && r.data.status === 'queued'
+          ? 'Reply queued: the scanner sends it on its next run.'
+          : 'Reply saved.');
+        pd.go('#/tickets/' + t.id);
+      } catch (x) {
+        send.disabled = false;
+        if (!ctx.alive() || x.handled) return;
+        replace(err, pd.problemBlock(x, { id: 'reply-problem' }));
+      }
+    });
+    return form;
+  }
+
+  /* The ticket's outgoing mail (status of each) and the reply box. */
+  function ticketPanel(ctx, t) {
+    const slot = h('div', { id: 'ticket-outgoing-slot' }, pd.loading('Loading outgoing email…'));
+    (async () => {
+      let items;
+      try {
+        items = (await api('GET', '/api/outgoing-emails?ticket=' + encodeURIComponent(t.id) + '&limit=50')).data.items || [];
+      } catch (err) {
+        if (!ctx.alive() || err.handled) return;
+        replace(slot, pd.problemBlock(err, { id: 'ticket-outgoing-error' }));
+        return;
+      }
+      if (!ctx.alive()) return;
+      const names = {};
+      if (t.mailbox) names[t.mailbox.id] = t.mailbox.name;
+      replace(slot, items.length
+        ? table(ctx, items, names, '#/tickets/' + t.id, 'ticket-outgoing-table')
+        : h('p', { class: 'muted', id: 'ticket-outgoing-empty', text: 'Nothing sent on this ticket yet.' }));
+    })();
+    return h('section', { class: 'ticket-outgoing', id: 'ticket-outgoing', 'aria-labelledby': 'ticket-outgoing-title' },
+      h('h2', { id: 'ticket-outgoing-title', text: 'Outgoing email' }),
+      slot,
+      h('h2', { id: 'reply-title', text: 'Reply' }),
+      replyForm(ctx, t));
+  }
+
+  window.postdeskOutgoing = Object.freeze({ ticketPanel, statusBadge });
+
+  pd.page({
+    name: 'outgoing',
+    match: (parts) => (parts[0] === 'outgoing' && parts.length === 1 ? {} : null),
+    nav: { href: '#/outgoing', id: 'nav-outgoing', text: 'Outgoing Email' },
+    view: viewList,
+  });
+}());
