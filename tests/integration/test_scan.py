@@ -530,14 +530,25 @@ def test_sigkill_at_random_points_still_exactly_once(world, stack, fake):
     exactly_once(w, sent)
 
 
-def test_a_killed_scanners_lease_blocks_until_it_expires(world, stack, fake):
+def test_leases_a_live_holder_blocks_a_dead_one_is_taken_over(world, stack, fake):
     w = world(first_scan="all")
+    w.mail()
+    # a scanner on another host holds the lease: this run skips the mailbox
+    stack.sql("UPDATE mailbox SET lease_owner = 'elsewhere:1', lease_until = "
+              "UTC_TIMESTAMP(3) + INTERVAL 60 SECOND WHERE id = %d" % w.mid)
+    r = ok_scan(w)
+    assert summary(r, w.mid) is None, r.stdout
+    assert w.tickets() == [] and len(w.inbox()) == 1
+    expire_lease(stack, w.mid)  # ... until it expires
+    r = ok_scan(w)
+    assert summary(r, w.mid)["ticketed"] == 1
+    # a scanner on this host killed mid-pass: the next run takes over at once
     w.mail()
     fake.ctl("faults", {"path": LIST_PATH, "delay_ms": 3000, "count": 1})
     p = start_scan(stack, mailbox=w.mid)
     deadline = time.monotonic() + 20
-    while not fake.log("graph_log") or not any(re.search(LIST_PATH, e["path"])
-                                               for e in fake.log("graph_log")):
+    while not any(re.search(LIST_PATH, e["path"]) and e["status"] is None
+                  for e in fake.log("graph_log")):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     p.kill()
@@ -545,12 +556,10 @@ def test_a_killed_scanners_lease_blocks_until_it_expires(world, stack, fake):
     lease = stack.sql("SELECT lease_owner IS NOT NULL, lease_until > UTC_TIMESTAMP(3) "
                       "FROM mailbox WHERE id = %d" % w.mid)
     assert lease == [["1", "1"]], lease
-    r = ok_scan(w)  # the lease is held: this run skips the mailbox
-    assert summary(r, w.mid) is None, r.stdout
-    assert w.tickets() == []
-    expire_lease(stack, w.mid)
     r = ok_scan(w)
-    assert summary(r, w.mid)["ticketed"] == 1
+    assert summary(r, w.mid)["ticketed"] == 1, r.stdout
+    assert "which is gone" in stack.logs()
+    assert stack.sql("SELECT lease_until FROM mailbox WHERE id = %d" % w.mid) == [["NULL"]]
 
 
 def test_two_scanners_at_once_share_without_duplicates(world, stack, fake):
