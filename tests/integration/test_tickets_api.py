@@ -52,7 +52,8 @@ class Desk:
         self.admin.login(*admin_login)
         r = self.admin.post("/api/mailboxes", json={
             "name": pd.unique("Desk"), "client_id": app["client_id"], "tenant_id": self.tenant,
-            "secret": app["secrets"][0]["value"], "first_scan": "all"})
+            "secret": app["secrets"][0]["value"], "first_scan": "all",
+            "ack_enabled": False})  # acknowledgements: tests/integration/test_send.py
         assert r.status_code == 201, r.text
         self.mid = r.json()["id"]
         r = self.admin.post("/api/mailboxes/%d/authorize" % self.mid)
