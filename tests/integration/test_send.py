@@ -748,3 +748,53 @@ def test_long_subject_and_odd_message_id_still_make_a_ticket_and_an_ack(world, s
     assert summary(r, mid)["sent"] == 1, r.stdout
     e = sent(fake)[-1]
     assert e["subject"].startswith("[#%d] Re: Ä" % ticket) and len(e["subject"]) == 998
+
+
+# --- send-only runs and a refused token on the send itself ----------------------------
+
+def test_send_only_sends_without_reading_the_inbox(world, stack, fake):
+    w = world()
+    mid, addr = w.add_mailbox(ack_enabled=False)
+    m = w.mail(addr, **{"from": sender()})
+    scan(stack, mid)
+    ticket, _ = ticket_of(stack, m["immutable_id"])
+    reply(w, ticket)
+    waiting = w.mail(addr, **{"from": sender()})
+    r = scan(stack, mid, "--send-only")
+    s = summary(r, mid)
+    assert (s["found"], s["ticketed"], s["sent"]) == (0, 0, 1), r.stdout
+    assert len(sent(fake)) == 1
+    inbox = {f["displayName"]: f["messages"] for f in fake.get("mailboxes/" + addr)["folders"]}["Inbox"]
+    assert [x["immutableId"] for x in inbox] == [waiting["immutable_id"]]
+
+
+def test_refused_token_on_send_holds_every_queued_mail(world, stack, fake):
+    w = world()
+    mid, addr = w.add_mailbox(ack_enabled=False)
+    m = w.mail(addr, **{"from": sender()})
+    scan(stack, mid)
+    ticket, _ = ticket_of(stack, m["immutable_id"])
+    ids = [reply(w, ticket, body="reply %d" % i)["id"] for i in range(3)]
+    fake.ctl("users/revoke_sessions", {"user": w.users[mid]})
+    r = scan(stack, mid, "--send-only", ok=False)
+    assert sent(fake) == []
+    assert stack.sql("SELECT status FROM mailbox WHERE id = %d" % mid) == [["needs_reauth"]]
+    got = {o["id"]: o for o in api_out(w, mailbox=mid)}
+    assert [got[i]["status"] for i in ids] == ["held"] * 3, (got, r.stdout)
+    w.connect(mid)
+    scan(stack, mid, "--send-only")
+    assert [o["status"] for o in api_out(w, mailbox=mid)] == ["sent"] * 3
+    assert len(sent(fake)) == 3
+
+
+def test_reply_on_a_ticket_whose_mailbox_is_gone(world, stack, fake, pd):
+    w = world()
+    mid, addr = w.add_mailbox(ack_enabled=False)
+    m = w.mail(addr, **{"from": sender()})
+    scan(stack, mid)
+    ticket, _ = ticket_of(stack, m["immutable_id"])
+    stack.sql("UPDATE mailbox SET status = 'not_connected' WHERE id = %d" % mid)
+    r = w.browser.delete("/api/mailboxes/%d" % mid)
+    assert r.status_code == 204, r.text
+    p = pd.check_problem(w.browser.post("/api/tickets/%d/reply" % ticket, json={"body": "x"}), 409)
+    assert "mailbox" in p["detail"] or "mailbox" in p["title"], p
