@@ -81,11 +81,11 @@ static int
 valid_utf8(const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
-		size_t k = s[i] < 0x80 ? 1
+		size_t k = s[i] < 0x80      ? 1
 		    : (s[i] & 0xe0) == 0xc0 ? 2
 		    : (s[i] & 0xf0) == 0xe0 ? 3
 		    : (s[i] & 0xf8) == 0xf0 ? 4
-					     : 0;
+		                            : 0;
 
 		if (k == 0 || i + k > n)
 			return 0;
@@ -118,8 +118,8 @@ decode_words(const char *v, struct buf *out)
 		if (end == NULL || end - v + 2 > 75)
 			return -1;
 		if (sodium_base642bin(bin, sizeof bin, v + 10,
-			(size_t)(end - v - 10), NULL, &len, NULL,
-			sodium_base64_VARIANT_ORIGINAL) != 0)
+		        (size_t)(end - v - 10), NULL, &len, NULL,
+		        sodium_base64_VARIANT_ORIGINAL) != 0)
 			return -1;
 		if (!valid_utf8(bin, len))
 			return -1;
@@ -168,8 +168,7 @@ count(const char *s, const char *needle)
 {
 	int n = 0;
 
-	for (const char *p = strstr(s, needle); p;
-	     p = strstr(p + 1, needle))
+	for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
 		n++;
 	return n;
 }
@@ -300,7 +299,7 @@ test_rfc2047(void)
 
 	check_encoded("Ärger mit dem Drucker");
 	check_encoded("日本語のメールの件名はとても長いことがあります。"
-		      "それでも文字は分割されません。");
+	              "それでも文字は分割されません。");
 	/* a 4-byte character at every offset against the 45-byte cut */
 	for (int pre = 0; pre < 8; pre++) {
 		buf_init(&b, 256);
@@ -374,7 +373,8 @@ test_display_name(void)
 	m.from_name = "Help, \"Desk\" \\ Team: x@y";
 	s = build(&m);
 	v = header(s, "From");
-	CHECK_STR(v, "\"Help, \\\"Desk\\\" \\\\ Team: x@y\" <help@contoso.com>");
+	CHECK_STR(v,
+	    "\"Help, \\\"Desk\\\" \\\\ Team: x@y\" <help@contoso.com>");
 	free(v);
 	free(s);
 	m.from_name = "Službа Поддержки";
@@ -473,17 +473,16 @@ test_mixed(void)
 		CHECK_INT(count(s, delim), 1);
 		CHECK_INT(count(s, "multipart/alternative"), 1);
 	}
-	CHECK(strstr(s, "Content-Type: application/pdf\r\n"
-			"Content-Disposition: attachment; "
-			"filename*=UTF-8''%C3%9Cberblick%20%281%29.pdf\r\n") !=
-	    NULL);
+	CHECK(strstr(s,
+	          "Content-Type: application/pdf\r\n"
+	          "Content-Disposition: attachment; "
+	          "filename*=UTF-8''%C3%9Cberblick%20%281%29.pdf\r\n") != NULL);
 	/* CR LF in a name is not a new header; a type with parameters is
 	 * not trusted */
 	CHECK(strstr(s, "\r\nX-Evil") == NULL);
-	CHECK(strstr(s, "filename*=UTF-8''evil%20%20X-Evil%3A%201.txt") !=
-	    NULL);
-	CHECK(strstr(s, "Content-Type: application/octet-stream\r\n") !=
-	    NULL);
+	CHECK(
+	    strstr(s, "filename*=UTF-8''evil%20%20X-Evil%3A%201.txt") != NULL);
+	CHECK(strstr(s, "Content-Type: application/octet-stream\r\n") != NULL);
 	p = strstr(s, "Content-Type: application/pdf");
 	buf_init(&body, 64);
 	if (p != NULL && CHECK(part_body(p, &body) == 0)) {
