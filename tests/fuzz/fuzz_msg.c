@@ -58,7 +58,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_str(m.headers[i].value, 8192);
 		n = thread_refs(&m, ids, THREAD_MAX_REFS);
 		for (size_t i = 0; i < n; i++) {
-			if (ids[i][0] != '<' || ids[i][strlen(ids[i]) - 1] != '>')
+			if (ids[i][0] != '<' ||
+			    ids[i][strlen(ids[i]) - 1] != '>')
 				abort();
 			free(ids[i]);
 		}
