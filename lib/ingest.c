@@ -32,6 +32,11 @@ static const char SELECT[] =
     "id,internetMessageId,conversationId,subject,body,from,sender,"
     "toRecipients,ccRecipients,receivedDateTime,hasAttachments,isRead,"
     "internetMessageHeaders";
+/* For one message whose body alone is over the response cap. */
+static const char SELECT_SLIM[] =
+    "id,internetMessageId,conversationId,subject,from,sender,"
+    "toRecipients,ccRecipients,receivedDateTime,hasAttachments,isRead,"
+    "internetMessageHeaders";
 
 struct pending {
 	uint64_t ledger;
@@ -48,6 +53,7 @@ struct pass {
 	uint64_t                 *seen; /* ledger rows listed this pass */
 	size_t                    nseen;
 	int                       partial; /* a page held too many */
+	int                       top;     /* page size: 50, less for big mail */
 };
 
 static void
@@ -64,7 +70,8 @@ first_page_url(const struct pass *p, struct buf *u)
 		buf_puts(&filter, " and isRead eq false");
 	buf_printf(u, "%s/mailFolders/inbox/messages?$select=%s&$top=%d"
 		      "&$count=true&$orderby=",
-	    p->m->base.data, SELECT, PAGE_SIZE);
+	    p->m->base.data, p->top > 0 ? SELECT : SELECT_SLIM,
+	    p->top > 0 ? p->top : 1);
 	url_encode(u, "receivedDateTime asc");
 	buf_puts(u, "&$filter=");
 	url_encode(u, filter.data);
@@ -137,6 +144,10 @@ one(struct pass *p, json_t *obj, struct err *err)
 		msg_cleanup(&m);
 		return 0;
 	}
+	if (p->top == 0)
+		buf_printf(&m.notes, "%sthe body is too large to fetch: read it "
+				     "in Outlook",
+		    m.notes.len ? "; " : "");
 	if (store_ledger_latest(p->env->app->db, p->t->id, m.id, &row, &found,
 		err) == -1) {
 		rc = -1;
@@ -389,6 +400,16 @@ drain(struct pass *p, const char *dest, struct err *err)
 		next = NULL;
 		gc.url = url.data;
 		page = mbx_call_json(p->m, &gc, 1, &ge, err);
+		if (page == NULL && err->code == E_TOOLARGE && p->top != 0) {
+			/* big mail: smaller pages, then one message without
+			 * its body (0 = slim), rather than being stuck */
+			p->top = p->top > 10 ? 10 : p->top > 1 ? 1 : 0;
+			log_warn("mailbox %llu: a page of mail is too large; "
+				 "listing %d at a time%s",
+			    (unsigned long long)p->t->id, p->top ? p->top : 1,
+			    p->top ? "" : ", without its body");
+			continue;
+		}
 		if (page == NULL) {
 			rc = -1;
 			break;
@@ -416,6 +437,8 @@ drain(struct pass *p, const char *dest, struct err *err)
 		json_decref(page);
 		if (n == 0 || (gone == 0 && next == NULL))
 			break;
+		if (p->top < PAGE_SIZE && gone > 0)
+			p->top = p->top == 0 ? 1 : PAGE_SIZE; /* big one gone */
 		if (store_lease_take(p->env->app->db, p->t->id, p->env->owner,
 			90, &won, err) == -1 ||
 		    !won) {
@@ -443,7 +466,8 @@ int
 ingest_mailbox(const struct ingest_env *env, const struct scan_target *t,
     struct mbx *m, struct ingest_stats *st, struct err *err)
 {
-	struct pass p = { .env = env, .t = t, .st = st, .m = m };
+	struct pass p = { .env = env, .t = t, .st = st, .m = m,
+		.top = PAGE_SIZE };
 	char       *dest = NULL;
 	int         rc = -1;
 

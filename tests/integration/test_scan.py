@@ -774,8 +774,6 @@ def test_a_move_whose_answer_was_lost_is_finished_not_repeated(world, stack, fak
     assert "put back in the Inbox" in rows[1][2]
 
 
-@pytest.mark.xfail(strict=True, reason="a list page over 4 MiB (http.c's default cap) fails "
-                   "the pass every time: the mailbox is stuck until the big mails are moved")
 def test_big_text_bodies_do_not_block_the_mailbox(world, stack):
     w = world(first_scan="all")
     for i in range(5):
