@@ -4,6 +4,7 @@
 #ifndef POSTDESK_API_H
 #define POSTDESK_API_H
 
+#include "store.h"
 #include "web.h"
 
 /* docs/openapi.json, embedded at build time (build/gen/openapi.c). */
@@ -17,6 +18,7 @@ int api_session_get(struct call *);
 int api_session_delete(struct call *);
 int api_azure_setup(struct call *);
 int api_mailbox_list(struct call *);
+int api_mailbox_answer(struct call *, int status, const struct mailbox *);
 int api_mailbox_create(struct call *);
 int api_mailbox_get(struct call *);
 int api_mailbox_update(struct call *);

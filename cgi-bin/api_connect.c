@@ -45,7 +45,7 @@ api_mailbox_disconnect(struct call *c)
 	    store_mailbox_get(c->app->db, id, &mb, &err) == -1)
 		return web_error(c, &err);
 	web_audit(c, "mailbox.disconnect", "mailbox", id, NULL);
-	return web_json(c, 200, mailbox_to_json(&mb, &c->app->cfg));
+	return api_mailbox_answer(c, 200, &mb);
 }
 
 /* POST /api/mailboxes/{id}/test -> {"passed", "checks": [...]} */

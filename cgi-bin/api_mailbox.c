@@ -13,6 +13,21 @@
 #include "store.h"
 #include "xmalloc.h"
 
+/* Answer with one mailbox's representation. */
+int
+api_mailbox_answer(struct call *c, int status, const struct mailbox *mb)
+{
+	struct buf b;
+	struct jw  w;
+
+	buf_init(&b, 2048);
+	jw_init(&w, &b);
+	mailbox_write(&w, mb, &c->app->cfg);
+	web_json_text(c, status, &b);
+	buf_cleanup(&b);
+	return 0;
+}
+
 static int
 answer(struct call *c, int status, uint64_t id)
 {
@@ -21,7 +36,7 @@ answer(struct call *c, int status, uint64_t id)
 
 	if (store_mailbox_get(c->app->db, id, &mb, &err) == -1)
 		return web_error(c, &err);
-	return web_json(c, status, mailbox_to_json(&mb, &c->app->cfg));
+	return api_mailbox_answer(c, status, &mb);
 }
 
 /* The audit detail of a change: the fields given, never the secret. */
@@ -71,16 +86,24 @@ api_mailbox_list(struct call *c)
 	struct mailbox *mbs;
 	size_t          n;
 	struct err      err;
-	json_t         *items;
+	struct buf      b;
+	struct jw       w;
 
 	if (store_mailbox_list(c->app->db, &mbs, &n, &err) == -1)
 		return web_error(c, &err);
-	items = json_array();
+	buf_init(&b, 1024 + n * 1024);
+	jw_init(&w, &b);
+	jw_open(&w, '{');
+	jw_key(&w, "items");
+	jw_open(&w, '[');
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(items,
-		    mailbox_to_json(&mbs[i], &c->app->cfg));
+		mailbox_write(&w, &mbs[i], &c->app->cfg);
+	jw_close(&w, ']');
+	jw_close(&w, '}');
 	free(mbs);
-	return web_json(c, 200, json_pack("{s:o}", "items", items));
+	web_json_text(c, 200, &b);
+	buf_cleanup(&b);
+	return 0;
 }
 
 /* POST /api/mailboxes */

@@ -75,7 +75,15 @@ api_openapi(struct call *c)
 int
 api_azure_setup(struct call *c)
 {
-	return web_json(c, 200, mailbox_azure_setup(&c->app->cfg));
+	struct buf b;
+	struct jw  w;
+
+	buf_init(&b, 1024);
+	jw_init(&w, &b);
+	mailbox_azure_setup(&w, &c->app->cfg);
+	web_json_text(c, 200, &b);
+	buf_cleanup(&b);
+	return 0;
 }
 
 /* GET /api/audit-log?limit=N (1..200, default 50), newest first. */

@@ -208,6 +208,92 @@ jsonx_dump(const json_t *v, struct buf *b)
 	return v == NULL ? -1 : dump(v, b, 0);
 }
 
+void
+jw_init(struct jw *w, struct buf *b)
+{
+	memset(w, 0, sizeof *w);
+	w->b = b;
+	w->first[0] = 1;
+}
+
+/* The comma before a value in an array or a key in an object. */
+static void
+jw_sep(struct jw *w)
+{
+	if (w->after_key) {
+		w->after_key = 0;
+		return;
+	}
+	if (!w->first[w->depth])
+		buf_putc(w->b, ',');
+	w->first[w->depth] = 0;
+}
+
+void
+jw_open(struct jw *w, char bracket)
+{
+	jw_sep(w);
+	buf_putc(w->b, bracket);
+	if (w->depth + 1 < sizeof w->first)
+		w->depth++;
+	w->first[w->depth] = 1;
+}
+
+void
+jw_close(struct jw *w, char bracket)
+{
+	buf_putc(w->b, bracket);
+	if (w->depth > 0)
+		w->depth--;
+}
+
+void
+jw_key(struct jw *w, const char *key)
+{
+	jw_sep(w);
+	dump_string(w->b, key, strlen(key));
+	buf_putc(w->b, ':');
+	w->after_key = 1;
+}
+
+void
+jw_str(struct jw *w, const char *s)
+{
+	jw_sep(w);
+	dump_string(w->b, s, strlen(s));
+}
+
+/* s, or null when s is "". */
+void
+jw_str_or_null(struct jw *w, const char *s)
+{
+	if (s[0] == '\0')
+		jw_null(w);
+	else
+		jw_str(w, s);
+}
+
+void
+jw_int(struct jw *w, long long v)
+{
+	jw_sep(w);
+	buf_printf(w->b, "%lld", v);
+}
+
+void
+jw_bool(struct jw *w, int v)
+{
+	jw_sep(w);
+	buf_puts(w->b, v ? "true" : "false");
+}
+
+void
+jw_null(struct jw *w)
+{
+	jw_sep(w);
+	buf_puts(w->b, "null");
+}
+
 /* obj[key] if it is a string, else NULL.  Borrowed. */
 const char *
 jsonx_str(const json_t *obj, const char *key)

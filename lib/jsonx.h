@@ -20,4 +20,26 @@ void    jsonx_field_error(json_t *errors, const char *field,
 int     jsonx_dump(const json_t *, struct buf *);
 const char *jsonx_str(const json_t *obj, const char *key);
 
+/*
+ * A JSON writer straight into a buffer, for the hot answers (lists):
+ * no json_t tree to build and free.  Keys and nesting are the caller's
+ * responsibility; strings are escaped.
+ */
+struct jw {
+	struct buf   *b;
+	unsigned      depth;
+	int           after_key;
+	unsigned char first[32];
+};
+
+void jw_init(struct jw *, struct buf *);
+void jw_open(struct jw *, char bracket);
+void jw_close(struct jw *, char bracket);
+void jw_key(struct jw *, const char *key);
+void jw_str(struct jw *, const char *s);
+void jw_str_or_null(struct jw *, const char *s);
+void jw_int(struct jw *, long long);
+void jw_bool(struct jw *, int);
+void jw_null(struct jw *);
+
 #endif

@@ -393,112 +393,165 @@ mailbox_apply_json(struct mailbox *mb, json_t *in, int creating,
 	return (int)json_array_size(errors);
 }
 
-/* The two redirect URIs to register on the Azure app. */
-json_t *
-mailbox_redirect_uris(const struct config *cfg)
+/* The two redirect URIs to register on the Azure app, as array items. */
+static void
+redirect_uris(struct jw *w, const struct config *cfg)
 {
-	struct buf a, b;
-	json_t    *v;
+	static const char *const paths[] = { "/azure/auth",
+		"/auth/account/azureresponse" };
+	struct buf               u;
 
-	buf_init(&a, 128);
-	buf_init(&b, 128);
-	buf_printf(&a, "%s/azure/auth", cfg->portal_url);
-	buf_printf(&b, "%s/auth/account/azureresponse", cfg->portal_url);
-	v = json_pack("[s, s]", a.data, b.data);
-	buf_cleanup(&a);
-	buf_cleanup(&b);
-	return v;
+	buf_init(&u, 128);
+	for (size_t i = 0; i < 2; i++) {
+		buf_reset(&u);
+		buf_printf(&u, "%s%s", cfg->portal_url, paths[i]);
+		jw_str(w, u.data);
+	}
+	buf_cleanup(&u);
 }
 
 /* Delegated Graph permissions to grant (the .Shared ones if shared). */
-json_t *
-mailbox_permissions(int shared)
+static void
+permissions(struct jw *w, int shared)
 {
-	json_t *v = json_array();
-
+	jw_open(w, '[');
 	for (const char *const *s = SCOPES_LICENSED; *s; s++)
-		json_array_append_new(v, json_string(*s));
+		jw_str(w, *s);
 	for (const char *const *s = SCOPES_SHARED; shared && *s; s++)
-		json_array_append_new(v, json_string(*s));
-	return v;
+		jw_str(w, *s);
+	jw_close(w, ']');
 }
 
 /* GET /api/azure-setup: what to register in Azure, and the clouds. */
-json_t *
-mailbox_azure_setup(const struct config *cfg)
+void
+mailbox_azure_setup(struct jw *w, const struct config *cfg)
 {
-	json_t *clouds = json_array();
-
-	for (size_t i = 0; i < sizeof CLOUDS / sizeof CLOUDS[0]; i++)
-		json_array_append_new(clouds, json_pack("{s:s, s:s}", "id",
-						  CLOUDS[i][0], "name",
-						  CLOUDS[i][1]));
-	return json_pack("{s:o, s:{s:o, s:o}, s:o}", "redirect_uris",
-	    mailbox_redirect_uris(cfg), "permissions", "licensed",
-	    mailbox_permissions(0), "shared", mailbox_permissions(1), "clouds",
-	    clouds);
+	jw_open(w, '{');
+	jw_key(w, "redirect_uris");
+	jw_open(w, '[');
+	redirect_uris(w, cfg);
+	jw_close(w, ']');
+	jw_key(w, "permissions");
+	jw_open(w, '{');
+	jw_key(w, "licensed");
+	permissions(w, 0);
+	jw_key(w, "shared");
+	permissions(w, 1);
+	jw_close(w, '}');
+	jw_key(w, "clouds");
+	jw_open(w, '[');
+	for (size_t i = 0; i < sizeof CLOUDS / sizeof CLOUDS[0]; i++) {
+		jw_open(w, '{');
+		jw_key(w, "id");
+		jw_str(w, CLOUDS[i][0]);
+		jw_key(w, "name");
+		jw_str(w, CLOUDS[i][1]);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_close(w, '}');
 }
 
-static json_t *
-str_or_null(const char *s)
+/*
+ * Write the API representation of mb to w (the hot path of the mailbox
+ * list, so written directly, without a json_t tree).  Never contains the
+ * secret.
+ */
+void
+mailbox_write(struct jw *w, const struct mailbox *mb, const struct config *cfg)
 {
-	return s[0] ? json_string(s) : json_null();
-}
+	int shared = mb->shared_address[0] != '\0';
 
-/* The API representation; never contains the secret. */
-json_t *
-mailbox_to_json(const struct mailbox *mb, const struct config *cfg)
-{
-	json_t *o = json_object();
-
-	json_object_set_new_nocheck(o, "id", json_integer((json_int_t)mb->id));
-	json_object_set_new_nocheck(o, "name", json_string(mb->name));
-	json_object_set_new_nocheck(o, "type", json_string(mb->type));
-	json_object_set_new_nocheck(o, "client_id", json_string(mb->client_id));
-	json_object_set_new_nocheck(o, "tenant_id", json_string(mb->tenant_id));
-	json_object_set_new_nocheck(o, "secret_set", json_true());
-	json_object_set_new_nocheck(o, "secret_last4", json_string(mb->secret_last4));
-	json_object_set_new_nocheck(o, "secret_expires_on",
-	    str_or_null(mb->secret_expires_on));
-	json_object_set_new_nocheck(o, "shared_address",
-	    str_or_null(mb->shared_address));
-	json_object_set_new_nocheck(o, "cloud", json_string(mb->cloud));
-	json_object_set_new_nocheck(o, "processed_action",
-	    json_string(mb->processed_action));
-	json_object_set_new_nocheck(o, "processed_folder",
-	    str_or_null(mb->processed_folder));
-	json_object_set_new_nocheck(o, "first_scan", json_string(mb->first_scan));
-	json_object_set_new_nocheck(o, "ack_enabled", json_boolean(mb->ack_enabled));
-	json_object_set_new_nocheck(o, "ack_subject", json_string(mb->ack_subject));
-	json_object_set_new_nocheck(o, "ack_body", str_or_null(mb->ack_body));
-	json_object_set_new_nocheck(o, "ack_per_hour",
-	    json_integer((json_int_t)mb->ack_per_hour));
-	json_object_set_new_nocheck(o, "status", json_string(mb->status));
-	json_object_set_new_nocheck(o, "redirect_uris", mailbox_redirect_uris(cfg));
-	json_object_set_new_nocheck(o, "permissions",
-	    mailbox_permissions(mb->shared_address[0] != '\0'));
-	json_object_set_new_nocheck(o, "secret_expiring", json_boolean(mb->secret_expiring));
-	json_object_set_new_nocheck(o, "connection",
-	    mb->connected_at[0] == '\0'
-		? json_null()
-		: json_pack("{s:s, s:s, s:s, s:o}", "account", mb->account,
-		      "tenant_id", mb->connected_tenant, "connected_at",
-		      mb->connected_at, "inbox_count",
-		      mb->inbox_count >= 0 ? json_integer(mb->inbox_count)
-					   : json_null()));
-	json_object_set_new_nocheck(o, "last_error",
-	    mb->last_error_code[0] == '\0'
-		? json_null()
-		: json_pack("{s:s, s:s, s:s, s:s}", "code", mb->last_error_code,
-		      "message", mb->last_error, "guidance",
-		      mb->last_error_guidance, "at", mb->last_error_at));
-	json_object_set_new_nocheck(o, "last_scan_at", str_or_null(mb->last_scan_at));
-	json_object_set_new_nocheck(o, "last_success_at",
-	    str_or_null(mb->last_success_at));
-	json_object_set_new_nocheck(o, "messages_waiting",
-	    mb->messages_waiting >= 0 ? json_integer(mb->messages_waiting)
-				      : json_null());
-	json_object_set_new_nocheck(o, "created_at", json_string(mb->created_at));
-	json_object_set_new_nocheck(o, "updated_at", json_string(mb->updated_at));
-	return o;
+	jw_open(w, '{');
+	jw_key(w, "id");
+	jw_int(w, (long long)mb->id);
+	jw_key(w, "name");
+	jw_str(w, mb->name);
+	jw_key(w, "type");
+	jw_str(w, mb->type);
+	jw_key(w, "client_id");
+	jw_str(w, mb->client_id);
+	jw_key(w, "tenant_id");
+	jw_str(w, mb->tenant_id);
+	jw_key(w, "secret_set");
+	jw_bool(w, 1);
+	jw_key(w, "secret_last4");
+	jw_str(w, mb->secret_last4);
+	jw_key(w, "secret_expires_on");
+	jw_str_or_null(w, mb->secret_expires_on);
+	jw_key(w, "shared_address");
+	jw_str_or_null(w, mb->shared_address);
+	jw_key(w, "cloud");
+	jw_str(w, mb->cloud);
+	jw_key(w, "processed_action");
+	jw_str(w, mb->processed_action);
+	jw_key(w, "processed_folder");
+	jw_str_or_null(w, mb->processed_folder);
+	jw_key(w, "first_scan");
+	jw_str(w, mb->first_scan);
+	jw_key(w, "ack_enabled");
+	jw_bool(w, mb->ack_enabled);
+	jw_key(w, "ack_subject");
+	jw_str(w, mb->ack_subject);
+	jw_key(w, "ack_body");
+	jw_str_or_null(w, mb->ack_body);
+	jw_key(w, "ack_per_hour");
+	jw_int(w, mb->ack_per_hour);
+	jw_key(w, "status");
+	jw_str(w, mb->status);
+	jw_key(w, "redirect_uris");
+	jw_open(w, '[');
+	redirect_uris(w, cfg);
+	jw_close(w, ']');
+	jw_key(w, "permissions");
+	permissions(w, shared);
+	jw_key(w, "secret_expiring");
+	jw_bool(w, mb->secret_expiring);
+	jw_key(w, "connection");
+	if (mb->connected_at[0] == '\0') {
+		jw_null(w);
+	} else {
+		jw_open(w, '{');
+		jw_key(w, "account");
+		jw_str(w, mb->account);
+		jw_key(w, "tenant_id");
+		jw_str(w, mb->connected_tenant);
+		jw_key(w, "connected_at");
+		jw_str(w, mb->connected_at);
+		jw_key(w, "inbox_count");
+		if (mb->inbox_count >= 0)
+			jw_int(w, mb->inbox_count);
+		else
+			jw_null(w);
+		jw_close(w, '}');
+	}
+	jw_key(w, "last_error");
+	if (mb->last_error_code[0] == '\0') {
+		jw_null(w);
+	} else {
+		jw_open(w, '{');
+		jw_key(w, "code");
+		jw_str(w, mb->last_error_code);
+		jw_key(w, "message");
+		jw_str(w, mb->last_error);
+		jw_key(w, "guidance");
+		jw_str(w, mb->last_error_guidance);
+		jw_key(w, "at");
+		jw_str(w, mb->last_error_at);
+		jw_close(w, '}');
+	}
+	jw_key(w, "last_scan_at");
+	jw_str_or_null(w, mb->last_scan_at);
+	jw_key(w, "last_success_at");
+	jw_str_or_null(w, mb->last_success_at);
+	jw_key(w, "messages_waiting");
+	if (mb->messages_waiting >= 0)
+		jw_int(w, mb->messages_waiting);
+	else
+		jw_null(w);
+	jw_key(w, "created_at");
+	jw_str(w, mb->created_at);
+	jw_key(w, "updated_at");
+	jw_str(w, mb->updated_at);
+	jw_close(w, '}');
 }

@@ -9,14 +9,14 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "jsonx.h"
 #include "store.h"
 
 void    mailbox_defaults(struct mailbox *);
 int     mailbox_apply_json(struct mailbox *, json_t *in, int creating,
         char **secret, json_t *errors);
-json_t *mailbox_to_json(const struct mailbox *, const struct config *);
-json_t *mailbox_azure_setup(const struct config *);
-json_t *mailbox_redirect_uris(const struct config *);
-json_t *mailbox_permissions(int shared);
+void    mailbox_write(struct jw *, const struct mailbox *,
+        const struct config *);
+void    mailbox_azure_setup(struct jw *, const struct config *);
 
 #endif

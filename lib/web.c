@@ -82,6 +82,14 @@ web_json(struct call *c, int status, json_t *body)
 	return 0;
 }
 
+/* Answer with JSON text already written (lib/jsonx.c's jw writer). */
+int
+web_json_text(struct call *c, int status, const struct buf *b)
+{
+	resp_send(c->req, status, "application/json", b->data, b->len);
+	return 0;
+}
+
 /*
  * Answer with an RFC 9457 problem: type, title, status, detail,
  * request_id, plus the members of extra (stolen, may be NULL).  Returns -1

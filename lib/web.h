@@ -41,6 +41,7 @@ void web_dispatch(struct app *, struct req *, const struct route *,
 int  web_route_match(const struct route *, const char *method,
      const char *path, struct req *);
 int  web_json(struct call *, int status, json_t *body);
+int  web_json_text(struct call *, int status, const struct buf *);
 int  web_problem(struct call *, int status, const char *detail,
      json_t *extra);
 int  web_error(struct call *, const struct err *);

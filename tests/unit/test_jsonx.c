@@ -200,6 +200,44 @@ test_dump(void)
 	json_decref(v);
 }
 
+static void
+test_writer(void)
+{
+	struct buf b;
+	struct jw  w;
+	json_t    *o;
+
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	jw_open(&w, '{');
+	jw_key(&w, "a");
+	jw_open(&w, '[');
+	jw_int(&w, -3);
+	jw_str(&w, "x\"\\\n\x01\xc3\xa9");
+	jw_null(&w);
+	jw_open(&w, '{');
+	jw_close(&w, '}');
+	jw_open(&w, '[');
+	jw_close(&w, ']');
+	jw_close(&w, ']');
+	jw_key(&w, "b");
+	jw_bool(&w, 0);
+	jw_key(&w, "c");
+	jw_str_or_null(&w, "");
+	jw_key(&w, "d");
+	jw_str_or_null(&w, "v");
+	jw_close(&w, '}');
+	CHECK_STR(b.data, "{\"a\":[-3,\"x\\\"\\\\\\n\\u0001\xc3\xa9\",null,{},[]],"
+			  "\"b\":false,\"c\":null,\"d\":\"v\"}");
+	o = json_loads(b.data, JSON_REJECT_DUPLICATES, NULL);
+	if (CHECK(o != NULL))
+		CHECK_STR(json_string_value(json_array_get(
+			      json_object_get(o, "a"), 1)),
+		    "x\"\\\n\x01\xc3\xa9");
+	json_decref(o);
+	buf_cleanup(&b);
+}
+
 int
 main(void)
 {
@@ -207,5 +245,6 @@ main(void)
 	test_unknown();
 	test_field_error();
 	test_dump();
+	test_writer();
 	return TEST_DONE();
 }
