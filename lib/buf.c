@@ -55,7 +55,8 @@ buf_grow(struct buf *b, size_t extra)
 void
 buf_append(struct buf *b, const void *p, size_t n)
 {
-	buf_grow(b, n);
+	if (b->data == NULL || b->len + n + 1 > b->cap)
+		buf_grow(b, n);
 	if (n > 0)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
@@ -71,7 +72,10 @@ buf_puts(struct buf *b, const char *s)
 void
 buf_putc(struct buf *b, char c)
 {
-	buf_append(b, &c, 1);
+	if (b->data == NULL || b->len + 2 > b->cap)
+		buf_grow(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
 }
 
 void

@@ -152,7 +152,8 @@ config_set(struct config *c, const char *name, const char *value,
 		*long_slot(c, k) = v;
 		return 0;
 	}
-	if (k->kind == K_URL && value[0] != '\0' && !config_url_ok(value)) {
+	if (k->kind == K_URL && value[0] != '\0' &&
+	    (!config_url_ok(value) || strlen(value) > 1000)) {
 		err_set(err, E_CONFIG,
 		    "configuration key '%s': '%s' must be an https:// URL "
 		    "without a trailing slash (http:// only for loopback)",

@@ -399,15 +399,12 @@ redirect_uris(struct jw *w, const struct config *cfg)
 {
 	static const char *const paths[] = { "/azure/auth",
 		"/auth/account/azureresponse" };
-	struct buf               u;
+	char                     u[2048];
 
-	buf_init(&u, 128);
 	for (size_t i = 0; i < 2; i++) {
-		buf_reset(&u);
-		buf_printf(&u, "%s%s", cfg->portal_url, paths[i]);
-		jw_str(w, u.data);
+		snprintf(u, sizeof u, "%s%s", cfg->portal_url, paths[i]);
+		jw_str(w, u);
 	}
-	buf_cleanup(&u);
 }
 
 /* Delegated Graph permissions to grant (the .Shared ones if shared). */
