@@ -59,6 +59,8 @@ class PD:
 @pytest.fixture(scope="module")
 def desk(stack, fake_server, admin_login):
     d = _tickets_module().Desk(stack, fake_server, PD, admin_login)
+    r = d.admin.request("PATCH", "/api/mailboxes/%d" % d.mid, json={"ack_enabled": True})
+    assert r.status_code == 200, r.text
     d.cust = "cust-%s@example.com" % os.urandom(3).hex()
     d.mail = d.send("Laptop " + HOSTILE, {"name": "Cust", "address": d.cust}, body="It is slow.")
     d.scan()  # the ticket, and its acknowledgement sent
