@@ -798,3 +798,21 @@ def test_reply_on_a_ticket_whose_mailbox_is_gone(world, stack, fake, pd):
     assert r.status_code == 204, r.text
     p = pd.check_problem(w.browser.post("/api/tickets/%d/reply" % ticket, json={"body": "x"}), 409)
     assert "mailbox" in p["detail"] or "mailbox" in p["title"], p
+
+
+def test_attachments_of_the_full_2_mib_go_out(world, stack, fake):
+    w = world()
+    mid, addr = w.add_mailbox(ack_enabled=False)
+    m = w.mail(addr, **{"from": sender()})
+    scan(stack, mid)
+    ticket, _ = ticket_of(stack, m["immutable_id"])
+    data = secrets.token_bytes(1024 * 1024)
+    reply(w, ticket, attachments=[
+        {"name": "a.bin", "content_type": "application/octet-stream",
+         "content_base64": base64.b64encode(data).decode()},
+        {"name": "b.bin", "content_type": "application/octet-stream",
+         "content_base64": base64.b64encode(data[::-1]).decode()}])
+    r = scan(stack, mid)
+    assert summary(r, mid)["sent"] == 1, (r.stdout, api_out(w, mailbox=mid))
+    [e] = sent(fake)
+    assert e["attachments"] == ["a.bin", "b.bin"]
