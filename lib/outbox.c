@@ -497,16 +497,24 @@ outbox_send(struct mbx *m, const char *from, struct outbox_stats *st,
 {
 	struct outgoing *o = NULL;
 	size_t           n = 0;
+	long             before;
 	int              rc = 0;
 
 	memset(st, 0, sizeof *st);
-	if (store_outbox_release(m->app->db, m->id, err) == -1 ||
-	    store_outbox_due(m->app->db, m->id, &o, &n, err) == -1) {
-		store_outbox_free(o, n);
+	if (store_outbox_release(m->app->db, m->id, err) == -1)
 		return -1;
-	}
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = send_one(m, from, &o[i], st, err);
-	store_outbox_free(o, n);
+	/* batches of 50 until nothing is due, or a batch changed nothing
+	 * (mail whose Sent Items lookup could not be made waits) */
+	do {
+		before = st->sent + st->failed + st->retried;
+		if (store_outbox_due(m->app->db, m->id, &o, &n, err) == -1) {
+			store_outbox_free(o, n);
+			return -1;
+		}
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			rc = send_one(m, from, &o[i], st, err);
+		store_outbox_free(o, n);
+	} while (rc == 0 && n == 50 && st->sent + st->failed + st->retried >
+	    before && time(NULL) < m->deadline);
 	return rc;
 }

@@ -84,7 +84,8 @@ def connect(fake, env, base):
     s.headers["Authorization"] = "Bearer " + key
     mb = s.post(base + "/api/mailboxes", json={
         "name": "Bench", "client_id": app["client_id"], "tenant_id": tenant["id"],
-        "secret": app["secrets"][0]["value"], "first_scan": "all"}).json()
+        "secret": app["secrets"][0]["value"], "first_scan": "all",
+        "ack_enabled": False}).json()  # ingest alone: no acknowledgements
     url = s.post(base + "/api/mailboxes/%d/authorize" % mb["id"]).json()["authorize_url"]
     back = requests.get(url, allow_redirects=False).headers["Location"]
     query = urllib.parse.urlsplit(back).query
