@@ -17,7 +17,7 @@
 #include "store.h"
 #include "valid.h"
 
-#define PROG "postdesk-admin"
+#define PROG         "postdesk-admin"
 #define PASSWORD_MIN 8
 
 static const char USAGE[] =
@@ -36,8 +36,8 @@ static const char USAGE[] =
 static int
 fail(const struct err *err)
 {
-	fprintf(stderr, PROG ": %s%s%s\n", err->msg,
-	    err->detail[0] ? ": " : "", err->detail);
+	fprintf(stderr, PROG ": %s%s%s\n", err->msg, err->detail[0] ? ": " : "",
+	    err->detail);
 	return 1;
 }
 
@@ -100,7 +100,7 @@ new_password(char *pw, size_t size, int *generated)
 		if (strlen(pw) < PASSWORD_MIN) {
 			fprintf(stderr,
 			    PROG ": the password must have at least %d "
-				 "characters\n",
+			         "characters\n",
 			    PASSWORD_MIN);
 			return -1;
 		}
@@ -176,7 +176,7 @@ cmd_create_agent(struct app *app, int argc, char **argv)
 
 	if (argc < 1 || !valid_username(argv[0]))
 		return usage_error("create-agent needs a USER of 1-64 letters, "
-				   "digits, . _ @ -");
+		                   "digits, . _ @ -");
 	user = argv[0];
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
@@ -246,7 +246,7 @@ cmd_create_api_key(struct app *app, int argc, char **argv)
 	if (!valid_role(role))
 		return usage_error("--role must be admin or agent");
 	if (authn_apikey_create(app, argv[0], role, key, sizeof key, &id,
-		&err) == -1)
+	        &err) == -1)
 		return fail(&err);
 	audit(app, "api_key.create", "api_key", id, NULL);
 	printf("%s\n", key);

@@ -129,13 +129,13 @@ static int
 take_from_dead(struct ingest_env *env, const struct scan_target *t, int *won,
     struct err *err)
 {
-	char   holder[101], host[64] = "";
-	char  *colon;
-	long   pid;
+	char  holder[101], host[64] = "";
+	char *colon;
+	long  pid;
 
 	*won = 0;
 	if (store_lease_owner(env->app->db, t->id, holder, sizeof holder,
-		err) == -1)
+	        err) == -1)
 		return -1;
 	colon = strrchr(holder, ':');
 	gethostname(host, sizeof host - 1);
@@ -167,7 +167,8 @@ mailbox(struct ingest_env *env, const struct scan_target *t,
 
 	memset(s, 0, sizeof *s);
 	memset(o, 0, sizeof *o);
-	if (store_lease_take(app->db, t->id, env->owner, 90, &won, &err) == -1 ||
+	if (store_lease_take(app->db, t->id, env->owner, 90, &won, &err) ==
+	        -1 ||
 	    (!won && take_from_dead(env, t, &won, &err) == -1)) {
 		log_err("mailbox %llu: %s", (unsigned long long)t->id,
 		    err.detail[0] ? err.detail : err.msg);
@@ -176,7 +177,7 @@ mailbox(struct ingest_env *env, const struct scan_target *t,
 	if (!won)
 		return 0;
 	if (mbx_open(&m, app, env->http, t->id, t->cloud, t->shared_address,
-		env->deadline, &err) == 0 &&
+	        env->deadline, &err) == 0 &&
 	    (env->send_only || ingest_mailbox(env, t, &m, s, &err) == 0) &&
 	    outbox_send(&m, t->address, o, &err) == 0)
 		rc = 1;
@@ -259,8 +260,9 @@ parse_args(int argc, char **argv, int *once, int *loop, int *send_only,
 			fputs(USAGE, stdout);
 			exit(0);
 		} else {
-			fprintf(stderr, PROG ": unknown or bad argument '%s' "
-					    "(see " PROG " --help)\n",
+			fprintf(stderr,
+			    PROG ": unknown or bad argument '%s' "
+			         "(see " PROG " --help)\n",
 			    argv[i]);
 			return -1;
 		}
@@ -300,8 +302,8 @@ run(struct ingest_env *env, uint64_t only, int once, struct tally **tally,
 	struct err           err;
 	int                  failed = 0;
 
-	env->deadline = time(NULL) + (cfg->scan_seconds > 0 ? cfg->scan_seconds
-							    : 55);
+	env->deadline =
+	    time(NULL) + (cfg->scan_seconds > 0 ? cfg->scan_seconds : 55);
 	while (!stopping) {
 		if (pass(env, only, tally, ntally, &err) == -1) {
 			fprintf(stderr, PROG ": %s\n", err.msg);

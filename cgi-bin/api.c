@@ -68,8 +68,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: postdesk-api [--routes] (run under "
-				"spawn-fcgi)\n");
+		fprintf(stderr,
+		    "usage: postdesk-api [--routes] (run under "
+		    "spawn-fcgi)\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

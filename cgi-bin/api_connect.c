@@ -26,7 +26,7 @@ api_mailbox_authorize(struct call *c)
 	}
 	web_json(c, 200,
 	    json_pack("{s:s, s:i}", "authorize_url", url.data, "expires_in",
-		600));
+	        600));
 	buf_cleanup(&url);
 	return 0;
 }

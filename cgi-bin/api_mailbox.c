@@ -47,7 +47,7 @@ changed_fields(json_t *in)
 	const char *key;
 	json_t     *v;
 
-	json_object_foreach(in, key, v) {
+	json_object_foreach (in, key, v) {
 		json_array_append_new(fields, json_string(key));
 	}
 	return json_pack("{s:o}", "fields", fields);
@@ -75,7 +75,7 @@ store_error(struct call *c, struct err *err)
 		return web_problem(c, 409,
 		    "A mailbox with this name already exists.",
 		    json_pack("{s:[{s:s, s:s}]}", "errors", "field", "name",
-			"message", "This name is already used."));
+		        "message", "This name is already used."));
 	return web_error(c, err);
 }
 
@@ -171,12 +171,12 @@ require_reauth(struct call *c, const struct mailbox *old,
 	    strcmp(old->shared_address, mb->shared_address) == 0)
 		return 0;
 	if (store_mailbox_set_status(c->app->db, mb->id, "needs_reauth", 1,
-		&err) == -1 ||
+	        &err) == -1 ||
 	    store_mailbox_set_error(c->app->db, mb->id, "settings_changed",
-		"The Client ID, Tenant ID, secret or shared address changed.",
-		"Press Reauthorise and sign in again to connect with the new "
-		"settings.",
-		&err) == -1)
+	        "The Client ID, Tenant ID, secret or shared address changed.",
+	        "Press Reauthorise and sign in again to connect with the new "
+	        "settings.",
+	        &err) == -1)
 		return web_error(c, &err);
 	return 0;
 }
@@ -208,8 +208,8 @@ api_mailbox_update(struct call *c)
 	if (new_secret)
 		seal(&c->app->key, secret, &sealed);
 	xfree_secret(secret);
-	rc = store_mailbox_update(c->app->db, &mb,
-	    sealed.data ? &sealed : NULL, &err);
+	rc = store_mailbox_update(c->app->db, &mb, sealed.data ? &sealed : NULL,
+	    &err);
 	buf_cleanup(&sealed);
 	if (rc == -1) {
 		json_decref(in);

@@ -19,8 +19,8 @@
 
 /* What Graph takes in one sendMail (about 4 MB) once MIME and base64. */
 #define REPLY_ATTACH_MAX (2u << 20)
-#define REPLY_BODY_MAX (REPLY_ATTACH_MAX / 3 * 4 + WEB_BODY_MAX)
-#define REPLY_MAX_ATT 10
+#define REPLY_BODY_MAX   (REPLY_ATTACH_MAX / 3 * 4 + WEB_BODY_MAX)
+#define REPLY_MAX_ATT    10
 
 struct reply_in {
 	const char      *body;
@@ -51,7 +51,7 @@ parse_cc(json_t *cc, struct reply_in *in, json_t *errors)
 		    "Give up to 20 addresses as a list.");
 		return;
 	}
-	json_array_foreach(cc, i, v) {
+	json_array_foreach (cc, i, v) {
 		const char *a = json_string_value(v);
 
 		if (a == NULL || !valid_email(a)) {
@@ -79,17 +79,17 @@ parse_attachments(json_t *arr, struct reply_in *in, json_t *errors)
 		    "Give up to %d attachments as a list.", REPLY_MAX_ATT);
 		return;
 	}
-	json_array_foreach(arr, i, a) {
+	json_array_foreach (arr, i, a) {
 		const char *name = jsonx_str(a, "name");
 		const char *type = jsonx_str(a, "content_type");
 		const char *b64 = jsonx_str(a, "content_base64");
 		size_t      len = 0, max;
 
 		if (!json_is_object(a) ||
-		    jsonx_unknown_fields(a, fields, errors) > 0 || name == NULL ||
-		    name[0] == '\0' || strlen(name) > 255 || type == NULL ||
-		    strchr(type, '/') == NULL || strlen(type) > 255 ||
-		    b64 == NULL) {
+		    jsonx_unknown_fields(a, fields, errors) > 0 ||
+		    name == NULL || name[0] == '\0' || strlen(name) > 255 ||
+		    type == NULL || strchr(type, '/') == NULL ||
+		    strlen(type) > 255 || b64 == NULL) {
 			jsonx_field_error(errors, "attachments",
 			    "Each attachment needs name, content_type (e.g. "
 			    "application/pdf) and content_base64.");
@@ -98,7 +98,8 @@ parse_attachments(json_t *arr, struct reply_in *in, json_t *errors)
 		max = strlen(b64) / 4 * 3 + 3;
 		in->raw[in->natt] = xmalloc(max);
 		if (sodium_base642bin(in->raw[in->natt], max, b64, strlen(b64),
-			NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+		        NULL, &len, NULL,
+		        sodium_base64_VARIANT_ORIGINAL) != 0) {
 			free(in->raw[in->natt]);
 			jsonx_field_error(errors, "attachments",
 			    "%.100s: content_base64 is not base64.", name);
@@ -173,7 +174,7 @@ api_ticket_reply(struct call *c)
 	resp_header(c->req, "Location", loc);
 	return web_json(c, 202,
 	    json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id, "ticket_id",
-		(json_int_t)ticket, "status", "queued"));
+	        (json_int_t)ticket, "status", "queued"));
 }
 
 static json_t *
@@ -189,9 +190,9 @@ row_json(const struct db_res *r, size_t i)
 
 	json_object_set_new(o, "id", json_integer(db_res_int(r, i, 0)));
 	json_object_set_new(o, "mailbox_id", json_integer(db_res_int(r, i, 1)));
-	json_object_set_new(o, "ticket_id", db_res_int(r, i, 2)
-		? json_integer(db_res_int(r, i, 2))
-		: json_null());
+	json_object_set_new(o, "ticket_id",
+	    db_res_int(r, i, 2) ? json_integer(db_res_int(r, i, 2))
+	                        : json_null());
 	json_object_set_new(o, "kind", json_string(db_res_str(r, i, 3)));
 	json_object_set_new(o, "to", json_string(db_res_str(r, i, 4)));
 	json_object_set_new(o, "cc", str_or_null(db_res_str(r, i, 5)));
@@ -257,8 +258,8 @@ api_outgoing_list(struct call *c)
 		json_array_append_new(items, row_json(&r, i));
 	rc = web_json(c, 200,
 	    json_pack("{s:o, s:o}", "items", items, "next_cursor",
-		r.nrows == limit ? json_integer(db_res_int(&r, r.nrows - 1, 0))
-				 : json_null()));
+	        r.nrows == limit ? json_integer(db_res_int(&r, r.nrows - 1, 0))
+	                         : json_null()));
 	db_res_free(&r);
 	return rc;
 }

@@ -24,7 +24,7 @@ set_cookie(struct call *c, const char *token, int max_age)
 
 	snprintf(v, sizeof v,
 	    AUTHN_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; Secure; "
-			 "SameSite=Lax",
+	                 "SameSite=Lax",
 	    token, max_age);
 	resp_header(c->req, "Set-Cookie", v);
 }
@@ -69,8 +69,7 @@ api_session_create(struct call *c)
 		}
 		return web_error(c, &err);
 	}
-	set_cookie(c, token,
-	    (int)c->app->cfg.session_max_hours * 3600);
+	set_cookie(c, token, (int)c->app->cfg.session_max_hours * 3600);
 	explicit_bzero(token, sizeof token);
 	return web_json(c, 200, session_json(&c->who));
 }

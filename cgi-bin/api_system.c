@@ -34,12 +34,13 @@ api_health(struct call *c)
 		db_res_free(&r);
 		return web_json(c, 200,
 		    json_pack("{s:s, s:s, s:[]}", "status", "ok", "database",
-			"ok", "stale_mailboxes"));
+		        "ok", "stale_mailboxes"));
 	}
 	stale = json_array();
 	buf_init(&detail, 256);
-	buf_printf(&detail, "%zu connected mailbox%s not scanned successfully "
-			    "for %d minutes:",
+	buf_printf(&detail,
+	    "%zu connected mailbox%s not scanned successfully "
+	    "for %d minutes:",
 	    r.nrows, r.nrows == 1 ? " was" : "es were", HEALTH_SCAN_MINUTES);
 	for (size_t i = 0; i < r.nrows; i++) {
 		const char *why = db_res_str(&r, i, 3);
@@ -49,15 +50,15 @@ api_health(struct call *c)
 		    db_res_str(&r, i, 2), why[0] ? ": " : "", why);
 		json_array_append_new(stale,
 		    json_pack("{s:I, s:s, s:I, s:s?}", "id",
-			(json_int_t)db_res_int(&r, i, 0), "name",
-			db_res_str(&r, i, 1), "minutes_since_success",
-			(json_int_t)db_res_int(&r, i, 2), "last_error",
-			why[0] ? why : NULL));
+		        (json_int_t)db_res_int(&r, i, 0), "name",
+		        db_res_str(&r, i, 1), "minutes_since_success",
+		        (json_int_t)db_res_int(&r, i, 2), "last_error",
+		        why[0] ? why : NULL));
 	}
 	db_res_free(&r);
 	web_problem(c, 503, detail.data,
 	    json_pack("{s:s, s:o}", "database", "ok", "stale_mailboxes",
-		stale));
+	        stale));
 	buf_cleanup(&detail);
 	return 0;
 }
@@ -111,17 +112,18 @@ api_audit_list(struct call *c)
 		if (d != NULL)
 			detail = json_loads(d, 0, NULL);
 		json_array_append_new(items,
-		    json_pack("{s:I, s:s, s:{s:s, s:I, s:s}, s:s, s:{s:s?, s:I}, "
-			      "s:o, s:s?}",
-			"id", (json_int_t)db_res_int(&r, i, 0), "at",
-			db_res_str(&r, i, 1), "actor", "type",
-			db_res_str(&r, i, 2), "id",
-			(json_int_t)db_res_int(&r, i, 3), "name",
-			db_res_str(&r, i, 4), "action", db_res_str(&r, i, 5),
-			"target", "type", db_res_str(&r, i, 6), "id",
-			(json_int_t)db_res_int(&r, i, 7), "detail",
-			detail ? detail : json_null(), "request_id",
-			db_res_str(&r, i, 9)));
+		    json_pack(
+		        "{s:I, s:s, s:{s:s, s:I, s:s}, s:s, s:{s:s?, s:I}, "
+		        "s:o, s:s?}",
+		        "id", (json_int_t)db_res_int(&r, i, 0), "at",
+		        db_res_str(&r, i, 1), "actor", "type",
+		        db_res_str(&r, i, 2), "id",
+		        (json_int_t)db_res_int(&r, i, 3), "name",
+		        db_res_str(&r, i, 4), "action", db_res_str(&r, i, 5),
+		        "target", "type", db_res_str(&r, i, 6), "id",
+		        (json_int_t)db_res_int(&r, i, 7), "detail",
+		        detail ? detail : json_null(), "request_id",
+		        db_res_str(&r, i, 9)));
 	}
 	db_res_free(&r);
 	return web_json(c, 200, json_pack("{s:o}", "items", items));

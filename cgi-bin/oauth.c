@@ -82,7 +82,8 @@ main(int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1) {
-		fprintf(stderr, "usage: postdesk-oauth (run under spawn-fcgi)\n");
+		fprintf(stderr,
+		    "usage: postdesk-oauth (run under spawn-fcgi)\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

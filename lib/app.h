@@ -19,8 +19,8 @@ struct app {
 	struct http    *http; /* created on first use: app_http() */
 };
 
-int  app_init(struct app *, const char *prog, struct err *);
-void app_cleanup(struct app *);
+int          app_init(struct app *, const char *prog, struct err *);
+void         app_cleanup(struct app *);
 struct http *app_http(struct app *, struct err *);
 
 #endif

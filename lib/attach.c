@@ -61,8 +61,8 @@ attach_list(const struct attach_ctx *ax, const char *mid,
 	gc.max_body = ax->cap / 3 * 4 + (1u << 20);
 	rc = graph_call(ax->http, &gc, &resp, ge, err);
 	buf_cleanup(&url);
-	list = rc == 0 ? json_loadb(resp.body.data, resp.body.len, 0, NULL)
-		       : NULL;
+	list =
+	    rc == 0 ? json_loadb(resp.body.data, resp.body.len, 0, NULL) : NULL;
 	http_resp_cleanup(&resp);
 	if (rc == -1)
 		return -1;
@@ -73,11 +73,12 @@ attach_list(const struct attach_ctx *ax, const char *mid,
 	}
 	arr = json_object_get(list, "value");
 	*out = xcalloc(json_array_size(arr), sizeof **out);
-	json_array_foreach(arr, i, a) {
+	json_array_foreach (arr, i, a) {
 		const char *type =
 		    json_string_value(json_object_get(a, "@odata.type"));
-		json_int_t  size = json_integer_value(json_object_get(a, "size"));
-		char       *name = jstr(a, "name", 255);
+		json_int_t size =
+		    json_integer_value(json_object_get(a, "size"));
+		char              *name = jstr(a, "name", 255);
 		struct attachment *at = &(*out)[*n];
 
 		if (type == NULL ||
@@ -93,7 +94,8 @@ attach_list(const struct attach_ctx *ax, const char *mid,
 			name = NULL;
 			at->content_type = jstr(a, "contentType", 255);
 			at->content_id = jstr(a, "contentId", 255);
-			at->is_inline = json_is_true(json_object_get(a, "isInline"));
+			at->is_inline =
+			    json_is_true(json_object_get(a, "isInline"));
 			at->size = (size_t)size;
 			(*n)++;
 		}

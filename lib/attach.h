@@ -31,8 +31,8 @@ struct attach_ctx {
 typedef int (*attach_sink)(void *ctx, const char *p, size_t n);
 
 int  attach_list(const struct attach_ctx *, const char *message_id,
-     struct attachment **, size_t *, struct buf *left_out,
-     struct graph_error *, struct err *);
+     struct attachment **, size_t *, struct buf *left_out, struct graph_error *,
+     struct err *);
 int  attach_stream(const struct attach_ctx *, const char *message_id,
      const struct attachment *, attach_sink, void *ctx, struct graph_error *,
      struct err *);

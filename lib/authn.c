@@ -48,7 +48,7 @@ from_session(struct app *app, const char *token, struct principal *who,
 
 	cred_hash(token, hash);
 	if (store_session_lookup(app->db, hash, app->cfg.session_idle_minutes,
-		&s, err) == -1) {
+	        &s, err) == -1) {
 		if (err->code == E_NOTFOUND)
 			err_set(err, E_AUTH,
 			    "Your session has ended. Please sign in again.");
@@ -130,8 +130,7 @@ dummy_hash(void)
 }
 
 static int
-refuse(struct app *app, const char *username, const char *addr,
-    struct err *err)
+refuse(struct app *app, const char *username, const char *addr, struct err *err)
 {
 	struct err e2;
 
@@ -159,7 +158,7 @@ authn_login(struct app *app, const char *username, const char *password,
 
 	memset(who, 0, sizeof *who);
 	if (store_login_failures(app->db, username, addr, &by_user, &by_addr,
-		retry_after, err) == -1)
+	        retry_after, err) == -1)
 		return -1;
 	if (by_user >= max || by_addr >= 4 * max) {
 		if (*retry_after < 1)
@@ -183,7 +182,7 @@ authn_login(struct app *app, const char *username, const char *password,
 	cred_token_new(who->csrf);
 	cred_hash(token, hash);
 	if (store_session_create(app->db, hash, a.id, who->csrf,
-		app->cfg.session_max_hours, addr, err) == -1)
+	        app->cfg.session_max_hours, addr, err) == -1)
 		return -1;
 	who->kind = WHO_SESSION;
 	who->id = a.id;

@@ -11,7 +11,7 @@
 #include "cred.h"
 #include "fcgi.h"
 
-#define AUTHN_COOKIE "pd_session"
+#define AUTHN_COOKIE     "pd_session"
 #define AUTHN_KEY_PREFIX "pdk_"
 
 enum who_kind {

@@ -27,9 +27,9 @@ struct key {
 	long        min, max;
 };
 
-#define S(f)    K_STR, offsetof(struct config, f)
-#define U(f)    K_URL, offsetof(struct config, f)
-#define L(f)    K_LONG, offsetof(struct config, f)
+#define S(f) K_STR, offsetof(struct config, f)
+#define U(f) K_URL, offsetof(struct config, f)
+#define L(f) K_LONG, offsetof(struct config, f)
 
 /* clang-format off */
 static const struct key keys[] = {
@@ -198,8 +198,8 @@ load_file(struct config *c, const char *path, struct err *err)
 			continue;
 		eq = strchr(s, '=');
 		if (eq == NULL) {
-			err_set(err, E_CONFIG, "%s line %d: expected key = value",
-			    path, lineno);
+			err_set(err, E_CONFIG,
+			    "%s line %d: expected key = value", path, lineno);
 			rc = -1;
 			break;
 		}

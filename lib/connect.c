@@ -28,7 +28,7 @@ record(struct app *app, uint64_t id, const struct guidance *g,
 	struct err err;
 
 	if (store_mailbox_set_error(app->db, id, g->key, message, g->action,
-		&err) == -1)
+	        &err) == -1)
 		log_err("mailbox %llu: error not recorded: %s",
 		    (unsigned long long)id, err.detail);
 	log_warn("mailbox %llu: %s", (unsigned long long)id, message);
@@ -83,7 +83,7 @@ connect_start(struct app *app, const struct principal *who, uint64_t id,
 	buf_printf(&redirect, "%s/azure/auth", app->cfg.portal_url);
 	oauth2_scopes(&scopes, mb.shared_address[0] != '\0');
 	if (store_state_add(app->db, hash, id, who->session_id, &sealed,
-		redirect.data, who->name, err) == 0) {
+	        redirect.data, who->name, err) == 0) {
 		/* The tenant typed in the form, not a previous tid: a
 		 * reauthorisation may move to a corrected tenant. */
 		oauth2_authorize_url(url, &cloud, mb.tenant_id, mb.client_id,
@@ -110,8 +110,8 @@ bad_state(struct connect_result *res, const char *why)
 }
 
 static int
-failed(struct app *app, struct connect_result *res,
-    const struct guidance *g, const char *message)
+failed(struct app *app, struct connect_result *res, const struct guidance *g,
+    const char *message)
 {
 	record(app, res->mailbox_id, g, message);
 	res->outcome = CONNECT_FAILED;
@@ -138,8 +138,9 @@ check_state(struct app *app, const struct connect_callback *cb,
 	if (st->used)
 		return bad_state(res, "This sign-in link was already used.");
 	if (st->expired)
-		return bad_state(res, "This sign-in link has expired (after 10 "
-				      "minutes).");
+		return bad_state(res,
+		    "This sign-in link has expired (after 10 "
+		    "minutes).");
 	if (st->session_id != 0 && st->session_id != cb->session_id)
 		return bad_state(res,
 		    "This sign-in was started from another portal session. "
@@ -213,8 +214,7 @@ probe_inbox(struct app *app, struct http *h, const struct mailbox_creds *c,
 
 static int
 redeem(struct app *app, struct http *h, const struct connect_callback *cb,
-    const struct oauth_state *st, struct connect_result *res,
-    struct err *err)
+    const struct oauth_state *st, struct connect_result *res, struct err *err)
 {
 	struct mailbox_creds c;
 	struct oauth2_cloud  cloud;
@@ -253,7 +253,7 @@ redeem(struct app *app, struct http *h, const struct connect_callback *cb,
 		goto out;
 	}
 	if (probe_inbox(app, h, &c, cloud.graph, t.access_token,
-		&cn.inbox_count, res) == -1) {
+	        &cn.inbox_count, res) == -1) {
 		rc = 0;
 		goto out;
 	}
@@ -300,10 +300,10 @@ connect_finish(struct app *app, struct http *h,
 	if (rc == -1 || res->outcome != CONNECT_OK)
 		goto out;
 	if (cb->error != NULL) {
-		snprintf(msg, sizeof msg, "%s", cb->error_description &&
-			    cb->error_description[0]
-			? cb->error_description
-			: cb->error);
+		snprintf(msg, sizeof msg, "%s",
+		    cb->error_description && cb->error_description[0]
+		        ? cb->error_description
+		        : cb->error);
 		msg[strcspn(msg, "\r\n")] = '\0';
 		rc = failed(app, res,
 		    guidance_oauth(cb->error, aadsts_of(cb->error_description)),
@@ -327,8 +327,7 @@ connect_disconnect(struct app *app, uint64_t id, struct err *err)
 
 	if (store_mailbox_get(app->db, id, &mb, err) == -1)
 		return -1;
-	if (store_mailbox_set_status(app->db, id, "disconnected", 1, err) ==
-	    -1)
+	if (store_mailbox_set_status(app->db, id, "disconnected", 1, err) == -1)
 		return -1;
 	return store_mailbox_set_error(app->db, id, NULL, NULL, NULL, err);
 }
@@ -358,13 +357,14 @@ check_folder(struct http *h, const char *base, const char *folder,
 	buf_cleanup(&url);
 	if (o == NULL) {
 		*bad = guidance_graph(ge.status, ge.code);
-		snprintf(detail, sizeof detail, "%s could not be opened: %ld %s",
-		    label, ge.status, ge.code[0] ? ge.code : err.msg);
+		snprintf(detail, sizeof detail,
+		    "%s could not be opened: %ld %s", label, ge.status,
+		    ge.code[0] ? ge.code : err.msg);
 		return check(label, 0, detail, *bad);
 	}
 	snprintf(detail, sizeof detail, "%s opened: %lld messages", label,
 	    (long long)json_integer_value(
-		json_object_get(o, "totalItemCount")));
+	        json_object_get(o, "totalItemCount")));
 	res = check(label, 1, detail, NULL);
 	json_decref(o);
 	return res;
@@ -404,15 +404,16 @@ connect_test(struct app *app, struct http *h, uint64_t id, struct err *err)
 	}
 	if (refresh_access_token(app, h, id, NULL, &tok, &e2) == -1 ||
 	    refresh_access_token(app, h, id, tok, &fresh, &e2) == -1) {
-		bad = e2.code == E_AUTH ? guidance_oauth("invalid_grant", 0)
-					: guidance_oauth("temporarily_unavailable", 0);
+		bad = e2.code == E_AUTH
+		    ? guidance_oauth("invalid_grant", 0)
+		    : guidance_oauth("temporarily_unavailable", 0);
 		json_array_append_new(checks,
 		    check("Refresh the access token", 0, e2.msg, bad));
 		goto done;
 	}
-	json_array_append_new(checks, check("Refresh the access token", 1,
-					  "A new access token was issued.",
-					  NULL));
+	json_array_append_new(checks,
+	    check("Refresh the access token", 1,
+	        "A new access token was issued.", NULL));
 	buf_init(&base, 256);
 	graph_mailbox_url(&base, cloud.graph, mb.shared_address);
 	snprintf(label, sizeof label, "%s%sInbox",
@@ -432,6 +433,5 @@ done:
 	if (bad != NULL && store_mailbox_get(app->db, id, &mb, &e2) == 0 &&
 	    strcmp(mb.status, "connected") == 0)
 		record(app, id, bad, "Test connection failed; see the checks.");
-	return json_pack("{s:b, s:o}", "passed", bad == NULL, "checks",
-	    checks);
+	return json_pack("{s:b, s:o}", "passed", bad == NULL, "checks", checks);
 }

@@ -36,8 +36,8 @@ struct connect_result {
 
 int connect_start(struct app *, const struct principal *, uint64_t mailbox,
     struct buf *url, struct err *);
-int connect_finish(struct app *, struct http *,
-    const struct connect_callback *, struct connect_result *, struct err *);
+int connect_finish(struct app *, struct http *, const struct connect_callback *,
+    struct connect_result *, struct err *);
 int connect_disconnect(struct app *, uint64_t mailbox, struct err *);
 json_t *connect_test(struct app *, struct http *, uint64_t mailbox,
     struct err *);

@@ -151,9 +151,8 @@ db_connect(struct db *db, struct err *err)
 	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	mysql_optionsv(m, MYSQL_INIT_COMMAND, INIT_SQL);
 	if (mysql_real_connect(m, c->db_socket[0] ? NULL : c->db_host,
-		c->db_user, c->db_password, c->db_name,
-		(unsigned)c->db_port, c->db_socket[0] ? c->db_socket : NULL,
-		0) == NULL) {
+	        c->db_user, c->db_password, c->db_name, (unsigned)c->db_port,
+	        c->db_socket[0] ? c->db_socket : NULL, 0) == NULL) {
 		fail(db, mysql_errno(m), "connect", mysql_error(m), err);
 		err_set(err, E_UNAVAILABLE, "database unavailable");
 		err_detail(err, "database error: connect: %u %s",
@@ -214,8 +213,7 @@ stmt_get(struct db *db, const char *sql, int cache, struct err *err)
 }
 
 static void
-bind_params(MYSQL_BIND *b, const struct db_param *p, size_t n,
-    long long *ints)
+bind_params(MYSQL_BIND *b, const struct db_param *p, size_t n, long long *ints)
 {
 	for (size_t i = 0; i < n; i++) {
 		memset(&b[i], 0, sizeof b[i]);
@@ -318,8 +316,8 @@ fetch_all(struct db *db, MYSQL_STMT *st, struct db_res *res, struct err *err)
 		if (!is_blob(f[i].type) && sz < 64)
 			sz = 64;
 		bufs[i] = xmalloc(sz + 1);
-		b[i].buffer_type = is_blob(f[i].type) ? MYSQL_TYPE_BLOB
-						      : MYSQL_TYPE_STRING;
+		b[i].buffer_type =
+		    is_blob(f[i].type) ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
 		b[i].buffer = bufs[i];
 		b[i].buffer_length = sz + 1;
 		b[i].length = &len[i];
@@ -339,8 +337,8 @@ fetch_all(struct db *db, MYSQL_STMT *st, struct db_res *res, struct err *err)
 		}
 		if (res->nrows == cap) {
 			cap = cap ? cap * 2 : 16;
-			res->cells = xrealloc(res->cells,
-			    cap * nc * sizeof *res->cells);
+			res->cells =
+			    xrealloc(res->cells, cap * nc * sizeof *res->cells);
 		}
 		for (size_t i = 0; i < nc; i++) {
 			struct db_cell *c = &res->cells[res->nrows * nc + i];
@@ -564,13 +562,12 @@ db_stream_open(struct db *db, const char *sql, const struct db_param *p,
 
 /* Append len bytes to the streamed value. */
 int
-db_stream_write(struct db_stream *s, const void *p, size_t len,
-    struct err *err)
+db_stream_write(struct db_stream *s, const void *p, size_t len, struct err *err)
 {
 	if (len == 0)
 		return 0;
 	if (mysql_stmt_send_long_data(s->stmt, (unsigned)s->blob, p,
-		(unsigned long)len) != 0)
+	        (unsigned long)len) != 0)
 		return fail(s->db, mysql_stmt_errno(s->stmt), "send long data",
 		    mysql_stmt_error(s->stmt), err);
 	return 0;

@@ -52,24 +52,23 @@ struct db_param db_str(const char *);
 struct db_param db_blob(const void *, size_t);
 struct db_param db_null(void);
 
-struct db  *db_new(const struct config *);
-void        db_free(struct db *);
-int         db_ping(struct db *, struct err *);
-int         db_query(struct db *, const char *sql, const struct db_param *,
-            size_t nparams, struct db_res *, struct err *);
-int         db_exec(struct db *, const char *sql, const struct db_param *,
-            size_t nparams, struct db_exec_info *, struct err *);
-int         db_exec_once(struct db *, const char *sql, struct err *);
-int         db_begin(struct db *, struct err *);
-int         db_commit(struct db *, struct err *);
-void        db_rollback(struct db *);
-unsigned    db_last_errno(const struct db *);
+struct db *db_new(const struct config *);
+void       db_free(struct db *);
+int        db_ping(struct db *, struct err *);
+int        db_query(struct db *, const char *sql, const struct db_param *,
+           size_t nparams, struct db_res *, struct err *);
+int        db_exec(struct db *, const char *sql, const struct db_param *,
+           size_t nparams, struct db_exec_info *, struct err *);
+int        db_exec_once(struct db *, const char *sql, struct err *);
+int        db_begin(struct db *, struct err *);
+int        db_commit(struct db *, struct err *);
+void       db_rollback(struct db *);
+unsigned   db_last_errno(const struct db *);
 struct db_stream *db_stream_open(struct db *, const char *sql,
     const struct db_param *, size_t nparams, size_t blob, struct err *);
-int               db_stream_write(struct db_stream *, const void *, size_t,
-                  struct err *);
-int               db_stream_close(struct db_stream *, int execute,
-                  struct db_exec_info *, struct err *);
+int db_stream_write(struct db_stream *, const void *, size_t, struct err *);
+int db_stream_close(struct db_stream *, int execute, struct db_exec_info *,
+    struct err *);
 const char *db_res_str(const struct db_res *, size_t row, size_t col);
 size_t      db_res_len(const struct db_res *, size_t row, size_t col);
 long long   db_res_int(const struct db_res *, size_t row, size_t col);

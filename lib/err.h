@@ -34,6 +34,6 @@ void err_set(struct err *, enum err_code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void err_detail(struct err *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-int  err_http_status(enum err_code);
+int err_http_status(enum err_code);
 
 #endif

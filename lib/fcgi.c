@@ -172,8 +172,8 @@ resp_header(struct req *r, const char *name, const char *value)
 
 /* Send the whole response.  Only the first call per request counts. */
 void
-resp_send(struct req *r, int status, const char *content_type,
-    const void *body, size_t len)
+resp_send(struct req *r, int status, const char *content_type, const void *body,
+    size_t len)
 {
 	FCGX_Request *fr = r->fr;
 	char          head[256];

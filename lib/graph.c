@@ -112,8 +112,7 @@ graph_call(struct http *h, const struct graph_call *gc, struct http_resp *resp,
 		return -1;
 	}
 	ge->status = resp->status;
-	snprintf(ge->request_id, sizeof ge->request_id, "%s",
-	    resp->request_id);
+	snprintf(ge->request_id, sizeof ge->request_id, "%s", resp->request_id);
 	if (resp->status >= 200 && resp->status < 300)
 		return 0;
 	read_error(resp, ge);

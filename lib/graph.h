@@ -34,7 +34,7 @@ void    graph_mailbox_url(struct buf *, const char *graph_base,
        const char *shared_address);
 json_t *graph_get_json(struct http *, const char *url, const char *token,
     struct graph_error *, struct err *);
-int     graph_call(struct http *, const struct graph_call *,
-        struct http_resp *, struct graph_error *, struct err *);
+int     graph_call(struct http *, const struct graph_call *, struct http_resp *,
+        struct graph_error *, struct err *);
 
 #endif

@@ -11,9 +11,9 @@
 #include "guidance.h"
 
 #define REAUTH "Press Reauthorise on this mailbox and sign in again."
-#define NEW_SECRET                                                       \
-	"In Azure, open the app registration > Certificates & secrets, "  \
-	"create a new client secret and paste its Value here (the Value, " \
+#define NEW_SECRET                                                             \
+	"In Azure, open the app registration > Certificates & secrets, "       \
+	"create a new client secret and paste its Value here (the Value, "     \
 	"not the Secret ID; it is shown only once), then reauthorise."
 
 /* clang-format off */
@@ -160,9 +160,8 @@ guidance_oauth(const char *error, long code)
 	     i++)
 		if (strcmp(aadsts[i].key, key) == 0)
 			return &aadsts[i];
-	for (size_t i = 0; error && i < sizeof oauth_errors /
-		     sizeof oauth_errors[0];
-	     i++)
+	for (size_t i = 0;
+	     error && i < sizeof oauth_errors / sizeof oauth_errors[0]; i++)
 		if (strcmp(oauth_errors[i].key, error) == 0)
 			return &oauth_errors[i];
 	return &fallback;

@@ -179,29 +179,28 @@ setup(struct http *h, const struct http_req *rq, struct curl_slist *hdrs,
 	curl_easy_reset(c);
 	bad |= curl_easy_setopt(c, CURLOPT_URL, rq->url) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
-		   h->allow_http ? "https,http" : "https") != CURLE_OK;
+	           h->allow_http ? "https,http" : "https") != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_USERAGENT, "postdesk/0.1") !=
-	    CURLE_OK;
+	bad |=
+	    curl_easy_setopt(c, CURLOPT_USERAGENT, "postdesk/0.1") != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method) !=
-	    CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) !=
-	    CURLE_OK;
+	bad |=
+	    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, s) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) !=
-	    CURLE_OK;
+	bad |=
+	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_HEADERDATA, s) != CURLE_OK;
 	if (rq->body != NULL) {
 		bad |= curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body) !=
 		    CURLE_OK;
 		bad |= curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-			   (curl_off_t)rq->body_len) != CURLE_OK;
+		           (curl_off_t)rq->body_len) != CURLE_OK;
 	} else if (strcmp(rq->method, "GET") == 0) {
 		bad |= curl_easy_setopt(c, CURLOPT_HTTPGET, 1L) != CURLE_OK;
 	}

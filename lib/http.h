@@ -40,8 +40,8 @@ struct http_req {
 
 struct http *http_new(const struct config *, struct err *);
 void         http_free(struct http *);
-int          http_do(struct http *, const struct http_req *,
-             struct http_resp *, struct err *);
+int          http_do(struct http *, const struct http_req *, struct http_resp *,
+             struct err *);
 void         http_resp_cleanup(struct http_resp *);
 
 #endif

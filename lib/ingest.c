@@ -53,7 +53,7 @@ struct pass {
 	uint64_t                 *seen; /* ledger rows listed this pass */
 	size_t                    nseen;
 	int                       partial; /* a page held too many */
-	int                       top;     /* page size: 50, less for big mail */
+	int                       top; /* page size: 50, less for big mail */
 };
 
 static void
@@ -68,8 +68,9 @@ first_page_url(const struct pass *p, struct buf *u)
 		buf_puts(&filter, "receivedDateTime ge 1970-01-01T00:00:00Z");
 	if (strcmp(p->t->processed_action, "mark_read") == 0)
 		buf_puts(&filter, " and isRead eq false");
-	buf_printf(u, "%s/mailFolders/inbox/messages?$select=%s&$top=%d"
-		      "&$count=true&$orderby=",
+	buf_printf(u,
+	    "%s/mailFolders/inbox/messages?$select=%s&$top=%d"
+	    "&$count=true&$orderby=",
 	    p->m->base.data, p->top > 0 ? SELECT : SELECT_SLIM,
 	    p->top > 0 ? p->top : 1);
 	url_encode(u, "receivedDateTime asc");
@@ -101,12 +102,11 @@ intake(struct pass *p, json_t *obj, const struct msg *m, unsigned attempt,
 	struct attach_ctx        ax = { env->http, p->m->base.data, p->m->token,
 		       (size_t)env->app->cfg.attachment_max_mb << 20 };
 	struct attachment       *att = NULL;
-	struct intake_in         in = { obj, m, attempt, NULL, NULL, 0, &ax,
-		        "" };
-	struct intake_result     res;
-	struct graph_error       ge;
-	struct buf               left;
-	int                      rc = -1;
+	struct intake_in     in = { obj, m, attempt, NULL, NULL, 0, &ax, "" };
+	struct intake_result res;
+	struct graph_error   ge;
+	struct buf           left;
+	int                  rc = -1;
 
 	buf_init(&left, 64);
 	if (m->has_attachments &&
@@ -138,29 +138,29 @@ one(struct pass *p, json_t *obj, struct err *err)
 	p->st->found++;
 	if (msg_parse(obj, &m, err) == -1) {
 		log_err("mailbox %llu: skipped a message Graph listed without "
-			"a usable id",
+		        "a usable id",
 		    (unsigned long long)p->t->id);
 		p->st->errors++;
 		msg_cleanup(&m);
 		return 0;
 	}
 	if (p->top == 0)
-		buf_printf(&m.notes, "%sthe body is too large to fetch: read it "
-				     "in Outlook",
+		buf_printf(&m.notes,
+		    "%sthe body is too large to fetch: read it "
+		    "in Outlook",
 		    m.notes.len ? "; " : "");
 	if (store_ledger_latest(p->env->app->db, p->t->id, m.id, &row, &found,
-		err) == -1) {
+	        err) == -1) {
 		rc = -1;
 	} else if (found && strcmp(row.state, "done") != 0) {
 		/* committed before a crash or a failed action: finish it */
 		p->pend[p->npend].ledger = row.id;
 		p->pend[p->npend].graph_id = xstrdup(m.id);
 		p->npend++;
-	} else if (intake(p, obj, &m, found ? row.attempt + 1 : 1, err) ==
-	    -1) {
+	} else if (intake(p, obj, &m, found ? row.attempt + 1 : 1, err) == -1) {
 		p->st->errors++;
 		rc = err->code == E_DB || err->code == E_UNAVAILABLE ||
-			err->code == E_AUTH
+		        err->code == E_AUTH
 		    ? -1
 		    : 0;
 		log_err("mailbox %llu: message not processed: %s",
@@ -187,7 +187,7 @@ action_request(const struct pass *p, size_t i, const char *dest)
 	    p->pend[i].graph_id, "method", read ? "PATCH" : "POST", "url",
 	    url.data, "headers", "Content-Type", "application/json", "body",
 	    read ? json_pack("{s:b}", "isRead", 1)
-		 : json_pack("{s:s}", "destinationId", dest));
+	         : json_pack("{s:s}", "destinationId", dest));
 	buf_cleanup(&url);
 	return r;
 }
@@ -202,7 +202,7 @@ settle(struct pass *p, const char *graph_id, const char *state)
 		    strcmp(p->pend[i].graph_id, graph_id) != 0)
 			continue;
 		if (store_ledger_set_state(p->env->app->db, p->pend[i].ledger,
-			state, &err) == -1)
+		        state, &err) == -1)
 			log_err("mailbox %llu: ledger %llu not marked %s: %s",
 			    (unsigned long long)p->t->id,
 			    (unsigned long long)p->pend[i].ledger, state,
@@ -237,12 +237,13 @@ batch(struct pass *p, size_t from, size_t to, const char *dest,
 	res = mbx_call_json(p->m, &gc, 0, &ge, &err);
 	if (res == NULL)
 		log_warn("mailbox %llu: $batch of actions failed (%ld %s); "
-			 "the messages are looked at again next pass",
+		         "the messages are looked at again next pass",
 		    (unsigned long long)p->t->id, ge.status, ge.code);
 	arr = json_object_get(res, "responses");
-	json_array_foreach(arr, i, r) {
+	json_array_foreach (arr, i, r) {
 		const char *id = json_string_value(json_object_get(r, "id"));
-		long st = (long)json_integer_value(json_object_get(r, "status"));
+		long        st =
+		    (long)json_integer_value(json_object_get(r, "status"));
 
 		if (id == NULL)
 			continue;
@@ -250,14 +251,16 @@ batch(struct pass *p, size_t from, size_t to, const char *dest,
 			settle(p, id, "done");
 			done++;
 		} else if (st == 429) {
-			const char *ra = json_string_value(json_object_get(
-			    json_object_get(r, "headers"), "Retry-After"));
-			long        s = ra ? strtol(ra, NULL, 10) : 1;
+			const char *ra = json_string_value(
+			    json_object_get(json_object_get(r, "headers"),
+			        "Retry-After"));
+			long s = ra ? strtol(ra, NULL, 10) : 1;
 
 			if (s > *retry_after)
 				*retry_after = s;
 		} else {
-			log_warn("mailbox %llu: action on a message failed: %ld",
+			log_warn(
+			    "mailbox %llu: action on a message failed: %ld",
 			    (unsigned long long)p->t->id, st);
 			settle(p, id, "action_failed");
 		}
@@ -276,7 +279,8 @@ act(struct pass *p, const char *dest)
 	long   retry_after = -1;
 
 	for (size_t i = 0; i < p->npend; i += BATCH_MAX) {
-		size_t end = i + BATCH_MAX < p->npend ? i + BATCH_MAX : p->npend;
+		size_t end =
+		    i + BATCH_MAX < p->npend ? i + BATCH_MAX : p->npend;
 
 		if (retry_after >= 0 && mbx_wait(p->m, retry_after) == -1)
 			break;
@@ -287,8 +291,8 @@ act(struct pass *p, const char *dest)
 	if (retry_after >= 0)
 		mbx_wait(p->m, retry_after);
 	if (p->npend > 0)
-		p->seen = xrealloc(p->seen,
-		    (p->nseen + p->npend) * sizeof *p->seen);
+		p->seen =
+		    xrealloc(p->seen, (p->nseen + p->npend) * sizeof *p->seen);
 	for (size_t i = 0; i < p->npend; i++) {
 		p->seen[p->nseen++] = p->pend[i].ledger;
 		free(p->pend[i].graph_id);
@@ -320,7 +324,7 @@ finish_unlisted(struct pass *p)
 		if (j < p->nseen)
 			continue;
 		log_info("mailbox %llu: ledger %llu: the message is no longer "
-			 "in the Inbox; done",
+		         "in the Inbox; done",
 		    (unsigned long long)p->t->id, (unsigned long long)ids[i]);
 		if (store_ledger_set_state(db, ids[i], "done", &err) == -1)
 			log_err("mailbox %llu: ledger %llu not marked done: %s",
@@ -353,8 +357,8 @@ destination(struct pass *p, char **dest, struct err *err)
 	for (const char *c = p->t->processed_folder; *c; c++)
 		buf_puts(&filter, *c == '\'' ? "''" : (char[]){ *c, 0 });
 	buf_putc(&filter, '\'');
-	buf_printf(&url, "%s/mailFolders?$select=id,displayName&$filter=",
-	    p->m->base.data);
+	buf_printf(&url,
+	    "%s/mailFolders?$select=id,displayName&$filter=", p->m->base.data);
 	url_encode(&url, filter.data);
 	gc.url = url.data;
 	o = mbx_call_json(p->m, &gc, 1, &ge, err);
@@ -405,7 +409,7 @@ drain(struct pass *p, const char *dest, struct err *err)
 			 * its body (0 = slim), rather than being stuck */
 			p->top = p->top > 10 ? 10 : p->top > 1 ? 1 : 0;
 			log_warn("mailbox %llu: a page of mail is too large; "
-				 "listing %d at a time%s",
+			         "listing %d at a time%s",
 			    (unsigned long long)p->t->id, p->top ? p->top : 1,
 			    p->top ? "" : ", without its body");
 			continue;
@@ -420,7 +424,7 @@ drain(struct pass *p, const char *dest, struct err *err)
 			    json_object_get(page, "@odata.count"));
 		arr = json_object_get(page, "value");
 		n = json_array_size(arr);
-		json_array_foreach(arr, i, m) {
+		json_array_foreach (arr, i, m) {
 			/* never more than a page, whatever the server sends */
 			if (i >= PAGE_SIZE)
 				p->partial = 1;
@@ -430,7 +434,8 @@ drain(struct pass *p, const char *dest, struct err *err)
 		gone = act(p, dest);
 		/* nextLink is $skip-based: once anything left the listing, the
 		 * next page would skip as many messages — list from the top */
-		if (json_string_value(json_object_get(page, "@odata.nextLink")) &&
+		if (json_string_value(
+		        json_object_get(page, "@odata.nextLink")) &&
 		    gone == 0)
 			next = xstrdup(json_string_value(
 			    json_object_get(page, "@odata.nextLink")));
@@ -440,7 +445,7 @@ drain(struct pass *p, const char *dest, struct err *err)
 		if (p->top < PAGE_SIZE && gone > 0)
 			p->top = p->top == 0 ? 1 : PAGE_SIZE; /* big one gone */
 		if (store_lease_take(p->env->app->db, p->t->id, p->env->owner,
-			90, &won, err) == -1 ||
+		        90, &won, err) == -1 ||
 		    !won) {
 			if (!won)
 				err_set(err, E_CONFLICT, "lease lost");
@@ -466,7 +471,10 @@ int
 ingest_mailbox(const struct ingest_env *env, const struct scan_target *t,
     struct mbx *m, struct ingest_stats *st, struct err *err)
 {
-	struct pass p = { .env = env, .t = t, .st = st, .m = m,
+	struct pass p = { .env = env,
+		.t = t,
+		.st = st,
+		.m = m,
 		.top = PAGE_SIZE };
 	char       *dest = NULL;
 	int         rc = -1;

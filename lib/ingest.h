@@ -33,7 +33,7 @@ struct ingest_env {
 	size_t             nrules;
 	char *const       *own; /* addresses of connected mailboxes */
 	size_t             nown;
-	time_t             deadline; /* stop waiting on throttling by then */
+	time_t             deadline;  /* stop waiting on throttling by then */
 	int                send_only; /* skip reading the Inbox */
 };
 

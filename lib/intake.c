@@ -43,8 +43,8 @@ is_own(const struct intake_ctx *cx, const char *addr)
 
 /* Take a candidate ticket only if the sender took part in it. */
 static int
-candidate(const struct intake_ctx *cx, const struct msg *m,
-    struct decision *d, uint64_t t, const char *how, struct err *err)
+candidate(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
+    uint64_t t, const char *how, struct err *err)
 {
 	char line[400];
 	int  yes;
@@ -90,12 +90,12 @@ thread(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
 		return -1;
 	if (found != 0)
 		return candidate(cx, m, d, found, "In-Reply-To/References",
-			   err) == -1
+		           err) == -1
 		    ? -1
 		    : 0;
 	if (m->conversation_id[0] &&
 	    store_ticket_by_conversation(cx->db, m->conversation_id, &found,
-		err) == -1)
+	        err) == -1)
 		return -1;
 	if (found != 0)
 		return candidate(cx, m, d, found, "conversationId", err) == -1
@@ -112,16 +112,15 @@ decide(const struct intake_ctx *cx, const struct intake_in *in,
 	char              line[300];
 
 	if (loop_automatic(m, (const char *const *)cx->own, cx->nown,
-		&d->automatic)) {
+	        &d->automatic)) {
 		snprintf(line, sizeof line, "automatic: %s", d->automatic.data);
 		trace(d, line);
 	}
 	if (d->trace.len > 0)
 		buf_putc(&d->trace, '\n');
-	rules_apply(cx->rules, cx->nrules, cx->mailbox_id, m, &d->v,
-	    &d->trace);
-	if (m->from.address[0] && strcmp(m->from.address,
-					cx->mailbox_address) == 0) {
+	rules_apply(cx->rules, cx->nrules, cx->mailbox_id, m, &d->v, &d->trace);
+	if (m->from.address[0] &&
+	    strcmp(m->from.address, cx->mailbox_address) == 0) {
 		d->outcome = "suppressed_loop";
 		trace(d, "from this mailbox itself: no ticket");
 	} else if (d->v.ignore) {
@@ -158,12 +157,12 @@ participants(const struct intake_ctx *cx, uint64_t t, const struct msg *m,
 	for (size_t i = 0; i < m->nto; i++)
 		if (!is_own(cx, m->to[i].address) &&
 		    store_participant_add(cx->db, t, m->to[i].address, err) ==
-			-1)
+		        -1)
 			return -1;
 	for (size_t i = 0; i < m->ncc; i++)
 		if (!is_own(cx, m->cc[i].address) &&
 		    store_participant_add(cx->db, t, m->cc[i].address, err) ==
-			-1)
+		        -1)
 			return -1;
 	return 0;
 }
@@ -181,8 +180,8 @@ ticket(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
 		*t = d->ticket;
 		return store_ticket_touch(cx->db, *t, err);
 	}
-	if (store_end_user(cx->db, m->from.address, m->from.name, &user,
-		err) == -1)
+	if (store_end_user(cx->db, m->from.address, m->from.name, &user, err) ==
+	    -1)
 		return -1;
 	nt.mailbox_id = cx->mailbox_id;
 	nt.end_user_id = user;
@@ -236,9 +235,10 @@ attachment(const struct intake_ctx *cx, const struct intake_in *in,
 	rc = attach_stream(in->ax, in->msg->id, at, sink_write, &k, &ge, err);
 	if (rc == -1 && err->code == E_TOOLARGE) {
 		snprintf(line, sizeof line,
-		    "attachments: left out %.100s (over the size cap)", at->name);
+		    "attachments: left out %.100s (over the size cap)",
+		    at->name);
 		return store_attachment_close(cx->db, k.stream, 0, err) == -1 ||
-			store_ledger_note(cx->db, ledger, line, err) == -1
+		        store_ledger_note(cx->db, ledger, line, err) == -1
 		    ? -1
 		    : 0;
 	}
@@ -315,7 +315,8 @@ record(const struct intake_ctx *cx, const struct intake_in *in,
 	jsonx_dump(in->source, &src);
 	received(when, m->received);
 	if (strncmp(d->outcome, "ticket_", 7) == 0 &&
-	    (ticket(cx, m, d, &t, err) == -1 || participants(cx, t, m, err) == -1))
+	    (ticket(cx, m, d, &t, err) == -1 ||
+	        participants(cx, t, m, err) == -1))
 		goto out;
 	l.mailbox_id = cx->mailbox_id;
 	l.graph_id = m->id;
@@ -377,12 +378,13 @@ intake_message(const struct intake_ctx *cx, const struct intake_in *in,
 
 		snprintf(line, sizeof line, "attempt %u: %s", in->attempt,
 		    in->again ? in->again
-			      : "the message was put back in the Inbox");
+		              : "the message was put back in the Inbox");
 		trace(&d, line);
 	}
 	if (db_begin(cx->db, err) == -1)
 		goto out;
-	if (decide(cx, in, &d, err) == -1 || record(cx, in, &d, res, err) == -1 ||
+	if (decide(cx, in, &d, err) == -1 ||
+	    record(cx, in, &d, res, err) == -1 ||
 	    db_commit(cx->db, err) == -1) {
 		db_rollback(cx->db);
 		goto out;

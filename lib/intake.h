@@ -33,7 +33,7 @@ struct intake_in {
 	const struct msg        *msg;
 	unsigned                 attempt;
 	const char              *again; /* why attempt > 1; NULL: put back */
-	const struct attachment *att; /* to stream in, from ax */
+	const struct attachment *att;   /* to stream in, from ax */
 	size_t                   natt;
 	const struct attach_ctx *ax;
 	const char              *left_out; /* attachments not kept, or "" */

@@ -21,8 +21,7 @@ jsonx_parse_object(const char *data, size_t len, struct err *err)
 	json_t      *v;
 	char        *near;
 
-	v = json_loadb(data, len, JSON_REJECT_DUPLICATES,
-	    &je);
+	v = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
 	if (v == NULL) {
 		/* Jansson quotes the input it choked on ("... near '...'"):
 		 * that may be a secret, so it never goes back in an answer. */
@@ -90,14 +89,13 @@ jsonx_field_error(json_t *errors, const char *field, const char *fmt, ...)
  * list.  Returns how many were unknown.
  */
 int
-jsonx_unknown_fields(json_t *obj, const char *const *allowed,
-    json_t *errors)
+jsonx_unknown_fields(json_t *obj, const char *const *allowed, json_t *errors)
 {
 	const char *key;
 	json_t     *val;
 	int         n = 0;
 
-	json_object_foreach(obj, key, val) {
+	json_object_foreach (obj, key, val) {
 		const char *const *a = allowed;
 
 		while (*a != NULL && strcmp(*a, key) != 0)
@@ -131,11 +129,21 @@ dump_string(struct buf *b, const char *s, size_t n)
 		buf_append(b, s + run, i - run);
 		run = i + 1;
 		switch (c) {
-		case '"': buf_puts(b, "\\\""); break;
-		case '\\': buf_puts(b, "\\\\"); break;
-		case '\n': buf_puts(b, "\\n"); break;
-		case '\r': buf_puts(b, "\\r"); break;
-		case '\t': buf_puts(b, "\\t"); break;
+		case '"':
+			buf_puts(b, "\\\"");
+			break;
+		case '\\':
+			buf_puts(b, "\\\\");
+			break;
+		case '\n':
+			buf_puts(b, "\\n");
+			break;
+		case '\r':
+			buf_puts(b, "\\r");
+			break;
+		case '\t':
+			buf_puts(b, "\\t");
+			break;
 		default:
 			buf_puts(b, "\\u00");
 			buf_putc(b, hex[c >> 4]);
@@ -159,7 +167,7 @@ dump(const json_t *v, struct buf *b, int depth)
 	case JSON_OBJECT:
 		buf_putc(b, '{');
 		i = 0;
-		json_object_foreach((json_t *)(uintptr_t)v, key, val) {
+		json_object_foreach ((json_t *)(uintptr_t)v, key, val) {
 			if (i++ > 0)
 				buf_putc(b, ',');
 			dump_string(b, key, strlen(key));
@@ -171,7 +179,7 @@ dump(const json_t *v, struct buf *b, int depth)
 		return 0;
 	case JSON_ARRAY:
 		buf_putc(b, '[');
-		json_array_foreach(v, i, val) {
+		json_array_foreach (v, i, val) {
 			if (i > 0)
 				buf_putc(b, ',');
 			if (dump(val, b, depth + 1) == -1)

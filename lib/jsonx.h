@@ -15,9 +15,9 @@
 json_t *jsonx_parse_object(const char *data, size_t len, struct err *);
 int     jsonx_unknown_fields(json_t *obj, const char *const *allowed,
         json_t *errors);
-void    jsonx_field_error(json_t *errors, const char *field,
-       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int     jsonx_dump(const json_t *, struct buf *);
+void jsonx_field_error(json_t *errors, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int         jsonx_dump(const json_t *, struct buf *);
 const char *jsonx_str(const json_t *obj, const char *key);
 
 /*

@@ -14,8 +14,8 @@
 #include "valid.h"
 #include "xmalloc.h"
 
-static const char *const FIELDS[] = { "name", "type", "client_id",
-	"tenant_id", "secret", "secret_expires_on", "shared_address", "cloud",
+static const char *const FIELDS[] = { "name", "type", "client_id", "tenant_id",
+	"secret", "secret_expires_on", "shared_address", "cloud",
 	"processed_action", "processed_folder", "first_scan", "ack_enabled",
 	"ack_subject", "ack_body", "ack_per_hour", NULL };
 
@@ -87,7 +87,7 @@ has_error(json_t *errors, const char *field)
 	size_t  i;
 	json_t *e;
 
-	json_array_foreach(errors, i, e) {
+	json_array_foreach (errors, i, e) {
 		if (strcmp(jsonx_str(e, "field"), field) == 0)
 			return 1;
 	}
@@ -135,7 +135,8 @@ check_name(struct mailbox *mb, const char *s, json_t *errors)
 {
 	size_t n = u8len(s);
 
-	if (n == 0 || n > 100 || has_control(s) || isspace((unsigned char)s[0]) ||
+	if (n == 0 || n > 100 || has_control(s) ||
+	    isspace((unsigned char)s[0]) ||
 	    isspace((unsigned char)s[strlen(s) - 1]))
 		jsonx_field_error(errors, "name",
 		    "Enter a name of 1 to 100 characters, e.g. \"Support\".");
@@ -183,7 +184,8 @@ check_secret(const char *s, json_t *errors)
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f) {
+		if ((unsigned char)s[i] <= 0x20 ||
+		    (unsigned char)s[i] >= 0x7f) {
 			jsonx_field_error(errors, "secret",
 			    "The secret Value contains a space or an unusual "
 			    "character; copy it again from Azure without "
@@ -286,9 +288,9 @@ check_ack(struct mailbox *mb, json_t *in, json_t *errors)
 			set(mb->ack_body, sizeof mb->ack_body, s);
 	}
 	v = json_object_get(in, "ack_per_hour");
-	if (v != NULL && (!json_is_integer(v) ||
-			     json_integer_value(v) < 1 ||
-			     json_integer_value(v) > 1000))
+	if (v != NULL &&
+	    (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	        json_integer_value(v) > 1000))
 		jsonx_field_error(errors, "ack_per_hour",
 		    "Enter a whole number from 1 to 1000.");
 	else if (v != NULL)
@@ -298,8 +300,8 @@ check_ack(struct mailbox *mb, json_t *in, json_t *errors)
 static void
 check_options(struct mailbox *mb, json_t *in, json_t *errors)
 {
-	static const char *const clouds[] = { "global", "usgov_l4",
-		"usgov_l5", "china", NULL };
+	static const char *const clouds[] = { "global", "usgov_l4", "usgov_l5",
+		"china", NULL };
 	const char              *s;
 	json_t                  *v;
 	int                      bad;
@@ -346,8 +348,8 @@ check_options(struct mailbox *mb, json_t *in, json_t *errors)
  * errors (0: mb is complete and valid).
  */
 int
-mailbox_apply_json(struct mailbox *mb, json_t *in, int creating,
-    char **secret, json_t *errors)
+mailbox_apply_json(struct mailbox *mb, json_t *in, int creating, char **secret,
+    json_t *errors)
 {
 	static const char *const required[] = { "name", "client_id",
 		"tenant_id", "secret", NULL };

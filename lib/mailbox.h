@@ -12,11 +12,10 @@
 #include "jsonx.h"
 #include "store.h"
 
-void    mailbox_defaults(struct mailbox *);
-int     mailbox_apply_json(struct mailbox *, json_t *in, int creating,
-        char **secret, json_t *errors);
-void    mailbox_write(struct jw *, const struct mailbox *,
-        const struct config *);
-void    mailbox_azure_setup(struct jw *, const struct config *);
+void mailbox_defaults(struct mailbox *);
+int  mailbox_apply_json(struct mailbox *, json_t *in, int creating,
+     char **secret, json_t *errors);
+void mailbox_write(struct jw *, const struct mailbox *, const struct config *);
+void mailbox_azure_setup(struct jw *, const struct config *);
 
 #endif

@@ -100,7 +100,7 @@ mbx_call(struct mbx *m, struct graph_call *gc, int idempotent,
 			refreshed = 1;
 			http_resp_cleanup(resp);
 			if (refresh_access_token(m->app, m->http, m->id,
-				m->token, &fresh, err) == -1)
+			        m->token, &fresh, err) == -1)
 				return -1;
 			xfree_secret(m->token);
 			m->token = fresh;
@@ -110,7 +110,7 @@ mbx_call(struct mbx *m, struct graph_call *gc, int idempotent,
 		    !((ge->status == 503 || ge->status == 504) && idempotent))
 			break;
 		ra = resp->retry_after >= 0 ? resp->retry_after
-					    : backoff(attempt);
+		                            : backoff(attempt);
 		if (mbx_wait(m, ra) == -1)
 			break;
 		http_resp_cleanup(resp);
@@ -133,7 +133,8 @@ mbx_call_json(struct mbx *m, struct graph_call *gc, int idempotent,
 		if (!json_is_object(o)) {
 			json_decref(o);
 			o = NULL;
-			snprintf(ge->code, sizeof ge->code, "MalformedResponse");
+			snprintf(ge->code, sizeof ge->code,
+			    "MalformedResponse");
 			err_set(err, E_UNAVAILABLE,
 			    "Graph answered malformed JSON");
 		}

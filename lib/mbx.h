@@ -18,18 +18,17 @@ struct mbx {
 	struct app  *app;
 	struct http *http;
 	uint64_t     id;
-	const char  *graph;  /* the cloud's Graph base URL */
-	struct buf   base;   /* {graph}/v1.0/me or /users/{shared} */
-	struct buf   rel;    /* /me or /users/{shared}, for $batch */
+	const char  *graph; /* the cloud's Graph base URL */
+	struct buf   base;  /* {graph}/v1.0/me or /users/{shared} */
+	struct buf   rel;   /* /me or /users/{shared}, for $batch */
 	char        *token;
-	time_t       deadline; /* never wait past this */
+	time_t       deadline;     /* never wait past this */
 	long         graph_status; /* the last failed call, for guidance */
 	char         graph_code[128];
 };
 
 int     mbx_open(struct mbx *, struct app *, struct http *, uint64_t id,
-        const char *cloud, const char *shared, time_t deadline,
-        struct err *);
+        const char *cloud, const char *shared, time_t deadline, struct err *);
 void    mbx_close(struct mbx *);
 int     mbx_call(struct mbx *, struct graph_call *, int idempotent,
         struct http_resp *, struct graph_error *, struct err *);

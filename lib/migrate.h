@@ -9,9 +9,9 @@
 #include "db.h"
 #include "err.h"
 
-int migrate_run(struct db *, const char *dir, FILE *progress, int *applied,
-    struct err *);
-int migrate_split(const char *text, char ***stmts, size_t *n);
+int  migrate_run(struct db *, const char *dir, FILE *progress, int *applied,
+     struct err *);
+int  migrate_split(const char *text, char ***stmts, size_t *n);
 void migrate_free(char **stmts, size_t n);
 
 #endif

@@ -129,8 +129,9 @@ boundary(char out[40])
 static void
 text_part(struct buf *b, const char *subtype, const char *text)
 {
-	buf_printf(b, "Content-Type: text/%s; charset=utf-8\r\n"
-		      "Content-Transfer-Encoding: base64\r\n\r\n",
+	buf_printf(b,
+	    "Content-Type: text/%s; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n",
 	    subtype);
 	mime_base64(b, text, strlen(text), 1);
 }
@@ -150,12 +151,13 @@ attachment_part(struct buf *b, const struct mime_att *a)
 		else
 			buf_printf(&enc, "%%%02X", *p);
 	}
-	buf_printf(b, "Content-Type: %s\r\n"
-		      "Content-Disposition: attachment; filename*=UTF-8''%s\r\n"
-		      "Content-Transfer-Encoding: base64\r\n\r\n",
+	buf_printf(b,
+	    "Content-Type: %s\r\n"
+	    "Content-Disposition: attachment; filename*=UTF-8''%s\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n",
 	    strchr(type, '/') && ascii_safe(type) && !strpbrk(type, ";\"")
-		? type
-		: "application/octet-stream",
+	        ? type
+	        : "application/octet-stream",
 	    enc.data);
 	mime_base64(b, a->data, a->len, 1);
 	buf_cleanup(&enc);
@@ -173,8 +175,9 @@ body(struct buf *b, const struct mime_msg *m)
 		return;
 	}
 	boundary(alt);
-	buf_printf(b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n"
-		      "\r\n--%s\r\n",
+	buf_printf(b,
+	    "Content-Type: multipart/alternative; boundary=\"%s\"\r\n"
+	    "\r\n--%s\r\n",
 	    alt, alt);
 	text_part(b, "plain", m->text);
 	buf_printf(b, "--%s\r\n", alt);
@@ -202,16 +205,18 @@ mime_build(struct buf *b, const struct mime_msg *m)
 	if (m->references != NULL && m->references[0])
 		mime_header_text(b, "References", m->references);
 	if (m->auto_reply)
-		buf_puts(b, "Auto-Submitted: auto-replied\r\n"
-			    "X-Auto-Response-Suppress: All\r\n");
+		buf_puts(b,
+		    "Auto-Submitted: auto-replied\r\n"
+		    "X-Auto-Response-Suppress: All\r\n");
 	buf_puts(b, "MIME-Version: 1.0\r\n");
 	if (m->natt == 0) {
 		body(b, m);
 		return;
 	}
 	boundary(mixed);
-	buf_printf(b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n"
-		      "\r\n--%s\r\n",
+	buf_printf(b,
+	    "Content-Type: multipart/mixed; boundary=\"%s\"\r\n"
+	    "\r\n--%s\r\n",
 	    mixed, mixed);
 	body(b, m);
 	for (size_t i = 0; i < m->natt; i++) {

@@ -163,7 +163,8 @@ msg_parse(json_t *obj, struct msg *m, struct err *err)
 	m->to = addrs(m, obj, "toRecipients", &m->nto);
 	m->cc = addrs(m, obj, "ccRecipients", &m->ncc);
 	headers(m, obj);
-	m->has_attachments = json_is_true(json_object_get(obj, "hasAttachments"));
+	m->has_attachments =
+	    json_is_true(json_object_get(obj, "hasAttachments"));
 	m->is_read = json_is_true(json_object_get(obj, "isRead"));
 	return 0;
 }

@@ -43,10 +43,10 @@ oauth2_cloud_of(const struct config *cfg, const char *cloud,
 	for (size_t i = 0; i < sizeof clouds / sizeof clouds[0]; i++) {
 		if (strcmp(clouds[i].id, cloud) != 0)
 			continue;
-		out->login = overridden || i == 0 ? cfg->login_url
-						  : clouds[i].login;
-		out->graph = overridden || i == 0 ? cfg->graph_url
-						  : clouds[i].graph;
+		out->login =
+		    overridden || i == 0 ? cfg->login_url : clouds[i].login;
+		out->graph =
+		    overridden || i == 0 ? cfg->graph_url : clouds[i].graph;
 		return 0;
 	}
 	return -1;
@@ -67,7 +67,7 @@ oauth2_challenge_of(const char *verifier, char challenge[OAUTH2_CHALLENGE_MAX])
 /* A new PKCE pair: a 64-character verifier and its S256 challenge. */
 void
 oauth2_pkce(char verifier[OAUTH2_VERIFIER_MAX],
-    char challenge[OAUTH2_CHALLENGE_MAX])
+    char         challenge[OAUTH2_CHALLENGE_MAX])
 {
 	cred_random_text(verifier, OAUTH2_VERIFIER_MAX, 48);
 	oauth2_challenge_of(verifier, challenge);
@@ -81,8 +81,9 @@ oauth2_pkce(char verifier[OAUTH2_VERIFIER_MAX],
 void
 oauth2_scopes(struct buf *b, int shared)
 {
-	buf_puts(b, "offline_access openid email profile Mail.ReadWrite "
-		    "Mail.Send");
+	buf_puts(b,
+	    "offline_access openid email profile Mail.ReadWrite "
+	    "Mail.Send");
 	if (shared)
 		buf_puts(b, " Mail.ReadWrite.Shared Mail.Send.Shared");
 }
@@ -179,15 +180,15 @@ oauth2_parse_tokens(const char *body, size_t len, long status,
 	if (!json_is_object(o)) {
 		json_decref(o);
 		err_set(err, E_UNAVAILABLE,
-		    "the token endpoint answered HTTP %ld without JSON", status);
+		    "the token endpoint answered HTTP %ld without JSON",
+		    status);
 		return -1;
 	}
 	if (status != 200 || json_object_get(o, "error") != NULL) {
 		parse_error(o, oe);
 		json_decref(o);
 		err_set(err, status >= 500 ? E_UNAVAILABLE : E_AUTH, "%s%s%s",
-		    oe->error, oe->description[0] ? ": " : "",
-		    oe->description);
+		    oe->error, oe->description[0] ? ": " : "", oe->description);
 		return -1;
 	}
 	t->access_token = dup_str(o, "access_token");
@@ -293,11 +294,11 @@ int
 oauth2_parse_claims(const char *id_token, const char *client_id,
     struct oauth2_claims *c, struct err *err)
 {
-	const char   *p1 = strchr(id_token, '.'), *p2;
+	const char    *p1 = strchr(id_token, '.'), *p2;
 	unsigned char *raw;
-	size_t        rawlen, n;
-	json_t       *o;
-	const char   *aud;
+	size_t         rawlen, n;
+	json_t        *o;
+	const char    *aud;
 
 	memset(c, 0, sizeof *c);
 	p2 = p1 ? strchr(p1 + 1, '.') : NULL;
@@ -308,7 +309,7 @@ oauth2_parse_claims(const char *id_token, const char *client_id,
 	n = (size_t)(p2 - p1 - 1);
 	raw = xmalloc(n + 1);
 	if (sodium_base642bin(raw, n + 1, p1 + 1, n, NULL, &rawlen, NULL,
-		sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+	        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
 		free(raw);
 		err_set(err, E_UNAVAILABLE, "the id_token is not base64url");
 		return -1;

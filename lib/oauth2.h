@@ -11,7 +11,7 @@
 #include "err.h"
 #include "http.h"
 
-#define OAUTH2_VERIFIER_MAX 72 /* 64 chars + NUL */
+#define OAUTH2_VERIFIER_MAX  72 /* 64 chars + NUL */
 #define OAUTH2_CHALLENGE_MAX 48
 
 struct oauth2_cloud {
@@ -29,7 +29,7 @@ struct oauth2_tokens {
 
 struct oauth2_error {
 	char error[64];
-	long code;              /* first of error_codes, 0 if none */
+	long code;             /* first of error_codes, 0 if none */
 	char description[512]; /* first line of error_description */
 	char trace_id[64];
 	char correlation_id[64];
@@ -55,17 +55,17 @@ struct oauth2_grant {
 int  oauth2_cloud_of(const struct config *, const char *cloud,
      struct oauth2_cloud *);
 void oauth2_pkce(char verifier[OAUTH2_VERIFIER_MAX],
-    char challenge[OAUTH2_CHALLENGE_MAX]);
+    char              challenge[OAUTH2_CHALLENGE_MAX]);
 void oauth2_challenge_of(const char *verifier,
-    char challenge[OAUTH2_CHALLENGE_MAX]);
+    char                             challenge[OAUTH2_CHALLENGE_MAX]);
 void oauth2_scopes(struct buf *, int shared);
 void oauth2_authorize_url(struct buf *, const struct oauth2_cloud *,
     const char *tenant, const char *client_id, const char *redirect_uri,
     const char *scopes, const char *state, const char *challenge,
     const char *login_hint);
 int  oauth2_token(struct http *, const struct oauth2_cloud *,
-     const struct oauth2_grant *, struct oauth2_tokens *,
-     struct oauth2_error *, struct err *);
+     const struct oauth2_grant *, struct oauth2_tokens *, struct oauth2_error *,
+     struct err *);
 int  oauth2_parse_tokens(const char *body, size_t len, long status,
      struct oauth2_tokens *, struct oauth2_error *, struct err *);
 int  oauth2_parse_claims(const char *id_token, const char *client_id,

@@ -111,15 +111,15 @@ html_of(struct buf *b, const char *text)
 
 /* Why not to acknowledge, or NULL to acknowledge. */
 static int
-ack_refused(struct db *db, const struct ack_settings *s,
-    const struct msg *m, const struct ack_facts *f, struct buf *why,
-    struct err *err)
+ack_refused(struct db *db, const struct ack_settings *s, const struct msg *m,
+    const struct ack_facts *f, struct buf *why, struct err *err)
 {
 	long long n;
 
 	if (!s->enabled) {
-		buf_puts(why, "not sent: acknowledgements are off for this "
-			      "mailbox");
+		buf_puts(why,
+		    "not sent: acknowledgements are off for this "
+		    "mailbox");
 		return 1;
 	}
 	if (f->automatic != NULL) {
@@ -135,8 +135,9 @@ ack_refused(struct db *db, const struct ack_settings *s,
 	if (store_ack_count(db, m->from.address, &n, err) == -1)
 		return -1;
 	if (n >= s->per_hour) {
-		buf_printf(why, "suppressed: %lld acknowledgements to %.100s in "
-				"the last hour (limit %ld)",
+		buf_printf(why,
+		    "suppressed: %lld acknowledgements to %.100s in "
+		    "the last hour (limit %ld)",
 		    n, m->from.address, s->per_hour);
 		return 1;
 	}
@@ -254,8 +255,8 @@ reply_rows(struct db *db, uint64_t ticket, uint64_t agent,
 	o.message_id = mid;
 	o.in_reply_to = c->in_reply_to;
 	o.references = c->references;
-	o.status = strcmp(c->mailbox_status, "connected") == 0 ? "queued"
-							       : "held";
+	o.status =
+	    strcmp(c->mailbox_status, "connected") == 0 ? "queued" : "held";
 	a.ticket_id = ticket;
 	a.kind = "email_out";
 	a.agent_id = agent;
@@ -271,8 +272,8 @@ reply_rows(struct db *db, uint64_t ticket, uint64_t agent,
 		goto out;
 	for (size_t i = 0; i < natt; i++)
 		if (store_outbox_attachment(db, *id, att[i].name,
-			att[i].content_type, att[i].data, att[i].len,
-			err) == -1)
+		        att[i].content_type, att[i].data, att[i].len,
+		        err) == -1)
 			goto out;
 	rc = 0;
 out:
@@ -307,7 +308,7 @@ outbox_reply(struct db *db, uint64_t ticket, uint64_t agent, const char *body,
 	if (db_begin(db, err) == -1)
 		goto out;
 	if (reply_rows(db, ticket, agent, c, body, cc, att, natt, id, err) ==
-		-1 ||
+	        -1 ||
 	    db_commit(db, err) == -1) {
 		db_rollback(db);
 		goto out;
@@ -335,13 +336,14 @@ in_sent_items(struct mbx *m, const char *message_id)
 	for (const char *c = message_id; *c; c++)
 		buf_puts(&filter, *c == '\'' ? "''" : (char[]){ *c, 0 });
 	buf_putc(&filter, '\'');
-	buf_printf(&url, "%s/mailFolders/sentitems/messages?$select=id&$filter=",
+	buf_printf(&url,
+	    "%s/mailFolders/sentitems/messages?$select=id&$filter=",
 	    m->base.data);
 	url_encode(&url, filter.data);
 	gc.url = url.data;
 	o = mbx_call_json(m, &gc, 1, &ge, &err);
-	found = o == NULL ? -1
-			  : json_array_size(json_object_get(o, "value")) > 0;
+	found =
+	    o == NULL ? -1 : json_array_size(json_object_get(o, "value")) > 0;
 	json_decref(o);
 	buf_cleanup(&url);
 	buf_cleanup(&filter);
@@ -411,15 +413,17 @@ settle(struct mbx *m, const struct outgoing *o, int rc, long status,
 		if (w == 0)
 			w = store_outbox_hold(db, m->id, &err);
 	} else if (status == 429) {
-		snprintf(msg, sizeof msg, "Throttled by Microsoft (429); "
-					  "trying again.");
+		snprintf(msg, sizeof msg,
+		    "Throttled by Microsoft (429); "
+		    "trying again.");
 		w = store_outbox_later(db, o->id, "queued",
 		    retry_after >= 0 ? retry_after : wait, msg, &err);
 		st->retried++;
 	} else if (status == 0 || status >= 500) {
 		/* maybe accepted: look in Sent Items before sending again */
-		snprintf(msg, sizeof msg, "Outcome unknown (%ld %s); checking "
-					  "Sent Items before any retry.",
+		snprintf(msg, sizeof msg,
+		    "Outcome unknown (%ld %s); checking "
+		    "Sent Items before any retry.",
 		    status, ge->code);
 		w = store_outbox_later(db, o->id, "sending",
 		    retry_after >= 0 ? retry_after : wait, msg, &err);
@@ -428,12 +432,14 @@ settle(struct mbx *m, const struct outgoing *o, int rc, long status,
 		const struct guidance *g = guidance_graph(status, ge->code);
 
 		if (status == 413)
-			snprintf(msg, sizeof msg, "Too large for Microsoft "
-						  "Graph (413): send fewer or "
-						  "smaller attachments.");
+			snprintf(msg, sizeof msg,
+			    "Too large for Microsoft "
+			    "Graph (413): send fewer or "
+			    "smaller attachments.");
 		else
-			snprintf(msg, sizeof msg, "Microsoft refused it: %ld "
-						  "%s",
+			snprintf(msg, sizeof msg,
+			    "Microsoft refused it: %ld "
+			    "%s",
 			    status, ge->code);
 		w = store_outbox_fail(db, o->id, msg, g->action, &err);
 		st->failed++;
@@ -514,7 +520,8 @@ outbox_send(struct mbx *m, const char *from, struct outbox_stats *st,
 		for (size_t i = 0; rc == 0 && i < n; i++)
 			rc = send_one(m, from, &o[i], st, err);
 		store_outbox_free(o, n);
-	} while (rc == 0 && n == 50 && st->sent + st->failed + st->retried >
-	    before && time(NULL) < m->deadline);
+	} while (rc == 0 && n == 50 &&
+	    st->sent + st->failed + st->retried > before &&
+	    time(NULL) < m->deadline);
 	return rc;
 }

@@ -18,7 +18,7 @@ struct ack_settings {
 	const char *subject; /* template: {ticket} {subject} */
 	const char *body;    /* template, or NULL for the default */
 	long        per_hour;
-	const char *from;    /* the mailbox's own address */
+	const char *from; /* the mailbox's own address */
 	int         connected;
 };
 
@@ -27,7 +27,7 @@ struct ack_facts {
 	uint64_t    ledger_id;
 	uint64_t    ticket_id;
 	const char *ticket_subject;
-	const char *automatic; /* reason, or NULL */
+	const char *automatic;   /* reason, or NULL */
 	uint64_t    no_ack_rule; /* rule that said don't acknowledge, or 0 */
 };
 

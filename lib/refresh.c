@@ -35,10 +35,10 @@ give_up(struct app *app, uint64_t id, const struct oauth2_error *oe,
 	    (unsigned long long)id,
 	    oe->description[0] ? oe->description : oe->error);
 	if (store_mailbox_set_status(app->db, id, "needs_reauth", 1, &e2) ==
-		-1 ||
+	        -1 ||
 	    store_outbox_hold(app->db, id, &e2) == -1 ||
 	    store_mailbox_set_error(app->db, id, g->key, msg, g->action, &e2) ==
-		-1 ||
+	        -1 ||
 	    db_commit(app->db, &e2) == -1) {
 		db_rollback(app->db);
 		*err = e2;
@@ -82,8 +82,8 @@ renew(struct app *app, struct http *h, const struct mailbox_creds *c,
 	if (t.refresh_token != NULL)
 		seal(&app->key, t.refresh_token, &rs);
 	seal(&app->key, t.access_token, &as);
-	if (store_tokens_save(app->db, c->id, t.refresh_token ? &rs : NULL,
-		&as, t.expires_in, err) == -1 ||
+	if (store_tokens_save(app->db, c->id, t.refresh_token ? &rs : NULL, &as,
+	        t.expires_in, err) == -1 ||
 	    db_commit(app->db, err) == -1) {
 		db_rollback(app->db);
 		goto out;

@@ -80,9 +80,9 @@ seal_key_wipe(struct seal_key *key)
 void
 seal(const struct seal_key *key, const char *plain, struct buf *out)
 {
-	size_t        len = strlen(plain);
-	size_t        total = 1 + crypto_secretbox_NONCEBYTES +
-	    crypto_secretbox_MACBYTES + len;
+	size_t len = strlen(plain);
+	size_t total =
+	    1 + crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
 	unsigned char *p;
 
 	buf_reset(out);
@@ -101,8 +101,7 @@ seal(const struct seal_key *key, const char *plain, struct buf *out)
  * or was sealed under another key.
  */
 char *
-unseal(const struct seal_key *key, const void *box, size_t len,
-    struct err *err)
+unseal(const struct seal_key *key, const void *box, size_t len, struct err *err)
 {
 	const unsigned char *b = box;
 	size_t               hdr = 1 + crypto_secretbox_NONCEBYTES;
@@ -116,7 +115,7 @@ unseal(const struct seal_key *key, const void *box, size_t len,
 	plen = len - hdr - crypto_secretbox_MACBYTES;
 	plain = xmalloc(plen + 1);
 	if (crypto_secretbox_open_easy((unsigned char *)plain, b + hdr,
-		len - hdr, b + 1, key->k) != 0) {
+	        len - hdr, b + 1, key->k) != 0) {
 		free(plain);
 		err_set(err, E_INTERNAL,
 		    "stored secret cannot be opened with this key_file");

@@ -71,8 +71,7 @@ struct api_key {
 };
 
 int store_apikey_create(struct db *, const char *name, const char *role,
-    const char *prefix, const unsigned char *hash, uint64_t *id,
-    struct err *);
+    const char *prefix, const unsigned char *hash, uint64_t *id, struct err *);
 int store_apikey_lookup(struct db *, const unsigned char *hash,
     struct api_key *, struct err *);
 int store_apikey_touch(struct db *, uint64_t id, struct err *);
@@ -114,19 +113,17 @@ struct mailbox {
 	char      last_success_at[21];
 	long long messages_waiting; /* -1 before the first scan */
 	/* acknowledgements (sql/0006) */
-	char      ack_subject[1021];
-	char      ack_body[20001]; /* "" = the default text */
-	long      ack_per_hour;
+	char ack_subject[1021];
+	char ack_body[20001]; /* "" = the default text */
+	long ack_per_hour;
 };
 
 int store_mailbox_insert(struct db *, const struct mailbox *,
     const struct buf *sealed_secret, uint64_t *id, struct err *);
 int store_mailbox_update(struct db *, const struct mailbox *,
     const struct buf *sealed_secret, struct err *);
-int store_mailbox_get(struct db *, uint64_t id, struct mailbox *,
-    struct err *);
-int store_mailbox_list(struct db *, struct mailbox **, size_t *,
-    struct err *);
+int store_mailbox_get(struct db *, uint64_t id, struct mailbox *, struct err *);
+int store_mailbox_list(struct db *, struct mailbox **, size_t *, struct err *);
 int store_mailbox_delete(struct db *, uint64_t id, struct err *);
 
 /* --- connections (store_connect.c) ---------------------------------- */
@@ -136,14 +133,14 @@ struct mailbox_creds {
 	uint64_t   id;
 	char       status[16];
 	char       client_id[37];
-	char       tenant[254];    /* connected tenant if known, else tenant_id */
+	char       tenant[254]; /* connected tenant if known, else tenant_id */
 	char       tenant_id[254]; /* as configured (authorize goes there) */
 	char       cloud[16];
 	char       shared_address[255];
 	char       account[321];
-	struct buf secret;  /* sealed */
-	struct buf refresh; /* sealed, empty if none */
-	struct buf access;  /* sealed, empty if none */
+	struct buf secret;       /* sealed */
+	struct buf refresh;      /* sealed, empty if none */
+	struct buf access;       /* sealed, empty if none */
 	int        access_fresh; /* valid for 5 more minutes */
 };
 
@@ -206,17 +203,16 @@ void store_rule_cleanup(struct email_rule *);
 void store_rule_free(struct email_rule *, size_t n);
 int  store_rule_list(struct db *, int enabled_only, struct email_rule **,
      size_t *, struct err *);
-int  store_rule_get(struct db *, uint64_t id, struct email_rule *,
-     struct err *);
-int  store_rule_insert(struct db *, const struct email_rule *, uint64_t *id,
-     struct err *);
-int  store_rule_update(struct db *, const struct email_rule *, struct err *);
-int  store_rule_delete(struct db *, uint64_t id, struct err *);
-int  store_rule_next_position(struct db *, int *position, struct err *);
-int  store_incoming_recent(struct db *, long limit, struct db_res *,
-     struct err *);
-int  store_incoming_source(struct db *, uint64_t id, struct buf *src,
-     struct err *);
+int store_rule_get(struct db *, uint64_t id, struct email_rule *, struct err *);
+int store_rule_insert(struct db *, const struct email_rule *, uint64_t *id,
+    struct err *);
+int store_rule_update(struct db *, const struct email_rule *, struct err *);
+int store_rule_delete(struct db *, uint64_t id, struct err *);
+int store_rule_next_position(struct db *, int *position, struct err *);
+int store_incoming_recent(struct db *, long limit, struct db_res *,
+    struct err *);
+int store_incoming_source(struct db *, uint64_t id, struct buf *src,
+    struct err *);
 
 /* --- audit log (store_audit.c) -------------------------------------- */
 

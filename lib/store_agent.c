@@ -70,15 +70,15 @@ store_agent_create(struct db *db, const char *username,
 }
 
 static int
-agent_from_row(struct agent *a, const struct db_res *r, size_t row,
-    size_t col, struct err *err)
+agent_from_row(struct agent *a, const struct db_res *r, size_t row, size_t col,
+    struct err *err)
 {
 	a->id = (uint64_t)db_res_int(r, row, col);
 	return store_copy(a->username, sizeof a->username, r, row, col + 1,
-		   err) == -1 ||
-		store_copy(a->display_name, sizeof a->display_name, r, row,
-		    col + 2, err) == -1 ||
-		store_copy(a->role, sizeof a->role, r, row, col + 3, err) == -1
+	           err) == -1 ||
+	        store_copy(a->display_name, sizeof a->display_name, r, row,
+	            col + 2, err) == -1 ||
+	        store_copy(a->role, sizeof a->role, r, row, col + 3, err) == -1
 	    ? -1
 	    : 0;
 }
@@ -98,7 +98,7 @@ store_agent_by_username(struct db *db, const char *username, struct agent *a,
 		err_set(err, E_NOTFOUND, "no such agent");
 	else if (agent_from_row(a, &r, 0, 0, err) == 0 &&
 	    store_copy(a->password_hash, sizeof a->password_hash, &r, 0, 4,
-		err) == 0) {
+	        err) == 0) {
 		a->disabled = db_res_int(&r, 0, 5) != 0;
 		rc = 0;
 	}

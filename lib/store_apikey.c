@@ -12,15 +12,17 @@
 static const char SQL_APIKEY_INSERT[] =
     "INSERT INTO api_key (name, role, prefix, key_hash, created_at) "
     "VALUES (?, ?, ?, ?, UTC_TIMESTAMP())";
-static const char SQL_APIKEY_LOOKUP[] =
-    "SELECT id, name, role, prefix, " TS("created_at") ", "
-    "last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP() - INTERVAL 1 "
-    "MINUTE FROM api_key WHERE key_hash = ? AND revoked_at IS NULL";
+static const char SQL_APIKEY_LOOKUP[] = "SELECT id, name, role, prefix, " TS(
+    "created_at") ", "
+                  "last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP() - "
+                  "INTERVAL 1 "
+                  "MINUTE FROM api_key WHERE key_hash = ? AND revoked_at IS "
+                  "NULL";
 static const char SQL_APIKEY_TOUCH[] =
     "UPDATE api_key SET last_used_at = UTC_TIMESTAMP() WHERE id = ?";
 static const char SQL_APIKEY_LIST[] =
-    "SELECT id, name, role, prefix, " TS("created_at") ", "
-    TS("last_used_at") ", " TS("revoked_at") " FROM api_key ORDER BY id";
+    "SELECT id, name, role, prefix, " TS("created_at") ", " TS(
+        "last_used_at") ", " TS("revoked_at") " FROM api_key ORDER BY id";
 static const char SQL_APIKEY_REVOKE[] =
     "UPDATE api_key SET revoked_at = UTC_TIMESTAMP() "
     "WHERE id = ? AND revoked_at IS NULL";
@@ -47,18 +49,18 @@ key_from_row(struct api_key *k, const struct db_res *r, size_t row,
 	memset(k, 0, sizeof *k);
 	k->id = (uint64_t)db_res_int(r, row, 0);
 	return store_copy(k->name, sizeof k->name, r, row, 1, err) == -1 ||
-		store_copy(k->role, sizeof k->role, r, row, 2, err) == -1 ||
-		store_copy(k->prefix, sizeof k->prefix, r, row, 3, err) == -1 ||
-		store_copy(k->created_at, sizeof k->created_at, r, row, 4,
-		    err) == -1
+	        store_copy(k->role, sizeof k->role, r, row, 2, err) == -1 ||
+	        store_copy(k->prefix, sizeof k->prefix, r, row, 3, err) == -1 ||
+	        store_copy(k->created_at, sizeof k->created_at, r, row, 4,
+	            err) == -1
 	    ? -1
 	    : 0;
 }
 
 /* Find an unrevoked key by hash; E_NOTFOUND if there is none. */
 int
-store_apikey_lookup(struct db *db, const unsigned char *hash,
-    struct api_key *k, struct err *err)
+store_apikey_lookup(struct db *db, const unsigned char *hash, struct api_key *k,
+    struct err *err)
 {
 	struct db_param p[] = { db_blob(hash, CRED_HASH_BYTES) };
 	struct db_res   r;
@@ -101,9 +103,9 @@ store_apikey_list(struct db *db, struct api_key **keys, size_t *n,
 
 		if (key_from_row(k, &r, i, err) == -1 ||
 		    store_copy(k->last_used_at, sizeof k->last_used_at, &r, i,
-			5, err) == -1 ||
+		        5, err) == -1 ||
 		    store_copy(k->revoked_at, sizeof k->revoked_at, &r, i, 6,
-			err) == -1)
+		        err) == -1)
 			rc = -1;
 	}
 	db_res_free(&r);

@@ -23,8 +23,8 @@ store_audit_add(struct db *db, const struct audit_entry *e, struct err *err)
 {
 	struct db_param p[] = { db_str(e->actor_type), opt_id(e->actor_id),
 		db_str(e->actor_name), db_str(e->action),
-		db_str(e->target_type), opt_id(e->target_id),
-		db_str(e->detail), db_str(e->request_id) };
+		db_str(e->target_type), opt_id(e->target_id), db_str(e->detail),
+		db_str(e->request_id) };
 
 	return db_exec(db, SQL_AUDIT_INSERT, p, DB_NPARAMS(p), NULL, err);
 }
@@ -34,8 +34,7 @@ store_audit_add(struct db *db, const struct audit_entry *e, struct err *err)
  * actor_name, action, target_type, target_id, detail, request_id.
  */
 int
-store_audit_list(struct db *db, long limit, struct db_res *res,
-    struct err *err)
+store_audit_list(struct db *db, long limit, struct db_res *res, struct err *err)
 {
 	struct db_param p[] = { db_int(limit) };
 

@@ -82,21 +82,21 @@ store_creds_get(struct db *db, uint64_t id, int for_update,
 
 	memset(c, 0, sizeof *c);
 	if (db_query(db, for_update ? SQL_CREDS_LOCK : SQL_CREDS, p, 1, &r,
-		err) == -1)
+	        err) == -1)
 		return -1;
 	if (r.nrows == 0) {
 		err_set(err, E_NOTFOUND, "No mailbox with id %llu.",
 		    (unsigned long long)id);
 	} else if (store_copy(c->status, sizeof c->status, &r, 0, 1, err) ==
-		0 &&
+	        0 &&
 	    store_copy(c->client_id, sizeof c->client_id, &r, 0, 2, err) == 0 &&
 	    store_copy(c->tenant, sizeof c->tenant, &r, 0, 3, err) == 0 &&
 	    store_copy(c->cloud, sizeof c->cloud, &r, 0, 4, err) == 0 &&
 	    store_copy(c->shared_address, sizeof c->shared_address, &r, 0, 5,
-		err) == 0 &&
+	        err) == 0 &&
 	    store_copy(c->account, sizeof c->account, &r, 0, 6, err) == 0 &&
 	    store_copy(c->tenant_id, sizeof c->tenant_id, &r, 0, 11, err) ==
-		0) {
+	        0) {
 		c->id = id;
 		copy_blob(&c->secret, &r, 0, 7);
 		copy_blob(&c->refresh, &r, 0, 8);
@@ -135,8 +135,8 @@ store_state_add(struct db *db, const unsigned char *hash, uint64_t mailbox,
 
 /* Find a state by hash; E_NOTFOUND if unknown.  Free with cleanup. */
 int
-store_state_get(struct db *db, const unsigned char *hash,
-    struct oauth_state *s, struct err *err)
+store_state_get(struct db *db, const unsigned char *hash, struct oauth_state *s,
+    struct err *err)
 {
 	struct db_param p[] = { db_blob(hash, CRED_HASH_BYTES) };
 	struct db_res   r;
@@ -148,8 +148,8 @@ store_state_get(struct db *db, const unsigned char *hash,
 		return -1;
 	if (r.nrows == 0) {
 		err_set(err, E_NOTFOUND, "unknown state");
-	} else if (store_copy(s->redirect_uri, sizeof s->redirect_uri, &r, 0,
-		       4, err) == 0) {
+	} else if (store_copy(s->redirect_uri, sizeof s->redirect_uri, &r, 0, 4,
+	               err) == 0) {
 		s->id = (uint64_t)db_res_int(&r, 0, 0);
 		s->mailbox_id = (uint64_t)db_res_int(&r, 0, 1);
 		s->session_id = (uint64_t)db_res_int(&r, 0, 2);
@@ -223,8 +223,9 @@ store_mailbox_set_status(struct db *db, uint64_t id, const char *status,
 {
 	struct db_param p[] = { db_str(status), db_int((long long)id) };
 
-	return db_exec(db, forget_tokens ? SQL_SET_STATUS_FORGET : SQL_SET_STATUS,
-	    p, 2, NULL, err);
+	return db_exec(db,
+	    forget_tokens ? SQL_SET_STATUS_FORGET : SQL_SET_STATUS, p, 2, NULL,
+	    err);
 }
 
 /* Record the last error and its guidance (code NULL clears it). */
@@ -232,8 +233,8 @@ int
 store_mailbox_set_error(struct db *db, uint64_t id, const char *code,
     const char *message, const char *guidance, struct err *err)
 {
-	struct db_param p[] = { db_str(code), db_str(message),
-		db_str(guidance), db_int((long long)id) };
+	struct db_param p[] = { db_str(code), db_str(message), db_str(guidance),
+		db_int((long long)id) };
 
 	return db_exec(db, SQL_SET_ERROR, p, 4, NULL, err);
 }

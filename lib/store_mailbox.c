@@ -7,20 +7,20 @@
 #include "store.h"
 #include "xmalloc.h"
 
-#define MB_COLS                                                          \
-	"id, name, type, client_id, tenant_id, secret_last4, "           \
-	"DATE_FORMAT(secret_expires_on, '%Y-%m-%d'), shared_address, "   \
-	"cloud, processed_action, processed_folder, first_scan, "        \
-	"ack_enabled, status, "                                          \
-	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "                \
-	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%sZ'), "                \
-	"account, connected_tenant, "                                    \
-	"DATE_FORMAT(connected_at, '%Y-%m-%dT%H:%i:%sZ'), inbox_count, " \
-	"last_error_code, last_error, last_error_guidance, "              \
-	"DATE_FORMAT(last_error_at, '%Y-%m-%dT%H:%i:%sZ'), "              \
-	"secret_expires_on < UTC_DATE() + INTERVAL 14 DAY, "              \
-	"DATE_FORMAT(last_scan_at, '%Y-%m-%dT%H:%i:%sZ'), "               \
-	"DATE_FORMAT(last_success_at, '%Y-%m-%dT%H:%i:%sZ'), "            \
+#define MB_COLS                                                                \
+	"id, name, type, client_id, tenant_id, secret_last4, "                 \
+	"DATE_FORMAT(secret_expires_on, '%Y-%m-%d'), shared_address, "         \
+	"cloud, processed_action, processed_folder, first_scan, "              \
+	"ack_enabled, status, "                                                \
+	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "                      \
+	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%sZ'), "                      \
+	"account, connected_tenant, "                                          \
+	"DATE_FORMAT(connected_at, '%Y-%m-%dT%H:%i:%sZ'), inbox_count, "       \
+	"last_error_code, last_error, last_error_guidance, "                   \
+	"DATE_FORMAT(last_error_at, '%Y-%m-%dT%H:%i:%sZ'), "                   \
+	"secret_expires_on < UTC_DATE() + INTERVAL 14 DAY, "                   \
+	"DATE_FORMAT(last_scan_at, '%Y-%m-%dT%H:%i:%sZ'), "                    \
+	"DATE_FORMAT(last_success_at, '%Y-%m-%dT%H:%i:%sZ'), "                 \
 	"messages_waiting, ack_subject, ack_body, ack_per_hour"
 
 static const char SQL_MB_INSERT[] =
@@ -154,7 +154,7 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 	mb->id = (uint64_t)db_res_int(r, i, 0);
 	for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
 		if (store_copy(cols[c].dst, cols[c].size, r, i, cols[c].col,
-			err) == -1)
+		        err) == -1)
 			return -1;
 	mb->ack_enabled = db_res_int(r, i, 12) != 0;
 	mb->inbox_count = db_res_str(r, i, 19) ? db_res_int(r, i, 19) : -1;

@@ -111,11 +111,11 @@ store_reply_ctx(struct db *db, uint64_t ticket, struct reply_ctx *c,
 		err_set(err, E_NOTFOUND, "No ticket with id %llu.",
 		    (unsigned long long)ticket);
 	else if (store_copy(c->subject, sizeof c->subject, &r, 0, 1, err) ==
-		0 &&
+	        0 &&
 	    store_copy(c->end_user, sizeof c->end_user, &r, 0, 2, err) == 0 &&
 	    store_copy(c->from, sizeof c->from, &r, 0, 3, err) == 0 &&
 	    store_copy(c->mailbox_status, sizeof c->mailbox_status, &r, 0, 4,
-		err) == 0) {
+	        err) == 0) {
 		c->mailbox_id = (uint64_t)db_res_int(&r, 0, 0);
 		rc = 0;
 	}
@@ -125,10 +125,11 @@ store_reply_ctx(struct db *db, uint64_t ticket, struct reply_ctx *c,
 	for (size_t i = r.nrows; i-- > 0;) {
 		const char *id = db_res_str(&r, i, 0);
 
-		if (strlen(c->references) + strlen(id) + 2 < sizeof c->references)
+		if (strlen(c->references) + strlen(id) + 2 <
+		    sizeof c->references)
 			snprintf(c->references + strlen(c->references),
-			    sizeof c->references - strlen(c->references), "%s%s",
-			    c->references[0] ? " " : "", id);
+			    sizeof c->references - strlen(c->references),
+			    "%s%s", c->references[0] ? " " : "", id);
 		if (strcmp(db_res_str(&r, i, 1), "email_in") == 0)
 			snprintf(c->in_reply_to, sizeof c->in_reply_to, "%s",
 			    id);
@@ -259,11 +260,11 @@ store_outbox_sent(struct db *db, uint64_t id, struct err *err)
 
 /* Try again in seconds, as status (queued, or sending: look first). */
 int
-store_outbox_later(struct db *db, uint64_t id, const char *status,
-    long seconds, const char *error, struct err *err)
+store_outbox_later(struct db *db, uint64_t id, const char *status, long seconds,
+    const char *error, struct err *err)
 {
-	struct db_param p[] = { db_str(status), db_int(seconds),
-		db_str(error), db_int((long long)id) };
+	struct db_param p[] = { db_str(status), db_int(seconds), db_str(error),
+		db_int((long long)id) };
 
 	return db_exec(db, SQL_LATER, p, 4, NULL, err);
 }

@@ -75,13 +75,11 @@ struct outbox_filter {
 	long        limit;
 };
 
-int  store_outbox_list(struct db *, const struct outbox_filter *,
-     struct db_res *, struct err *);
-int  store_outbox_retry(struct db *, uint64_t id, int *changed,
-     struct err *);
-int  store_ack_count(struct db *, const char *to, long long *n,
-     struct err *);
-int  store_ledger_ack(struct db *, uint64_t ledger, const char *ack,
-     struct err *);
+int store_outbox_list(struct db *, const struct outbox_filter *,
+    struct db_res *, struct err *);
+int store_outbox_retry(struct db *, uint64_t id, int *changed, struct err *);
+int store_ack_count(struct db *, const char *to, long long *n, struct err *);
+int store_ledger_ack(struct db *, uint64_t ledger, const char *ack,
+    struct err *);
 
 #endif

@@ -78,15 +78,15 @@ store_scan_targets(struct db *db, uint64_t only, struct scan_target **t,
 		s->id = (uint64_t)db_res_int(&r, i, 0);
 		if (store_copy(s->address, sizeof s->address, &r, i, 1, err) ||
 		    store_copy(s->shared_address, sizeof s->shared_address, &r,
-			i, 2, err) ||
+		        i, 2, err) ||
 		    store_copy(s->cloud, sizeof s->cloud, &r, i, 3, err) ||
 		    store_copy(s->processed_action, sizeof s->processed_action,
-			&r, i, 4, err) ||
+		        &r, i, 4, err) ||
 		    store_copy(s->processed_folder, sizeof s->processed_folder,
-			&r, i, 5, err) ||
+		        &r, i, 5, err) ||
 		    store_copy(s->floor, sizeof s->floor, &r, i, 6, err) ||
 		    store_copy(s->ack_subject, sizeof s->ack_subject, &r, i, 9,
-			err))
+		        err))
 			rc = -1;
 		s->ack_enabled = db_res_int(&r, i, 7) != 0;
 		s->ack_per_hour = (long)db_res_int(&r, i, 8);
@@ -173,8 +173,7 @@ store_lease_steal(struct db *db, uint64_t id, const char *dead,
 }
 
 int
-store_lease_drop(struct db *db, uint64_t id, const char *owner,
-    struct err *err)
+store_lease_drop(struct db *db, uint64_t id, const char *owner, struct err *err)
 {
 	struct db_param p[] = { db_int((long long)id), db_str(owner) };
 

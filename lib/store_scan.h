@@ -13,7 +13,7 @@
 
 struct scan_target {
 	uint64_t id;
-	char     address[321];   /* the mailbox's own address */
+	char     address[321]; /* the mailbox's own address */
 	char     shared_address[255];
 	char     cloud[16];
 	char     processed_action[24];
@@ -28,18 +28,16 @@ struct scan_target {
 int  store_scan_targets(struct db *, uint64_t only, struct scan_target **,
      size_t *, struct err *);
 void store_scan_targets_free(struct scan_target *, size_t);
-int store_scan_own_addresses(struct db *, char ***addrs, size_t *n,
-    struct err *);
-int store_lease_take(struct db *, uint64_t id, const char *owner, int seconds,
-    int *won, struct err *);
-int store_lease_owner(struct db *, uint64_t id, char *owner, size_t size,
-    struct err *);
-int store_lease_steal(struct db *, uint64_t id, const char *dead,
-    const char *owner, int seconds, int *won, struct err *);
-int store_lease_drop(struct db *, uint64_t id, const char *owner,
-    struct err *);
-int store_scan_stale(struct db *, long minutes, struct db_res *,
-    struct err *);
+int  store_scan_own_addresses(struct db *, char ***addrs, size_t *n,
+     struct err *);
+int  store_lease_take(struct db *, uint64_t id, const char *owner, int seconds,
+     int *won, struct err *);
+int  store_lease_owner(struct db *, uint64_t id, char *owner, size_t size,
+     struct err *);
+int  store_lease_steal(struct db *, uint64_t id, const char *dead,
+     const char *owner, int seconds, int *won, struct err *);
+int store_lease_drop(struct db *, uint64_t id, const char *owner, struct err *);
+int store_scan_stale(struct db *, long minutes, struct db_res *, struct err *);
 int store_scan_done(struct db *, uint64_t id, int ok, long long waiting,
     struct err *);
 

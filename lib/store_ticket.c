@@ -21,7 +21,8 @@ static const char SQL_TICKET_TOUCH[] =
     "UPDATE ticket SET updated_at = UTC_TIMESTAMP(), status = "
     "IF(status IN ('resolved', 'closed', 'pending'), 'open', status) "
     "WHERE id = ?";
-static const char SQL_TICKET_EXISTS[] = "SELECT COUNT(*) FROM ticket WHERE id = ?";
+static const char SQL_TICKET_EXISTS[] =
+    "SELECT COUNT(*) FROM ticket WHERE id = ?";
 static const char SQL_TICKET_BY_MSGID[] =
     "SELECT ticket_id FROM ticket_action WHERE internet_message_id = ? "
     "ORDER BY id DESC LIMIT 1";
@@ -95,8 +96,8 @@ one_id(struct db *db, const char *sql, const struct db_param *p, size_t n,
 
 /* Find or create the end user with this address. */
 int
-store_end_user(struct db *db, const char *email, const char *name,
-    uint64_t *id, struct err *err)
+store_end_user(struct db *db, const char *email, const char *name, uint64_t *id,
+    struct err *err)
 {
 	struct db_param p[] = { db_str(email), db_str(name) };
 
@@ -190,7 +191,7 @@ store_action_add(struct db *db, const struct new_action *a, uint64_t *id,
 		opt_id(a->agent_id), db_str(a->from), db_str(a->to),
 		db_str(a->cc), db_str(a->subject), db_str(a->body),
 		a->message_id && a->message_id[0] ? db_str(a->message_id)
-						  : db_null() };
+		                                  : db_null() };
 
 	return insert(db, SQL_ACTION_ADD, p, DB_NPARAMS(p), id, err);
 }
@@ -206,11 +207,10 @@ store_attachment_open(struct db *db, const struct new_attachment *a,
 	struct db_param p[] = { db_int((long long)a->action_id),
 		db_str(a->name), db_str(a->content_type),
 		a->content_id && a->content_id[0] ? db_str(a->content_id)
-						  : db_null(),
+		                                  : db_null(),
 		db_int(a->is_inline), db_null() };
 
-	return db_stream_open(db, SQL_ATTACHMENT_ADD, p, DB_NPARAMS(p), 5,
-	    err);
+	return db_stream_open(db, SQL_ATTACHMENT_ADD, p, DB_NPARAMS(p), 5, err);
 }
 
 /* Insert the streamed attachment (keep) or drop it; records its size. */
@@ -229,8 +229,7 @@ store_attachment_close(struct db *db, struct db_stream *s, int keep,
 
 /* Append a line to a ledger row's decision trace. */
 int
-store_ledger_note(struct db *db, uint64_t id, const char *line,
-    struct err *err)
+store_ledger_note(struct db *db, uint64_t id, const char *line, struct err *err)
 {
 	struct db_param p[] = { db_str(line), db_int((long long)id) };
 

@@ -89,8 +89,7 @@ struct db_stream *store_attachment_open(struct db *,
     const struct new_attachment *, struct err *);
 int store_attachment_close(struct db *, struct db_stream *, int keep,
     struct err *);
-int store_ledger_note(struct db *, uint64_t id, const char *line,
-    struct err *);
+int store_ledger_note(struct db *, uint64_t id, const char *line, struct err *);
 int store_ledger_latest(struct db *, uint64_t mailbox, const char *graph_id,
     struct ledger_row *, int *found, struct err *);
 int store_ledger_add(struct db *, const struct new_ledger *, uint64_t *id,

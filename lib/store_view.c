@@ -88,7 +88,8 @@ static const char SQL_STATUS_SET[] =
 	    "e.received_at") ", " ISO("e.created_at") ", e.size, e.outcome, "  \
 	                                              "e.automatic, "          \
 	                                              "e.rule_id, r.name, "    \
-	                                              "e.ticket_id, e.state, e.ack"
+	                                              "e.ticket_id, e.state, " \
+	                                              "e.ack"
 #define INCOMING_FROM                                                          \
 	" FROM incoming_email e LEFT JOIN mailbox m "                          \
 	"ON m.id = e.mailbox_id LEFT JOIN email_rule r ON r.id = e.rule_id "

@@ -81,8 +81,8 @@ valid_email(const char *s)
 int
 valid_date(const char *s)
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-		30, 31 };
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
 	int              y, m, d, max;
 
 	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')

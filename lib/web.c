@@ -19,18 +19,30 @@ static const char *
 status_title(int status)
 {
 	switch (status) {
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Invalid input";
-	case 429: return "Too Many Requests";
-	case 503: return "Service Unavailable";
-	default: return "Internal Server Error";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Invalid input";
+	case 429:
+		return "Too Many Requests";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Internal Server Error";
 	}
 }
 
@@ -38,18 +50,30 @@ static const char *
 status_slug(int status)
 {
 	switch (status) {
-	case 400: return "urn:postdesk:problem:bad-request";
-	case 401: return "urn:postdesk:problem:unauthorized";
-	case 403: return "urn:postdesk:problem:forbidden";
-	case 404: return "urn:postdesk:problem:not-found";
-	case 405: return "urn:postdesk:problem:method-not-allowed";
-	case 409: return "urn:postdesk:problem:conflict";
-	case 413: return "urn:postdesk:problem:too-large";
-	case 415: return "urn:postdesk:problem:unsupported-media-type";
-	case 422: return "urn:postdesk:problem:validation";
-	case 429: return "urn:postdesk:problem:rate-limited";
-	case 503: return "urn:postdesk:problem:unavailable";
-	default: return "urn:postdesk:problem:internal";
+	case 400:
+		return "urn:postdesk:problem:bad-request";
+	case 401:
+		return "urn:postdesk:problem:unauthorized";
+	case 403:
+		return "urn:postdesk:problem:forbidden";
+	case 404:
+		return "urn:postdesk:problem:not-found";
+	case 405:
+		return "urn:postdesk:problem:method-not-allowed";
+	case 409:
+		return "urn:postdesk:problem:conflict";
+	case 413:
+		return "urn:postdesk:problem:too-large";
+	case 415:
+		return "urn:postdesk:problem:unsupported-media-type";
+	case 422:
+		return "urn:postdesk:problem:validation";
+	case 429:
+		return "urn:postdesk:problem:rate-limited";
+	case 503:
+		return "urn:postdesk:problem:unavailable";
+	default:
+		return "urn:postdesk:problem:internal";
 	}
 }
 
@@ -57,7 +81,7 @@ static void
 send_json(struct req *r, int status, const char *ctype, json_t *body)
 {
 	static const char failed[] = "{\"title\":\"Internal Server Error\","
-				     "\"status\":500}";
+	                             "\"status\":500}";
 	struct buf        b;
 
 	buf_init(&b, 16384);
@@ -212,12 +236,23 @@ html_escape(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '&': buf_puts(b, "&amp;"); break;
-		case '"': buf_puts(b, "&quot;"); break;
-		case '\'': buf_puts(b, "&#39;"); break;
-		default: buf_putc(b, *s);
+		case '<':
+			buf_puts(b, "&lt;");
+			break;
+		case '>':
+			buf_puts(b, "&gt;");
+			break;
+		case '&':
+			buf_puts(b, "&amp;");
+			break;
+		case '"':
+			buf_puts(b, "&quot;");
+			break;
+		case '\'':
+			buf_puts(b, "&#39;");
+			break;
+		default:
+			buf_putc(b, *s);
 		}
 	}
 }
@@ -229,17 +264,20 @@ web_html(struct call *c, int status, const char *title, const char *message)
 	struct buf b;
 
 	buf_init(&b, 1024);
-	buf_puts(&b, "<!doctype html><html lang=\"en\"><head>"
-		     "<meta charset=\"utf-8\"><title>");
+	buf_puts(&b,
+	    "<!doctype html><html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\"><title>");
 	html_escape(&b, title);
-	buf_puts(&b, " - postdesk</title><link rel=\"stylesheet\" "
-		     "href=\"/app.css\"></head><body><main class=\"notice\">"
-		     "<h1>");
+	buf_puts(&b,
+	    " - postdesk</title><link rel=\"stylesheet\" "
+	    "href=\"/app.css\"></head><body><main class=\"notice\">"
+	    "<h1>");
 	html_escape(&b, title);
 	buf_puts(&b, "</h1><p>");
 	html_escape(&b, message);
-	buf_puts(&b, "</p><p><a href=\"/#/mailboxes\">Back to Mailbox "
-		     "Setup</a></p></main></body></html>");
+	buf_puts(&b,
+	    "</p><p><a href=\"/#/mailboxes\">Back to Mailbox "
+	    "Setup</a></p></main></body></html>");
 	resp_send(c->req, status, "text/html; charset=utf-8", b.data, b.len);
 	buf_cleanup(&b);
 }
@@ -331,8 +369,7 @@ authorise(struct call *c, const struct route *rt)
 
 /* Route r through table rt and answer it.  Logs one line per request. */
 void
-web_dispatch(struct app *app, struct req *r, const struct route *rt,
-    size_t n)
+web_dispatch(struct app *app, struct req *r, const struct route *rt, size_t n)
 {
 	struct call c = { .app = app, .req = r };
 	size_t      i;

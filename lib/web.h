@@ -30,20 +30,19 @@ enum route_access {
 };
 
 struct route {
-	const char       *method;
-	const char       *pattern; /* "/api/mailboxes/{id}" */
-	int               (*fn)(struct call *);
+	const char *method;
+	const char *pattern; /* "/api/mailboxes/{id}" */
+	int (*fn)(struct call *);
 	enum route_access access;
 };
 
 void web_dispatch(struct app *, struct req *, const struct route *,
     size_t nroutes);
-int  web_route_match(const struct route *, const char *method,
-     const char *path, struct req *);
+int  web_route_match(const struct route *, const char *method, const char *path,
+     struct req *);
 int  web_json(struct call *, int status, json_t *body);
 int  web_json_text(struct call *, int status, const struct buf *);
-int  web_problem(struct call *, int status, const char *detail,
-     json_t *extra);
+int  web_problem(struct call *, int status, const char *detail, json_t *extra);
 int  web_error(struct call *, const struct err *);
 int  web_body(struct call *, json_t **obj);
 int  web_body_cap(struct call *, size_t cap, json_t **obj);

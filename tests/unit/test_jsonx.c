@@ -227,12 +227,13 @@ test_writer(void)
 	jw_key(&w, "d");
 	jw_str_or_null(&w, "v");
 	jw_close(&w, '}');
-	CHECK_STR(b.data, "{\"a\":[-3,\"x\\\"\\\\\\n\\u0001\xc3\xa9\",null,{},[]],"
-			  "\"b\":false,\"c\":null,\"d\":\"v\"}");
+	CHECK_STR(b.data,
+	    "{\"a\":[-3,\"x\\\"\\\\\\n\\u0001\xc3\xa9\",null,{},[]],"
+	    "\"b\":false,\"c\":null,\"d\":\"v\"}");
 	o = json_loads(b.data, JSON_REJECT_DUPLICATES, NULL);
 	if (CHECK(o != NULL))
-		CHECK_STR(json_string_value(json_array_get(
-			      json_object_get(o, "a"), 1)),
+		CHECK_STR(json_string_value(
+		              json_array_get(json_object_get(o, "a"), 1)),
 		    "x\"\\\n\x01\xc3\xa9");
 	json_decref(o);
 	buf_cleanup(&b);

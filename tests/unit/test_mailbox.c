@@ -160,8 +160,7 @@ test_secret(void)
 	CHECK_INT(apply(&mb, "{\"secret\": \"abcdefghijk2345\"}", 0, NULL),
 	    1); /* 15 characters: too short to be an Azure secret Value */
 	CHECK(has_error("secret", "16 to 255"));
-	CHECK_INT(apply(&mb, "{\"secret\": \"abcdefghijkl2345\"}", 0, NULL),
-	    0);
+	CHECK_INT(apply(&mb, "{\"secret\": \"abcdefghijkl2345\"}", 0, NULL), 0);
 	CHECK_STR(mb.secret_last4, "2345");
 }
 
@@ -470,8 +469,8 @@ test_azure_setup(void)
 	memset(&cfg, 0, sizeof cfg);
 	cfg.portal_url = "http://127.0.0.1:8443/desk";
 	o = written(NULL, &cfg);
-	CHECK_STR(json_string_value(json_array_get(
-		      json_object_get(o, "redirect_uris"), 0)),
+	CHECK_STR(json_string_value(
+	              json_array_get(json_object_get(o, "redirect_uris"), 0)),
 	    "http://127.0.0.1:8443/desk/azure/auth");
 	if (CHECK(o != NULL)) {
 		CHECK_INT(json_array_size(json_object_get(o, "redirect_uris")),

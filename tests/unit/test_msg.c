@@ -365,15 +365,15 @@ test_message_id_not_ascii(void)
 
 	/* a Message-ID that is not plain ASCII is left out, with a note */
 	if (CHECK(parse("{\"id\": \"AAMk1\", \"internetMessageId\": "
-			"\"<\\u00fc@ex\\u00e4mple.com>\"}",
-		      &m) == 0)) {
+	                "\"<\\u00fc@ex\\u00e4mple.com>\"}",
+	              &m) == 0)) {
 		CHECK_STR(m.internet_message_id, "");
 		CHECK(strstr(m.notes.data, "internetMessageId") != NULL);
 	}
 	msg_cleanup(&m);
 	if (CHECK(parse("{\"id\": \"AAMk1\", \"internetMessageId\": "
-			"\"<a b@example.com>\"}",
-		      &m) == 0))
+	                "\"<a b@example.com>\"}",
+	              &m) == 0))
 		CHECK_STR(m.internet_message_id, "");
 	msg_cleanup(&m);
 }
