@@ -3,12 +3,10 @@
  * the whole API; `postdesk-api --routes` prints it (the OpenAPI test
  * compares it with docs/openapi.json).
  */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api.h"
-#include "log.h"
 
 /* clang-format off */
 static const struct route routes[] = {
@@ -58,11 +56,6 @@ print_routes(void)
 int
 main(int argc, char **argv)
 {
-	struct app   app;
-	struct err   err;
-	struct fcgi *f;
-	struct req   r;
-
 	if (argc == 2 && strcmp(argv[1], "--routes") == 0) {
 		print_routes();
 		return 0;
@@ -73,25 +66,5 @@ main(int argc, char **argv)
 		    "spawn-fcgi)\n");
 		return 2;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	if (app_init(&app, "postdesk-api", &err) == -1) {
-		fprintf(stderr, "postdesk-api: %s\n", err.msg);
-		app_cleanup(&app);
-		return 2;
-	}
-	f = fcgi_open();
-	if (f == NULL) {
-		log_err("cannot initialise FastCGI (is stdin a socket?)");
-		app_cleanup(&app);
-		return 2;
-	}
-	log_info("ready");
-	while (fcgi_accept(f, &r) == 0) {
-		web_dispatch(&app, &r, routes, NROUTES);
-		fcgi_finish(f, &r);
-	}
-	log_info("stopping");
-	fcgi_close(f);
-	app_cleanup(&app);
-	return 0;
+	return web_serve("postdesk-api", routes, NROUTES);
 }

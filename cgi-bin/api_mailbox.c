@@ -39,20 +39,6 @@ answer(struct call *c, int status, uint64_t id)
 	return api_mailbox_answer(c, status, &mb);
 }
 
-/* The audit detail of a change: the fields given, never the secret. */
-static json_t *
-changed_fields(json_t *in)
-{
-	json_t     *fields = json_array();
-	const char *key;
-	json_t     *v;
-
-	json_object_foreach (in, key, v) {
-		json_array_append_new(fields, json_string(key));
-	}
-	return json_pack("{s:o}", "fields", fields);
-}
-
 /* Validate in over mb; answers 422 and returns -1 on field errors. */
 static int
 validate(struct call *c, struct mailbox *mb, json_t *in, int creating,
@@ -133,7 +119,7 @@ api_mailbox_create(struct call *c)
 		json_decref(in);
 		return store_error(c, &err);
 	}
-	web_audit(c, "mailbox.create", "mailbox", id, changed_fields(in));
+	web_audit(c, "mailbox.create", "mailbox", id, web_fields_of(in));
 	json_decref(in);
 	snprintf(loc, sizeof loc, "/api/mailboxes/%llu",
 	    (unsigned long long)id);
@@ -219,7 +205,7 @@ api_mailbox_update(struct call *c)
 		json_decref(in);
 		return -1;
 	}
-	web_audit(c, "mailbox.update", "mailbox", id, changed_fields(in));
+	web_audit(c, "mailbox.update", "mailbox", id, web_fields_of(in));
 	json_decref(in);
 	return answer(c, 200, id);
 }

@@ -60,20 +60,6 @@ answer(struct call *c, int status, uint64_t id)
 	return rc;
 }
 
-/* The audit detail of a change: the fields given. */
-static json_t *
-changed_fields(json_t *in)
-{
-	json_t     *fields = json_array();
-	const char *key;
-	json_t     *v;
-
-	json_object_foreach (in, key, v) {
-		json_array_append_new(fields, json_string(key));
-	}
-	return json_pack("{s:o}", "fields", fields);
-}
-
 /* A field error unless mailbox id exists; -1 on a database failure. */
 static int
 check_mailbox(struct call *c, uint64_t id, const char *field, json_t *errors,
@@ -179,7 +165,7 @@ api_rule_create(struct call *c)
 	}
 	if (save(c, &r, &id) == -1)
 		goto out;
-	web_audit(c, "rule.create", "email_rule", id, changed_fields(in));
+	web_audit(c, "rule.create", "email_rule", id, web_fields_of(in));
 	snprintf(loc, sizeof loc, "/api/rules/%llu", (unsigned long long)id);
 	resp_header(c->req, "Location", loc);
 	rc = answer(c, 201, id);
@@ -229,7 +215,7 @@ api_rule_update(struct call *c)
 	}
 	if (save(c, &r, &id) == -1)
 		goto out;
-	web_audit(c, "rule.update", "email_rule", id, changed_fields(in));
+	web_audit(c, "rule.update", "email_rule", id, web_fields_of(in));
 	rc = answer(c, 200, id);
 out:
 	rules_cleanup(&r);

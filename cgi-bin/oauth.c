@@ -6,7 +6,6 @@
  * "connected as ..." or the error with its guidance.  A bad state gets a
  * plain page and changes nothing.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,34 +74,11 @@ static const struct route routes[] = {
 int
 main(int argc, char **argv)
 {
-	struct app   app;
-	struct err   err;
-	struct fcgi *f;
-	struct req   r;
-
 	(void)argv;
 	if (argc != 1) {
 		fprintf(stderr,
 		    "usage: postdesk-oauth (run under spawn-fcgi)\n");
 		return 2;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	if (app_init(&app, "postdesk-oauth", &err) == -1) {
-		fprintf(stderr, "postdesk-oauth: %s\n", err.msg);
-		app_cleanup(&app);
-		return 2;
-	}
-	f = fcgi_open();
-	if (f == NULL) {
-		log_err("cannot initialise FastCGI (is stdin a socket?)");
-		app_cleanup(&app);
-		return 2;
-	}
-	while (fcgi_accept(f, &r) == 0) {
-		web_dispatch(&app, &r, routes, NROUTES);
-		fcgi_finish(f, &r);
-	}
-	fcgi_close(f);
-	app_cleanup(&app);
-	return 0;
+	return web_serve("postdesk-oauth", routes, NROUTES);
 }

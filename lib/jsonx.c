@@ -302,6 +302,28 @@ jw_null(struct jw *w)
 	buf_puts(w->b, "null");
 }
 
+/* Characters (not bytes) in s; Jansson strings are valid UTF-8. */
+size_t
+jsonx_u8len(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* True if s holds a control character (what a name or label must not). */
+int
+jsonx_has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* obj[key] if it is a string, else NULL.  Borrowed. */
 const char *
 jsonx_str(const json_t *obj, const char *key)

@@ -19,6 +19,8 @@ void jsonx_field_error(json_t *errors, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int         jsonx_dump(const json_t *, struct buf *);
 const char *jsonx_str(const json_t *obj, const char *key);
+size_t      jsonx_u8len(const char *);
+int         jsonx_has_control(const char *);
 
 /*
  * A JSON writer straight into a buffer, for the hot answers (lists):

@@ -59,27 +59,6 @@ one_of(const char *s, const char *const *list)
 	return 0;
 }
 
-static int
-has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
-/* utf-8 characters in s (Jansson guarantees valid UTF-8). */
-static size_t
-u8len(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /* True if errors already holds a message for field. */
 static int
 has_error(json_t *errors, const char *field)
@@ -133,9 +112,9 @@ set(char *dst, size_t size, const char *src)
 static void
 check_name(struct mailbox *mb, const char *s, json_t *errors)
 {
-	size_t n = u8len(s);
+	size_t n = jsonx_u8len(s);
 
-	if (n == 0 || n > 100 || has_control(s) ||
+	if (n == 0 || n > 100 || jsonx_has_control(s) ||
 	    isspace((unsigned char)s[0]) ||
 	    isspace((unsigned char)s[strlen(s) - 1]))
 		jsonx_field_error(errors, "name",
@@ -271,7 +250,8 @@ check_ack(struct mailbox *mb, json_t *in, json_t *errors)
 
 	s = get_str(in, "ack_subject", 0, errors, &bad);
 	if (s != NULL) {
-		if (u8len(s) == 0 || u8len(s) > 255 || has_control(s))
+		if (jsonx_u8len(s) == 0 || jsonx_u8len(s) > 255 ||
+		    jsonx_has_control(s))
 			jsonx_field_error(errors, "ack_subject",
 			    "Enter a subject of 1 to 255 characters, e.g. "
 			    "\"[#{ticket}] {subject}\".");
@@ -280,7 +260,7 @@ check_ack(struct mailbox *mb, json_t *in, json_t *errors)
 	}
 	s = get_str(in, "ack_body", 1, errors, &bad);
 	if (s != NULL) {
-		if (u8len(s) > 5000)
+		if (jsonx_u8len(s) > 5000)
 			jsonx_field_error(errors, "ack_body",
 			    "Enter a text of up to 5000 characters, or null "
 			    "for the default.");
@@ -320,7 +300,7 @@ check_options(struct mailbox *mb, json_t *in, json_t *errors)
 		    "processed_action", s, ACTIONS, errors);
 	s = get_str(in, "processed_folder", 1, errors, &bad);
 	if (s != NULL) {
-		if (u8len(s) > 255 || has_control(s))
+		if (jsonx_u8len(s) > 255 || jsonx_has_control(s))
 			jsonx_field_error(errors, "processed_folder",
 			    "Enter a folder name of up to 255 characters.");
 		else

@@ -35,27 +35,6 @@ index_of(const char *s, const char *const *list)
 	return -1;
 }
 
-/* UTF-8 characters in s (Jansson guarantees valid UTF-8). */
-static size_t
-u8len(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
-static int
-has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
 /* An RFC 5322 field name: printable ASCII except the colon. */
 static int
 valid_header_name(const char *s)
@@ -164,8 +143,8 @@ parse_cond(json_t *in, size_t i, struct rule_cond *c, json_t *errors)
 	else
 		c->op = (enum rule_op)k;
 	s = jsonx_str(in, "value");
-	n = s ? u8len(s) : 0;
-	if (n == 0 || n > RULES_VALUE_MAX || has_control(s))
+	n = s ? jsonx_u8len(s) : 0;
+	if (n == 0 || n > RULES_VALUE_MAX || jsonx_has_control(s))
 		cond_error(errors, i, "value",
 		    "Enter the text to look for: 1 to 500 characters on one "
 		    "line.");
@@ -223,8 +202,8 @@ parse_category(json_t *v, struct rule *r, json_t *errors)
 	if (json_is_null(v) || (s != NULL && s[0] == '\0')) {
 		free(r->category);
 		r->category = NULL;
-	} else if (s == NULL || u8len(s) > 100 || strlen(s) > 100 ||
-	    has_control(s)) {
+	} else if (s == NULL || jsonx_u8len(s) > 100 || strlen(s) > 100 ||
+	    jsonx_has_control(s)) {
 		jsonx_field_error(errors, "actions.category",
 		    "Enter a category of up to 100 characters, or null.");
 	} else {
@@ -275,9 +254,9 @@ static void
 parse_name(json_t *v, struct rule *r, json_t *errors)
 {
 	const char *s = json_string_value(v);
-	size_t      n = s ? u8len(s) : 0;
+	size_t      n = s ? jsonx_u8len(s) : 0;
 
-	if (n == 0 || n > 100 || has_control(s) || s[0] == ' ' ||
+	if (n == 0 || n > 100 || jsonx_has_control(s) || s[0] == ' ' ||
 	    s[strlen(s) - 1] == ' ') {
 		jsonx_field_error(errors, "name",
 		    "Enter a name of 1 to 100 characters, e.g. \"Bin "

@@ -4,6 +4,7 @@
  * leak internals: E_DB/E_INTERNAL answers say only "internal error" and the
  * request id, while the log line carries the detail.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,20 @@ web_id(struct call *c, size_t i, uint64_t *id)
 	return 0;
 }
 
+/* The audit detail of a change: the names of the fields given. */
+json_t *
+web_fields_of(json_t *in)
+{
+	json_t     *fields = json_array();
+	const char *key;
+	json_t     *v;
+
+	json_object_foreach (in, key, v) {
+		json_array_append_new(fields, json_string(key));
+	}
+	return json_pack("{s:o}", "fields", fields);
+}
+
 /*
  * Write one audit log entry for a configuration change by the caller
  * (detail stolen, may be NULL; must never hold secrets).  A failure is
@@ -384,4 +399,40 @@ web_dispatch(struct app *app, struct req *r, const struct route *rt, size_t n)
 	log_info("%s %s -> %d%s%s", r->method, r->path, r->status,
 	    c.who.kind != WHO_NONE ? " by " : "",
 	    c.who.kind != WHO_NONE ? c.who.name : "");
+}
+
+/*
+ * The whole life of a FastCGI program: start up, answer requests through
+ * the route table until spawn-fcgi or the stack sends SIGTERM, clean up.
+ * Returns the exit status (2 when it cannot start).
+ */
+int
+web_serve(const char *prog, const struct route *rt, size_t n)
+{
+	struct app   app;
+	struct err   err;
+	struct fcgi *f;
+	struct req   r;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (app_init(&app, prog, &err) == -1) {
+		fprintf(stderr, "%s: %s\n", prog, err.msg);
+		app_cleanup(&app);
+		return 2;
+	}
+	f = fcgi_open();
+	if (f == NULL) {
+		log_err("cannot initialise FastCGI (is stdin a socket?)");
+		app_cleanup(&app);
+		return 2;
+	}
+	log_info("ready");
+	while (fcgi_accept(f, &r) == 0) {
+		web_dispatch(&app, &r, rt, n);
+		fcgi_finish(f, &r);
+	}
+	log_info("stopping");
+	fcgi_close(f);
+	app_cleanup(&app);
+	return 0;
 }

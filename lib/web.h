@@ -38,6 +38,7 @@ struct route {
 
 void web_dispatch(struct app *, struct req *, const struct route *,
     size_t nroutes);
+int  web_serve(const char *prog, const struct route *, size_t nroutes);
 int  web_route_match(const struct route *, const char *method, const char *path,
      struct req *);
 int  web_json(struct call *, int status, json_t *body);
@@ -47,9 +48,10 @@ int  web_error(struct call *, const struct err *);
 int  web_body(struct call *, json_t **obj);
 int  web_body_cap(struct call *, size_t cap, json_t **obj);
 int  web_id(struct call *, size_t i, uint64_t *id);
-void web_audit(struct call *, const char *action, const char *target_type,
-    uint64_t target_id, json_t *detail);
-void web_html(struct call *, int status, const char *title,
-    const char *message);
+json_t *web_fields_of(json_t *in);
+void    web_audit(struct call *, const char *action, const char *target_type,
+       uint64_t target_id, json_t *detail);
+void    web_html(struct call *, int status, const char *title,
+       const char *message);
 
 #endif
