@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "attach.h"
+#include "jsonx.h"
 #include "url.h"
 #include "xmalloc.h"
 
@@ -106,6 +109,71 @@ attach_list(const struct attach_ctx *ax, const char *mid,
 }
 
 /*
+ * The attachments the message listing brought along ($expand), decoded:
+ * file attachments whose bytes fit the cap are kept in *out (caller frees
+ * with attach_free()); the rest is said in left_out.  The bytes are
+ * removed from arr once decoded.  Returns 0, or -1 when arr is not an
+ * array (the caller then asks Graph for them).
+ */
+int
+attach_from_listing(json_t *arr, size_t cap, struct attachment **out, size_t *n,
+    struct buf *left_out)
+{
+	size_t  total = 0, i;
+	json_t *a;
+
+	*out = NULL;
+	*n = 0;
+	if (!json_is_array(arr))
+		return -1;
+	*out = xcalloc(json_array_size(arr), sizeof **out);
+	json_array_foreach (arr, i, a) {
+		const char *type =
+		    json_string_value(json_object_get(a, "@odata.type"));
+		const char        *b64 = jsonx_str(a, "contentBytes");
+		char              *name = jstr(a, "name", 255);
+		struct attachment *at = &(*out)[*n];
+		size_t             max = b64 ? strlen(b64) / 4 * 3 + 3 : 0;
+
+		if (type == NULL ||
+		    strcmp(type, "#microsoft.graph.fileAttachment") != 0 ||
+		    b64 == NULL) {
+			left(left_out, name, "not a file attachment");
+		} else {
+			/* the listing page's own cap bounds this allocation */
+			at->data = xmalloc(max + 1);
+			if (sodium_base642bin(at->data, max + 1, b64,
+			        strlen(b64), "\r\n", &at->len, NULL,
+			        sodium_base64_VARIANT_ORIGINAL) != 0) {
+				left(left_out, name,
+				    "its bytes are not base64");
+				free(at->data);
+				at->data = NULL;
+			} else if (total + at->len > cap) {
+				left(left_out, name, "over the size cap");
+				free(at->data);
+				at->data = NULL;
+			} else {
+				total += at->len;
+				at->id = jstr(a, "id", 1024);
+				at->name = name;
+				name = NULL;
+				at->content_type = jstr(a, "contentType", 255);
+				at->content_id = jstr(a, "contentId", 255);
+				at->is_inline = json_is_true(
+				    json_object_get(a, "isInline"));
+				at->size = at->len;
+				(*n)++;
+			}
+		}
+		free(name);
+		/* decoded: the ledger keeps the listing without the bytes */
+		json_object_del(a, "contentBytes");
+	}
+	return 0;
+}
+
+/*
  * Stream attachment a's bytes to sink.  Returns 0, or -1 with *ge/err
  * (E_TOOLARGE when the bytes exceed the cap after all, E_UNAVAILABLE when
  * the sink refused them).
@@ -143,6 +211,7 @@ attach_free(struct attachment *a, size_t n)
 		free(a[i].name);
 		free(a[i].content_type);
 		free(a[i].content_id);
+		free(a[i].data);
 	}
 	free(a);
 }

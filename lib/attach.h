@@ -12,12 +12,14 @@
 #include "graph.h"
 
 struct attachment {
-	char  *id;
-	char  *name;
-	char  *content_type;
-	char  *content_id; /* "" unless inline */
-	int    is_inline;
-	size_t size; /* as Graph declares it */
+	char          *id;
+	char          *name;
+	char          *content_type;
+	char          *content_id; /* "" unless inline */
+	int            is_inline;
+	size_t         size; /* as Graph declares it */
+	unsigned char *data; /* the bytes, when they came with the listing */
+	size_t         len;
 };
 
 /* How to reach the mailbox: a Graph call with the current token. */
@@ -30,12 +32,14 @@ struct attach_ctx {
 
 typedef int (*attach_sink)(void *ctx, const char *p, size_t n);
 
-int  attach_list(const struct attach_ctx *, const char *message_id,
-     struct attachment **, size_t *, struct buf *left_out, struct graph_error *,
-     struct err *);
-int  attach_stream(const struct attach_ctx *, const char *message_id,
-     const struct attachment *, attach_sink, void *ctx, struct graph_error *,
-     struct err *);
+int attach_list(const struct attach_ctx *, const char *message_id,
+    struct attachment **, size_t *, struct buf *left_out, struct graph_error *,
+    struct err *);
+int attach_from_listing(json_t *arr, size_t cap, struct attachment **, size_t *,
+    struct buf *left_out);
+int attach_stream(const struct attach_ctx *, const char *message_id,
+    const struct attachment *, attach_sink, void *ctx, struct graph_error *,
+    struct err *);
 void attach_free(struct attachment *, size_t);
 
 #endif

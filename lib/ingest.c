@@ -53,8 +53,29 @@ struct pass {
 	uint64_t                 *seen; /* ledger rows listed this pass */
 	size_t                    nseen;
 	int                       partial; /* a page held too many */
-	int                       top; /* page size: 50, less for big mail */
+	int                       level;   /* how much a listing asks for */
 };
+
+/*
+ * What a listing asks for.  Pages of 50 with the attachments' bytes
+ * ($expand: no request per attachment); when a page is too large to
+ * fetch, fewer messages, then one without its attachments (they are then
+ * streamed one by one), then one without its body either.
+ */
+static const struct {
+	int         top;
+	int         expand;
+	int         slim;
+	const char *says;
+} levels[] = {
+	{ PAGE_SIZE, 1, 0, "" },
+	{ 10, 1, 0, "10 at a time" },
+	{ 1, 1, 0, "one at a time" },
+	{ 1, 0, 0, "one at a time, attachments apart" },
+	{ 1, 0, 1, "one at a time, without its body" },
+};
+
+#define LEVELS (int)(sizeof levels / sizeof levels[0])
 
 static void
 first_page_url(const struct pass *p, struct buf *u)
@@ -70,9 +91,10 @@ first_page_url(const struct pass *p, struct buf *u)
 		buf_puts(&filter, " and isRead eq false");
 	buf_printf(u,
 	    "%s/mailFolders/inbox/messages?$select=%s&$top=%d"
-	    "&$count=true&$orderby=",
-	    p->m->base.data, p->top > 0 ? SELECT : SELECT_SLIM,
-	    p->top > 0 ? p->top : 1);
+	    "&$count=true%s&$orderby=",
+	    p->m->base.data, levels[p->level].slim ? SELECT_SLIM : SELECT,
+	    levels[p->level].top,
+	    levels[p->level].expand ? "&$expand=attachments" : "");
 	url_encode(u, "receivedDateTime asc");
 	buf_puts(u, "&$filter=");
 	url_encode(u, filter.data);
@@ -109,7 +131,11 @@ intake(struct pass *p, json_t *obj, const struct msg *m, unsigned attempt,
 	int                  rc = -1;
 
 	buf_init(&left, 64);
-	if (m->has_attachments &&
+	/* listed with $expand=attachments: no request of their own, and
+	 * inline images come too (hasAttachments is false for those) */
+	if (attach_from_listing(json_object_get(obj, "attachments"), ax.cap,
+	        &att, &in.natt, &left) == -1 &&
+	    m->has_attachments &&
 	    attach_list(&ax, m->id, &att, &in.natt, &left, &ge, err) == -1)
 		goto out;
 	in.att = att;
@@ -144,7 +170,7 @@ one(struct pass *p, json_t *obj, struct err *err)
 		msg_cleanup(&m);
 		return 0;
 	}
-	if (p->top == 0)
+	if (levels[p->level].slim)
 		buf_printf(&m.notes,
 		    "%sthe body is too large to fetch: read it "
 		    "in Outlook",
@@ -404,14 +430,14 @@ drain(struct pass *p, const char *dest, struct err *err)
 		next = NULL;
 		gc.url = url.data;
 		page = mbx_call_json(p->m, &gc, 1, &ge, err);
-		if (page == NULL && err->code == E_TOOLARGE && p->top != 0) {
-			/* big mail: smaller pages, then one message without
-			 * its body (0 = slim), rather than being stuck */
-			p->top = p->top > 10 ? 10 : p->top > 1 ? 1 : 0;
+		if (page == NULL && err->code == E_TOOLARGE &&
+		    p->level + 1 < LEVELS) {
+			/* big mail: ask for less rather than be stuck */
+			p->level++;
 			log_warn("mailbox %llu: a page of mail is too large; "
-			         "listing %d at a time%s",
-			    (unsigned long long)p->t->id, p->top ? p->top : 1,
-			    p->top ? "" : ", without its body");
+			         "listing %s",
+			    (unsigned long long)p->t->id,
+			    levels[p->level].says);
 			continue;
 		}
 		if (page == NULL) {
@@ -442,8 +468,8 @@ drain(struct pass *p, const char *dest, struct err *err)
 		json_decref(page);
 		if (n == 0 || (gone == 0 && next == NULL))
 			break;
-		if (p->top < PAGE_SIZE && gone > 0)
-			p->top = p->top == 0 ? 1 : PAGE_SIZE; /* big one gone */
+		if (gone > 0)
+			p->level = 0; /* the big one is gone */
 		if (store_lease_take(p->env->app->db, p->t->id, p->env->owner,
 		        90, &won, err) == -1 ||
 		    !won) {
@@ -471,11 +497,7 @@ int
 ingest_mailbox(const struct ingest_env *env, const struct scan_target *t,
     struct mbx *m, struct ingest_stats *st, struct err *err)
 {
-	struct pass p = { .env = env,
-		.t = t,
-		.st = st,
-		.m = m,
-		.top = PAGE_SIZE };
+	struct pass p = { .env = env, .t = t, .st = st, .m = m, .level = 0 };
 	char       *dest = NULL;
 	int         rc = -1;
 

@@ -232,7 +232,11 @@ attachment(const struct intake_ctx *cx, const struct intake_in *in,
 	k.stream = store_attachment_open(cx->db, &na, err);
 	if (k.stream == NULL)
 		return -1;
-	rc = attach_stream(in->ax, in->msg->id, at, sink_write, &k, &ge, err);
+	if (at->data != NULL) /* it came with the listing */
+		rc = db_stream_write(k.stream, at->data, at->len, &k.err);
+	else
+		rc = attach_stream(in->ax, in->msg->id, at, sink_write, &k, &ge,
+		    err);
 	if (rc == -1 && err->code == E_TOOLARGE) {
 		snprintf(line, sizeof line,
 		    "attachments: left out %.100s (over the size cap)",

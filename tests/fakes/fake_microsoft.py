@@ -1547,10 +1547,31 @@ def h_list_all(call):
     return _list(call, msgs)
 
 
+def _expand(q):
+    """$expand=attachments or attachments($select=a,b): None, or the
+    attachment properties to keep (an empty set keeps all)."""
+    if "$expand" not in q:
+        return None
+    m = re.fullmatch(r"attachments(?:\(\$select=([A-Za-z@.,]+)\))?", q["$expand"].strip())
+    if m is None:
+        raise _bad(f"Could not find a property named '{q['$expand']}' to expand.")
+    return {x for x in (m.group(1) or "").split(",") if x}
+
+
+def _with_attachments(msg, m, keep):
+    items = [a.to_graph() for a in m.attachments]
+    if keep:
+        keep = keep | {"@odata.type", "id"}
+        items = [{k: v for k, v in a.items() if k in keep} for a in items]
+    msg["attachments"] = items
+    return msg
+
+
 def _list(call, messages):
     call.prepare()
-    q = call.query({"$top", "$select", "$filter", "$orderby", "$skip", "$count"})
+    q = call.query({"$top", "$select", "$filter", "$orderby", "$skip", "$count", "$expand"})
     select = _select(q)
+    expand = _expand(q)
     page = 10
     try:
         maxps = call.prefs.get("odata.maxpagesize")
@@ -1591,7 +1612,8 @@ def _list(call, messages):
                               + urllib.parse.quote(call.owner.address) + "')/messages"}
     if q.get("$count", "").lower() == "true":
         body["@odata.count"] = total
-    body["value"] = [call.message_json(m, select) for m, _ in chunk]
+    body["value"] = [call.message_json(m, select) if expand is None else
+                     _with_attachments(call.message_json(m, select), m, expand) for m, _ in chunk]
     if skip + page < total:
         nq = [(k, v) for k, v in q.items() if k != "$skip"]
         if "$top" not in q:
