@@ -389,6 +389,26 @@ def test_attachments_stored_with_inline_content_id(world, stack):
     ], [r[:5] for r in rows]
 
 
+def test_an_inline_only_image_is_kept(world, stack, fake):
+    """Graph says hasAttachments: false when the only attachments are
+    inline; they come with the listing ($expand) all the same."""
+    w = world(first_scan="all")
+    m = w.mail(subject="Signature only", attachments=[
+        {"name": "logo.png", "content_type": "image/png", "content_b64": PNG,
+         "is_inline": True, "content_id": "logo@01DA"}])
+    ok_scan(w)
+    rows = stack.sql(
+        "SELECT t.name, COALESCE(t.content_id, ''), t.is_inline, t.size FROM attachment t "
+        "JOIN ticket_action a ON a.id = t.ticket_action_id JOIN incoming_email e ON "
+        "e.id = a.incoming_email_id WHERE e.graph_id = '%s'" % m["immutable_id"])
+    assert rows == [["logo.png", "logo@01DA", "1", str(len(base64.b64decode(PNG)))]], rows
+    # no request of its own for the attachment, and the ledger keeps no bytes
+    assert not any("/attachments" in e["path"] for e in fake.log("graph_log"))
+    src = stack.sql("SELECT source FROM incoming_email WHERE graph_id = '%s'"
+                    % m["immutable_id"])[0][0]
+    assert "logo.png" in src and "contentBytes" not in src
+
+
 def test_oversize_attachment_left_out_ticket_still_created(world, stack):
     w = world(first_scan="all")
     big = base64.b64encode(os.urandom(1536 * 1024)).decode()
