@@ -2435,7 +2435,13 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(resp.body)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(resp.body)
+            try:
+                self.wfile.write(resp.body)
+            except (BrokenPipeError, ConnectionResetError):
+                # the client stopped reading (e.g. over its size cap): as
+                # Graph would, just drop the connection
+                self.close_connection = True
+                return
         shown = self.path_only if "/oauth2/" in self.path_only else self.path
         self.fake.log(f"fake-microsoft {self.command} {shown} -> {resp.status} "
                       f"{(time.time() - t0) * 1000:.0f}ms")
