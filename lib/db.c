@@ -136,7 +136,7 @@ static int
 db_connect(struct db *db, struct err *err)
 {
 	const struct config *c = db->cfg;
-	unsigned int         timeout = 5;
+	unsigned int         timeout = 5, io_timeout = 120;
 	MYSQL               *m;
 
 	if (db->conn != NULL)
@@ -147,13 +147,21 @@ db_connect(struct db *db, struct err *err)
 		err_detail(err, "database error: mysql_init failed");
 		return -1;
 	}
-	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	mysql_optionsv(m, MYSQL_INIT_COMMAND, INIT_SQL);
+	/* a hung server must not hang a worker or the scanner forever */
+	if (mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0 ||
+	    mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout) != 0 ||
+	    mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &io_timeout) != 0 ||
+	    mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout) != 0 ||
+	    mysql_optionsv(m, MYSQL_INIT_COMMAND, INIT_SQL) != 0) {
+		err_set(err, E_INTERNAL, "internal error");
+		err_detail(err, "database error: connection options refused");
+		mysql_close(m);
+		return -1;
+	}
 	if (mysql_real_connect(m, c->db_socket[0] ? NULL : c->db_host,
 	        c->db_user, c->db_password, c->db_name, (unsigned)c->db_port,
 	        c->db_socket[0] ? c->db_socket : NULL, 0) == NULL) {
-		fail(db, mysql_errno(m), "connect", mysql_error(m), err);
+		db->last_errno = mysql_errno(m);
 		err_set(err, E_UNAVAILABLE, "database unavailable");
 		err_detail(err, "database error: connect: %u %s",
 		    mysql_errno(m), mysql_error(m));
