@@ -10,7 +10,8 @@
 
 (function () {
   const pd = window.postdesk;
-  if (!pd) return;
+  const L = window.postdeskList;
+  if (!pd || !L) return;
   const { h, api, replace } = pd;
 
   const OUTCOMES = [
@@ -24,21 +25,10 @@
   const ID_RE = /^[1-9][0-9]{0,17}$/;
   const CRUMBS = [{ text: 'Configuration' }, { text: 'Email' }];
 
+  const FILTERS = ['mailbox', 'outcome', 'q', 'since', 'until'];
+
   function outcomeBadge(id) {
-    const o = OUTCOMES.find((x) => x.id === id) || { name: String(id || ''), kind: 'neutral' };
-    return h('span', { class: ['badge', 'badge-' + o.kind], dataset: { outcome: id || '' }, text: o.name });
-  }
-
-  function hashQuery() {
-    const i = location.hash.indexOf('?');
-    return new URLSearchParams(i < 0 ? '' : location.hash.slice(i + 1));
-  }
-
-  function listHash(params) {
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
-    const s = q.toString();
-    return '#/incoming' + (s ? '?' + s : '');
+    return L.badge(OUTCOMES, id, 'outcome');
   }
 
   function adminOnly(main) {
@@ -51,8 +41,7 @@
   }
 
   function sender(from) {
-    if (!from) return '';
-    return from.name && from.name !== from.address ? from.name + ' <' + (from.address || '') + '>' : (from.address || '');
+    return from ? L.nameAddress(from.name, from.address) : '';
   }
 
   function ruleCell(rule) {
@@ -60,35 +49,19 @@
     return h('span', { text: rule.name ? rule.name : 'Rule ' + rule.id + ' (deleted)' });
   }
 
-  function ticketCell(id) {
-    if (!id) return h('span', { class: 'muted', text: '—' });
-    return h('a', { class: 'ticket-link', href: '#/tickets/' + encodeURIComponent(id), text: '#' + id });
-  }
-
   // ------------------------------------------------------------ the list
 
   function filterForm(q, mailboxes) {
-    const mailbox = h('select', { id: 'in-mailbox' }, h('option', { value: '', text: 'Any mailbox' }),
-      mailboxes.map((m) => h('option', { value: String(m.id), selected: String(m.id) === q.get('mailbox'), text: m.name })));
-    const outcome = h('select', { id: 'in-outcome' }, h('option', { value: '', text: 'Any outcome' }),
-      pd.options(OUTCOMES, q.get('outcome') || ''));
+    const mailbox = L.mailboxSelect({ id: 'in-mailbox' }, mailboxes, q.get('mailbox'));
+    const outcome = L.anySelect({ id: 'in-outcome' }, 'Any outcome', pd.options(OUTCOMES, q.get('outcome') || ''));
     const text = h('input', { id: 'in-q', type: 'search', value: q.get('q') || '', maxlength: '200',
       placeholder: 'Subject, sender or Message-ID' });
     const since = h('input', { id: 'in-since', type: 'date', value: q.get('since') || '' });
     const until = h('input', { id: 'in-until', type: 'date', value: q.get('until') || '' });
-    const form = h('form', { class: 'filters', id: 'incoming-filters', role: 'search' },
-      h('label', { htmlFor: 'in-mailbox', text: 'Mailbox' }), mailbox,
-      h('label', { htmlFor: 'in-outcome', text: 'Outcome' }), outcome,
-      h('label', { htmlFor: 'in-q', text: 'Search' }), text,
-      h('label', { htmlFor: 'in-since', text: 'From' }), since,
-      h('label', { htmlFor: 'in-until', text: 'To' }), until,
-      h('button', { type: 'submit', class: 'btn btn-primary', id: 'in-apply' }, 'Filter'));
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      pd.go(listHash({ mailbox: mailbox.value, outcome: outcome.value, q: text.value.trim(),
-        since: since.value, until: until.value }));
-    });
-    return form;
+    return L.filterForm('incoming-filters',
+      [['Mailbox', mailbox], ['Outcome', outcome], ['Search', text], ['From', since], ['To', until]], 'in-apply',
+      () => pd.go(L.listHash('#/incoming', { mailbox: mailbox.value, outcome: outcome.value, q: text.value.trim(),
+        since: since.value, until: until.value })));
   }
 
   function row(e) {
@@ -101,7 +74,7 @@
         e.attempt > 1 ? h('span', { class: 'muted', text: ' (attempt ' + e.attempt + ')' }) : null),
       h('td', { 'data-label': 'Outcome' }, outcomeBadge(e.outcome)),
       h('td', { class: 'cell-rule', 'data-label': 'Rule' }, ruleCell(e.rule)),
-      h('td', { 'data-label': 'Ticket' }, ticketCell(e.ticket_id)));
+      h('td', { 'data-label': 'Ticket' }, L.ticketLink(e.ticket_id)));
   }
 
   async function viewList(ctx, main) {
@@ -110,7 +83,7 @@
       pd.pageHeading('Incoming Email Log'), pd.takeFlash());
     pd.focusHeading();
     if (adminOnly(main)) return;
-    const q = hashQuery();
+    const q = L.hashQuery();
     const slot = h('div', { id: 'incoming-list-slot' }, pd.loading('Loading the log…'));
     let mailboxes = [];
     try {
@@ -119,37 +92,14 @@
     if (!ctx.alive()) return;
     main.appendChild(filterForm(q, mailboxes));
     main.appendChild(slot);
-    const params = new URLSearchParams();
-    for (const k of ['mailbox', 'outcome', 'q', 'since', 'until', 'cursor']) if (q.get(k)) params.set(k, q.get(k));
-    params.set('limit', '100');
-    let page;
-    try {
-      page = (await api('GET', '/api/incoming-emails?' + params.toString())).data;
-    } catch (err) {
-      if (!ctx.alive() || err.handled) return;
-      replace(slot, pd.problemBlock(err, { id: 'incoming-list-error' }));
-      return;
-    }
-    if (!ctx.alive()) return;
-    const items = (page && page.items) || [];
-    const base = { mailbox: q.get('mailbox'), outcome: q.get('outcome'), q: q.get('q'), since: q.get('since'), until: q.get('until') };
-    const nav = h('p', { class: 'inline-actions pager' },
-      q.get('cursor') ? h('a', { class: 'btn btn-quiet', id: 'in-first', href: listHash(base) }, 'Newest') : null,
-      page && page.next_cursor
-        ? h('a', { class: 'btn btn-quiet', id: 'in-next', href: listHash(Object.assign({ cursor: page.next_cursor }, base)) }, 'Older')
-        : null);
-    if (items.length === 0) {
-      replace(slot, h('div', { class: 'empty', id: 'incoming-empty' },
-        h('p', { class: 'empty-title', text: 'No incoming email' }),
-        h('p', { class: 'muted', text: 'Nothing matches these filters. Every mail the scanner takes from an Inbox is listed here.' })), nav);
-      return;
-    }
-    replace(slot, h('div', { class: 'table-wrap' },
-      h('table', { class: 'table', id: 'incoming-table' },
-        h('caption', { class: 'visually-hidden', text: 'Incoming email' }),
-        h('thead', null, h('tr', null,
-          ['Received', 'Mailbox', 'From', 'Subject', 'Outcome', 'Rule', 'Ticket'].map((t) => h('th', { scope: 'col', text: t })))),
-        h('tbody', null, items.map(row)))), nav);
+    await L.showPage(ctx, slot, {
+      route: '#/incoming', query: q, keys: FILTERS, path: '/api/incoming-emails', limit: 100,
+      errorId: 'incoming-list-error', first: ['in-first', 'Newest'], next: ['in-next', 'Older'],
+      empty: ['incoming-empty', 'No incoming email',
+        'Nothing matches these filters. Every mail the scanner takes from an Inbox is listed here.'],
+      render: (items) => L.table({ class: 'table', id: 'incoming-table' }, 'Incoming email',
+        ['Received', 'Mailbox', 'From', 'Subject', 'Outcome', 'Rule', 'Ticket'], items.map(row)),
+    });
   }
 
   // ------------------------------------------------------------ one mail
@@ -203,7 +153,7 @@
       h('dt', { text: 'Logged' }), h('dd', { text: pd.fmtTime(e.created_at) }),
       h('dt', { text: 'Outcome' }), h('dd', { id: 'in-outcome-value' }, outcomeBadge(e.outcome)),
       h('dt', { text: 'Rule' }), h('dd', { id: 'in-rule' }, ruleCell(e.rule)),
-      h('dt', { text: 'Ticket' }), h('dd', null, ticketCell(e.ticket_id)),
+      h('dt', { text: 'Ticket' }), h('dd', null, L.ticketLink(e.ticket_id)),
       h('dt', { text: 'Automatic' }), h('dd', { text: e.automatic || 'No' }),
       h('dt', { text: 'Acknowledgement' }), h('dd', { id: 'in-ack', text: e.ack || '—' }),
       h('dt', { text: 'Attempt' }), h('dd', { id: 'in-attempt', text: String(e.attempt) }),

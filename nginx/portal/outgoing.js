@@ -11,7 +11,8 @@
 
 (function () {
   const pd = window.postdesk;
-  if (!pd) return;
+  const L = window.postdeskList;
+  if (!pd || !L) return;
   const { h, api, replace } = pd;
 
   const STATUSES = [
@@ -25,22 +26,10 @@
   const ID_RE = /^[1-9][0-9]{0,17}$/;
   const MAX_ATTACH = 2 * 1024 * 1024; // the API's cap per reply
   const CRUMBS = [{ text: 'Configuration' }, { text: 'Email' }];
+  const FILTERS = ['mailbox', 'status', 'ticket'];
 
   function statusBadge(id) {
-    const s = STATUSES.find((x) => x.id === id) || { name: String(id || ''), kind: 'neutral' };
-    return h('span', { class: ['badge', 'badge-' + s.kind], dataset: { status: id || '' }, text: s.name });
-  }
-
-  function hashQuery() {
-    const i = location.hash.indexOf('?');
-    return new URLSearchParams(i < 0 ? '' : location.hash.slice(i + 1));
-  }
-
-  function listHash(params) {
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
-    const s = q.toString();
-    return '#/outgoing' + (s ? '?' + s : '');
+    return L.badge(STATUSES, id, 'status');
   }
 
   function isAdmin() {
@@ -95,20 +84,14 @@
       h('td', { class: 'cell-attempts', 'data-label': 'Attempts', text: String(o.attempts) }),
       h('td', { class: 'cell-next', 'data-label': 'Next attempt', text: waitText(o) }),
       h('td', { class: 'cell-error', 'data-label': 'Last error' }, errorCell(o)),
-      h('td', { 'data-label': 'Ticket' }, o.ticket_id
-        ? h('a', { class: 'ticket-link', href: '#/tickets/' + encodeURIComponent(o.ticket_id), text: '#' + o.ticket_id })
-        : h('span', { class: 'muted', text: '—' })),
+      h('td', { 'data-label': 'Ticket' }, L.ticketLink(o.ticket_id)),
       h('td', { 'data-label': '' }, retryButton(ctx, o, after)));
   }
 
   function table(ctx, items, names, after, id) {
-    return h('div', { class: 'table-wrap' },
-      h('table', { class: 'table outgoing-table', id },
-        h('caption', { class: 'visually-hidden', text: 'Outgoing email' }),
-        h('thead', null, h('tr', null,
-          ['Created', 'Mailbox', 'Kind', 'To', 'Subject', 'Status', 'Attempts', 'Next attempt', 'Last error', 'Ticket', '']
-            .map((t) => h('th', { scope: 'col', text: t })))),
-        h('tbody', null, items.map((o) => row(ctx, o, names, after)))));
+    return L.table({ class: 'table outgoing-table', id }, 'Outgoing email',
+      ['Created', 'Mailbox', 'Kind', 'To', 'Subject', 'Status', 'Attempts', 'Next attempt', 'Last error', 'Ticket', ''],
+      items.map((o) => row(ctx, o, names, after)));
   }
 
   async function mailboxNames() {
@@ -123,20 +106,12 @@
   // ------------------------------------------------------------ the page
 
   function filterForm(q, mailboxes) {
-    const mailbox = h('select', { id: 'out-mailbox' }, h('option', { value: '', text: 'Any mailbox' }),
-      mailboxes.map((m) => h('option', { value: String(m.id), selected: String(m.id) === q.get('mailbox'), text: m.name })));
-    const status = h('select', { id: 'out-status' }, h('option', { value: '', text: 'Any status' }),
-      pd.options(STATUSES, q.get('status') || ''));
+    const mailbox = L.mailboxSelect({ id: 'out-mailbox' }, mailboxes, q.get('mailbox'));
+    const status = L.anySelect({ id: 'out-status' }, 'Any status', pd.options(STATUSES, q.get('status') || ''));
     const ticket = h('input', { id: 'out-ticket', type: 'text', inputmode: 'numeric', value: q.get('ticket') || '',
       maxlength: '18', placeholder: 'Ticket number', autocomplete: 'off' });
     const err = h('p', { class: 'field-error', id: 'out-ticket-error', hidden: true, text: 'A ticket number is digits only, e.g. 123.' });
-    const form = h('form', { class: 'filters', id: 'outgoing-filters', role: 'search' },
-      h('label', { htmlFor: 'out-mailbox', text: 'Mailbox' }), mailbox,
-      h('label', { htmlFor: 'out-status', text: 'Status' }), status,
-      h('label', { htmlFor: 'out-ticket', text: 'Ticket' }), ticket,
-      h('button', { type: 'submit', class: 'btn btn-primary', id: 'out-apply' }, 'Filter'), err);
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
+    return L.filterForm('outgoing-filters', [['Mailbox', mailbox], ['Status', status], ['Ticket', ticket]], 'out-apply', () => {
       const t = ticket.value.trim().replace(/^#/, '');
       if (t && !ID_RE.test(t)) {
         err.hidden = false;
@@ -144,9 +119,8 @@
         ticket.focus();
         return;
       }
-      pd.go(listHash({ mailbox: mailbox.value, status: status.value, ticket: t }));
-    });
-    return form;
+      pd.go(L.listHash('#/outgoing', { mailbox: mailbox.value, status: status.value, ticket: t }));
+    }, err);
   }
 
   async function viewList(ctx, main) {
@@ -155,7 +129,7 @@
       pd.pageHeading('Outgoing Email'), pd.takeFlash(),
       h('p', { class: 'muted', id: 'outgoing-intro', text: 'Acknowledgements and replies go out through the mailbox each ticket came in on, sent by the scanner. Mail whose outcome was unknown is looked up in Sent Items before it is tried again, so nothing is sent twice.' }));
     pd.focusHeading();
-    const q = hashQuery();
+    const q = L.hashQuery();
     const mailboxes = await mailboxNames();
     if (!ctx.alive()) return;
     const names = {};
@@ -163,32 +137,13 @@
     const slot = h('div', { id: 'outgoing-list-slot' }, pd.loading('Loading outgoing email…'));
     main.appendChild(filterForm(q, mailboxes));
     main.appendChild(slot);
-    const params = new URLSearchParams();
-    for (const k of ['mailbox', 'status', 'ticket', 'cursor']) if (q.get(k)) params.set(k, q.get(k));
-    params.set('limit', '100');
-    let page;
-    try {
-      page = (await api('GET', '/api/outgoing-emails?' + params.toString())).data;
-    } catch (err) {
-      if (!ctx.alive() || err.handled) return;
-      replace(slot, pd.problemBlock(err, { id: 'outgoing-list-error' }));
-      return;
-    }
-    if (!ctx.alive()) return;
-    const items = (page && page.items) || [];
-    const base = { mailbox: q.get('mailbox'), status: q.get('status'), ticket: q.get('ticket') };
-    const nav = h('p', { class: 'inline-actions pager' },
-      q.get('cursor') ? h('a', { class: 'btn btn-quiet', id: 'out-first', href: listHash(base) }, 'Newest') : null,
-      page && page.next_cursor
-        ? h('a', { class: 'btn btn-quiet', id: 'out-next', href: listHash(Object.assign({ cursor: String(page.next_cursor) }, base)) }, 'Older')
-        : null);
-    if (items.length === 0) {
-      replace(slot, h('div', { class: 'empty', id: 'outgoing-empty' },
-        h('p', { class: 'empty-title', text: 'No outgoing email' }),
-        h('p', { class: 'muted', text: 'Nothing matches these filters. Acknowledgements and replies are listed here from the moment they are queued.' })), nav);
-      return;
-    }
-    replace(slot, table(ctx, items, names, location.hash || '#/outgoing', 'outgoing-table'), nav);
+    await L.showPage(ctx, slot, {
+      route: '#/outgoing', query: q, keys: FILTERS, path: '/api/outgoing-emails', limit: 100,
+      errorId: 'outgoing-list-error', first: ['out-first', 'Newest'], next: ['out-next', 'Older'],
+      empty: ['outgoing-empty', 'No outgoing email',
+        'Nothing matches these filters. Acknowledgements and replies are listed here from the moment they are queued.'],
+      render: (items) => table(ctx, items, names, location.hash || '#/outgoing', 'outgoing-table'),
+    });
   }
 
   // ------------------------------------------------------ on a ticket page

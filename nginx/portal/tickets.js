@@ -10,15 +10,17 @@
 
 (function () {
   const pd = window.postdesk;
-  if (!pd) return;
+  const L = window.postdeskList;
+  if (!pd || !L) return;
   const { h, api, replace } = pd;
 
   const STATUSES = [
-    { id: 'new', name: 'New' }, { id: 'open', name: 'Open' }, { id: 'pending', name: 'Pending' },
-    { id: 'resolved', name: 'Resolved' }, { id: 'closed', name: 'Closed' },
+    { id: 'new', name: 'New', kind: 'warn' }, { id: 'open', name: 'Open', kind: 'ok' },
+    { id: 'pending', name: 'Pending', kind: 'neutral' }, { id: 'resolved', name: 'Resolved', kind: 'neutral' },
+    { id: 'closed', name: 'Closed', kind: 'neutral' },
   ];
-  const STATUS_KIND = { new: 'warn', open: 'ok', pending: 'neutral', resolved: 'neutral', closed: 'neutral' };
   const ID_RE = /^[1-9][0-9]{0,17}$/;
+  const FILTERS = ['status', 'mailbox', 'q'];
 
   function statusName(id) {
     const s = STATUSES.find((x) => x.id === id);
@@ -26,21 +28,7 @@
   }
 
   function statusBadge(status) {
-    return h('span', { class: ['badge', 'badge-' + (STATUS_KIND[status] || 'neutral')],
-      dataset: { status: status || '' }, text: statusName(status) });
-  }
-
-  /* The query part of the hash route (#/tickets?status=open). */
-  function hashQuery() {
-    const i = location.hash.indexOf('?');
-    return new URLSearchParams(i < 0 ? '' : location.hash.slice(i + 1));
-  }
-
-  function listHash(params) {
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
-    const s = q.toString();
-    return '#/tickets' + (s ? '?' + s : '');
+    return L.badge(STATUSES, status, 'status');
   }
 
   function sizeText(n) {
@@ -63,24 +51,13 @@
   }
 
   function filterForm(q, mailboxes) {
-    const status = h('select', { id: 'tk-status', name: 'status' },
-      h('option', { value: '', text: 'Any status' }), pd.options(STATUSES, q.get('status') || ''));
+    const status = L.anySelect({ id: 'tk-status', name: 'status' }, 'Any status', pd.options(STATUSES, q.get('status') || ''));
     const text = h('input', { id: 'tk-q', name: 'q', type: 'search', value: q.get('q') || '',
       maxlength: '200', placeholder: 'Subject or address' });
-    const mailbox = mailboxes ? h('select', { id: 'tk-mailbox', name: 'mailbox' },
-      h('option', { value: '', text: 'Any mailbox' }),
-      mailboxes.map((m) => h('option', { value: String(m.id), selected: String(m.id) === q.get('mailbox'), text: m.name })))
-      : null;
-    const form = h('form', { class: 'filters', id: 'ticket-filters', role: 'search' },
-      h('label', { htmlFor: 'tk-status', text: 'Status' }), status,
-      mailbox ? h('label', { htmlFor: 'tk-mailbox', text: 'Mailbox' }) : null, mailbox,
-      h('label', { htmlFor: 'tk-q', text: 'Search' }), text,
-      h('button', { type: 'submit', class: 'btn btn-primary', id: 'tk-apply' }, 'Filter'));
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      pd.go(listHash({ status: status.value, mailbox: mailbox ? mailbox.value : q.get('mailbox'), q: text.value.trim() }));
-    });
-    return form;
+    const mailbox = mailboxes ? L.mailboxSelect({ id: 'tk-mailbox', name: 'mailbox' }, mailboxes, q.get('mailbox')) : null;
+    return L.filterForm('ticket-filters', [['Status', status], ['Mailbox', mailbox], ['Search', text]], 'tk-apply',
+      () => pd.go(L.listHash('#/tickets',
+        { status: status.value, mailbox: mailbox ? mailbox.value : q.get('mailbox'), q: text.value.trim() })));
   }
 
   function ticketRow(t) {
@@ -89,7 +66,7 @@
       h('td', { class: 'cell-subject', 'data-label': 'Subject' },
         h('a', { class: 'ticket-link', href: '#/tickets/' + encodeURIComponent(t.id), text: t.subject })),
       h('td', { class: 'cell-from', 'data-label': 'End user' },
-        h('span', { text: t.end_user.name && t.end_user.name !== t.end_user.email ? t.end_user.name + ' <' + t.end_user.email + '>' : t.end_user.email })),
+        h('span', { text: L.nameAddress(t.end_user.name, t.end_user.email) })),
       h('td', { class: 'cell-status', 'data-label': 'Status' }, statusBadge(t.status)),
       h('td', { class: 'cell-mailbox', 'data-label': 'Mailbox', text: t.mailbox ? (t.mailbox.name || '') : '—' }),
       h('td', { class: 'cell-updated', 'data-label': 'Updated', text: pd.fmtTime(t.updated_at) }));
@@ -97,7 +74,7 @@
 
   async function viewList(ctx, main) {
     pd.setTitle('Tickets');
-    const q = hashQuery();
+    const q = L.hashQuery();
     replace(main, pd.breadcrumb([{ text: 'Tickets' }]), pd.pageHeading('Tickets'), pd.takeFlash());
     pd.focusHeading();
     const slot = h('div', { id: 'ticket-list-slot' }, pd.loading('Loading tickets…'));
@@ -105,37 +82,14 @@
     if (!ctx.alive()) return;
     main.appendChild(filterForm(q, mailboxes));
     main.appendChild(slot);
-    const params = new URLSearchParams();
-    for (const k of ['status', 'mailbox', 'q', 'cursor']) if (q.get(k)) params.set(k, q.get(k));
-    params.set('limit', '50');
-    let page;
-    try {
-      page = (await api('GET', '/api/tickets?' + params.toString())).data;
-    } catch (err) {
-      if (!ctx.alive() || err.handled) return;
-      replace(slot, pd.problemBlock(err, { id: 'ticket-list-error' }));
-      return;
-    }
-    if (!ctx.alive()) return;
-    const items = (page && page.items) || [];
-    const base = { status: q.get('status'), mailbox: q.get('mailbox'), q: q.get('q') };
-    const nav = h('p', { class: 'inline-actions pager' },
-      q.get('cursor') ? h('a', { class: 'btn btn-quiet', id: 'tk-first', href: listHash(base) }, 'First page') : null,
-      page && page.next_cursor
-        ? h('a', { class: 'btn btn-quiet', id: 'tk-next', href: listHash(Object.assign({ cursor: page.next_cursor }, base)) }, 'Next page')
-        : null);
-    if (items.length === 0) {
-      replace(slot, h('div', { class: 'empty', id: 'ticket-empty' },
-        h('p', { class: 'empty-title', text: 'No tickets' }),
-        h('p', { class: 'muted', text: 'Nothing matches these filters. Mail to a connected mailbox becomes a ticket within a minute.' })), nav);
-      return;
-    }
-    replace(slot, h('div', { class: 'table-wrap' },
-      h('table', { class: 'table', id: 'ticket-table' },
-        h('caption', { class: 'visually-hidden', text: 'Tickets' }),
-        h('thead', null, h('tr', null,
-          ['#', 'Subject', 'End user', 'Status', 'Mailbox', 'Updated'].map((t) => h('th', { scope: 'col', text: t })))),
-        h('tbody', null, items.map(ticketRow)))), nav);
+    await L.showPage(ctx, slot, {
+      route: '#/tickets', query: q, keys: FILTERS, path: '/api/tickets', limit: 50,
+      errorId: 'ticket-list-error', first: ['tk-first', 'First page'], next: ['tk-next', 'Next page'],
+      empty: ['ticket-empty', 'No tickets',
+        'Nothing matches these filters. Mail to a connected mailbox becomes a ticket within a minute.'],
+      render: (items) => L.table({ class: 'table', id: 'ticket-table' }, 'Tickets',
+        ['#', 'Subject', 'End user', 'Status', 'Mailbox', 'Updated'], items.map(ticketRow)),
+    });
   }
 
   // ---------------------------------------------------------- one ticket
@@ -213,7 +167,7 @@
       h('dl', { class: 'ticket-meta', id: 'ticket-meta' },
         h('dt', { text: 'Ticket' }), h('dd', { text: '#' + t.id }),
         h('dt', { text: 'Status' }), h('dd', { id: 'ticket-status' }, statusBadge(t.status)),
-        h('dt', { text: 'End user' }), h('dd', { id: 'ticket-user', text: user.name && user.name !== user.email ? user.name + ' <' + user.email + '>' : (user.email || '') }),
+        h('dt', { text: 'End user' }), h('dd', { id: 'ticket-user', text: L.nameAddress(user.name, user.email) }),
         h('dt', { text: 'Mailbox' }), h('dd', { text: t.mailbox ? (t.mailbox.name || '') : '—' }),
         h('dt', { text: 'Priority' }), h('dd', { text: t.priority }),
         t.category ? [h('dt', { text: 'Category' }), h('dd', { text: t.category })] : null,
