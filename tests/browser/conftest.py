@@ -12,6 +12,7 @@ import tempfile
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -170,6 +171,20 @@ class Portal:
             self.set_value("#mb-secret-expires", expires)
         self.type("#mb-shared-address", shared)
 
+    # -- hostile mail content shows as text
+    def no_alert(self):
+        """No script from mail content ran (it would have opened an alert)."""
+        try:
+            self.d.switch_to.alert
+        except NoAlertPresentException:
+            return
+        raise AssertionError("a script from mail content ran (alert open)")
+
+    def no_injected_markup(self, *extra):
+        """No element from mail content in <main>: img[src=x], script, and extra (CSS)."""
+        css = ", ".join(('main img[src="x"]', "main script") + extra)
+        assert self.d.find_elements(By.CSS_SELECTOR, css) == []
+
     def assert_console_clean(self):
         bad = self.console.problems()
         assert not bad, "browser console:\n" + "\n".join(
@@ -241,57 +256,4 @@ def admin_ui(portal, admin_login):
 # a session `fake_server`, `stack_env` pointing login_url and graph_url at it,
 # and a per-test `fake` (reset first) to drive its control API.
 
-import json as _json  # noqa: E402
-import os as _os  # noqa: E402
-import sys as _sys  # noqa: E402
-import urllib.request as _urlreq  # noqa: E402
-
-_sys.path.insert(0, _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "..", "fakes"))
-import fake_microsoft as _fake_microsoft  # noqa: E402
-
-
-class Fake:
-    """The fake's control API: fake.ctl("tenants", {...}), fake.log("token_log")."""
-
-    def __init__(self, server):
-        self.server = server
-        self.url = server.url
-
-    def _call(self, method, name, body=None):
-        data = None if body is None else _json.dumps(body).encode()
-        rq = _urlreq.Request(self.url + "/_control/" + name, data=data, method=method,
-                             headers={"Content-Type": "application/json"})
-        opener = _urlreq.build_opener(_urlreq.ProxyHandler({}))  # loopback: no proxy
-        with opener.open(rq, timeout=20) as r:
-            return _json.loads(r.read() or b"null")
-
-    def ctl(self, name, body=None):
-        return self._call("POST", name, body if body is not None else {})
-
-    def get(self, name):
-        return self._call("GET", name)
-
-    def log(self, name):
-        return self.get(name)["entries"]
-
-
-@pytest.fixture(scope="session")
-def fake_server():
-    """The fake Microsoft login + Graph server, for the whole session."""
-    server = _fake_microsoft.FakeMicrosoft(port=0, quiet=True).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def stack_env(fake_server):
-    """The session stack (tests/conftest.py) talks to the fake."""
-    return {"POSTDESK_LOGIN_URL": fake_server.url, "POSTDESK_GRAPH_URL": fake_server.url}
-
-
-@pytest.fixture
-def fake(stack, fake_server):
-    """The fake, forgotten before each test (tenants, logs, faults)."""
-    f = Fake(fake_server)
-    f.ctl("reset")
-    return f
+from pd_helpers import fake, fake_server, stack_env  # noqa: E402,F401

@@ -4,61 +4,19 @@ status, the Outgoing Email page (filters, guidance, Retry), and the
 acknowledgement settings of the mailbox form.  Mail is made and sent the real
 way (a mailbox connected to the fake Microsoft cloud, postdesk-scan).
 """
-import importlib.util
-import json
 import os
-import urllib.request
 
 import pytest
-import requests
-from selenium.common.exceptions import NoAlertPresentException
-from selenium.webdriver.common.by import By
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-HOSTILE = "<img src=x onerror=alert(1)>"
+from pd_helpers import HOSTILE, Desk
 
-
-def _tickets_module():
-    path = os.path.join(HERE, "..", "integration", "test_tickets_api.py")
-    spec = importlib.util.spec_from_file_location("pd_browser_reply_helpers", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-class Client:
-    def __init__(self, stack):
-        self.base, self.cacert, self.http = stack.base, stack.cacert, requests.Session()
-
-    def request(self, method, path, **kw):
-        kw.setdefault("timeout", 30)
-        kw.setdefault("verify", self.cacert)
-        kw.setdefault("allow_redirects", False)
-        return self.http.request(method, self.base + path, **kw)
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, **kw):
-        return self.request("POST", path, **kw)
-
-    def login(self, username, password):
-        r = self.post("/api/session", json={"username": username, "password": password})
-        assert r.status_code == 200, r.text
-        self.http.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-
-
-class PD:
-    Client = Client
-
-    @staticmethod
-    def unique(prefix):
-        return prefix + "-" + os.urandom(4).hex()
+# Desk's admin client: 30 s a request (the browser tests' sanitizer stack is slow).
+DESK_TIMEOUT = 30
 
 
 @pytest.fixture(scope="module")
 def desk(stack, fake_server, admin_login):
-    d = _tickets_module().Desk(stack, fake_server, PD, admin_login)
+    d = Desk(stack, fake_server, admin_login, timeout=DESK_TIMEOUT)
     r = d.admin.request("PATCH", "/api/mailboxes/%d" % d.mid, json={"ack_enabled": True})
     assert r.status_code == 200, r.text
     d.cust = "cust-%s@example.com" % os.urandom(3).hex()
@@ -69,21 +27,7 @@ def desk(stack, fake_server, admin_login):
 
 
 def sent_log(desk):
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(desk.url + "/_control/sent_log", timeout=20) as r:
-        return [e for e in json.loads(r.read())["entries"] if e["mailbox"] == desk.address]
-
-
-def no_alert(ui):
-    try:
-        ui.d.switch_to.alert
-    except NoAlertPresentException:
-        return
-    raise AssertionError("a script from mail content ran (alert open)")
-
-
-def no_injected_markup(ui):
-    assert ui.d.find_elements(By.CSS_SELECTOR, 'main img[src="x"], main script') == []
+    return [e for e in desk.fake.log("sent_log") if e["mailbox"] == desk.address]
 
 
 def test_reply_from_the_ticket_page(admin_ui, desk, tmp_path):
@@ -97,7 +41,7 @@ def test_reply_from_the_ticket_page(admin_ui, desk, tmp_path):
     ack = ui.el("#ticket-outgoing-table .outgoing-row")
     assert ack.get_attribute("data-status") == "sent" and "Acknowledgement" in ack.text
     assert "[#%d] Laptop %s" % (tid, HOSTILE) in ack.text
-    no_injected_markup(ui)
+    ui.no_injected_markup()
     # an empty reply is refused in the page
     ui.click("#reply-send")
     ui.visible("#reply-body-error")
@@ -129,7 +73,7 @@ def test_reply_from_the_ticket_page(admin_ui, desk, tmp_path):
     assert e["cc"] == ["boss@example.com", "it@example.org"]
     assert e["attachments"] == ["trace log.txt"]
     assert "[#%d]" % tid in e["subject"]
-    no_alert(ui)
+    ui.no_alert()
 
 
 def test_outgoing_page_shows_failures_with_guidance_and_retries(admin_ui, desk):
@@ -167,8 +111,8 @@ def test_outgoing_page_shows_failures_with_guidance_and_retries(admin_ui, desk):
     desk.scan()
     ui.go("#/outgoing?ticket=%d&status=sent" % tid)
     ui.visible('#outgoing-table .outgoing-row[data-id="%d"]' % oid)
-    no_injected_markup(ui)
-    no_alert(ui)
+    ui.no_injected_markup()
+    ui.no_alert()
 
 
 def test_mailbox_form_acknowledgement_settings(admin_ui, desk):

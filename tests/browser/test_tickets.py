@@ -3,63 +3,19 @@ list's scan health, in Chromium.  Mail is made the real way (a mailbox
 connected to the fake Microsoft cloud, postdesk-scan), and hostile mail
 content must show as text: never markup, never a script run.
 """
-import importlib.util
-import os
 import re
 
 import pytest
-import requests
-from selenium.common.exceptions import NoAlertPresentException
-from selenium.webdriver.common.by import By
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-HOSTILE = "<img src=x onerror=alert(1)>"
+from pd_helpers import HOSTILE, Desk
 
-
-def _tickets_module():
-    path = os.path.join(HERE, "..", "integration", "test_tickets_api.py")
-    spec = importlib.util.spec_from_file_location("pd_browser_tickets_helpers", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-class Client:
-    """Just what Desk needs of the integration tests' HTTPS client."""
-
-    def __init__(self, stack):
-        self.base, self.cacert, self.http = stack.base, stack.cacert, requests.Session()
-
-    def request(self, method, path, **kw):
-        kw.setdefault("timeout", 30)
-        kw.setdefault("verify", self.cacert)
-        kw.setdefault("allow_redirects", False)
-        return self.http.request(method, self.base + path, **kw)
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, **kw):
-        return self.request("POST", path, **kw)
-
-    def login(self, username, password):
-        r = self.post("/api/session", json={"username": username, "password": password})
-        assert r.status_code == 200, r.text
-        self.http.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-
-
-class PD:
-    Client = Client
-
-    @staticmethod
-    def unique(prefix):
-        return prefix + "-" + os.urandom(4).hex()
+# Desk's admin client: 30 s a request (the browser tests' sanitizer stack is slow).
+DESK_TIMEOUT = 30
 
 
 @pytest.fixture(scope="module")
 def desk(stack, fake_server, admin_login):
-    T = _tickets_module()
-    d = T.Desk(stack, fake_server, PD, admin_login)
+    d = Desk(stack, fake_server, admin_login, timeout=DESK_TIMEOUT)
     d.send("Broken " + HOSTILE, {"name": "Mallory " + HOSTILE, "address": "mallory@example.com"},
            body="Look: " + HOSTILE + "\n<script>alert(2)</script>\nsecond line",
            attachments=[{"name": "<b>evil</b>.html", "content_type": "text/html",
@@ -68,18 +24,6 @@ def desk(stack, fake_server, admin_login):
     d.ticket = d.tickets()["items"][0]
     d.incoming = d.admin.get("/api/incoming-emails?mailbox=%d" % d.mid).json()["items"][0]
     return d
-
-
-def no_alert(ui):
-    try:
-        ui.d.switch_to.alert
-    except NoAlertPresentException:
-        return
-    raise AssertionError("a script from mail content ran (alert open)")
-
-
-def no_injected_markup(ui):
-    assert ui.d.find_elements(By.CSS_SELECTOR, 'main img[src="x"], main script, main b') == []
 
 
 def test_ticket_shows_hostile_mail_as_text(admin_ui, desk):
@@ -95,8 +39,8 @@ def test_ticket_shows_hostile_mail_as_text(admin_ui, desk):
     assert link.text == "<b>evil</b>.html"
     assert re.search(r"/api/tickets/%d/attachments/[0-9]+$" % desk.ticket["id"], link.get_attribute("href"))
     assert link.get_attribute("download") == "<b>evil</b>.html"
-    no_injected_markup(ui)
-    no_alert(ui)
+    ui.no_injected_markup("main b")
+    ui.no_alert()
 
 
 def test_ticket_list_filters_and_status_change(admin_ui, desk):
@@ -108,7 +52,7 @@ def test_ticket_list_filters_and_status_change(admin_ui, desk):
     ui.until(lambda: len(ui.els("#ticket-table .ticket-link")) == 1)
     link = ui.el("#ticket-table .ticket-link")
     assert link.text == "Broken " + HOSTILE
-    no_injected_markup(ui)
+    ui.no_injected_markup("main b")
     assert ui.el("#nav-tickets").get_attribute("aria-current") == "page"
     link.click()
     ui.visible("#ticket-status-form")
@@ -119,7 +63,7 @@ def test_ticket_list_filters_and_status_change(admin_ui, desk):
     ui.until(lambda: ui.els("#conversation .conv-status"))
     ui.go("#/tickets?status=pending")
     ui.until(lambda: [e.text for e in ui.els("#ticket-table .ticket-link")] == ["Broken " + HOSTILE])
-    no_alert(ui)
+    ui.no_alert()
 
 
 def test_incoming_log_detail_and_reprocess(admin_ui, desk):
@@ -129,7 +73,7 @@ def test_incoming_log_detail_and_reprocess(admin_ui, desk):
     assert ui.el("#nav-incoming").get_attribute("aria-current") == "page"
     row = ui.el('#incoming-table .incoming-row[data-id="%d"]' % desk.incoming["id"])
     assert "Broken " + HOSTILE in row.text and "Ticket created" in row.text
-    no_injected_markup(ui)
+    ui.no_injected_markup("main b")
     ui.click('#incoming-table .incoming-row[data-id="%d"] .incoming-link' % desk.incoming["id"])
     ui.visible("#in-trace")
     assert ui.el("#in-subject").text == "Broken " + HOSTILE
@@ -139,8 +83,8 @@ def test_incoming_log_detail_and_reprocess(admin_ui, desk):
     ui.text_in("#flash", "attempt 2")
     ui.text_in("#in-attempt", "2")
     assert "not fetched again" in ui.el("#in-trace").text
-    no_injected_markup(ui)
-    no_alert(ui)
+    ui.no_injected_markup("main b")
+    ui.no_alert()
 
 
 def test_mailbox_list_shows_scan_health(admin_ui, desk):

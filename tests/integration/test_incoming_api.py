@@ -2,34 +2,19 @@
 logged mail with its decision trace and Graph JSON, and Reprocess (the
 stored mail through the current rules again, as the next attempt).
 
-Data is made the real way, with Desk from test_tickets_api.py: a mailbox
+Data is made the real way, with Desk (tests/pd_helpers.py): a mailbox
 connected to the fake Microsoft cloud, mail in its Inbox, postdesk-scan.
 """
-import importlib.util
-import os
-import urllib.parse
-
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _tickets_module():
-    spec = importlib.util.spec_from_file_location("pd_tickets_helpers",
-                                                  os.path.join(HERE, "test_tickets_api.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-T = _tickets_module()
+from pd_helpers import HOSTILE, Desk, schema_checker
 
 
 @pytest.fixture(scope="module")
-def desk(stack, fake_server, pd, admin_login):
-    d = T.Desk(stack, fake_server, pd, admin_login)
+def desk(stack, fake_server, admin_login):
+    d = Desk(stack, fake_server, admin_login)
     d.mails = {
-        "a": d.send("Order 1001 " + T.HOSTILE, "frank@example.com", body="Where is my order?"),
+        "a": d.send("Order 1001 " + HOSTILE, "frank@example.com", body="Where is my order?"),
         "b": d.send("Newsletter November", "news@lists.example.com", body="Deals",
                     headers=[{"name": "Precedence", "value": "bulk"}]),
         "c": d.send("Invoice question", "gina@example.com", body="Invoice 7 is wrong"),
@@ -45,23 +30,12 @@ def desk(stack, fake_server, pd, admin_login):
 
 
 def log(desk, client=None, **params):
-    params.setdefault("mailbox", desk.mid)
-    r = (client or desk.admin).get("/api/incoming-emails?" + urllib.parse.urlencode(params))
-    assert r.status_code == 200, r.text
-    return r.json()
+    return desk.list("/api/incoming-emails", client, **params)
 
 
 @pytest.fixture(scope="module")
-def check_schema(stack, pd):
-    doc = pd.Client(stack).get("/api/openapi.json").json()
-    check = T.openapi_checker()
-
-    def run(method, path, r):
-        resp = doc["paths"][path][method.lower()]["responses"][str(r.status_code)]
-        ctype = r.headers["Content-Type"]
-        assert list(resp["content"]) == [ctype], (method, path, ctype)
-        check(doc, resp["content"][ctype]["schema"], r.json(), "%s %s" % (method, path))
-    return run
+def check_schema(stack):
+    return schema_checker(stack)
 
 
 def test_list_newest_first_with_outcomes(desk, check_schema):
@@ -72,7 +46,7 @@ def test_list_newest_first_with_outcomes(desk, check_schema):
     a, b, s = desk.rows["a"], desk.rows["b"], desk.rows["self"]
     assert a["outcome"] == "ticket_created" and a["ticket_id"] and a["attempt"] == 1
     assert a["from"]["address"] == "frank@example.com"
-    assert a["subject"] == "Order 1001 " + T.HOSTILE
+    assert a["subject"] == "Order 1001 " + HOSTILE
     assert a["mailbox"]["id"] == desk.mid and a["mailbox"]["name"].startswith("Desk-")
     assert a["state"] == "done" and a["rule"] is None and a["automatic"] is None
     assert b["automatic"] and "precedence" in b["automatic"].lower()
@@ -121,7 +95,7 @@ def test_detail_has_trace_and_graph_json(desk, check_schema):
     r = desk.admin.get("/api/incoming-emails/%d" % row["id"])
     check_schema("GET", "/api/incoming-emails/{id}", r)
     d = r.json()
-    assert d["source"]["subject"] == "Order 1001 " + T.HOSTILE
+    assert d["source"]["subject"] == "Order 1001 " + HOSTILE
     assert d["source"]["internetMessageId"] == desk.mails["a"]["internet_message_id"]
     assert d["source"]["from"]["emailAddress"]["address"] == "frank@example.com"
     assert "new ticket %d" % row["ticket_id"] in d["trace"]

@@ -8,94 +8,17 @@ once against it.  The module shares one mailbox (module-scoped `desk`); the
 fake is not reset between these tests.
 """
 import base64
-import importlib.util
-import json
-import os
-import secrets
-import subprocess
-import urllib.parse
-import urllib.request
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-HOSTILE = "<img src=x onerror=alert(1)>"
+from pd_helpers import HOSTILE, Desk, schema_checker
+
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 
 
-def openapi_checker():
-    """check_schema() of test_api_openapi.py (a module cannot import another test module by name)."""
-    spec = importlib.util.spec_from_file_location("pd_openapi_checks", os.path.join(HERE, "test_api_openapi.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.check_schema
-
-
-class Desk:
-    """One tenant, app and user at the fake; one postdesk mailbox connected to
-    it; send() puts mail in its Inbox, scan() runs postdesk-scan once."""
-
-    def __init__(self, stack, fake_server, pd, admin_login):
-        # The fake the stack was started with: when integration and browser
-        # tests run in one session, each conftest has its own fake_server but
-        # the session stack talks to the first one.
-        self.stack, self.pd = stack, pd
-        self.url = stack.env.get("POSTDESK_GRAPH_URL") or fake_server.url
-        dom = "t%s.onmicrosoft.com" % secrets.token_hex(4)
-        self.tenant = self.ctl("tenants", {"domains": [dom]})["id"]
-        app = self.ctl("apps", {"tenant": self.tenant, "redirect_uris": [
-            stack.base + "/azure/auth", stack.base + "/auth/account/azureresponse"]})
-        self.address = "desk@" + dom
-        self.ctl("users", {"tenant": self.tenant, "address": self.address, "display_name": "Desk"})
-        self.ctl("signin", {"tenant": self.tenant, "user": self.address, "mode": "approve"})
-        self.admin = pd.Client(stack)
-        self.admin.login(*admin_login)
-        r = self.admin.post("/api/mailboxes", json={
-            "name": pd.unique("Desk"), "client_id": app["client_id"], "tenant_id": self.tenant,
-            "secret": app["secrets"][0]["value"], "first_scan": "all",
-            "ack_enabled": False})  # acknowledgements: tests/integration/test_send.py
-        assert r.status_code == 201, r.text
-        self.mid = r.json()["id"]
-        r = self.admin.post("/api/mailboxes/%d/authorize" % self.mid)
-        assert r.status_code == 200, r.text
-        r = self.admin.http.get(r.json()["authorize_url"], allow_redirects=False, timeout=20)
-        assert r.status_code == 302, r.text[:300]
-        r = self.admin.http.get(r.headers["Location"], verify=stack.cacert, allow_redirects=False, timeout=30)
-        assert r.status_code == 302, r.text[:300]
-        assert self.admin.get("/api/mailboxes/%d" % self.mid).json()["status"] == "connected"
-
-    def ctl(self, name, body):
-        rq = urllib.request.Request(self.url + "/_control/" + name, data=json.dumps(body).encode(),
-                                    method="POST", headers={"Content-Type": "application/json"})
-        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(rq, timeout=20) as r:
-            return json.loads(r.read() or b"null")
-
-    def send(self, subject, frm, body="Hello", **kw):
-        msg = {"mailbox": self.address, "subject": subject, "from": frm, "to": [self.address],
-               "body_text": body}
-        msg.update(kw)
-        return self.ctl("messages", msg)
-
-    def scan(self):
-        env = dict(self.stack.env, POSTDESK_CONF=self.stack.conf)
-        r = subprocess.run([str(self.stack.bin / "postdesk-scan"), "--once", "--mailbox", str(self.mid)],
-                           env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
-        self.stack.log_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.stack.log_dir / "postdesk-scan.log", "a") as f:
-            f.write(r.stderr)
-        assert r.returncode == 0, (r.returncode, r.stderr)
-        return r
-
-    def tickets(self, client=None, **params):
-        params.setdefault("mailbox", self.mid)
-        r = (client or self.admin).get("/api/tickets?" + urllib.parse.urlencode(params))
-        assert r.status_code == 200, r.text
-        return r.json()
-
-
 @pytest.fixture(scope="module")
-def desk(stack, fake_server, pd, admin_login):
-    d = Desk(stack, fake_server, pd, admin_login)
+def desk(stack, fake_server, admin_login):
+    d = Desk(stack, fake_server, admin_login)
     d.mails = {
         "fire": d.send("Printer on fire " + HOSTILE, {"name": "Carol " + HOSTILE, "address": "carol@example.com"},
                        body="Help!\n" + HOSTILE + "<script>alert(2)</script>",
@@ -125,20 +48,8 @@ def agent(stack, pd):
 
 
 @pytest.fixture(scope="module")
-def check_schema(stack, pd):
-    r = pd.Client(stack).get("/api/openapi.json")
-    doc = r.json()
-    check = openapi_checker()
-
-    def run(method, path, r):
-        op = doc["paths"][path][method.lower()]
-        resp = op["responses"][str(r.status_code)]
-        while "$ref" in resp:
-            resp = doc["components"]["responses"][resp["$ref"].rsplit("/", 1)[1]]
-        ctype = r.headers["Content-Type"]
-        assert list(resp["content"]) == [ctype], (method, path, ctype)
-        check(doc, resp["content"][ctype]["schema"], r.json(), "%s %s" % (method, path))
-    return run
+def check_schema(stack):
+    return schema_checker(stack)
 
 
 # --- the list --------------------------------------------------------------------
