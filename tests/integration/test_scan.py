@@ -20,25 +20,18 @@ import time
 
 import pytest
 
+from pd_helpers import TenantWorld, closing_factory, connect_mailbox, keep_stderr, scan_env
+
 SUMMARY = re.compile(r"^mailbox (\d+): found (\d+), ticketed (\d+), updated (\d+), "
                      r"ignored (\d+), errors (\d+), (\d+) ms(?:, [^,]+)*$")
 LIST_PATH = r"/mailFolders/inbox/messages$"
 
 
-class World:
+class World(TenantWorld):
     """One tenant + app + licensed user whose mailbox postdesk has connected."""
 
     def __init__(self, stack, fake, pd, admin_login, **mailbox_fields):
-        self.stack, self.fake, self.pd = stack, fake, pd
-        dom = "s%s.onmicrosoft.com" % secrets.token_hex(4)
-        self.domain = dom
-        self.tenant = fake.ctl("tenants", {"domains": [dom]})["id"]
-        app = fake.ctl("apps", {"tenant": self.tenant, "redirect_uris": [
-            stack.base + "/azure/auth", stack.base + "/auth/account/azureresponse"]})
-        self.client_id, self.secret = app["client_id"], app["secrets"][0]["value"]
-        self.browser = pd.Client(stack)
-        self.browser.login(*admin_login)
-        self.mailboxes = []
+        super().__init__(stack, fake, pd, admin_login)
         self.address = None
         self.mid = None
         if mailbox_fields is not None:
@@ -57,14 +50,7 @@ class World:
         mid = r.json()["id"]
         self.mailboxes.append(mid)
         self.fake.ctl("signin", {"tenant": self.tenant, "user": address, "mode": "approve"})
-        r = self.browser.post("/api/mailboxes/%d/authorize" % mid)
-        assert r.status_code == 200, r.text
-        r = self.browser.http.get(r.json()["authorize_url"], allow_redirects=False, timeout=20)
-        assert r.status_code == 302, r.text[:300]
-        r = self.browser.http.get(r.headers["Location"], verify=self.stack.cacert,
-                                  allow_redirects=False, timeout=30)
-        assert r.status_code == 302, r.text[:300]
-        assert self.stack.sql("SELECT status FROM mailbox WHERE id = %d" % mid) == [["connected"]]
+        connect_mailbox(self.stack, self.browser, mid)
         return mid, address
 
     def mail(self, mailbox=None, **kw):
@@ -91,38 +77,10 @@ class World:
         return self.stack.sql("SELECT id, subject FROM ticket WHERE mailbox_id = %d ORDER BY id"
                               % (mid or self.mid))
 
-    def close(self):
-        for mid in self.mailboxes:
-            self.stack.sql("UPDATE mailbox SET status = 'not_connected', lease_until = NULL "
-                           "WHERE id = %d" % mid)
-
 
 @pytest.fixture
 def world(stack, fake, pd, admin_login):
-    made = []
-
-    def make(**fields):
-        w = World(stack, fake, pd, admin_login, **fields)
-        made.append(w)
-        return w
-    yield make
-    for w in made:
-        w.close()
-
-
-def scan_env(stack, extra=None):
-    env = dict(stack.env, POSTDESK_CONF=stack.conf,
-               POSTDESK_LOG_FILE=str(stack.log_dir / "postdesk-scan.log"))
-    env.update(extra or {})
-    return env
-
-
-def keep_stderr(stack, text):
-    """The scanner's stderr goes to the log dir, for the sanitizer check."""
-    if text:
-        stack.log_dir.mkdir(parents=True, exist_ok=True)
-        with open(stack.log_dir / "postdesk-scan.stderr", "a") as f:
-            f.write(text)
+    yield from closing_factory(lambda **fields: World(stack, fake, pd, admin_login, **fields))
 
 
 def scan(stack, *args, env=None, timeout=120, mailbox=None):

@@ -18,24 +18,18 @@ import urllib.parse
 
 import pytest
 
+from pd_helpers import TenantWorld, closing_factory, connect_mailbox, keep_stderr, scan_env
+
 SUMMARY = re.compile(r"^mailbox (\d+): found (\d+), ticketed (\d+), updated (\d+), "
                      r"ignored (\d+), errors (\d+), (\d+) ms, sent (\d+), send failed (\d+)$")
 SEND_PATH = r"/sendMail$"
 
 
-class World:
+class World(TenantWorld):
     """One tenant + app; mailboxes postdesk has connected in it."""
 
     def __init__(self, stack, fake, pd, admin_login):
-        self.stack, self.fake, self.pd = stack, fake, pd
-        self.domain = "s%s.onmicrosoft.com" % secrets.token_hex(4)
-        self.tenant = fake.ctl("tenants", {"domains": [self.domain]})["id"]
-        app = fake.ctl("apps", {"tenant": self.tenant, "redirect_uris": [
-            stack.base + "/azure/auth", stack.base + "/auth/account/azureresponse"]})
-        self.client_id, self.secret = app["client_id"], app["secrets"][0]["value"]
-        self.browser = pd.Client(stack)
-        self.browser.login(*admin_login)
-        self.mailboxes = []
+        super().__init__(stack, fake, pd, admin_login)
         self.users = {}
 
     def add_mailbox(self, local="help", shared=None, send_as=True, **fields):
@@ -65,14 +59,7 @@ class World:
     def connect(self, mid):
         self.fake.ctl("signin", {"tenant": self.tenant, "user": self.users[mid],
                                  "mode": "approve"})
-        r = self.browser.post("/api/mailboxes/%d/authorize" % mid)
-        assert r.status_code == 200, r.text
-        r = self.browser.http.get(r.json()["authorize_url"], allow_redirects=False, timeout=20)
-        assert r.status_code == 302, r.text[:300]
-        r = self.browser.http.get(r.headers["Location"], verify=self.stack.cacert,
-                                  allow_redirects=False, timeout=30)
-        assert r.status_code == 302, r.text[:300]
-        assert self.stack.sql("SELECT status FROM mailbox WHERE id = %d" % mid) == [["connected"]]
+        connect_mailbox(self.stack, self.browser, mid)
 
     def mail(self, to, **kw):
         """Customer mail into the Inbox of address to."""
@@ -82,42 +69,14 @@ class World:
         kw.setdefault("body_text", "Please help.")
         return self.fake.ctl("messages", dict(kw, mailbox=to))
 
-    def close(self):
-        for mid in self.mailboxes:
-            self.stack.sql("UPDATE mailbox SET status = 'not_connected', lease_until = NULL "
-                           "WHERE id = %d" % mid)
-
 
 @pytest.fixture
 def world(stack, fake, pd, admin_login):
-    made = []
-
-    def make():
-        w = World(stack, fake, pd, admin_login)
-        made.append(w)
-        return w
-    yield make
-    for w in made:
-        w.close()
+    yield from closing_factory(lambda: World(stack, fake, pd, admin_login))
 
 
 def sender():
     return "cust-%s@example.com" % secrets.token_hex(4)
-
-
-def scan_env(stack, extra=None):
-    env = dict(stack.env, POSTDESK_CONF=stack.conf,
-               POSTDESK_LOG_FILE=str(stack.log_dir / "postdesk-scan.log"))
-    env.update(extra or {})
-    return env
-
-
-def keep_stderr(stack, text):
-    """The scanner's stderr goes to the log dir, for the sanitizer check."""
-    if text:
-        stack.log_dir.mkdir(parents=True, exist_ok=True)
-        with open(stack.log_dir / "postdesk-scan.stderr", "a") as f:
-            f.write(text)
 
 
 def scan(stack, mid, *args, env=None, ok=True):
