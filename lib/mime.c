@@ -52,6 +52,27 @@ one_line(const char *s)
 	return c;
 }
 
+/*
+ * Append an ASCII value and CRLF, folding before a space whenever a line
+ * would pass 78 characters (RFC 5322 2.1.1; References can be long).
+ */
+static void
+folded(struct buf *b, const char *v, size_t col)
+{
+	while (*v) {
+		size_t word = strcspn(v + 1, " ") + 1;
+
+		if (*v == ' ' && col + word > 78 && col > 1) {
+			buf_puts(b, "\r\n");
+			col = 0;
+		}
+		buf_append(b, v, word);
+		col += word;
+		v += word;
+	}
+	buf_puts(b, "\r\n");
+}
+
 /* Append "name: value\r\n", RFC 2047-encoding a non-ASCII value. */
 void
 mime_header_text(struct buf *b, const char *name, const char *value)
@@ -61,8 +82,7 @@ mime_header_text(struct buf *b, const char *name, const char *value)
 
 	buf_printf(b, "%s: ", name);
 	if (ascii_safe(v)) {
-		buf_puts(b, v);
-		buf_puts(b, "\r\n");
+		folded(b, v, strlen(name) + 2);
 		free(v);
 		return;
 	}

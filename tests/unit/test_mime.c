@@ -536,6 +536,43 @@ test_base64_wrap(void)
 	buf_cleanup(&b);
 }
 
+/* A long References header is folded at spaces, no line over 78. */
+static void
+test_folding(void)
+{
+	struct buf b, refs, unfolded;
+	size_t     col = 0, longest = 0;
+
+	buf_init(&b, 0);
+	buf_init(&refs, 0);
+	buf_init(&unfolded, 0);
+	for (int i = 0; i < 20; i++)
+		buf_printf(&refs,
+		    "%s<message-%02d.abcdefghijkl@mail.example.com>",
+		    i ? " " : "", i);
+	mime_header_text(&b, "References", refs.data);
+	for (const char *p = b.data; *p; p++) {
+		if (*p == '\r' && p[1] == '\n') {
+			longest = col > longest ? col : longest;
+			col = 0;
+			p++;
+			continue;
+		}
+		col++;
+	}
+	CHECK(longest <= 78);
+	CHECK(strstr(b.data, "\r\n <message-") != NULL); /* it did fold */
+	/* unfolding (dropping each CRLF) gives the header back */
+	for (const char *p = b.data; *p; p++)
+		if (!(*p == '\r' || *p == '\n'))
+			buf_putc(&unfolded, *p);
+	CHECK(strncmp(unfolded.data, "References: ", 12) == 0);
+	CHECK_STR(unfolded.data + 12, refs.data);
+	buf_cleanup(&b);
+	buf_cleanup(&refs);
+	buf_cleanup(&unfolded);
+}
+
 int
 main(void)
 {
@@ -550,5 +587,6 @@ main(void)
 	test_alternative();
 	test_mixed();
 	test_base64_wrap();
+	test_folding();
 	return TEST_DONE();
 }
