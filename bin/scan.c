@@ -179,7 +179,7 @@ mailbox(struct ingest_env *env, const struct scan_target *t,
 	if (mbx_open(&m, app, env->http, t->id, t->cloud, t->shared_address,
 	        env->deadline, &err) == 0 &&
 	    (env->send_only || ingest_mailbox(env, t, &m, s, &err) == 0) &&
-	    outbox_send(&m, t->address, o, &err) == 0)
+	    outbox_send(&m, t->address, t->name, o, &err) == 0)
 		rc = 1;
 	if (rc == -1) {
 		s->errors++;

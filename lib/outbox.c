@@ -351,8 +351,8 @@ in_sent_items(struct mbx *m, const char *message_id)
 }
 
 static int
-build(struct mbx *m, const char *from, const struct outgoing *o,
-    struct buf *out, struct err *err)
+build(struct mbx *m, const char *from, const char *from_name,
+    const struct outgoing *o, struct buf *out, struct err *err)
 {
 	struct mime_msg  mm = { 0 };
 	struct mime_att *att = NULL;
@@ -369,6 +369,7 @@ build(struct mbx *m, const char *from, const struct outgoing *o,
 		att[i].len = db_res_len(&r, i, 2);
 	}
 	mm.from = from;
+	mm.from_name = from_name;
 	mm.to = o->to;
 	mm.cc = o->cc;
 	mm.subject = o->subject;
@@ -450,8 +451,8 @@ settle(struct mbx *m, const struct outgoing *o, int rc, long status,
 }
 
 static int
-send_one(struct mbx *m, const char *from, const struct outgoing *o,
-    struct outbox_stats *st, struct err *err)
+send_one(struct mbx *m, const char *from, const char *from_name,
+    const struct outgoing *o, struct outbox_stats *st, struct err *err)
 {
 	struct graph_call  gc = { .method = "POST",
 		 .content_type = "text/plain" };
@@ -477,7 +478,7 @@ send_one(struct mbx *m, const char *from, const struct outgoing *o,
 	buf_init(&url, 256);
 	buf_init(&body, 8192);
 	buf_printf(&url, "%s/sendMail", m->base.data);
-	if (build(m, from, o, &body, err) == -1) {
+	if (build(m, from, from_name, o, &body, err) == -1) {
 		buf_cleanup(&url);
 		buf_cleanup(&body);
 		return -1;
@@ -498,8 +499,8 @@ send_one(struct mbx *m, const char *from, const struct outgoing *o,
  * again first.  Returns 0, or -1 with err on a database error.
  */
 int
-outbox_send(struct mbx *m, const char *from, struct outbox_stats *st,
-    struct err *err)
+outbox_send(struct mbx *m, const char *from, const char *from_name,
+    struct outbox_stats *st, struct err *err)
 {
 	struct outgoing *o = NULL;
 	size_t           n = 0;
@@ -518,7 +519,7 @@ outbox_send(struct mbx *m, const char *from, struct outbox_stats *st,
 			return -1;
 		}
 		for (size_t i = 0; rc == 0 && i < n; i++)
-			rc = send_one(m, from, &o[i], st, err);
+			rc = send_one(m, from, from_name, &o[i], st, err);
 		store_outbox_free(o, n);
 	} while (rc == 0 && n == 50 &&
 	    st->sent + st->failed + st->retried > before &&

@@ -50,7 +50,7 @@ int  outbox_ack(struct db *, uint64_t mailbox, const struct ack_settings *,
 int  outbox_reply(struct db *, uint64_t ticket, uint64_t agent_id,
      const char *body, const char *cc, const struct reply_att *, size_t natt,
      uint64_t *id, struct err *);
-int  outbox_send(struct mbx *, const char *from, struct outbox_stats *,
-     struct err *);
+int  outbox_send(struct mbx *, const char *from, const char *from_name,
+     struct outbox_stats *, struct err *);
 
 #endif

@@ -13,6 +13,7 @@
 
 struct scan_target {
 	uint64_t id;
+	char     name[401];    /* shown as the sender's name */
 	char     address[321]; /* the mailbox's own address */
 	char     shared_address[255];
 	char     cloud[16];

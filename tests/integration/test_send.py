@@ -163,6 +163,9 @@ def test_new_ticket_is_acknowledged_threaded_and_auto_submitted(world, stack, fa
     assert header(e, "References") == m["internet_message_id"]
     assert header(e, "Auto-Submitted") == "auto-replied"
     assert header(e, "Message-ID") == e["internet_message_id"]
+    # the mailbox's name is the sender's display name
+    name = stack.sql("SELECT name FROM mailbox WHERE id = %d" % mid)[0][0]
+    assert header(e, "From") in ('"%s" <%s>' % (name, addr), "%s <%s>" % (name, addr)), header(e, "From")
     # the HTML part escapes the customer's subject
     assert e["body"]["contentType"] == "html"
     assert "Printer &lt;on&gt; fire" in e["body"]["content"], e["body"]
