@@ -15,6 +15,15 @@ SECONDS_=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 TMP=$(mktemp -d /tmp/pdbench.XXXXXX)
+cpu_ticks() {
+	local t=0 p f
+	for p in "$@"; do
+		read -ra f <"/proc/$p/stat" || continue
+		# fields after the ")" of comm: utime is 14th, stime 15th overall
+		t=$((t + f[13] + f[14]))
+	done
+	echo "$t"
+}
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 export POSTDESK_VAR=$TMP/var POSTDESK_RUN=/tmp/pdb-$$ POSTDESK_BIN=$ROOT/build
@@ -39,10 +48,15 @@ api_bench() {
 	bytes=$(wc -c <"$POSTDESK_PORTAL_ROOT/bench-mailboxes.json")
 	echo "API benchmark: $THREADS threads, $CONNS connections, ${SECONDS_}s each, $bytes-byte answer"
 	wrk -t"$THREADS" -c"$CONNS" -d2s -H "Authorization: Bearer $key" "$base/api/mailboxes" >/dev/null
+	# CPU each part of the stack spends per request (utime + stime ticks)
+	local run=$POSTDESK_RUN api db ng a0 d0 n0
+	api=$(cat "$run/api.pid") db=$(cat "$run/mariadb.pid") ng=$(pgrep -g "$(cat "$run/nginx.pid")")
+	a0=$(cpu_ticks $api) d0=$(cpu_ticks $db) n0=$(cpu_ticks $ng)
 	wrk -t"$THREADS" -c"$CONNS" -d"${SECONDS_}s" --latency -H "Authorization: Bearer $key" \
 		"$base/api/mailboxes" >"$TMP/api.txt"
+	echo "$(($(cpu_ticks $api) - a0)) $(($(cpu_ticks $db) - d0)) $(($(cpu_ticks $ng) - n0))" >"$TMP/cpu.txt"
 	wrk -t"$THREADS" -c"$CONNS" -d"${SECONDS_}s" --latency "$base/bench-mailboxes.json" >"$TMP/static.txt"
-	/usr/bin/python3 - "$TMP/api.txt" "$TMP/static.txt" <<'EOF'
+	/usr/bin/python3 - "$TMP/api.txt" "$TMP/static.txt" "$TMP/cpu.txt" "$(getconf CLK_TCK)" <<'EOF'
 import re, sys
 def parse(path):
     t = open(path).read()
@@ -54,6 +68,10 @@ api, static = parse(sys.argv[1]), parse(sys.argv[2])
 for name, (rps, p50, p99, bad) in (("GET /api/mailboxes", api), ("static same bytes", static)):
     print(f"  {name:20s} {rps:10.0f} req/s   p50 {p50:>8s}   p99 {p99:>8s}   non-2xx {bad}")
 print(f"  ratio api/static     {api[0] / static[0]:10.3f}   (goal >= 0.17)")
+total = int(re.search(r"(\d+) requests in", open(sys.argv[1]).read()).group(1))
+ticks = [int(x) for x in open(sys.argv[3]).read().split()]
+us = [t * 1e6 / int(sys.argv[4]) / total for t in ticks]
+print("  CPU per API request: worker %.0f us, MariaDB %.0f us, nginx %.0f us" % tuple(us))
 EOF
 	"$ROOT/scripts/stack.sh" stop >/dev/null
 }
