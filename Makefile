@@ -103,10 +103,14 @@ build/san/obj/gen/openapi.o: build/gen/openapi.c
 deps:
 	@scripts/deps.sh
 
-run: deps all
+# Build in a second make, after deps: pkg-config's flags are read when a
+# Makefile is parsed, and on a fresh machine the libraries arrive with deps.
+run: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/stack.sh run
 
-start: deps all
+start: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/stack.sh start
 
 stop:
@@ -135,7 +139,8 @@ test-integration: all san
 test-browser: all san
 	POSTDESK_BIN=$(CURDIR)/build/san /usr/bin/python3 -m pytest -q tests/browser
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@tests/bench/bench.sh
 
 # libFuzzer on the Graph message parser; new inputs go to build/fuzz/corpus,

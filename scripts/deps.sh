@@ -8,7 +8,8 @@
 set -Eeuo pipefail
 
 PKGS=(
-	build-essential pkg-config clang
+	build-essential pkg-config clang libclang-rt-14-dev
+	iproute2 procps
 	libfcgi-dev libfcgi-bin spawn-fcgi
 	libcurl4-openssl-dev libjansson-dev libmariadb-dev libsodium-dev
 	mariadb-server mariadb-client nginx openssl curl
