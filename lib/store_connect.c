@@ -40,6 +40,7 @@ static const char SQL_CONNECT_SAVE[] =
     "access_expires_at = UTC_TIMESTAMP() + INTERVAL ? SECOND, "
     "account = ?, account_oid = ?, connected_tenant = ?, "
     "connected_at = UTC_TIMESTAMP(), inbox_count = ?, "
+    "scan_floor = COALESCE(scan_floor, UTC_TIMESTAMP()), "
     "last_error_code = NULL, last_error = NULL, last_error_guidance = NULL, "
     "last_error_at = NULL, updated_at = UTC_TIMESTAMP() WHERE id = ?";
 static const char SQL_TOKENS_SAVE[] =

@@ -12,9 +12,9 @@
 #include "xmalloc.h"
 
 /*
- * The floor is the first connection's time under "new_only" (set once, so
- * reconnecting never skips mail that arrived while disconnected), none
- * under "all".
+ * The floor is the first connection's time under "new_only" (set once, by
+ * store_connect_save(), so reconnecting never skips mail that arrived
+ * while disconnected), none under "all".
  */
 static const char SQL_TARGETS[] =
     "SELECT id, COALESCE(NULLIF(shared_address, ''), account, ''), "
@@ -24,9 +24,6 @@ static const char SQL_TARGETS[] =
     "'%Y-%m-%dT%H:%i:%sZ'), ''), ack_enabled, ack_per_hour, ack_subject, "
     "ack_body, name FROM mailbox WHERE status = 'connected' "
     "AND (? = 0 OR id = ?) ORDER BY id";
-static const char SQL_FLOOR[] =
-    "UPDATE mailbox SET scan_floor = connected_at WHERE status = "
-    "'connected' AND scan_floor IS NULL";
 static const char SQL_OWN[] =
     "SELECT LOWER(COALESCE(NULLIF(shared_address, ''), account)) FROM "
     "mailbox WHERE status IN ('connected', 'needs_reauth', 'error') "
@@ -68,8 +65,7 @@ store_scan_targets(struct db *db, uint64_t only, struct scan_target **t,
 
 	*t = NULL;
 	*n = 0;
-	if (db_exec(db, SQL_FLOOR, NULL, 0, NULL, err) == -1 ||
-	    db_query(db, SQL_TARGETS, p, 2, &r, err) == -1)
+	if (db_query(db, SQL_TARGETS, p, 2, &r, err) == -1)
 		return -1;
 	*t = xcalloc(r.nrows, sizeof **t);
 	for (size_t i = 0; rc == 0 && i < r.nrows; i++) {
