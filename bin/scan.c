@@ -75,6 +75,8 @@ add(struct ingest_stats *sum, const struct ingest_stats *s)
 	sum->updated += s->updated;
 	sum->ignored += s->ignored;
 	sum->errors += s->errors;
+	sum->failed += s->failed;
+	sum->quarantined += s->quarantined;
 }
 
 static struct tally *
@@ -177,13 +179,25 @@ mailbox(struct ingest_env *env, const struct scan_target *t,
 	if (!won)
 		return 0;
 	if (mbx_open(&m, app, env->http, t->id, t->cloud, t->shared_address,
-	        env->deadline, &err) == 0 &&
-	    (env->send_only || ingest_mailbox(env, t, &m, s, &err) == 0) &&
-	    outbox_send(&m, t->address, t->name, o, &err) == 0)
-		rc = 1;
-	if (rc == -1) {
+	        env->deadline, &err) == -1) {
 		s->errors++;
 		record_failure(app, t->id, &m, &err);
+	} else {
+		rc = 1;
+		if (!env->send_only &&
+		    ingest_mailbox(env, t, &m, s, &err) == -1) {
+			rc = -1;
+			s->errors++;
+			record_failure(app, t->id, &m, &err);
+		}
+		/* sending never waits on reading: only a refused token (the
+		 * queue is held then) keeps the queued mail in */
+		if ((rc == 1 || err.code != E_AUTH) &&
+		    outbox_send(&m, t->address, t->name, o, &e2) == -1) {
+			rc = -1;
+			s->errors++;
+			record_failure(app, t->id, &m, &e2);
+		}
 	}
 	if (store_scan_done(app->db, t->id, rc == 1, s->waiting, &e2) == -1 ||
 	    store_lease_drop(app->db, t->id, env->owner, &e2) == -1)
@@ -280,10 +294,11 @@ report(struct tally *t, size_t n)
 			continue;
 		printf("mailbox %llu: found %ld, ticketed %ld, updated %ld, "
 		       "ignored %ld, errors %ld, %ld ms, sent %ld, send "
-		       "failed %ld\n",
+		       "failed %ld, intake failed %ld, quarantined %ld\n",
 		    (unsigned long long)t[i].id, t[i].sum.found,
 		    t[i].sum.ticketed, t[i].sum.updated, t[i].sum.ignored,
-		    t[i].sum.errors, t[i].ms, t[i].out.sent, t[i].out.failed);
+		    t[i].sum.errors, t[i].ms, t[i].out.sent, t[i].out.failed,
+		    t[i].sum.failed, t[i].sum.quarantined);
 		failed |= t[i].failed;
 	}
 	return failed;

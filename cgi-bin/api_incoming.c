@@ -226,7 +226,7 @@ api_incoming_reprocess(struct call *c)
 		    "The mailbox this email came from was deleted.", NULL);
 	}
 	src = json_loadb(db_res_str(&r, 0, VI_SOURCE),
-	    db_res_len(&r, 0, VI_SOURCE), 0, NULL);
+	    db_res_len(&r, 0, VI_SOURCE), JSON_ALLOW_NUL, NULL);
 	if (src == NULL || !json_is_object(src)) {
 		json_decref(src);
 		db_res_free(&r);

@@ -360,7 +360,7 @@ dry_apply(struct call *c, const struct dry *d, const struct db_res *res,
 	buf_init(&trace, 256);
 	buf_init(&would, 64);
 	if (store_incoming_source(c->app->db, id, &src, &err) == 0)
-		obj = json_loadb(src.data, src.len, 0, NULL);
+		obj = json_loadb(src.data, src.len, JSON_ALLOW_NUL, NULL);
 	if (obj == NULL || msg_parse(obj, &m, &err) == -1) {
 		buf_puts(&trace,
 		    "the stored Graph JSON is not a message: "

@@ -53,6 +53,8 @@ static const struct key keys[] = {
 	{ "attachment_max_mb",    L(attachment_max_mb), "25", 0, 150 },
 	{ "scan_seconds",         L(scan_seconds), "55", 0, 3600 },
 	{ "scan_interval",        L(scan_interval), "5", 1, 300 },
+	{ "intake_attempts",      L(intake_attempts), "5", 1, 20 },
+	{ "retry_backoff",        L(retry_backoff), "60", 0, 86400 },
 };
 /* clang-format on */
 

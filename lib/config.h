@@ -27,6 +27,8 @@ struct config {
 	long  attachment_max_mb;
 	long  scan_seconds;
 	long  scan_interval;
+	long  intake_attempts; /* failed intakes before quarantine */
+	long  retry_backoff;   /* seconds before the first retry */
 };
 
 int  config_load(struct config *, const char *path, struct err *);

@@ -15,7 +15,7 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define DB_CACHE 96
+#define DB_CACHE 256
 
 struct stmt_slot {
 	const char *sql;
@@ -187,13 +187,17 @@ db_ping(struct db *db, struct err *err)
 	return 0;
 }
 
+/*
+ * The prepared statement for sql; *cache says on return whether it stays
+ * in the cache (else the caller closes it: a full cache never leaks).
+ */
 static MYSQL_STMT *
-stmt_get(struct db *db, const char *sql, int cache, struct err *err)
+stmt_get(struct db *db, const char *sql, int *cache, struct err *err)
 {
 	MYSQL_STMT *st;
 	my_bool     on = 1;
 
-	if (cache)
+	if (*cache)
 		for (size_t i = 0; i < db->nslots; i++)
 			if (db->slots[i].sql == sql)
 				return db->slots[i].stmt;
@@ -210,12 +214,13 @@ stmt_get(struct db *db, const char *sql, int cache, struct err *err)
 		mysql_stmt_close(st);
 		return NULL;
 	}
-	if (cache && db->nslots < DB_CACHE) {
+	if (*cache && db->nslots < DB_CACHE) {
 		db->slots[db->nslots].sql = sql;
 		db->slots[db->nslots].stmt = st;
 		db->nslots++;
-	} else if (cache) {
+	} else if (*cache) {
 		log_warn("statement cache full; statement not cached");
+		*cache = 0;
 	}
 	return st;
 }
@@ -383,18 +388,19 @@ out:
  * key, E_UNAVAILABLE when the server is unreachable).
  */
 static int
-run(struct db *db, const char *sql, int cache, const struct db_param *p,
+run(struct db *db, const char *sql, int cached, const struct db_param *p,
     size_t n, struct db_res *res, struct db_exec_info *info, struct err *err)
 {
 	MYSQL_STMT *st;
-	int         attempt, rc = -1;
+	int         attempt, cache = cached, rc = -1;
 
 	if (res != NULL)
 		memset(res, 0, sizeof *res);
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (db_connect(db, err) == -1)
 			return -1;
-		st = stmt_get(db, sql, cache, err);
+		cache = cached;
+		st = stmt_get(db, sql, &cache, err);
 		if (st != NULL && stmt_run(db, st, p, n, err) == 0) {
 			rc = 0;
 			break;
@@ -530,6 +536,7 @@ struct db_stream {
 	MYSQL_BIND *bind;
 	long long  *ints;
 	size_t      blob;
+	int         cached; /* else closed with the stream */
 };
 
 struct db_stream *
@@ -538,20 +545,24 @@ db_stream_open(struct db *db, const char *sql, const struct db_param *p,
 {
 	struct db_stream *s;
 	MYSQL_STMT       *st;
+	int               cached = 1;
 
 	if (db_connect(db, err) == -1)
 		return NULL;
-	st = stmt_get(db, sql, 1, err);
+	st = stmt_get(db, sql, &cached, err);
 	if (st == NULL)
 		return NULL;
 	if (mysql_stmt_param_count(st) != n || blob >= n) {
 		err_set(err, E_INTERNAL, "internal error");
 		err_detail(err, "stream statement parameters do not match");
+		if (!cached)
+			mysql_stmt_close(st);
 		return NULL;
 	}
 	s = xcalloc(1, sizeof *s);
 	s->db = db;
 	s->stmt = st;
+	s->cached = cached;
 	s->blob = blob;
 	s->bind = xcalloc(n, sizeof *s->bind);
 	s->ints = xcalloc(n, sizeof *s->ints);
@@ -603,6 +614,8 @@ db_stream_close(struct db_stream *s, int execute, struct db_exec_info *info,
 		}
 	}
 	mysql_stmt_reset(s->stmt);
+	if (!s->cached)
+		mysql_stmt_close(s->stmt);
 	free(s->bind);
 	free(s->ints);
 	free(s);

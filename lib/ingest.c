@@ -1,32 +1,37 @@
 /*
- * ingest: one pass over a mailbox's Inbox (DESIGN.md "Ingest: exactly
- * once, ledger first").  List oldest first; per message look up its
- * ledger row by immutable id:
- *   none             -> intake (one transaction), then the action;
- *   stored / failed  -> a crash leftover: only finish the action;
- *   done             -> a person put it back: intake again, attempt + 1.
- * Actions (move / mark read) go out in $batch requests of at most 20, and
- * only after the commit.  An action whose outcome is unknown (timeout,
- * 5xx on the batch) is not repeated blindly: the message is looked at
- * again on the next listing.
+ * ingest: one pass over a mailbox's Inbox (docs/ARCHITECTURE.md,
+ * "Ingest").  List oldest first; per message look up its ledger row by
+ * immutable id:
+ *   none                   -> intake (one transaction), then the action;
+ *   stored / action_failed -> a crash leftover: only finish the action;
+ *   failed                 -> its intake failed before: try again when due;
+ *   done                   -> a person put it back, or an admin's Retry
+ *                             brought it back from quarantine: intake
+ *                             again as attempt + 1.  Under "mark as read"
+ *                             a done message was processed: skipped.
+ * One message never stops a pass: a failed intake is recorded on that
+ * message's own row and the pass goes on; after intake_attempts failures
+ * the message is quarantined.  Only a lost database, a refused token or a
+ * lost lease stop a pass.  A page that cannot be fetched whole (too large,
+ * unreadable JSON) is narrowed: its ids are listed, then each message is
+ * fetched alone — with its attachments, else without them (streamed
+ * apart), else without its body — so a big or broken message costs only
+ * itself, and the next page is listed as usual.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "attach.h"
 #include "ingest.h"
+#include "ingest_pass.h"
 #include "intake.h"
-#include "jsonx.h"
 #include "log.h"
 #include "mbx.h"
-#include "store_ticket.h"
+#include "store_ledger.h"
+#include "store_scan.h"
 #include "url.h"
 #include "xmalloc.h"
-
-#define PAGE_SIZE 50
-#define BATCH_MAX 20
 
 static const char SELECT[] =
     "id,internetMessageId,conversationId,subject,body,from,sender,"
@@ -38,67 +43,69 @@ static const char SELECT_SLIM[] =
     "toRecipients,ccRecipients,receivedDateTime,hasAttachments,isRead,"
     "internetMessageHeaders";
 
-struct pending {
-	uint64_t ledger;
-	char    *graph_id;
-};
+/* Room for a whole body of MSG_BODY_MAX, JSON-escaped, and the rest. */
+#define ALONE_CAP ((size_t)MSG_BODY_MAX * 2 + (1u << 20))
 
-struct pass {
-	const struct ingest_env  *env;
-	const struct scan_target *t;
-	struct ingest_stats      *st;
-	struct mbx               *m;
-	struct pending            pend[PAGE_SIZE];
-	size_t                    npend;
-	uint64_t                 *seen; /* ledger rows listed this pass */
-	size_t                    nseen;
-	int                       partial; /* a page held too many */
-	int                       level;   /* how much a listing asks for */
-};
-
-/*
- * What a listing asks for.  Pages of 50 with the attachments' bytes
- * ($expand: no request per attachment); when a page is too large to
- * fetch, fewer messages, then one without its attachments (they are then
- * streamed one by one), then one without its body either.
- */
+/* How a message is fetched alone, from the most to the least. */
 static const struct {
-	int         top;
 	int         expand;
 	int         slim;
-	const char *says;
-} levels[] = {
-	{ PAGE_SIZE, 1, 0, "" },
-	{ 10, 1, 0, "10 at a time" },
-	{ 1, 1, 0, "one at a time" },
-	{ 1, 0, 0, "one at a time, attachments apart" },
-	{ 1, 0, 1, "one at a time, without its body" },
+	size_t      cap;
+	const char *note;
+} alone[] = {
+	{ 1, 0, 4u << 20, NULL },
+	{ 0, 0, ALONE_CAP, NULL },
+	{ 0, 1, 4u << 20,
+	    "the body is too large to fetch: read it in Outlook" },
 };
 
-#define LEVELS (int)(sizeof levels / sizeof levels[0])
+#define ALONE_LEVELS (sizeof alone / sizeof alone[0])
+
+/* What to do with one listed message, from its ledger row. */
+enum todo {
+	TODO_INTAKE,
+	TODO_FINISH,
+	TODO_SKIP
+};
+
+struct plan {
+	enum todo todo;
+	unsigned  attempt;
+	unsigned  failures;   /* failed intakes of this attempt so far */
+	uint64_t  row;        /* the latest ledger row, 0 if none */
+	int       replaces;   /* the row is a failure this intake replaces */
+	int       quarantine; /* TODO_FINISH: move it to quarantine */
+	char      again[400]; /* why this attempt, "" for a first one */
+};
 
 static void
-first_page_url(const struct pass *p, struct buf *u)
+list_url(const struct pass *p, struct buf *u, int ids, size_t skip)
 {
 	struct buf filter;
 
 	buf_init(&filter, 128);
-	if (p->t->floor[0])
-		buf_printf(&filter, "receivedDateTime ge %s", p->t->floor);
-	else
-		buf_puts(&filter, "receivedDateTime ge 1970-01-01T00:00:00Z");
-	if (strcmp(p->t->processed_action, "mark_read") == 0)
-		buf_puts(&filter, " and isRead eq false");
+	buf_printf(&filter, "receivedDateTime ge %s",
+	    p->t->floor[0] ? p->t->floor : "1970-01-01T00:00:00Z");
 	buf_printf(u,
 	    "%s/mailFolders/inbox/messages?$select=%s&$top=%d"
 	    "&$count=true%s&$orderby=",
-	    p->m->base.data, levels[p->level].slim ? SELECT_SLIM : SELECT,
-	    levels[p->level].top,
-	    levels[p->level].expand ? "&$expand=attachments" : "");
+	    p->m->base.data, ids ? "id" : SELECT, PAGE_SIZE,
+	    ids ? "" : "&$expand=attachments");
 	url_encode(u, "receivedDateTime asc");
 	buf_puts(u, "&$filter=");
 	url_encode(u, filter.data);
+	if (skip > 0)
+		buf_printf(u, "&$skip=%zu", skip);
 	buf_cleanup(&filter);
+}
+
+/* A next-page link is followed only to the configured Graph host. */
+static int
+link_ok(const struct pass *p, const char *link)
+{
+	size_t n = strlen(p->m->graph);
+
+	return strncmp(link, p->m->graph, n) == 0 && link[n] == '/';
 }
 
 static void
@@ -112,24 +119,177 @@ stat_outcome(struct ingest_stats *st, const char *outcome)
 		st->ignored++;
 }
 
+static void
+seen(struct pass *p, uint64_t ledger)
+{
+	p->seen = xrealloc(p->seen, (p->nseen + 1) * sizeof *p->seen);
+	p->seen[p->nseen++] = ledger;
+}
+
 static int
-intake(struct pass *p, json_t *obj, const struct msg *m, unsigned attempt,
+plan_of(struct pass *p, const char *graph_id, struct plan *pl, struct err *err)
+{
+	struct ledger_row row;
+	int               found;
+
+	memset(pl, 0, sizeof *pl);
+	pl->todo = TODO_INTAKE;
+	pl->attempt = 1;
+	if (store_ledger_latest(p->env->app->db, p->t->id, graph_id, &row,
+	        &found, err) == -1)
+		return -1;
+	if (!found)
+		return 0;
+	pl->row = row.id;
+	if (strcmp(row.state, "failed") == 0) {
+		if (!row.due) {
+			pl->todo = TODO_SKIP;
+			p->st->retrying++;
+			seen(p, row.id);
+			return 0;
+		}
+		pl->attempt = row.attempt;
+		pl->failures = row.failures;
+		pl->replaces = 1;
+		snprintf(pl->again, sizeof pl->again,
+		    "tried again after %u failure%s; the last: %s",
+		    row.failures, row.failures == 1 ? "" : "s", row.error);
+	} else if (strcmp(row.state, "done") != 0) {
+		/* committed before a crash or a failed action: finish it */
+		pl->todo = TODO_FINISH;
+		pl->quarantine = strcmp(row.outcome, "quarantined") == 0;
+	} else if (strcmp(row.outcome, "quarantined") == 0) {
+		pl->attempt = row.attempt + 1;
+		snprintf(pl->again, sizeof pl->again,
+		    "brought back from quarantine");
+	} else if (p->dest == NULL) {
+		/* mark as read: the ledger, not isRead, says it was done */
+		pl->todo = TODO_SKIP;
+	} else {
+		pl->attempt = row.attempt + 1;
+	}
+	return 0;
+}
+
+/* Queue the action for a committed message (quarantine: move it there). */
+static void
+finish(struct pass *p, uint64_t ledger, const char *graph_id, int quarantine,
+    size_t size)
+{
+	struct err err;
+
+	if (quarantine && ingest_quarantine_folder(p, &err) == -1) {
+		log_err("mailbox %llu: no quarantine folder (%s); the message "
+		        "stays in the Inbox until the next pass",
+		    (unsigned long long)p->t->id,
+		    err.detail[0] ? err.detail : err.msg);
+		seen(p, ledger);
+		return;
+	}
+	ingest_pend(p, ledger, graph_id, quarantine ? p->qdest : p->dest, size);
+}
+
+static void
+ctx_of(const struct pass *p, struct intake_ctx *cx, struct ack_settings *ack)
+{
+	const struct ingest_env *env = p->env;
+
+	*ack = (struct ack_settings){ .enabled = p->t->ack_enabled,
+		.subject = p->t->ack_subject,
+		.body = p->t->ack_body,
+		.per_hour = p->t->ack_per_hour,
+		.from = p->t->address,
+		.connected = 1 };
+	*cx = (struct intake_ctx){ .db = env->app->db,
+		.mailbox_id = p->t->id,
+		.mailbox_address = p->t->address,
+		.rules = env->rules,
+		.nrules = env->nrules,
+		.own = env->own,
+		.nown = env->nown,
+		.ack = ack };
+}
+
+static unsigned long
+backoff(long base, unsigned failures)
+{
+	unsigned long s = (unsigned long)base;
+
+	for (unsigned i = 1; i < failures && s < 86400; i++)
+		s *= 4;
+	return s < 86400 ? s : 86400;
+}
+
+/*
+ * The intake of one message failed (why): record it on the message's own
+ * row and go on, or quarantine it after intake_attempts failures.
+ * Returns -1 (err set) only when the pass must stop: a refused token, or
+ * a database that is gone rather than refusing this message.
+ */
+static int
+failed(struct pass *p, json_t *obj, const struct msg *m, const char *graph_id,
+    const struct plan *pl, const struct err *why, struct err *err)
+{
+	const struct config  *cfg = &p->env->app->cfg;
+	struct intake_ctx     cx;
+	struct ack_settings   ack;
+	struct intake_failure f = { .graph_id = graph_id,
+		.attempt = pl->attempt,
+		.again = pl->again[0] ? pl->again : NULL,
+		.failures = pl->failures + 1 };
+	char                  text[600];
+	uint64_t              ledger;
+
+	if (why->code == E_AUTH) {
+		*err = *why;
+		return -1;
+	}
+	if (db_ping(p->env->app->db, err) == -1)
+		return -1;
+	snprintf(text, sizeof text, "%s",
+	    why->detail[0] ? why->detail : why->msg);
+	f.error = text;
+	f.quarantine = f.failures >= (unsigned)cfg->intake_attempts;
+	f.retry_in = (long)backoff(cfg->retry_backoff, f.failures);
+	log_warn("mailbox %llu: message %s: intake failed (%u of %ld)%s: %s",
+	    (unsigned long long)p->t->id, graph_id, f.failures,
+	    cfg->intake_attempts, f.quarantine ? ", quarantined" : "", text);
+	ctx_of(p, &cx, &ack);
+	if (intake_failed(&cx, obj, m, &f, &ledger, err) == -1)
+		return -1;
+	p->st->failed++;
+	if (!f.quarantine) {
+		seen(p, ledger);
+		return 0;
+	}
+	p->st->quarantined++;
+	finish(p, ledger, graph_id, 1, m ? strlen(m->body) : 0);
+	return 0;
+}
+
+static int
+intake(struct pass *p, json_t *obj, const struct msg *m, const struct plan *pl,
     struct err *err)
 {
 	const struct ingest_env *env = p->env;
-	struct ack_settings      ack = { p->t->ack_enabled, p->t->ack_subject,
-		     p->t->ack_body, p->t->ack_per_hour, p->t->address, 1 };
-	struct intake_ctx        cx = { env->app->db, p->t->id, p->t->address,
-		       env->rules, env->nrules, env->own, env->nown, &ack };
+	struct intake_ctx        cx;
+	struct ack_settings      ack;
 	struct attach_ctx        ax = { env->http, p->m->base.data, p->m->token,
 		       (size_t)env->app->cfg.attachment_max_mb << 20 };
 	struct attachment       *att = NULL;
-	struct intake_in     in = { obj, m, attempt, NULL, NULL, 0, &ax, "" };
-	struct intake_result res;
-	struct graph_error   ge;
-	struct buf           left;
-	int                  rc = -1;
+	struct intake_in         in = { .source = obj,
+		        .msg = m,
+		        .attempt = pl->attempt,
+		        .again = pl->again[0] ? pl->again : NULL,
+		        .ax = &ax,
+		        .left_out = "",
+		        .replaces = pl->replaces ? pl->row : 0 };
+	struct intake_result     res;
+	struct graph_error       ge;
+	struct buf               left;
+	int                      rc = -1;
 
+	ctx_of(p, &cx, &ack);
 	buf_init(&left, 64);
 	/* listed with $expand=attachments: no request of their own, and
 	 * inline images come too (hasAttachments is false for those) */
@@ -143,9 +303,7 @@ intake(struct pass *p, json_t *obj, const struct msg *m, unsigned attempt,
 	if (intake_message(&cx, &in, &res, err) == -1)
 		goto out;
 	stat_outcome(p->st, res.outcome);
-	p->pend[p->npend].ledger = res.ledger_id;
-	p->pend[p->npend].graph_id = xstrdup(m->id);
-	p->npend++;
+	finish(p, res.ledger_id, m->id, 0, strlen(m->body));
 	rc = 0;
 out:
 	attach_free(att, in.natt);
@@ -153,13 +311,31 @@ out:
 	return rc;
 }
 
-/* Look at one listed message; -1 only when the pass must stop. */
+/* Carry out plan pl for the parsed message m; -1 stops the pass. */
 static int
-one(struct pass *p, json_t *obj, struct err *err)
+carry_out(struct pass *p, json_t *obj, const struct msg *m,
+    const struct plan *pl, struct err *err)
 {
-	struct ledger_row row;
-	struct msg        m;
-	int               found, rc = 0;
+	struct err why;
+
+	if (pl->todo == TODO_SKIP)
+		return 0;
+	if (pl->todo == TODO_FINISH) {
+		finish(p, pl->row, m->id, pl->quarantine, strlen(m->body));
+		return 0;
+	}
+	if (intake(p, obj, m, pl, &why) == 0)
+		return 0;
+	return failed(p, obj, m, m->id, pl, &why, err);
+}
+
+/* One listed message (note: why it came without a part, or NULL). */
+static int
+one(struct pass *p, json_t *obj, const char *note, struct err *err)
+{
+	struct plan pl;
+	struct msg  m;
+	int         rc;
 
 	p->st->found++;
 	if (msg_parse(obj, &m, err) == -1) {
@@ -170,318 +346,182 @@ one(struct pass *p, json_t *obj, struct err *err)
 		msg_cleanup(&m);
 		return 0;
 	}
-	if (levels[p->level].slim)
-		buf_printf(&m.notes,
-		    "%sthe body is too large to fetch: read it "
-		    "in Outlook",
-		    m.notes.len ? "; " : "");
-	if (store_ledger_latest(p->env->app->db, p->t->id, m.id, &row, &found,
-	        err) == -1) {
-		rc = -1;
-	} else if (found && strcmp(row.state, "done") != 0) {
-		/* committed before a crash or a failed action: finish it */
-		p->pend[p->npend].ledger = row.id;
-		p->pend[p->npend].graph_id = xstrdup(m.id);
-		p->npend++;
-	} else if (intake(p, obj, &m, found ? row.attempt + 1 : 1, err) == -1) {
-		p->st->errors++;
-		rc = err->code == E_DB || err->code == E_UNAVAILABLE ||
-		        err->code == E_AUTH
-		    ? -1
-		    : 0;
-		log_err("mailbox %llu: message not processed: %s",
-		    (unsigned long long)p->t->id,
-		    err->detail[0] ? err->detail : err->msg);
-	}
+	if (note != NULL)
+		buf_printf(&m.notes, "%s%s", m.notes.len ? "; " : "", note);
+	rc = plan_of(p, m.id, &pl, err) == -1 ? -1
+	                                      : carry_out(p, obj, &m, &pl, err);
 	msg_cleanup(&m);
 	return rc;
 }
 
+/* GET one message by id at step level; NULL with why. */
 static json_t *
-action_request(const struct pass *p, size_t i, const char *dest)
+fetch_alone(struct pass *p, const char *id, size_t level,
+    struct graph_error *ge, struct err *why)
 {
-	struct buf url;
-	json_t    *r;
-	int        read = strcmp(p->t->processed_action, "mark_read") == 0;
+	struct graph_call gc = { .method = "GET",
+		.prefer = "outlook.body-content-type=\"text\"",
+		.max_body = alone[level].cap };
+	struct buf        url;
+	json_t           *o;
 
-	buf_init(&url, 256);
-	buf_printf(&url, "%s/messages/", p->m->rel.data);
-	url_encode(&url, p->pend[i].graph_id);
-	if (!read)
-		buf_puts(&url, "/move");
-	r = json_pack("{s:s, s:s, s:s, s:{s:s}, s:o}", "id",
-	    p->pend[i].graph_id, "method", read ? "PATCH" : "POST", "url",
-	    url.data, "headers", "Content-Type", "application/json", "body",
-	    read ? json_pack("{s:b}", "isRead", 1)
-	         : json_pack("{s:s}", "destinationId", dest));
-	buf_cleanup(&url);
-	return r;
-}
-
-static void
-settle(struct pass *p, const char *graph_id, const char *state)
-{
-	struct err err;
-
-	for (size_t i = 0; i < p->npend; i++) {
-		if (p->pend[i].graph_id == NULL ||
-		    strcmp(p->pend[i].graph_id, graph_id) != 0)
-			continue;
-		if (store_ledger_set_state(p->env->app->db, p->pend[i].ledger,
-		        state, &err) == -1)
-			log_err("mailbox %llu: ledger %llu not marked %s: %s",
-			    (unsigned long long)p->t->id,
-			    (unsigned long long)p->pend[i].ledger, state,
-			    err.detail);
-		free(p->pend[i].graph_id);
-		p->pend[i].graph_id = NULL;
-	}
-}
-
-/* Send one $batch of actions [from, to); returns how many settled done. */
-static size_t
-batch(struct pass *p, size_t from, size_t to, const char *dest,
-    long *retry_after)
-{
-	struct graph_call  gc = { .method = "POST" };
-	struct graph_error ge;
-	struct err         err;
-	struct buf         url, body;
-	json_t            *reqs = json_array(), *res, *arr, *r;
-	size_t             done = 0, i;
-
-	for (i = from; i < to; i++)
-		json_array_append_new(reqs, action_request(p, i, dest));
-	buf_init(&url, 128);
-	buf_init(&body, 4096);
-	buf_printf(&url, "%s/v1.0/$batch", p->m->graph);
-	res = json_pack("{s:o}", "requests", reqs);
-	jsonx_dump(res, &body);
-	json_decref(res);
+	buf_init(&url, 512);
+	buf_printf(&url, "%s/messages/", p->m->base.data);
+	url_encode(&url, id);
+	buf_printf(&url, "?$select=%s%s",
+	    alone[level].slim ? SELECT_SLIM : SELECT,
+	    alone[level].expand ? "&$expand=attachments" : "");
 	gc.url = url.data;
-	gc.body = body.data;
-	res = mbx_call_json(p->m, &gc, 0, &ge, &err);
-	if (res == NULL)
-		log_warn("mailbox %llu: $batch of actions failed (%ld %s); "
-		         "the messages are looked at again next pass",
-		    (unsigned long long)p->t->id, ge.status, ge.code);
-	arr = json_object_get(res, "responses");
-	json_array_foreach (arr, i, r) {
-		const char *id = json_string_value(json_object_get(r, "id"));
-		long        st =
-		    (long)json_integer_value(json_object_get(r, "status"));
-
-		if (id == NULL)
-			continue;
-		if ((st >= 200 && st < 300) || st == 404) {
-			settle(p, id, "done");
-			done++;
-		} else if (st == 429) {
-			const char *ra = json_string_value(
-			    json_object_get(json_object_get(r, "headers"),
-			        "Retry-After"));
-			long s = ra ? strtol(ra, NULL, 10) : 1;
-
-			if (s > *retry_after)
-				*retry_after = s;
-		} else {
-			log_warn(
-			    "mailbox %llu: action on a message failed: %ld",
-			    (unsigned long long)p->t->id, st);
-			settle(p, id, "action_failed");
-		}
-	}
-	json_decref(res);
+	o = mbx_call_json(p->m, &gc, 1, ge, why);
 	buf_cleanup(&url);
-	buf_cleanup(&body);
-	return done;
+	return o;
 }
 
-/* Run the pending actions; returns how many messages left the Inbox. */
-static size_t
-act(struct pass *p, const char *dest)
-{
-	size_t done = 0;
-	long   retry_after = -1;
-
-	for (size_t i = 0; i < p->npend; i += BATCH_MAX) {
-		size_t end =
-		    i + BATCH_MAX < p->npend ? i + BATCH_MAX : p->npend;
-
-		if (retry_after >= 0 && mbx_wait(p->m, retry_after) == -1)
-			break;
-		retry_after = -1;
-		done += batch(p, i, end, dest, &retry_after);
-	}
-	/* throttled ones stay "stored" and are finished on the next page */
-	if (retry_after >= 0)
-		mbx_wait(p->m, retry_after);
-	if (p->npend > 0)
-		p->seen =
-		    xrealloc(p->seen, (p->nseen + p->npend) * sizeof *p->seen);
-	for (size_t i = 0; i < p->npend; i++) {
-		p->seen[p->nseen++] = p->pend[i].ledger;
-		free(p->pend[i].graph_id);
-	}
-	p->npend = 0;
-	return done;
-}
-
-/*
- * A row still "stored" or "action_failed" whose message a whole pass did
- * not list has left the Inbox: its action went through but a crash lost
- * the answer, or a person moved it.  It is done — so that a later
- * put-back counts as a new attempt, not as a leftover to move again.
- */
-static void
-finish_unlisted(struct pass *p)
-{
-	struct db *db = p->env->app->db;
-	uint64_t  *ids = NULL;
-	size_t     n = 0, j;
-	struct err err;
-
-	if (store_ledger_unfinished(db, p->t->id, &ids, &n, &err) == -1)
-		log_err("mailbox %llu: unfinished ledger rows not read: %s",
-		    (unsigned long long)p->t->id, err.detail);
-	for (size_t i = 0; i < n; i++) {
-		for (j = 0; j < p->nseen && p->seen[j] != ids[i]; j++)
-			;
-		if (j < p->nseen)
-			continue;
-		log_info("mailbox %llu: ledger %llu: the message is no longer "
-		         "in the Inbox; done",
-		    (unsigned long long)p->t->id, (unsigned long long)ids[i]);
-		if (store_ledger_set_state(db, ids[i], "done", &err) == -1)
-			log_err("mailbox %llu: ledger %llu not marked done: %s",
-			    (unsigned long long)p->t->id,
-			    (unsigned long long)ids[i], err.detail);
-	}
-	free(ids);
-}
-
-/* Resolve the destination of processed mail: a well-known name or id. */
+/* One message of a narrowed page, listed as {"id"}: fetched alone. */
 static int
-destination(struct pass *p, char **dest, struct err *err)
+one_alone(struct pass *p, json_t *listed, struct err *err)
 {
-	struct graph_call  gc = { .method = "GET" };
-	struct graph_error ge;
-	struct buf         url, filter;
-	json_t            *o, *f;
-	const char        *id;
+	const char *id = json_string_value(json_object_get(listed, "id"));
+	struct graph_error ge = { 0 };
+	struct plan        pl;
+	struct err         why;
+	json_t            *obj = NULL;
+	size_t             level;
+	int                rc;
 
-	*dest = NULL;
-	if (strcmp(p->t->processed_action, "move_to_deleted_items") == 0) {
-		*dest = xstrdup("deleteditems");
+	if (id == NULL || id[0] == '\0' || strlen(id) > 512 ||
+	    strpbrk(id, "/?#% \t\r\n") != NULL)
+		return one(p, listed, NULL, err); /* counted as unusable */
+	if (plan_of(p, id, &pl, err) == -1)
+		return -1;
+	if (pl.todo != TODO_INTAKE) {
+		p->st->found++;
+		if (pl.todo == TODO_FINISH)
+			finish(p, pl.row, id, pl.quarantine, 0);
 		return 0;
 	}
-	if (strcmp(p->t->processed_action, "move_to_folder") != 0)
-		return 0;
-	buf_init(&url, 256);
-	buf_init(&filter, 128);
-	buf_puts(&filter, "displayName eq '");
-	for (const char *c = p->t->processed_folder; *c; c++)
-		buf_puts(&filter, *c == '\'' ? "''" : (char[]){ *c, 0 });
-	buf_putc(&filter, '\'');
-	buf_printf(&url,
-	    "%s/mailFolders?$select=id,displayName&$filter=", p->m->base.data);
-	url_encode(&url, filter.data);
-	gc.url = url.data;
-	o = mbx_call_json(p->m, &gc, 1, &ge, err);
-	buf_cleanup(&url);
-	buf_cleanup(&filter);
-	f = json_array_get(json_object_get(o, "value"), 0);
-	id = json_string_value(json_object_get(f, "id"));
-	if (id != NULL)
-		*dest = xstrdup(id);
-	json_decref(o);
-	if (*dest == NULL) {
-		err_set(err, E_NOTFOUND,
-		    "the folder \"%s\" for processed mail was not found: "
-		    "create it in Outlook next to the Inbox",
-		    p->t->processed_folder);
+	for (level = 0; obj == NULL && level < ALONE_LEVELS; level++) {
+		obj = fetch_alone(p, id, level, &ge, &why);
+		if (obj == NULL && why.code != E_TOOLARGE)
+			break;
+	}
+	if (obj == NULL && ge.status == 404)
+		return 0; /* gone since the listing */
+	if (obj == NULL && why.code != E_TOOLARGE &&
+	    strcmp(ge.code, "MalformedResponse") != 0) {
+		*err = why; /* Graph itself failing: stop, try next pass */
 		return -1;
+	}
+	if (obj == NULL) {
+		p->st->found++;
+		return failed(p, NULL, NULL, id, &pl, &why, err);
+	}
+	rc = one(p, obj, alone[level - 1].note, err);
+	json_decref(obj);
+	return rc;
+}
+
+static int
+unreadable(const struct err *err, const struct graph_error *ge)
+{
+	return err->code == E_TOOLARGE ||
+	    strcmp(ge->code, "MalformedResponse") == 0;
+}
+
+/* Take a page's messages in turn; -1 when the pass must stop. */
+static int
+page_messages(struct pass *p, json_t *page, int narrow, struct err *err)
+{
+	json_t *arr = json_object_get(page, "value"), *o;
+	size_t  i;
+
+	/* what is left in the Inbox, as the newest listing says */
+	if (json_is_integer(json_object_get(page, "@odata.count")))
+		p->st->waiting = (long)json_integer_value(
+		    json_object_get(page, "@odata.count"));
+	json_array_foreach (arr, i, o) {
+		/* never more than a page, whatever the server sends */
+		if (i >= PAGE_SIZE) {
+			p->partial = 1;
+			break;
+		}
+		if ((narrow ? one_alone(p, o, err) : one(p, o, NULL, err)) ==
+		    -1)
+			return -1;
 	}
 	return 0;
 }
 
 static int
-drain(struct pass *p, const char *dest, struct err *err)
+drain(struct pass *p, struct err *err)
 {
 	struct graph_call  gc = { .method = "GET",
 		 .prefer = "outlook.body-content-type=\"text\"" };
 	struct graph_error ge;
 	struct buf         url;
 	char              *next = NULL;
-	int                rc = 0;
-	int                won;
+	size_t             skip = 0;
+	int                narrow = 0, rc = 0, won;
 
 	buf_init(&url, 1024);
 	while (rc == 0) {
-		json_t *page, *arr, *m;
-		size_t  i, n, gone;
+		json_t     *page;
+		const char *link;
+		size_t      n, gone;
 
 		buf_reset(&url);
 		if (next != NULL)
 			buf_puts(&url, next);
 		else
-			first_page_url(p, &url);
+			list_url(p, &url, narrow, skip);
 		free(next);
 		next = NULL;
 		gc.url = url.data;
 		page = mbx_call_json(p->m, &gc, 1, &ge, err);
-		if (page == NULL && err->code == E_TOOLARGE &&
-		    p->level + 1 < LEVELS) {
-			/* big mail: ask for less rather than be stuck */
-			p->level++;
-			log_warn("mailbox %llu: a page of mail is too large; "
-			         "listing %s",
+		if (page == NULL && !narrow && unreadable(err, &ge)) {
+			log_warn("mailbox %llu: a page of mail %s; taking its "
+			         "messages one by one",
 			    (unsigned long long)p->t->id,
-			    levels[p->level].says);
+			    err->code == E_TOOLARGE ? "is too large to fetch"
+			                            : "could not be read");
+			narrow = 1;
 			continue;
 		}
 		if (page == NULL) {
 			rc = -1;
 			break;
 		}
-		/* what is left in the Inbox, as the newest listing says */
-		if (json_is_integer(json_object_get(page, "@odata.count")))
-			p->st->waiting = (long)json_integer_value(
-			    json_object_get(page, "@odata.count"));
-		arr = json_object_get(page, "value");
-		n = json_array_size(arr);
-		json_array_foreach (arr, i, m) {
-			/* never more than a page, whatever the server sends */
-			if (i >= PAGE_SIZE)
-				p->partial = 1;
-			else if (rc == 0)
-				rc = one(p, m, err);
+		n = json_array_size(json_object_get(page, "value"));
+		rc = page_messages(p, page, narrow, err);
+		gone = ingest_act(p);
+		link =
+		    json_string_value(json_object_get(page, "@odata.nextLink"));
+		if (rc == 0 && link != NULL && !link_ok(p, link)) {
+			err_set(err, E_UNAVAILABLE,
+			    "Graph's next-page link points away from %s: "
+			    "not followed",
+			    p->m->graph);
+			rc = -1;
 		}
-		gone = act(p, dest);
 		/* nextLink is $skip-based: once anything left the listing, the
 		 * next page would skip as many messages — list from the top */
-		if (json_string_value(
-		        json_object_get(page, "@odata.nextLink")) &&
-		    gone == 0)
-			next = xstrdup(json_string_value(
-			    json_object_get(page, "@odata.nextLink")));
+		if (rc == 0 && link != NULL && gone == 0 && !narrow)
+			next = xstrdup(link);
 		json_decref(page);
-		if (n == 0 || (gone == 0 && next == NULL))
+		if (rc == -1 || n == 0 || (gone == 0 && link == NULL))
 			break;
-		if (gone > 0)
-			p->level = 0; /* the big one is gone */
+		skip = gone > 0 ? 0 : skip + n;
+		narrow = narrow && gone == 0;
 		if (store_lease_take(p->env->app->db, p->t->id, p->env->owner,
 		        90, &won, err) == -1 ||
 		    !won) {
 			if (!won)
 				err_set(err, E_CONFLICT, "lease lost");
 			rc = -1;
-			break;
 		}
 	}
 	if (rc == 0 && !p->partial)
-		finish_unlisted(p);
-	free(p->seen);
+		ingest_finish_unlisted(p);
 	free(next);
 	buf_cleanup(&url);
 	return rc;
@@ -497,16 +537,19 @@ int
 ingest_mailbox(const struct ingest_env *env, const struct scan_target *t,
     struct mbx *m, struct ingest_stats *st, struct err *err)
 {
-	struct pass p = { .env = env, .t = t, .st = st, .m = m, .level = 0 };
-	char       *dest = NULL;
+	struct pass p = { .env = env, .t = t, .st = st, .m = m };
 	int         rc = -1;
 
 	memset(st, 0, sizeof *st);
 	st->waiting = -1;
-	if (destination(&p, &dest, err) == 0)
-		rc = drain(&p, dest, err);
+	if (ingest_destination(&p, err) == 0) {
+		ingest_bring_back(&p);
+		rc = drain(&p, err);
+	}
 	for (size_t i = 0; i < p.npend; i++)
 		free(p.pend[i].graph_id);
-	free(dest);
+	free(p.seen);
+	free(p.dest);
+	free(p.qdest);
 	return rc;
 }

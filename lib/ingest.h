@@ -21,7 +21,10 @@ struct ingest_stats {
 	long updated;
 	long ignored;
 	long errors;
-	long waiting; /* messages in the Inbox at the start, -1 unknown */
+	long failed;      /* intakes that failed (and were recorded) */
+	long quarantined; /* of those, moved to the quarantine folder */
+	long retrying;    /* failed before, not due again yet */
+	long waiting;     /* messages in the Inbox at the start, -1 unknown */
 };
 
 /* What one scanner process brings to every mailbox pass. */

@@ -14,9 +14,13 @@
 #include "jsonx.h"
 #include "log.h"
 #include "loop.h"
+#include "store_ledger.h"
 #include "store_ticket.h"
 #include "thread.h"
 #include "xmalloc.h"
+
+/* What incoming_email.source keeps of one message (MEDIUMTEXT: 16 MiB). */
+#define SOURCE_MAX (8u << 20)
 
 struct decision {
 	const char          *outcome;
@@ -300,23 +304,58 @@ received(char out[21], const char *iso)
 	}
 }
 
+/*
+ * The Graph JSON as received, for the log, in out.  incoming_email.source
+ * holds 16 MiB; a source over SOURCE_MAX keeps everything but the body's
+ * text, which the ticket's message holds (the trace says so).
+ */
+static void
+source_of(json_t *src, struct buf *out, struct buf *why)
+{
+	json_t *copy;
+
+	jsonx_dump(src, out);
+	if (out->len <= SOURCE_MAX)
+		return;
+	copy = json_deep_copy(src);
+	buf_reset(out);
+	buf_printf(why,
+	    "the log keeps the Graph JSON without the body's text "
+	    "(%zu bytes in all)",
+	    out->len);
+	json_object_set_new(json_object_get(copy, "body"), "content",
+	    json_string("(left out of the log: see the ticket)"));
+	json_object_del(copy, "attachments");
+	jsonx_dump(copy, out);
+	json_decref(copy);
+	if (out->len > SOURCE_MAX) {
+		buf_reset(out);
+		buf_puts(out, "{}");
+		buf_reset(why);
+		buf_puts(why, "the Graph JSON is too large for the log");
+	}
+}
+
 static int
 record(const struct intake_ctx *cx, const struct intake_in *in,
     struct decision *d, struct intake_result *res, struct err *err)
 {
 	const struct msg *m = in->msg;
 	struct new_ledger l = { 0 };
-	struct buf        to, cc, src;
+	struct buf        to, cc, src, why;
 	char              when[21];
 	uint64_t          t = 0;
 	int               rc = -1;
 
+	buf_init(&why, 64);
 	buf_init(&to, 128);
 	buf_init(&cc, 128);
 	buf_init(&src, 4096);
 	msg_addr_list(&to, m->to, m->nto);
 	msg_addr_list(&cc, m->cc, m->ncc);
-	jsonx_dump(in->source, &src);
+	source_of(in->source, &src, &why);
+	if (why.len > 0)
+		trace(d, why.data);
 	received(when, m->received);
 	if (strncmp(d->outcome, "ticket_", 7) == 0 &&
 	    (ticket(cx, m, d, &t, err) == -1 ||
@@ -340,7 +379,9 @@ record(const struct intake_ctx *cx, const struct intake_in *in,
 	l.rule_id = d->v.rule_id;
 	l.ticket_id = t;
 	l.trace = d->trace.data;
-	if (store_ledger_add(cx->db, &l, &res->ledger_id, err) == -1)
+	if ((in->replaces != 0 &&
+	        store_ledger_delete(cx->db, in->replaces, err) == -1) ||
+	    store_ledger_add(cx->db, &l, &res->ledger_id, err) == -1)
 		goto out;
 	if (t != 0 && action(cx, in, t, res->ledger_id, err) == -1)
 		goto out;
@@ -357,6 +398,7 @@ record(const struct intake_ctx *cx, const struct intake_in *in,
 	res->ticket_id = t;
 	rc = 0;
 out:
+	buf_cleanup(&why);
 	buf_cleanup(&to);
 	buf_cleanup(&cc);
 	buf_cleanup(&src);
@@ -398,5 +440,88 @@ intake_message(const struct intake_ctx *cx, const struct intake_in *in,
 out:
 	buf_cleanup(&d.automatic);
 	buf_cleanup(&d.trace);
+	return rc;
+}
+
+/* Copy s into dst (size bytes), cut on a UTF-8 character boundary. */
+static void
+copy_cut(char *dst, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+/*
+ * Record that the intake of one message failed (nothing of it was
+ * written): its row says failed, how often, why and when to try again —
+ * or quarantined, when f->quarantine.  m may be NULL when the message
+ * could not be parsed.  A row the database refuses is written again
+ * without the mail's own fields, so a failure is never lost.  Returns 0
+ * with *ledger, or -1 with err.
+ */
+int
+intake_failed(const struct intake_ctx *cx, json_t *source, const struct msg *m,
+    const struct intake_failure *f, uint64_t *ledger, struct err *err)
+{
+	struct new_ledger l = { 0 };
+	struct buf        src, tr, why;
+	char              when[21] = "", error[1000];
+	int               rc;
+
+	buf_init(&src, 4096);
+	buf_init(&tr, 256);
+	buf_init(&why, 64);
+	if (source != NULL)
+		source_of(source, &src, &why);
+	else
+		buf_puts(&src, "{}");
+	copy_cut(error, sizeof error, f->error);
+	if (f->again != NULL)
+		buf_printf(&tr, "attempt %u: %s\n", f->attempt, f->again);
+	if (f->quarantine)
+		buf_printf(&tr, "failure %u: %.900s; quarantined", f->failures,
+		    error);
+	else
+		buf_printf(&tr, "failure %u: %.900s; tried again in %ld s",
+		    f->failures, error, f->retry_in);
+	l.mailbox_id = cx->mailbox_id;
+	l.graph_id = f->graph_id;
+	l.attempt = f->attempt;
+	if (m != NULL) {
+		received(when, m->received);
+		l.message_id = m->internet_message_id;
+		l.from = m->from.address;
+		l.from_name = m->from.name;
+		l.subject = m->subject;
+	}
+	l.received = when;
+	l.size = src.len;
+	crypto_hash_sha256(l.sha256, (const unsigned char *)src.data, src.len);
+	l.source = src.data;
+	l.outcome = f->quarantine ? "quarantined" : "failed";
+	l.state = f->quarantine ? "stored" : "failed";
+	l.failures = f->failures;
+	l.error = error;
+	l.retry_in = f->quarantine ? -1 : f->retry_in;
+	l.trace = tr.data;
+	rc = store_ledger_fail(cx->db, &l, ledger, err);
+	if (rc == -1 && err->code == E_DB) {
+		/* the mail's own fields may be what the database refuses */
+		l.message_id = l.from = l.from_name = l.subject = NULL;
+		l.received = "";
+		l.source = "{}";
+		l.size = 2;
+		rc = store_ledger_fail(cx->db, &l, ledger, err);
+	}
+	buf_cleanup(&src);
+	buf_cleanup(&tr);
+	buf_cleanup(&why);
 	return rc;
 }

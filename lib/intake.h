@@ -16,6 +16,7 @@
 #include "msg.h"
 #include "outbox.h"
 #include "rules.h"
+#include "store_ledger.h"
 
 struct intake_ctx {
 	struct db         *db;
@@ -37,6 +38,18 @@ struct intake_in {
 	size_t                   natt;
 	const struct attach_ctx *ax;
 	const char              *left_out; /* attachments not kept, or "" */
+	uint64_t                 replaces; /* failed row this one replaces */
+};
+
+/* Why one message's intake failed, to record on its own row. */
+struct intake_failure {
+	const char *graph_id;
+	unsigned    attempt;
+	const char *again;    /* why this attempt, or NULL */
+	unsigned    failures; /* including this one */
+	int         quarantine;
+	const char *error;
+	long        retry_in; /* seconds, when not quarantined */
 };
 
 struct intake_result {
@@ -47,5 +60,7 @@ struct intake_result {
 
 int intake_message(const struct intake_ctx *, const struct intake_in *,
     struct intake_result *, struct err *);
+int intake_failed(const struct intake_ctx *, json_t *source, const struct msg *,
+    const struct intake_failure *, uint64_t         *ledger, struct err *);
 
 #endif

@@ -129,7 +129,8 @@ mbx_call_json(struct mbx *m, struct graph_call *gc, int idempotent,
 	json_t          *o = NULL;
 
 	if (mbx_call(m, gc, idempotent, &resp, ge, err) == 0) {
-		o = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+		o = json_loadb(resp.body.data, resp.body.len, JSON_ALLOW_NUL,
+		    NULL);
 		if (!json_is_object(o)) {
 			json_decref(o);
 			o = NULL;

@@ -36,12 +36,36 @@ capped(const char *s, size_t max, int *cut)
 	return xstrndup(s, n);
 }
 
+/*
+ * A JSON string with NUL characters (Graph sends them as \u0000) as a C
+ * string: each NUL becomes U+FFFD, so nothing after it is lost.
+ */
+static char *
+without_nul(const char *s, size_t len)
+{
+	struct buf b;
+
+	buf_init(&b, len + 16);
+	for (const char *p = s, *end = s + len; p < end;) {
+		const char *z = memchr(p, '\0', (size_t)(end - p));
+		size_t      n = z ? (size_t)(z - p) : (size_t)(end - p);
+
+		buf_append(&b, p, n);
+		if (z == NULL)
+			break;
+		buf_puts(&b, "\xef\xbf\xbd");
+		p = z + 1;
+	}
+	return b.data;
+}
+
 static char *
 str(struct msg *m, json_t *o, const char *key, size_t max)
 {
 	json_t     *v = json_object_get(o, key);
 	const char *s = json_string_value(v);
 	char        what[96];
+	char       *nul = NULL;
 	int         cut;
 	char       *r;
 
@@ -49,7 +73,16 @@ str(struct msg *m, json_t *o, const char *key, size_t max)
 		snprintf(what, sizeof what, "%s is not a string", key);
 		note(m, what);
 	}
+	if (s != NULL && strlen(s) != json_string_length(v)) {
+		s = nul = without_nul(s, json_string_length(v));
+		snprintf(what, sizeof what,
+		    "%s held NUL characters (shown as "
+		    "U+FFFD)",
+		    key);
+		note(m, what);
+	}
 	r = capped(s ? s : "", max, &cut);
+	free(nul);
 	if (cut) {
 		snprintf(what, sizeof what, "%s cut to %zu bytes", key, max);
 		note(m, what);

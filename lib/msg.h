@@ -17,7 +17,7 @@
 #define MSG_SUBJECT_MAX    998
 #define MSG_ADDR_MAX       320
 #define MSG_NAME_MAX       255
-#define MSG_BODY_MAX       (1024 * 1024)
+#define MSG_BODY_MAX       (12 * 1024 * 1024)
 #define MSG_MAX_RECIPIENTS 500
 
 struct msg_addr {

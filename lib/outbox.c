@@ -332,10 +332,8 @@ in_sent_items(struct mbx *m, const char *message_id)
 
 	buf_init(&url, 512);
 	buf_init(&filter, 256);
-	buf_puts(&filter, "internetMessageId eq '");
-	for (const char *c = message_id; *c; c++)
-		buf_puts(&filter, *c == '\'' ? "''" : (char[]){ *c, 0 });
-	buf_putc(&filter, '\'');
+	buf_puts(&filter, "internetMessageId eq ");
+	url_odata_quote(&filter, message_id);
 	buf_printf(&url,
 	    "%s/mailFolders/sentitems/messages?$select=id&$filter=",
 	    m->base.data);

@@ -22,7 +22,7 @@ static const char SQL_TARGETS[] =
     "COALESCE(processed_folder, ''), IF(first_scan = 'new_only', "
     "DATE_FORMAT(COALESCE(scan_floor, connected_at), "
     "'%Y-%m-%dT%H:%i:%sZ'), ''), ack_enabled, ack_per_hour, ack_subject, "
-    "ack_body, name FROM mailbox WHERE status = 'connected' "
+    "ack_body, name, quarantine_folder FROM mailbox WHERE status = 'connected' "
     "AND (? = 0 OR id = ?) ORDER BY id";
 static const char SQL_OWN[] =
     "SELECT LOWER(COALESCE(NULLIF(shared_address, ''), account)) FROM "
@@ -89,7 +89,9 @@ store_scan_targets(struct db *db, uint64_t only, struct scan_target **t,
 		s->ack_body = db_res_str(&r, i, 10)
 		    ? xstrdup(db_res_str(&r, i, 10))
 		    : NULL;
-		if (store_copy(s->name, sizeof s->name, &r, i, 11, err) == -1)
+		if (store_copy(s->name, sizeof s->name, &r, i, 11, err) == -1 ||
+		    store_copy(s->quarantine_folder,
+		        sizeof s->quarantine_folder, &r, i, 12, err) == -1)
 			rc = -1;
 		*n = i + 1;
 	}

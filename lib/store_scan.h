@@ -24,6 +24,7 @@ struct scan_target {
 	long     ack_per_hour;
 	char     ack_subject[1021];
 	char    *ack_body; /* NULL: the default text */
+	char     quarantine_folder[1021];
 };
 
 int  store_scan_targets(struct db *, uint64_t only, struct scan_target **,

@@ -1,5 +1,6 @@
 /*
- * store_ticket: the SQL behind ingest.  Every function runs inside the
+ * store_ticket: the SQL behind ingest's tickets (the incoming email log
+ * itself is store_ledger.c).  Every function runs inside the
  * caller's transaction when there is one.
  */
 #include <string.h>
@@ -44,23 +45,6 @@ static const char SQL_ATTACHMENT_ADD[] =
     "content_id, is_inline, content) VALUES (?, ?, ?, 0, ?, ?, ?)";
 static const char SQL_ATTACHMENT_SIZE[] =
     "UPDATE attachment SET size = LENGTH(content) WHERE id = ?";
-static const char SQL_LEDGER_NOTE[] =
-    "UPDATE incoming_email SET trace = CONCAT(trace, '\n', ?) WHERE id = ?";
-static const char SQL_LEDGER_LATEST[] =
-    "SELECT id, attempt, state FROM incoming_email WHERE mailbox_id = ? "
-    "AND graph_id = ? ORDER BY attempt DESC LIMIT 1";
-static const char SQL_LEDGER_ADD[] =
-    "INSERT INTO incoming_email (mailbox_id, graph_id, attempt, "
-    "internet_message_id, from_addr, from_name, to_addrs, cc_addrs, "
-    "subject, received_at, created_at, size, sha256, source, outcome, "
-    "automatic, rule_id, ticket_id, trace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-    "?, STR_TO_DATE(NULLIF(?, ''), '%Y-%m-%dT%H:%i:%sZ'), "
-    "UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?)";
-static const char SQL_LEDGER_STATE[] =
-    "UPDATE incoming_email SET state = ? WHERE id = ?";
-static const char SQL_LEDGER_UNFINISHED[] =
-    "SELECT id FROM incoming_email WHERE mailbox_id = ? AND state <> 'done' "
-    "ORDER BY id LIMIT 1000";
 
 static struct db_param
 opt_id(uint64_t id)
@@ -225,79 +209,4 @@ store_attachment_close(struct db *db, struct db_stream *s, int keep,
 		return keep ? -1 : 0;
 	p[0] = db_int((long long)info.insert_id);
 	return db_exec(db, SQL_ATTACHMENT_SIZE, p, 1, NULL, err);
-}
-
-/* Append a line to a ledger row's decision trace. */
-int
-store_ledger_note(struct db *db, uint64_t id, const char *line, struct err *err)
-{
-	struct db_param p[] = { db_str(line), db_int((long long)id) };
-
-	return db_exec(db, SQL_LEDGER_NOTE, p, 2, NULL, err);
-}
-
-/* The newest ledger row for a Graph id in a mailbox; *found 0 if none. */
-int
-store_ledger_latest(struct db *db, uint64_t mailbox, const char *graph_id,
-    struct ledger_row *row, int *found, struct err *err)
-{
-	struct db_param p[] = { db_int((long long)mailbox), db_str(graph_id) };
-	struct db_res   r;
-	int             rc = 0;
-
-	if (db_query(db, SQL_LEDGER_LATEST, p, 2, &r, err) == -1)
-		return -1;
-	*found = r.nrows > 0;
-	if (*found) {
-		row->id = (uint64_t)db_res_int(&r, 0, 0);
-		row->attempt = (unsigned)db_res_int(&r, 0, 1);
-		rc = store_copy(row->state, sizeof row->state, &r, 0, 2, err);
-	}
-	db_res_free(&r);
-	return rc;
-}
-
-int
-store_ledger_add(struct db *db, const struct new_ledger *l, uint64_t *id,
-    struct err *err)
-{
-	struct db_param p[] = { db_int((long long)l->mailbox_id),
-		db_str(l->graph_id), db_int(l->attempt),
-		l->message_id[0] ? db_str(l->message_id) : db_null(),
-		db_str(l->from), db_str(l->from_name), db_str(l->to),
-		db_str(l->cc), db_str(l->subject), db_str(l->received),
-		db_int((long long)l->size), db_blob(l->sha256, 32),
-		db_str(l->source), db_str(l->outcome), db_str(l->automatic),
-		opt_id(l->rule_id), opt_id(l->ticket_id), db_str(l->trace) };
-
-	return insert(db, SQL_LEDGER_ADD, p, DB_NPARAMS(p), id, err);
-}
-
-int
-store_ledger_set_state(struct db *db, uint64_t id, const char *state,
-    struct err *err)
-{
-	struct db_param p[] = { db_str(state), db_int((long long)id) };
-
-	return db_exec(db, SQL_LEDGER_STATE, p, 2, NULL, err);
-}
-
-/* Ids of a mailbox's rows not yet done, oldest first (caller frees *ids). */
-int
-store_ledger_unfinished(struct db *db, uint64_t mailbox, uint64_t **ids,
-    size_t *n, struct err *err)
-{
-	struct db_param p[] = { db_int((long long)mailbox) };
-	struct db_res   r;
-
-	*ids = NULL;
-	*n = 0;
-	if (db_query(db, SQL_LEDGER_UNFINISHED, p, 1, &r, err) == -1)
-		return -1;
-	*ids = xcalloc(r.nrows, sizeof **ids);
-	for (size_t i = 0; i < r.nrows; i++)
-		(*ids)[i] = (uint64_t)db_res_int(&r, i, 0);
-	*n = r.nrows;
-	db_res_free(&r);
-	return 0;
 }

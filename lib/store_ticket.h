@@ -1,6 +1,6 @@
 /*
  * store_ticket: end users, tickets, their participants, actions and
- * attachments; and the incoming email log (the ingest ledger).
+ * attachments.
  */
 #ifndef POSTDESK_STORE_TICKET_H
 #define POSTDESK_STORE_TICKET_H
@@ -41,34 +41,6 @@ struct new_attachment {
 	int         is_inline;
 };
 
-/* A ledger row as the scanner needs it. */
-struct ledger_row {
-	uint64_t id;
-	unsigned attempt;
-	char     state[16]; /* stored done action_failed */
-};
-
-struct new_ledger {
-	uint64_t      mailbox_id;
-	const char   *graph_id;
-	unsigned      attempt;
-	const char   *message_id;
-	const char   *from;
-	const char   *from_name;
-	const char   *to;
-	const char   *cc;
-	const char   *subject;
-	const char   *received; /* ISO 8601 or "" */
-	size_t        size;
-	unsigned char sha256[32];
-	const char   *source;
-	const char   *outcome;
-	const char   *automatic; /* reason or NULL */
-	uint64_t      rule_id;
-	uint64_t      ticket_id;
-	const char   *trace;
-};
-
 int store_end_user(struct db *, const char *email, const char *name,
     uint64_t *id, struct err *);
 int store_ticket_create(struct db *, const struct new_ticket *, uint64_t *id,
@@ -89,14 +61,5 @@ struct db_stream *store_attachment_open(struct db *,
     const struct new_attachment *, struct err *);
 int store_attachment_close(struct db *, struct db_stream *, int keep,
     struct err *);
-int store_ledger_note(struct db *, uint64_t id, const char *line, struct err *);
-int store_ledger_latest(struct db *, uint64_t mailbox, const char *graph_id,
-    struct ledger_row *, int *found, struct err *);
-int store_ledger_add(struct db *, const struct new_ledger *, uint64_t *id,
-    struct err *);
-int store_ledger_set_state(struct db *, uint64_t id, const char *state,
-    struct err *);
-int store_ledger_unfinished(struct db *, uint64_t mailbox, uint64_t **ids,
-    size_t *n, struct err *);
 
 #endif

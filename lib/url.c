@@ -97,3 +97,16 @@ url_query_get(const char *query, const char *name)
 	}
 	return NULL;
 }
+
+/* Append s as an OData string literal: in single quotes, ' doubled. */
+void
+url_odata_quote(struct buf *b, const char *s)
+{
+	buf_putc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			buf_putc(b, '\'');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '\'');
+}

@@ -139,7 +139,8 @@ source(const struct db_res *r, size_t i)
 	json_t     *v = NULL;
 
 	if (s != NULL)
-		v = json_loadb(s, db_res_len(r, i, VI_SOURCE), 0, NULL);
+		v = json_loadb(s, db_res_len(r, i, VI_SOURCE), JSON_ALLOW_NUL,
+		    NULL);
 	return v ? v : json_null();
 }
 

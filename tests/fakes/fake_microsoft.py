@@ -1536,6 +1536,25 @@ def h_list_folders(call):
     return call.response(200, body)
 
 
+@route("POST", MBX + r"/mailFolders", mailbox="write")
+def h_create_folder(call):
+    """A folder under msgfolderroot: {"displayName"}; 409 ErrorFolderExists
+    when a sibling has that name (case-insensitive, like Exchange)."""
+    try:
+        body = json.loads(call.req.body or b"")
+        name = body["displayName"]
+        assert isinstance(name, str) and name.strip() and set(body) <= {"displayName", "isHidden"}
+    except Exception:
+        raise GraphError(400, "ErrorInvalidRequest", "Cannot read the request body.")
+    root = call.mailbox.well_known["msgfolderroot"]
+    if any(f.parent_id == root.id and f.display_name.lower() == name.lower()
+           for f in call.mailbox.folders.values()):
+        raise GraphError(409, "ErrorFolderExists", "A folder with the specified name already exists.")
+    f = Folder(call.mailbox, name, parent_id=root.id)
+    call.mailbox.folders[f.id] = f
+    return call.response(201, f.to_graph())
+
+
 @route("GET", MBX + r"/mailFolders/(?P<folder>[^/]+)/messages", mailbox="read")
 def h_list_folder(call):
     return _list(call, call.mailbox.folder(call.groups["folder"]).messages)
@@ -1627,9 +1646,11 @@ def _list(call, messages):
 @route("GET", MBX + r"/messages/(?P<msg>[^/]+)", mailbox="read")
 def h_get_message(call):
     call.prepare()
-    q = call.query({"$select"})
+    q = call.query({"$select", "$expand"})
+    expand = _expand(q)
     m = call.mailbox.message(call.groups["msg"])
-    return call.response(200, call.message_json(m, _select(q)))
+    body = call.message_json(m, _select(q))
+    return call.response(200, body if expand is None else _with_attachments(body, m, expand))
 
 
 @route("POST", MBX + r"/messages/(?P<msg>[^/]+)/move", mailbox="write")

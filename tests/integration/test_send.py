@@ -21,7 +21,8 @@ import pytest
 from pd_helpers import TenantWorld, closing_factory, connect_mailbox, keep_stderr, scan_env
 
 SUMMARY = re.compile(r"^mailbox (\d+): found (\d+), ticketed (\d+), updated (\d+), "
-                     r"ignored (\d+), errors (\d+), (\d+) ms, sent (\d+), send failed (\d+)$")
+                     r"ignored (\d+), errors (\d+), (\d+) ms, sent (\d+), send failed (\d+), "
+                     r"intake failed (\d+), quarantined (\d+)$")
 SEND_PATH = r"/sendMail$"
 
 
@@ -93,7 +94,8 @@ def summary(r, mid):
     for line in r.stdout.splitlines():
         m = SUMMARY.match(line)
         if m and int(m.group(1)) == mid:
-            k = ("found", "ticketed", "updated", "ignored", "errors", "ms", "sent", "send_failed")
+            k = ("found", "ticketed", "updated", "ignored", "errors", "ms", "sent", "send_failed",
+                 "intake_failed", "quarantined")
             return dict(zip(k, map(int, m.groups()[1:])))
     return None
 

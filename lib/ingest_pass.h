@@ -1,0 +1,47 @@
+/*
+ * ingest_pass: the state of one pass over a mailbox, shared by ingest.c
+ * (listing and deciding) and ingest_act.c (the actions on Graph: moves,
+ * marks, folders).  Internal to those two files.
+ */
+#ifndef POSTDESK_INGEST_PASS_H
+#define POSTDESK_INGEST_PASS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ingest.h"
+
+#define PAGE_SIZE 50
+#define BATCH_MAX 20
+
+/* A committed message whose processed-mail action is still to be done. */
+struct pending {
+	uint64_t    ledger;
+	char       *graph_id;
+	const char *dest; /* folder id or well-known name; NULL: mark read */
+	size_t      size; /* the body's bytes: Graph answers a move with it */
+};
+
+struct pass {
+	const struct ingest_env  *env;
+	const struct scan_target *t;
+	struct ingest_stats      *st;
+	struct mbx               *m;
+	char                     *dest;  /* processed mail; NULL: mark read */
+	char                     *qdest; /* quarantine folder, when needed */
+	struct pending            pend[PAGE_SIZE];
+	size_t                    npend;
+	uint64_t                 *seen; /* ledger rows listed this pass */
+	size_t                    nseen;
+	int                       partial; /* a page held too many */
+};
+
+void   ingest_pend(struct pass *, uint64_t ledger, const char *graph_id,
+      const char *dest, size_t size);
+size_t ingest_act(struct pass *);
+void   ingest_finish_unlisted(struct pass *);
+int    ingest_destination(struct pass *, struct err *);
+int    ingest_quarantine_folder(struct pass *, struct err *);
+void   ingest_bring_back(struct pass *);
+
+#endif

@@ -1,0 +1,263 @@
+/*
+ * store_ledger: the SQL of the incoming email log.  Every function runs
+ * inside the caller's transaction when there is one.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_ledger.h"
+#include "xmalloc.h"
+
+#define LEDGER_COLUMNS                                                         \
+	"mailbox_id, graph_id, attempt, internet_message_id, from_addr, "      \
+	"from_name, to_addrs, cc_addrs, subject, received_at, created_at, "    \
+	"size, sha256, source, outcome, automatic, rule_id, ticket_id, "       \
+	"trace, state, failures, error, next_try_at"
+#define LEDGER_VALUES                                                          \
+	"?, ?, ?, ?, ?, ?, ?, ?, ?, "                                          \
+	"STR_TO_DATE(NULLIF(?, ''), '%Y-%m-%dT%H:%i:%sZ'), "                   \
+	"UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'stored'), ?, " \
+	"?, IF(? IS NULL, NULL, UTC_TIMESTAMP() + INTERVAL ? SECOND)"
+
+static const char SQL_ADD[] = "INSERT INTO incoming_email (" LEDGER_COLUMNS
+                              ") VALUES (" LEDGER_VALUES ")";
+/*
+ * A failed intake of an attempt already failed before updates that row:
+ * one row per attempt, whose trace keeps every failure.
+ */
+static const char SQL_FAIL[] =
+    "INSERT INTO incoming_email (" LEDGER_COLUMNS ") VALUES (" LEDGER_VALUES
+    ") ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), "
+    "outcome = VALUES(outcome), state = VALUES(state), "
+    "failures = VALUES(failures), error = VALUES(error), "
+    "next_try_at = VALUES(next_try_at), retry_requested = 0, "
+    "trace = CONCAT(trace, '\n', VALUES(trace))";
+static const char SQL_DELETE[] = "DELETE FROM incoming_email WHERE id = ?";
+static const char SQL_NOTE[] =
+    "UPDATE incoming_email SET trace = CONCAT(trace, '\n', ?) WHERE id = ?";
+static const char SQL_LATEST[] =
+    "SELECT id, attempt, state, outcome, failures, next_try_at IS NULL OR "
+    "next_try_at <= UTC_TIMESTAMP(), LEFT(COALESCE(error, ''), 250) "
+    "FROM incoming_email WHERE mailbox_id = ? AND graph_id = ? "
+    "ORDER BY attempt DESC LIMIT 1";
+static const char SQL_STATE[] =
+    "UPDATE incoming_email SET state = ? WHERE id = ?";
+static const char SQL_UNFINISHED[] =
+    "SELECT id FROM incoming_email WHERE mailbox_id = ? AND state <> 'done' "
+    "ORDER BY id LIMIT 1000";
+static const char SQL_RETRIES[] =
+    "SELECT id, graph_id FROM incoming_email WHERE mailbox_id = ? AND "
+    "retry_requested = 1 AND outcome = 'quarantined' AND state = 'done' "
+    "ORDER BY id LIMIT 20";
+static const char SQL_RETRY_CLEAR[] =
+    "UPDATE incoming_email SET retry_requested = 0 WHERE id = ?";
+static const char SQL_RETRYABLE[] =
+    "SELECT e.outcome, (SELECT COUNT(*) FROM incoming_email n WHERE "
+    "n.mailbox_id = e.mailbox_id AND n.graph_id = e.graph_id AND "
+    "n.attempt > e.attempt) FROM incoming_email e WHERE e.id = ?";
+static const char SQL_RETRY_REQUEST[] =
+    "UPDATE incoming_email SET retry_requested = (outcome = 'quarantined'), "
+    "next_try_at = IF(outcome = 'failed', UTC_TIMESTAMP(), next_try_at) "
+    "WHERE id = ?";
+
+static struct db_param
+opt_id(uint64_t id)
+{
+	return id ? db_int((long long)id) : db_null();
+}
+
+static int
+write_row(struct db *db, const char *sql, const struct new_ledger *l,
+    uint64_t *id, struct err *err)
+{
+	int                 timed = l->state != NULL && l->retry_in >= 0;
+	struct db_param     p[] = { db_int((long long)l->mailbox_id),
+		    db_str(l->graph_id), db_int(l->attempt),
+                l->message_id && l->message_id[0] ? db_str(l->message_id)
+		                                      : db_null(),
+		    db_str(l->from), db_str(l->from_name), db_str(l->to),
+		    db_str(l->cc), db_str(l->subject), db_str(l->received),
+		    db_int((long long)l->size), db_blob(l->sha256, 32),
+		    db_str(l->source), db_str(l->outcome), db_str(l->automatic),
+		    opt_id(l->rule_id), opt_id(l->ticket_id), db_str(l->trace),
+		    db_str(l->state), db_int(l->failures), db_str(l->error),
+                timed ? db_int(l->retry_in) : db_null(),
+		    db_int(timed ? l->retry_in : 0) };
+	struct db_exec_info info;
+
+	if (db_exec(db, sql, p, DB_NPARAMS(p), &info, err) == -1)
+		return -1;
+	*id = info.insert_id;
+	return 0;
+}
+
+/* Insert a ledger row; *id is its id. */
+int
+store_ledger_add(struct db *db, const struct new_ledger *l, uint64_t *id,
+    struct err *err)
+{
+	return write_row(db, SQL_ADD, l, id, err);
+}
+
+/*
+ * Record a failed (or quarantined) intake of l's attempt: insert its row,
+ * or update the row of an earlier failure of the same attempt.
+ */
+int
+store_ledger_fail(struct db *db, const struct new_ledger *l, uint64_t *id,
+    struct err *err)
+{
+	return write_row(db, SQL_FAIL, l, id, err);
+}
+
+/* Remove a failed row that a successful intake replaces. */
+int
+store_ledger_delete(struct db *db, uint64_t id, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+
+	return db_exec(db, SQL_DELETE, p, 1, NULL, err);
+}
+
+/* Append a line to a ledger row's decision trace. */
+int
+store_ledger_note(struct db *db, uint64_t id, const char *line, struct err *err)
+{
+	struct db_param p[] = { db_str(line), db_int((long long)id) };
+
+	return db_exec(db, SQL_NOTE, p, 2, NULL, err);
+}
+
+/* The newest ledger row for a Graph id in a mailbox; *found 0 if none. */
+int
+store_ledger_latest(struct db *db, uint64_t mailbox, const char *graph_id,
+    struct ledger_row *row, int *found, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)mailbox), db_str(graph_id) };
+	struct db_res   r;
+	int             rc = 0;
+
+	memset(row, 0, sizeof *row);
+	if (db_query(db, SQL_LATEST, p, 2, &r, err) == -1)
+		return -1;
+	*found = r.nrows > 0;
+	if (*found) {
+		row->id = (uint64_t)db_res_int(&r, 0, 0);
+		row->attempt = (unsigned)db_res_int(&r, 0, 1);
+		row->failures = (unsigned)db_res_int(&r, 0, 4);
+		row->due = db_res_int(&r, 0, 5) != 0;
+		if (store_copy(row->state, sizeof row->state, &r, 0, 2, err) ==
+		        -1 ||
+		    store_copy(row->outcome, sizeof row->outcome, &r, 0, 3,
+		        err) == -1 ||
+		    store_copy(row->error, sizeof row->error, &r, 0, 6, err) ==
+		        -1)
+			rc = -1;
+	}
+	db_res_free(&r);
+	return rc;
+}
+
+int
+store_ledger_set_state(struct db *db, uint64_t id, const char *state,
+    struct err *err)
+{
+	struct db_param p[] = { db_str(state), db_int((long long)id) };
+
+	return db_exec(db, SQL_STATE, p, 2, NULL, err);
+}
+
+/* Ids of a mailbox's rows not yet done, oldest first (caller frees *ids). */
+int
+store_ledger_unfinished(struct db *db, uint64_t mailbox, uint64_t **ids,
+    size_t *n, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)mailbox) };
+	struct db_res   r;
+
+	*ids = NULL;
+	*n = 0;
+	if (db_query(db, SQL_UNFINISHED, p, 1, &r, err) == -1)
+		return -1;
+	*ids = xcalloc(r.nrows, sizeof **ids);
+	for (size_t i = 0; i < r.nrows; i++)
+		(*ids)[i] = (uint64_t)db_res_int(&r, i, 0);
+	*n = r.nrows;
+	db_res_free(&r);
+	return 0;
+}
+
+/*
+ * Quarantined messages of a mailbox that an admin asked to try again, in
+ * *out (free with store_ledger_retries_free()).
+ */
+int
+store_ledger_retries(struct db *db, uint64_t mailbox, struct ledger_retry **out,
+    size_t *n, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)mailbox) };
+	struct db_res   r;
+
+	*out = NULL;
+	*n = 0;
+	if (db_query(db, SQL_RETRIES, p, 1, &r, err) == -1)
+		return -1;
+	*out = xcalloc(r.nrows, sizeof **out);
+	for (size_t i = 0; i < r.nrows; i++) {
+		(*out)[i].id = (uint64_t)db_res_int(&r, i, 0);
+		(*out)[i].graph_id = xstrdup(db_res_str(&r, i, 1));
+	}
+	*n = r.nrows;
+	db_res_free(&r);
+	return 0;
+}
+
+void
+store_ledger_retries_free(struct ledger_retry *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(r[i].graph_id);
+	free(r);
+}
+
+int
+store_ledger_retry_clear(struct db *db, uint64_t id, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+
+	return db_exec(db, SQL_RETRY_CLEAR, p, 1, NULL, err);
+}
+
+/*
+ * An admin's Retry of row id: a quarantined message is brought back to
+ * the Inbox by the next scan, a failed one is tried at the next scan.
+ * Fails with E_NOTFOUND (no such row) or E_CONFLICT (the row is not the
+ * latest attempt of a failed or quarantined message).
+ */
+int
+store_ledger_retry_request(struct db *db, uint64_t id, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+	struct db_res   r;
+	int             ok;
+
+	if (db_query(db, SQL_RETRYABLE, p, 1, &r, err) == -1)
+		return -1;
+	if (r.nrows == 0) {
+		db_res_free(&r);
+		err_set(err, E_NOTFOUND, "no such incoming email");
+		return -1;
+	}
+	ok = db_res_int(&r, 0, 1) == 0 &&
+	    (strcmp(db_res_str(&r, 0, 0), "failed") == 0 ||
+	        strcmp(db_res_str(&r, 0, 0), "quarantined") == 0);
+	db_res_free(&r);
+	if (!ok) {
+		err_set(err, E_CONFLICT,
+		    "only the latest attempt of a failed or quarantined mail "
+		    "can be retried");
+		return -1;
+	}
+	return db_exec(db, SQL_RETRY_REQUEST, p, 1, NULL, err);
+}
