@@ -41,6 +41,7 @@ static const struct route routes[] = {
 	{ "GET",    "/api/incoming-emails",     api_incoming_list,  ROUTE_ADMIN },
 	{ "GET",    "/api/incoming-emails/{id}", api_incoming_get,  ROUTE_ADMIN },
 	{ "POST",   "/api/incoming-emails/{id}/reprocess", api_incoming_reprocess, ROUTE_ADMIN },
+	{ "POST",   "/api/incoming-emails/{id}/retry", api_incoming_retry, ROUTE_ADMIN },
 };
 /* clang-format on */
 

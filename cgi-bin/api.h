@@ -40,6 +40,7 @@ int api_ticket_attachment(struct call *);
 int api_incoming_list(struct call *);
 int api_incoming_get(struct call *);
 int api_incoming_reprocess(struct call *);
+int api_incoming_retry(struct call *);
 int api_ticket_reply(struct call *);
 int api_outgoing_list(struct call *);
 int api_outgoing_retry(struct call *);

@@ -62,7 +62,9 @@ parse_filter(struct call *c, struct incoming_query *q,
 		return "mailbox must be a mailbox id.";
 	if (f->outcome != NULL && !view_outcome_valid(f->outcome))
 		return "outcome must be ticket_created, ticket_updated, "
-		       "ignored_by_rule, suppressed_loop, rejected or error.";
+		       "ignored_by_rule, suppressed_loop, rejected, error, "
+		       "failed "
+		       "or quarantined.";
 	if (f->q != NULL && !view_text_ok(f->q, Q_MAX))
 		return "q must be UTF-8 text of at most 200 bytes.";
 	if (since != NULL && view_time_parse(since, 0, q->since) == -1)
@@ -225,6 +227,15 @@ api_incoming_reprocess(struct call *c)
 		return web_problem(c, 409,
 		    "The mailbox this email came from was deleted.", NULL);
 	}
+	if (strcmp(db_res_str(&r, 0, VI_OUTCOME), "failed") == 0 ||
+	    strcmp(db_res_str(&r, 0, VI_OUTCOME), "quarantined") == 0) {
+		db_res_free(&r);
+		return web_problem(c, 409,
+		    "This mail was never taken in: use Retry, which takes it "
+		    "in "
+		    "again from the mailbox.",
+		    NULL);
+	}
 	src = json_loadb(db_res_str(&r, 0, VI_SOURCE),
 	    db_res_len(&r, 0, VI_SOURCE), JSON_ALLOW_NUL, NULL);
 	if (src == NULL || !json_is_object(src)) {
@@ -245,4 +256,23 @@ api_incoming_reprocess(struct call *c)
 	    (unsigned long long)res.ledger_id);
 	resp_header(c->req, "Location", loc);
 	return answer(c, 201, res.ledger_id);
+}
+
+/*
+ * POST /api/incoming-emails/{id}/retry: 202 with the row.  The next scan
+ * brings a quarantined mail back to the Inbox and takes it in again, or
+ * tries a failed one at once.
+ */
+int
+api_incoming_retry(struct call *c)
+{
+	struct err err;
+	uint64_t   id;
+
+	if (web_id(c, 0, &id) == -1)
+		return -1;
+	if (store_ledger_retry_request(c->app->db, id, &err) == -1)
+		return web_error(c, &err);
+	web_audit(c, "incoming_email.retry", "incoming_email", id, NULL);
+	return answer(c, 202, id);
 }

@@ -83,13 +83,18 @@ list_url(const struct pass *p, struct buf *u, int ids, size_t skip)
 {
 	struct buf filter;
 
+	const char *floor = p->t->floor;
+
+	/* ISO 8601 in one format: the later floor sorts last */
+	if (strcmp(p->t->read_floor, floor) > 0)
+		floor = p->t->read_floor;
 	buf_init(&filter, 128);
 	buf_printf(&filter, "receivedDateTime ge %s",
-	    p->t->floor[0] ? p->t->floor : "1970-01-01T00:00:00Z");
+	    floor[0] ? floor : "1970-01-01T00:00:00Z");
 	buf_printf(u,
 	    "%s/mailFolders/inbox/messages?$select=%s&$top=%d"
 	    "&$count=true%s&$orderby=",
-	    p->m->base.data, ids ? "id" : SELECT, PAGE_SIZE,
+	    p->m->base.data, ids ? "id,receivedDateTime" : SELECT, PAGE_SIZE,
 	    ids ? "" : "&$expand=attachments");
 	url_encode(u, "receivedDateTime asc");
 	buf_puts(u, "&$filter=");
@@ -117,6 +122,18 @@ stat_outcome(struct ingest_stats *st, const char *outcome)
 		st->updated++;
 	else
 		st->ignored++;
+}
+
+/* Remember the latest receivedDateTime listed (for the read floor). */
+static void
+saw(struct pass *p, json_t *obj)
+{
+	const char *r =
+	    json_string_value(json_object_get(obj, "receivedDateTime"));
+
+	if (r != NULL && strlen(r) >= 20 && strlen(r) < sizeof p->newest &&
+	    strcmp(r, p->newest) > 0)
+		snprintf(p->newest, sizeof p->newest, "%s", r);
 }
 
 static void
@@ -338,6 +355,7 @@ one(struct pass *p, json_t *obj, const char *note, struct err *err)
 	int         rc;
 
 	p->st->found++;
+	saw(p, obj);
 	if (msg_parse(obj, &m, err) == -1) {
 		log_err("mailbox %llu: skipped a message Graph listed without "
 		        "a usable id",
@@ -392,6 +410,7 @@ one_alone(struct pass *p, json_t *listed, struct err *err)
 	if (id == NULL || id[0] == '\0' || strlen(id) > 512 ||
 	    strpbrk(id, "/?#% \t\r\n") != NULL)
 		return one(p, listed, NULL, err); /* counted as unusable */
+	saw(p, listed);
 	if (plan_of(p, id, &pl, err) == -1)
 		return -1;
 	if (pl.todo != TODO_INTAKE) {
@@ -520,8 +539,14 @@ drain(struct pass *p, struct err *err)
 			rc = -1;
 		}
 	}
-	if (rc == 0 && !p->partial)
+	if (rc == 0 && !p->partial) {
 		ingest_finish_unlisted(p);
+		if (p->dest == NULL && p->newest[0] &&
+		    store_scan_read_floor(p->env->app->db, p->t->id, p->newest,
+		        err) == -1)
+			log_err("mailbox %llu: read floor not saved: %s",
+			    (unsigned long long)p->t->id, err->detail);
+	}
 	free(next);
 	buf_cleanup(&url);
 	return rc;

@@ -52,10 +52,12 @@ action_request(const struct pass *p, const struct pending *q)
 	return r;
 }
 
-static void
+/* Record the outcome of graph_id's action; returns 1 if it was a move. */
+static int
 settle(struct pass *p, const char *graph_id, const char *state)
 {
 	struct err err;
+	int        moved = 0;
 
 	for (size_t i = 0; i < p->npend; i++) {
 		if (p->pend[i].graph_id == NULL ||
@@ -67,12 +69,14 @@ settle(struct pass *p, const char *graph_id, const char *state)
 			    (unsigned long long)p->t->id,
 			    (unsigned long long)p->pend[i].ledger, state,
 			    err.detail);
+		moved |= p->pend[i].dest != NULL;
 		free(p->pend[i].graph_id);
 		p->pend[i].graph_id = NULL;
 	}
+	return moved;
 }
 
-/* Send one $batch of actions [from, to); returns how many settled done. */
+/* Send one $batch of actions [from, to); returns how many were moved. */
 static size_t
 batch(struct pass *p, size_t from, size_t to, long *retry_after)
 {
@@ -112,8 +116,7 @@ batch(struct pass *p, size_t from, size_t to, long *retry_after)
 		if (id == NULL)
 			continue;
 		if ((st >= 200 && st < 300) || st == 404) {
-			settle(p, id, "done");
-			done++;
+			done += (size_t)settle(p, id, "done");
 		} else if (st == 429) {
 			const char *ra = json_string_value(
 			    json_object_get(json_object_get(r, "headers"),
@@ -135,7 +138,10 @@ batch(struct pass *p, size_t from, size_t to, long *retry_after)
 	return done;
 }
 
-/* Run the pending actions; returns how many messages left the Inbox. */
+/*
+ * Run the pending actions; returns how many messages left the Inbox (a
+ * message marked read stays in it).
+ */
 size_t
 ingest_act(struct pass *p)
 {

@@ -34,6 +34,7 @@ struct pass {
 	uint64_t                 *seen; /* ledger rows listed this pass */
 	size_t                    nseen;
 	int                       partial; /* a page held too many */
+	char newest[21]; /* the latest receivedDateTime listed */
 };
 
 void   ingest_pend(struct pass *, uint64_t ledger, const char *graph_id,

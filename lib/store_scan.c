@@ -22,7 +22,9 @@ static const char SQL_TARGETS[] =
     "COALESCE(processed_folder, ''), IF(first_scan = 'new_only', "
     "DATE_FORMAT(COALESCE(scan_floor, connected_at), "
     "'%Y-%m-%dT%H:%i:%sZ'), ''), ack_enabled, ack_per_hour, ack_subject, "
-    "ack_body, name, quarantine_folder FROM mailbox WHERE status = 'connected' "
+    "ack_body, name, quarantine_folder, IF(processed_action = 'mark_read', "
+    "DATE_FORMAT(read_floor, '%Y-%m-%dT%H:%i:%sZ'), NULL) FROM mailbox "
+    "WHERE status = 'connected' "
     "AND (? = 0 OR id = ?) ORDER BY id";
 static const char SQL_OWN[] =
     "SELECT LOWER(COALESCE(NULLIF(shared_address, ''), account)) FROM "
@@ -50,6 +52,17 @@ static const char SQL_STALE[] =
 static const char SQL_SCAN_OK[] =
     "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP(), "
     "last_success_at = UTC_TIMESTAMP(), messages_waiting = ? WHERE id = ?";
+/*
+ * Under "mark as read" processed mail stays in the Inbox: the next
+ * listings start ten minutes before the oldest message not yet done, or
+ * the newest listed (a message's receivedDateTime is its arrival at the
+ * server; the ten minutes cover clocks and late indexing).
+ */
+static const char SQL_READ_FLOOR[] =
+    "UPDATE mailbox SET read_floor = LEAST(COALESCE((SELECT "
+    "MIN(received_at) FROM incoming_email WHERE mailbox_id = ? AND "
+    "state <> 'done'), '9999-12-31'), STR_TO_DATE(?, "
+    "'%Y-%m-%dT%H:%i:%sZ')) - INTERVAL 10 MINUTE WHERE id = ?";
 static const char SQL_SCAN_FAILED[] =
     "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP() WHERE id = ?";
 
@@ -91,7 +104,10 @@ store_scan_targets(struct db *db, uint64_t only, struct scan_target **t,
 		    : NULL;
 		if (store_copy(s->name, sizeof s->name, &r, i, 11, err) == -1 ||
 		    store_copy(s->quarantine_folder,
-		        sizeof s->quarantine_folder, &r, i, 12, err) == -1)
+		        sizeof s->quarantine_folder, &r, i, 12, err) == -1 ||
+		    (db_res_str(&r, i, 13) != NULL &&
+		        store_copy(s->read_floor, sizeof s->read_floor, &r, i,
+		            13, err) == -1))
 			rc = -1;
 		*n = i + 1;
 	}
@@ -205,4 +221,15 @@ store_scan_done(struct db *db, uint64_t id, int ok, long long waiting,
 	if (ok)
 		return db_exec(db, SQL_SCAN_OK, okp, 2, NULL, err);
 	return db_exec(db, SQL_SCAN_FAILED, failp, 1, NULL, err);
+}
+
+/* Move a mark-as-read mailbox's listing floor up to newest (see SQL). */
+int
+store_scan_read_floor(struct db *db, uint64_t id, const char *newest,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id), db_str(newest),
+		db_int((long long)id) };
+
+	return db_exec(db, SQL_READ_FLOOR, p, 3, NULL, err);
 }

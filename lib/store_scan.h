@@ -25,6 +25,7 @@ struct scan_target {
 	char     ack_subject[1021];
 	char    *ack_body; /* NULL: the default text */
 	char     quarantine_folder[1021];
+	char     read_floor[21]; /* mark as read: listed from here on */
 };
 
 int  store_scan_targets(struct db *, uint64_t only, struct scan_target **,
@@ -40,6 +41,8 @@ int  store_lease_steal(struct db *, uint64_t id, const char *dead,
      const char *owner, int seconds, int *won, struct err *);
 int store_lease_drop(struct db *, uint64_t id, const char *owner, struct err *);
 int store_scan_stale(struct db *, long minutes, struct db_res *, struct err *);
+int store_scan_read_floor(struct db *, uint64_t id, const char *newest,
+    struct err *);
 int store_scan_done(struct db *, uint64_t id, int ok, long long waiting,
     struct err *);
 

@@ -89,7 +89,27 @@ static const char SQL_STATUS_SET[] =
 	                                              "e.automatic, "          \
 	                                              "e.rule_id, r.name, "    \
 	                                              "e.ticket_id, e.state, " \
-	                                              "e.ack"
+	                                              "e.ack, e.failures, "    \
+	                                              "e.error, " ISO(         \
+	                                                  "e.next_try_at") "," \
+	                                                                   " " \
+	                                                                   "e" \
+	                                                                   "." \
+	                                                                   "r" \
+	                                                                   "e" \
+	                                                                   "t" \
+	                                                                   "r" \
+	                                                                   "y" \
+	                                                                   "_" \
+	                                                                   "r" \
+	                                                                   "e" \
+	                                                                   "q" \
+	                                                                   "u" \
+	                                                                   "e" \
+	                                                                   "s" \
+	                                                                   "t" \
+	                                                                   "e" \
+	                                                                   "d"
 #define INCOMING_FROM                                                          \
 	" FROM incoming_email e LEFT JOIN mailbox m "                          \
 	"ON m.id = e.mailbox_id LEFT JOIN email_rule r ON r.id = e.rule_id "

@@ -15,7 +15,8 @@
 static const char *const STATUSES[] = { "new", "open", "pending", "resolved",
 	"closed", NULL };
 static const char *const OUTCOMES[] = { "ticket_created", "ticket_updated",
-	"ignored_by_rule", "suppressed_loop", "rejected", "error", NULL };
+	"ignored_by_rule", "suppressed_loop", "rejected", "error", "failed",
+	"quarantined", NULL };
 
 static int
 one_of(const char *s, const char *const *list)
@@ -165,8 +166,14 @@ view_incoming(const struct db_res *r, size_t i, int detail)
 	    id_name(r, i, VI_RULE_ID, VI_RULE_NAME), "ticket_id",
 	    num(r, i, VI_TICKET_ID), "state", str(r, i, VI_STATE));
 
-	if (o != NULL)
+	if (o != NULL) {
 		json_object_set_new(o, "ack", str(r, i, VI_ACK));
+		json_object_set_new(o, "failures", num(r, i, VI_FAILURES));
+		json_object_set_new(o, "error", str(r, i, VI_ERROR));
+		json_object_set_new(o, "next_try_at", str(r, i, VI_NEXT_TRY));
+		json_object_set_new(o, "retry_requested",
+		    json_boolean(db_res_int(r, i, VI_RETRY) != 0));
+	}
 
 	if (o != NULL && detail) {
 		json_object_set_new(o, "to", str(r, i, VI_TO));
