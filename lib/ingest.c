@@ -75,6 +75,7 @@ struct plan {
 	uint64_t  row;        /* the latest ledger row, 0 if none */
 	int       replaces;   /* the row is a failure this intake replaces */
 	int       quarantine; /* TODO_FINISH: move it to quarantine */
+	int       relisted;   /* listed again in this pass: not counted */
 	char      again[400]; /* why this attempt, "" for a first one */
 };
 
@@ -143,6 +144,16 @@ seen(struct pass *p, uint64_t ledger)
 	p->seen[p->nseen++] = ledger;
 }
 
+/* True if this pass already handled ledger row id (failed it, say). */
+static int
+seen_before(const struct pass *p, uint64_t id)
+{
+	for (size_t i = 0; i < p->nseen; i++)
+		if (p->seen[i] == id)
+			return 1;
+	return 0;
+}
+
 static int
 plan_of(struct pass *p, const char *graph_id, struct plan *pl, struct err *err)
 {
@@ -159,6 +170,11 @@ plan_of(struct pass *p, const char *graph_id, struct plan *pl, struct err *err)
 		return 0;
 	pl->row = row.id;
 	if (strcmp(row.state, "failed") == 0) {
+		if (seen_before(p, row.id)) {
+			pl->todo = TODO_SKIP; /* failed in this very pass */
+			pl->relisted = 1;
+			return 0;
+		}
 		if (!row.due) {
 			pl->todo = TODO_SKIP;
 			p->st->retrying++;
@@ -354,20 +370,23 @@ one(struct pass *p, json_t *obj, const char *note, struct err *err)
 	struct msg  m;
 	int         rc;
 
-	p->st->found++;
 	saw(p, obj);
 	if (msg_parse(obj, &m, err) == -1) {
 		log_err("mailbox %llu: skipped a message Graph listed without "
 		        "a usable id",
 		    (unsigned long long)p->t->id);
+		p->st->found++;
 		p->st->errors++;
 		msg_cleanup(&m);
 		return 0;
 	}
 	if (note != NULL)
 		buf_printf(&m.notes, "%s%s", m.notes.len ? "; " : "", note);
-	rc = plan_of(p, m.id, &pl, err) == -1 ? -1
-	                                      : carry_out(p, obj, &m, &pl, err);
+	rc = plan_of(p, m.id, &pl, err);
+	if (rc == 0 && !pl.relisted) {
+		p->st->found++;
+		rc = carry_out(p, obj, &m, &pl, err);
+	}
 	msg_cleanup(&m);
 	return rc;
 }
@@ -414,7 +433,7 @@ one_alone(struct pass *p, json_t *listed, struct err *err)
 	if (plan_of(p, id, &pl, err) == -1)
 		return -1;
 	if (pl.todo != TODO_INTAKE) {
-		p->st->found++;
+		p->st->found += !pl.relisted;
 		if (pl.todo == TODO_FINISH)
 			finish(p, pl.row, id, pl.quarantine, 0);
 		return 0;
