@@ -29,6 +29,49 @@ left(struct buf *out, const char *name, const char *why)
 	    why);
 }
 
+/*
+ * An attached Outlook item (a forwarded mail, an invitation, a contact) is
+ * kept as the MIME Graph gives for it at /$value: a message as .eml, an
+ * event as .ics, a contact as .vcf.  Its bytes are streamed later.
+ */
+static int
+is_item(json_t *a)
+{
+	const char *type = json_string_value(json_object_get(a, "@odata.type"));
+
+	return type != NULL &&
+	    strcmp(type, "#microsoft.graph.itemAttachment") == 0 &&
+	    json_string_value(json_object_get(a, "id")) != NULL;
+}
+
+static void
+keep_item(json_t *a, struct attachment *at, char *name)
+{
+	const char *ct = json_string_value(json_object_get(a, "contentType"));
+	json_int_t  size = json_integer_value(json_object_get(a, "size"));
+	const char *ext = ".eml", *type = "message/rfc822";
+	struct buf  b;
+
+	if (ct != NULL && strncmp(ct, "text/calendar", 13) == 0) {
+		ext = ".ics";
+		type = "text/calendar";
+	} else if (ct != NULL &&
+	    (strncmp(ct, "text/vcard", 10) == 0 ||
+	        strncmp(ct, "text/x-vcard", 12) == 0)) {
+		ext = ".vcf";
+		type = "text/vcard";
+	}
+	buf_init(&b, strlen(name) + 8);
+	buf_puts(&b, name[0] ? name : "attached item");
+	buf_puts(&b, ext);
+	free(name);
+	at->id = jstr(a, "id", 1024);
+	at->name = b.data;
+	at->content_type = xstrdup(type);
+	at->content_id = xstrdup("");
+	at->size = size > 0 ? (size_t)size : 0;
+}
+
 static void
 message_url(struct buf *url, const struct attach_ctx *ax, const char *mid)
 {
@@ -84,7 +127,13 @@ attach_list(const struct attach_ctx *ax, const char *mid,
 		char              *name = jstr(a, "name", 255);
 		struct attachment *at = &(*out)[*n];
 
-		if (type == NULL ||
+		if (is_item(a) && size >= 0 &&
+		    total + (size_t)size <= ax->cap) {
+			total += (size_t)size;
+			keep_item(a, at, name);
+			name = NULL;
+			(*n)++;
+		} else if (type == NULL ||
 		    strcmp(type, "#microsoft.graph.fileAttachment") != 0 ||
 		    json_string_value(json_object_get(a, "id")) == NULL) {
 			left(left_out, name, "not a file attachment");
@@ -135,7 +184,12 @@ attach_from_listing(json_t *arr, size_t cap, struct attachment **out, size_t *n,
 		struct attachment *at = &(*out)[*n];
 		size_t             max = b64 ? strlen(b64) / 4 * 3 + 3 : 0;
 
-		if (type == NULL ||
+		if (is_item(a)) {
+			/* bytes streamed from /$value, within the cap then */
+			keep_item(a, at, name);
+			name = NULL;
+			(*n)++;
+		} else if (type == NULL ||
 		    strcmp(type, "#microsoft.graph.fileAttachment") != 0 ||
 		    b64 == NULL) {
 			left(left_out, name, "not a file attachment");

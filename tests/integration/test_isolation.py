@@ -240,3 +240,25 @@ def test_mark_as_read_takes_in_mail_read_before_the_scan_and_never_twice(world, 
     q = urllib.parse.unquote([e["query"] for e in fake.log("graph_log")
                               if re.search(LIST_PATH, e["path"])][-1])
     assert "isRead" not in q.split("$filter=")[1], q
+
+
+def test_forwarded_mail_and_invitations_are_kept_as_files(world, stack):
+    w = world(first_scan="all")
+    eml = ("From: alice@example.org\r\nTo: bob@example.com\r\nSubject: The original\r\n"
+           "Message-ID: <orig@example.org>\r\n\r\nThe forwarded text.\r\n")
+    ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:Review\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    m = w.mail(subject="Fwd: The original", attachments=[
+        {"name": "The original", "kind": "item", "content_type": "message/rfc822", "content": eml},
+        {"name": "Review", "kind": "item", "content_type": "text/calendar", "content": ics},
+        {"name": "notes.txt", "content_type": "text/plain", "content": "plain file"}])
+    run(w)
+    rows = stack.sql("SELECT t.name, t.content_type, LENGTH(t.content) FROM attachment t JOIN "
+                     "ticket_action a ON a.id = t.ticket_action_id JOIN incoming_email e ON "
+                     "e.id = a.incoming_email_id WHERE e.graph_id = '%s' ORDER BY t.name"
+                     % m["immutable_id"])
+    got = {r[0]: (r[1], int(r[2])) for r in rows}
+    assert got == {"The original.eml": ("message/rfc822", len(eml)),
+                   "Review.ics": ("text/calendar", len(ics)),
+                   "notes.txt": ("text/plain", len("plain file"))}, got
+    (trace,), = row_of(w, m["immutable_id"], "trace")
+    assert "left out" not in trace, trace
