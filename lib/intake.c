@@ -17,6 +17,7 @@
 #include "store_ledger.h"
 #include "store_ticket.h"
 #include "thread.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* What incoming_email.source keeps of one message (MEDIUMTEXT: 16 MiB). */
@@ -30,10 +31,13 @@ struct decision {
 	uint64_t             ticket; /* existing ticket to update, or 0 */
 };
 
+/* Append a line; one cut short by snprintf never ends inside a character. */
 static void
 trace(struct decision *d, const char *line)
 {
-	buf_printf(&d->trace, "%s%s", d->trace.len ? "\n" : "", line);
+	if (d->trace.len > 0)
+		buf_putc(&d->trace, '\n');
+	buf_append(&d->trace, line, utf8_cut(line, strlen(line), SIZE_MAX));
 }
 
 static int
@@ -243,8 +247,8 @@ attachment(const struct intake_ctx *cx, const struct intake_in *in,
 		    err);
 	if (rc == -1 && err->code == E_TOOLARGE) {
 		snprintf(line, sizeof line,
-		    "attachments: left out %.100s (over the size cap)",
-		    at->name);
+		    "attachments: left out %.*s (over the size cap)",
+		    (int)utf8_cut(at->name, strlen(at->name), 100), at->name);
 		return store_attachment_close(cx->db, k.stream, 0, err) == -1 ||
 		        store_ledger_note(cx->db, ledger, line, err) == -1
 		    ? -1
