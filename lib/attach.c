@@ -201,8 +201,8 @@ attach_from_listing(json_t *arr, size_t cap, struct attachment **out, size_t *n,
 	json_array_foreach (arr, i, a) {
 		const char *type =
 		    json_string_value(json_object_get(a, "@odata.type"));
-		const char        *b64 = jsonx_str(a, "contentBytes");
-		char *name = jstr(a, "name", ATTACH_TEXT_MAX, left_out);
+		const char *b64 = jsonx_str(a, "contentBytes");
+		char       *name = jstr(a, "name", ATTACH_TEXT_MAX, left_out);
 		struct attachment *at = &(*out)[*n];
 		size_t             max = b64 ? strlen(b64) / 4 * 3 + 3 : 0;
 

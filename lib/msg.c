@@ -161,10 +161,9 @@ printable_ascii(const char *s)
 static int
 days_in(int year, int month)
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-		30, 31 };
-	int              leap =
-            (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 
 	return month == 2 && leap ? 29 : days[month - 1];
 }
@@ -206,9 +205,9 @@ received(struct msg *m, json_t *obj)
 			for (e++; isdigit((unsigned char)*e); e++)
 				;
 	}
-	if (y >= 1000 && mo >= 1 && mo <= 12 && d >= 1 &&
-	    d <= days_in(y, mo) && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 &&
-	    sec >= 0 && sec <= 59 && strcmp(e, "Z") == 0) {
+	if (y >= 1000 && mo >= 1 && mo <= 12 && d >= 1 && d <= days_in(y, mo) &&
+	    h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59 &&
+	    strcmp(e, "Z") == 0) {
 		r[19] = 'Z';
 		r[20] = '\0';
 	} else {
@@ -239,8 +238,7 @@ msg_parse(json_t *obj, struct msg *m, struct err *err)
 		return -1;
 	}
 	m->id = xstrdup(id);
-	m->internet_message_id =
-	    str(m, obj, "internetMessageId", MSG_ID_MAX);
+	m->internet_message_id = str(m, obj, "internetMessageId", MSG_ID_MAX);
 	if (!printable_ascii(m->internet_message_id)) {
 		/* stored in ASCII columns and echoed in In-Reply-To */
 		m->internet_message_id[0] = '\0';

@@ -20,8 +20,8 @@
 #define MSG_NAME_MAX       255
 #define MSG_BODY_MAX       (12 * 1024 * 1024)
 #define MSG_MAX_RECIPIENTS 500
-#define MSG_ID_MAX         998 /* internetMessageId, ASCII */
-#define MSG_CONV_MAX       512 /* conversationId, ASCII */
+#define MSG_ID_MAX         998   /* internetMessageId, ASCII */
+#define MSG_CONV_MAX       512   /* conversationId, ASCII */
 #define MSG_HEADER_MAX     65536 /* one header value (References) */
 #define MSG_MAX_HEADERS    1000
 

@@ -73,7 +73,8 @@ scan(const char *v, const char ***starts, size_t **lens)
 
 	*starts = NULL;
 	*lens = NULL;
-	for (const char *p = strchr(v, '<'); p != NULL; p = strchr(p + 1, '<')) {
+	for (const char *p = strchr(v, '<'); p != NULL;
+	     p = strchr(p + 1, '<')) {
 		const char *e = strchr(p, '>');
 
 		if (e == NULL)
@@ -81,7 +82,8 @@ scan(const char *v, const char ***starts, size_t **lens)
 		if (storable(p, (size_t)(e - p + 1))) {
 			if (k == cap) {
 				cap = cap ? cap * 2 : 32;
-				*starts = xrealloc(*starts, cap * sizeof **starts);
+				*starts =
+				    xrealloc(*starts, cap * sizeof **starts);
 				*lens = xrealloc(*lens, cap * sizeof **lens);
 			}
 			(*starts)[k] = p;

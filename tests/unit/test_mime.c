@@ -28,7 +28,8 @@ base_msg(struct mime_msg *m)
 	m->date = 1700000000; /* Tue, 14 Nov 2023 22:13:20 +0000 */
 }
 
-/* The message, or NULL when the builder refused it (it then appends nothing). */
+/* The message, or NULL when the builder refused it (it then appends nothing).
+ */
 static char *
 build(const struct mime_msg *m)
 {
@@ -339,7 +340,8 @@ test_no_injection(void)
 		CHECK(lines_ok(s, 998));
 		CHECK(header(s, "Bcc") == NULL);
 		v = header(s, "Subject");
-		CHECK(v != NULL && strstr(v, "Bcc: victim@example.com") != NULL);
+		CHECK(
+		    v != NULL && strstr(v, "Bcc: victim@example.com") != NULL);
 		free(v);
 	}
 	free(s);
@@ -413,7 +415,8 @@ test_refused(void)
 	CHECK(!mime_addr_ok("@x"));
 	CHECK(!mime_addr_ok("a@x..y"));
 	CHECK(!mime_addr_ok("<a@x>"));
-	CHECK(mime_addr_ok("j\xc3\xb6rg@b\xc3\xbc" "cher.example"));
+	CHECK(mime_addr_ok("j\xc3\xb6rg@b\xc3\xbc"
+	                   "cher.example"));
 }
 
 /* RFC 6531 addresses go out as they are; a long Cc line is folded */
@@ -425,7 +428,8 @@ test_utf8_and_many_recipients(void)
 	char           *s, *v;
 
 	base_msg(&m);
-	m.to = "j\xc3\xb6rg@b\xc3\xbc" "cher.example";
+	m.to = "j\xc3\xb6rg@b\xc3\xbc"
+	       "cher.example";
 	buf_init(&cc, 4096);
 	for (int i = 0; i < 100; i++)
 		buf_printf(&cc, "%suser%d@example.com", i ? ", " : "", i);
@@ -434,7 +438,9 @@ test_utf8_and_many_recipients(void)
 	if (CHECK(s != NULL)) {
 		CHECK(lines_ok(s, 78 + 2));
 		v = header(s, "To");
-		CHECK_STR(v, "j\xc3\xb6rg@b\xc3\xbc" "cher.example");
+		CHECK_STR(v,
+		    "j\xc3\xb6rg@b\xc3\xbc"
+		    "cher.example");
 		free(v);
 		v = header(s, "Cc");
 		CHECK(v != NULL && strstr(v, "user0@example.com, ") == v &&

@@ -157,7 +157,8 @@ test_refs(void)
 		with_headers(&m, NULL, refs.data);
 		n = thread_refs(&m, many, THREAD_MAX_REFS);
 		if (CHECK_INT(n, 200))
-			CHECK_STR(many[0], "<parent-of-them-all@mail.example.com>");
+			CHECK_STR(many[0],
+			    "<parent-of-them-all@mail.example.com>");
 		drop(&m, many, n);
 		buf_reset(&refs);
 		for (int i = 0; i < THREAD_MAX_REFS + 100; i++)
@@ -172,7 +173,9 @@ test_refs(void)
 	}
 
 	/* ids an ASCII Message-ID column cannot hold are not looked up */
-	with_headers(&m, "<j\xc3\xb6rg@b\xc3\xbc" "cher.example>",
+	with_headers(&m,
+	    "<j\xc3\xb6rg@b\xc3\xbc"
+	    "cher.example>",
 	    "<a b@x> <ok@x> <tab\t@x>");
 	n = thread_refs(&m, ids, THREAD_MAX_REFS);
 	if (CHECK_INT(n, 1))

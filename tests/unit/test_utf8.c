@@ -74,7 +74,8 @@ test_buf_cap(void)
 static void
 test_controls(void)
 {
-	char *s = xstrdup("bob@example.com\r\nBcc: x@evil\x7f\xc2\x85\tz\xc3\xa9");
+	char *s =
+	    xstrdup("bob@example.com\r\nBcc: x@evil\x7f\xc2\x85\tz\xc3\xa9");
 
 	CHECK(utf8_has_controls(s));
 	CHECK_INT(utf8_strip_controls(s), 4);
