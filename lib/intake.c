@@ -451,13 +451,8 @@ out:
 static void
 copy_cut(char *dst, size_t size, const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = utf8_cut(s, strlen(s), size - 1);
 
-	if (n >= size) {
-		n = size - 1;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
 	memcpy(dst, s, n);
 	dst[n] = '\0';
 }
@@ -477,7 +472,7 @@ intake_failed(const struct intake_ctx *cx, json_t *source, const struct msg *m,
 	struct new_ledger l = { 0 };
 	struct buf        src, tr, why;
 	char              when[21] = "", error[1000];
-	int               rc;
+	int               rc, cut;
 
 	buf_init(&src, 4096);
 	buf_init(&tr, 256);
@@ -487,14 +482,15 @@ intake_failed(const struct intake_ctx *cx, json_t *source, const struct msg *m,
 	else
 		buf_puts(&src, "{}");
 	copy_cut(error, sizeof error, f->error);
+	cut = (int)utf8_cut(error, strlen(error), 900);
 	if (f->again != NULL)
 		buf_printf(&tr, "attempt %u: %s\n", f->attempt, f->again);
 	if (f->quarantine)
-		buf_printf(&tr, "failure %u: %.900s; quarantined", f->failures,
-		    error);
+		buf_printf(&tr, "failure %u: %.*s; quarantined", f->failures,
+		    cut, error);
 	else
-		buf_printf(&tr, "failure %u: %.900s; tried again in %ld s",
-		    f->failures, error, f->retry_in);
+		buf_printf(&tr, "failure %u: %.*s; tried again in %ld s",
+		    f->failures, cut, error, f->retry_in);
 	l.mailbox_id = cx->mailbox_id;
 	l.graph_id = f->graph_id;
 	l.attempt = f->attempt;
