@@ -539,7 +539,7 @@ struct db_stream {
 	long long  *ints;
 	size_t      blob;
 	int         cached; /* else closed with the stream */
-	int         sent; /* long data went to the server */
+	int         sent;   /* long data went to the server */
 };
 
 struct db_stream *
