@@ -147,7 +147,7 @@ bench: deps
 # the seeds stay in tests/fuzz/corpus.  A crash leaves build/fuzz/crash-*.
 FUZZ_SECONDS ?= 20
 FUZZ_SRC = tests/fuzz/fuzz_msg.c lib/msg.c lib/thread.c lib/loop.c lib/buf.c \
-           lib/xmalloc.c lib/err.c
+           lib/utf8.c lib/xmalloc.c lib/err.c
 build/fuzz/fuzz_msg: $(FUZZ_SRC)
 	@mkdir -p $(@D)/corpus
 	$(SANCC) $(CPPFLAGS) $(CSTD) $(WARN) $(WERROR) -g -O1 \

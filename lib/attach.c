@@ -3,6 +3,8 @@
  * the file attachments that fit the per-message cap (what is left out is
  * said in left_out, for the ledger's trace; the ticket is created either
  * way); then stream each kept file's raw bytes (/$value) to a sink.
+ * Names, types and content ids are cut to their columns on a character
+ * boundary, and left_out says so.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,21 +14,43 @@
 #include "attach.h"
 #include "jsonx.h"
 #include "url.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
+/* attachment.name, content_type, content_id are VARCHAR(255) */
+#define ATTACH_TEXT_MAX 255
+
+/*
+ * The string at key, cut to max bytes on a character boundary; a cut is
+ * said in notes (when given).
+ */
 static char *
-jstr(json_t *o, const char *key, size_t max)
+jstr(json_t *o, const char *key, size_t max, struct buf *notes)
 {
 	const char *s = json_string_value(json_object_get(o, key));
+	int         cut;
+	char       *r = utf8_ndup(s ? s : "", max, &cut);
 
-	return xstrndup(s ? s : "", max);
+	if (cut && notes != NULL)
+		buf_printf(notes, "%san attachment's %s cut to %zu bytes",
+		    notes->len ? "; " : "", key, max);
+	return r;
 }
 
 static void
 left(struct buf *out, const char *name, const char *why)
 {
-	buf_printf(out, "%sleft out %.100s (%s)", out->len ? "; " : "", name,
-	    why);
+	buf_printf(out, "%sleft out %.*s (%s)", out->len ? "; " : "",
+	    (int)utf8_cut(name, strlen(name), 100), name, why);
+}
+
+/* Name, type and content id of a kept attachment, cut to their columns. */
+static void
+texts(json_t *a, struct attachment *at, struct buf *notes)
+{
+	at->id = jstr(a, "id", 1024, NULL);
+	at->content_type = jstr(a, "contentType", ATTACH_TEXT_MAX, notes);
+	at->content_id = jstr(a, "contentId", ATTACH_TEXT_MAX, notes);
 }
 
 /*
@@ -124,7 +148,7 @@ attach_list(const struct attach_ctx *ax, const char *mid,
 		    json_string_value(json_object_get(a, "@odata.type"));
 		json_int_t size =
 		    json_integer_value(json_object_get(a, "size"));
-		char              *name = jstr(a, "name", 255);
+		char *name = jstr(a, "name", ATTACH_TEXT_MAX, left_out);
 		struct attachment *at = &(*out)[*n];
 
 		if (is_item(a) && size >= 0 &&
@@ -141,11 +165,9 @@ attach_list(const struct attach_ctx *ax, const char *mid,
 			left(left_out, name, "over the size cap");
 		} else {
 			total += (size_t)size;
-			at->id = jstr(a, "id", 1024);
+			texts(a, at, left_out);
 			at->name = name;
 			name = NULL;
-			at->content_type = jstr(a, "contentType", 255);
-			at->content_id = jstr(a, "contentId", 255);
 			at->is_inline =
 			    json_is_true(json_object_get(a, "isInline"));
 			at->size = (size_t)size;
@@ -179,8 +201,8 @@ attach_from_listing(json_t *arr, size_t cap, struct attachment **out, size_t *n,
 	json_array_foreach (arr, i, a) {
 		const char *type =
 		    json_string_value(json_object_get(a, "@odata.type"));
-		const char        *b64 = jsonx_str(a, "contentBytes");
-		char              *name = jstr(a, "name", 255);
+		const char *b64 = jsonx_str(a, "contentBytes");
+		char       *name = jstr(a, "name", ATTACH_TEXT_MAX, left_out);
 		struct attachment *at = &(*out)[*n];
 		size_t             max = b64 ? strlen(b64) / 4 * 3 + 3 : 0;
 
@@ -209,11 +231,9 @@ attach_from_listing(json_t *arr, size_t cap, struct attachment **out, size_t *n,
 				at->data = NULL;
 			} else {
 				total += at->len;
-				at->id = jstr(a, "id", 1024);
+				texts(a, at, left_out);
 				at->name = name;
 				name = NULL;
-				at->content_type = jstr(a, "contentType", 255);
-				at->content_id = jstr(a, "contentId", 255);
 				at->is_inline = json_is_true(
 				    json_object_get(a, "isInline"));
 				at->size = at->len;

@@ -528,7 +528,9 @@ db_res_free(struct db_res *r)
  * parameter blob is sent in pieces with mysql_stmt_send_long_data, so a
  * 20 MiB attachment never sits in our memory whole.  Used inside the
  * caller's transaction (no reconnect and retry: a lost connection fails
- * the transaction, which is retried as a whole).
+ * the transaction, which is retried as a whole).  A value of no bytes at
+ * all is sent as one empty piece: a parameter without long data would be
+ * NULL (1048 on a NOT NULL column, e.g. a zero-byte attachment).
  */
 struct db_stream {
 	struct db  *db;
@@ -537,6 +539,7 @@ struct db_stream {
 	long long  *ints;
 	size_t      blob;
 	int         cached; /* else closed with the stream */
+	int         sent;   /* long data went to the server */
 };
 
 struct db_stream *
@@ -589,6 +592,7 @@ db_stream_write(struct db_stream *s, const void *p, size_t len, struct err *err)
 	        (unsigned long)len) != 0)
 		return fail(s->db, mysql_stmt_errno(s->stmt), "send long data",
 		    mysql_stmt_error(s->stmt), err);
+	s->sent = 1;
 	return 0;
 }
 
@@ -604,6 +608,12 @@ db_stream_close(struct db_stream *s, int execute, struct db_exec_info *info,
 
 	if (s == NULL)
 		return -1;
+	if (execute && !s->sent &&
+	    mysql_stmt_send_long_data(s->stmt, (unsigned)s->blob, "", 0) != 0) {
+		rc = fail(s->db, mysql_stmt_errno(s->stmt), "send long data",
+		    mysql_stmt_error(s->stmt), err);
+		execute = 0;
+	}
 	if (execute) {
 		if (mysql_stmt_execute(s->stmt) != 0) {
 			rc = fail(s->db, mysql_stmt_errno(s->stmt), "execute",

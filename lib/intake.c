@@ -17,6 +17,7 @@
 #include "store_ledger.h"
 #include "store_ticket.h"
 #include "thread.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* What incoming_email.source keeps of one message (MEDIUMTEXT: 16 MiB). */
@@ -30,10 +31,13 @@ struct decision {
 	uint64_t             ticket; /* existing ticket to update, or 0 */
 };
 
+/* Append a line; one cut short by snprintf never ends inside a character. */
 static void
 trace(struct decision *d, const char *line)
 {
-	buf_printf(&d->trace, "%s%s", d->trace.len ? "\n" : "", line);
+	if (d->trace.len > 0)
+		buf_putc(&d->trace, '\n');
+	buf_append(&d->trace, line, utf8_cut(line, strlen(line), SIZE_MAX));
 }
 
 static int
@@ -243,8 +247,8 @@ attachment(const struct intake_ctx *cx, const struct intake_in *in,
 		    err);
 	if (rc == -1 && err->code == E_TOOLARGE) {
 		snprintf(line, sizeof line,
-		    "attachments: left out %.100s (over the size cap)",
-		    at->name);
+		    "attachments: left out %.*s (over the size cap)",
+		    (int)utf8_cut(at->name, strlen(at->name), 100), at->name);
 		return store_attachment_close(cx->db, k.stream, 0, err) == -1 ||
 		        store_ledger_note(cx->db, ledger, line, err) == -1
 		    ? -1
@@ -447,13 +451,8 @@ out:
 static void
 copy_cut(char *dst, size_t size, const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = utf8_cut(s, strlen(s), size - 1);
 
-	if (n >= size) {
-		n = size - 1;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
 	memcpy(dst, s, n);
 	dst[n] = '\0';
 }
@@ -473,7 +472,7 @@ intake_failed(const struct intake_ctx *cx, json_t *source, const struct msg *m,
 	struct new_ledger l = { 0 };
 	struct buf        src, tr, why;
 	char              when[21] = "", error[1000];
-	int               rc;
+	int               rc, cut;
 
 	buf_init(&src, 4096);
 	buf_init(&tr, 256);
@@ -483,14 +482,15 @@ intake_failed(const struct intake_ctx *cx, json_t *source, const struct msg *m,
 	else
 		buf_puts(&src, "{}");
 	copy_cut(error, sizeof error, f->error);
+	cut = (int)utf8_cut(error, strlen(error), 900);
 	if (f->again != NULL)
 		buf_printf(&tr, "attempt %u: %s\n", f->attempt, f->again);
 	if (f->quarantine)
-		buf_printf(&tr, "failure %u: %.900s; quarantined", f->failures,
-		    error);
+		buf_printf(&tr, "failure %u: %.*s; quarantined", f->failures,
+		    cut, error);
 	else
-		buf_printf(&tr, "failure %u: %.900s; tried again in %ld s",
-		    f->failures, error, f->retry_in);
+		buf_printf(&tr, "failure %u: %.*s; tried again in %ld s",
+		    f->failures, cut, error, f->retry_in);
 	l.mailbox_id = cx->mailbox_id;
 	l.graph_id = f->graph_id;
 	l.attempt = f->attempt;

@@ -314,12 +314,18 @@ jsonx_u8len(const char *s)
 	return n;
 }
 
-/* True if s holds a control character (what a name or label must not). */
+/*
+ * True if s holds a control character (what a name or label must not):
+ * C0, DEL or C1 (U+0080-U+009F), as lib/mime.c refuses in a header.
+ */
 int
 jsonx_has_control(const char *s)
 {
 	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f ||
+		    ((unsigned char)s[0] == 0xc2 &&
+		        (unsigned char)s[1] >= 0x80 &&
+		        (unsigned char)s[1] <= 0x9f))
 			return 1;
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "loop.h"
+#include "utf8.h"
 
 static int
 word_is(const char *v, const char *word)
@@ -28,12 +29,8 @@ local_part_is(const char *addr, const char *name)
 	return strncasecmp(addr, name, n) == 0 && addr[n] == '@';
 }
 
-/*
- * Returns 1 and writes why into reason if m is automatic, else 0.  own
- * lists the addresses of every connected mailbox (lower case).
- */
-int
-loop_automatic(const struct msg *m, const char *const *own, size_t nown,
+static int
+detect(const struct msg *m, const char *const *own, size_t nown,
     struct buf *reason)
 {
 	static const char *const precedence[] = { "bulk", "junk", "list",
@@ -42,7 +39,8 @@ loop_automatic(const struct msg *m, const char *const *own, size_t nown,
 
 	v = msg_header(m, "Auto-Submitted");
 	if (v != NULL && !word_is(v, "no")) {
-		buf_printf(reason, "Auto-Submitted: %.60s", v);
+		buf_printf(reason, "Auto-Submitted: %.*s",
+		    (int)utf8_cut(v, strlen(v), 60), v);
 		return 1;
 	}
 	v = msg_header(m, "Precedence");
@@ -73,4 +71,21 @@ loop_automatic(const struct msg *m, const char *const *own, size_t nown,
 		}
 	}
 	return 0;
+}
+
+/*
+ * Returns 1 and appends why to reason if m is automatic, else 0.  own
+ * lists the addresses of every connected mailbox (lower case).  What is
+ * appended is at most LOOP_REASON_MAX bytes, cut on a character boundary
+ * (it is stored in incoming_email.automatic).
+ */
+int
+loop_automatic(const struct msg *m, const char *const *own, size_t nown,
+    struct buf *reason)
+{
+	size_t from = reason->len;
+	int    yes = detect(m, own, nown, reason);
+
+	utf8_buf_cap(reason, from, LOOP_REASON_MAX);
+	return yes;
 }

@@ -11,6 +11,9 @@
 #include "buf.h"
 #include "msg.h"
 
+/* incoming_email.automatic is a VARCHAR(100) */
+#define LOOP_REASON_MAX 100
+
 int loop_automatic(const struct msg *, const char *const *own, size_t nown,
     struct buf *reason);
 

@@ -1,8 +1,10 @@
 /*
  * mime: headers are folded and, when not plain ASCII, RFC 2047 encoded;
- * every value has CR and LF removed first (no header injection from a
- * subject or a name); bodies and attachments are base64, so nothing in
- * them can end a part early.
+ * a subject has CR and LF removed (no header injection from it), and
+ * every other header input (addresses, display name, message ids,
+ * references) carrying a control character is refused outright: it can
+ * only come from a mail nobody should be writing to.  Bodies and
+ * attachments are base64, so nothing in them can end a part early.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "cred.h"
 #include "mime.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* Append base64 of p, wrapped at 76 columns with CRLF when wrap. */
@@ -30,6 +33,29 @@ mime_base64(struct buf *b, const void *p, size_t n, int wrap)
 		if (wrap)
 			buf_puts(b, "\r\n");
 	}
+}
+
+/*
+ * Could address be a mail recipient?  One '@' with something on each
+ * side, a domain without empty labels, and nothing that is address
+ * syntax or space (RFC 6531: any other UTF-8 is allowed).  An address
+ * that is not is still stored, as text; it is never sent to.
+ */
+int
+mime_addr_ok(const char *address)
+{
+	const char *at = strchr(address, '@'), *dom;
+
+	if (at == NULL || at == address || strchr(at + 1, '@') != NULL)
+		return 0;
+	dom = at + 1;
+	if (dom[0] == '\0' || dom[0] == '.' || dom[strlen(dom) - 1] == '.' ||
+	    strstr(dom, "..") != NULL)
+		return 0;
+	if (strpbrk(address, " \t<>()[],;:\\\"") != NULL ||
+	    utf8_has_controls(address))
+		return 0;
+	return 1;
 }
 
 static int
@@ -205,19 +231,83 @@ body(struct buf *b, const struct mime_msg *m)
 	buf_printf(b, "--%s--\r\n", alt);
 }
 
-/* Build the whole message into b (appended). */
-void
-mime_build(struct buf *b, const struct mime_msg *m)
+/* Is every address of "a@x, b@y" (empty unless required) one to send to? */
+static int
+list_ok(const char *list, int required)
+{
+	char *copy = xstrdup(list ? list : ""), *p = copy, *comma;
+	int   ok = !required || copy[0] != '\0';
+
+	while (ok && *p) {
+		comma = strchr(p, ',');
+		if (comma != NULL)
+			*comma = '\0';
+		p += strspn(p, " ");
+		ok = mime_addr_ok(p);
+		p = comma ? comma + 1 : p + strlen(p);
+	}
+	free(copy);
+	return ok;
+}
+
+static int
+has_controls(const char *s)
+{
+	return s != NULL && utf8_has_controls(s);
+}
+
+/* Refuse header input that could add or break a header. */
+static int
+check(const struct mime_msg *m, struct err *err)
+{
+	const char *what = NULL;
+
+	if (!mime_addr_ok(m->from ? m->from : ""))
+		what = "the From address";
+	else if (has_controls(m->from_name))
+		what = "the From name";
+	else if (!list_ok(m->to, 1))
+		what = "a To address";
+	else if (!list_ok(m->cc, 0))
+		what = "a Cc address";
+	else if (m->message_id == NULL || m->message_id[0] == '\0' ||
+	    has_controls(m->message_id))
+		what = "the Message-ID";
+	else if (has_controls(m->in_reply_to))
+		what = "In-Reply-To";
+	else if (has_controls(m->references))
+		what = "References";
+	if (what == NULL)
+		return 0;
+	err_set(err, E_INVALID,
+	    "Not sent: %s is not an address mail can go to, or carries a "
+	    "control character.",
+	    what);
+	return -1;
+}
+
+/*
+ * Build the whole message into b (appended).  Returns 0, or -1 with err
+ * (E_INVALID, nothing appended) when an address is not one mail can be
+ * sent to or a header input carries a control character.
+ */
+int
+mime_build(struct buf *b, const struct mime_msg *m, struct err *err)
 {
 	char      date[64], mixed[40];
 	struct tm tm;
 
+	if (check(m, err) == -1)
+		return -1;
 	gmtime_r(&m->date, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	address_header(b, "From", m->from_name, m->from);
-	buf_printf(b, "To: %s\r\n", m->to);
-	if (m->cc != NULL && m->cc[0])
-		buf_printf(b, "Cc: %s\r\n", m->cc);
+	buf_puts(b, "To: ");
+	folded(b, m->to, 4);
+	if (m->cc != NULL && m->cc[0]) {
+		buf_puts(b, "Cc: ");
+		folded(b, m->cc, 4);
+	}
 	mime_header_text(b, "Subject", m->subject);
 	buf_printf(b, "Date: %s\r\nMessage-ID: %s\r\n", date, m->message_id);
 	if (m->in_reply_to != NULL && m->in_reply_to[0])
@@ -231,7 +321,7 @@ mime_build(struct buf *b, const struct mime_msg *m)
 	buf_puts(b, "MIME-Version: 1.0\r\n");
 	if (m->natt == 0) {
 		body(b, m);
-		return;
+		return 0;
 	}
 	boundary(mixed);
 	buf_printf(b,
@@ -244,4 +334,5 @@ mime_build(struct buf *b, const struct mime_msg *m)
 		attachment_part(b, &m->att[i]);
 	}
 	buf_printf(b, "--%s--\r\n", mixed);
+	return 0;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "err.h"
 
 struct mime_att {
 	const char *name;
@@ -35,7 +36,8 @@ struct mime_msg {
 	time_t                 date;
 };
 
-void mime_build(struct buf *, const struct mime_msg *);
+int  mime_build(struct buf *, const struct mime_msg *, struct err *);
+int  mime_addr_ok(const char *address);
 void mime_header_text(struct buf *, const char *name, const char *value);
 void mime_base64(struct buf *, const void *, size_t, int wrap);
 

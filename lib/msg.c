@@ -2,7 +2,10 @@
  * msg: Graph's message JSON (contract 4.3) into struct msg.  Graph is
  * trusted for shape only as far as we check it: the id must be a sane
  * string, everything else degrades to "" with a note, and every string is
- * capped so a hostile or broken answer cannot blow up memory downstream.
+ * capped (on a UTF-8 character boundary, lib/utf8.c) so a hostile or
+ * broken answer cannot blow up memory downstream, and so every value fits
+ * the column it is stored in (docs/ARCHITECTURE.md "Column limits").
+ * Notes never quote mail data: they name fields only (plain ASCII).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -10,7 +13,11 @@
 #include <strings.h>
 
 #include "msg.h"
+#include "utf8.h"
 #include "xmalloc.h"
+
+/* ticket_action.body is a MEDIUMTEXT */
+_Static_assert(MSG_BODY_MAX < (1 << 24), "the body cap must fit MEDIUMTEXT");
 
 static void
 note(struct msg *m, const char *what)
@@ -18,22 +25,6 @@ note(struct msg *m, const char *what)
 	if (m->notes.len > 0)
 		buf_puts(&m->notes, "; ");
 	buf_puts(&m->notes, what);
-}
-
-/* Copy s, at most max bytes, cut on a UTF-8 character boundary. */
-static char *
-capped(const char *s, size_t max, int *cut)
-{
-	size_t n = strlen(s);
-
-	*cut = 0;
-	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-		*cut = 1;
-	}
-	return xstrndup(s, n);
 }
 
 /*
@@ -81,7 +72,7 @@ str(struct msg *m, json_t *o, const char *key, size_t max)
 		    key);
 		note(m, what);
 	}
-	r = capped(s ? s : "", max, &cut);
+	r = utf8_ndup(s ? s : "", max, &cut);
 	free(nul);
 	if (cut) {
 		snprintf(what, sizeof what, "%s cut to %zu bytes", key, max);
@@ -97,7 +88,11 @@ lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
-/* {"emailAddress": {"name", "address"}} */
+/*
+ * {"emailAddress": {"name", "address"}}.  CR, LF and other control
+ * characters are removed here, so none can reach an outgoing header
+ * (lib/mime.c refuses them again).
+ */
 static void
 addr(struct msg *m, json_t *v, struct msg_addr *a)
 {
@@ -105,6 +100,10 @@ addr(struct msg *m, json_t *v, struct msg_addr *a)
 
 	a->name = str(m, ea, "name", MSG_NAME_MAX);
 	a->address = str(m, ea, "address", MSG_ADDR_MAX);
+	if (utf8_strip_controls(a->name) > 0)
+		note(m, "control characters removed from a name");
+	if (utf8_strip_controls(a->address) > 0)
+		note(m, "control characters removed from an address");
 	lower(a->address);
 }
 
@@ -135,14 +134,16 @@ headers(struct msg *m, json_t *o)
 	json_t *arr = json_object_get(o, "internetMessageHeaders");
 	size_t  cap = json_is_array(arr) ? json_array_size(arr) : 0;
 
-	if (cap > 1000)
-		cap = 1000;
+	if (cap > MSG_MAX_HEADERS)
+		cap = MSG_MAX_HEADERS;
 	m->headers = xcalloc(cap, sizeof *m->headers);
 	for (size_t i = 0; i < cap; i++) {
 		json_t *h = json_array_get(arr, i);
 
+		/* References is kept whole: threading needs its last ids */
 		m->headers[m->nheaders].name = str(m, h, "name", 200);
-		m->headers[m->nheaders].value = str(m, h, "value", 8192);
+		m->headers[m->nheaders].value =
+		    str(m, h, "value", MSG_HEADER_MAX);
 		m->nheaders++;
 	}
 }
@@ -155,6 +156,66 @@ printable_ascii(const char *s)
 		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
 			return 0;
 	return 1;
+}
+
+static int
+days_in(int year, int month)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
+/* The number of n digits at s, or -1. */
+static int
+digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/*
+ * receivedDateTime as "YYYY-MM-DDTHH:MM:SSZ" (a fraction dropped), or ""
+ * with a note: only a real time a DATETIME holds reaches SQL, since a
+ * bad one makes STR_TO_DATE fail the insert in strict mode.
+ */
+static void
+received(struct msg *m, json_t *obj)
+{
+	char       *r = str(m, obj, "receivedDateTime", 40);
+	const char *e = r + 19;
+	int y = digits(r, 4), mo = -1, d = -1, h = -1, mi = -1, sec = -1;
+
+	if (strlen(r) >= 20 && r[4] == '-' && r[7] == '-' && r[10] == 'T' &&
+	    r[13] == ':' && r[16] == ':') {
+		mo = digits(r + 5, 2);
+		d = digits(r + 8, 2);
+		h = digits(r + 11, 2);
+		mi = digits(r + 14, 2);
+		sec = digits(r + 17, 2);
+		if (*e == '.')
+			for (e++; isdigit((unsigned char)*e); e++)
+				;
+	}
+	if (y >= 1000 && mo >= 1 && mo <= 12 && d >= 1 && d <= days_in(y, mo) &&
+	    h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59 &&
+	    strcmp(e, "Z") == 0) {
+		r[19] = 'Z';
+		r[20] = '\0';
+	} else {
+		if (r[0])
+			note(m, "receivedDateTime is not a UTC time: left out");
+		r[0] = '\0';
+	}
+	m->received = r;
 }
 
 /*
@@ -170,22 +231,29 @@ msg_parse(json_t *obj, struct msg *m, struct err *err)
 	memset(m, 0, sizeof *m);
 	buf_init(&m->notes, 64);
 	if (!json_is_object(obj) || id == NULL || id[0] == '\0' ||
-	    strlen(id) > 512 || strpbrk(id, "/?#% \t\r\n") != NULL) {
+	    strlen(id) > 512 || strpbrk(id, "/?#%") != NULL ||
+	    !printable_ascii(id)) {
+		/* graph_id is an ASCII column, and goes into URLs */
 		err_set(err, E_INVALID, "message without a usable id");
 		return -1;
 	}
 	m->id = xstrdup(id);
-	m->internet_message_id = str(m, obj, "internetMessageId", 998);
+	m->internet_message_id = str(m, obj, "internetMessageId", MSG_ID_MAX);
 	if (!printable_ascii(m->internet_message_id)) {
 		/* stored in ASCII columns and echoed in In-Reply-To */
 		m->internet_message_id[0] = '\0';
 		note(m, "internetMessageId is not ASCII: left out");
 	}
-	m->conversation_id = str(m, obj, "conversationId", 512);
+	m->conversation_id = str(m, obj, "conversationId", MSG_CONV_MAX);
+	if (!printable_ascii(m->conversation_id)) {
+		/* an ASCII column, looked up for threading */
+		m->conversation_id[0] = '\0';
+		note(m, "conversationId is not ASCII: left out");
+	}
 	m->subject = str(m, obj, "subject", MSG_SUBJECT_MAX);
 	body = json_object_get(obj, "body");
 	m->body = str(m, body, "content", MSG_BODY_MAX);
-	m->received = str(m, obj, "receivedDateTime", 40);
+	received(m, obj);
 	addr(m, json_object_get(obj, "from"), &m->from);
 	if (m->from.address[0] == '\0') {
 		/* drafts and odd mail lack from; sender is the next best */

@@ -1,7 +1,8 @@
 /*
  * msg: a mail message as Microsoft Graph lists it, parsed defensively.
  * Every string is owned by the struct (NUL-terminated, valid UTF-8,
- * capped); missing or mistyped optional fields become "" and are noted in
+ * capped to fit its column: docs/ARCHITECTURE.md "Column limits");
+ * missing or mistyped optional fields become "" and are noted in
  * msg.notes.  Pure: no I/O.
  */
 #ifndef POSTDESK_MSG_H
@@ -19,10 +20,15 @@
 #define MSG_NAME_MAX       255
 #define MSG_BODY_MAX       (12 * 1024 * 1024)
 #define MSG_MAX_RECIPIENTS 500
+#define MSG_ID_MAX         998   /* internetMessageId, ASCII */
+#define MSG_CONV_MAX       512   /* conversationId, ASCII */
+#define MSG_HEADER_MAX     65536 /* one header value (References) */
+#define MSG_MAX_HEADERS    1000
 
 struct msg_addr {
-	char *name;
-	char *address; /* lower-cased; "" when absent */
+	char *name;    /* no control characters */
+	char *address; /* lower-cased (ASCII), no control characters; "" when
+	                  absent; maybe not an address (mime_addr_ok) */
 };
 
 struct msg_header {
@@ -36,7 +42,7 @@ struct msg {
 	char              *conversation_id;
 	char              *subject;
 	char              *body;
-	char              *received; /* "2026-11-26T09:10:54Z" or "" */
+	char              *received; /* exactly "2026-11-26T09:10:54Z" or "" */
 	struct msg_addr    from;
 	struct msg_addr   *to;
 	size_t             nto;

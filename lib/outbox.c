@@ -22,6 +22,7 @@
 #include "store_ticket.h"
 #include "thread.h"
 #include "url.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 static const char DEFAULT_ACK[] =
@@ -30,7 +31,26 @@ static const char DEFAULT_ACK[] =
     "We will get back to you soon. Please keep [#{ticket}] in the subject\n"
     "when you write to us about it.\n";
 
-/* "<pd.RANDOM@domain-of-from>" */
+/* Can domain go into a Message-ID (an ASCII column of 255)? */
+static int
+id_domain(const char *d)
+{
+	size_t n = strlen(d);
+
+	if (n == 0 || n > 200)
+		return 0;
+	for (; *d; d++)
+		if ((unsigned char)*d <= 0x20 || (unsigned char)*d >= 0x7f ||
+		    strchr("<>()[]\\\",;:@", *d) != NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * "<pd.RANDOM@domain-of-from>" into out (256 bytes hold any, and it fits
+ * outgoing_email.message_id); a domain that is not plain ASCII, or is too
+ * long, becomes "postdesk.invalid".
+ */
 void
 outbox_message_id(char *out, size_t size, const char *from)
 {
@@ -42,7 +62,7 @@ outbox_message_id(char *out, size_t size, const char *from)
 		if (*p == '_')
 			*p = '.';
 	snprintf(out, size, "<pd.%s@%s>", tok,
-	    at && at[1] ? at + 1 : "postdesk.invalid");
+	    at && id_domain(at + 1) ? at + 1 : "postdesk.invalid");
 }
 
 /* Expand {ticket} and {subject}; html escapes the values. */
@@ -123,8 +143,15 @@ ack_refused(struct db *db, const struct ack_settings *s, const struct msg *m,
 		return 1;
 	}
 	if (f->automatic != NULL) {
-		buf_printf(why, "suppressed: automatic mail (%.100s)",
+		buf_printf(why, "suppressed: automatic mail (%.*s)",
+		    (int)utf8_cut(f->automatic, strlen(f->automatic), 100),
 		    f->automatic);
+		return 1;
+	}
+	if (!mime_addr_ok(m->from.address)) {
+		buf_puts(why,
+		    "not sent: the sender's address is not one mail can "
+		    "be sent to");
 		return 1;
 	}
 	if (f->no_ack_rule != 0) {
@@ -136,9 +163,12 @@ ack_refused(struct db *db, const struct ack_settings *s, const struct msg *m,
 		return -1;
 	if (n >= s->per_hour) {
 		buf_printf(why,
-		    "suppressed: %lld acknowledgements to %.100s in "
+		    "suppressed: %lld acknowledgements to %.*s in "
 		    "the last hour (limit %ld)",
-		    n, m->from.address, s->per_hour);
+		    n,
+		    (int)utf8_cut(m->from.address, strlen(m->from.address),
+		        100),
+		    m->from.address, s->per_hour);
 		return 1;
 	}
 	return 0;
@@ -156,7 +186,7 @@ outbox_ack(struct db *db, uint64_t mailbox, const struct ack_settings *s,
 	struct new_outgoing o = { 0 };
 	struct new_action   a = { 0 };
 	struct buf          why, subject, text, html, refs;
-	char                mid[160];
+	char                mid[256];
 	uint64_t            id;
 	int                 refused, rc = -1;
 
@@ -231,7 +261,7 @@ reply_rows(struct db *db, uint64_t ticket, uint64_t agent,
 	struct new_outgoing o = { 0 };
 	struct new_action   a = { 0 };
 	struct buf          subject, html, re;
-	char                mid[160];
+	char                mid[256];
 	int                 rc = -1;
 
 	buf_init(&subject, 256);
@@ -287,7 +317,8 @@ out:
  * Queue an agent's reply on ticket (one transaction with its ticket
  * action): to the end user (and cc), from the ticket's mailbox, tagged and
  * threaded under the customer's newest mail.  E_NOTFOUND for an unknown
- * ticket, E_CONFLICT when the ticket has no mailbox to send from.
+ * ticket, E_CONFLICT when the ticket has no mailbox to send from or its
+ * end user's address cannot receive mail.
  */
 int
 outbox_reply(struct db *db, uint64_t ticket, uint64_t agent, const char *body,
@@ -303,6 +334,13 @@ outbox_reply(struct db *db, uint64_t ticket, uint64_t agent, const char *body,
 		err_set(err, E_CONFLICT,
 		    "This ticket's mailbox is gone or was never connected, so "
 		    "there is no address to reply from.");
+		goto out;
+	}
+	if (!mime_addr_ok(c->end_user)) {
+		/* stored as it came, but not an address mail can go to */
+		err_set(err, E_CONFLICT,
+		    "This ticket's end user address is not one mail can be "
+		    "sent to.");
 		goto out;
 	}
 	if (db_begin(db, err) == -1)
@@ -356,6 +394,7 @@ build(struct mbx *m, const char *from, const char *from_name,
 	struct mime_att *att = NULL;
 	struct db_res    r;
 	struct buf       raw;
+	int              rc;
 
 	if (store_outbox_attachments(m->app->db, o->id, &r, err) == -1)
 		return -1;
@@ -381,12 +420,13 @@ build(struct mbx *m, const char *from, const char *from_name,
 	mm.natt = r.nrows;
 	mm.date = time(NULL);
 	buf_init(&raw, 4096);
-	mime_build(&raw, &mm);
-	mime_base64(out, raw.data, raw.len, 0);
+	rc = mime_build(&raw, &mm, err);
+	if (rc == 0)
+		mime_base64(out, raw.data, raw.len, 0);
 	buf_cleanup(&raw);
 	free(att);
 	db_res_free(&r);
-	return 0;
+	return rc;
 }
 
 /* Settle one send by Graph's answer. */
@@ -457,6 +497,7 @@ send_one(struct mbx *m, const char *from, const char *from_name,
 	struct graph_error ge;
 	struct http_resp   resp;
 	struct buf         url, body;
+	char               why[256];
 	int                won, rc;
 
 	if (strcmp(o->status, "sending") == 0) {
@@ -479,7 +520,14 @@ send_one(struct mbx *m, const char *from, const char *from_name,
 	if (build(m, from, from_name, o, &body, err) == -1) {
 		buf_cleanup(&url);
 		buf_cleanup(&body);
-		return -1;
+		if (err->code != E_INVALID)
+			return -1;
+		/* a header the MIME builder refused: never sent, say why */
+		snprintf(why, sizeof why, "%s", err->msg);
+		st->failed++;
+		return store_outbox_fail(m->app->db, o->id, why,
+		    "Correct the address on the ticket, then reply again.",
+		    err);
 	}
 	gc.url = url.data;
 	gc.body = body.data;

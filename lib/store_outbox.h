@@ -41,8 +41,8 @@ struct outgoing {
 struct reply_ctx {
 	uint64_t mailbox_id; /* 0: the ticket has no mailbox */
 	char     subject[999 * 4];
-	char     end_user[321];
-	char     from[321]; /* the mailbox's own address */
+	char     end_user[320 * 4 + 1]; /* utf8mb4 VARCHAR(320) */
+	char     from[321];             /* the mailbox's own address */
 	char     mailbox_status[16];
 	char     in_reply_to[999];
 	char     references[2048];

@@ -1,7 +1,10 @@
 /*
  * thread: the ticket tag is "[#123]" anywhere in the subject (mail
  * clients prepend "RE:", "AW:" ...).  Message ids come from In-Reply-To
- * first, then References newest first, each "<...>".
+ * first, then References newest (last) first, each "<...>"; the whole
+ * header is read (lib/msg.c keeps values up to MSG_HEADER_MAX), so the
+ * parent is found however many references come before it.  Only ids a
+ * Message-ID column can hold are taken: printable ASCII, at most 998 bytes.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -41,34 +44,70 @@ thread_tag_subject(struct buf *b, uint64_t ticket, const char *subject)
 		    subject);
 }
 
-static size_t
-collect(const char *v, char **ids, size_t n, size_t max, int newest_first)
+/* Is p (n bytes) an id ticket_action.internet_message_id can hold? */
+static int
+storable(const char *p, size_t n)
 {
-	const char *starts[THREAD_MAX_REFS * 4];
-	size_t      lens[THREAD_MAX_REFS * 4], k = 0;
+	if (n < 3 || n > 998)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7f)
+			return 0;
+	return 1;
+}
 
-	for (const char *p = strchr(v, '<'); p && k < THREAD_MAX_REFS * 4;
+static int
+taken(char *const *ids, size_t n, const char *p, size_t len)
+{
+	for (size_t d = 0; d < n; d++)
+		if (strlen(ids[d]) == len && strncmp(ids[d], p, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* The "<...>" ids of v, in order, as (start, length) pairs. */
+static size_t
+scan(const char *v, const char ***starts, size_t **lens)
+{
+	size_t k = 0, cap = 0;
+
+	*starts = NULL;
+	*lens = NULL;
+	for (const char *p = strchr(v, '<'); p != NULL;
 	     p = strchr(p + 1, '<')) {
 		const char *e = strchr(p, '>');
 
 		if (e == NULL)
 			break;
-		if (e - p > 1 && e - p < 998) {
-			starts[k] = p;
-			lens[k++] = (size_t)(e - p + 1);
+		if (storable(p, (size_t)(e - p + 1))) {
+			if (k == cap) {
+				cap = cap ? cap * 2 : 32;
+				*starts =
+				    xrealloc(*starts, cap * sizeof **starts);
+				*lens = xrealloc(*lens, cap * sizeof **lens);
+			}
+			(*starts)[k] = p;
+			(*lens)[k++] = (size_t)(e - p + 1);
 		}
 		p = e;
 	}
+	return k;
+}
+
+static size_t
+collect(const char *v, char **ids, size_t n, size_t max, int newest_first)
+{
+	const char **starts;
+	size_t      *lens, k = scan(v, &starts, &lens);
+
 	for (size_t i = 0; i < k && n < max; i++) {
 		size_t j = newest_first ? k - 1 - i : i;
-		int    dup = 0;
 
-		for (size_t d = 0; d < n && !dup; d++)
-			dup = strlen(ids[d]) == lens[j] &&
-			    strncmp(ids[d], starts[j], lens[j]) == 0;
-		if (!dup)
+		if (!taken(ids, n, starts[j], lens[j]))
 			ids[n++] = xstrndup(starts[j], lens[j]);
 	}
+	free(starts);
+	free(lens);
 	return n;
 }
 

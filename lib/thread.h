@@ -11,7 +11,8 @@
 #include "buf.h"
 #include "msg.h"
 
-#define THREAD_MAX_REFS 20
+/* Ids looked up per message: every id of a 200-reference thread, and more */
+#define THREAD_MAX_REFS 500
 
 uint64_t thread_tag(const char *subject);
 void     thread_tag_subject(struct buf *, uint64_t ticket, const char *subject);

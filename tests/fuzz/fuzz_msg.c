@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < m.nto; i++)
 			check_str(m.to[i].address, MSG_ADDR_MAX);
 		for (size_t i = 0; i < m.nheaders; i++)
-			check_str(m.headers[i].value, 8192);
+			check_str(m.headers[i].value, MSG_HEADER_MAX);
 		n = thread_refs(&m, ids, THREAD_MAX_REFS);
 		for (size_t i = 0; i < n; i++) {
 			if (ids[i][0] != '<' ||

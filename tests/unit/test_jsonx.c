@@ -239,9 +239,20 @@ test_writer(void)
 	buf_cleanup(&b);
 }
 
+/* Control characters a name must not hold: C0, DEL and C1 */
+static void
+test_has_control(void)
+{
+	CHECK(jsonx_has_control("a\tb"));
+	CHECK(jsonx_has_control("a\x7f"));
+	CHECK(jsonx_has_control("a\xc2\x85"));
+	CHECK(!jsonx_has_control("Caf\xc3\xa9 \xc2\xa0 Support"));
+}
+
 int
 main(void)
 {
+	test_has_control();
 	test_parse();
 	test_unknown();
 	test_field_error();

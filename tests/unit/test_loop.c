@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "loop.h"
+#include "utf8.h"
 #include "xmalloc.h"
 #include "test.h"
 
@@ -44,6 +45,48 @@ automatic(const char *from, const char *name, const char *value,
 	}
 	free(m.headers);
 	return r;
+}
+
+/* The reason fits incoming_email.automatic and is cut on a boundary. */
+static void
+test_reason_cut(void)
+{
+	static const char *const own[] = { "" };
+	struct msg               m;
+	struct buf               why, v;
+
+	memset(&m, 0, sizeof m);
+	buf_init(&v, 512);
+	buf_puts(&v, "auto-generated; reason=");
+	for (int i = 0; i < 100; i++)
+		buf_puts(&v, "\xc3\xa9");
+	m.headers = xcalloc(1, sizeof *m.headers);
+	m.headers[0].name = xstrdup("Auto-Submitted");
+	m.headers[0].value = v.data;
+	m.nheaders = 1;
+	m.from.address = xstrdup("bob@example.com");
+	buf_init(&why, 32);
+	buf_puts(&why, "kept:");
+	CHECK(loop_automatic(&m, own, 1, &why));
+	/* "Auto-Submitted: " + 59 bytes: byte 60 would split an e-acute */
+	CHECK_INT(why.len, 5 + 16 + 59);
+	CHECK(utf8_valid(why.data, why.len));
+	CHECK(
+	    strncmp(why.data, "kept:Auto-Submitted: auto-generated", 35) == 0);
+	/* a bounce from a 272-byte mailer-daemon address: 100 bytes */
+	free(m.from.address);
+	m.from.address = xmalloc(300);
+	snprintf(m.from.address, 300, "mailer-daemon@%0250d.example", 0);
+	m.nheaders = 0;
+	buf_reset(&why);
+	CHECK(loop_automatic(&m, own, 1, &why));
+	CHECK_INT(why.len, LOOP_REASON_MAX);
+	CHECK(strncmp(why.data, "from mailer-daemon@000", 22) == 0);
+	buf_cleanup(&why);
+	free(m.from.address);
+	free(m.headers[0].name);
+	free(m.headers);
+	buf_cleanup(&v);
 }
 
 int
@@ -100,5 +143,6 @@ main(void)
 		buf_cleanup(&why);
 		free(m.from.address);
 	}
+	test_reason_cut();
 	return TEST_DONE();
 }

@@ -28,13 +28,21 @@ base_msg(struct mime_msg *m)
 	m->date = 1700000000; /* Tue, 14 Nov 2023 22:13:20 +0000 */
 }
 
+/* The message, or NULL when the builder refused it (it then appends nothing).
+ */
 static char *
 build(const struct mime_msg *m)
 {
 	struct buf b;
+	struct err err;
 
 	buf_init(&b, 1024);
-	mime_build(&b, m);
+	if (mime_build(&b, m, &err) == -1) {
+		CHECK(b.len == 0);
+		CHECK(err.code == E_INVALID);
+		buf_cleanup(&b);
+		return NULL;
+	}
 	return b.data; /* caller frees */
 }
 
@@ -324,36 +332,123 @@ test_no_injection(void)
 	char           *s, *v;
 	struct buf      dec;
 
+	/* a subject's CR LF become spaces: it stays one header */
 	base_msg(&m);
 	m.subject = "Hi\r\nBcc: victim@example.com\r\n\r\nbody";
-	m.in_reply_to = "<a@b>\r\nX-Evil: 1";
-	m.references = "<a@b>\nX-Evil2: 1";
-	m.from_name = "Help\r\nBcc: x@y";
 	s = build(&m);
-	CHECK(lines_ok(s, 998));
-	CHECK(header(s, "Bcc") == NULL);
-	CHECK(header(s, "X-Evil") == NULL);
-	CHECK(header(s, "X-Evil2") == NULL);
-	v = header(s, "Subject");
-	CHECK(v != NULL && strstr(v, "Bcc: victim@example.com") != NULL);
-	free(v);
-	v = header(s, "From");
-	CHECK(v != NULL && strstr(v, "<help@contoso.com>") != NULL);
-	free(v);
+	if (CHECK(s != NULL)) {
+		CHECK(lines_ok(s, 998));
+		CHECK(header(s, "Bcc") == NULL);
+		v = header(s, "Subject");
+		CHECK(
+		    v != NULL && strstr(v, "Bcc: victim@example.com") != NULL);
+		free(v);
+	}
 	free(s);
 
 	/* a non-ASCII subject with CR LF: encoded, and the CR LF is gone */
 	base_msg(&m);
 	m.subject = "Grüße\r\nBcc: victim@example.com";
 	s = build(&m);
-	CHECK(header(s, "Bcc") == NULL);
-	v = header(s, "Subject");
-	buf_init(&dec, 128);
-	if (CHECK(v != NULL) && CHECK(decode_words(v, &dec) == 0))
-		CHECK_STR(dec.data, "Grüße  Bcc: victim@example.com");
-	buf_cleanup(&dec);
-	free(v);
+	if (CHECK(s != NULL)) {
+		CHECK(header(s, "Bcc") == NULL);
+		v = header(s, "Subject");
+		buf_init(&dec, 128);
+		if (CHECK(v != NULL) && CHECK(decode_words(v, &dec) == 0))
+			CHECK_STR(dec.data, "Grüße  Bcc: victim@example.com");
+		buf_cleanup(&dec);
+		free(v);
+	}
 	free(s);
+}
+
+/*
+ * Every other header input with CR, LF or another control character is
+ * refused, never sent: a sender address carrying "\r\nBcc:" must not put
+ * a Bcc on an acknowledgement.
+ */
+static void
+test_refused(void)
+{
+	static const char *const bad[] = { "\r\nBcc: x@evil", "\nX-Evil: 1",
+		"\r", "\x01", "\x7f", "\xc2\x85" };
+	struct mime_msg          m;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char addr[64], id[64];
+
+		snprintf(addr, sizeof addr, "bob@example.com%s", bad[i]);
+		snprintf(id, sizeof id, "<a@b>%s", bad[i]);
+		base_msg(&m);
+		m.to = addr;
+		CHECK(build(&m) == NULL);
+		base_msg(&m);
+		m.cc = addr;
+		CHECK(build(&m) == NULL);
+		base_msg(&m);
+		m.from = addr;
+		CHECK(build(&m) == NULL);
+		base_msg(&m);
+		m.from_name = id;
+		CHECK(build(&m) == NULL);
+		base_msg(&m);
+		m.message_id = id;
+		CHECK(build(&m) == NULL);
+		base_msg(&m);
+		m.in_reply_to = id;
+		CHECK(build(&m) == NULL);
+		base_msg(&m);
+		m.references = id;
+		CHECK(build(&m) == NULL);
+	}
+	/* not addresses: stored as text elsewhere, never sent to */
+	base_msg(&m);
+	m.to = "no at sign";
+	CHECK(build(&m) == NULL);
+	m.to = "bob smith@example.com";
+	CHECK(build(&m) == NULL);
+	m.to = "";
+	CHECK(build(&m) == NULL);
+	m.to = "a@x, b@@y";
+	CHECK(build(&m) == NULL);
+	CHECK(!mime_addr_ok("a@"));
+	CHECK(!mime_addr_ok("@x"));
+	CHECK(!mime_addr_ok("a@x..y"));
+	CHECK(!mime_addr_ok("<a@x>"));
+	CHECK(mime_addr_ok("j\xc3\xb6rg@b\xc3\xbc"
+	                   "cher.example"));
+}
+
+/* RFC 6531 addresses go out as they are; a long Cc line is folded */
+static void
+test_utf8_and_many_recipients(void)
+{
+	struct mime_msg m;
+	struct buf      cc;
+	char           *s, *v;
+
+	base_msg(&m);
+	m.to = "j\xc3\xb6rg@b\xc3\xbc"
+	       "cher.example";
+	buf_init(&cc, 4096);
+	for (int i = 0; i < 100; i++)
+		buf_printf(&cc, "%suser%d@example.com", i ? ", " : "", i);
+	m.cc = cc.data;
+	s = build(&m);
+	if (CHECK(s != NULL)) {
+		CHECK(lines_ok(s, 78 + 2));
+		v = header(s, "To");
+		CHECK_STR(v,
+		    "j\xc3\xb6rg@b\xc3\xbc"
+		    "cher.example");
+		free(v);
+		v = header(s, "Cc");
+		CHECK(v != NULL && strstr(v, "user0@example.com, ") == v &&
+		    strstr(v, "user99@example.com") != NULL);
+		free(v);
+	}
+	free(s);
+	buf_cleanup(&cc);
 }
 
 static void
@@ -582,6 +677,8 @@ main(void)
 	test_auto_submitted();
 	test_rfc2047();
 	test_no_injection();
+	test_refused();
+	test_utf8_and_many_recipients();
 	test_display_name();
 	test_plain_only();
 	test_alternative();

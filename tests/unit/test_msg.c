@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "utf8.h"
 #include "xmalloc.h"
 #include "test.h"
 
@@ -378,6 +379,131 @@ test_message_id_not_ascii(void)
 	msg_cleanup(&m);
 }
 
+/*
+ * CR, LF and other controls in addresses and names are removed (issue 8
+ * item 6: a sender "bob@x\r\nBcc: ..." put a Bcc on the acknowledgement).
+ */
+static void
+test_controls_removed(void)
+{
+	struct msg m;
+
+	if (CHECK(
+	        parse(
+	            "{\"id\": \"AAMk1\", \"from\": {\"emailAddress\": "
+	            "{\"name\": \"Bob\\r\\nBcc: x@evil\\u0085\\t!\", "
+	            "\"address\": \"Bob@Example.com\\r\\nBcc: "
+	            "x@evil\\u007f\"}}, \"toRecipients\": [{\"emailAddress\": "
+	            "{\"address\": \"\\u0001c@x.org\"}}]}",
+	            &m) == 0)) {
+		CHECK_STR(m.from.address, "bob@example.combcc: x@evil");
+		CHECK_STR(m.from.name, "BobBcc: x@evil\t!");
+		CHECK_STR(m.to[0].address, "c@x.org");
+		CHECK(
+		    strstr(m.notes.data,
+		        "control characters removed from an address") != NULL);
+		CHECK(strstr(m.notes.data,
+		          "control characters removed from a name") != NULL);
+	}
+	msg_cleanup(&m);
+	/* an RFC 6531 address is kept whole; only ASCII is lower-cased */
+	if (CHECK(parse("{\"id\": \"AAMk1\", \"from\": {\"emailAddress\": "
+	                "{\"address\": \"J\\u00d6rg@B\\u00fccher.example\"}}}",
+	              &m) == 0)) {
+		CHECK_STR(m.from.address,
+		    "j\xc3\x96rg@b\xc3\xbc"
+		    "cher.example");
+		CHECK_STR(m.notes.data, "");
+	}
+	msg_cleanup(&m);
+}
+
+/* References of 10,000+ bytes are kept whole, up to 64 KiB */
+static void
+test_long_header_kept(void)
+{
+	json_t    *o = json_pack("{s:s}", "id", "AAMk1"), *hs = json_array();
+	struct buf v;
+	struct msg m;
+	struct err err;
+	size_t     refs;
+
+	buf_init(&v, MSG_HEADER_MAX + 16);
+	while (v.len < 10000)
+		buf_puts(&v, "<0123456789abcdef0123456789@mail.example.com> ");
+	refs = v.len;
+	json_array_append_new(hs,
+	    json_pack("{s:s, s:s}", "name", "References", "value", v.data));
+	while (v.len < MSG_HEADER_MAX + 10)
+		buf_puts(&v, "\xc3\xa9");
+	json_array_append_new(hs,
+	    json_pack("{s:s, s:s}", "name", "X-Big", "value", v.data));
+	json_object_set_new(o, "internetMessageHeaders", hs);
+	if (CHECK(msg_parse(o, &m, &err) == 0) && CHECK_INT(m.nheaders, 2)) {
+		CHECK_INT(strlen(msg_header(&m, "references")), refs);
+		CHECK(strlen(msg_header(&m, "x-big")) <= MSG_HEADER_MAX);
+		CHECK(strlen(msg_header(&m, "x-big")) >= MSG_HEADER_MAX - 1);
+		CHECK(
+		    utf8_valid(m.headers[1].value, strlen(m.headers[1].value)));
+		CHECK(strstr(m.notes.data, "value cut to 65536 bytes") != NULL);
+	}
+	msg_cleanup(&m);
+	json_decref(o);
+	buf_cleanup(&v);
+}
+
+/* ASCII columns: conversationId and the Graph id */
+static void
+test_ascii_columns(void)
+{
+	struct msg m;
+
+	if (CHECK(parse("{\"id\": \"AAMk1\", \"conversationId\": "
+	                "\"AAQk\\u20ac=\"}",
+	              &m) == 0)) {
+		CHECK_STR(m.conversation_id, "");
+		CHECK(strstr(m.notes.data, "conversationId is not ASCII") !=
+		    NULL);
+	}
+	msg_cleanup(&m);
+	CHECK(parse("{\"id\": \"AAMk\\u00e9\"}", &m) == -1);
+	msg_cleanup(&m);
+}
+
+/* receivedDateTime reaches SQL only as a real "YYYY-MM-DDTHH:MM:SSZ" */
+static void
+test_received(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "2026-11-26T09:10:54Z", "2026-11-26T09:10:54Z" },
+		{ "2026-11-26T09:10:54.1234567Z", "2026-11-26T09:10:54Z" },
+		{ "2024-02-29T23:59:59Z", "2024-02-29T23:59:59Z" },
+		{ "2026-02-29T00:00:00Z", "" },
+		{ "2026-13-01T00:00:00Z", "" },
+		{ "2026-12-01T24:00:00Z", "" },
+		{ "2026-12-01T00:00:60Z", "" },
+		{ "0999-12-01T00:00:00Z", "" },
+		{ "abcd-ef-ghTij:kl:mnZ", "" },
+		{ "2026-11-26T09:10:54+01:00", "" },
+		{ "2026-11-26T09:10:54.Zjunk", "" },
+		{ "", "" },
+	};
+	struct msg m;
+	json_t    *o;
+	struct err err;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		o = with("receivedDateTime", cases[i].in);
+		if (CHECK(msg_parse(o, &m, &err) == 0) &&
+		    !CHECK_STR(m.received, cases[i].out))
+			printf("\tin: %s\n", cases[i].in);
+		msg_cleanup(&m);
+		json_decref(o);
+	}
+}
+
 int
 main(void)
 {
@@ -390,5 +516,9 @@ main(void)
 	test_recipients_cap();
 	test_headers_cap();
 	test_message_id_not_ascii();
+	test_controls_removed();
+	test_long_header_kept();
+	test_ascii_columns();
+	test_received();
 	return TEST_DONE();
 }

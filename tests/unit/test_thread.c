@@ -122,7 +122,7 @@ test_refs(void)
 		CHECK_STR(ids[0], "<m1@x>");
 	drop(&m, ids, n);
 
-	/* the cap: max ids at most, however many the headers hold */
+	/* 200 references: every one is looked at, the newest (last) first */
 	{
 		struct buf refs;
 
@@ -131,19 +131,56 @@ test_refs(void)
 			buf_printf(&refs, "<r%d@x> ", i);
 		with_headers(&m, "<irt@x>", refs.data);
 		n = thread_refs(&m, ids, THREAD_MAX_REFS);
-		if (CHECK_INT(n, THREAD_MAX_REFS)) {
+		if (CHECK_INT(n, 201)) {
 			CHECK_STR(ids[0], "<irt@x>");
-			/* newest of the 80 References looked at */
-			CHECK(ids[1][0] == '<');
+			CHECK_STR(ids[1], "<r199@x>");
+			CHECK_STR(ids[200], "<r0@x>");
 		}
 		drop(&m, ids, n);
-		n = 0;
 		with_headers(&m, "<irt@x>", refs.data);
 		n = thread_refs(&m, ids, 3);
 		CHECK_INT(n, 3);
 		drop(&m, ids, n);
 		buf_cleanup(&refs);
 	}
+
+	/* a 10,000-character References, the parent last; and the cap */
+	{
+		struct buf refs;
+		char     **many = xcalloc(THREAD_MAX_REFS, sizeof *many);
+
+		buf_init(&refs, 16384);
+		for (int i = 0; i < 199; i++)
+			buf_printf(&refs, "<%044d@mail.example.com>\r\n ", i);
+		buf_puts(&refs, "<parent-of-them-all@mail.example.com>");
+		CHECK(refs.len >= 10000);
+		with_headers(&m, NULL, refs.data);
+		n = thread_refs(&m, many, THREAD_MAX_REFS);
+		if (CHECK_INT(n, 200))
+			CHECK_STR(many[0],
+			    "<parent-of-them-all@mail.example.com>");
+		drop(&m, many, n);
+		buf_reset(&refs);
+		for (int i = 0; i < THREAD_MAX_REFS + 100; i++)
+			buf_printf(&refs, "<r%d@x> ", i);
+		with_headers(&m, NULL, refs.data);
+		n = thread_refs(&m, many, THREAD_MAX_REFS);
+		if (CHECK_INT(n, THREAD_MAX_REFS))
+			CHECK_STR(many[0], "<r599@x>");
+		drop(&m, many, n);
+		buf_cleanup(&refs);
+		free(many);
+	}
+
+	/* ids an ASCII Message-ID column cannot hold are not looked up */
+	with_headers(&m,
+	    "<j\xc3\xb6rg@b\xc3\xbc"
+	    "cher.example>",
+	    "<a b@x> <ok@x> <tab\t@x>");
+	n = thread_refs(&m, ids, THREAD_MAX_REFS);
+	if (CHECK_INT(n, 1))
+		CHECK_STR(ids[0], "<ok@x>");
+	drop(&m, ids, n);
 
 	/* an id of 998 bytes or more is not an id */
 	{
