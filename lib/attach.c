@@ -85,11 +85,17 @@ keep_item(json_t *a, struct attachment *at, char *name)
 		ext = ".vcf";
 		type = "text/vcard";
 	}
+	if (name[0] == '\0') {
+		free(name);
+		name = xstrdup("attached item");
+	}
+	/* the extension still fits the column */
 	buf_init(&b, strlen(name) + 8);
-	buf_puts(&b, name[0] ? name : "attached item");
+	buf_append(&b, name,
+	    utf8_cut(name, strlen(name), ATTACH_TEXT_MAX - strlen(ext)));
 	buf_puts(&b, ext);
 	free(name);
-	at->id = jstr(a, "id", 1024);
+	at->id = jstr(a, "id", 1024, NULL);
 	at->name = b.data;
 	at->content_type = xstrdup(type);
 	at->content_id = xstrdup("");

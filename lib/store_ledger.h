@@ -21,7 +21,7 @@ struct ledger_row {
 	char     state[16];   /* stored done action_failed failed */
 	char     outcome[20]; /* ticket_created ... failed quarantined */
 	int      due;         /* a failed row whose next try has come */
-	char     error[300];  /* the last failure, cut */
+	char     error[1001]; /* the last failure: 250 characters */
 };
 
 struct new_ledger {

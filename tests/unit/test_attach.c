@@ -57,15 +57,34 @@ test_cut_and_noted(void)
 	attach_free(at, n);
 	json_decref(arr);
 
-	/* an item attachment is left out, its name cut to 100 on a boundary */
+	/* a link to a cloud file is left out, its name cut to 100 on a
+	 * boundary */
 	buf_reset(&left);
 	arr = json_pack("[{s:s, s:s, s:s}]", "@odata.type",
-	    "#microsoft.graph.itemAttachment", "id", "AAMkAtt2", "name",
+	    "#microsoft.graph.referenceAttachment", "id", "AAMkAtt2", "name",
 	    name.data);
 	if (CHECK(attach_from_listing(arr, 1 << 20, &at, &n, &left) == 0)) {
 		CHECK_INT(n, 0);
 		CHECK(utf8_valid(left.data, left.len));
 		CHECK(strstr(left.data, "(not a file attachment)") != NULL);
+	}
+	attach_free(at, n);
+	json_decref(arr);
+
+	/* a forwarded mail is kept as .eml, the name cut so .eml still fits */
+	buf_reset(&left);
+	arr = json_pack("[{s:s, s:s, s:s, s:s, s:i}]", "@odata.type",
+	    "#microsoft.graph.itemAttachment", "id", "AAMkAtt3", "name",
+	    name.data, "contentType", "message/rfc822", "size", 40);
+	if (CHECK(attach_from_listing(arr, 1 << 20, &at, &n, &left) == 0) &&
+	    CHECK_INT(n, 1)) {
+		size_t len = strlen(at[0].name);
+
+		CHECK(len <= 255 && len > 240);
+		CHECK(strcmp(at[0].name + len - 4, ".eml") == 0);
+		CHECK(utf8_valid(at[0].name, len));
+		CHECK(at[0].data == NULL); /* streamed from /$value */
+		CHECK(strcmp(at[0].content_type, "message/rfc822") == 0);
 	}
 	attach_free(at, n);
 	json_decref(arr);
