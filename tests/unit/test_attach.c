@@ -1,8 +1,9 @@
 /*
  * test_attach: the attachments a message listing brings along ($expand)
  * — names, content types and content ids cut to their VARCHAR(255)
- * columns on a character boundary and noted, a zero-byte file kept, what
- * is left out named without splitting a character.
+ * columns on a character boundary and noted (an attached item's name
+ * with its extension too), a zero-byte file kept, what is left out named
+ * without splitting a character.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,10 +58,27 @@ test_cut_and_noted(void)
 	attach_free(at, n);
 	json_decref(arr);
 
-	/* an item attachment is left out, its name cut to 100 on a boundary */
+	/* an item kept as .eml: name and extension together fit 255 bytes */
 	buf_reset(&left);
 	arr = json_pack("[{s:s, s:s, s:s}]", "@odata.type",
 	    "#microsoft.graph.itemAttachment", "id", "AAMkAtt2", "name",
+	    name.data);
+	if (CHECK(attach_from_listing(arr, 1 << 20, &at, &n, &left) == 0) &&
+	    CHECK_INT(n, 1)) {
+		size_t len = strlen(at[0].name);
+
+		CHECK(len <= 255 && len >= 254);
+		CHECK(utf8_valid(at[0].name, len));
+		CHECK(strcmp(at[0].name + len - 4, ".eml") == 0);
+		CHECK(strstr(left.data,
+		          "an attachment's name cut to 251 bytes") != NULL);
+	}
+	attach_free(at, n);
+	json_decref(arr);
+	/* a file that is not one is left out, named on a boundary */
+	buf_reset(&left);
+	arr = json_pack("[{s:s, s:s, s:s}]", "@odata.type",
+	    "#microsoft.graph.referenceAttachment", "id", "AAMkAtt3", "name",
 	    name.data);
 	if (CHECK(attach_from_listing(arr, 1 << 20, &at, &n, &left) == 0)) {
 		CHECK_INT(n, 0);
