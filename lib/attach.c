@@ -69,12 +69,13 @@ is_item(json_t *a)
 }
 
 static void
-keep_item(json_t *a, struct attachment *at, char *name)
+keep_item(json_t *a, struct attachment *at, char *name, struct buf *notes)
 {
 	const char *ct = json_string_value(json_object_get(a, "contentType"));
 	json_int_t  size = json_integer_value(json_object_get(a, "size"));
 	const char *ext = ".eml", *type = "message/rfc822";
 	struct buf  b;
+	size_t      room, n;
 
 	if (ct != NULL && strncmp(ct, "text/calendar", 13) == 0) {
 		ext = ".ics";
@@ -89,10 +90,14 @@ keep_item(json_t *a, struct attachment *at, char *name)
 		free(name);
 		name = xstrdup("attached item");
 	}
-	/* the extension still fits the column */
-	buf_init(&b, strlen(name) + 8);
-	buf_append(&b, name,
-	    utf8_cut(name, strlen(name), ATTACH_TEXT_MAX - strlen(ext)));
+	/* the name and its extension together fit attachment.name */
+	room = ATTACH_TEXT_MAX - strlen(ext);
+	n = utf8_cut(name, strlen(name), room);
+	if (n < strlen(name))
+		buf_printf(notes, "%san attachment's name cut to %zu bytes",
+		    notes->len ? "; " : "", room);
+	buf_init(&b, n + 8);
+	buf_append(&b, name, n);
 	buf_puts(&b, ext);
 	free(name);
 	at->id = jstr(a, "id", 1024, NULL);
@@ -160,7 +165,7 @@ attach_list(const struct attach_ctx *ax, const char *mid,
 		if (is_item(a) && size >= 0 &&
 		    total + (size_t)size <= ax->cap) {
 			total += (size_t)size;
-			keep_item(a, at, name);
+			keep_item(a, at, name, left_out);
 			name = NULL;
 			(*n)++;
 		} else if (type == NULL ||
@@ -214,7 +219,7 @@ attach_from_listing(json_t *arr, size_t cap, struct attachment **out, size_t *n,
 
 		if (is_item(a)) {
 			/* bytes streamed from /$value, within the cap then */
-			keep_item(a, at, name);
+			keep_item(a, at, name, left_out);
 			name = NULL;
 			(*n)++;
 		} else if (type == NULL ||

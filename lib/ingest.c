@@ -71,12 +71,12 @@ enum todo {
 struct plan {
 	enum todo todo;
 	unsigned  attempt;
-	unsigned  failures;   /* failed intakes of this attempt so far */
-	uint64_t  row;        /* the latest ledger row, 0 if none */
-	int       replaces;   /* the row is a failure this intake replaces */
-	int       quarantine; /* TODO_FINISH: move it to quarantine */
-	int       relisted;   /* listed again in this pass: not counted */
-	char      again[400]; /* why this attempt, "" for a first one */
+	unsigned  failures;    /* failed intakes of this attempt so far */
+	uint64_t  row;         /* the latest ledger row, 0 if none */
+	int       replaces;    /* the row is a failure this intake replaces */
+	int       quarantine;  /* TODO_FINISH: move it to quarantine */
+	int       relisted;    /* listed again in this pass: not counted */
+	char      again[1100]; /* why this attempt, "" for a first one */
 };
 
 static void
