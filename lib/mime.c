@@ -79,6 +79,44 @@ one_line(const char *s)
 }
 
 /*
+ * The next word of a value: its leading spaces and what follows them up
+ * to the next space.  Folding goes before a word, never before trailing
+ * spaces (a line of white space alone is not allowed).
+ */
+static size_t
+word_len(const char *v)
+{
+	size_t sp = strspn(v, " ");
+
+	return sp + strcspn(v + sp, " ");
+}
+
+static int
+fold_before(const char *v, size_t word, size_t col)
+{
+	return *v == ' ' && col + word > 78 && col > 1 &&
+	    v[strspn(v, " ")] != '\0';
+}
+
+/* The longest line folded() makes of v, starting at col. */
+static size_t
+folded_width(const char *v, size_t col)
+{
+	size_t widest = col;
+
+	while (*v) {
+		size_t word = word_len(v);
+
+		if (fold_before(v, word, col))
+			col = 0;
+		col += word;
+		v += word;
+		widest = col > widest ? col : widest;
+	}
+	return widest;
+}
+
+/*
  * Append an ASCII value and CRLF, folding before a space whenever a line
  * would pass 78 characters (RFC 5322 2.1.1; References can be long).
  */
@@ -86,9 +124,9 @@ static void
 folded(struct buf *b, const char *v, size_t col)
 {
 	while (*v) {
-		size_t word = strcspn(v + 1, " ") + 1;
+		size_t word = word_len(v);
 
-		if (*v == ' ' && col + word > 78 && col > 1) {
+		if (fold_before(v, word, col)) {
 			buf_puts(b, "\r\n");
 			col = 0;
 		}
@@ -99,7 +137,10 @@ folded(struct buf *b, const char *v, size_t col)
 	buf_puts(b, "\r\n");
 }
 
-/* Append "name: value\r\n", RFC 2047-encoding a non-ASCII value. */
+/*
+ * Append "name: value\r\n", RFC 2047-encoding a value that is not ASCII
+ * or has a word too long for a 998-byte line.
+ */
 void
 mime_header_text(struct buf *b, const char *name, const char *value)
 {
@@ -107,18 +148,20 @@ mime_header_text(struct buf *b, const char *name, const char *value)
 	size_t n = strlen(v), off = 0;
 
 	buf_printf(b, "%s: ", name);
-	if (ascii_safe(v)) {
+	if (ascii_safe(v) && folded_width(v, strlen(name) + 2) <= 998) {
 		folded(b, v, strlen(name) + 2);
 		free(v);
 		return;
 	}
 	while (off < n) {
-		size_t chunk = n - off < 45 ? n - off : 45;
+		size_t chunk = n - off < 45 ? n - off : 45, whole = chunk;
 
 		/* never split a UTF-8 character between encoded words */
-		while (off + chunk < n &&
+		while (chunk > 0 && off + chunk < n &&
 		    ((unsigned char)v[off + chunk] & 0xc0) == 0x80)
 			chunk--;
+		if (chunk == 0)
+			chunk = whole; /* not UTF-8: any cut will do */
 		if (off > 0)
 			buf_puts(b, "\r\n ");
 		buf_puts(b, "=?UTF-8?B?");
@@ -182,6 +225,46 @@ text_part(struct buf *b, const char *subtype, const char *text)
 	mime_base64(b, text, strlen(text), 1);
 }
 
+/* Is enc[i] the start of a %XX that encodes a UTF-8 continuation byte? */
+static int
+pct_continuation(const char *enc, size_t i)
+{
+	return enc[i] == '%' && strchr("89AB", enc[i + 1]) != NULL;
+}
+
+/*
+ * Append the filename parameter (RFC 5987 percent-encoded, enc) and CRLF:
+ * on the line when it fits, else as RFC 2231 continuations of at most 60
+ * characters, each cut before a character (never inside a %XX or a
+ * UTF-8 sequence), so no line passes 998 bytes.
+ */
+static void
+filename_param(struct buf *b, const char *enc, size_t n)
+{
+	if (n <= 900) {
+		buf_printf(b, " filename*=UTF-8''%s\r\n", enc);
+		return;
+	}
+	for (size_t off = 0, k = 0; off < n; k++) {
+		size_t len = n - off < 60 ? n - off : 60, max = len;
+
+		while (len > 0 && off + len < n &&
+		    (pct_continuation(enc, off + len) ||
+		        enc[off + len - 1] == '%' ||
+		        (len > 1 && enc[off + len - 2] == '%')))
+			len--;
+		if (len == 0) /* not UTF-8: cut before a %XX */
+			for (len = max;
+			     len > 1 && off + len < n && enc[off + len] != '%';)
+				len--;
+		buf_printf(b, "\r\n filename*%zu*=%s%.*s%s", k,
+		    k ? "" : "UTF-8''", (int)len, enc + off,
+		    off + len < n ? ";" : "");
+		off += len;
+	}
+	buf_puts(b, "\r\n");
+}
+
 static void
 attachment_part(struct buf *b, const struct mime_att *a)
 {
@@ -199,12 +282,12 @@ attachment_part(struct buf *b, const struct mime_att *a)
 	}
 	buf_printf(b,
 	    "Content-Type: %s\r\n"
-	    "Content-Disposition: attachment; filename*=UTF-8''%s\r\n"
-	    "Content-Transfer-Encoding: base64\r\n\r\n",
+	    "Content-Disposition: attachment;",
 	    strchr(type, '/') && ascii_safe(type) && !strpbrk(type, ";\"")
 	        ? type
-	        : "application/octet-stream",
-	    enc.data);
+	        : "application/octet-stream");
+	filename_param(b, enc.data, enc.len);
+	buf_puts(b, "Content-Transfer-Encoding: base64\r\n\r\n");
 	mime_base64(b, a->data, a->len, 1);
 	buf_cleanup(&enc);
 	free(name);

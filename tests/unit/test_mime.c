@@ -668,6 +668,82 @@ test_folding(void)
 	buf_cleanup(&unfolded);
 }
 
+/*
+ * What tests/fuzz/fuzz_mime.c found: no line passes 998 bytes (a word too
+ * long to fold, a long attachment name), no line is white space alone,
+ * and a run of stray UTF-8 continuation bytes ends (it looped for ever).
+ */
+static void
+test_fuzz_found(void)
+{
+	struct mime_att att = { NULL, "text/plain", "x", 1 };
+	struct mime_msg m;
+	struct buf      b, name, dec;
+	char           *s, *v;
+
+	/* a 998-character word: RFC 2047 words, not one long line */
+	buf_init(&b, 1024);
+	for (int i = 0; i < 998; i++)
+		buf_putc(&b, 'a');
+	base_msg(&m);
+	m.subject = b.data;
+	m.in_reply_to = b.data;
+	s = build(&m);
+	CHECK(lines_ok(s, 998));
+	v = header(s, "Subject");
+	buf_init(&dec, 1024);
+	if (CHECK(v != NULL) && CHECK(decode_words(v, &dec) == 0))
+		CHECK_STR(dec.data, b.data);
+	buf_cleanup(&dec);
+	free(v);
+	free(s);
+
+	/* trailing spaces past column 78 stay on their line */
+	buf_reset(&b);
+	for (int i = 0; i < 100; i++)
+		buf_puts(&b, i % 10 ? "x" : " x");
+	buf_puts(&b, "     ");
+	base_msg(&m);
+	m.subject = b.data;
+	s = build(&m);
+	CHECK(lines_ok(s, 998));
+	CHECK(strstr(s, "\r\n \r\n") == NULL);
+	CHECK(strstr(s, "\r\n     \r\n") == NULL);
+	free(s);
+
+	/* continuation bytes with no lead byte: encoded, and it ends */
+	buf_reset(&b);
+	buf_puts(&b, "c@contos[o");
+	for (int i = 0; i < 60; i++)
+		buf_putc(&b, (char)0xb1);
+	base_msg(&m);
+	m.subject = b.data;
+	s = build(&m);
+	CHECK(lines_ok(s, 998));
+	free(s);
+	buf_cleanup(&b);
+
+	/* 200 accented letters: RFC 2231 continuations of whole characters */
+	buf_init(&name, 512);
+	for (int i = 0; i < 200; i++)
+		buf_puts(&name, "\xc3\xa9");
+	buf_puts(&name, ".txt");
+	att.name = name.data;
+	base_msg(&m);
+	m.att = &att;
+	m.natt = 1;
+	s = build(&m);
+	CHECK(lines_ok(s, 998));
+	CHECK(strstr(s,
+	          "Content-Disposition: attachment;\r\n"
+	          " filename*0*=UTF-8''%C3%A9") != NULL);
+	CHECK(strstr(s, "%C3;\r\n") == NULL); /* no character cut */
+	CHECK(strstr(s, "filename*1*=%C3%A9") != NULL);
+	CHECK(strstr(s, ".txt\r\nContent-Transfer-Encoding: base64") != NULL);
+	free(s);
+	buf_cleanup(&name);
+}
+
 int
 main(void)
 {
@@ -685,5 +761,6 @@ main(void)
 	test_mixed();
 	test_base64_wrap();
 	test_folding();
+	test_fuzz_found();
 	return TEST_DONE();
 }

@@ -1,0 +1,104 @@
+/*
+ * fuzz.h: what the libFuzzer targets in tests/fuzz share — splitting one
+ * input into NUL-separated fields, and checks on what lib/ produced.
+ * Header-only (static functions), so each target links only the lib
+ * files it tests.
+ */
+#ifndef POSTDESK_FUZZ_H
+#define POSTDESK_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FUZZ_MAX_FIELDS 64
+
+/*
+ * The input cut at each NUL into at most max (<= FUZZ_MAX_FIELDS) strings
+ * (a copy: free with fuzz_fields_free()); fields past the input's end are
+ * "".  The last field, number max - 1, is the rest of the input, NULs and
+ * all; len[] has each field's length.
+ */
+struct fuzz_fields {
+	char  *copy;
+	char  *f[FUZZ_MAX_FIELDS];
+	size_t len[FUZZ_MAX_FIELDS];
+	size_t n; /* how many the input had */
+};
+
+static inline void
+fuzz_fields(struct fuzz_fields *ff, const uint8_t *data, size_t size,
+    size_t max)
+{
+	size_t start = 0;
+
+	memset(ff, 0, sizeof *ff);
+	ff->copy = malloc(size + 1);
+	if (ff->copy == NULL)
+		abort();
+	memcpy(ff->copy, data, size);
+	ff->copy[size] = '\0';
+	if (max > FUZZ_MAX_FIELDS)
+		max = FUZZ_MAX_FIELDS;
+	for (size_t i = 0; i <= size && ff->n < max; i++) {
+		if (i < size && data[i] != '\0')
+			continue;
+		if (ff->n == max - 1 && i < size)
+			continue; /* the last field runs to the end */
+		ff->f[ff->n] = ff->copy + start;
+		ff->len[ff->n] = i - start;
+		ff->n++;
+		start = i + 1;
+	}
+	for (size_t i = ff->n; i < FUZZ_MAX_FIELDS; i++)
+		ff->f[i] = ff->copy + size;
+}
+
+static inline void
+fuzz_fields_free(struct fuzz_fields *ff)
+{
+	free(ff->copy);
+}
+
+/* Cut s in place to at most max bytes, before a UTF-8 character. */
+static inline void
+fuzz_cap(char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	s[max] = '\0';
+}
+
+/* Is s[0..n) UTF-8 (no overlongs, surrogates or values past U+10FFFF)? */
+static inline int
+fuzz_utf8(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		size_t        k = c < 0x80          ? 1
+		           : c >= 0xc2 && c <= 0xdf ? 2
+		           : c >= 0xe0 && c <= 0xef ? 3
+		           : c >= 0xf0 && c <= 0xf4 ? 4
+		                                    : 0;
+
+		if (k == 0 || i + k > n)
+			return 0;
+		for (size_t j = 1; j < k; j++)
+			if ((s[i + j] & 0xc0) != 0x80)
+				return 0;
+		if ((c == 0xe0 && s[i + 1] < 0xa0) ||
+		    (c == 0xed && s[i + 1] >= 0xa0) ||
+		    (c == 0xf0 && s[i + 1] < 0x90) ||
+		    (c == 0xf4 && s[i + 1] >= 0x90))
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+#endif
