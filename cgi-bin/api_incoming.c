@@ -21,7 +21,7 @@
 #define Q_MAX 200
 
 static const char *const PARAMS[] = { "mailbox", "outcome", "q", "since",
-	"until", "cursor", "limit" };
+	"until", "cursor", "limit", "attention" };
 #define NPARAMS (sizeof PARAMS / sizeof PARAMS[0])
 
 struct incoming_query {
@@ -78,10 +78,18 @@ parse_filter(struct call *c, struct incoming_query *q,
 		       "page.";
 	if (view_limit_parse(q->v[6], &f->limit) == -1)
 		return "limit must be 1 to 200.";
+	if (nonempty(q->v[7]) != NULL && strcmp(q->v[7], "true") != 0 &&
+	    strcmp(q->v[7], "false") != 0)
+		return "attention must be true or false.";
+	f->attention =
+	    nonempty(q->v[7]) != NULL && strcmp(q->v[7], "true") == 0;
 	return NULL;
 }
 
-/* GET /api/incoming-emails?mailbox=&outcome=&q=&since=&until=&cursor=&limit= */
+/*
+ * GET /api/incoming-emails?mailbox=&outcome=&attention=&q=&since=&until=
+ * &cursor=&limit=
+ */
 int
 api_incoming_list(struct call *c)
 {

@@ -4,9 +4,11 @@
  * the secret Value belongs) is refused before it can break a connection.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "jsonx.h"
@@ -17,7 +19,7 @@
 static const char *const FIELDS[] = { "name", "type", "client_id", "tenant_id",
 	"secret", "secret_expires_on", "shared_address", "cloud",
 	"processed_action", "processed_folder", "first_scan", "ack_enabled",
-	"ack_subject", "ack_body", "ack_per_hour", NULL };
+	"ack_subject", "ack_body", "ack_per_hour", "quarantine_folder", NULL };
 
 static const char *const CLOUDS[][2] = {
 	{ "global", "Global (Microsoft 365, GCC)" },
@@ -28,6 +30,11 @@ static const char *const CLOUDS[][2] = {
 static const char *const ACTIONS[] = { "move_to_deleted_items",
 	"move_to_folder", "mark_read", NULL };
 static const char *const FIRST_SCAN[] = { "new_only", "all", NULL };
+/* Folders Outlook keeps for itself (English names, any case). */
+static const char *const WELL_KNOWN[] = { "Inbox", "Deleted Items",
+	"Sent Items", "Drafts", "Junk Email", "Outbox", "Archive",
+	"Conversation History", "Clutter", NULL };
+#define QUARANTINE_DEFAULT "Postdesk quarantine"
 
 static const char *const SCOPES_LICENSED[] = { "offline_access", "openid",
 	"email", "profile", "Mail.ReadWrite", "Mail.Send", NULL };
@@ -48,6 +55,8 @@ mailbox_defaults(struct mailbox *mb)
 	snprintf(mb->ack_subject, sizeof mb->ack_subject,
 	    "[#{ticket}] {subject}");
 	mb->ack_per_hour = 5;
+	snprintf(mb->quarantine_folder, sizeof mb->quarantine_folder, "%s",
+	    QUARANTINE_DEFAULT);
 }
 
 static int
@@ -277,6 +286,55 @@ check_ack(struct mailbox *mb, json_t *in, json_t *errors)
 		mb->ack_per_hour = (long)json_integer_value(v);
 }
 
+static int
+well_known(const char *s)
+{
+	for (const char *const *w = WELL_KNOWN; *w; w++)
+		if (strcasecmp(s, *w) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The quarantine folder (sql/0008_isolation.sql): found or created next to
+ * the Inbox by lib/ingest_act.c, so never one of Outlook's own folders.
+ * Surrounding spaces are trimmed.
+ */
+static void
+check_quarantine(struct mailbox *mb, json_t *in, json_t *errors)
+{
+	const char *s, *end;
+	char        name[1021];
+	int         bad;
+
+	s = get_str(in, "quarantine_folder", 0, errors, &bad);
+	if (s == NULL)
+		return;
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		end--;
+	if (end - s >= (ptrdiff_t)sizeof name) {
+		name[0] = '\0'; /* over 255 characters whatever they are */
+		end = s;
+	} else {
+		memcpy(name, s, (size_t)(end - s));
+		name[end - s] = '\0';
+	}
+	if (end == s || jsonx_u8len(name) > 255 || jsonx_has_control(name))
+		jsonx_field_error(errors, "quarantine_folder",
+		    "Enter a folder name of 1 to 255 characters without "
+		    "control characters, e.g. \"" QUARANTINE_DEFAULT "\".");
+	else if (well_known(name))
+		jsonx_field_error(errors, "quarantine_folder",
+		    "\"%s\" is one of Outlook's own folders: name a folder "
+		    "of its own, e.g. \"" QUARANTINE_DEFAULT "\".",
+		    name);
+	else
+		set(mb->quarantine_folder, sizeof mb->quarantine_folder, name);
+}
+
 static void
 check_options(struct mailbox *mb, json_t *in, json_t *errors)
 {
@@ -318,6 +376,7 @@ check_options(struct mailbox *mb, json_t *in, json_t *errors)
 	else if (v != NULL)
 		mb->ack_enabled = json_is_true(v);
 	check_ack(mb, in, errors);
+	check_quarantine(mb, in, errors);
 }
 
 /*
@@ -368,6 +427,15 @@ mailbox_apply_json(struct mailbox *mb, json_t *in, int creating, char **secret,
 		    "Name the folder processed mail is moved to.");
 	if (strcmp(mb->processed_action, "move_to_folder") != 0)
 		mb->processed_folder[0] = '\0';
+	if (strcasecmp(mb->processed_folder, mb->quarantine_folder) == 0 &&
+	    !has_error(errors, "quarantine_folder") &&
+	    !has_error(errors, "processed_folder"))
+		jsonx_field_error(errors,
+		    json_object_get(in, "quarantine_folder") != NULL
+		        ? "quarantine_folder"
+		        : "processed_folder",
+		    "Processed mail and quarantined mail need folders of "
+		    "their own: these two are the same.");
 	if (json_array_size(errors) > 0) {
 		xfree_secret(*secret);
 		*secret = NULL;
@@ -466,6 +534,8 @@ mailbox_write(struct jw *w, const struct mailbox *mb, const struct config *cfg)
 	jw_str(w, mb->processed_action);
 	jw_key(w, "processed_folder");
 	jw_str_or_null(w, mb->processed_folder);
+	jw_key(w, "quarantine_folder");
+	jw_str(w, mb->quarantine_folder);
 	jw_key(w, "first_scan");
 	jw_str(w, mb->first_scan);
 	jw_key(w, "ack_enabled");
@@ -528,6 +598,8 @@ mailbox_write(struct jw *w, const struct mailbox *mb, const struct config *cfg)
 		jw_int(w, mb->messages_waiting);
 	else
 		jw_null(w);
+	jw_key(w, "attention");
+	jw_int(w, mb->attention);
 	jw_key(w, "created_at");
 	jw_str(w, mb->created_at);
 	jw_key(w, "updated_at");

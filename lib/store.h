@@ -116,6 +116,9 @@ struct mailbox {
 	char ack_subject[1021];
 	char ack_body[20001]; /* "" = the default text */
 	long ack_per_hour;
+	/* isolation (sql/0008) */
+	char      quarantine_folder[1021];
+	long long attention; /* failed or quarantined mails, see SQL */
 };
 
 int store_mailbox_insert(struct db *, const struct mailbox *,

@@ -21,22 +21,37 @@
 	"secret_expires_on < UTC_DATE() + INTERVAL 14 DAY, "                   \
 	"DATE_FORMAT(last_scan_at, '%Y-%m-%dT%H:%i:%sZ'), "                    \
 	"DATE_FORMAT(last_success_at, '%Y-%m-%dT%H:%i:%sZ'), "                 \
-	"messages_waiting, ack_subject, ack_body, ack_per_hour"
+	"messages_waiting, ack_subject, ack_body, ack_per_hour, "              \
+	"quarantine_folder, " ATTENTION
+
+/*
+ * The mails of a mailbox that need attention: failed or quarantined, the
+ * latest attempt of their message (sql/0003_scan.sql's unique key
+ * incoming_graph), and no Retry asked for.  A correlated subquery on
+ * sql/0008_isolation.sql's incoming_attention key, so the list stays one
+ * statement.
+ */
+#define ATTENTION                                                              \
+	"(SELECT COUNT(*) FROM incoming_email e WHERE e.mailbox_id = "         \
+	"mailbox.id AND e.outcome IN ('failed', 'quarantined') AND "           \
+	"e.retry_requested = 0 AND NOT EXISTS (SELECT 1 FROM "                 \
+	"incoming_email n WHERE n.mailbox_id = e.mailbox_id AND n.graph_id "   \
+	"= e.graph_id AND n.attempt > e.attempt))"
 
 static const char SQL_MB_INSERT[] =
     "INSERT INTO mailbox (name, type, client_id, tenant_id, secret_sealed, "
     "secret_last4, secret_expires_on, shared_address, cloud, "
     "processed_action, processed_folder, first_scan, ack_enabled, "
-    "ack_subject, ack_body, ack_per_hour, created_at, updated_at) VALUES "
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(), "
-    "UTC_TIMESTAMP())";
+    "ack_subject, ack_body, ack_per_hour, quarantine_folder, created_at, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "UTC_TIMESTAMP(), UTC_TIMESTAMP())";
 static const char SQL_MB_UPDATE[] =
     "UPDATE mailbox SET name = ?, type = ?, client_id = ?, tenant_id = ?, "
     "secret_sealed = COALESCE(?, secret_sealed), "
     "secret_last4 = ?, secret_expires_on = ?, shared_address = ?, "
     "cloud = ?, processed_action = ?, processed_folder = ?, "
     "first_scan = ?, ack_enabled = ?, ack_subject = ?, ack_body = ?, "
-    "ack_per_hour = ?, updated_at = UTC_TIMESTAMP() "
+    "ack_per_hour = ?, quarantine_folder = ?, updated_at = UTC_TIMESTAMP() "
     "WHERE id = ?";
 static const char SQL_MB_GET[] = "SELECT " MB_COLS " FROM mailbox WHERE id = ?";
 static const char SQL_MB_LIST[] = "SELECT " MB_COLS " FROM mailbox ORDER BY id";
@@ -48,7 +63,7 @@ opt_str(const char *s)
 	return s[0] ? db_str(s) : db_null();
 }
 
-/* The 11 value parameters shared by insert and update, after the secret. */
+/* The 12 value parameters shared by insert and update, after the secret. */
 static void
 mb_params(const struct mailbox *mb, struct db_param *p)
 {
@@ -63,6 +78,7 @@ mb_params(const struct mailbox *mb, struct db_param *p)
 	p[8] = db_str(mb->ack_subject);
 	p[9] = opt_str(mb->ack_body);
 	p[10] = db_int(mb->ack_per_hour);
+	p[11] = db_str(mb->quarantine_folder);
 }
 
 /* Insert a mailbox; E_CONFLICT when the name is taken. */
@@ -70,7 +86,7 @@ int
 store_mailbox_insert(struct db *db, const struct mailbox *mb,
     const struct buf *sealed, uint64_t *id, struct err *err)
 {
-	struct db_param     p[16];
+	struct db_param     p[17];
 	struct db_exec_info info;
 
 	p[0] = db_str(mb->name);
@@ -94,7 +110,7 @@ int
 store_mailbox_update(struct db *db, const struct mailbox *mb,
     const struct buf *sealed, struct err *err)
 {
-	struct db_param     p[17];
+	struct db_param     p[18];
 	struct db_exec_info info;
 	struct mailbox      cur;
 
@@ -104,7 +120,7 @@ store_mailbox_update(struct db *db, const struct mailbox *mb,
 	p[3] = db_str(mb->tenant_id);
 	p[4] = sealed ? db_blob(sealed->data, sealed->len) : db_null();
 	mb_params(mb, &p[5]);
-	p[16] = db_int((long long)mb->id);
+	p[17] = db_int((long long)mb->id);
 	if (db_exec(db, SQL_MB_UPDATE, p, DB_NPARAMS(p), &info, err) == -1)
 		return -1;
 	/* 0 affected rows also means "nothing changed": check it exists. */
@@ -147,6 +163,7 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 		{ mb->last_success_at, sizeof mb->last_success_at, 26 },
 		{ mb->ack_subject, sizeof mb->ack_subject, 28 },
 		{ mb->ack_body, sizeof mb->ack_body, 29 },
+		{ mb->quarantine_folder, sizeof mb->quarantine_folder, 31 },
 	};
 
 	/* Every member is assigned below (no memset: the struct is large
@@ -161,6 +178,7 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 	mb->secret_expiring = db_res_int(r, i, 24) != 0;
 	mb->messages_waiting = db_res_str(r, i, 27) ? db_res_int(r, i, 27) : -1;
 	mb->ack_per_hour = (long)db_res_int(r, i, 30);
+	mb->attention = db_res_int(r, i, 32);
 	return 0;
 }
 

@@ -82,34 +82,22 @@ static const char SQL_STATUS_SET[] =
     "UPDATE ticket SET status = ?, updated_at = UTC_TIMESTAMP() "
     "WHERE id = ?";
 
+/*
+ * latest: no later attempt of the same message (sql/0003_scan.sql's
+ * unique key incoming_graph), so Retry can apply to it.
+ */
+#define INCOMING_LATEST                                                        \
+	"NOT EXISTS (SELECT 1 FROM incoming_email n WHERE n.mailbox_id = "     \
+	"e.mailbox_id AND n.graph_id = e.graph_id AND n.attempt > e.attempt)"
+/* clang-format off */
 #define INCOMING_COLS                                                          \
 	"e.id, e.mailbox_id, m.name, e.graph_id, e.attempt, "                  \
-	"e.internet_message_id, e.from_addr, e.from_name, e.subject, " ISO(    \
-	    "e.received_at") ", " ISO("e.created_at") ", e.size, e.outcome, "  \
-	                                              "e.automatic, "          \
-	                                              "e.rule_id, r.name, "    \
-	                                              "e.ticket_id, e.state, " \
-	                                              "e.ack, e.failures, "    \
-	                                              "e.error, " ISO(         \
-	                                                  "e.next_try_at") "," \
-	                                                                   " " \
-	                                                                   "e" \
-	                                                                   "." \
-	                                                                   "r" \
-	                                                                   "e" \
-	                                                                   "t" \
-	                                                                   "r" \
-	                                                                   "y" \
-	                                                                   "_" \
-	                                                                   "r" \
-	                                                                   "e" \
-	                                                                   "q" \
-	                                                                   "u" \
-	                                                                   "e" \
-	                                                                   "s" \
-	                                                                   "t" \
-	                                                                   "e" \
-	                                                                   "d"
+	"e.internet_message_id, e.from_addr, e.from_name, e.subject, "         \
+	ISO("e.received_at") ", " ISO("e.created_at") ", e.size, e.outcome, "  \
+	"e.automatic, e.rule_id, r.name, e.ticket_id, e.state, e.ack, "        \
+	"e.failures, e.error, " ISO("e.next_try_at") ", e.retry_requested, "   \
+	INCOMING_LATEST
+/* clang-format on */
 #define INCOMING_FROM                                                          \
 	" FROM incoming_email e LEFT JOIN mailbox m "                          \
 	"ON m.id = e.mailbox_id LEFT JOIN email_rule r ON r.id = e.rule_id "
@@ -117,6 +105,8 @@ static const char SQL_STATUS_SET[] =
 static const char           SQL_INCOMING[] =
     "SELECT " INCOMING_COLS INCOMING_FROM
     "WHERE (? = 0 OR e.mailbox_id = ?) AND (? IS NULL OR e.outcome = ?) "
+    "AND (? = 0 OR (e.outcome IN ('failed', 'quarantined') AND "
+    "e.retry_requested = 0 AND " INCOMING_LATEST ")) "
     "AND (? IS NULL OR e.subject LIKE ? OR e.from_addr LIKE ? "
     "OR CONVERT(e.internet_message_id USING utf8mb4) LIKE ?) "
     "AND (? IS NULL OR e.created_at >= STR_TO_DATE(?, "
@@ -296,10 +286,10 @@ store_view_incoming(struct db *db, const struct incoming_filter *f,
 	long long       mb = (long long)f->mailbox_id;
 	long long       after = (long long)f->after_id;
 	struct db_param p[] = { db_int(mb), db_int(mb), db_str(f->outcome),
-		db_str(f->outcome), db_str(like), db_str(like), db_str(like),
-		db_str(like), db_str(f->since), db_str(f->since),
-		db_str(f->until), db_str(f->until), db_int(after),
-		db_int(after), db_int(f->limit + 1) };
+		db_str(f->outcome), db_int(f->attention), db_str(like),
+		db_str(like), db_str(like), db_str(like), db_str(f->since),
+		db_str(f->since), db_str(f->until), db_str(f->until),
+		db_int(after), db_int(after), db_int(f->limit + 1) };
 	int             rc;
 
 	rc = db_query(db, SQL_INCOMING, p, DB_NPARAMS(p), res, err);

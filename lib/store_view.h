@@ -100,6 +100,7 @@ enum view_incoming_col {
 	VI_ERROR,
 	VI_NEXT_TRY,
 	VI_RETRY,
+	VI_LATEST,
 	VI_LIST_NCOLS,
 	VI_TO = VI_LIST_NCOLS,
 	VI_CC,
@@ -114,9 +115,10 @@ enum view_incoming_col {
 struct incoming_filter {
 	uint64_t    mailbox_id;
 	const char *outcome;
-	const char *q;     /* subject, sender or message id contains */
-	const char *since; /* "YYYY-MM-DDTHH:MM:SSZ", created_at >= */
-	const char *until; /* "YYYY-MM-DDTHH:MM:SSZ", created_at <= */
+	int         attention; /* failed or quarantined, latest, no Retry */
+	const char *q;         /* subject, sender or message id contains */
+	const char *since;     /* "YYYY-MM-DDTHH:MM:SSZ", created_at >= */
+	const char *until;     /* "YYYY-MM-DDTHH:MM:SSZ", created_at <= */
 	uint64_t    after_id;
 	long        limit;
 };

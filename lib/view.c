@@ -173,6 +173,8 @@ view_incoming(const struct db_res *r, size_t i, int detail)
 		json_object_set_new(o, "next_try_at", str(r, i, VI_NEXT_TRY));
 		json_object_set_new(o, "retry_requested",
 		    json_boolean(db_res_int(r, i, VI_RETRY) != 0));
+		json_object_set_new(o, "latest",
+		    json_boolean(db_res_int(r, i, VI_LATEST) != 0));
 	}
 
 	if (o != NULL && detail) {

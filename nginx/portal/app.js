@@ -80,6 +80,7 @@
     cloud: 'mb-cloud',
     processed_action: 'mb-processed-action',
     processed_folder: 'mb-processed-folder',
+    quarantine_folder: 'mb-quarantine-folder',
     first_scan: 'mb-first-scan',
     ack_enabled: 'mb-ack-enabled',
     ack_subject: 'mb-ack-subject',
@@ -599,7 +600,16 @@
       lines.push(h('span', { class: 'health-waiting', text: mb.messages_waiting + (mb.messages_waiting === 1 ? ' message' : ' messages') + ' waiting' }));
     }
     if (mb.last_error) lines.push(h('span', { class: 'health-error', title: mb.last_error.guidance || '', text: mb.last_error.message }));
+    if (mb.attention > 0) lines.push(attentionLink(mb));
     return h('div', { class: 'health', dataset: { id: mb.id } }, lines.map((l, i) => [i ? h('br') : null, l]));
+  }
+
+  /* "N mails need attention": failed or quarantined mail (the mailbox's
+   * `attention`), linking to exactly those rows of the incoming email log. */
+  function attentionLink(mb) {
+    const n = mb.attention;
+    return h('a', { class: 'health-attention', href: '#/incoming?mailbox=' + encodeURIComponent(mb.id) + '&attention=true',
+      text: n + (n === 1 ? ' mail needs attention' : ' mails need attention') });
   }
 
   function typeName(id) {
@@ -762,6 +772,7 @@
     controls.cloud = h('select', { id: 'mb-cloud', name: 'cloud' }, options(CLOUDS, mb.cloud || 'global'));
     controls.processed_action = h('select', { id: 'mb-processed-action', name: 'processed_action' }, options(PROCESSED_ACTIONS, mb.processed_action || 'move_to_deleted_items'));
     controls.processed_folder = h('input', { id: 'mb-processed-folder', name: 'processed_folder', type: 'text', autocomplete: 'off', maxlength: '255', value: mb.processed_folder || '', placeholder: 'e.g. Processed' });
+    controls.quarantine_folder = h('input', { id: 'mb-quarantine-folder', name: 'quarantine_folder', type: 'text', autocomplete: 'off', maxlength: '255', value: mb.quarantine_folder || 'Postdesk quarantine' });
     controls.first_scan = h('select', { id: 'mb-first-scan', name: 'first_scan' }, options(FIRST_SCAN, mb.first_scan || 'new_only'));
     controls.ack_enabled = h('input', { id: 'mb-ack-enabled', name: 'ack_enabled', type: 'checkbox', checked: mb.ack_enabled === undefined ? true : !!mb.ack_enabled });
     controls.ack_subject = h('input', { id: 'mb-ack-subject', name: 'ack_subject', type: 'text', maxlength: '255', autocomplete: 'off', value: mb.ack_subject || '[#{ticket}] {subject}' });
@@ -936,6 +947,9 @@
         field('mb-processed-action', 'After a message becomes a ticket', controls.processed_action,
           'Move to Deleted Items is the usual choice: to process a message again, move it back to the Inbox.'),
         folderField,
+        field('mb-quarantine-folder', 'Quarantine folder', controls.quarantine_folder,
+          'Mail that fails 5 times is moved here, next to the Inbox, so it never blocks the mailbox; Retry in the incoming email log brings it back.',
+          { required: true }),
         field('mb-first-scan', 'First scan', controls.first_scan,
           'Which mail the first scan after authorizing picks up.',
           { after: firstScanWarning, extraDescribedBy: 'mb-first-scan-warning' }),
@@ -963,6 +977,7 @@
         cloud: controls.cloud.value,
         processed_action: controls.processed_action.value,
         processed_folder: controls.processed_action.value === 'move_to_folder' ? controls.processed_folder.value.trim() : null,
+        quarantine_folder: controls.quarantine_folder.value.trim(),
         first_scan: controls.first_scan.value,
         ack_enabled: controls.ack_enabled.checked,
       };

@@ -3,8 +3,12 @@
  * The guide's troubleshooting report as a page: every mail the scanner took
  * from an Inbox, newest first, with what became of it and which rule caught
  * it; filters and paging; one mail's decision trace and Graph JSON; and
- * Reprocess (the stored mail through the current rules again).  Built on
- * window.postdesk; mail content reaches the page through textContent only.
+ * Reprocess (the stored mail through the current rules again).  Mail whose
+ * intake failed (issue 8, "Isolation") shows its failures, error and next
+ * try, and Retry (POST /api/incoming-emails/{id}/retry) on the latest
+ * attempt; "Needs attention" lists what a mailbox's `attention` counts.
+ * Built on window.postdesk; mail content (subjects, senders, errors) is
+ * hostile and reaches the page through textContent only.
  */
 'use strict';
 
@@ -21,11 +25,15 @@
     { id: 'suppressed_loop', name: 'Suppressed (loop)', kind: 'warn' },
     { id: 'rejected', name: 'Rejected', kind: 'warn' },
     { id: 'error', name: 'Error', kind: 'bad' },
+    { id: 'failed', name: 'Failed', kind: 'bad' },
+    { id: 'quarantined', name: 'Quarantined', kind: 'bad' },
   ];
+  // The outcome select's "Needs attention" entry: attention=true in the hash.
+  const ATTENTION = '!attention';
   const ID_RE = /^[1-9][0-9]{0,17}$/;
   const CRUMBS = [{ text: 'Configuration' }, { text: 'Email' }];
 
-  const FILTERS = ['mailbox', 'outcome', 'q', 'since', 'until'];
+  const FILTERS = ['mailbox', 'outcome', 'attention', 'q', 'since', 'until'];
 
   function outcomeBadge(id) {
     return L.badge(OUTCOMES, id, 'outcome');
@@ -49,19 +57,81 @@
     return h('span', { text: rule.name ? rule.name : 'Rule ' + rule.id + ' (deleted)' });
   }
 
+  // ------------------------------------------------- failed and quarantined
+
+  function isolated(e) {
+    return e.outcome === 'failed' || e.outcome === 'quarantined';
+  }
+
+  /* Retry applies to the latest attempt of a failed or quarantined mail. */
+  function canRetry(e) {
+    const agent = pd.agent();
+    return isolated(e) && e.latest !== false && !e.retry_requested && !!agent && agent.role === 'admin';
+  }
+
+  function times(n) {
+    return n === 1 ? 'once' : n + ' times';
+  }
+
+  /* Where a failed or quarantined mail stands, in words. */
+  function isolationText(e) {
+    if (e.retry_requested) return 'Retry requested.';
+    if (e.outcome === 'quarantined') return 'Failed ' + times(e.failures) + '; moved to the quarantine folder.';
+    return 'Failed ' + times(e.failures) + (e.next_try_at ? '; next try ' + pd.fmtTime(e.next_try_at) : '') + '.';
+  }
+
+  /* The Retry button; done(row) gets the row as the API answers it. */
+  function retryButton(e, status, done) {
+    const btn = h('button', { type: 'button', class: 'btn btn-small in-retry', dataset: { id: e.id } }, 'Retry');
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      replace(status);
+      try {
+        const r = await api('POST', '/api/incoming-emails/' + encodeURIComponent(e.id) + '/retry');
+        done(r.data || e);
+      } catch (x) {
+        btn.disabled = false;
+        if (x.handled) return;
+        replace(status, pd.problemBlock(x));
+      }
+    });
+    return btn;
+  }
+
+  function retriedText(e) {
+    return e.outcome === 'quarantined'
+      ? 'The next scan brings this mail back from quarantine to the Inbox and takes it in again.'
+      : 'The next scan tries this mail again.';
+  }
+
+  /* The Outcome cell of a row: badge, failures and error, Retry. */
+  function fillOutcome(td, e, note) {
+    const status = h('div', { class: 'in-retry-status', role: 'status' }, note ? h('span', { text: note }) : null);
+    replace(td, outcomeBadge(e.outcome),
+      isolated(e) ? h('div', { class: 'small in-isolation', text: isolationText(e) }) : null,
+      isolated(e) && e.error ? h('div', { class: 'small muted in-error', text: e.error }) : null,
+      canRetry(e) && !note ? retryButton(e, status, (row) => fillOutcome(td, row, retriedText(row))) : null,
+      status);
+    return td;
+  }
+
   // ------------------------------------------------------------ the list
 
   function filterForm(q, mailboxes) {
     const mailbox = L.mailboxSelect({ id: 'in-mailbox' }, mailboxes, q.get('mailbox'));
-    const outcome = L.anySelect({ id: 'in-outcome' }, 'Any outcome', pd.options(OUTCOMES, q.get('outcome') || ''));
+    const chosen = q.get('attention') === 'true' ? ATTENTION : (q.get('outcome') || '');
+    const outcome = L.anySelect({ id: 'in-outcome' }, 'Any outcome', [
+      h('option', { value: ATTENTION, selected: chosen === ATTENTION, text: 'Needs attention (failed or quarantined)' }),
+      pd.options(OUTCOMES, chosen)]);
     const text = h('input', { id: 'in-q', type: 'search', value: q.get('q') || '', maxlength: '200',
       placeholder: 'Subject, sender or Message-ID' });
     const since = h('input', { id: 'in-since', type: 'date', value: q.get('since') || '' });
     const until = h('input', { id: 'in-until', type: 'date', value: q.get('until') || '' });
     return L.filterForm('incoming-filters',
       [['Mailbox', mailbox], ['Outcome', outcome], ['Search', text], ['From', since], ['To', until]], 'in-apply',
-      () => pd.go(L.listHash('#/incoming', { mailbox: mailbox.value, outcome: outcome.value, q: text.value.trim(),
-        since: since.value, until: until.value })));
+      () => pd.go(L.listHash('#/incoming', { mailbox: mailbox.value,
+        outcome: outcome.value === ATTENTION ? '' : outcome.value, attention: outcome.value === ATTENTION ? 'true' : '',
+        q: text.value.trim(), since: since.value, until: until.value })));
   }
 
   function row(e) {
@@ -72,7 +142,7 @@
       h('td', { class: 'cell-subject', 'data-label': 'Subject' },
         h('a', { class: 'incoming-link', href: '#/incoming/' + encodeURIComponent(e.id), text: e.subject || '(no subject)' }),
         e.attempt > 1 ? h('span', { class: 'muted', text: ' (attempt ' + e.attempt + ')' }) : null),
-      h('td', { 'data-label': 'Outcome' }, outcomeBadge(e.outcome)),
+      fillOutcome(h('td', { class: 'cell-outcome', 'data-label': 'Outcome' }), e),
       h('td', { class: 'cell-rule', 'data-label': 'Rule' }, ruleCell(e.rule)),
       h('td', { 'data-label': 'Ticket' }, L.ticketLink(e.ticket_id)));
   }
@@ -127,6 +197,52 @@
       err);
   }
 
+  /* Failures, error, next try and Retry of a failed or quarantined mail. */
+  function isolationMeta(e) {
+    return [
+      h('dt', { text: 'Failures' }), h('dd', { id: 'in-failures', text: String(e.failures || 0) }),
+      h('dt', { text: 'Error' }), h('dd', { id: 'in-error', class: 'in-error', text: e.error || '—' }),
+      h('dt', { text: 'Next try' }), h('dd', { id: 'in-next-try', text: e.next_try_at ? pd.fmtTime(e.next_try_at) : '—' }),
+      h('dt', { text: 'Retry' }), h('dd', { id: 'in-retry-requested', text: e.retry_requested ? 'Requested' : 'Not requested' }),
+    ];
+  }
+
+  function metaList(e) {
+    return h('dl', { class: 'ticket-meta', id: 'incoming-meta' },
+      h('dt', { text: 'Subject' }), h('dd', { id: 'in-subject', text: e.subject || '(no subject)' }),
+      h('dt', { text: 'From' }), h('dd', { id: 'in-from', text: sender(e.from) }),
+      h('dt', { text: 'To' }), h('dd', { text: e.to || '' }),
+      e.cc ? [h('dt', { text: 'Cc' }), h('dd', { text: e.cc })] : null,
+      h('dt', { text: 'Mailbox' }), h('dd', { text: e.mailbox ? (e.mailbox.name || 'Mailbox ' + e.mailbox.id) : '' }),
+      h('dt', { text: 'Received' }), h('dd', { text: e.received_at ? pd.fmtTime(e.received_at) : '—' }),
+      h('dt', { text: 'Logged' }), h('dd', { text: pd.fmtTime(e.created_at) }),
+      h('dt', { text: 'Outcome' }), h('dd', { id: 'in-outcome-value' }, outcomeBadge(e.outcome)),
+      h('dt', { text: 'Rule' }), h('dd', { id: 'in-rule' }, ruleCell(e.rule)),
+      h('dt', { text: 'Ticket' }), h('dd', null, L.ticketLink(e.ticket_id)),
+      h('dt', { text: 'Automatic' }), h('dd', { text: e.automatic || 'No' }),
+      h('dt', { text: 'Acknowledgement' }), h('dd', { id: 'in-ack', text: e.ack || '—' }),
+      h('dt', { text: 'Attempt' }), h('dd', { id: 'in-attempt', text: String(e.attempt) + (e.latest === false ? ' (a later attempt exists)' : '') }),
+      isolated(e) || e.failures ? isolationMeta(e) : null,
+      h('dt', { text: 'Mailbox action' }), h('dd', { text: e.state }),
+      h('dt', { text: 'Message-ID' }), h('dd', { class: 'small', text: e.message_id || '—' }),
+      h('dt', { text: 'Size' }), h('dd', { text: e.size + ' bytes, SHA-256 ' + e.sha256 }));
+  }
+
+  /* Retry on one mail: the result is flashed on the refreshed page. */
+  function retryPanel(ctx, e) {
+    const status = h('div', { id: 'in-retry-error' });
+    const help = h('p', { class: 'help', id: 'in-retry-help', text: isolationText(e) });
+    if (!canRetry(e)) return h('div', { class: 'panel-actions' }, help);
+    const btn = retryButton(e, status, (row) => {
+      if (!ctx.alive()) return;
+      pd.flash('ok', retriedText(row));
+      pd.go('#/incoming/' + encodeURIComponent(row.id));
+    });
+    btn.id = 'in-retry';
+    btn.className = 'btn btn-primary';
+    return h('div', { class: 'panel-actions' }, btn, help, status);
+  }
+
   async function viewOne(ctx, main, route) {
     const crumbs = CRUMBS.concat([{ text: 'Incoming Email Log', href: '#/incoming' }, { text: 'Mail ' + route.id }]);
     pd.setTitle('Incoming email ' + route.id);
@@ -143,24 +259,7 @@
       return;
     }
     if (!ctx.alive()) return;
-    const dl = h('dl', { class: 'ticket-meta', id: 'incoming-meta' },
-      h('dt', { text: 'Subject' }), h('dd', { id: 'in-subject', text: e.subject || '(no subject)' }),
-      h('dt', { text: 'From' }), h('dd', { id: 'in-from', text: sender(e.from) }),
-      h('dt', { text: 'To' }), h('dd', { text: e.to || '' }),
-      e.cc ? [h('dt', { text: 'Cc' }), h('dd', { text: e.cc })] : null,
-      h('dt', { text: 'Mailbox' }), h('dd', { text: e.mailbox ? (e.mailbox.name || 'Mailbox ' + e.mailbox.id) : '' }),
-      h('dt', { text: 'Received' }), h('dd', { text: e.received_at ? pd.fmtTime(e.received_at) : '—' }),
-      h('dt', { text: 'Logged' }), h('dd', { text: pd.fmtTime(e.created_at) }),
-      h('dt', { text: 'Outcome' }), h('dd', { id: 'in-outcome-value' }, outcomeBadge(e.outcome)),
-      h('dt', { text: 'Rule' }), h('dd', { id: 'in-rule' }, ruleCell(e.rule)),
-      h('dt', { text: 'Ticket' }), h('dd', null, L.ticketLink(e.ticket_id)),
-      h('dt', { text: 'Automatic' }), h('dd', { text: e.automatic || 'No' }),
-      h('dt', { text: 'Acknowledgement' }), h('dd', { id: 'in-ack', text: e.ack || '—' }),
-      h('dt', { text: 'Attempt' }), h('dd', { id: 'in-attempt', text: String(e.attempt) }),
-      h('dt', { text: 'Mailbox action' }), h('dd', { text: e.state }),
-      h('dt', { text: 'Message-ID' }), h('dd', { class: 'small', text: e.message_id || '—' }),
-      h('dt', { text: 'Size' }), h('dd', { text: e.size + ' bytes, SHA-256 ' + e.sha256 }));
-    replace(slot, dl, reprocessButton(ctx, e),
+    replace(slot, metaList(e), isolated(e) ? retryPanel(ctx, e) : reprocessButton(ctx, e),
       h('h2', { text: 'Decision trace' }),
       h('pre', { class: 'trace', id: 'in-trace', text: e.trace || '' }),
       h('h2', { text: 'Graph JSON' }),

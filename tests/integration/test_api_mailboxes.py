@@ -6,7 +6,7 @@ import pytest
 MAILBOX_KEYS = {"id", "name", "type", "client_id", "tenant_id", "secret_set", "secret_last4",
                 "secret_expires_on", "shared_address", "cloud", "processed_action",
                 "processed_folder", "first_scan", "ack_enabled", "ack_subject", "ack_body",
-                "ack_per_hour", "status", "redirect_uris",
+                "ack_per_hour", "quarantine_folder", "attention", "status", "redirect_uris",
                 "permissions", "created_at", "updated_at"}
 LICENSED = ["offline_access", "openid", "email", "profile", "Mail.ReadWrite", "Mail.Send"]
 SHARED = LICENSED + ["Mail.ReadWrite.Shared", "Mail.Send.Shared"]
@@ -34,6 +34,7 @@ def test_create_with_defaults(stack, admin_key, pd):
     assert mb["processed_action"] == "move_to_deleted_items" and mb["processed_folder"] is None
     assert mb["first_scan"] == "new_only" and mb["ack_enabled"] is True
     assert (mb["ack_subject"], mb["ack_body"], mb["ack_per_hour"]) == ("[#{ticket}] {subject}", None, 5)
+    assert mb["quarantine_folder"] == "Postdesk quarantine" and mb["attention"] == 0
     assert mb["status"] == "not_connected"
     assert mb["redirect_uris"] == [stack.base + "/azure/auth", stack.base + "/auth/account/azureresponse"]
     assert mb["permissions"] == LICENSED
@@ -202,6 +203,14 @@ BAD = [
     ("processed_action", "delete", "move_to_deleted_items"),
     ("processed_folder", "x" * 256, None), ("processed_folder", 7, "string"),
     ("first_scan", "everything", "new_only"),
+    ("quarantine_folder", "", "1 to 255"), ("quarantine_folder", "   ", "1 to 255"),
+    ("quarantine_folder", "x" * 256, "1 to 255"), ("quarantine_folder", "é" * 256, "1 to 255"),
+    ("quarantine_folder", "a\tb", "control"), ("quarantine_folder", "Held\r\nBack", None),
+    ("quarantine_folder", None, "string"), ("quarantine_folder", 7, "string"),
+    ("quarantine_folder", "Inbox", "Outlook's own"), ("quarantine_folder", " inbox ", "Outlook's own"),
+    ("quarantine_folder", "DELETED ITEMS", None), ("quarantine_folder", "Sent Items", None),
+    ("quarantine_folder", "drafts", None), ("quarantine_folder", "Junk Email", None),
+    ("quarantine_folder", "Outbox", None), ("quarantine_folder", "archive", None),
     ("ack_enabled", "yes", "true or false"), ("ack_enabled", 1, None), ("ack_enabled", None, None),
     ("ack_subject", "", "1 to 255"), ("ack_subject", "s" * 256, None), ("ack_subject", None, None),
     ("ack_subject", "a\r\nBcc: x@evil.test", None), ("ack_subject", 3, "string"),
