@@ -488,6 +488,52 @@ test_azure_setup(void)
 	json_decref(o);
 }
 
+/* The quarantine folder (sql/0008_isolation.sql), checked in lib/mailbox.c. */
+static void
+test_quarantine(void)
+{
+	struct mailbox mb;
+	char           text[2048];
+
+	CHECK_INT(create(&mb, ""), 0);
+	CHECK_STR(mb.quarantine_folder, "Postdesk quarantine");
+	CHECK_INT(apply(&mb, "{\"quarantine_folder\": \"He\\u0001ld\"}", 0,
+	              NULL),
+	    1);
+	CHECK(has_error("quarantine_folder", "control"));
+	CHECK_INT(apply(&mb, "{\"quarantine_folder\": \"  Held \\t\"}", 0,
+	              NULL),
+	    0);
+	CHECK_STR(mb.quarantine_folder, "Held");
+	CHECK_INT(apply(&mb, "{\"quarantine_folder\": \"   \"}", 0, NULL), 1);
+	CHECK(has_error("quarantine_folder", "1 to 255"));
+	CHECK_INT(apply(&mb, "{\"quarantine_folder\": null}", 0, NULL), 1);
+	CHECK(has_error("quarantine_folder", "string"));
+	CHECK_INT(apply(&mb, "{\"quarantine_folder\": \"jUNK eMAIL\"}", 0,
+	              NULL),
+	    1);
+	CHECK(has_error("quarantine_folder", "Outlook's own"));
+	CHECK_STR(mb.quarantine_folder, "Held");
+	/* 255 two-byte characters fit; 256 do not */
+	snprintf(text, sizeof text, "{\"quarantine_folder\": \"");
+	for (int i = 0; i < 256; i++)
+		strcat(text, "\xc3\xa9");
+	strcat(text, "\"}");
+	CHECK_INT(apply(&mb, text, 0, NULL), 1);
+	text[strlen(text) - 4] = '\0';
+	strcat(text, "\"}");
+	CHECK_INT(apply(&mb, text, 0, NULL), 0);
+	CHECK_INT((int)jsonx_u8len(mb.quarantine_folder), 255);
+	/* not the processed folder, whichever of the two changes */
+	CHECK_INT(apply(&mb,
+	              "{\"processed_action\": \"move_to_folder\", "
+	              "\"processed_folder\": \"Done\", "
+	              "\"quarantine_folder\": \"DONE\"}",
+	              0, NULL),
+	    1);
+	CHECK(has_error("quarantine_folder", "the same"));
+}
+
 int
 main(void)
 {
@@ -497,6 +543,7 @@ main(void)
 	test_ids();
 	test_shared();
 	test_processed();
+	test_quarantine();
 	test_fields();
 	test_expiry();
 	test_patch();
