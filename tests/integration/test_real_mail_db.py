@@ -179,7 +179,7 @@ def test_crlf_in_an_address_never_reaches_a_header(world, stack, fake):
     evil = "bob@example.com\r\nBcc: x@evil.example"
     m1 = w.mail(subject="Injected address", **{"from": {"name": "Bob", "address": evil}})
     m2 = w.mail(subject="Injected name", **{"from": {"name": "Carol\r\nBcc: x@evil.example",
-                                                      "address": "carol@example.com"}})
+                                                      "address": "crlf-name@example.com"}})
     m3 = w.mail(subject="Not an address", **{"from": {"name": "N", "address": "not-an-address"}})
     ok_scan(w)
     _, trace = ticketed(w, m1)
