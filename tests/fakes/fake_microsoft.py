@@ -197,6 +197,20 @@ class App:
                 "consented": self.consented, "permissions": self.permissions}
 
 
+def raw_bytes(text: str) -> bytes:
+    """UTF-8, but a lone surrogate does not raise: U+DC80..U+DCFF become the byte they
+    stand for (surrogateescape: invalid UTF-8 as mail carries it), others their 3-byte
+    form (also invalid UTF-8)."""
+    out = bytearray()
+    for ch in text:
+        cp = ord(ch)
+        if 0xDC80 <= cp <= 0xDCFF:
+            out.append(cp - 0xDC00)
+        else:
+            out += ch.encode("utf-8", "surrogatepass")
+    return bytes(out)
+
+
 ATTACHMENT_TYPES = {"file": "#microsoft.graph.fileAttachment", "item": "#microsoft.graph.itemAttachment",
                     "reference": "#microsoft.graph.referenceAttachment"}
 
@@ -217,7 +231,7 @@ class Attachment:
         if content_b64 is not None:
             self.data = base64.b64decode(content_b64)
         else:
-            self.data = (content or "").encode() if isinstance(content, (str, type(None))) else content
+            self.data = raw_bytes(content or "") if isinstance(content, (str, type(None))) else content
         self.is_inline, self.content_id, self.kind = bool(is_inline), content_id, kind
         self.item = dict(item or {}) if kind == "item" else None
         if self.item is not None:
@@ -226,7 +240,7 @@ class Attachment:
             if mime_b64 is not None:
                 self.data = base64.b64decode(mime_b64)
             elif mime is not None:
-                self.data = mime.encode("utf-8", "surrogateescape") if isinstance(mime, str) else mime
+                self.data = raw_bytes(mime) if isinstance(mime, str) else mime
             else:
                 self.data = item_mime(self.item)
         if kind == "reference":
@@ -275,7 +289,7 @@ def item_mime(item: dict) -> bytes:
                  "ORGANIZER:mailto:" + str(((item.get("organizer") or {}).get("emailAddress") or {})
                                            .get("address") or ""),
                  "END:VEVENT", "END:VCALENDAR", ""]
-        return "\r\n".join(lines).encode("utf-8", "surrogateescape")
+        return raw_bytes("\r\n".join(lines))
     head = [("From", addr(item.get("from"))),
             ("To", ", ".join(addr(r) for r in item.get("toRecipients") or [])),
             ("Subject", str(item.get("subject") or "")),
@@ -284,7 +298,7 @@ def item_mime(item: dict) -> bytes:
             ("Content-Type", "text/html; charset=utf-8" if str(body.get("contentType")).lower() == "html"
              else "text/plain; charset=utf-8"), ("Content-Transfer-Encoding", "8bit")]
     text = "".join(f"{k}: {v}\r\n" for k, v in head) + "\r\n" + str(body.get("content") or "")
-    return text.encode("utf-8", "surrogateescape")
+    return raw_bytes(text)
 
 
 def recipients(v):
@@ -411,7 +425,7 @@ class Message:
             "internetMessageId": self.internet_message_id, "subject": self.subject,
             "bodyPreview": re.sub(r"\s+", " ", text)[:255], "importance": self.importance,
             "parentFolderId": self.folder.id, "conversationId": self.conversation_id,
-            "conversationIndex": base64.b64encode(hashlib.sha1(self.conversation_id.encode()).digest()[:22]).decode(),
+            "conversationIndex": base64.b64encode(hashlib.sha1(raw_bytes(self.conversation_id)).digest()[:22]).decode(),
             "isDeliveryReceiptRequested": False, "isReadReceiptRequested": False,
             "isRead": self.is_read, "isDraft": self.is_draft,
             "webLink": "https://outlook.office365.com/owa/?ItemID=" + urllib.parse.quote(mid, safe="")
