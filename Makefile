@@ -51,7 +51,7 @@ UNITBIN  = $(patsubst tests/unit/%.c,build/san/unit/%,$(UNIT_SRC))
 
 .PHONY: all san deps run start stop status test test-unit test-integration \
         test-browser test-san bench check check-layers format format-check \
-        install migrate clean fuzz fuzz-long
+        install migrate clean fuzz fuzz-long soak hostile-triage
 all: $(BIN)
 san: $(SANBIN)
 
@@ -138,6 +138,18 @@ test-integration: all san
 
 test-browser: all san
 	POSTDESK_BIN=$(CURDIR)/build/san /usr/bin/python3 -m pytest -q tests/browser
+
+# The randomised hostile-mail test with 100,000 messages (not in make test);
+# POSTDESK_SEED=N replays a seed.
+POSTDESK_HOSTILE_COUNT ?= 100000
+soak: all san
+	POSTDESK_BIN=$(CURDIR)/build/san POSTDESK_HOSTILE_COUNT=$(POSTDESK_HOSTILE_COUNT) \
+	    /usr/bin/python3 -m pytest -q -s tests/integration/test_hostile_random.py
+
+# Each hostile-mail case alone in its own Inbox, one test per case (-k CASE).
+hostile-triage: all san
+	POSTDESK_BIN=$(CURDIR)/build/san /usr/bin/python3 -m pytest -q \
+	    tests/integration/triage_hostile.py $(if $(K),-k '$(K)')
 
 bench: deps
 	@$(MAKE) --no-print-directory all

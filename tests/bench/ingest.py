@@ -8,6 +8,11 @@ trips per message, Graph requests per message (each request inside a
 $batch counts, as Graph's throttling counts it), SQL statements per
 message (MariaDB's Questions counter) and the scanner's peak RSS.  Goals
 (issue 4): <= 0.10 round trips, <= 1.05 requests per message, <= 24 MiB.
+BENCH_HOSTILE_PERCENT (default 2) of the messages are hostile mail from
+tests/gen_hostile.py (seed BENCH_HOSTILE_SEED, default 8); after the measured
+run the scanner runs again (POSTDESK_RETRY_BACKOFF=0) until failed mail has
+used its intake_attempts, and the bench reports how the hostile mail ended and
+how many mails were quarantined (issue 8: only what truly cannot be stored).
 Figures only: nothing here passes or fails on speed.
 """
 import base64
@@ -25,10 +30,24 @@ import requests
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "fakes"))
+sys.path.insert(0, str(ROOT / "tests"))
 import fake_microsoft  # noqa: E402
+import gen_hostile  # noqa: E402
 
 N = int(os.environ.get("BENCH_MESSAGES", "10000"))
 BIG_MIB = int(os.environ.get("BENCH_BIG_MIB", "20"))
+HOSTILE_PERCENT = float(os.environ.get("BENCH_HOSTILE_PERCENT", "2"))
+HOSTILE_SEED = int(os.environ.get("BENCH_HOSTILE_SEED", "8"))
+ATTEMPTS = 5           # intake_attempts (POSTDESK_INTAKE_ATTEMPTS), its default
+DESK = "desk@bench.onmicrosoft.com"
+
+
+def is_hostile(i):
+    """Every (100 / HOSTILE_PERCENT)th message, never one with the bench's attachment."""
+    if HOSTILE_PERCENT <= 0:
+        return False
+    step = max(1, round(100 / HOSTILE_PERCENT))
+    return i % step == 13 % step and i % 20 != 7
 
 
 def free_port():
@@ -96,10 +115,22 @@ def connect(fake, env, base):
 
 
 def seed(fake):
+    """Put the mix in the Inbox; returns (the hostile messages' immutable ids, the generator)."""
+    hostile_ids = []
     small = base64.b64encode(os.urandom(30 * 1024)).decode()
     big = base64.b64encode(os.urandom(BIG_MIB << 20)).decode()
-    batch = []
+    gen = gen_hostile.Generator(HOSTILE_SEED, DESK)
+    batch, hostile = [], []
     for i in range(N):
+        if is_hostile(i):
+            m = dict(gen.message(), mailbox=DESK)
+            batch.append(m)
+            hostile.append(len(batch) - 1)
+            if len(batch) == 250:
+                hostile_ids += [r["immutable_id"] for k, r in enumerate(ctl(fake, "seed", {"messages": batch})
+                                                                         ["messages"]) if k in hostile]
+                batch, hostile = [], []
+            continue
         m = {"mailbox": "desk@bench.onmicrosoft.com", "subject": "Request %d" % i,
              "body_text": "Hello, message %d.\n" % i + "x" * 600,
              "from": "user%d@customer.example" % (i % 500), "to": ["desk@bench.onmicrosoft.com"]}
@@ -108,10 +139,13 @@ def seed(fake):
                                  "content_b64": big if i == 7 else small}]
         batch.append(m)
         if len(batch) == 250:
-            ctl(fake, "seed", {"messages": batch})
-            batch = []
+            hostile_ids += [r["immutable_id"] for k, r in enumerate(ctl(fake, "seed", {"messages": batch})
+                                                                     ["messages"]) if k in hostile]
+            batch, hostile = [], []
     if batch:
-        ctl(fake, "seed", {"messages": batch})
+        hostile_ids += [r["immutable_id"] for k, r in enumerate(ctl(fake, "seed", {"messages": batch})
+                                                                 ["messages"]) if k in hostile]
+    return hostile_ids, gen
 
 
 def latency(fake, env, mid):
@@ -163,9 +197,10 @@ def run(fake, env, https):
     base = "https://localhost:%d" % https
     mid = connect(fake, env, base)
     t0 = time.monotonic()
-    seed(fake)
-    print("Ingest benchmark: %d messages (%d with attachments, one of %d MiB), seeded in %.1f s"
-          % (N, len(range(7, N, 20)), BIG_MIB, time.monotonic() - t0))
+    hostile_ids, gen = seed(fake)
+    print("Ingest benchmark: %d messages (%d with attachments, one of %d MiB; %d hostile, seed %d), "
+          "seeded in %.1f s" % (N, len(range(7, N, 20)), BIG_MIB, len(hostile_ids), HOSTILE_SEED,
+                                time.monotonic() - t0))
     log0 = len(ctl(fake, "graph_log")["entries"])
     q0 = int(sql(env, "SHOW GLOBAL STATUS LIKE 'Questions'")[1])
     scan_env = dict(env, POSTDESK_CONF=env["POSTDESK_VAR"] + "/postdesk.conf", POSTDESK_SCAN_SECONDS="3600")
@@ -189,8 +224,39 @@ def run(fake, env, https):
     print("  %-34s %10.3f   (goal <= 1.05)" % ("Graph requests per message", reqs / N))
     print("  %-34s %10.2f" % ("SQL statements per message", (q1 - q0 - 1) / N))
     print("  %-34s %10.1f   (goal <= 24 MiB)" % ("peak RSS MiB", rss / 1024))
+    settle(env, scan_env, mid, hostile_ids, gen)
     if os.environ.get("BENCH_LATENCY_MINUTES", "2") != "0":
         latency(fake, env, mid)
+
+
+def settle(env, scan_env, mid, hostile_ids, gen):
+    """Runs until failed mail has used its attempts; how the hostile mail ended."""
+    if not hostile_ids:
+        return
+    runs = 0
+    for runs in range(1, ATTEMPTS + 1):
+        subprocess.run([env["POSTDESK_BIN"] + "/postdesk-scan", "--once", "--mailbox", str(mid)],
+                       env=dict(scan_env, POSTDESK_RETRY_BACKOFF="0",
+                                POSTDESK_INTAKE_ATTEMPTS=str(ATTEMPTS)),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if sql(env, "SELECT COUNT(*) FROM incoming_email WHERE mailbox_id = %d AND outcome "
+                    "IN ('failed', 'error')" % mid) == ["0"]:
+            break
+    rows = subprocess.run(["mariadb", "--no-defaults", "--socket=%s/mysql.sock" % env["POSTDESK_RUN"],
+                           "-uroot", "postdesk", "-N", "-B", "-e",
+                           "SELECT e.graph_id, e.outcome FROM incoming_email e JOIN (SELECT graph_id, "
+                           "MAX(id) id FROM incoming_email WHERE mailbox_id = %d GROUP BY graph_id) l "
+                           "ON l.id = e.id" % mid], capture_output=True, text=True, check=True).stdout
+    last = dict(line.split("\t") for line in rows.splitlines())
+    ends = {}
+    for g in hostile_ids:
+        ends[last.get(g, "no row")] = ends.get(last.get(g, "no row"), 0) + 1
+    quarantined = int(sql(env, "SELECT COUNT(*) FROM incoming_email WHERE mailbox_id = %d AND "
+                               "outcome = 'quarantined'" % mid)[0])
+    unreadable = gen.kinds["unreadable item"]
+    print("  hostile mail after %d more runs: %s" % (runs, ", ".join("%s %d" % kv for kv in sorted(ends.items()))))
+    print("  %-34s %10d   (goal: only what cannot be stored; %d unreadable items in the mix)"
+          % ("mails quarantined", quarantined, unreadable))
 
 
 if __name__ == "__main__":

@@ -197,30 +197,108 @@ class App:
                 "consented": self.consented, "permissions": self.permissions}
 
 
+def raw_bytes(text: str) -> bytes:
+    """UTF-8, but a lone surrogate does not raise: U+DC80..U+DCFF become the byte they
+    stand for (surrogateescape: invalid UTF-8 as mail carries it), others their 3-byte
+    form (also invalid UTF-8)."""
+    out = bytearray()
+    for ch in text:
+        cp = ord(ch)
+        if 0xDC80 <= cp <= 0xDCFF:
+            out.append(cp - 0xDC00)
+        else:
+            out += ch.encode("utf-8", "surrogatepass")
+    return bytes(out)
+
+
+ATTACHMENT_TYPES = {"file": "#microsoft.graph.fileAttachment", "item": "#microsoft.graph.itemAttachment",
+                    "reference": "#microsoft.graph.referenceAttachment"}
+
+
 class Attachment:
+    """kind "file" (bytes: content_b64 or content), "item" (an Outlook item: `item` is its
+    Graph JSON, a message or an event; `mime`/`mime_b64` what $value answers, made from the
+    item when omitted) or "reference" (a cloud link; no bytes, $value is 405).
+    odata_type: the @odata.type to show (default by kind); raw: keys merged as listed."""
+
     def __init__(self, name="file.bin", content_type="application/octet-stream", content_b64=None,
-                 content=None, is_inline=False, content_id=None, kind="file", **_):
+                 content=None, is_inline=False, content_id=None, kind="file", item=None, mime=None,
+                 mime_b64=None, odata_type=None, raw=None, **_):
+        if kind not in ATTACHMENT_TYPES:
+            raise ValueError(f"attachment kind {kind!r}: one of {sorted(ATTACHMENT_TYPES)}")
         self.id = "AAMkAGAtt" + b64url(secrets.token_bytes(30)) + "="
         self.name, self.content_type = name, content_type
         if content_b64 is not None:
             self.data = base64.b64decode(content_b64)
         else:
-            self.data = (content or "").encode() if isinstance(content, (str, type(None))) else content
+            self.data = raw_bytes(content or "") if isinstance(content, (str, type(None))) else content
         self.is_inline, self.content_id, self.kind = bool(is_inline), content_id, kind
+        self.item = dict(item or {}) if kind == "item" else None
+        if self.item is not None:
+            self.item.setdefault("@odata.type", "#microsoft.graph.message")
+            self.item.setdefault("id", "AAMkAGItm" + b64url(secrets.token_bytes(30)) + "=")
+            if mime_b64 is not None:
+                self.data = base64.b64decode(mime_b64)
+            elif mime is not None:
+                self.data = raw_bytes(mime) if isinstance(mime, str) else mime
+            else:
+                self.data = item_mime(self.item)
+        if kind == "reference":
+            self.data = b""
+        self.odata_type = odata_type
+        self.raw = dict(raw or {})
         self.modified = time.time()
 
-    def to_graph(self, with_bytes=True):
-        d = {"@odata.type": "#microsoft.graph.fileAttachment" if self.kind == "file"
-             else "#microsoft.graph.itemAttachment",
+    def is_event(self):
+        return self.item is not None and "event" in str(self.item.get("@odata.type", "")).lower()
+
+    def value_type(self):
+        if self.kind == "item":
+            return "text/calendar" if self.is_event() else "message/rfc822"
+        return self.content_type or "application/octet-stream"
+
+    def to_graph(self, with_bytes=True, with_item=False):
+        d = {"@odata.type": self.odata_type or ATTACHMENT_TYPES[self.kind],
              "id": self.id, "lastModifiedDateTime": iso(self.modified), "name": self.name,
-             "contentType": self.content_type, "size": len(self.data) + 180 + len(self.name) * 2,
+             "contentType": self.content_type, "size": len(self.data) + 180 + len(self.name or "") * 2,
              "isInline": self.is_inline}
         if self.kind == "file":
             d["contentId"] = self.content_id
             d["contentLocation"] = None
             if with_bytes:
                 d["contentBytes"] = base64.b64encode(self.data).decode()
+        elif self.kind == "item" and with_item:
+            d["item"] = self.item
+        d.update(self.raw)
         return d
+
+
+def item_mime(item: dict) -> bytes:
+    """What $value answers for an item attachment: an event as iCalendar, anything else
+    as an RFC 822 message (the Outlook item's MIME)."""
+    def addr(v):
+        ea = (v or {}).get("emailAddress") or {}
+        return f'"{ea.get("name") or ""}" <{ea.get("address") or ""}>'
+    body = item.get("body") or {}
+    if "event" in str(item.get("@odata.type", "")).lower():
+        lines = ["BEGIN:VCALENDAR", "PRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN",
+                 "VERSION:2.0", "METHOD:REQUEST", "BEGIN:VEVENT",
+                 "UID:" + str(item.get("iCalUId") or item["id"]),
+                 "SUMMARY:" + str(item.get("subject") or ""),
+                 "DTSTART:20300101T090000Z", "DTEND:20300101T100000Z",
+                 "ORGANIZER:mailto:" + str(((item.get("organizer") or {}).get("emailAddress") or {})
+                                           .get("address") or ""),
+                 "END:VEVENT", "END:VCALENDAR", ""]
+        return raw_bytes("\r\n".join(lines))
+    head = [("From", addr(item.get("from"))),
+            ("To", ", ".join(addr(r) for r in item.get("toRecipients") or [])),
+            ("Subject", str(item.get("subject") or "")),
+            ("Message-ID", str(item.get("internetMessageId") or f"<{secrets.token_hex(8)}@item.example>")),
+            ("Date", "Mon, 01 Jan 2029 09:00:00 +0000"), ("MIME-Version", "1.0"),
+            ("Content-Type", "text/html; charset=utf-8" if str(body.get("contentType")).lower() == "html"
+             else "text/plain; charset=utf-8"), ("Content-Transfer-Encoding", "8bit")]
+    text = "".join(f"{k}: {v}\r\n" for k, v in head) + "\r\n" + str(body.get("content") or "")
+    return raw_bytes(text)
 
 
 def recipients(v):
@@ -239,8 +317,16 @@ class Message:
     def __init__(self, mailbox, folder, seq, subject="", body_html=None, body_text=None, sender=None,
                  to=None, cc=None, bcc=None, reply_to=None, received=None, sent=None, headers=None,
                  attachments=None, internet_message_id=None, conversation_id=None, is_read=False,
-                 importance="normal", categories=None, is_draft=False, now=None, **kw):
+                 importance="normal", categories=None, is_draft=False, now=None, raw=None, drop=None,
+                 fail_read=None, **kw):
         now = now if now is not None else time.time()
+        # raw: keys merged into the Graph JSON as listed (deep for body); drop: keys left out
+        self.raw, self.drop = dict(raw or {}), list(drop or [])
+        if isinstance(fail_read, str):
+            fail_read = {"what": fail_read}
+        if fail_read is not None and fail_read.get("what") not in ("all", "body", "attachments"):
+            raise ValueError("fail_read.what: all, body or attachments")
+        self.fail_read = fail_read
         self.seq = seq
         self.immutable_id = "AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0A" + b64url(secrets.token_bytes(33)) + "AAA="
         self.id = self.new_regular_id()
@@ -287,6 +373,43 @@ class Message:
     def text_body(self):
         return self.body if self.body_type == "text" else html_to_text(self.body)
 
+    def filter_view(self):
+        """The properties $filter and $orderby look at (cheap: no body)."""
+        return {"receivedDateTime": iso(self.received), "sentDateTime": iso(self.sent),
+                "createdDateTime": iso(self.created), "lastModifiedDateTime": iso(self.modified),
+                "isRead": self.is_read, "isDraft": self.is_draft,
+                "hasAttachments": any(not a.is_inline for a in self.attachments),
+                "subject": self.subject, "importance": self.importance,
+                "internetMessageId": self.internet_message_id, "conversationId": self.conversation_id,
+                "from": self.from_, "sender": self.sender}
+
+    def check_readable(self, props, attachments):
+        """Raise the Graph error of an unreadable (corrupt) item if this read touches
+        what fail_read names: props, the message properties read; attachments, whether
+        its attachments are read too."""
+        f = self.fail_read
+        if f is None:
+            return
+        what = f["what"]
+        if (what == "all" and set(props) - LIGHT_PROPS) or \
+                (what == "body" and set(props) & {"body", "uniqueBody", "bodyPreview"}) or \
+                (what in ("all", "attachments") and attachments):
+            raise GraphError(int(f.get("status", 500)), f.get("code", "ErrorInternalServerError"),
+                             f.get("message", "An internal server error occurred. The operation failed."))
+
+    def apply_raw(self, out):
+        """raw and drop on a Graph JSON answer: keys that were not selected stay out."""
+        for k in self.drop:
+            out.pop(k, None)
+        for k, v in self.raw.items():
+            if k in self.drop or k == "attachments" or (k in MESSAGE_PROPS and k not in out):
+                continue
+            if k in ("body", "uniqueBody") and isinstance(v, dict) and isinstance(out.get(k), dict):
+                out[k] = dict(out[k], **v)
+            else:
+                out[k] = v
+        return out
+
     def to_graph(self, immutable, text_body, allow_unsafe, mailbox_owner):
         text = self.text_body()
         body = ({"contentType": "text", "content": text} if text_body else
@@ -302,7 +425,7 @@ class Message:
             "internetMessageId": self.internet_message_id, "subject": self.subject,
             "bodyPreview": re.sub(r"\s+", " ", text)[:255], "importance": self.importance,
             "parentFolderId": self.folder.id, "conversationId": self.conversation_id,
-            "conversationIndex": base64.b64encode(hashlib.sha1(self.conversation_id.encode()).digest()[:22]).decode(),
+            "conversationIndex": base64.b64encode(hashlib.sha1(raw_bytes(self.conversation_id)).digest()[:22]).decode(),
             "isDeliveryReceiptRequested": False, "isReadReceiptRequested": False,
             "isRead": self.is_read, "isDraft": self.is_draft,
             "webLink": "https://outlook.office365.com/owa/?ItemID=" + urllib.parse.quote(mid, safe="")
@@ -317,6 +440,9 @@ class Message:
 
 
 SELECT_ONLY = {"uniqueBody", "internetMessageHeaders"}
+# what an "ids only" listing may read of an unreadable item (fail_read "all")
+LIGHT_PROPS = {"id", "receivedDateTime", "sentDateTime", "createdDateTime", "lastModifiedDateTime",
+               "changeKey", "parentFolderId", "isRead", "isDraft", "hasAttachments", "@odata.etag"}
 MESSAGE_PROPS = {
     "id", "createdDateTime", "lastModifiedDateTime", "changeKey", "categories", "receivedDateTime",
     "sentDateTime", "hasAttachments", "internetMessageId", "subject", "bodyPreview", "importance",
@@ -1416,11 +1542,11 @@ class GraphCall:
         full = m.to_graph(self.immutable_flag, self.text_flag,
                           "outlook.allow-unsafe-html" in self.prefs, self.owner)
         if select is None:
-            return {k: v for k, v in full.items() if k not in SELECT_ONLY}
+            return m.apply_raw({k: v for k, v in full.items() if k not in SELECT_ONLY})
         out = {"@odata.etag": full["@odata.etag"], "id": full["id"]}
         for s in select:
             out[s] = full[s]
-        return out
+        return m.apply_raw(out)
 
     def prepare(self):
         self.immutable_flag = self.immutable
@@ -1536,23 +1662,35 @@ def h_list_folders(call):
     return call.response(200, body)
 
 
-@route("POST", MBX + r"/mailFolders", mailbox="write")
-def h_create_folder(call):
-    """A folder under msgfolderroot: {"displayName"}; 409 ErrorFolderExists
-    when a sibling has that name (case-insensitive, like Exchange)."""
-    try:
-        body = json.loads(call.req.body or b"")
-        name = body["displayName"]
-        assert isinstance(name, str) and name.strip() and set(body) <= {"displayName", "isHidden"}
-    except Exception:
-        raise GraphError(400, "ErrorInvalidRequest", "Cannot read the request body.")
-    root = call.mailbox.well_known["msgfolderroot"]
-    if any(f.parent_id == root.id and f.display_name.lower() == name.lower()
+def _create_folder(call, parent):
+    b = _json_body(call)
+    for k in b:
+        if k not in ("displayName", "isHidden"):
+            raise GraphError(400, "RequestBroker--ParseUri", f"Could not find a property named '{k}' on "
+                             "type 'microsoft.graph.mailFolder'.")
+    name = b.get("displayName")
+    if not isinstance(name, str) or not name.strip():
+        raise GraphError(400, "ErrorInvalidRequest", "The displayName property is required.")
+    if not isinstance(b.get("isHidden", False), bool):
+        raise _bad("Invalid value for property 'isHidden'.")
+    if any(f.parent_id == parent.id and f.display_name.lower() == name.lower()
            for f in call.mailbox.folders.values()):
         raise GraphError(409, "ErrorFolderExists", "A folder with the specified name already exists.")
-    f = Folder(call.mailbox, name, parent_id=root.id)
+    f = Folder(call.mailbox, name, parent_id=parent.id, hidden=b.get("isHidden", False))
     call.mailbox.folders[f.id] = f
-    return call.response(201, f.to_graph())
+    ctx = "users('" + urllib.parse.quote(call.owner.address) + "')/mailFolders/$entity"
+    return call.response(201, dict({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#" + ctx},
+                                   **f.to_graph()))
+
+
+@route("POST", MBX + r"/mailFolders", mailbox="write")
+def h_create_folder(call):
+    return _create_folder(call, call.mailbox.well_known["msgfolderroot"])
+
+
+@route("POST", MBX + r"/mailFolders/(?P<folder>[^/]+)/childFolders", mailbox="write")
+def h_create_child_folder(call):
+    return _create_folder(call, call.mailbox.folder(call.groups["folder"]))
 
 
 @route("GET", MBX + r"/mailFolders/(?P<folder>[^/]+)/messages", mailbox="read")
@@ -1579,6 +1717,9 @@ def _expand(q):
 
 def _with_attachments(msg, m, keep):
     items = [a.to_graph() for a in m.attachments]
+    if "attachments" in m.raw:      # a test's own list, exactly as given
+        msg["attachments"] = m.raw["attachments"]
+        return msg
     if keep:
         keep = keep | {"@odata.type", "id"}
         items = [{k: v for k, v in a.items() if k in keep} for a in items]
@@ -1614,7 +1755,7 @@ def _list(call, messages):
                     (len(bits) == 2 and bits[1].lower() not in ("asc", "desc")):
                 raise _bad(f"Invalid $orderby clause '{part.strip()}'.")
             order.append((bits[0], len(bits) == 2 and bits[1].lower() == "desc"))
-    full = [(m, m.to_graph(False, False, False, None)) for m in messages]
+    full = [(m, m.filter_view()) for m in messages]
     if "$filter" in q:
         pred, fprops = parse_filter(q["$filter"])
         if order and [p for p, _ in order] != fprops[:len(order)]:
@@ -1627,6 +1768,9 @@ def _list(call, messages):
                   reverse=desc)
     total = len(full)
     chunk = full[skip:skip + page]
+    read = select if select is not None else [k for k in MESSAGE_PROPS if k not in SELECT_ONLY]
+    for m, _ in chunk:     # one unreadable item fails the whole page, as in Exchange
+        m.check_readable(read, expand is not None)
     body = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('"
                               + urllib.parse.quote(call.owner.address) + "')/messages"}
     if q.get("$count", "").lower() == "true":
@@ -1649,7 +1793,10 @@ def h_get_message(call):
     q = call.query({"$select", "$expand"})
     expand = _expand(q)
     m = call.mailbox.message(call.groups["msg"])
-    body = call.message_json(m, _select(q))
+    sel = _select(q)
+    m.check_readable(sel if sel is not None else [k for k in MESSAGE_PROPS if k not in SELECT_ONLY],
+                     expand is not None)
+    body = call.message_json(m, sel)
     return call.response(200, body if expand is None else _with_attachments(body, m, expand))
 
 
@@ -1673,6 +1820,7 @@ def h_attachments(call):
     call.prepare()
     q = call.query({"$select"})
     m = call.mailbox.message(call.groups["msg"])
+    m.check_readable([], True)
     items = [a.to_graph() for a in m.attachments]
     if "$select" in q:  # like Graph: only what was asked, plus type and id
         keep = {x.strip() for x in q["$select"].split(",") if x.strip()} | {"@odata.type", "id"}
@@ -1683,20 +1831,33 @@ def h_attachments(call):
 @route("GET", MBX + r"/messages/(?P<msg>[^/]+)/attachments/(?P<att>[^/]+)", mailbox="read")
 def h_attachment(call):
     call.prepare()
+    q = call.query({"$select", "$expand"})
     m = call.mailbox.message(call.groups["msg"])
+    m.check_readable([], True)
     a = next((a for a in m.attachments if a.id == call.groups["att"]), None)
     if a is None:
         raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
-    return call.response(200, a.to_graph())
+    exp = q.get("$expand", "").strip()
+    if exp and exp.lower() != "microsoft.graph.itemattachment/item":
+        raise _bad(f"Could not find a property named '{exp}' to expand.")
+    d = a.to_graph(with_item=bool(exp))
+    if "$select" in q:
+        keep = {x.strip() for x in q["$select"].split(",") if x.strip()} | {"@odata.type", "id", "item"}
+        d = {k: v for k, v in d.items() if k in keep}
+    return call.response(200, d)
 
 
 @route("GET", MBX + r"/messages/(?P<msg>[^/]+)/attachments/(?P<att>[^/]+)/\$value", mailbox="read")
 def h_attachment_value(call):
     m = call.mailbox.message(call.groups["msg"])
+    m.check_readable([], True)
     a = next((a for a in m.attachments if a.id == call.groups["att"]), None)
     if a is None:
         raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
-    return Response(200, a.data, content_type=a.content_type)
+    if a.kind == "reference":
+        raise GraphError(405, "ErrorInvalidRequest", "The raw content of a reference attachment cannot be "
+                         "retrieved.")
+    return Response(200, a.data, content_type=a.value_type())
 
 
 def _json_body(call, required=True):
@@ -2308,7 +2469,8 @@ def ctl_clear_faults(self, b):
 
 MESSAGE_FIELDS = {"mailbox", "folder", "subject", "body_html", "body_text", "from", "sender", "to", "cc", "bcc",
                   "reply_to", "received", "sent", "headers", "attachments", "internet_message_id",
-                  "conversation_id", "is_read", "importance", "categories", "is_draft"}
+                  "conversation_id", "is_read", "importance", "categories", "is_draft", "raw", "drop",
+                  "fail_read"}
 
 
 @control("POST", "messages")
