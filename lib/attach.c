@@ -142,8 +142,7 @@ attach_list(const struct attach_ctx *ax, const char *mid,
 	gc.max_body = ax->cap / 3 * 4 + (1u << 20);
 	rc = graph_call(ax->http, &gc, &resp, ge, err);
 	buf_cleanup(&url);
-	list =
-	    rc == 0 ? json_loadb(resp.body.data, resp.body.len, 0, NULL) : NULL;
+	list = rc == 0 ? jsonx_load_graph(resp.body.data, resp.body.len) : NULL;
 	http_resp_cleanup(&resp);
 	if (rc == -1)
 		return -1;

@@ -12,6 +12,7 @@
 
 #include "cred.h"
 #include "graph.h"
+#include "jsonx.h"
 #include "url.h"
 
 /*
@@ -52,7 +53,7 @@ code_of(long status)
 static void
 read_error(const struct http_resp *resp, struct graph_error *ge)
 {
-	json_t     *o = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+	json_t     *o = jsonx_load_graph(resp->body.data, resp->body.len);
 	json_t     *e = json_object_get(o, "error");
 	const char *s;
 
@@ -137,7 +138,7 @@ graph_get_json(struct http *h, const char *url, const char *token,
 		http_resp_cleanup(&resp);
 		return NULL;
 	}
-	o = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+	o = jsonx_load_graph(resp.body.data, resp.body.len);
 	http_resp_cleanup(&resp);
 	if (!json_is_object(o)) {
 		json_decref(o);

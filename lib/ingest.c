@@ -204,6 +204,17 @@ plan_of(struct pass *p, const char *graph_id, struct plan *pl, struct err *err)
 	return 0;
 }
 
+/*
+ * How much a move's answer may carry for this message: its JSON as listed
+ * (Graph answers a move with the message).
+ */
+static size_t
+answer_size(const json_t *obj)
+{
+	/* the attachments' bytes were dropped once decoded */
+	return obj != NULL ? json_dumpb(obj, NULL, 0, JSON_COMPACT) : 0;
+}
+
 /* Queue the action for a committed message (quarantine: move it there). */
 static void
 finish(struct pass *p, uint64_t ledger, const char *graph_id, int quarantine,
@@ -296,7 +307,7 @@ failed(struct pass *p, json_t *obj, const struct msg *m, const char *graph_id,
 		return 0;
 	}
 	p->st->quarantined++;
-	finish(p, ledger, graph_id, 1, m ? strlen(m->body) : 0);
+	finish(p, ledger, graph_id, 1, answer_size(obj));
 	return 0;
 }
 
@@ -336,7 +347,7 @@ intake(struct pass *p, json_t *obj, const struct msg *m, const struct plan *pl,
 	if (intake_message(&cx, &in, &res, err) == -1)
 		goto out;
 	stat_outcome(p->st, res.outcome);
-	finish(p, res.ledger_id, m->id, 0, strlen(m->body));
+	finish(p, res.ledger_id, m->id, 0, answer_size(obj));
 	rc = 0;
 out:
 	attach_free(att, in.natt);
@@ -354,7 +365,7 @@ carry_out(struct pass *p, json_t *obj, const struct msg *m,
 	if (pl->todo == TODO_SKIP)
 		return 0;
 	if (pl->todo == TODO_FINISH) {
-		finish(p, pl->row, m->id, pl->quarantine, strlen(m->body));
+		finish(p, pl->row, m->id, pl->quarantine, answer_size(obj));
 		return 0;
 	}
 	if (intake(p, obj, m, pl, &why) == 0)
@@ -389,6 +400,20 @@ one(struct pass *p, json_t *obj, const char *note, struct err *err)
 	}
 	msg_cleanup(&m);
 	return rc;
+}
+
+/*
+ * An answer that a message may be to blame for: too large, unreadable
+ * JSON, or Graph refusing to read it (a corrupt item gets 500
+ * ErrorInternalServerError or 400 ErrorCorruptData on every read).  A
+ * refusal that is the mailbox's (401, 403, 429, 503) is not.
+ */
+static int
+unreadable(const struct err *err, const struct graph_error *ge)
+{
+	return err->code == E_TOOLARGE ||
+	    strcmp(ge->code, "MalformedResponse") == 0 || ge->status == 400 ||
+	    ge->status == 422 || ge->status == 500;
 }
 
 /* GET one message by id at step level; NULL with why. */
@@ -445,8 +470,7 @@ one_alone(struct pass *p, json_t *listed, struct err *err)
 	}
 	if (obj == NULL && ge.status == 404)
 		return 0; /* gone since the listing */
-	if (obj == NULL && why.code != E_TOOLARGE &&
-	    strcmp(ge.code, "MalformedResponse") != 0) {
+	if (obj == NULL && !unreadable(&why, &ge)) {
 		*err = why; /* Graph itself failing: stop, try next pass */
 		return -1;
 	}
@@ -457,13 +481,6 @@ one_alone(struct pass *p, json_t *listed, struct err *err)
 	rc = one(p, obj, alone[level - 1].note, err);
 	json_decref(obj);
 	return rc;
-}
-
-static int
-unreadable(const struct err *err, const struct graph_error *ge)
-{
-	return err->code == E_TOOLARGE ||
-	    strcmp(ge->code, "MalformedResponse") == 0;
 }
 
 /* Take a page's messages in turn; -1 when the pass must stop. */

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonx.h"
@@ -335,4 +336,91 @@ const char *
 jsonx_str(const json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
+}
+
+static int
+hex4(const char *p, const char *end, unsigned *v)
+{
+	*v = 0;
+	if (end - p < 4)
+		return 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		*v <<= 4;
+		if (c >= '0' && c <= '9')
+			*v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			*v |= (unsigned)(c - 'A' + 10);
+		else
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Rewrite each \u escape of a lone UTF-16 surrogate in the JSON text s
+ * (n bytes) as \uFFFD, in place (same length).  Returns how many.
+ */
+static size_t
+repair_surrogates(char *s, size_t n)
+{
+	char    *end = s + n;
+	size_t   fixed = 0;
+	int      in_string = 0;
+	unsigned v, w;
+
+	for (char *p = s; p < end; p++) {
+		if (!in_string) {
+			in_string = *p == '"';
+			continue;
+		}
+		if (*p == '"') {
+			in_string = 0;
+			continue;
+		}
+		if (*p != '\\' || p + 1 >= end)
+			continue;
+		p++;
+		if (*p != 'u' || !hex4(p + 1, end, &v))
+			continue;
+		if (v >= 0xd800 && v <= 0xdbff && end - p >= 11 &&
+		    p[5] == '\\' && p[6] == 'u' && hex4(p + 7, end, &w) &&
+		    w >= 0xdc00 && w <= 0xdfff) {
+			p += 10; /* a proper pair */
+			continue;
+		}
+		if (v >= 0xd800 && v <= 0xdfff) {
+			memcpy(p + 1, "FFFD", 4);
+			fixed++;
+		}
+		p += 4;
+	}
+	return fixed;
+}
+
+/*
+ * Parse a JSON answer from Microsoft: NUL characters allowed (\u0000),
+ * and lone UTF-16 surrogates — which Jansson refuses, and .NET writes —
+ * read as U+FFFD.  Returns a new reference, or NULL if the text is not
+ * JSON even so.
+ */
+json_t *
+jsonx_load_graph(const char *data, size_t len)
+{
+	json_t *v = json_loadb(data, len, JSON_ALLOW_NUL, NULL);
+	char   *copy;
+
+	if (v != NULL || len == 0)
+		return v;
+	copy = malloc(len);
+	if (copy == NULL)
+		return NULL;
+	memcpy(copy, data, len);
+	if (repair_surrogates(copy, len) > 0)
+		v = json_loadb(copy, len, JSON_ALLOW_NUL, NULL);
+	free(copy);
+	return v;
 }

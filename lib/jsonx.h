@@ -13,6 +13,7 @@
 #include "err.h"
 
 json_t *jsonx_parse_object(const char *data, size_t len, struct err *);
+json_t *jsonx_load_graph(const char *data, size_t len);
 int     jsonx_unknown_fields(json_t *obj, const char *const *allowed,
         json_t *errors);
 void jsonx_field_error(json_t *errors, const char *field, const char *fmt, ...)

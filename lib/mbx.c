@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "jsonx.h"
 #include "log.h"
 #include "mbx.h"
 #include "oauth2.h"
@@ -129,8 +130,7 @@ mbx_call_json(struct mbx *m, struct graph_call *gc, int idempotent,
 	json_t          *o = NULL;
 
 	if (mbx_call(m, gc, idempotent, &resp, ge, err) == 0) {
-		o = json_loadb(resp.body.data, resp.body.len, JSON_ALLOW_NUL,
-		    NULL);
+		o = jsonx_load_graph(resp.body.data, resp.body.len);
 		if (!json_is_object(o)) {
 			json_decref(o);
 			o = NULL;

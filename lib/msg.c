@@ -29,10 +29,10 @@ note(struct msg *m, const char *what)
 
 /*
  * A JSON string with NUL characters (Graph sends them as \u0000) as a C
- * string: each NUL becomes U+FFFD, so nothing after it is lost.
+ * string: each NUL becomes repl, so nothing after it is lost.
  */
 static char *
-without_nul(const char *s, size_t len)
+without_nul(const char *s, size_t len, const char *repl)
 {
 	struct buf b;
 
@@ -44,14 +44,19 @@ without_nul(const char *s, size_t len)
 		buf_append(&b, p, n);
 		if (z == NULL)
 			break;
-		buf_puts(&b, "\xef\xbf\xbd");
+		buf_puts(&b, repl);
 		p = z + 1;
 	}
 	return b.data;
 }
 
+/*
+ * The string at key, cut to max bytes on a character boundary; NULs in it
+ * become U+FFFD (text) or are removed (in_header: addresses and names,
+ * where every control character goes).
+ */
 static char *
-str(struct msg *m, json_t *o, const char *key, size_t max)
+str_of(struct msg *m, json_t *o, const char *key, size_t max, int in_header)
 {
 	json_t     *v = json_object_get(o, key);
 	const char *s = json_string_value(v);
@@ -65,11 +70,10 @@ str(struct msg *m, json_t *o, const char *key, size_t max)
 		note(m, what);
 	}
 	if (s != NULL && strlen(s) != json_string_length(v)) {
-		s = nul = without_nul(s, json_string_length(v));
-		snprintf(what, sizeof what,
-		    "%s held NUL characters (shown as "
-		    "U+FFFD)",
-		    key);
+		s = nul = without_nul(s, json_string_length(v),
+		    in_header ? "" : "\xef\xbf\xbd");
+		snprintf(what, sizeof what, "%s held NUL characters (%s)", key,
+		    in_header ? "removed" : "shown as U+FFFD");
 		note(m, what);
 	}
 	r = utf8_ndup(s ? s : "", max, &cut);
@@ -79,6 +83,12 @@ str(struct msg *m, json_t *o, const char *key, size_t max)
 		note(m, what);
 	}
 	return r;
+}
+
+static char *
+str(struct msg *m, json_t *o, const char *key, size_t max)
+{
+	return str_of(m, o, key, max, 0);
 }
 
 static void
@@ -98,8 +108,8 @@ addr(struct msg *m, json_t *v, struct msg_addr *a)
 {
 	json_t *ea = json_object_get(v, "emailAddress");
 
-	a->name = str(m, ea, "name", MSG_NAME_MAX);
-	a->address = str(m, ea, "address", MSG_ADDR_MAX);
+	a->name = str_of(m, ea, "name", MSG_NAME_MAX, 1);
+	a->address = str_of(m, ea, "address", MSG_ADDR_MAX, 1);
 	if (utf8_strip_controls(a->name) > 0)
 		note(m, "control characters removed from a name");
 	if (utf8_strip_controls(a->address) > 0)

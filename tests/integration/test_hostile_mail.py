@@ -52,8 +52,8 @@ def run_problems(r, w, n):
     s = [line for line in r.stdout.splitlines() if SUMMARY.match(line)]
     if not s:
         out.append("run %d: no summary line: %r" % (n, r.stdout[-500:]))
-    elif not re.search(r", failed \d+, quarantined \d+$", s[0]):
-        out.append("run %d: summary without ', failed N, quarantined N': %s" % (n, s[0]))
+    elif not re.search(r", intake failed \d+, quarantined \d+$", s[0]):
+        out.append("run %d: summary without ', intake failed N, quarantined N': %s" % (n, s[0]))
     return out
 
 
