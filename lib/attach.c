@@ -101,6 +101,7 @@ keep_item(json_t *a, struct attachment *at, char *name, struct buf *notes)
 	buf_puts(&b, ext);
 	free(name);
 	at->id = jstr(a, "id", 1024, NULL);
+	at->is_item = 1;
 	at->name = b.data;
 	at->content_type = xstrdup(type);
 	at->content_id = xstrdup("");

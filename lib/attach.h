@@ -17,8 +17,9 @@ struct attachment {
 	char          *content_type;
 	char          *content_id; /* "" unless inline */
 	int            is_inline;
-	size_t         size; /* as Graph declares it */
-	unsigned char *data; /* the bytes, when they came with the listing */
+	int            is_item; /* an attached Outlook item (.eml) */
+	size_t         size;    /* as Graph declares it */
+	unsigned char *data;    /* the bytes, when they came with the listing */
 	size_t         len;
 };
 

@@ -254,6 +254,13 @@ ctx_of(const struct pass *p, struct intake_ctx *cx, struct ack_settings *ack)
 		.ack = ack };
 }
 
+/* This intake is the message's last before quarantine. */
+static int
+last_try(const struct pass *p, const struct plan *pl)
+{
+	return pl->failures + 1 >= (unsigned)p->env->app->cfg.intake_attempts;
+}
+
 static unsigned long
 backoff(long base, unsigned failures)
 {
@@ -337,11 +344,17 @@ intake(struct pass *p, json_t *obj, const struct msg *m, const struct plan *pl,
 	buf_init(&left, 64);
 	/* listed with $expand=attachments: no request of their own, and
 	 * inline images come too (hasAttachments is false for those) */
+	in.lenient = last_try(p, pl);
 	if (attach_from_listing(json_object_get(obj, "attachments"), ax.cap,
 	        &att, &in.natt, &left) == -1 &&
 	    m->has_attachments &&
-	    attach_list(&ax, m->id, &att, &in.natt, &left, &ge, err) == -1)
-		goto out;
+	    attach_list(&ax, m->id, &att, &in.natt, &left, &ge, err) == -1) {
+		if (!in.lenient || err->code == E_AUTH)
+			goto out;
+		/* the last try: the mail without them, and why */
+		buf_printf(&left, "%sthe attachments could not be read (%s)",
+		    left.len ? "; " : "", err->msg);
+	}
 	in.att = att;
 	in.left_out = left.data;
 	if (intake_message(&cx, &in, &res, err) == -1)
@@ -449,7 +462,7 @@ one_alone(struct pass *p, json_t *listed, struct err *err)
 	struct err         why;
 	json_t            *obj = NULL;
 	size_t             level;
-	int                rc;
+	int                rc, big = 1;
 
 	if (id == NULL || id[0] == '\0' || strlen(id) > 512 ||
 	    strpbrk(id, "/?#% \t\r\n") != NULL)
@@ -463,10 +476,17 @@ one_alone(struct pass *p, json_t *listed, struct err *err)
 			finish(p, pl.row, id, pl.quarantine, 0);
 		return 0;
 	}
+	/* step down when too large; when unreadable, to attachments apart,
+	 * and on the last try also to the mail without its body */
 	for (level = 0; obj == NULL && level < ALONE_LEVELS; level++) {
 		obj = fetch_alone(p, id, level, &ge, &why);
-		if (obj == NULL && why.code != E_TOOLARGE)
+		if (obj != NULL)
 			break;
+		if (why.code != E_TOOLARGE &&
+		    !(unreadable(&why, &ge) &&
+		        (level == 0 || last_try(p, &pl))))
+			break;
+		big = why.code == E_TOOLARGE;
 	}
 	if (obj == NULL && ge.status == 404)
 		return 0; /* gone since the listing */
@@ -478,7 +498,11 @@ one_alone(struct pass *p, json_t *listed, struct err *err)
 		p->st->found++;
 		return failed(p, NULL, NULL, id, &pl, &why, err);
 	}
-	rc = one(p, obj, alone[level - 1].note, err);
+	rc = one(p, obj,
+	    alone[level].slim && !big
+	        ? "the body could not be read from Graph: read it in Outlook"
+	        : alone[level].note,
+	    err);
 	json_decref(obj);
 	return rc;
 }

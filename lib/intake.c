@@ -204,65 +204,6 @@ ticket(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
 	return 0;
 }
 
-struct sink {
-	struct db_stream *stream;
-	struct err        err;
-};
-
-static int
-sink_write(void *ctx, const char *p, size_t n)
-{
-	struct sink *k = ctx;
-
-	return db_stream_write(k->stream, p, n, &k->err);
-}
-
-/*
- * Stream one attachment from Graph into the database.  Bytes over the cap
- * after all are noted in the trace and dropped; a failed download fails
- * the message (it is retried whole).
- */
-static int
-attachment(const struct intake_ctx *cx, const struct intake_in *in,
-    uint64_t action_id, uint64_t ledger, const struct attachment *at,
-    struct err *err)
-{
-	struct new_attachment na = { .action_id = action_id,
-		.name = at->name,
-		.content_type = at->content_type,
-		.content_id = at->content_id,
-		.is_inline = at->is_inline };
-	struct sink           k = { 0 };
-	struct graph_error    ge;
-	char                  line[200];
-	int                   rc;
-
-	k.stream = store_attachment_open(cx->db, &na, err);
-	if (k.stream == NULL)
-		return -1;
-	if (at->data != NULL) /* it came with the listing */
-		rc = db_stream_write(k.stream, at->data, at->len, &k.err);
-	else
-		rc = attach_stream(in->ax, in->msg->id, at, sink_write, &k, &ge,
-		    err);
-	if (rc == -1 && err->code == E_TOOLARGE) {
-		snprintf(line, sizeof line,
-		    "attachments: left out %.*s (over the size cap)",
-		    (int)utf8_cut(at->name, strlen(at->name), 100), at->name);
-		return store_attachment_close(cx->db, k.stream, 0, err) == -1 ||
-		        store_ledger_note(cx->db, ledger, line, err) == -1
-		    ? -1
-		    : 0;
-	}
-	if (rc == -1) {
-		if (k.err.code != E_OK)
-			*err = k.err;
-		store_attachment_close(cx->db, k.stream, 0, NULL);
-		return -1;
-	}
-	return store_attachment_close(cx->db, k.stream, 1, err);
-}
-
 static int
 action(const struct intake_ctx *cx, const struct intake_in *in, uint64_t t,
     uint64_t ledger, struct err *err)
@@ -288,7 +229,7 @@ action(const struct intake_ctx *cx, const struct intake_in *in, uint64_t t,
 	a.message_id = m->internet_message_id;
 	rc = store_action_add(cx->db, &a, &id, err);
 	for (size_t i = 0; rc == 0 && i < in->natt; i++)
-		rc = attachment(cx, in, id, ledger, &in->att[i], err);
+		rc = intake_attachment(cx, in, id, ledger, &in->att[i], err);
 	buf_cleanup(&to);
 	buf_cleanup(&cc);
 	return rc;

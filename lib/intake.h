@@ -39,6 +39,7 @@ struct intake_in {
 	const struct attach_ctx *ax;
 	const char              *left_out; /* attachments not kept, or "" */
 	uint64_t                 replaces; /* failed row this one replaces */
+	int lenient; /* the last try: leave out what cannot be read */
 };
 
 /* Why one message's intake failed, to record on its own row. */
@@ -60,6 +61,9 @@ struct intake_result {
 
 int intake_message(const struct intake_ctx *, const struct intake_in *,
     struct intake_result *, struct err *);
+int intake_attachment(const struct intake_ctx *, const struct intake_in *,
+    uint64_t action_id, uint64_t ledger, const struct attachment *,
+    struct err *);
 int intake_failed(const struct intake_ctx *, json_t *source, const struct msg *,
     const struct intake_failure *, uint64_t         *ledger, struct err *);
 

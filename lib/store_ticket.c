@@ -43,6 +43,8 @@ static const char SQL_ACTION_ADD[] =
 static const char SQL_ATTACHMENT_ADD[] =
     "INSERT INTO attachment (ticket_action_id, name, content_type, size, "
     "content_id, is_inline, content) VALUES (?, ?, ?, 0, ?, ?, ?)";
+static const char SQL_ATTACHMENT_RETYPE[] =
+    "UPDATE attachment SET name = ?, content_type = ? WHERE id = ?";
 static const char SQL_ATTACHMENT_SIZE[] =
     "UPDATE attachment SET size = LENGTH(content) WHERE id = ?";
 
@@ -197,16 +199,32 @@ store_attachment_open(struct db *db, const struct new_attachment *a,
 	return db_stream_open(db, SQL_ATTACHMENT_ADD, p, DB_NPARAMS(p), 5, err);
 }
 
-/* Insert the streamed attachment (keep) or drop it; records its size. */
+/*
+ * Insert the streamed attachment (keep) or drop it; records its size and
+ * its id in *id (when given).
+ */
 int
 store_attachment_close(struct db *db, struct db_stream *s, int keep,
-    struct err *err)
+    uint64_t *id, struct err *err)
 {
 	struct db_exec_info info;
 	struct db_param     p[1];
 
 	if (db_stream_close(s, keep, &info, err) == -1 || !keep)
 		return keep ? -1 : 0;
+	if (id != NULL)
+		*id = info.insert_id;
 	p[0] = db_int((long long)info.insert_id);
 	return db_exec(db, SQL_ATTACHMENT_SIZE, p, 1, NULL, err);
+}
+
+/* Give attachment id another name and type (an item found to be .ics). */
+int
+store_attachment_retype(struct db *db, uint64_t id, const char *name,
+    const char *content_type, struct err *err)
+{
+	struct db_param p[] = { db_str(name), db_str(content_type),
+		db_int((long long)id) };
+
+	return db_exec(db, SQL_ATTACHMENT_RETYPE, p, 3, NULL, err);
 }

@@ -60,6 +60,8 @@ int store_action_add(struct db *, const struct new_action *, uint64_t *id,
 struct db_stream *store_attachment_open(struct db *,
     const struct new_attachment *, struct err *);
 int store_attachment_close(struct db *, struct db_stream *, int keep,
-    struct err *);
+    uint64_t *id, struct err *);
+int store_attachment_retype(struct db *, uint64_t id, const char *name,
+    const char *content_type, struct err *);
 
 #endif

@@ -248,8 +248,9 @@ def test_forwarded_mail_and_invitations_are_kept_as_files(world, stack):
            "Message-ID: <orig@example.org>\r\n\r\nThe forwarded text.\r\n")
     ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:Review\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     m = w.mail(subject="Fwd: The original", attachments=[
-        {"name": "The original", "kind": "item", "content_type": "message/rfc822", "content": eml},
-        {"name": "Review", "kind": "item", "content_type": "text/calendar", "content": ics},
+        {"name": "The original", "kind": "item", "mime": eml},
+        {"name": "Review", "kind": "item", "mime": ics,
+         "item": {"@odata.type": "#microsoft.graph.event", "subject": "Review"}},
         {"name": "notes.txt", "content_type": "text/plain", "content": "plain file"}])
     run(w)
     rows = stack.sql("SELECT t.name, t.content_type, LENGTH(t.content) FROM attachment t JOIN "
