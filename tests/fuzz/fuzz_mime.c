@@ -4,15 +4,17 @@
  * address, Cc, subject, message ids, References, bodies, attachment names,
  * types and bytes) comes from the fuzz input, within the limits the
  * callers guarantee (lib/msg.c's caps, lib/store_outbox.h's columns).
- * Whatever they hold, the message built must be one Graph can send:
+ * Header inputs are made control-free as lib/msg.c does, unless the
+ * flags say hostile; then the builder may refuse (nothing appended).
+ * Whatever they hold, a message built must be one Graph can send:
  *
  *   - every line ends in CRLF and is at most 998 bytes; no other CR, LF or
- *     control character anywhere, no line of only white space;
+ *     control character (but TAB) anywhere, no line of only white space;
  *   - the header names are exactly the expected set (no injection);
  *   - 8-bit bytes only in the address headers (From, To, Cc): everything
  *     else is 7-bit (RFC 2047 words, base64);
  *   - Subject, In-Reply-To, References, To and Cc unfold (and decode) to
- *     the value given, control characters as spaces;
+ *     the value given (CR, LF and TAB as spaces);
  *   - each attachment's filename* decodes to its name and its base64 to
  *     its bytes; the text body decodes to the text.
  *
@@ -44,7 +46,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return sodium_init() < 0 ? -1 : 0;
 }
 
-/* The value as the builder must show it: control characters as spaces. */
+/* The value as the builder must show it: CR, LF and TAB as spaces. */
 static char *
 one_line(const char *s)
 {
@@ -53,9 +55,18 @@ one_line(const char *s)
 	if (c == NULL)
 		abort();
 	for (char *p = c; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+		if (*p == '\r' || *p == '\n' || *p == '\t')
 			*p = ' ';
 	return c;
+}
+
+/* Make s control-free (what lib/msg.c hands on), unless hostile. */
+static void
+no_controls(char *s, int hostile)
+{
+	for (; *s && !hostile; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
 }
 
 /* "a, b" from the comma-separated addresses in s, as msg_addr_list()
@@ -109,8 +120,8 @@ check_lines(const char *s, size_t n)
 				abort(); /* a line of white space only */
 			i++;
 			start = i + 1;
-		} else if (c == '\n' || c < 0x20 || c == 0x7f) {
-			abort(); /* bare LF, or a control character */
+		} else if (c == '\n' || (c < 0x20 && c != '\t') || c == 0x7f) {
+			abort(); /* bare LF, or a control but TAB (WSP) */
 		}
 	}
 	if (start != n)
@@ -374,6 +385,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned           flags;
 	char              *to, *cc, *want;
 	struct buf         b, dec;
+	struct err         err;
 	size_t             off;
 
 	flags = size > 0 ? data[0] : 0;
@@ -388,6 +400,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			*p = 'x';
 	fuzz_cap(ff.f[7], 998);  /* in_reply_to */
 	fuzz_cap(ff.f[8], 2047); /* references */
+	for (int i = 1; i <= 8; i++)
+		if (i != 5) /* the subject is the builder's to clean */
+			no_controls(ff.f[i], flags & 0x80);
 	to = addr_list(ff.f[3]);
 	cc = addr_list(ff.f[4]);
 	m.from = ff.f[1];
@@ -404,6 +419,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < m.natt; i++) {
 		fuzz_cap(ff.f[11 + 3 * i], 1020); /* VARCHAR(255) */
 		att[i].name = ff.f[11 + 3 * i];
+		fuzz_cap(ff.f[12 + 3 * i], 255); /* ASCII, or not used */
 		att[i].content_type = ff.f[12 + 3 * i];
 		att[i].data = ff.f[13 + 3 * i];
 		att[i].len = ff.len[13 + 3 * i];
@@ -412,7 +428,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.date = 1700000000;
 
 	buf_init(&b, 4096);
-	mime_build(&b, &m);
+	if (mime_build(&b, &m, &err) == -1) {
+		if (b.len != 0 || err.code != E_INVALID)
+			abort();
+		goto out;
+	}
 	if (strlen(b.data) != b.len)
 		abort();
 	check_lines(b.data, b.len);
@@ -468,6 +488,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	buf_cleanup(&dec);
 	check_attachments(b.data + off, att, m.natt);
+out:
 	buf_cleanup(&b);
 	free(to);
 	free(cc);
