@@ -162,7 +162,7 @@ bench: deps
 # leaves build/fuzz/<t>/crash-*.  make fuzz runs every target FUZZ_SECONDS;
 # make fuzz-long runs each for 15 minutes with two workers.
 FUZZ_SECONDS  ?= 10
-FUZZ_TARGETS   = msg mime attach rules
+FUZZ_TARGETS   = msg headers mime attach rules
 FUZZ_BIN       = $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
 FUZZ_BASE      = lib/buf.c lib/utf8.c lib/xmalloc.c lib/err.c
 FUZZ_LIB_msg     = lib/msg.c lib/thread.c lib/loop.c

@@ -1,8 +1,9 @@
 /*
  * fuzz.h: what the libFuzzer targets in tests/fuzz share — splitting one
- * input into NUL-separated fields, and checks on what lib/ produced.
+ * input into NUL-separated fields, and checks on what lib/ produced:
+ * UTF-8, mail lines, RFC 2047 words.
  * Header-only (static functions), so each target links only the lib
- * files it tests.
+ * files it tests (and buf.c, libsodium).
  */
 #ifndef POSTDESK_FUZZ_H
 #define POSTDESK_FUZZ_H
@@ -11,6 +12,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
+
+#include "buf.h"
 
 #define FUZZ_MAX_FIELDS 64
 
@@ -99,6 +104,67 @@ fuzz_utf8(const unsigned char *s, size_t n)
 		i += k;
 	}
 	return 1;
+}
+
+/* Every line CRLF-terminated, <= 998 bytes, no controls, not only WSP. */
+static inline void
+fuzz_check_lines(const char *s, size_t n)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\r') {
+			int blank = 1;
+
+			if (i + 1 >= n || s[i + 1] != '\n')
+				abort(); /* bare CR */
+			if (i - start > 998)
+				abort();
+			for (size_t k = start; k < i; k++)
+				blank = blank && (s[k] == ' ' || s[k] == '\t');
+			if (blank && i > start)
+				abort(); /* a line of white space only */
+			i++;
+			start = i + 1;
+		} else if (c == '\n' || (c < 0x20 && c != '\t') || c == 0x7f) {
+			abort(); /* bare LF, or a control but TAB (WSP) */
+		}
+	}
+	if (start != n)
+		abort(); /* the last line has no CRLF */
+}
+
+/*
+ * Decode a value of RFC 2047 B-words (each <= 75 characters) into out;
+ * with whole, each word must decode to whole UTF-8 characters.
+ */
+static inline int
+fuzz_decode_words(const char *v, struct buf *out, int whole)
+{
+	while (*v) {
+		const char   *end;
+		unsigned char bin[64];
+		size_t        len;
+
+		while (*v == ' ')
+			v++;
+		if (strncmp(v, "=?UTF-8?B?", 10) != 0)
+			return -1;
+		end = strstr(v + 10, "?=");
+		if (end == NULL || end - v + 2 > 75)
+			return -1;
+		if (sodium_base642bin(bin, sizeof bin, v + 10,
+		        (size_t)(end - v - 10), NULL, &len, NULL,
+		        sodium_base64_VARIANT_ORIGINAL) != 0)
+			return -1;
+		if (whole && !fuzz_utf8(bin, len))
+			return -1;
+		buf_append(out, bin, len);
+		v = end + 2;
+	}
+	return 0;
 }
 
 #endif

@@ -98,36 +98,6 @@ addr_list(const char *s)
 	return b.data;
 }
 
-/* Every line CRLF-terminated, <= 998 bytes, no controls, not only WSP. */
-static void
-check_lines(const char *s, size_t n)
-{
-	size_t start = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\r') {
-			int blank = 1;
-
-			if (i + 1 >= n || s[i + 1] != '\n')
-				abort(); /* bare CR */
-			if (i - start > 998)
-				abort();
-			for (size_t k = start; k < i; k++)
-				blank = blank && (s[k] == ' ' || s[k] == '\t');
-			if (blank && i > start)
-				abort(); /* a line of white space only */
-			i++;
-			start = i + 1;
-		} else if (c == '\n' || (c < 0x20 && c != '\t') || c == 0x7f) {
-			abort(); /* bare LF, or a control but TAB (WSP) */
-		}
-	}
-	if (start != n)
-		abort(); /* the last line has no CRLF */
-}
-
 struct hdr {
 	const char *name;
 	int         want; /* how many times it must occur */
@@ -186,37 +156,6 @@ check_headers(const char *s, struct hdr *h, size_t nh)
 }
 
 /*
- * Decode a value of RFC 2047 B-words (each <= 75 characters) into out;
- * with whole, each word must decode to whole UTF-8 characters.
- */
-static int
-decode_words(const char *v, struct buf *out, int whole)
-{
-	while (*v) {
-		const char   *end;
-		unsigned char bin[64];
-		size_t        len;
-
-		while (*v == ' ')
-			v++;
-		if (strncmp(v, "=?UTF-8?B?", 10) != 0)
-			return -1;
-		end = strstr(v + 10, "?=");
-		if (end == NULL || end - v + 2 > 75)
-			return -1;
-		if (sodium_base642bin(bin, sizeof bin, v + 10,
-		        (size_t)(end - v - 10), NULL, &len, NULL,
-		        sodium_base64_VARIANT_ORIGINAL) != 0)
-			return -1;
-		if (whole && !fuzz_utf8(bin, len))
-			return -1;
-		buf_append(out, bin, len);
-		v = end + 2;
-	}
-	return 0;
-}
-
-/*
  * The header's unfolded value is want, literally or as RFC 2047 words
  * that never split a character of a UTF-8 want.
  */
@@ -230,7 +169,7 @@ check_text(const struct hdr *h, const char *want)
 		return;
 	whole = fuzz_utf8((const unsigned char *)want, strlen(want));
 	buf_init(&dec, 256);
-	ok = decode_words(h->value.data, &dec, whole) == 0 &&
+	ok = fuzz_decode_words(h->value.data, &dec, whole) == 0 &&
 	    strcmp(dec.data, want) == 0;
 	buf_cleanup(&dec);
 	if (!ok)
@@ -435,7 +374,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (strlen(b.data) != b.len)
 		abort();
-	check_lines(b.data, b.len);
+	fuzz_check_lines(b.data, b.len);
 	{
 		int        plain = m.natt == 0 && m.html == NULL;
 		struct hdr h[] = {
