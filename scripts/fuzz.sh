@@ -34,7 +34,8 @@ for t in "$@"; do
 		runs=$(grep -h '^stat::number_of_executed_units' "$log" | awk '{ s += $2 } END { print s + 0 }')
 		speed=$(grep -h '^stat::average_exec_per_sec' "$log" | awk '{ s += $2 } END { print s + 0 }')
 		cov=$(grep -hoE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -n 1)
-		[[ $runs == 0 && $log == */fuzz.log && $workers -gt 1 ]] && continue
+		# with jobs, fuzz.log repeats the jobs' own logs
+		[[ $log == */fuzz.log ]] && ((workers > 1)) && continue
 		printf 'fuzz_%-8s %s: %s runs, %s exec/s, %s\n' "$t" \
 			"${log##*/}" "$runs" "$speed" "${cov:-no coverage line}"
 	done
