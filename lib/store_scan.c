@@ -61,8 +61,9 @@ static const char SQL_SCAN_OK[] =
 static const char SQL_READ_FLOOR[] =
     "UPDATE mailbox SET read_floor = LEAST(COALESCE((SELECT "
     "MIN(received_at) FROM incoming_email WHERE mailbox_id = ? AND "
-    "state <> 'done'), '9999-12-31'), STR_TO_DATE(?, "
-    "'%Y-%m-%dT%H:%i:%sZ')) - INTERVAL 10 MINUTE WHERE id = ?";
+    "state <> 'done'), STR_TO_DATE(?, '%Y-%m-%dT%H:%i:%sZ')), "
+    "STR_TO_DATE(?, '%Y-%m-%dT%H:%i:%sZ')) - INTERVAL 10 MINUTE "
+    "WHERE id = ?";
 static const char SQL_SCAN_FAILED[] =
     "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP() WHERE id = ?";
 
@@ -229,7 +230,7 @@ store_scan_read_floor(struct db *db, uint64_t id, const char *newest,
     struct err *err)
 {
 	struct db_param p[] = { db_int((long long)id), db_str(newest),
-		db_int((long long)id) };
+		db_str(newest), db_int((long long)id) };
 
-	return db_exec(db, SQL_READ_FLOOR, p, 3, NULL, err);
+	return db_exec(db, SQL_READ_FLOOR, p, DB_NPARAMS(p), NULL, err);
 }

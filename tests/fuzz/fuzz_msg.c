@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonx.h"
 #include "loop.h"
 #include "msg.h"
 #include "thread.h"
@@ -135,8 +136,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct msg m;
 	struct err err;
 
-	o = json_loadb((const char *)data, size,
-	    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	/* as the scanner reads Graph: NULs allowed, lone surrogates mended */
+	o = jsonx_load_graph((const char *)data, size);
 	if (o == NULL)
 		return 0;
 	if (msg_parse(o, &m, &err) == 0) {

@@ -249,9 +249,41 @@ test_has_control(void)
 	CHECK(!jsonx_has_control("Caf\xc3\xa9 \xc2\xa0 Support"));
 }
 
+/* Graph's JSON: NULs kept, lone surrogates read as U+FFFD, pairs kept */
+static void
+test_load_graph(void)
+{
+	static const char nul[] = "{\"s\":\"a\\u0000b\"}";
+	static const char lone[] =
+	    "{\"s\":\"x\\ud800y\\udc00z\\ud83d\",\"t\":\"\\ud83d\\ude00\"}";
+	static const char text[] = "{\"s\":\"\\\\ud800\"}";
+	static const char bad[] = "{\"s\":\"\\ud800\"";
+	json_t           *o;
+
+	o = jsonx_load_graph(nul, strlen(nul));
+	if (CHECK(o != NULL))
+		CHECK_INT(json_string_length(json_object_get(o, "s")), 3);
+	json_decref(o);
+	o = jsonx_load_graph(lone, strlen(lone));
+	if (CHECK(o != NULL)) {
+		CHECK_STR(jsonx_str(o, "s"),
+		    "x\xef\xbf\xbdy\xef\xbf\xbdz\xef\xbf\xbd");
+		CHECK_STR(jsonx_str(o, "t"), "\xf0\x9f\x98\x80");
+	}
+	json_decref(o);
+	/* an escaped backslash before "ud800" is text, not an escape */
+	o = jsonx_load_graph(text, strlen(text));
+	if (CHECK(o != NULL))
+		CHECK_STR(jsonx_str(o, "s"), "\\ud800");
+	json_decref(o);
+	CHECK(jsonx_load_graph(bad, strlen(bad)) == NULL);
+	CHECK(jsonx_load_graph("", 0) == NULL);
+}
+
 int
 main(void)
 {
+	test_load_graph();
 	test_has_control();
 	test_parse();
 	test_unknown();
