@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -265,6 +266,35 @@ filename_param(struct buf *b, const char *enc, size_t n)
 	buf_puts(b, "\r\n");
 }
 
+/* RFC 2045's token: visible ASCII but tspecials. */
+static size_t
+token_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] > ' ' && s[n] < 0x7f && !strchr("()<>@,;:\\\"/[]?=", s[n]))
+		n++;
+	return n;
+}
+
+/*
+ * True for a bare type/subtype an attachment may carry as base64: two
+ * tokens (a stored type may be anything a mail sent), and neither
+ * multipart nor message, whose parts RFC 2046 keeps out of base64.
+ */
+static int
+media_type_ok(const char *t)
+{
+	size_t a = token_len(t), b;
+
+	if (a == 0 || t[a] != '/')
+		return 0;
+	b = token_len(t + a + 1);
+	return b > 0 && t[a + 1 + b] == '\0' &&
+	    strncasecmp(t, "multipart/", 10) != 0 &&
+	    strncasecmp(t, "message/", 8) != 0;
+}
+
 static void
 attachment_part(struct buf *b, const struct mime_att *a)
 {
@@ -283,9 +313,7 @@ attachment_part(struct buf *b, const struct mime_att *a)
 	buf_printf(b,
 	    "Content-Type: %s\r\n"
 	    "Content-Disposition: attachment;",
-	    strchr(type, '/') && ascii_safe(type) && !strpbrk(type, ";\"")
-	        ? type
-	        : "application/octet-stream");
+	    media_type_ok(type) ? type : "application/octet-stream");
 	filename_param(b, enc.data, enc.len);
 	buf_puts(b, "Content-Transfer-Encoding: base64\r\n\r\n");
 	mime_base64(b, a->data, a->len, 1);

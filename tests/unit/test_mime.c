@@ -742,6 +742,34 @@ test_fuzz_found(void)
 	CHECK(strstr(s, ".txt\r\nContent-Transfer-Encoding: base64") != NULL);
 	free(s);
 	buf_cleanup(&name);
+
+	/* a stored type that is not type/subtype, or may not be base64 */
+	{
+		static const char *const bad[] = {
+			"text/plain Content-Disposition: x", "multipart/mixed",
+			"message/rfc822", "text/", "/plain", "text/plain; a=b",
+			"text/pla\"in"
+		};
+
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			att.name = "a.bin";
+			att.content_type = bad[i];
+			base_msg(&m);
+			m.att = &att;
+			m.natt = 1;
+			s = build(&m);
+			CHECK(strstr(s,
+			          "Content-Type: application/octet-stream\r\n"
+			          "Content-Disposition: attachment;") != NULL);
+			CHECK(strstr(s, "Content-Disposition: x") == NULL);
+			free(s);
+		}
+		att.content_type = "application/vnd.ms-excel";
+		s = build(&m);
+		CHECK(strstr(s, "Content-Type: application/vnd.ms-excel\r\n") !=
+		    NULL);
+		free(s);
+	}
 }
 
 int
