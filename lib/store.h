@@ -241,6 +241,21 @@ int store_migrate_applied(struct db *, unsigned version, int *applied,
 int store_migrate_record(struct db *, unsigned version, const char *name,
     struct err *);
 
+/* Who holds the migration lock: a random name, and the host and process. */
+struct migrate_lock {
+	char      holder[201];
+	char      host[256];
+	long long pid;
+};
+
+int store_migrate_lock_prepare(struct db *, struct err *);
+int store_migrate_lock(struct db *, const struct migrate_lock *, long seconds,
+    const char *stale, int *won, struct err *);
+int store_migrate_renew(struct db *, const char *holder, long seconds,
+    int *held, struct err *);
+int store_migrate_unlock(struct db *, const char *holder, struct err *);
+int store_migrate_holder(struct db *, struct migrate_lock *, struct err *);
+
 /* --- helpers (store_util.c) ------------------------------------------- */
 
 int store_copy(char *dst, size_t dstsz, const struct db_res *, size_t row,

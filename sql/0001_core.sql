@@ -1,7 +1,7 @@
 -- 0001: agents, sessions, login attempts, API keys, mailboxes, audit log.
 -- Times are UTC (every connection sets time_zone = '+00:00').
 
-CREATE TABLE agent (
+CREATE TABLE IF NOT EXISTS agent (
     id            BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     username      VARCHAR(64)  NOT NULL,
     display_name  VARCHAR(100) NOT NULL,
@@ -13,7 +13,7 @@ CREATE TABLE agent (
     UNIQUE KEY agent_username (username)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-CREATE TABLE session (
+CREATE TABLE IF NOT EXISTS session (
     id           BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     token_hash   BINARY(32)   NOT NULL,
     agent_id     BIGINT UNSIGNED NOT NULL,
@@ -28,7 +28,7 @@ CREATE TABLE session (
         ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-CREATE TABLE login_attempt (
+CREATE TABLE IF NOT EXISTS login_attempt (
     id          BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     username    VARCHAR(64)  NOT NULL,
     remote_addr VARCHAR(45)  NOT NULL,
@@ -38,7 +38,7 @@ CREATE TABLE login_attempt (
     KEY login_attempt_addr (remote_addr, at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-CREATE TABLE api_key (
+CREATE TABLE IF NOT EXISTS api_key (
     id           BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     name         VARCHAR(100) NOT NULL,
     role         ENUM('admin', 'agent') NOT NULL,
@@ -50,7 +50,7 @@ CREATE TABLE api_key (
     UNIQUE KEY api_key_hash (key_hash)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-CREATE TABLE mailbox (
+CREATE TABLE IF NOT EXISTS mailbox (
     id                BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     name              VARCHAR(100) NOT NULL,
     type              ENUM('office365') NOT NULL DEFAULT 'office365',
@@ -75,7 +75,7 @@ CREATE TABLE mailbox (
     UNIQUE KEY mailbox_name (name)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-CREATE TABLE audit_log (
+CREATE TABLE IF NOT EXISTS audit_log (
     id          BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     at          DATETIME     NOT NULL,
     actor_type  ENUM('agent', 'api_key', 'cli', 'system') NOT NULL,

@@ -2,20 +2,20 @@
 -- the last error with its guidance).
 
 ALTER TABLE mailbox
-    ADD COLUMN account              VARCHAR(320) NULL,
-    ADD COLUMN account_oid          VARCHAR(64)  NULL,
-    ADD COLUMN connected_tenant     VARCHAR(64)  NULL,
-    ADD COLUMN connected_at         DATETIME     NULL,
-    ADD COLUMN refresh_token_sealed BLOB         NULL,
-    ADD COLUMN access_token_sealed  BLOB         NULL,
-    ADD COLUMN access_expires_at    DATETIME     NULL,
-    ADD COLUMN inbox_count          INT          NULL,
-    ADD COLUMN last_error_code      VARCHAR(64)  NULL,
-    ADD COLUMN last_error           VARCHAR(1000) NULL,
-    ADD COLUMN last_error_guidance  VARCHAR(1000) NULL,
-    ADD COLUMN last_error_at        DATETIME     NULL;
+    ADD COLUMN IF NOT EXISTS account              VARCHAR(320) NULL,
+    ADD COLUMN IF NOT EXISTS account_oid          VARCHAR(64)  NULL,
+    ADD COLUMN IF NOT EXISTS connected_tenant     VARCHAR(64)  NULL,
+    ADD COLUMN IF NOT EXISTS connected_at         DATETIME     NULL,
+    ADD COLUMN IF NOT EXISTS refresh_token_sealed BLOB         NULL,
+    ADD COLUMN IF NOT EXISTS access_token_sealed  BLOB         NULL,
+    ADD COLUMN IF NOT EXISTS access_expires_at    DATETIME     NULL,
+    ADD COLUMN IF NOT EXISTS inbox_count          INT          NULL,
+    ADD COLUMN IF NOT EXISTS last_error_code      VARCHAR(64)  NULL,
+    ADD COLUMN IF NOT EXISTS last_error           VARCHAR(1000) NULL,
+    ADD COLUMN IF NOT EXISTS last_error_guidance  VARCHAR(1000) NULL,
+    ADD COLUMN IF NOT EXISTS last_error_at        DATETIME     NULL;
 
-CREATE TABLE oauth_state (
+CREATE TABLE IF NOT EXISTS oauth_state (
     id              BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     state_hash      BINARY(32)   NOT NULL,
     mailbox_id      BIGINT UNSIGNED NOT NULL,

@@ -3,14 +3,14 @@
 -- (the ledger that makes ingest exactly-once).
 
 ALTER TABLE mailbox
-    ADD COLUMN scan_floor       DATETIME     NULL,
-    ADD COLUMN lease_owner      VARCHAR(100) NULL,
-    ADD COLUMN lease_until      DATETIME(3)  NULL,
-    ADD COLUMN last_scan_at     DATETIME     NULL,
-    ADD COLUMN last_success_at  DATETIME     NULL,
-    ADD COLUMN messages_waiting INT          NULL;
+    ADD COLUMN IF NOT EXISTS scan_floor       DATETIME     NULL,
+    ADD COLUMN IF NOT EXISTS lease_owner      VARCHAR(100) NULL,
+    ADD COLUMN IF NOT EXISTS lease_until      DATETIME(3)  NULL,
+    ADD COLUMN IF NOT EXISTS last_scan_at     DATETIME     NULL,
+    ADD COLUMN IF NOT EXISTS last_success_at  DATETIME     NULL,
+    ADD COLUMN IF NOT EXISTS messages_waiting INT          NULL;
 
-CREATE TABLE end_user (
+CREATE TABLE IF NOT EXISTS end_user (
     id         BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     email      VARCHAR(320) CHARACTER SET ascii NOT NULL,
     name       VARCHAR(255) NOT NULL DEFAULT '',
@@ -18,7 +18,7 @@ CREATE TABLE end_user (
     UNIQUE KEY end_user_email (email)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-CREATE TABLE ticket (
+CREATE TABLE IF NOT EXISTS ticket (
     id              BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     mailbox_id      BIGINT UNSIGNED NULL,
     end_user_id     BIGINT UNSIGNED NOT NULL,
@@ -42,7 +42,7 @@ CREATE TABLE ticket (
 
 -- Everyone who took part in a ticket (end user, cc, agents' addresses):
 -- a reply is threaded only when its sender is one of them.
-CREATE TABLE ticket_participant (
+CREATE TABLE IF NOT EXISTS ticket_participant (
     ticket_id BIGINT UNSIGNED NOT NULL,
     email     VARCHAR(320) CHARACTER SET ascii NOT NULL,
     PRIMARY KEY (ticket_id, email),
@@ -50,7 +50,7 @@ CREATE TABLE ticket_participant (
         REFERENCES ticket (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-CREATE TABLE incoming_email (
+CREATE TABLE IF NOT EXISTS incoming_email (
     id                  BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     mailbox_id          BIGINT UNSIGNED NOT NULL,
     graph_id            VARCHAR(512) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
@@ -81,7 +81,7 @@ CREATE TABLE incoming_email (
     KEY incoming_ticket (ticket_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-CREATE TABLE ticket_action (
+CREATE TABLE IF NOT EXISTS ticket_action (
     id                  BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     ticket_id           BIGINT UNSIGNED NOT NULL,
     kind                ENUM('email_in', 'email_out', 'note', 'status')
@@ -101,7 +101,7 @@ CREATE TABLE ticket_action (
         REFERENCES ticket (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-CREATE TABLE attachment (
+CREATE TABLE IF NOT EXISTS attachment (
     id               BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     ticket_action_id BIGINT UNSIGNED NOT NULL,
     name             VARCHAR(255) NOT NULL,
@@ -115,7 +115,7 @@ CREATE TABLE attachment (
         REFERENCES ticket_action (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-CREATE TABLE email_rule (
+CREATE TABLE IF NOT EXISTS email_rule (
     id           BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     name         VARCHAR(100) NOT NULL,
     mailbox_id   BIGINT UNSIGNED NULL,

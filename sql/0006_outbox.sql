@@ -3,15 +3,15 @@
 -- email (so a suppressed acknowledgement shows in the incoming email log).
 
 ALTER TABLE mailbox
-    ADD COLUMN ack_subject  VARCHAR(255) NOT NULL
+    ADD COLUMN IF NOT EXISTS ack_subject  VARCHAR(255) NOT NULL
         DEFAULT '[#{ticket}] {subject}',
-    ADD COLUMN ack_body     TEXT         NULL,
-    ADD COLUMN ack_per_hour INT          NOT NULL DEFAULT 5;
+    ADD COLUMN IF NOT EXISTS ack_body     TEXT         NULL,
+    ADD COLUMN IF NOT EXISTS ack_per_hour INT          NOT NULL DEFAULT 5;
 
 ALTER TABLE incoming_email
-    ADD COLUMN ack VARCHAR(200) NULL;
+    ADD COLUMN IF NOT EXISTS ack VARCHAR(200) NULL;
 
-CREATE TABLE outgoing_email (
+CREATE TABLE IF NOT EXISTS outgoing_email (
     id               BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     mailbox_id       BIGINT UNSIGNED NOT NULL,
     ticket_id        BIGINT UNSIGNED NULL,
@@ -40,7 +40,7 @@ CREATE TABLE outgoing_email (
     KEY outgoing_ack_rate (kind, created_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-CREATE TABLE outgoing_attachment (
+CREATE TABLE IF NOT EXISTS outgoing_attachment (
     id                BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     outgoing_email_id BIGINT UNSIGNED NOT NULL,
     name              VARCHAR(255) NOT NULL,
