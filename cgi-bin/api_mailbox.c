@@ -7,13 +7,17 @@
 #include <string.h>
 
 #include "api.h"
+#include "etag.h"
 #include "jsonx.h"
 #include "mailbox.h"
 #include "seal.h"
 #include "store.h"
 #include "xmalloc.h"
 
-/* Answer with one mailbox's representation. */
+/* PATCH reads again this often when other writes keep coming first. */
+#define UPDATE_TRIES 5
+
+/* Answer with one mailbox's representation and its ETag. */
 int
 api_mailbox_answer(struct call *c, int status, const struct mailbox *mb)
 {
@@ -23,6 +27,7 @@ api_mailbox_answer(struct call *c, int status, const struct mailbox *mb)
 	buf_init(&b, 2048);
 	jw_init(&w, &b);
 	mailbox_write(&w, mb, &c->app->cfg);
+	web_etag(c, mb->version);
 	web_json_text(c, status, &b);
 	buf_cleanup(&b);
 	return 0;
@@ -37,6 +42,18 @@ answer(struct call *c, int status, uint64_t id)
 	if (store_mailbox_get(c->app->db, id, &mb, &err) == -1)
 		return web_error(c, &err);
 	return api_mailbox_answer(c, status, &mb);
+}
+
+/* Answers 404 and returns -1 unless mailbox id exists. */
+static int
+exists(struct call *c, uint64_t id)
+{
+	struct mailbox mb;
+	struct err     err;
+
+	if (store_mailbox_get(c->app->db, id, &mb, &err) == -1)
+		return web_error(c, &err);
+	return 0;
 }
 
 /* Validate in over mb; answers 422 and returns -1 on field errors. */
@@ -167,29 +184,28 @@ require_reauth(struct call *c, const struct mailbox *old,
 	return 0;
 }
 
-/* PATCH /api/mailboxes/{id}: change the fields given. */
-int
-api_mailbox_update(struct call *c)
+/*
+ * One read-modify-write of mailbox id: read it, check If-Match, apply in,
+ * write only if it is still at the version read (lib/store_mailbox.c).
+ * Returns 0 when written, 1 when another write came first and If-Match
+ * does not pin a version (read again), -1 when answered.
+ */
+static int
+update_once(struct call *c, uint64_t id, json_t *in)
 {
 	struct mailbox mb, old;
 	struct buf     sealed = { 0 };
 	struct err     err;
-	json_t        *in;
 	char          *secret = NULL;
-	uint64_t       id;
 	int            rc, new_secret;
 
-	if (web_id(c, 0, &id) == -1)
-		return -1;
 	if (store_mailbox_get(c->app->db, id, &mb, &err) == -1)
 		return web_error(c, &err);
+	if (!etag_matches(c->req->if_match, mb.version))
+		return web_changed(c, mb.version);
 	old = mb;
-	if (web_body(c, &in) == -1)
+	if (validate(c, &mb, in, 0, &secret) == -1)
 		return -1;
-	if (validate(c, &mb, in, 0, &secret) == -1) {
-		json_decref(in);
-		return -1;
-	}
 	new_secret = secret != NULL;
 	if (new_secret)
 		seal(&c->app->key, secret, &sealed);
@@ -197,17 +213,43 @@ api_mailbox_update(struct call *c)
 	rc = store_mailbox_update(c->app->db, &mb, sealed.data ? &sealed : NULL,
 	    &err);
 	buf_cleanup(&sealed);
-	if (rc == -1) {
-		json_decref(in);
+	if (rc == -1 && err.code == E_CHANGED) {
+		if (!etag_pinned(c->req->if_match))
+			return 1;
+		if (store_mailbox_get(c->app->db, id, &mb, &err) == -1)
+			return web_error(c, &err);
+		return web_changed(c, mb.version);
+	}
+	if (rc == -1)
 		return store_error(c, &err);
-	}
-	if (require_reauth(c, &old, &mb, new_secret) == -1) {
-		json_decref(in);
+	return require_reauth(c, &old, &mb, new_secret);
+}
+
+/*
+ * PATCH /api/mailboxes/{id}: change the fields given.  Two PATCHes at once
+ * both land: the one that finds the version moved on reads again.
+ */
+int
+api_mailbox_update(struct call *c)
+{
+	json_t  *in;
+	uint64_t id;
+	int      rc = 1;
+
+	if (web_id(c, 0, &id) == -1 || exists(c, id) == -1 ||
+	    web_body(c, &in) == -1)
 		return -1;
-	}
-	web_audit(c, "mailbox.update", "mailbox", id, web_fields_of(in));
+	for (int i = 0; rc == 1 && i < UPDATE_TRIES; i++)
+		rc = update_once(c, id, in);
+	if (rc == 1)
+		rc = web_problem(c, 409,
+		    "Other changes to this mailbox kept arriving; try again.",
+		    NULL);
+	if (rc == 0)
+		web_audit(c, "mailbox.update", "mailbox", id,
+		    web_fields_of(in));
 	json_decref(in);
-	return answer(c, 200, id);
+	return rc == 0 ? answer(c, 200, id) : -1;
 }
 
 /* DELETE /api/mailboxes/{id} */

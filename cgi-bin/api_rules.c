@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "etag.h"
 #include "jsonx.h"
 #include "log.h"
 #include "rules.h"
@@ -17,6 +18,7 @@
 
 #define DRY_RUN_MAILS 100
 #define DRY_RUN_RULES 200
+#define UPDATE_TRIES  5 /* PATCH reads again when other writes came first */
 
 /* A rule set to try; ids from synthetic on were made up for rules given
  * without one (the API shows null for them). */
@@ -55,6 +57,7 @@ answer(struct call *c, int status, uint64_t id)
 		store_rule_cleanup(&row);
 		return web_error(c, &err);
 	}
+	web_etag(c, row.version);
 	rc = web_json(c, status, row_json(&row));
 	store_rule_cleanup(&row);
 	return rc;
@@ -118,9 +121,13 @@ api_rule_list(struct call *c)
 	return web_json(c, 200, json_pack("{s:o}", "items", items));
 }
 
-/* Store r (insert when id is 0, else update); -1 answered. */
+/*
+ * Store r: insert when its id is 0, else update it if still at version
+ * (lib/store_rule.c).  Returns 0, 1 when another write came first and
+ * If-Match does not pin a version (read again), -1 when answered.
+ */
 static int
-save(struct call *c, struct rule *r, uint64_t *id)
+save(struct call *c, struct rule *r, uint64_t version, uint64_t *id)
 {
 	struct email_rule row;
 	struct err        err;
@@ -128,14 +135,24 @@ save(struct call *c, struct rule *r, uint64_t *id)
 
 	if (rules_to_row(r, &row, &err) == -1)
 		return web_error(c, &err);
+	row.version = version;
 	if (r->id == 0)
 		rc = store_rule_insert(c->app->db, &row, id, &err);
 	else
 		rc = store_rule_update(c->app->db, &row, &err);
 	store_rule_cleanup(&row);
-	if (rc == -1)
+	if (rc == 0)
+		return 0;
+	if (err.code != E_CHANGED)
 		return web_error(c, &err);
-	return 0;
+	if (!etag_pinned(c->req->if_match))
+		return 1;
+	if (store_rule_get(c->app->db, r->id, &row, &err) == -1)
+		rc = web_error(c, &err);
+	else
+		rc = web_changed(c, row.version);
+	store_rule_cleanup(&row);
+	return rc;
 }
 
 /* POST /api/rules; without a position the rule goes last. */
@@ -163,7 +180,7 @@ api_rule_create(struct call *c)
 		if (r.position > 1000000)
 			r.position = 1000000;
 	}
-	if (save(c, &r, &id) == -1)
+	if (save(c, &r, 0, &id) == -1)
 		goto out;
 	web_audit(c, "rule.create", "email_rule", id, web_fields_of(in));
 	snprintf(loc, sizeof loc, "/api/rules/%llu", (unsigned long long)id);
@@ -186,26 +203,29 @@ api_rule_get(struct call *c)
 	return answer(c, 200, id);
 }
 
-/* PATCH /api/rules/{id}: change the fields given. */
-int
-api_rule_update(struct call *c)
+/*
+ * One read-modify-write of rule id: read it, check If-Match, apply in,
+ * write only if it is still at the version read.  Returns as save().
+ */
+static int
+update_once(struct call *c, uint64_t id, json_t *in)
 {
 	struct email_rule row;
 	struct rule       r = { 0 };
 	struct err        err;
-	json_t           *in = NULL;
-	uint64_t          id;
 	int               rc = -1;
 
-	if (web_id(c, 0, &id) == -1)
-		return -1;
 	if (store_rule_get(c->app->db, id, &row, &err) == -1) {
 		web_error(c, &err);
 		goto out;
 	}
+	if (!etag_matches(c->req->if_match, row.version)) {
+		web_changed(c, row.version);
+		goto out;
+	}
 	/* A stored rule that no longer parses is mended by this PATCH. */
 	rules_from_row(&row, &r, &err);
-	if (web_body(c, &in) == -1 || validate(c, &r, in, 0) == -1)
+	if (validate(c, &r, in, 0) == -1)
 		goto out;
 	if (r.nconds == 0) {
 		web_problem(c, 422, "Some fields need attention; see errors.",
@@ -213,15 +233,46 @@ api_rule_update(struct call *c)
 		        "conditions", "message", "Give 1 to 20 conditions."));
 		goto out;
 	}
-	if (save(c, &r, &id) == -1)
-		goto out;
-	web_audit(c, "rule.update", "email_rule", id, web_fields_of(in));
-	rc = answer(c, 200, id);
+	rc = save(c, &r, row.version, &id);
 out:
 	rules_cleanup(&r);
 	store_rule_cleanup(&row);
-	json_decref(in);
 	return rc;
+}
+
+/*
+ * PATCH /api/rules/{id}: change the fields given.  Two PATCHes at once
+ * both land: the one that finds the version moved on reads again.
+ */
+int
+api_rule_update(struct call *c)
+{
+	struct email_rule row;
+	struct err        err;
+	json_t           *in;
+	uint64_t          id;
+	int               rc;
+
+	if (web_id(c, 0, &id) == -1)
+		return -1;
+	rc = store_rule_get(c->app->db, id, &row, &err);
+	store_rule_cleanup(&row);
+	if (rc == -1)
+		return web_error(c, &err);
+	if (web_body(c, &in) == -1)
+		return -1;
+	rc = 1;
+	for (int i = 0; rc == 1 && i < UPDATE_TRIES; i++)
+		rc = update_once(c, id, in);
+	if (rc == 1)
+		rc = web_problem(c, 409,
+		    "Other changes to this rule kept arriving; try again.",
+		    NULL);
+	if (rc == 0)
+		web_audit(c, "rule.update", "email_rule", id,
+		    web_fields_of(in));
+	json_decref(in);
+	return rc == 0 ? answer(c, 200, id) : -1;
 }
 
 /* DELETE /api/rules/{id} */

@@ -52,6 +52,8 @@ err_http_status(enum err_code code)
 		return 404;
 	case E_CONFLICT:
 		return 409;
+	case E_CHANGED:
+		return 412;
 	case E_AUTH:
 		return 401;
 	case E_FORBIDDEN:

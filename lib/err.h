@@ -12,6 +12,7 @@ enum err_code {
 	E_INVALID,     /* bad input: 400/422 */
 	E_NOTFOUND,    /* 404 */
 	E_CONFLICT,    /* 409 */
+	E_CHANGED,     /* 412: changed since the caller read it */
 	E_AUTH,        /* 401 */
 	E_FORBIDDEN,   /* 403 */
 	E_TOOLARGE,    /* 413 */

@@ -95,6 +95,7 @@ fcgi_accept(struct fcgi *f, struct req *r)
 	r->cookie = param_dup(&f->fr, "HTTP_COOKIE");
 	r->authorization = param_dup(&f->fr, "HTTP_AUTHORIZATION");
 	r->csrf_token = param_dup(&f->fr, "HTTP_X_CSRF_TOKEN");
+	r->if_match = param_dup(&f->fr, "HTTP_IF_MATCH");
 	r->remote_addr = param_dup(&f->fr, "REMOTE_ADDR");
 	r->user_agent = param_dup(&f->fr, "HTTP_USER_AGENT");
 	request_id(r, FCGX_GetParam("REQUEST_ID", f->fr.envp));
@@ -207,6 +208,7 @@ req_cleanup(struct req *r)
 	free(r->cookie);
 	free(r->authorization);
 	free(r->csrf_token);
+	free(r->if_match);
 	free(r->remote_addr);
 	free(r->user_agent);
 	for (size_t i = 0; i < r->nparams; i++)

@@ -23,6 +23,7 @@ struct req {
 	char      *cookie;
 	char      *authorization;
 	char      *csrf_token;
+	char      *if_match; /* If-Match, NULL when absent */
 	char      *remote_addr;
 	char      *user_agent;
 	char       request_id[40];

@@ -119,6 +119,8 @@ struct mailbox {
 	/* isolation (sql/0008) */
 	char      quarantine_folder[1021];
 	long long attention; /* failed or quarantined mails, see SQL */
+	/* lost updates (sql/0009): bumped by every write of the settings */
+	uint64_t version;
 };
 
 int store_mailbox_insert(struct db *, const struct mailbox *,
@@ -200,6 +202,7 @@ struct email_rule {
 	char    *actions;
 	char     created_at[21];
 	char     updated_at[21];
+	uint64_t version; /* sql/0009: bumped by every update */
 };
 
 void store_rule_cleanup(struct email_rule *);

@@ -22,7 +22,7 @@
 	"DATE_FORMAT(last_scan_at, '%Y-%m-%dT%H:%i:%sZ'), "                    \
 	"DATE_FORMAT(last_success_at, '%Y-%m-%dT%H:%i:%sZ'), "                 \
 	"messages_waiting, ack_subject, ack_body, ack_per_hour, "              \
-	"quarantine_folder, " ATTENTION
+	"quarantine_folder, " ATTENTION ", version"
 
 /*
  * The mails of a mailbox that need attention: failed or quarantined, the
@@ -51,8 +51,8 @@ static const char SQL_MB_UPDATE[] =
     "secret_last4 = ?, secret_expires_on = ?, shared_address = ?, "
     "cloud = ?, processed_action = ?, processed_folder = ?, "
     "first_scan = ?, ack_enabled = ?, ack_subject = ?, ack_body = ?, "
-    "ack_per_hour = ?, quarantine_folder = ?, updated_at = UTC_TIMESTAMP() "
-    "WHERE id = ?";
+    "ack_per_hour = ?, quarantine_folder = ?, updated_at = UTC_TIMESTAMP(), "
+    "version = version + 1 WHERE id = ? AND version = ?";
 static const char SQL_MB_GET[] = "SELECT " MB_COLS " FROM mailbox WHERE id = ?";
 static const char SQL_MB_LIST[] = "SELECT " MB_COLS " FROM mailbox ORDER BY id";
 static const char SQL_MB_DELETE[] = "DELETE FROM mailbox WHERE id = ?";
@@ -102,15 +102,16 @@ store_mailbox_insert(struct db *db, const struct mailbox *mb,
 }
 
 /*
- * Update every column of mailbox mb->id; sealed NULL keeps the stored
- * secret.  E_NOTFOUND if there is no such mailbox, E_CONFLICT for a taken
- * name.
+ * Update every setting of mailbox mb->id if it is still at mb->version
+ * (then one more); sealed NULL keeps the stored secret.  E_NOTFOUND if
+ * there is no such mailbox, E_CHANGED if another write came first,
+ * E_CONFLICT for a taken name.
  */
 int
 store_mailbox_update(struct db *db, const struct mailbox *mb,
     const struct buf *sealed, struct err *err)
 {
-	struct db_param     p[18];
+	struct db_param     p[19];
 	struct db_exec_info info;
 	struct mailbox      cur;
 
@@ -121,12 +122,16 @@ store_mailbox_update(struct db *db, const struct mailbox *mb,
 	p[4] = sealed ? db_blob(sealed->data, sealed->len) : db_null();
 	mb_params(mb, &p[5]);
 	p[17] = db_int((long long)mb->id);
+	p[18] = db_int((long long)mb->version);
 	if (db_exec(db, SQL_MB_UPDATE, p, DB_NPARAMS(p), &info, err) == -1)
 		return -1;
-	/* 0 affected rows also means "nothing changed": check it exists. */
-	if (info.affected == 0)
-		return store_mailbox_get(db, mb->id, &cur, err);
-	return 0;
+	if (info.affected > 0) /* the version changes: never "no change" */
+		return 0;
+	if (store_mailbox_get(db, mb->id, &cur, err) == -1)
+		return -1;
+	err_set(err, E_CHANGED, "Mailbox %llu changed meanwhile.",
+	    (unsigned long long)mb->id);
+	return -1;
 }
 
 static int
@@ -179,6 +184,7 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 	mb->messages_waiting = db_res_str(r, i, 27) ? db_res_int(r, i, 27) : -1;
 	mb->ack_per_hour = (long)db_res_int(r, i, 30);
 	mb->attention = db_res_int(r, i, 32);
+	mb->version = (uint64_t)db_res_int(r, i, 33);
 	return 0;
 }
 

@@ -13,7 +13,7 @@
 	"id, name, mailbox_id, position, enabled, match_mode, "                \
 	"conditions, actions, "                                                \
 	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "                      \
-	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%sZ')"
+	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%sZ'), version"
 
 static const char SQL_RULE_INSERT[] =
     "INSERT INTO email_rule (name, mailbox_id, position, enabled, "
@@ -22,7 +22,8 @@ static const char SQL_RULE_INSERT[] =
 static const char SQL_RULE_UPDATE[] =
     "UPDATE email_rule SET name = ?, mailbox_id = ?, position = ?, "
     "enabled = ?, match_mode = ?, conditions = ?, actions = ?, "
-    "updated_at = UTC_TIMESTAMP() WHERE id = ?";
+    "updated_at = UTC_TIMESTAMP(), version = version + 1 "
+    "WHERE id = ? AND version = ?";
 static const char SQL_RULE_GET[] =
     "SELECT " RULE_COLS " FROM email_rule WHERE id = ?";
 static const char SQL_RULE_LIST[] =
@@ -87,25 +88,32 @@ store_rule_insert(struct db *db, const struct email_rule *r, uint64_t *id,
 	return 0;
 }
 
-/* Update every column of rule r->id; E_NOTFOUND if there is none. */
+/*
+ * Update every column of rule r->id if it is still at r->version (then
+ * one more); E_NOTFOUND if there is none, E_CHANGED if another write came
+ * first.
+ */
 int
 store_rule_update(struct db *db, const struct email_rule *r, struct err *err)
 {
-	struct db_param     p[8];
+	struct db_param     p[9];
 	struct db_exec_info info;
 	struct email_rule   cur = { 0 };
 	int                 rc;
 
 	rule_params(r, p);
 	p[7] = db_int((long long)r->id);
+	p[8] = db_int((long long)r->version);
 	if (db_exec(db, SQL_RULE_UPDATE, p, DB_NPARAMS(p), &info, err) == -1)
 		return -1;
-	if (info.affected > 0)
+	if (info.affected > 0) /* the version changes: never "no change" */
 		return 0;
-	/* 0 affected rows also means "nothing changed": check it exists. */
 	rc = store_rule_get(db, r->id, &cur, err);
 	store_rule_cleanup(&cur);
-	return rc;
+	if (rc == 0)
+		err_set(err, E_CHANGED, "Email rule %llu changed meanwhile.",
+		    (unsigned long long)r->id);
+	return -1;
 }
 
 static int
@@ -124,6 +132,7 @@ rule_from_row(struct email_rule *r, const struct db_res *res, size_t i,
 	r->mailbox_id =
 	    db_res_str(res, i, 2) ? (uint64_t)db_res_int(res, i, 2) : 0;
 	r->position = (int)db_res_int(res, i, 3);
+	r->version = (uint64_t)db_res_int(res, i, 10);
 	r->enabled = db_res_int(res, i, 4) != 0;
 	r->conditions = xstrdup(db_res_str(res, i, 6));
 	r->actions = xstrdup(db_res_str(res, i, 7));

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etag.h"
 #include "jsonx.h"
 #include "log.h"
 #include "store.h"
@@ -32,6 +33,8 @@ status_title(int status)
 		return "Method Not Allowed";
 	case 409:
 		return "Conflict";
+	case 412:
+		return "Precondition Failed";
 	case 413:
 		return "Payload Too Large";
 	case 415:
@@ -63,6 +66,8 @@ status_slug(int status)
 		return "urn:postdesk:problem:method-not-allowed";
 	case 409:
 		return "urn:postdesk:problem:conflict";
+	case 412:
+		return "urn:postdesk:problem:changed";
 	case 413:
 		return "urn:postdesk:problem:too-large";
 	case 415:
@@ -200,6 +205,30 @@ web_id(struct call *c, size_t i, uint64_t *id)
 	if (i >= c->req->nparams || !valid_id(c->req->params[i], id))
 		return web_problem(c, 404, "No such resource.", NULL);
 	return 0;
+}
+
+/* Send ETag for a row at version (lib/etag.c) with the coming answer. */
+void
+web_etag(struct call *c, uint64_t version)
+{
+	char tag[ETAG_MAX];
+
+	etag_format(tag, version);
+	resp_header(c->req, "ETag", tag);
+}
+
+/*
+ * Answer 412: the row changed since the caller read it (If-Match names
+ * another version); the ETag sent is the current one.  Returns -1.
+ */
+int
+web_changed(struct call *c, uint64_t version)
+{
+	web_etag(c, version);
+	return web_problem(c, 412,
+	    "Changed elsewhere: someone saved a change after you loaded "
+	    "this. Reload to see it, then make your change again.",
+	    NULL);
 }
 
 /* The audit detail of a change: the names of the fields given. */

@@ -48,6 +48,8 @@ int  web_error(struct call *, const struct err *);
 int  web_body(struct call *, json_t **obj);
 int  web_body_cap(struct call *, size_t cap, json_t **obj);
 int  web_id(struct call *, size_t i, uint64_t *id);
+void web_etag(struct call *, uint64_t version);
+int  web_changed(struct call *, uint64_t version);
 json_t *web_fields_of(json_t *in);
 void    web_audit(struct call *, const char *action, const char *target_type,
        uint64_t target_id, json_t *detail);

@@ -166,7 +166,8 @@
     return 'Request failed (' + status + ')';
   }
 
-  /* api(method, path, body?, {allow401}) -> {status, data, headers}
+  /* api(method, path, body?, {allow401, ifMatch}) -> {status, data, headers}
+   * ifMatch: the ETag the change is based on (a 412 means it changed elsewhere).
    * Throws ApiError for any non-2xx answer (problem+json parsed when present).
    * A 401 ends the local session and goes to the login page unless allow401. */
   async function api(method, path, body, opts) {
@@ -176,6 +177,7 @@
     if (method !== 'GET' && method !== 'HEAD') {
       headers['Content-Type'] = 'application/json';
       if (state.csrf) headers['X-CSRF-Token'] = state.csrf;
+      if (opts.ifMatch) headers['If-Match'] = opts.ifMatch;
       if (body !== undefined) init.body = JSON.stringify(body);
     }
     let res;
@@ -247,12 +249,19 @@
     if (err && err.status === 403 && !p.detail) {
       detail = 'Your account is not allowed to do this.';
     }
+    if (err && err.status === 412) {
+      title = 'Changed elsewhere — reload';
+      detail = 'Someone saved a change after you opened this page. Reload to see it, then make your change again.';
+    }
     if (detail === title) detail = '';
     return h('div', { class: 'problem', id: opts.id, role: 'alert', tabindex: '-1' },
       h('p', { class: 'problem-title', text: title }),
       detail ? h('p', { class: 'problem-detail', text: detail }) : null,
       p.guidance ? h('p', { class: 'problem-guidance', text: p.guidance }) : null,
-      p.request_id ? h('p', { class: 'problem-ref', text: 'Reference: ' + p.request_id }) : null);
+      p.request_id ? h('p', { class: 'problem-ref', text: 'Reference: ' + p.request_id }) : null,
+      err && err.status === 412
+        ? h('p', null, h('button', { type: 'button', class: 'btn problem-reload', text: 'Reload', onclick: () => location.reload() }))
+        : null);
   }
 
   // --------------------------------------------------------------- router
@@ -732,6 +741,8 @@
       ]);
       setup = s;
       mailbox = m ? m.data : null;
+      // The version the form edits: sent as If-Match (a 412 says "changed elsewhere").
+      if (mailbox) mailbox._etag = m.headers.get('ETag');
     } catch (err) {
       if (!ctx.alive() || err.handled) return;
       if (err.status === 404) {
@@ -1110,7 +1121,7 @@
       }
       try {
         const r = editing
-          ? await api('PATCH', '/api/mailboxes/' + encodeURIComponent(mb.id), body)
+          ? await api('PATCH', '/api/mailboxes/' + encodeURIComponent(mb.id), body, { ifMatch: mb._etag })
           : await api('POST', '/api/mailboxes', body);
         if (!ctx.alive()) return;
         const saved = r.data || {};

@@ -345,6 +345,13 @@
       });
     }
 
+    /* The form on this page edits the version this PATCH makes (its If-Match). */
+    async function setFirstScan(to) {
+      const r = await api('PATCH', '/api/mailboxes/' + encodeURIComponent(mb.id), { first_scan: to });
+      mb._etag = r.headers.get('ETag');
+      return r.data;
+    }
+
     function confirmFirstScan(to, n) {
       const many = n === null ? 'the messages' : n + ' ' + plural(n, 'message', 'messages');
       confirm(to === 'all'
@@ -353,14 +360,14 @@
           text: 'On the first scan, every message already in the Inbox becomes a ticket (and gets an acknowledgement if those are on), as well as new mail. Only do this if the Inbox holds nothing but mail you want as tickets.',
           yes: 'Import them as tickets', yesId: 'confirm-first-scan', busy: 'Saving…', danger: false,
           done: 'The first scan will import the existing messages.',
-          run: async () => (await api('PATCH', '/api/mailboxes/' + encodeURIComponent(mb.id), { first_scan: 'all' })).data,
+          run: () => setFirstScan('all'),
         }
         : {
           title: 'Only take mail arriving from now on?',
           text: 'The ' + many + ' already in the Inbox stay where they are and do not become tickets.',
           yes: 'Only new mail', yesId: 'confirm-first-scan', busy: 'Saving…', danger: false,
           done: 'Only mail arriving from now on becomes tickets.',
-          run: async () => (await api('PATCH', '/api/mailboxes/' + encodeURIComponent(mb.id), { first_scan: 'new_only' })).data,
+          run: () => setFirstScan('new_only'),
         });
     }
 

@@ -270,10 +270,14 @@
     if (pd.agent().role !== 'admin') { needsAdmin(main); return; }
     const slot = h('div', null, pd.loading());
     main.appendChild(slot);
-    let rule = null, all = [], mailboxes;
+    let rule = null, all = [], mailboxes, etag = null;
     try {
       all = (await api('GET', '/api/rules')).data.items || [];
-      if (editing) rule = (await api('GET', '/api/rules/' + encodeURIComponent(id))).data;
+      if (editing) {
+        const r = await api('GET', '/api/rules/' + encodeURIComponent(id));
+        rule = r.data;
+        etag = r.headers.get('ETag'); // sent as If-Match: a 412 says "changed elsewhere"
+      }
       mailboxes = await loadMailboxes();
     } catch (err) {
       if (!ctx.alive() || err.handled) return;
@@ -281,7 +285,7 @@
       return;
     }
     if (!ctx.alive()) return;
-    replace(slot, buildForm(ctx, rule, all, mailboxes));
+    replace(slot, buildForm(ctx, rule, all, mailboxes, etag));
   }
 
   function condRow(list, c, onRemove) {
@@ -309,7 +313,7 @@
     return row;
   }
 
-  function buildForm(ctx, rule, all, mailboxes) {
+  function buildForm(ctx, rule, all, mailboxes, etag) {
     const r = rule || { name: '', mailbox_id: null, enabled: true, match: 'all', conditions: [{ field: 'subject', op: 'contains', value: '' }], actions: {} };
     const a = r.actions || {};
     const c = {
@@ -397,7 +401,7 @@
       clearErrors();
       saveBtn.disabled = true;
       try {
-        if (rule) await api('PATCH', '/api/rules/' + encodeURIComponent(rule.id), payload());
+        if (rule) await api('PATCH', '/api/rules/' + encodeURIComponent(rule.id), payload(), { ifMatch: etag });
         else await api('POST', '/api/rules', payload());
         if (!ctx.alive()) return;
         pd.flash('ok', 'Rule “' + payload().name + '” saved.');

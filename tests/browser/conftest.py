@@ -28,7 +28,7 @@ WAIT = 20  # seconds; explicit waits only, never sleeps (sanitizer builds are sl
 # asset, a script error, a 5xx) is a failure.
 EXPECTED_STATUS = re.compile(
     r"^\S+/api/\S* - Failed to load resource: the server responded with a status of "
-    r"(401|403|404|409|422|429)\b")
+    r"(401|403|404|409|412|422|429)\b")
 
 
 def unique(prefix):

@@ -34,6 +34,7 @@ OBSERVED = [
     ("POST", "/api/mailboxes/{id}/test", 403), ("POST", "/api/mailboxes/{id}/test", 404),
     ("POST", "/api/mailboxes/{id}/test", 409),
     ("GET", "/api/audit-log", 400), ("GET", "/api/audit-log", 403),
+    ("PATCH", "/api/mailboxes/{id}", 412), ("PATCH", "/api/rules/{id}", 412),
 ]
 # 405 is about a path, not an operation: (path, method not on it).
 OBSERVED_405 = [("/api/mailboxes", "PUT"), ("/api/mailboxes", "DELETE"), ("/api/mailboxes/{id}", "POST"),
