@@ -1,7 +1,10 @@
 /*
  * postdesk-api: the FastCGI responder for /api/.  The route table below is
- * the whole API; `postdesk-api --routes` prints it (the OpenAPI test
- * compares it with docs/openapi.json).
+ * the whole API and its access table: `postdesk-api --routes` prints the
+ * routes (the OpenAPI test compares them with docs/openapi.json), and
+ * `postdesk-api --access` each with who may call it and whether a portal
+ * session must send its CSRF token (tests/integration/test_access_table.py
+ * drives every cell against the running stack).
  */
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +57,16 @@ print_routes(void)
 		printf("%s %s\n", routes[i].method, routes[i].pattern);
 }
 
+/* METHOD PATTERN public|agent|admin csrf|-: lib/web.c's authorise(). */
+static void
+print_access(void)
+{
+	for (size_t i = 0; i < NROUTES; i++)
+		printf("%s %s %s %s\n", routes[i].method, routes[i].pattern,
+		    web_access_name(routes[i].access),
+		    web_route_csrf(&routes[i]) ? "csrf" : "-");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -61,9 +74,13 @@ main(int argc, char **argv)
 		print_routes();
 		return 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "--access") == 0) {
+		print_access();
+		return 0;
+	}
 	if (argc != 1) {
 		fprintf(stderr,
-		    "usage: postdesk-api [--routes] (run under "
+		    "usage: postdesk-api [--routes|--access] (run under "
 		    "spawn-fcgi)\n");
 		return 2;
 	}

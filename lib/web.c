@@ -389,6 +389,32 @@ not_allowed(struct call *c, const struct route *rt, size_t n)
 	return web_problem(c, 405, "This method is not allowed here.", NULL);
 }
 
+/*
+ * True if a portal session must send its CSRF token (X-CSRF-Token) on
+ * route rt: every route that needs credentials and may change state.  API
+ * keys never need it (lib/authn.c).
+ */
+int
+web_route_csrf(const struct route *rt)
+{
+	return rt->access != ROUTE_PUBLIC && strcmp(rt->method, "GET") != 0;
+}
+
+/* The name of an access level, as `postdesk-api --access` prints it. */
+const char *
+web_access_name(enum route_access a)
+{
+	switch (a) {
+	case ROUTE_PUBLIC:
+		return "public";
+	case ROUTE_AGENT:
+		return "agent";
+	case ROUTE_ADMIN:
+		return "admin";
+	}
+	return "?";
+}
+
 static int
 authorise(struct call *c, const struct route *rt)
 {
@@ -398,9 +424,7 @@ authorise(struct call *c, const struct route *rt)
 		return 0;
 	if (authn_request(c->app, c->req, &c->who, &err) == -1)
 		return web_error(c, &err);
-	if (strcmp(c->req->method, "GET") != 0 &&
-	    strcmp(c->req->method, "HEAD") != 0 &&
-	    !authn_csrf_ok(&c->who, c->req))
+	if (web_route_csrf(rt) && !authn_csrf_ok(&c->who, c->req))
 		return web_problem(c, 403,
 		    "Missing or wrong CSRF token (X-CSRF-Token). Reload the "
 		    "page and try again.",

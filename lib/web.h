@@ -41,8 +41,10 @@ void web_dispatch(struct app *, struct req *, const struct route *,
 int  web_serve(const char *prog, const struct route *, size_t nroutes);
 int  web_route_match(const struct route *, const char *method, const char *path,
      struct req *);
-int  web_json(struct call *, int status, json_t *body);
-int  web_json_text(struct call *, int status, const struct buf *);
+int  web_route_csrf(const struct route *);
+const char *web_access_name(enum route_access);
+int         web_json(struct call *, int status, json_t *body);
+int         web_json_text(struct call *, int status, const struct buf *);
 int  web_problem(struct call *, int status, const char *detail, json_t *extra);
 int  web_error(struct call *, const struct err *);
 int  web_body(struct call *, json_t **obj);

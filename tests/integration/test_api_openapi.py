@@ -123,8 +123,17 @@ def test_every_ref_resolves_and_operations_are_complete(doc):
             assert schema["additionalProperties"] is False, (method, path)
 
 
+def access():
+    """(method, path) -> (level, csrf) from `postdesk-api --access`."""
+    binary = os.path.join(os.environ.get("POSTDESK_BIN", os.path.join(ROOT, "build")), "postdesk-api")
+    out = subprocess.run([binary, "--access"], capture_output=True, text=True, check=True).stdout
+    return {(m, p): (level, csrf) for m, p, level, csrf in (line.split(" ") for line in out.splitlines())}
+
+
 def test_security_matches_route_access(doc):
-    public = {("GET", "/api/health"), ("GET", "/api/openapi.json"), ("POST", "/api/session")}
+    table = access()
+    public = {k for k, (level, _) in table.items() if level == "public"}
+    assert public == {("GET", "/api/health"), ("GET", "/api/openapi.json"), ("POST", "/api/session")}
     schemes = doc["components"]["securitySchemes"]
     assert schemes["session"] == {**schemes["session"], "type": "apiKey", "in": "cookie", "name": "pd_session"}
     assert schemes["csrf"]["in"] == "header" and schemes["csrf"]["name"] == "X-CSRF-Token"
@@ -137,7 +146,7 @@ def test_security_matches_route_access(doc):
         assert {"apiKey": []} in sec, (method, path)
         cookie = [s for s in sec if "session" in s]
         assert cookie, (method, path)
-        assert ("csrf" in cookie[0]) == (method != "GET"), (method, path)
+        assert ("csrf" in cookie[0]) == (table[(method, path)][1] == "csrf"), (method, path)
         assert "401" in op["responses"], (method, path)
 
 
