@@ -38,6 +38,8 @@ static const struct route routes[] = {
 	{ "GET",    "/api/tickets/{id}",        api_ticket_get,     ROUTE_AGENT },
 	{ "PATCH",  "/api/tickets/{id}",        api_ticket_update,  ROUTE_AGENT },
 	{ "GET",    "/api/tickets/{id}/attachments/{aid}", api_ticket_attachment, ROUTE_AGENT },
+	{ "GET",    "/api/tickets/{id}/messages", api_ticket_messages, ROUTE_AGENT },
+	{ "GET",    "/api/tickets/{id}/messages/{aid}/body", api_ticket_message_body, ROUTE_AGENT },
 	{ "POST",   "/api/tickets/{id}/reply",  api_ticket_reply,   ROUTE_AGENT },
 	{ "GET",    "/api/outgoing-emails",     api_outgoing_list,  ROUTE_AGENT },
 	{ "POST",   "/api/outgoing-emails/{id}/retry", api_outgoing_retry, ROUTE_ADMIN },

@@ -37,6 +37,8 @@ int api_ticket_list(struct call *);
 int api_ticket_get(struct call *);
 int api_ticket_update(struct call *);
 int api_ticket_attachment(struct call *);
+int api_ticket_messages(struct call *);
+int api_ticket_message_body(struct call *);
 int api_incoming_list(struct call *);
 int api_incoming_get(struct call *);
 int api_incoming_reprocess(struct call *);

@@ -104,30 +104,28 @@ api_ticket_list(struct call *c)
 	    json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
 }
 
-/* Answer ticket id with its conversation. */
+/* Ticket id with the newest page of its conversation. */
 static int
 answer(struct call *c, uint64_t id)
 {
-	struct db_res t, a, att;
-	struct err    err;
-	json_t       *o;
+	struct action_page pg = { id, 0, VIEW_ACTIONS_DEFAULT };
+	struct action_rows rows;
+	struct db_res      t;
+	struct err         err;
+	json_t            *o;
 
 	if (store_view_ticket(c->app->db, id, &t, &err) == -1)
 		return web_error(c, &err);
-	if (store_view_actions(c->app->db, id, &a, &err) == -1) {
+	if (store_view_action_page(c->app->db, &pg, &rows, &err) == -1) {
 		db_res_free(&t);
-		return web_error(c, &err);
-	}
-	if (store_view_attachments(c->app->db, id, &att, &err) == -1) {
-		db_res_free(&t);
-		db_res_free(&a);
 		return web_error(c, &err);
 	}
 	o = view_ticket(&t, 0);
-	json_object_set_new(o, "actions", view_conversation(&a, &att, id));
+	json_object_set_new(o, "actions", view_conversation(&rows, id));
+	json_object_set_new(o, "actions_next_cursor",
+	    view_actions_cursor(&rows));
 	db_res_free(&t);
-	db_res_free(&a);
-	db_res_free(&att);
+	store_action_rows_free(&rows);
 	return web_json(c, 200, o);
 }
 
@@ -140,6 +138,77 @@ api_ticket_get(struct call *c)
 	if (web_id(c, 0, &id) == -1)
 		return -1;
 	return answer(c, id);
+}
+
+/* ?cursor=&limit= of the messages route into pg; NULL or what is wrong. */
+static const char *
+parse_page(struct call *c, struct action_page *pg)
+{
+	char       *cur = req_query(c->req, "cursor");
+	char       *lim = req_query(c->req, "limit");
+	const char *bad = NULL;
+	uint64_t    n;
+
+	pg->limit = VIEW_ACTIONS_DEFAULT;
+	if (nonempty(cur) && !valid_id(cur, &pg->before))
+		bad = "cursor is not valid: use next_cursor of the previous "
+		      "page.";
+	else if (nonempty(lim) && (!valid_id(lim, &n) || n > VIEW_ACTIONS_MAX))
+		bad = "limit must be 1 to 100.";
+	else if (nonempty(lim))
+		pg->limit = (long)n;
+	free(cur);
+	free(lim);
+	return bad;
+}
+
+/* GET /api/tickets/{id}/messages?cursor=&limit=: older pages. */
+int
+api_ticket_messages(struct call *c)
+{
+	struct action_page pg = { 0 };
+	struct action_rows rows;
+	struct db_res      t;
+	struct err         err;
+	const char        *bad;
+	json_t            *items;
+
+	if (web_id(c, 0, &pg.ticket) == -1)
+		return -1;
+	if ((bad = parse_page(c, &pg)) != NULL)
+		return web_problem(c, 400, bad, NULL);
+	if (store_view_ticket(c->app->db, pg.ticket, &t, &err) == -1)
+		return web_error(c, &err);
+	db_res_free(&t);
+	if (store_view_action_page(c->app->db, &pg, &rows, &err) == -1)
+		return web_error(c, &err);
+	items = json_pack("{s:o, s:o}", "items",
+	    view_conversation(&rows, pg.ticket), "next_cursor",
+	    view_actions_cursor(&rows));
+	store_action_rows_free(&rows);
+	return web_json(c, 200, items);
+}
+
+/* GET /api/tickets/{id}/messages/{aid}/body: the whole body, as text. */
+int
+api_ticket_message_body(struct call *c)
+{
+	struct db_res r;
+	struct err    err;
+	uint64_t      id, aid;
+	const char   *b;
+
+	if (web_id(c, 0, &id) == -1 || web_id(c, 1, &aid) == -1)
+		return -1;
+	if (store_view_action_body(c->app->db, id, aid, &r, &err) == -1)
+		return web_error(c, &err);
+	b = db_res_str(&r, 0, 0);
+	resp_header(c->req, "X-Content-Type-Options", "nosniff");
+	resp_header(c->req, "Content-Security-Policy", "sandbox");
+	resp_send(c->req, 200, "text/plain; charset=utf-8", b ? b : "",
+	    b ? db_res_len(&r, 0, 0) : 0);
+	db_res_free(&r);
+	return 0;
 }
 
 /* The new status of a PATCH body, or NULL with errors filled. */

@@ -62,15 +62,26 @@ static const char SQL_TICKET[] =
                                                  "LEFT JOIN mailbox m ON m.id "
                                                  "= t.mailbox_id "
                                                  "WHERE t.id = ?";
+/* Newest first from before (0: the newest), with each body's size. */
+static const char SQL_ACTION_SIZES[] =
+    "SELECT id, COALESCE(LENGTH(body), 0) FROM ticket_action "
+    "WHERE ticket_id = ? AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
+/* The chosen page, oldest first; bodies cut in bytes (view.c mends the
+ * cut to a character boundary), addresses cut in characters. */
 static const char SQL_ACTIONS[] =
-    "SELECT id, kind, from_addr, to_addrs, cc_addrs, subject, body, "
-    "internet_message_id, " ISO("created_at") ", incoming_email_id, "
-                                              "agent_id FROM ticket_action "
-                                              "WHERE ticket_id = ? ORDER BY id";
+    "SELECT id, kind, from_addr, LEFT(to_addrs, ?), LEFT(cc_addrs, ?), "
+    "subject, LEFT(CAST(body AS BINARY), ?), "
+    "internet_message_id, " ISO(
+        "created_at") ", incoming_email_id, "
+                      "agent_id, COALESCE(LENGTH(body), 0) FROM ticket_action "
+                      "WHERE ticket_id = ? AND id BETWEEN ? AND ? ORDER BY id";
+static const char SQL_ACTION_BODY[] =
+    "SELECT body FROM ticket_action WHERE ticket_id = ? AND id = ?";
 static const char SQL_ATTACHMENTS[] =
     "SELECT a.id, a.ticket_action_id, a.name, a.content_type, a.size, "
     "a.content_id, a.is_inline FROM attachment a JOIN ticket_action t "
-    "ON t.id = a.ticket_action_id WHERE t.ticket_id = ? ORDER BY a.id";
+    "ON t.id = a.ticket_action_id WHERE t.ticket_id = ? "
+    "AND a.ticket_action_id BETWEEN ? AND ? ORDER BY a.id";
 static const char SQL_ATTACHMENT[] =
     "SELECT a.id, a.ticket_action_id, a.name, a.content_type, a.size, "
     "a.content_id, a.is_inline, a.content FROM attachment a "
@@ -188,24 +199,99 @@ store_view_ticket(struct db *db, uint64_t id, struct db_res *res,
 	    id, err);
 }
 
-/* Every action of ticket, oldest first; columns as view_action_col. */
-int
-store_view_actions(struct db *db, uint64_t ticket, struct db_res *res,
-    struct err *err)
+/*
+ * How many rows of sizes (newest first) one page takes: at most limit,
+ * and no more than VIEW_PAGE_BYTES of (cut) bodies, but always one.
+ */
+static size_t
+page_rows(const struct db_res *sizes, long limit)
 {
-	struct db_param p[] = { db_int((long long)ticket) };
+	size_t n = 0, total = 0;
 
-	return db_query(db, SQL_ACTIONS, p, 1, res, err);
+	while (n < sizes->nrows && n < (size_t)limit) {
+		size_t len = (size_t)db_res_int(sizes, n, 1);
+
+		if (len > VIEW_BODY_MAX)
+			len = VIEW_BODY_MAX;
+		if (n > 0 && total + len > VIEW_PAGE_BYTES)
+			break;
+		total += len;
+		n++;
+	}
+	return n;
 }
 
-/* Metadata of every attachment of ticket (no content), by id. */
-int
-store_view_attachments(struct db *db, uint64_t ticket, struct db_res *res,
-    struct err *err)
+static int
+page_fetch(struct db *db, const struct action_page *pg, uint64_t oldest,
+    uint64_t newest, struct action_rows *out, struct err *err)
 {
-	struct db_param p[] = { db_int((long long)ticket) };
+	long long       t = (long long)pg->ticket;
+	struct db_param a[] = { db_int(VIEW_ADDRS_MAX), db_int(VIEW_ADDRS_MAX),
+		db_int(VIEW_BODY_MAX), db_int(t), db_int((long long)oldest),
+		db_int((long long)newest) };
+	struct db_param f[] = { db_int(t), db_int((long long)oldest),
+		db_int((long long)newest) };
 
-	return db_query(db, SQL_ATTACHMENTS, p, 1, res, err);
+	if (db_query(db, SQL_ACTIONS, a, DB_NPARAMS(a), &out->actions, err) ==
+	    -1)
+		return -1;
+	if (db_query(db, SQL_ATTACHMENTS, f, DB_NPARAMS(f), &out->files, err) ==
+	    -1) {
+		db_res_free(&out->actions);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One page of ticket pg->ticket's actions: the newest ones older than
+ * pg->before (0: the newest), at most pg->limit and VIEW_PAGE_BYTES of
+ * bodies, into out (oldest first, columns as view_action_col; and their
+ * attachments' metadata).  out->older is the id to pass as before for the
+ * next page, 0 when there is none.  Free with store_action_rows_free().
+ */
+int
+store_view_action_page(struct db *db, const struct action_page *pg,
+    struct action_rows *out, struct err *err)
+{
+	long long       before = (long long)pg->before;
+	struct db_param p[] = { db_int((long long)pg->ticket), db_int(before),
+		db_int(before), db_int(pg->limit + 1) };
+	struct db_res   sizes;
+	size_t          n;
+	uint64_t        oldest = 0, newest = 0;
+
+	memset(out, 0, sizeof *out);
+	if (db_query(db, SQL_ACTION_SIZES, p, DB_NPARAMS(p), &sizes, err) == -1)
+		return -1;
+	n = page_rows(&sizes, pg->limit);
+	if (n > 0) {
+		newest = (uint64_t)db_res_int(&sizes, 0, 0);
+		oldest = (uint64_t)db_res_int(&sizes, n - 1, 0);
+	}
+	if (sizes.nrows > n)
+		out->older = oldest;
+	db_res_free(&sizes);
+	return page_fetch(db, pg, oldest, newest, out, err);
+}
+
+void
+store_action_rows_free(struct action_rows *r)
+{
+	db_res_free(&r->actions);
+	db_res_free(&r->files);
+}
+
+/* The whole body of action id of ticket (one row); E_NOTFOUND if none. */
+int
+store_view_action_body(struct db *db, uint64_t ticket, uint64_t id,
+    struct db_res *res, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)ticket),
+		db_int((long long)id) };
+
+	return one_row(db_query(db, SQL_ACTION_BODY, p, 2, res, err), res,
+	    "message", id, err);
 }
 
 /*

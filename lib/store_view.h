@@ -17,6 +17,14 @@
 #define VIEW_LIMIT_MAX     200
 #define VIEW_LIMIT_DEFAULT 50
 
+/* A page of a ticket's actions: how many, and how many bytes of bodies
+ * (each cut at VIEW_BODY_MAX, addresses at VIEW_ADDRS_MAX characters). */
+#define VIEW_ACTIONS_DEFAULT 20
+#define VIEW_ACTIONS_MAX     100
+#define VIEW_BODY_MAX        (256 * 1024)
+#define VIEW_PAGE_BYTES      (1024 * 1024)
+#define VIEW_ADDRS_MAX       16384
+
 /* Columns of a ticket row (list and detail). */
 enum view_ticket_col {
 	VT_ID,
@@ -59,7 +67,22 @@ enum view_action_col {
 	VA_CREATED,
 	VA_INCOMING_ID,
 	VA_AGENT_ID,
+	VA_BODY_SIZE, /* bytes of the whole body; VA_BODY may be cut */
 	VA_NCOLS
+};
+
+/* Which page of a ticket's actions (store_view_action_page()). */
+struct action_page {
+	uint64_t ticket;
+	uint64_t before; /* actions older than this id; 0 = the newest */
+	long     limit;
+};
+
+/* A page of actions (view_action_col) and their attachments' metadata. */
+struct action_rows {
+	struct db_res actions;
+	struct db_res files;
+	uint64_t      older; /* before for the next page; 0 = none */
 };
 
 /* Columns of attachment metadata rows. */
@@ -123,20 +146,21 @@ struct incoming_filter {
 	long        limit;
 };
 
-int store_view_tickets(struct db *, const struct ticket_filter *,
-    struct db_res *, struct err *);
-int store_view_ticket(struct db *, uint64_t id, struct db_res *, struct err *);
-int store_view_actions(struct db *, uint64_t ticket, struct db_res *,
-    struct err *);
-int store_view_attachments(struct db *, uint64_t ticket, struct db_res *,
-    struct err *);
-int store_view_attachment(struct db *, uint64_t ticket, uint64_t id,
-    struct db_res *, struct err *);
-int store_view_set_status(struct db *, uint64_t id, const char *status,
-    uint64_t agent_id, char old[16], struct err *);
-int store_view_incoming(struct db *, const struct incoming_filter *,
-    struct db_res *, struct err *);
-int store_view_incoming_one(struct db *, uint64_t id, struct db_res *,
-    struct err *);
+int  store_view_tickets(struct db *, const struct ticket_filter *,
+     struct db_res *, struct err *);
+int  store_view_ticket(struct db *, uint64_t id, struct db_res *, struct err *);
+int  store_view_action_page(struct db *, const struct action_page *,
+     struct action_rows *, struct err *);
+void store_action_rows_free(struct action_rows *);
+int  store_view_action_body(struct db *, uint64_t ticket, uint64_t id,
+     struct db_res *, struct err *);
+int  store_view_attachment(struct db *, uint64_t ticket, uint64_t id,
+     struct db_res *, struct err *);
+int  store_view_set_status(struct db *, uint64_t id, const char *status,
+     uint64_t agent_id, char old[16], struct err *);
+int  store_view_incoming(struct db *, const struct incoming_filter *,
+     struct db_res *, struct err *);
+int  store_view_incoming_one(struct db *, uint64_t id, struct db_res *,
+     struct err *);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "store_view.h"
+#include "utf8.h"
 #include "valid.h"
 #include "view.h"
 
@@ -100,37 +101,78 @@ attachment(const struct db_res *r, size_t i, uint64_t ticket)
 	    str(r, i, VAT_CONTENT_ID), "url", url);
 }
 
+/* The body as stored, cut at VIEW_BODY_MAX bytes on a character. */
+static json_t *
+body(const struct db_res *a, size_t i, uint64_t ticket, json_t *o)
+{
+	const char *s = db_res_str(a, i, VA_BODY);
+	long long   size = db_res_int(a, i, VA_BODY_SIZE);
+	size_t      len = s ? db_res_len(a, i, VA_BODY) : 0;
+	int         cut = size > (long long)len;
+	json_t     *v = NULL;
+	char        url[96];
+
+	if (s != NULL)
+		v = json_stringn(s, utf8_cut(s, len, VIEW_BODY_MAX));
+	json_object_set_new(o, "body", v ? v : json_null());
+	json_object_set_new(o, "body_size", json_integer(size));
+	json_object_set_new(o, "body_truncated", json_boolean(cut));
+	snprintf(url, sizeof url, "/api/tickets/%llu/messages/%lld/body",
+	    (unsigned long long)ticket, db_res_int(a, i, VA_ID));
+	json_object_set_new(o, "body_url",
+	    cut ? json_string(url) : json_null());
+	return o;
+}
+
+static json_t *
+action(const struct db_res *a, size_t i, const struct db_res *att,
+    uint64_t ticket)
+{
+	long long id = db_res_int(a, i, VA_ID);
+	json_t   *files = json_array();
+
+	for (size_t j = 0; j < att->nrows; j++)
+		if (db_res_int(att, j, VAT_ACTION_ID) == id)
+			json_array_append_new(files,
+			    attachment(att, j, ticket));
+	return body(a, i, ticket,
+	    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	              "s:o}",
+	        "id", num(a, i, VA_ID), "kind", str(a, i, VA_KIND), "from",
+	        str(a, i, VA_FROM), "to", str(a, i, VA_TO), "cc",
+	        str(a, i, VA_CC), "subject", str(a, i, VA_SUBJECT),
+	        "message_id", str(a, i, VA_MSGID), "created_at",
+	        str(a, i, VA_CREATED), "incoming_email_id",
+	        num(a, i, VA_INCOMING_ID), "agent_id", num(a, i, VA_AGENT_ID),
+	        "attachments", files));
+}
+
 /*
- * The conversation of ticket: its actions oldest first, each with the
- * metadata of its attachments (rows of store_view_attachments()).
+ * A page of the conversation of ticket (store_view_action_page()): its
+ * actions oldest first, each with the metadata of its attachments and a
+ * body of at most VIEW_BODY_MAX bytes (body_truncated, body_url).
  */
 json_t *
-view_conversation(const struct db_res *a, const struct db_res *att,
-    uint64_t ticket)
+view_conversation(const struct action_rows *r, uint64_t ticket)
 {
 	json_t *list = json_array();
 
-	for (size_t i = 0; i < a->nrows; i++) {
-		long long id = db_res_int(a, i, VA_ID);
-		json_t   *files = json_array();
-
-		for (size_t j = 0; j < att->nrows; j++)
-			if (db_res_int(att, j, VAT_ACTION_ID) == id)
-				json_array_append_new(files,
-				    attachment(att, j, ticket));
+	for (size_t i = 0; i < r->actions.nrows; i++)
 		json_array_append_new(list,
-		    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-		              "s:o, s:o, s:o}",
-		        "id", num(a, i, VA_ID), "kind", str(a, i, VA_KIND),
-		        "from", str(a, i, VA_FROM), "to", str(a, i, VA_TO),
-		        "cc", str(a, i, VA_CC), "subject",
-		        str(a, i, VA_SUBJECT), "body", str(a, i, VA_BODY),
-		        "message_id", str(a, i, VA_MSGID), "created_at",
-		        str(a, i, VA_CREATED), "incoming_email_id",
-		        num(a, i, VA_INCOMING_ID), "agent_id",
-		        num(a, i, VA_AGENT_ID), "attachments", files));
-	}
+		    action(&r->actions, i, &r->files, ticket));
 	return list;
+}
+
+/* r's cursor for the next (older) page: a JSON string, or null. */
+json_t *
+view_actions_cursor(const struct action_rows *r)
+{
+	char cur[24];
+
+	if (r->older == 0)
+		return json_null();
+	snprintf(cur, sizeof cur, "%llu", (unsigned long long)r->older);
+	return json_string(cur);
 }
 
 static json_t *

@@ -13,10 +13,11 @@
 #include <jansson.h>
 
 #include "db.h"
+#include "store_view.h"
 
 json_t *view_ticket(const struct db_res *, size_t row);
-json_t *view_conversation(const struct db_res *actions,
-    const struct db_res *attachments, uint64_t ticket);
+json_t *view_conversation(const struct action_rows *, uint64_t ticket);
+json_t *view_actions_cursor(const struct action_rows *);
 json_t *view_incoming(const struct db_res *, size_t row, int detail);
 int     view_status_valid(const char *);
 int     view_outcome_valid(const char *);

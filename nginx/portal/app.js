@@ -193,7 +193,9 @@
     if (res.status !== 204 && method !== 'HEAD') {
       const text = await res.text().catch(() => '');
       const ct = res.headers.get('Content-Type') || '';
-      if (text && /json/i.test(ct)) {
+      if (opts.text && res.ok) {
+        data = text; // a text/plain answer (a message's whole body)
+      } else if (text && /json/i.test(ct)) {
         try { data = JSON.parse(text); } catch (e) { data = null; }
       }
     }

@@ -1,8 +1,9 @@
 /* postdesk portal — Tickets (#/tickets, #/tickets/{id}).
  *
  * The ticket list (status, mailbox and text filters, cursor paging) and one
- * ticket: its conversation oldest first, attachments as download links, the
- * status.  Built on the helpers app.js exports as window.postdesk.  Every
+ * ticket: its conversation oldest first (the newest page; "Older messages"
+ * loads the pages before it, a cut body is fetched whole on request),
+ * attachments as download links, the status.  Built on the helpers app.js exports as window.postdesk.  Every
  * subject, name, address and body here comes from mail and is hostile: it
  * reaches the page through textContent only (h()), never as markup.
  */
@@ -112,11 +113,56 @@
       a.to ? [h('dt', { text: 'To' }), h('dd', { class: 'conv-to', text: a.to })] : null,
       a.cc ? [h('dt', { text: 'Cc' }), h('dd', { class: 'conv-cc', text: a.cc })] : null,
       h('dt', { text: 'Date' }), h('dd', { class: 'conv-date', text: pd.fmtTime(a.created_at) }));
+    const body = h('div', { class: 'conv-body', text: a.body || '' });
     return h('li', { class: 'conv-item card', dataset: { id: a.id, kind: a.kind } },
       h('p', { class: 'conv-subject', text: a.subject || '(no subject)' }),
       head,
-      h('div', { class: 'conv-body', text: a.body || '' }),
+      body,
+      a.body_truncated ? wholeBodyButton(a, body) : null,
       attachmentList(a.attachments));
+  }
+
+  // A body over 256 KiB comes cut: the button fetches it whole (as text).
+  function wholeBodyButton(a, body) {
+    const btn = h('button', { type: 'button', class: 'btn btn-quiet conv-whole',
+      text: 'Show the whole message (' + sizeText(a.body_size) + ')' });
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      try {
+        body.textContent = (await api('GET', a.body_url, undefined, { text: true })).data || '';
+        btn.remove();
+      } catch (e) {
+        btn.disabled = false;
+        if (!e.handled) btn.textContent = 'Could not load the whole message — try again';
+      }
+    });
+    return btn;
+  }
+
+  // "Older messages": the page before the oldest shown, put above it.
+  function olderButton(ctx, t, list) {
+    let cursor = t.actions_next_cursor;
+    const err = h('div', { id: 'conv-older-error' });
+    const btn = h('button', { type: 'button', class: 'btn', id: 'conv-older', text: 'Older messages' });
+    const wrap = h('div', { class: 'conv-older' }, btn, err);
+    wrap.hidden = !cursor;
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      replace(err);
+      try {
+        const path = '/api/tickets/' + encodeURIComponent(t.id) + '/messages?cursor=' + encodeURIComponent(cursor);
+        const page = (await api('GET', path)).data;
+        if (!ctx.alive()) return;
+        list.prepend(...page.items.map(actionCard));
+        cursor = page.next_cursor;
+        wrap.hidden = !cursor;
+      } catch (e) {
+        if (!ctx.alive() || e.handled) return;
+        replace(err, pd.problemBlock(e));
+      }
+      btn.disabled = false;
+    });
+    return wrap;
   }
 
   function statusForm(ctx, t) {
@@ -160,6 +206,7 @@
     if (!ctx.alive()) return;
     pd.setTitle('#' + t.id + ' ' + t.subject);
     const user = t.end_user || {};
+    const conversation = h('ol', { class: 'conversation', id: 'conversation' }, (t.actions || []).map(actionCard));
     replace(main,
       pd.breadcrumb([{ text: 'Tickets', href: '#/tickets' }, { text: '#' + t.id }]),
       pd.pageHeading(t.subject),
@@ -175,7 +222,8 @@
         h('dt', { text: 'Updated' }), h('dd', { text: pd.fmtTime(t.updated_at) })),
       statusForm(ctx, t),
       h('h2', { text: 'Conversation' }),
-      h('ol', { class: 'conversation', id: 'conversation' }, (t.actions || []).map(actionCard)),
+      olderButton(ctx, t, conversation),
+      conversation,
       window.postdeskOutgoing ? window.postdeskOutgoing.ticketPanel(ctx, t) : null);
     pd.focusHeading();
   }

@@ -4,6 +4,7 @@ connected to the fake Microsoft cloud, postdesk-scan), and hostile mail
 content must show as text: never markup, never a script run.
 """
 import re
+import secrets
 
 import pytest
 
@@ -93,3 +94,37 @@ def test_mailbox_list_shows_scan_health(admin_ui, desk):
     cell = ui.visible('.health[data-id="%d"]' % desk.mid)
     assert "Last scan" in cell.text and "(failed)" not in cell.text
     assert re.search(r"\b[0-9]+ messages? waiting", cell.text), cell.text
+
+
+def test_long_conversation_pages_and_cut_bodies(admin_ui, stack):
+    """Issue 9: the ticket page shows the newest 20 actions; "Older messages"
+    puts the earlier ones above them; a body over 256 KiB comes cut and
+    "Show the whole message" fetches it whole, as text."""
+    tag = "long" + secrets.token_hex(4)
+    stack.sql("INSERT INTO end_user (email, name, created_at) VALUES ('%s@example.com', 'Long', "
+              "UTC_TIMESTAMP())" % tag)
+    stack.sql("INSERT INTO ticket (end_user_id, subject, created_at, updated_at) SELECT id, '%s', "
+              "UTC_TIMESTAMP(), UTC_TIMESTAMP() FROM end_user WHERE email = '%s@example.com'" % (tag, tag))
+    tid = int(stack.sql("SELECT id FROM ticket WHERE subject = '%s'" % tag)[0][0])
+    stack.sql("INSERT INTO ticket_action (ticket_id, kind, from_addr, subject, body, created_at) "
+              "SELECT %d, 'email_in', 'long@example.com', CONCAT('part ', seq), CONCAT('body ', seq, "
+              "IF(seq = 25, CONCAT(REPEAT('<b>x</b>', 40000), ' the end'), '')), UTC_TIMESTAMP() "
+              "FROM seq_1_to_25" % tid)
+    ui = admin_ui
+    ui.go("#/tickets/%d" % tid)
+    ui.until(lambda: len(ui.els("#conversation .conv-item")) == 20)
+    subjects = [e.text for e in ui.els("#conversation .conv-subject")]
+    assert subjects == ["part %d" % i for i in range(6, 26)]
+    last = ui.els("#conversation .conv-item")[-1]
+    body = last.find_element("css selector", ".conv-body")
+    assert not body.get_attribute("textContent").endswith("the end")
+    last.find_element("css selector", ".conv-whole").click()
+    ui.until(lambda: body.get_attribute("textContent").endswith("the end"))
+    assert len(body.get_attribute("textContent")) == len("body 25") + 8 * 40000 + len(" the end")
+    ui.click("#conv-older")
+    ui.until(lambda: len(ui.els("#conversation .conv-item")) == 25)
+    subjects = [e.text for e in ui.els("#conversation .conv-subject")]
+    assert subjects == ["part %d" % i for i in range(1, 26)]
+    ui.gone("#conv-older")
+    ui.no_injected_markup("main b")
+    ui.no_alert()
