@@ -59,7 +59,7 @@ api_mailbox_test(struct call *c)
 
 	if (web_id(c, 0, &id) == -1)
 		return -1;
-	h = app_http(c->app, &err);
+	h = app_http_request(c->app, &err);
 	if (h == NULL)
 		return web_error(c, &err);
 	res = connect_test(c->app, h, id, &err);

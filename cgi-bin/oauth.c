@@ -35,7 +35,7 @@ oauth_callback(struct call *c)
 	cb.code = code;
 	cb.error = error;
 	cb.error_description = desc;
-	h = app_http(c->app, &err);
+	h = app_http_request(c->app, &err);
 	if (h != NULL)
 		rc = connect_finish(c->app, h, &cb, &res, &err);
 	if (rc == -1) {

@@ -48,6 +48,20 @@ app_http(struct app *app, struct err *err)
 	return app->http;
 }
 
+/*
+ * The HTTP client for one web request: its calls to Microsoft together
+ * end within APP_REQUEST_HTTP_MS from now (NULL with err).
+ */
+struct http *
+app_http_request(struct app *app, struct err *err)
+{
+	struct http *h = app_http(app, err);
+
+	if (h != NULL)
+		http_set_deadline(h, APP_REQUEST_HTTP_MS);
+	return h;
+}
+
 void
 app_cleanup(struct app *app)
 {

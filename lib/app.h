@@ -19,8 +19,16 @@ struct app {
 	struct http    *http; /* created on first use: app_http() */
 };
 
+/*
+ * What a request answered through nginx may spend on calls to Microsoft,
+ * in all: well under the 60 s after which nginx gives up on a FastCGI
+ * answer (nginx/nginx.conf.in keeps nginx's default fastcgi_read_timeout).
+ */
+#define APP_REQUEST_HTTP_MS 10000
+
 int          app_init(struct app *, const char *prog, struct err *);
 void         app_cleanup(struct app *);
 struct http *app_http(struct app *, struct err *);
+struct http *app_http_request(struct app *, struct err *);
 
 #endif

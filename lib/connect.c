@@ -227,7 +227,7 @@ redeem(struct app *app, struct http *h, const struct connect_callback *cb,
 	char                *secret = NULL, *ver = NULL, msg[600];
 	int                  rc = -1;
 
-	if (store_creds_get(app->db, st->mailbox_id, 0, &c, err) == -1)
+	if (store_creds_get(app->db, st->mailbox_id, &c, err) == -1)
 		return -1;
 	secret = unseal(&app->key, c.secret.data, c.secret.len, err);
 	ver = unseal(&app->key, st->verifier.data, st->verifier.len, err);

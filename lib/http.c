@@ -10,15 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <curl/curl.h>
 
 #include "http.h"
 #include "xmalloc.h"
 
 struct http {
-	CURL *curl;
-	long  timeout;
-	int   allow_http;
+	CURL     *curl;
+	long      timeout;
+	int       allow_http;
+	long long deadline; /* monotonic ms; 0: none (http_set_deadline()) */
 };
 
 struct sink {
@@ -66,6 +69,43 @@ http_free(struct http *h)
 		return;
 	curl_easy_cleanup(h->curl);
 	free(h);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Every call from now on must end within ms milliseconds from now (a
+ * request's whole budget for Microsoft); 0 lifts the deadline.
+ */
+void
+http_set_deadline(struct http *h, long ms)
+{
+	h->deadline = ms > 0 ? now_ms() + ms : 0;
+}
+
+/* True while a deadline is set: the caller is someone waiting. */
+int
+http_has_deadline(const struct http *h)
+{
+	return h->deadline != 0;
+}
+
+/* The most milliseconds the next call may take (0: the deadline passed). */
+long
+http_budget_ms(const struct http *h)
+{
+	long long left = h->timeout * 1000L;
+
+	if (h->deadline != 0 && h->deadline - now_ms() < left)
+		left = h->deadline - now_ms();
+	return left > 0 ? (long)left : 0;
 }
 
 void
@@ -174,15 +214,20 @@ setup(struct http *h, const struct http_req *rq, struct curl_slist *hdrs,
     struct sink *s)
 {
 	CURL *c = h->curl;
+	long  budget = http_budget_ms(h);
 	int   bad = 0;
+
+	if (budget < 1)
+		budget = 1; /* 0 would mean no timeout at all */
 
 	curl_easy_reset(c);
 	bad |= curl_easy_setopt(c, CURLOPT_URL, rq->url) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
 	           h->allow_http ? "https,http" : "https") != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+	           budget < 10000 ? budget : 10000L) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, budget) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
@@ -210,7 +255,8 @@ setup(struct http *h, const struct http_req *rq, struct curl_slist *hdrs,
 /*
  * Perform rq and fill resp (caller cleans up with http_resp_cleanup()).
  * Any HTTP status is a success here; returns -1 with E_UNAVAILABLE when
- * no response arrived (DNS, connect, TLS, timeout), E_TOOLARGE when the
+ * no response arrived (DNS, connect, TLS, timeout, the deadline of
+ * http_set_deadline() passed), E_TOOLARGE when the
  * body was over the cap.  err->msg never contains the URL's query.
  */
 int
@@ -224,6 +270,12 @@ http_do(struct http *h, const struct http_req *rq, struct http_resp *resp,
 	memset(resp, 0, sizeof *resp);
 	resp->retry_after = -1;
 	buf_init(&resp->body, 4096);
+	if (http_budget_ms(h) == 0) {
+		err_set(err, E_UNAVAILABLE,
+		    "no time left for the call: the request's deadline for "
+		    "Microsoft passed");
+		return -1;
+	}
 	memset(&s, 0, sizeof s);
 	s.body = &resp->body;
 	s.cap = rq->max_body ? rq->max_body : 4u << 20;

@@ -43,5 +43,8 @@ void         http_free(struct http *);
 int          http_do(struct http *, const struct http_req *, struct http_resp *,
              struct err *);
 void         http_resp_cleanup(struct http_resp *);
+void         http_set_deadline(struct http *, long ms);
+int          http_has_deadline(const struct http *);
+long         http_budget_ms(const struct http *);
 
 #endif

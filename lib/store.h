@@ -147,6 +147,8 @@ struct mailbox_creds {
 	struct buf refresh;      /* sealed, empty if none */
 	struct buf access;       /* sealed, empty if none */
 	int        access_fresh; /* valid for 5 more minutes */
+	uint64_t   gen;          /* refresh_gen: changes of the refresh token */
+	long long  lease_age_ms; /* a refresh under way for so long, or -1 */
 };
 
 struct oauth_state {
@@ -169,8 +171,8 @@ struct connection {
 	long long         inbox_count;
 };
 
-int  store_creds_get(struct db *, uint64_t id, int for_update,
-     struct mailbox_creds *, struct err *);
+int  store_creds_get(struct db *, uint64_t id, struct mailbox_creds *,
+     struct err *);
 void store_creds_cleanup(struct mailbox_creds *);
 int  store_state_add(struct db *, const unsigned char *hash, uint64_t mailbox,
      uint64_t session_id, const struct buf *verifier, const char *redirect,
@@ -181,12 +183,18 @@ int  store_state_use(struct db *, uint64_t id, int *won, struct err *);
 void store_state_cleanup(struct oauth_state *);
 int  store_connect_save(struct db *, uint64_t id, const struct connection *,
      struct err *);
-int  store_tokens_save(struct db *, uint64_t id, const struct buf *refresh,
-     const struct buf *access, long expires_in, struct err *);
-int  store_mailbox_set_status(struct db *, uint64_t id, const char *status,
-     int forget_tokens, struct err *);
-int  store_mailbox_set_error(struct db *, uint64_t id, const char *code,
-     const char *message, const char *guidance, struct err *);
+int  store_refresh_lease(struct db *, uint64_t id, uint64_t gen, long seconds,
+     int *won, struct err *);
+int store_refresh_release(struct db *, uint64_t id, uint64_t gen, struct err *);
+int store_tokens_save(struct db *, uint64_t id, uint64_t gen,
+    const struct buf *refresh, const struct buf *access, long expires_in,
+    int *won, struct err *);
+int store_refresh_refused(struct db *, uint64_t id, uint64_t gen, int *won,
+    struct err *);
+int store_mailbox_set_status(struct db *, uint64_t id, const char *status,
+    int forget_tokens, struct err *);
+int store_mailbox_set_error(struct db *, uint64_t id, const char *code,
+    const char *message, const char *guidance, struct err *);
 
 /* --- email rules, recent incoming mail (store_rule.c) ---------------- */
 

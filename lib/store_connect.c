@@ -1,7 +1,7 @@
 /*
  * store_connect: OAuth state rows and the sealed tokens of a connection.
- * Token refresh reads the row FOR UPDATE, so two processes refreshing one
- * mailbox queue on the row lock and the second sees the first's tokens.
+ * Every change of the stored refresh token counts up refresh_gen; token
+ * refresh (store_refresh.c) saves only against the count it read.
  */
 #include <string.h>
 
@@ -11,14 +11,10 @@ static const char SQL_CREDS[] =
     "SELECT id, status, client_id, COALESCE(connected_tenant, tenant_id), "
     "cloud, COALESCE(shared_address, ''), COALESCE(account, ''), "
     "secret_sealed, refresh_token_sealed, access_token_sealed, "
-    "access_expires_at > UTC_TIMESTAMP() + INTERVAL 5 MINUTE, tenant_id "
-    "FROM mailbox WHERE id = ?";
-static const char SQL_CREDS_LOCK[] =
-    "SELECT id, status, client_id, COALESCE(connected_tenant, tenant_id), "
-    "cloud, COALESCE(shared_address, ''), COALESCE(account, ''), "
-    "secret_sealed, refresh_token_sealed, access_token_sealed, "
-    "access_expires_at > UTC_TIMESTAMP() + INTERVAL 5 MINUTE, tenant_id "
-    "FROM mailbox WHERE id = ? FOR UPDATE";
+    "access_expires_at > UTC_TIMESTAMP() + INTERVAL 5 MINUTE, tenant_id, "
+    "refresh_gen, IF(refresh_lease_until > UTC_TIMESTAMP(3), "
+    "TIMESTAMPDIFF(MICROSECOND, refresh_leased_at, UTC_TIMESTAMP(3)) "
+    "DIV 1000, -1) FROM mailbox WHERE id = ?";
 static const char SQL_STATE_ADD[] =
     "INSERT INTO oauth_state (state_hash, mailbox_id, session_id, "
     "verifier_sealed, redirect_uri, created_by, created_at, expires_at) "
@@ -40,19 +36,17 @@ static const char SQL_CONNECT_SAVE[] =
     "access_expires_at = UTC_TIMESTAMP() + INTERVAL ? SECOND, "
     "account = ?, account_oid = ?, connected_tenant = ?, "
     "connected_at = UTC_TIMESTAMP(), inbox_count = ?, "
+    "refresh_gen = refresh_gen + 1, refresh_lease_until = NULL, "
     "scan_floor = COALESCE(scan_floor, UTC_TIMESTAMP()), "
     "last_error_code = NULL, last_error = NULL, last_error_guidance = NULL, "
     "last_error_at = NULL, updated_at = UTC_TIMESTAMP() WHERE id = ?";
-static const char SQL_TOKENS_SAVE[] =
-    "UPDATE mailbox SET refresh_token_sealed = COALESCE(?, "
-    "refresh_token_sealed), access_token_sealed = ?, "
-    "access_expires_at = UTC_TIMESTAMP() + INTERVAL ? SECOND WHERE id = ?";
 static const char SQL_SET_STATUS[] =
     "UPDATE mailbox SET status = ?, updated_at = UTC_TIMESTAMP() "
     "WHERE id = ?";
 static const char SQL_SET_STATUS_FORGET[] =
     "UPDATE mailbox SET status = ?, refresh_token_sealed = NULL, "
     "access_token_sealed = NULL, access_expires_at = NULL, "
+    "refresh_gen = refresh_gen + 1, refresh_lease_until = NULL, "
     "updated_at = UTC_TIMESTAMP() WHERE id = ?";
 static const char SQL_SET_ERROR[] =
     "UPDATE mailbox SET last_error_code = ?, last_error = LEFT(?, 1000), "
@@ -70,20 +64,19 @@ copy_blob(struct buf *dst, const struct db_res *r, size_t row, size_t col)
 }
 
 /*
- * The credentials of mailbox id; for_update locks the row until the
- * caller's transaction ends.  Free with store_creds_cleanup().
+ * The credentials of mailbox id, read without a lock.  Free with
+ * store_creds_cleanup().
  */
 int
-store_creds_get(struct db *db, uint64_t id, int for_update,
-    struct mailbox_creds *c, struct err *err)
+store_creds_get(struct db *db, uint64_t id, struct mailbox_creds *c,
+    struct err *err)
 {
 	struct db_param p[] = { db_int((long long)id) };
 	struct db_res   r;
 	int             rc = -1;
 
 	memset(c, 0, sizeof *c);
-	if (db_query(db, for_update ? SQL_CREDS_LOCK : SQL_CREDS, p, 1, &r,
-	        err) == -1)
+	if (db_query(db, SQL_CREDS, p, 1, &r, err) == -1)
 		return -1;
 	if (r.nrows == 0) {
 		err_set(err, E_NOTFOUND, "No mailbox with id %llu.",
@@ -103,6 +96,8 @@ store_creds_get(struct db *db, uint64_t id, int for_update,
 		copy_blob(&c->refresh, &r, 0, 8);
 		copy_blob(&c->access, &r, 0, 9);
 		c->access_fresh = db_res_int(&r, 0, 10) != 0;
+		c->gen = (uint64_t)db_res_int(&r, 0, 12);
+		c->lease_age_ms = db_res_int(&r, 0, 13);
 		rc = 0;
 	}
 	db_res_free(&r);
@@ -200,21 +195,6 @@ store_connect_save(struct db *db, uint64_t id, const struct connection *cn,
 	};
 
 	return db_exec(db, SQL_CONNECT_SAVE, p, DB_NPARAMS(p), NULL, err);
-}
-
-/* Store refreshed tokens; refresh NULL keeps the stored refresh token. */
-int
-store_tokens_save(struct db *db, uint64_t id, const struct buf *refresh,
-    const struct buf *access, long expires_in, struct err *err)
-{
-	struct db_param p[] = {
-		refresh ? db_blob(refresh->data, refresh->len) : db_null(),
-		db_blob(access->data, access->len),
-		db_int(expires_in),
-		db_int((long long)id),
-	};
-
-	return db_exec(db, SQL_TOKENS_SAVE, p, DB_NPARAMS(p), NULL, err);
 }
 
 /* Set the status; forget_tokens also drops the sealed tokens. */

@@ -8,6 +8,7 @@ and mailbox; the fake is reset before each test (the `fake` fixture).
 import concurrent.futures
 import json
 import secrets
+import time
 import urllib.parse
 
 import pytest
@@ -500,6 +501,61 @@ def test_concurrent_refreshes(world, fake, stack):
     assert grants and all(e["status"] == 200 for e in grants), grants
     assert not [e for e in fake.log("token_log") if e["error_code"] == 70000]
     assert w.get(mid)["status"] == "connected"
+
+
+def test_slow_token_endpoint_blocks_nothing_else(world, fake, stack):
+    """Issue 9: the token endpoint answers after 25 s and four Test connection
+    calls are in flight.  No lock is held across the call and a request waits
+    for no one's slow refresh, so the API keeps answering within a second, a
+    PATCH of that mailbox goes through, and the tests end by the request's
+    10 s deadline for Microsoft — without any refresh token sent twice."""
+    w = world()
+    mid = w.mailbox()
+    assert_back_on_page(w, w.connect(mid), mid)
+    # 503 after the delay: the late answer rotates no token behind our back.
+    fake.ctl("faults", {"path": "/oauth2/v2.0/token$", "delay_ms": 25000, "status": 503,
+                        "count": None})
+
+    def one(_):
+        c = w.pd.Client(stack)
+        c.http.cookies.update(w.browser.http.cookies)
+        c.http.headers["X-CSRF-Token"] = w.browser.csrf
+        t0 = time.monotonic()
+        r = c.post("/api/mailboxes/%d/test" % mid, timeout=90)
+        return r, time.monotonic() - t0
+
+    anon = w.pd.Client(stack)
+    slowest = 0.0
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        calls = [ex.submit(one, i) for i in range(4)]
+        time.sleep(2)  # the four are at the stack; one is waiting on Microsoft
+        for n in range(3):
+            for client, method, path, body in (
+                    (anon, "GET", "/api/health", None), (anon, "GET", "/", None),
+                    (w.browser, "GET", "/api/mailboxes", None),
+                    (w.browser, "PATCH", "/api/mailboxes/%d" % mid, {"name": w.pd.unique("Slow")})):
+                t0 = time.monotonic()
+                r = client.request(method, path, json=body, timeout=30)
+                took = time.monotonic() - t0
+                slowest = max(slowest, took)
+                assert r.status_code in (200, 503), (path, r.status_code, r.text[:300])
+                assert took < 1.0, (path, took)
+            time.sleep(1)
+        answers = [f.result() for f in calls]
+    print("\nslowest answer while Microsoft was slow: %.3f s" % slowest)
+    details = []
+    for r, took in answers:
+        assert r.status_code == 200, r.text
+        res = r.json()
+        assert res["passed"] is False and not res["checks"][0]["passed"], res
+        assert "try again" in res["checks"][0]["guidance"].lower()
+        details.append(res["checks"][0]["detail"])
+        assert took < 20, took
+    assert sum("under way" in d for d in details) == 3, details
+    assert len(token_grants(fake, "refresh_token")) == 1  # one refresher, no queue
+    assert w.get(mid)["status"] == "connected"
+    fake._call("DELETE", "faults")
+    assert w.test(mid).json()["passed"]
 
 
 # --- disconnect, reauthorise, changes -------------------------------------------------------
