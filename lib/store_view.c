@@ -199,23 +199,73 @@ store_view_ticket(struct db *db, uint64_t id, struct db_res *res,
 	    id, err);
 }
 
+/* Ids and body sizes (cut at VIEW_BODY_MAX) of a page's candidates. */
+struct sizes {
+	uint64_t id[VIEW_ACTIONS_MAX + 1];
+	size_t   len[VIEW_ACTIONS_MAX + 1];
+	size_t   n, total;
+};
+
+/* Append up to want more candidates older than the last one (or before). */
+static int
+sizes_more(struct db *db, const struct action_page *pg, size_t want,
+    struct sizes *s, int *end, struct err *err)
+{
+	long long       from = (long long)(s->n ? s->id[s->n - 1] : pg->before);
+	struct db_param p[] = { db_int((long long)pg->ticket), db_int(from),
+		db_int(from), db_int((long long)want) };
+	struct db_res   r;
+
+	if (db_query(db, SQL_ACTION_SIZES, p, DB_NPARAMS(p), &r, err) == -1)
+		return -1;
+	*end = r.nrows < want;
+	for (size_t i = 0; i < r.nrows; i++, s->n++) {
+		size_t len = (size_t)db_res_int(&r, i, 1);
+
+		s->id[s->n] = (uint64_t)db_res_int(&r, i, 0);
+		s->len[s->n] = len < VIEW_BODY_MAX ? len : VIEW_BODY_MAX;
+		s->total += s->len[s->n];
+	}
+	db_res_free(&r);
+	return 0;
+}
+
 /*
- * How many rows of sizes (newest first) one page takes: at most limit,
- * and no more than VIEW_PAGE_BYTES of (cut) bodies, but always one.
+ * Candidates newest first until there are limit + 1, their bodies pass
+ * VIEW_PAGE_BYTES, or the ticket ends: in growing batches, so that a
+ * page of big bodies reads few of them (LENGTH() reads the whole body).
+ */
+static int
+sizes_get(struct db *db, const struct action_page *pg, struct sizes *s,
+    struct err *err)
+{
+	size_t cap = (size_t)pg->limit + 1, batch = 8;
+	int    end = 0;
+
+	memset(s, 0, sizeof *s);
+	while (!end && s->n < cap && s->total <= VIEW_PAGE_BYTES) {
+		if (batch > cap - s->n)
+			batch = cap - s->n;
+		if (sizes_more(db, pg, batch, s, &end, err) == -1)
+			return -1;
+		batch *= 2;
+	}
+	return 0;
+}
+
+/*
+ * How many candidates one page takes: at most limit, and no more than
+ * VIEW_PAGE_BYTES of (cut) bodies, but always one.
  */
 static size_t
-page_rows(const struct db_res *sizes, long limit)
+page_rows(const struct sizes *s, long limit)
 {
 	size_t n = 0, total = 0;
 
-	while (n < sizes->nrows && n < (size_t)limit) {
-		size_t len = (size_t)db_res_int(sizes, n, 1);
-
-		if (len > VIEW_BODY_MAX)
-			len = VIEW_BODY_MAX;
-		if (n > 0 && total + len > VIEW_PAGE_BYTES)
+	while (n < s->n && n < (size_t)limit) {
+		if (n > 0 && total + s->len[n] > VIEW_PAGE_BYTES)
 			break;
-		total += len;
+		total += s->len[n];
 		n++;
 	}
 	return n;
@@ -254,24 +304,20 @@ int
 store_view_action_page(struct db *db, const struct action_page *pg,
     struct action_rows *out, struct err *err)
 {
-	long long       before = (long long)pg->before;
-	struct db_param p[] = { db_int((long long)pg->ticket), db_int(before),
-		db_int(before), db_int(pg->limit + 1) };
-	struct db_res   sizes;
-	size_t          n;
-	uint64_t        oldest = 0, newest = 0;
+	struct sizes s;
+	size_t       n;
+	uint64_t     oldest = 0, newest = 0;
 
 	memset(out, 0, sizeof *out);
-	if (db_query(db, SQL_ACTION_SIZES, p, DB_NPARAMS(p), &sizes, err) == -1)
+	if (sizes_get(db, pg, &s, err) == -1)
 		return -1;
-	n = page_rows(&sizes, pg->limit);
+	n = page_rows(&s, pg->limit);
 	if (n > 0) {
-		newest = (uint64_t)db_res_int(&sizes, 0, 0);
-		oldest = (uint64_t)db_res_int(&sizes, n - 1, 0);
+		newest = s.id[0];
+		oldest = s.id[n - 1];
 	}
-	if (sizes.nrows > n)
+	if (s.n > n)
 		out->older = oldest;
-	db_res_free(&sizes);
 	return page_fetch(db, pg, oldest, newest, out, err);
 }
 
