@@ -287,13 +287,13 @@ def stack(request, stack_env):
 @pytest.fixture
 def new_stack():
     """A factory of extra stacks for tests that must stop, kill or restart
-    one: new_stack(workers=1, extra_env=None) -> Stack (not started; call
+    one: new_stack(workers=1, extra_env=None, bin_dir=None) -> Stack (not started; call
     .start()). Each gets its own directory, ports and runtime dir, and is
     stopped, checked for sanitizer reports and removed after the test."""
     made = []
 
-    def make(workers=1, extra_env=None):
-        s = Stack(tempfile.mkdtemp(prefix="pd-test-extra-"), workers=workers,
+    def make(workers=1, extra_env=None, bin_dir=None):
+        s = Stack(tempfile.mkdtemp(prefix="pd-test-extra-"), bin_dir=bin_dir, workers=workers,
                   extra_env=extra_env)
         made.append(s)
         return s
