@@ -102,6 +102,8 @@ keep_item(json_t *a, struct attachment *at, char *name, struct buf *notes)
 	free(name);
 	at->id = jstr(a, "id", 1024, NULL);
 	at->is_item = 1;
+	at->data = NULL; /* the slot may hold a file left out before */
+	at->len = 0;
 	at->name = b.data;
 	at->content_type = xstrdup(type);
 	at->content_id = xstrdup("");
@@ -236,10 +238,12 @@ attach_from_listing(json_t *arr, size_t cap, struct attachment **out, size_t *n,
 				    "its bytes are not base64");
 				free(at->data);
 				at->data = NULL;
+				at->len = 0;
 			} else if (total + at->len > cap) {
 				left(left_out, name, "over the size cap");
 				free(at->data);
 				at->data = NULL;
+				at->len = 0;
 			} else {
 				total += at->len;
 				texts(a, at, left_out);
