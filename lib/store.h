@@ -81,6 +81,20 @@ int store_apikey_revoke(struct db *, uint64_t id, struct err *);
 
 /* --- mailboxes (store_mailbox.c) ------------------------------------- */
 
+/*
+ * SQL: the mails of mailbox row `mailbox` that need attention: failed or
+ * quarantined, the latest attempt of their message (sql/0003_scan.sql's
+ * unique key incoming_graph), and no Retry asked for.  A correlated
+ * subquery on sql/0008_isolation.sql's incoming_attention key, so a list
+ * stays one statement (store_mailbox.c, store_scan.c's health).
+ */
+#define STORE_MAILBOX_ATTENTION                                                \
+	"(SELECT COUNT(*) FROM incoming_email e WHERE e.mailbox_id = "         \
+	"mailbox.id AND e.outcome IN ('failed', 'quarantined') AND "           \
+	"e.retry_requested = 0 AND NOT EXISTS (SELECT 1 FROM "                 \
+	"incoming_email n WHERE n.mailbox_id = e.mailbox_id AND n.graph_id "   \
+	"= e.graph_id AND n.attempt > e.attempt))"
+
 struct mailbox {
 	uint64_t id;
 	char     name[401];

@@ -22,21 +22,7 @@
 	"DATE_FORMAT(last_scan_at, '%Y-%m-%dT%H:%i:%sZ'), "                    \
 	"DATE_FORMAT(last_success_at, '%Y-%m-%dT%H:%i:%sZ'), "                 \
 	"messages_waiting, ack_subject, ack_body, ack_per_hour, "              \
-	"quarantine_folder, " ATTENTION ", version"
-
-/*
- * The mails of a mailbox that need attention: failed or quarantined, the
- * latest attempt of their message (sql/0003_scan.sql's unique key
- * incoming_graph), and no Retry asked for.  A correlated subquery on
- * sql/0008_isolation.sql's incoming_attention key, so the list stays one
- * statement.
- */
-#define ATTENTION                                                              \
-	"(SELECT COUNT(*) FROM incoming_email e WHERE e.mailbox_id = "         \
-	"mailbox.id AND e.outcome IN ('failed', 'quarantined') AND "           \
-	"e.retry_requested = 0 AND NOT EXISTS (SELECT 1 FROM "                 \
-	"incoming_email n WHERE n.mailbox_id = e.mailbox_id AND n.graph_id "   \
-	"= e.graph_id AND n.attempt > e.attempt))"
+	"quarantine_folder, " STORE_MAILBOX_ATTENTION ", version"
 
 static const char SQL_MB_INSERT[] =
     "INSERT INTO mailbox (name, type, client_id, tenant_id, secret_sealed, "

@@ -44,11 +44,20 @@ static const char SQL_LEASE_STEAL[] =
     "AND lease_owner = ?";
 static const char SQL_LEASE_DROP[] =
     "UPDATE mailbox SET lease_until = NULL WHERE id = ? AND lease_owner = ?";
-static const char SQL_STALE[] =
-    "SELECT id, name, TIMESTAMPDIFF(MINUTE, COALESCE(last_success_at, "
-    "connected_at), UTC_TIMESTAMP()), COALESCE(last_error, '') "
-    "FROM mailbox WHERE status = 'connected' AND COALESCE(last_success_at, "
-    "connected_at) < UTC_TIMESTAMP() - INTERVAL ? MINUTE ORDER BY id";
+/*
+ * Every mailbox for health: id, name, status, whether it should be
+ * scanning (connected, or stopped by needs_reauth or an error; not one
+ * never connected or disconnected on purpose), minutes since its last
+ * success (NULL: never), whether that is longer than ? minutes, the last
+ * error, and its mails needing attention (STORE_MAILBOX_ATTENTION).
+ */
+static const char SQL_HEALTH[] =
+    "SELECT id, name, status, status IN ('connected', 'needs_reauth', "
+    "'error'), TIMESTAMPDIFF(MINUTE, COALESCE(last_success_at, "
+    "connected_at), UTC_TIMESTAMP()), COALESCE(last_success_at, "
+    "connected_at, created_at) < UTC_TIMESTAMP() - INTERVAL ? MINUTE, "
+    "COALESCE(last_error, ''), " STORE_MAILBOX_ATTENTION
+    " FROM mailbox ORDER BY id";
 static const char SQL_SCAN_OK[] =
     "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP(), "
     "last_success_at = UTC_TIMESTAMP(), messages_waiting = ? WHERE id = ?";
@@ -197,17 +206,44 @@ store_lease_drop(struct db *db, uint64_t id, const char *owner, struct err *err)
 	return db_exec(db, SQL_LEASE_DROP, p, 2, NULL, err);
 }
 
-/*
- * Connected mailboxes not scanned successfully for minutes, into res:
- * id, name, minutes since the last success, last error.
- */
-int
-store_scan_stale(struct db *db, long minutes, struct db_res *res,
+static int
+health_row(struct scan_health *h, const struct db_res *r, size_t i,
     struct err *err)
 {
-	struct db_param p[] = { db_int(minutes) };
+	h->id = (uint64_t)db_res_int(r, i, 0);
+	h->watched = db_res_int(r, i, 3) != 0;
+	h->minutes = db_res_str(r, i, 4) ? db_res_int(r, i, 4) : -1;
+	h->stale = db_res_int(r, i, 5) != 0;
+	h->attention = db_res_int(r, i, 7);
+	if (store_copy(h->name, sizeof h->name, r, i, 1, err) == -1 ||
+	    store_copy(h->status, sizeof h->status, r, i, 2, err) == -1 ||
+	    store_copy(h->last_error, sizeof h->last_error, r, i, 6, err) == -1)
+		return -1;
+	return 0;
+}
 
-	return db_query(db, SQL_STALE, p, 1, res, err);
+/*
+ * The scan health of every mailbox into *h (caller frees): stale when
+ * its last success (or connection) is older than minutes.
+ */
+int
+store_scan_health(struct db *db, long minutes, struct scan_health **h,
+    size_t *n, struct err *err)
+{
+	struct db_param p[] = { db_int(minutes) };
+	struct db_res   r;
+	int             rc = 0;
+
+	*h = NULL;
+	*n = 0;
+	if (db_query(db, SQL_HEALTH, p, 1, &r, err) == -1)
+		return -1;
+	*h = xcalloc(r.nrows, sizeof **h);
+	for (size_t i = 0; rc == 0 && i < r.nrows; i++)
+		rc = health_row(&(*h)[i], &r, i, err);
+	*n = r.nrows;
+	db_res_free(&r);
+	return rc;
 }
 
 /* Record a scan: ok also sets last_success_at and messages waiting. */

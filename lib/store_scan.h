@@ -28,6 +28,19 @@ struct scan_target {
 	char     read_floor[21]; /* mark as read: listed from here on */
 };
 
+/* One mailbox as GET /api/health sees it (store_scan_health()). */
+struct scan_health {
+	uint64_t id;
+	char     name[401];
+	char     status[16];
+	int      watched;  /* should be scanning: not a mailbox never
+	                      connected or disconnected on purpose */
+	int       stale;   /* no success for the minutes asked about */
+	long long minutes; /* since the last success, -1 never */
+	char      last_error[1001];
+	long long attention; /* mails failed or quarantined */
+};
+
 int  store_scan_targets(struct db *, uint64_t only, struct scan_target **,
      size_t *, struct err *);
 void store_scan_targets_free(struct scan_target *, size_t);
@@ -40,7 +53,8 @@ int  store_lease_owner(struct db *, uint64_t id, char *owner, size_t size,
 int  store_lease_steal(struct db *, uint64_t id, const char *dead,
      const char *owner, int seconds, int *won, struct err *);
 int store_lease_drop(struct db *, uint64_t id, const char *owner, struct err *);
-int store_scan_stale(struct db *, long minutes, struct db_res *, struct err *);
+int store_scan_health(struct db *, long minutes, struct scan_health **,
+    size_t *n, struct err *);
 int store_scan_read_floor(struct db *, uint64_t id, const char *newest,
     struct err *);
 int store_scan_done(struct db *, uint64_t id, int ok, long long waiting,
