@@ -129,6 +129,85 @@ dummy_hash(void)
 	return hash;
 }
 
+/*
+ * Sign-in throttling, per (username, address) pair, so that a stranger's
+ * failures never lock the owner out from the owner's own address: after
+ * login_max_failures failures since the pair's last success, each next
+ * try waits 2, 4, 8 ... seconds (at most LOGIN_DELAY_MAX) after the last
+ * failure.  One address failing four times as often over any usernames
+ * within 15 minutes waits too (password spraying).
+ */
+#define LOGIN_DELAY_MAX   900
+#define LOGIN_PRUNE_BATCH 200
+
+/* Seconds still to wait before the next try (0: go ahead). */
+static long long
+login_wait(const struct login_failures *f, long max)
+{
+	long long over = f->pair - max, wait = 0, delay;
+
+	if (over >= 0) {
+		delay = over >= 9 ? LOGIN_DELAY_MAX : 2LL << over;
+		if (delay > LOGIN_DELAY_MAX)
+			delay = LOGIN_DELAY_MAX;
+		/* + 1: times are whole seconds, so at least delay passes */
+		wait = delay + 1 - f->pair_age;
+	}
+	if (f->addr >= 4 * (long long)max && f->addr_retry > wait)
+		wait = f->addr_retry;
+	return wait > 0 ? wait : 0;
+}
+
+/* The throttle's key for a username: no outer blanks, ASCII lower case
+ * (agent.username's collation already ignores case). */
+static void
+login_name(const char *in, char *out, size_t size)
+{
+	size_t n;
+
+	while (*in == ' ' || *in == '\t')
+		in++;
+	n = strlen(in);
+	while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
+		n--;
+	if (n >= size)
+		n = size - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] =
+		    (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] + 32) : in[i];
+	out[n] = '\0';
+}
+
+/* Sweep old attempts and dead sessions; a failure only logs. */
+static void
+login_prune(struct app *app)
+{
+	struct err e2;
+
+	if (store_login_prune(app->db, app->cfg.session_idle_minutes,
+	        LOGIN_PRUNE_BATCH, &e2) == -1)
+		log_warn("old login attempts and sessions not pruned: %s",
+		    e2.detail);
+}
+
+/* E_RATELIMIT with *retry_after when the pair must wait, else 0. */
+static int
+throttle(struct app *app, const char *name, const char *addr,
+    long long *retry_after, struct err *err)
+{
+	struct login_failures f;
+
+	if (store_login_failures(app->db, name, addr, &f, err) == -1)
+		return -1;
+	*retry_after = login_wait(&f, app->cfg.login_max_failures);
+	if (*retry_after == 0)
+		return 0;
+	err_set(err, E_RATELIMIT,
+	    "Too many failed sign-ins. Try again in %lld seconds.",
+	    *retry_after);
+	return -1;
+}
+
 static int
 refuse(struct app *app, const char *username, const char *addr, struct err *err)
 {
@@ -140,57 +219,57 @@ refuse(struct app *app, const char *username, const char *addr, struct err *err)
 	return -1;
 }
 
+static int
+open_session(struct app *app, const struct agent *a, const char *addr,
+    struct principal *who, char token[CRED_TOKEN_MAX], struct err *err)
+{
+	unsigned char hash[CRED_HASH_BYTES];
+
+	cred_token_new(token);
+	cred_token_new(who->csrf);
+	cred_hash(token, hash);
+	if (store_session_create(app->db, hash, a->id, who->csrf,
+	        app->cfg.session_max_hours, addr, err) == -1)
+		return -1;
+	who->kind = WHO_SESSION;
+	who->id = a->id;
+	snprintf(who->name, sizeof who->name, "%s", a->username);
+	snprintf(who->display_name, sizeof who->display_name, "%s",
+	    a->display_name);
+	snprintf(who->role, sizeof who->role, "%s", a->role);
+	return 0;
+}
+
 /*
  * Check username/password and open a session.  On success *who is the
  * agent and token the cookie value (shown once, stored only hashed).
- * Fails with E_AUTH, or E_RATELIMIT and *retry_after in seconds after too
- * many recent failures for this username or address.
+ * Fails with E_AUTH, or E_RATELIMIT and *retry_after in seconds while this
+ * username from this address (or this address) is throttled (above).
  */
 int
 authn_login(struct app *app, const char *username, const char *password,
     const char *addr, struct principal *who, char token[CRED_TOKEN_MAX],
     long long *retry_after, struct err *err)
 {
-	unsigned char hash[CRED_HASH_BYTES];
-	long long     by_user, by_addr;
-	struct agent  a;
-	long          max = app->cfg.login_max_failures;
+	char         name[sizeof((struct agent *)0)->username];
+	struct agent a;
 
 	memset(who, 0, sizeof *who);
-	if (store_login_failures(app->db, username, addr, &by_user, &by_addr,
-	        retry_after, err) == -1)
+	login_name(username, name, sizeof name);
+	login_prune(app);
+	if (throttle(app, name, addr, retry_after, err) == -1)
 		return -1;
-	if (by_user >= max || by_addr >= 4 * max) {
-		if (*retry_after < 1)
-			*retry_after = 1;
-		err_set(err, E_RATELIMIT,
-		    "Too many failed sign-ins. Try again in %lld seconds.",
-		    *retry_after);
-		return -1;
-	}
-	if (store_agent_by_username(app->db, username, &a, err) == -1) {
+	if (store_agent_by_username(app->db, name, &a, err) == -1) {
 		if (err->code != E_NOTFOUND)
 			return -1;
 		cred_password_verify(dummy_hash(), password);
-		return refuse(app, username, addr, err);
+		return refuse(app, name, addr, err);
 	}
 	if (!cred_password_verify(a.password_hash, password) || a.disabled)
-		return refuse(app, username, addr, err);
-	if (store_login_record(app->db, username, addr, 1, err) == -1)
+		return refuse(app, name, addr, err);
+	if (store_login_record(app->db, name, addr, 1, err) == -1)
 		return -1;
-	cred_token_new(token);
-	cred_token_new(who->csrf);
-	cred_hash(token, hash);
-	if (store_session_create(app->db, hash, a.id, who->csrf,
-	        app->cfg.session_max_hours, addr, err) == -1)
-		return -1;
-	who->kind = WHO_SESSION;
-	who->id = a.id;
-	snprintf(who->name, sizeof who->name, "%s", a.username);
-	snprintf(who->display_name, sizeof who->display_name, "%s",
-	    a.display_name);
-	snprintf(who->role, sizeof who->role, "%s", a.role);
-	return 0;
+	return open_session(app, &a, addr, who, token, err);
 }
 
 /* End the session named by r's cookie, if any. */

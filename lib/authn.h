@@ -11,7 +11,9 @@
 #include "cred.h"
 #include "fcgi.h"
 
-#define AUTHN_COOKIE     "pd_session"
+/* __Host-: browsers accept it only Secure, with Path=/ and no Domain, so
+ * no other host or plain-HTTP page can set or shadow it. */
+#define AUTHN_COOKIE     "__Host-pd_session"
 #define AUTHN_KEY_PREFIX "pdk_"
 
 enum who_kind {

@@ -53,9 +53,18 @@ int store_session_delete(struct db *, const unsigned char *token_hash,
 int store_session_delete_agent(struct db *, uint64_t agent_id, struct err *);
 int store_login_record(struct db *, const char *username, const char *addr,
     int ok, struct err *);
+/* Recent failed sign-ins (store_login_failures()). */
+struct login_failures {
+	long long pair;       /* this username from this address, since
+	                         its last success, within a day */
+	long long pair_age;   /* seconds since the newest of those */
+	long long addr;       /* any username from this address, 15 min */
+	long long addr_retry; /* seconds until the oldest of those ages out */
+};
+
 int store_login_failures(struct db *, const char *username, const char *addr,
-    long long *by_user, long long *by_addr, long long *retry_after,
-    struct err *);
+    struct login_failures *, struct err *);
+int store_login_prune(struct db *, long idle_minutes, long limit, struct err *);
 
 /* --- API keys (store_apikey.c) -------------------------------------- */
 

@@ -64,7 +64,7 @@ def test_password_and_tokens_not_logged(stack, client, pd):
     username, password = pd.new_agent(stack, "admin")
     c = client()
     c.login(username, password)
-    token = c.http.cookies.get("pd_session")
+    token = c.http.cookies.get("__Host-pd_session")
     c.post("/api/session", json={"username": username, "password": password + "-wrong"})
     logs = pd.text_of(stack.logs())
     for s in (password, token, c.csrf):

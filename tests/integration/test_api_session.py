@@ -1,5 +1,8 @@
-"""Sign-in, sign-out, the session cookie and the login rate limit."""
+"""Sign-in, sign-out, the session cookie and the sign-in throttle."""
 import re
+import time
+
+import requests
 
 
 def cookie_header(r):
@@ -30,11 +33,13 @@ def test_cookie_attributes(stack, client, pd):
     r = client().post("/api/session", json={"username": username, "password": password})
     assert r.status_code == 200, r.text
     raw = cookie_header(r)
-    m = re.match(r"pd_session=([A-Za-z0-9_-]{43});", raw)
+    m = re.match(r"__Host-pd_session=([A-Za-z0-9_-]{43});", raw)
     assert m, raw
     attrs = [a.strip() for a in raw.split(";")[1:]]
     assert "HttpOnly" in attrs and "Secure" in attrs and "SameSite=Lax" in attrs, raw
     assert "Path=/" in attrs, raw
+    # __Host-: Secure, Path=/ and no Domain, or browsers drop it.
+    assert not [a for a in attrs if a.lower().startswith("domain")], raw
     max_age = [a for a in attrs if a.startswith("Max-Age=")]
     assert max_age and int(max_age[0][8:]) > 0, raw
     # Only the token's hash is stored.
@@ -70,7 +75,8 @@ def test_login_body_is_validated(anon, pd):
 
 
 def test_rate_limit_after_five_failures_for_one_username(stack, anon, pd):
-    # A username of its own: the limit counts failures per username.
+    # A username of its own: the throttle counts failures per username and
+    # address (here both the test's).
     username, password = pd.new_agent(stack, "agent")
     for _ in range(5):
         pd.check_problem(anon.post("/api/session", json={"username": username, "password": "wrong"}), 401)
@@ -80,27 +86,120 @@ def test_rate_limit_after_five_failures_for_one_username(stack, anon, pd):
     assert p["type"] == "urn:postdesk:problem:rate-limited"
     assert "Set-Cookie" not in r.headers
     retry = int(r.headers["Retry-After"])
-    assert 1 <= retry <= 900, retry
+    assert 2 <= retry <= 3, retry  # the first wait: 2 seconds (3 by the clock's seconds)
     assert str(retry) in p["detail"]
     # Other usernames are not affected.
     other, other_pw = pd.new_agent(stack, "agent")
     assert anon.post("/api/session", json={"username": other, "password": other_pw}).status_code == 200
 
 
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Connect from another loopback address (Linux routes all of
+    127.0.0.0/8 to lo): nginx's $remote_addr, which the throttle keys on."""
+
+    def __init__(self, addr):
+        self.addr = addr
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kw):
+        kw["source_address"] = (self.addr, 0)
+        super().init_poolmanager(*args, **kw)
+
+
+def from_address(client, addr):
+    c = client()
+    c.http.mount("https://", FromAddress(addr))
+    return c
+
+
+def login(c, username, password):
+    return c.post("/api/session", json={"username": username, "password": password})
+
+
+def test_strangers_failures_do_not_lock_the_owner_out(stack, client, anon, pd):
+    """Issue 9: five wrong passwords from anywhere blocked the username,
+    even with the right password from the owner's own address."""
+    username, password = pd.new_agent(stack, "admin")
+    stranger = from_address(client, "127.0.0.2")
+    # Case and blanks are the same username to the throttle.
+    for variant in (username, username.upper(), " " + username, username + " ", username.title()):
+        pd.check_problem(login(stranger, variant, "guess"), 401)
+    r = login(stranger, username.upper(), password)
+    pd.check_problem(r, 429)  # the stranger waits, even with the password
+    assert "Set-Cookie" not in r.headers
+    rows = stack.sql("SELECT remote_addr, COUNT(*) FROM login_attempt WHERE username = '%s' "
+                     "GROUP BY remote_addr" % username)
+    assert rows == [["127.0.0.2", "5"]], rows
+    # The owner, from their own address: signed in at once.
+    r = login(anon, username, password)
+    assert r.status_code == 200, r.text
+    assert r.headers["Set-Cookie"].startswith("__Host-pd_session=")
+
+
+def test_the_same_pair_waits_longer_after_each_failure(stack, client, pd):
+    username, password = pd.new_agent(stack, "agent")
+    c = from_address(client, "127.0.0.3")
+    for _ in range(5):
+        pd.check_problem(login(c, username, "wrong"), 401)
+    waits = []
+    for _ in range(2):
+        r = login(c, username, password)
+        p = pd.check_problem(r, 429)
+        assert p["type"] == "urn:postdesk:problem:rate-limited"
+        waits.append(int(r.headers["Retry-After"]))
+        assert str(waits[-1]) in p["detail"]
+        time.sleep(waits[-1] + 1)
+        if len(waits) == 1:
+            pd.check_problem(login(c, username, "wrong"), 401)  # after the wait: tried
+    # At least 2 s after the fifth failure, 4 s after the sixth (times are
+    # whole seconds: one more at most).
+    assert 2 <= waits[0] <= 3 and 4 <= waits[1] <= 5, waits
+    # After the wait the right password works, and a success starts over.
+    assert login(c, username, password).status_code == 200
+    pd.check_problem(login(c, username, "wrong"), 401)
+    assert login(c, username, password).status_code == 200
+
+
+def test_sign_in_prunes_old_attempts_and_dead_sessions(stack, client, pd):
+    username, password = pd.new_agent(stack, "agent")
+    aid = int(stack.sql("SELECT id FROM agent WHERE username = '%s'" % username)[0][0])
+    stack.sql("INSERT INTO login_attempt (username, remote_addr, ok, at) VALUES "
+              "('%s', '192.0.2.1', 0, UTC_TIMESTAMP() - INTERVAL 2 DAY), "
+              "('%s', '192.0.2.1', 1, UTC_TIMESTAMP() - INTERVAL 25 HOUR), "
+              "('%s', '192.0.2.1', 0, UTC_TIMESTAMP() - INTERVAL 23 HOUR)"
+              % (username, username, username))
+
+    def session(expires, seen):
+        stack.sql("INSERT INTO session (token_hash, agent_id, csrf_token, created_at, "
+                  "last_seen_at, expires_at) VALUES (UNHEX(SHA2(UUID(), 256)), %d, "
+                  "REPEAT('x', 43), UTC_TIMESTAMP() - INTERVAL 3 DAY, UTC_TIMESTAMP() - "
+                  "INTERVAL %s, UTC_TIMESTAMP() + INTERVAL %s)" % (aid, seen, expires))
+    session("-1 HOUR", "2 HOUR")      # past its absolute expiry
+    session("6 HOUR", "2 HOUR")       # idle longer than session_idle_minutes (60)
+    session("6 HOUR", "5 MINUTE")     # live
+    # Any sign-in sweeps, even one that fails.
+    pd.check_problem(login(client(), pd.unique("nobody"), "x"), 401)
+    assert stack.sql("SELECT ok, TIMESTAMPDIFF(HOUR, at, UTC_TIMESTAMP()) FROM login_attempt "
+                     "WHERE username = '%s'" % username) == [["0", "23"]]
+    assert stack.sql("SELECT COUNT(*) FROM session WHERE agent_id = %d" % aid) == [["1"]]
+    assert stack.sql("SELECT COUNT(*) FROM session WHERE expires_at <= UTC_TIMESTAMP() OR "
+                     "last_seen_at <= UTC_TIMESTAMP() - INTERVAL 60 MINUTE") == [["0"]]
+
+
 def test_logout_clears_cookie_and_ends_session(stack, client, pd):
     username, password = pd.new_agent(stack, "admin")
     c = client()
     c.login(username, password)
-    token = c.http.cookies.get("pd_session")
+    token = c.http.cookies.get("__Host-pd_session")
     assert token
     r = c.delete("/api/session")
     assert r.status_code == 204, r.text
     assert r.content == b""
     raw = cookie_header(r)
-    assert raw.startswith("pd_session=;") and "Max-Age=0" in raw, raw
+    assert raw.startswith("__Host-pd_session=;") and "Max-Age=0" in raw, raw
     assert "HttpOnly" in raw and "Secure" in raw, raw
     # The old token no longer works, even if a client kept it.
-    replay = client({"Cookie": "pd_session=" + token})
+    replay = client({"Cookie": "__Host-pd_session=" + token})
     pd.check_problem(replay.get("/api/session"), 401)
     pd.check_problem(replay.get("/api/mailboxes"), 401)
 
@@ -121,8 +220,8 @@ def test_api_key_cannot_sign_out(admin_key, pd):
 
 
 def test_no_or_bad_credentials_get_401(client, pd):
-    for headers in ({}, {"Cookie": "pd_session=" + "A" * 43},
-                    {"Cookie": "pd_session="},
+    for headers in ({}, {"Cookie": "__Host-pd_session=" + "A" * 43},
+                    {"Cookie": "__Host-pd_session="},
                     {"Authorization": "Bearer pdk_" + "A" * 43},
                     {"Authorization": "Bearer not-a-key"},
                     {"Authorization": "Basic YWRtaW46YWRtaW4="}):
