@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import time
 from pathlib import Path
 
@@ -59,10 +60,56 @@ def test_http_redirects_to_https(stack):
     r = requests.get(stack.http_base + "/api/health?x=1", allow_redirects=False, timeout=10)
     assert r.status_code == 301
     assert r.headers["Location"] == stack.base + "/api/health?x=1"
+    # HSTS means nothing over plain HTTP (RFC 6797 8.1): only HTTPS sends it.
+    assert "Strict-Transport-Security" not in r.headers, r.headers
+    assert r.headers.get("X-Content-Type-Options") == "nosniff"
     r = requests.post(stack.http_base + "/anything", data=b"x", allow_redirects=False,
                       timeout=10)
     assert r.status_code == 301
     assert r.headers["Location"] == stack.base + "/anything"
+
+
+def handshake(stack, ctx):
+    """TLS-connect to the stack's HTTPS port with ctx: (version, cipher)."""
+    host, port = stack.base.split("//")[1].split(":")
+    ctx.load_verify_locations(stack.cacert)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        with ctx.wrap_socket(sock, server_hostname=host) as tls:
+            return tls.version(), tls.cipher()[0]
+
+
+def tls12(ciphers):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(ciphers + ":@SECLEVEL=0")
+    return ctx
+
+
+# Every TLS 1.2 suite with CBC (SHA-1 or SHA-2 MACs), ECDHE or static RSA.
+CBC = ("ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-ECDSA-AES128-SHA256:"
+       "ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:"
+       "ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-SHA384:AES128-SHA:AES256-SHA:"
+       "AES128-SHA256:AES256-SHA256")
+
+
+@pytest.mark.parametrize("ciphers", [CBC, "ECDHE-ECDSA-AES128-SHA", "AES128-GCM-SHA256:AES256-GCM-SHA384"])
+def test_tls12_without_ecdhe_aead_is_refused(stack, ciphers):
+    """Mozilla's "intermediate" profile: no CBC, no SHA-1, no static RSA."""
+    with pytest.raises(ssl.SSLError):
+        handshake(stack, tls12(ciphers))
+
+
+@pytest.mark.parametrize("cipher", ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+                                    "ECDHE-ECDSA-CHACHA20-POLY1305"])
+def test_tls12_ecdhe_aead_works(stack, cipher):
+    assert handshake(stack, tls12(cipher)) == ("TLSv1.2", cipher)
+
+
+def test_tls13_gets_aead(stack):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    version, cipher = handshake(stack, ctx)
+    assert version == "TLSv1.3" and ("GCM" in cipher or "CHACHA20" in cipher), cipher
 
 
 @pytest.mark.parametrize("path", ["/", "/index.html", "/api/health", "/api/no-such-thing",
