@@ -428,8 +428,9 @@ wait_healthy() {
 			rm -f "$out" "$cerr"
 			return 0
 		fi
-		# Up, but a mailbox that should be scanning is not (say, it has not been scanned for a while:
-		# the scanner was down with the rest): the stack itself is fine.
+		# Up, but a mailbox that should be scanning is not (say, not
+		# scanned for a while: the scanner was down with the rest): the
+		# stack itself is fine.
 		if [[ $code == 503 ]] && grep -q '"database":"ok"' "$out"; then
 			say "stack: note: $(sed -e 's/.*"detail":"\([^"]*\)".*/\1/' "$out")"
 			rm -f "$out" "$cerr"
