@@ -493,7 +493,6 @@ static void
 test_quarantine(void)
 {
 	struct mailbox mb;
-	char           text[2048];
 
 	CHECK_INT(create(&mb, ""), 0);
 	CHECK_STR(mb.quarantine_folder, "Postdesk quarantine");
@@ -515,14 +514,20 @@ test_quarantine(void)
 	CHECK(has_error("quarantine_folder", "Outlook's own"));
 	CHECK_STR(mb.quarantine_folder, "Held");
 	/* 255 two-byte characters fit; 256 do not */
-	snprintf(text, sizeof text, "{\"quarantine_folder\": \"");
-	for (int i = 0; i < 256; i++)
-		strcat(text, "\xc3\xa9");
-	strcat(text, "\"}");
-	CHECK_INT(apply(&mb, text, 0, NULL), 1);
-	text[strlen(text) - 4] = '\0';
-	strcat(text, "\"}");
-	CHECK_INT(apply(&mb, text, 0, NULL), 0);
+	{
+		struct buf b;
+
+		buf_init(&b, 600);
+		buf_puts(&b, "{\"quarantine_folder\": \"");
+		for (int i = 0; i < 256; i++)
+			buf_puts(&b, "\xc3\xa9");
+		buf_puts(&b, "\"}");
+		CHECK_INT(apply(&mb, b.data, 0, NULL), 1);
+		b.len -= 4; /* one character and the close */
+		buf_puts(&b, "\"}");
+		CHECK_INT(apply(&mb, b.data, 0, NULL), 0);
+		buf_cleanup(&b);
+	}
 	CHECK_INT((int)jsonx_u8len(mb.quarantine_folder), 255);
 	/* not the processed folder, whichever of the two changes */
 	CHECK_INT(apply(&mb,
