@@ -84,11 +84,8 @@ list_url(const struct pass *p, struct buf *u, int ids, size_t skip)
 {
 	struct buf filter;
 
-	const char *floor = p->t->floor;
+	const char *floor = p->floor;
 
-	/* ISO 8601 in one format: the later floor sorts last */
-	if (strcmp(p->t->read_floor, floor) > 0)
-		floor = p->t->read_floor;
 	buf_init(&filter, 128);
 	buf_printf(&filter, "receivedDateTime ge %s",
 	    floor[0] ? floor : "1970-01-01T00:00:00Z");
@@ -627,6 +624,9 @@ ingest_mailbox(const struct ingest_env *env, const struct scan_target *t,
 
 	memset(st, 0, sizeof *st);
 	st->waiting = -1;
+	/* ISO 8601 in one format: the later floor sorts last */
+	snprintf(p.floor, sizeof p.floor, "%s",
+	    strcmp(t->read_floor, t->floor) > 0 ? t->read_floor : t->floor);
 	if (ingest_destination(&p, err) == 0) {
 		ingest_bring_back(&p);
 		rc = drain(&p, err);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mbx.h"
 #include "store_ledger.h"
+#include "store_scan.h"
 #include "url.h"
 #include "xmalloc.h"
 
@@ -354,6 +355,14 @@ ingest_bring_back(struct pass *p)
 			    "retry: the message is no longer in the "
 			    "quarantine folder",
 			    &err);
+		/* under mark as read it may now be below the listing floor */
+		if (p->dest == NULL && r[i].floor[0] &&
+		    strcmp(r[i].floor, p->floor) < 0) {
+			memcpy(p->floor, r[i].floor, sizeof p->floor);
+			if (store_scan_read_floor_lower(db, p->t->id, p->floor,
+			        &err) == -1)
+				continue; /* retried next pass */
+		}
 		if (store_ledger_retry_clear(db, r[i].id, &err) == -1)
 			log_err("mailbox %llu: retry of ledger %llu not "
 			        "cleared: %s",

@@ -35,6 +35,7 @@ struct pass {
 	size_t                    nseen;
 	int                       partial; /* a page held too many */
 	char newest[21]; /* the latest receivedDateTime listed */
+	char floor[21];  /* listings start here ("" for all) */
 };
 
 void   ingest_pend(struct pass *, uint64_t ledger, const char *graph_id,

@@ -2,6 +2,7 @@
  * store_ledger: the SQL of the incoming email log.  Every function runs
  * inside the caller's transaction when there is one.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,9 +48,10 @@ static const char SQL_UNFINISHED[] =
     "SELECT id FROM incoming_email WHERE mailbox_id = ? AND state <> 'done' "
     "ORDER BY id LIMIT 1000";
 static const char SQL_RETRIES[] =
-    "SELECT id, graph_id FROM incoming_email WHERE mailbox_id = ? AND "
-    "retry_requested = 1 AND outcome = 'quarantined' AND state = 'done' "
-    "ORDER BY id LIMIT 20";
+    "SELECT id, graph_id, COALESCE(DATE_FORMAT(received_at - INTERVAL 10 "
+    "MINUTE, '%Y-%m-%dT%H:%i:%sZ'), '') FROM incoming_email WHERE "
+    "mailbox_id = ? AND retry_requested = 1 AND outcome = 'quarantined' "
+    "AND state = 'done' ORDER BY id LIMIT 20";
 static const char SQL_RETRY_CLEAR[] =
     "UPDATE incoming_email SET retry_requested = 0 WHERE id = ?";
 static const char SQL_RETRYABLE[] =
@@ -207,6 +209,8 @@ store_ledger_retries(struct db *db, uint64_t mailbox, struct ledger_retry **out,
 	for (size_t i = 0; i < r.nrows; i++) {
 		(*out)[i].id = (uint64_t)db_res_int(&r, i, 0);
 		(*out)[i].graph_id = xstrdup(db_res_str(&r, i, 1));
+		snprintf((*out)[i].floor, sizeof(*out)[i].floor, "%s",
+		    db_res_str(&r, i, 2));
 	}
 	*n = r.nrows;
 	db_res_free(&r);

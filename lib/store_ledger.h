@@ -54,6 +54,7 @@ struct new_ledger {
 struct ledger_retry {
 	uint64_t id;
 	char    *graph_id;
+	char     floor[21]; /* its receivedDateTime less ten minutes, or "" */
 };
 
 int store_ledger_add(struct db *, const struct new_ledger *, uint64_t *id,

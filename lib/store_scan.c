@@ -73,6 +73,9 @@ static const char SQL_READ_FLOOR[] =
     "state <> 'done'), STR_TO_DATE(?, '%Y-%m-%dT%H:%i:%sZ')), "
     "STR_TO_DATE(?, '%Y-%m-%dT%H:%i:%sZ')) - INTERVAL 10 MINUTE "
     "WHERE id = ?";
+static const char SQL_READ_FLOOR_LOWER[] =
+    "UPDATE mailbox SET read_floor = LEAST(read_floor, STR_TO_DATE(?, "
+    "'%Y-%m-%dT%H:%i:%sZ')) WHERE id = ?";
 static const char SQL_SCAN_FAILED[] =
     "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP() WHERE id = ?";
 
@@ -269,4 +272,14 @@ store_scan_read_floor(struct db *db, uint64_t id, const char *newest,
 		db_str(newest), db_int((long long)id) };
 
 	return db_exec(db, SQL_READ_FLOOR, p, DB_NPARAMS(p), NULL, err);
+}
+
+/* Lower a mark-as-read mailbox's listing floor to floor (never raise it). */
+int
+store_scan_read_floor_lower(struct db *db, uint64_t id, const char *floor,
+    struct err *err)
+{
+	struct db_param p[] = { db_str(floor), db_int((long long)id) };
+
+	return db_exec(db, SQL_READ_FLOOR_LOWER, p, DB_NPARAMS(p), NULL, err);
 }

@@ -57,6 +57,8 @@ int store_scan_health(struct db *, long minutes, struct scan_health **,
     size_t *n, struct err *);
 int store_scan_read_floor(struct db *, uint64_t id, const char *newest,
     struct err *);
+int store_scan_read_floor_lower(struct db *, uint64_t id, const char *floor,
+    struct err *);
 int store_scan_done(struct db *, uint64_t id, int ok, long long waiting,
     struct err *);
 

@@ -7,6 +7,7 @@ insert for subjects containing POISON — a stand-in for any refusal that is
 the message's own fault; Graph-side failures are the fake's faults.
 """
 import re
+import time
 import subprocess
 import urllib.parse
 
@@ -263,3 +264,22 @@ def test_forwarded_mail_and_invitations_are_kept_as_files(world, stack):
                    "notes.txt": ("text/plain", len("plain file"))}, got
     (trace,), = row_of(w, m["immutable_id"], "trace")
     assert "left out" not in trace, trace
+
+
+def test_retry_under_mark_as_read_lists_below_the_read_floor(world, stack, poison):
+    w = world(first_scan="all", processed_action="mark_read")
+    two_hours_ago = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 7200))
+    bad = w.mail(subject="POISON from before", received=two_hours_ago)
+    w.mail(subject="Fresh")
+    r = run(w, {"POSTDESK_INTAKE_ATTEMPTS": "1"})
+    assert tally(r, w.mid)["quarantined"] == 1, r.stdout
+    above = stack.sql("SELECT read_floor > '%s' FROM mailbox WHERE id = %d"
+                      % (two_hours_ago.replace("T", " ").rstrip("Z"), w.mid))
+    assert above == [["1"]]  # the floor has moved past the quarantined mail
+    poison()
+    ledger = row_of(w, bad["immutable_id"], "id")[0][0]
+    assert w.browser.post("/api/incoming-emails/%s/retry" % ledger).status_code == 202
+    r = run(w)
+    assert tally(r, w.mid)["ticketed"] == 1, r.stdout
+    assert row_of(w, bad["immutable_id"], "attempt, outcome") == [["1", "quarantined"],
+                                                                 ["2", "ticket_created"]]
