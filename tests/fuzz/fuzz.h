@@ -107,6 +107,15 @@ fuzz_utf8(const unsigned char *s, size_t n)
 }
 
 /* Every line CRLF-terminated, <= 998 bytes, no controls, not only WSP. */
+/* s is a string of at most max bytes of valid UTF-8, or abort. */
+static inline void
+fuzz_check_str(const char *s, size_t max)
+{
+	if (s == NULL || strlen(s) > max ||
+	    !fuzz_utf8((const unsigned char *)s, strlen(s)))
+		abort();
+}
+
 static inline void
 fuzz_check_lines(const char *s, size_t n)
 {

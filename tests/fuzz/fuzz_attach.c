@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "attach.h"
+#include "fuzz.h"
 #include "mime.h"
 #include "url.h"
 
@@ -57,19 +58,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	return sodium_init() < 0 ? -1 : 0;
-}
-
-static void
-check_str(const char *s, size_t max)
-{
-	json_t *j;
-
-	if (s == NULL || strlen(s) > max)
-		abort();
-	j = json_string(s); /* NULL unless valid UTF-8 */
-	if (j == NULL)
-		abort();
-	json_decref(j);
 }
 
 /* The kept names as a reply's attachments: lines and controls. */
@@ -136,10 +124,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; rc == 0 && i < n; i++) {
 		size_t nl = strlen(a[i].name);
 
-		check_str(a[i].id, 1024);
-		check_str(a[i].name, 255);
-		check_str(a[i].content_type, 255);
-		check_str(a[i].content_id, 255);
+		fuzz_check_str(a[i].id, 1024);
+		fuzz_check_str(a[i].name, 255);
+		fuzz_check_str(a[i].content_type, 255);
+		fuzz_check_str(a[i].content_id, 255);
 		if (a[i].data == NULL &&
 		    (a[i].len != 0 || nl < 4 ||
 		        strstr(".eml .ics .vcf", a[i].name + nl - 4) == NULL))
@@ -150,7 +138,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (total > CAP)
 		abort();
-	check_str(left.data, (size_t)-1);
+	fuzz_check_str(left.data, (size_t)-1);
 	json_array_foreach (arr, i, el) {
 		if (json_object_get(el, "contentBytes") != NULL)
 			abort(); /* the ledger keeps the listing without them */

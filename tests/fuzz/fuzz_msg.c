@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "jsonx.h"
 #include "loop.h"
 #include "msg.h"
@@ -20,26 +21,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void
-check_str(const char *s, size_t max)
-{
-	json_t *j;
-
-	if (s == NULL || strlen(s) > max)
-		abort();
-	j = json_string(s); /* NULL unless valid UTF-8 */
-	if (j == NULL)
-		abort();
-	json_decref(j);
-}
-
 /* An address or a name: capped, and no control character (lib/mime.c
  * refuses them). */
 static void
 check_addr(const struct msg_addr *a)
 {
-	check_str(a->address, MSG_ADDR_MAX);
-	check_str(a->name, MSG_NAME_MAX);
+	fuzz_check_str(a->address, MSG_ADDR_MAX);
+	fuzz_check_str(a->name, MSG_NAME_MAX);
 	if (utf8_has_controls(a->address) || utf8_has_controls(a->name))
 		abort();
 }
@@ -58,25 +46,25 @@ check_msg(const struct msg *m, json_t *o)
 {
 	json_t *subject = json_object_get(o, "subject");
 
-	check_str(m->id, 512);
-	check_str(m->internet_message_id, MSG_ID_MAX);
+	fuzz_check_str(m->id, 512);
+	fuzz_check_str(m->internet_message_id, MSG_ID_MAX);
 	for (const char *p = m->internet_message_id; *p; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
 			abort();
-	check_str(m->conversation_id, MSG_CONV_MAX);
-	check_str(m->subject, MSG_SUBJECT_MAX);
-	check_str(m->body, MSG_BODY_MAX);
+	fuzz_check_str(m->conversation_id, MSG_CONV_MAX);
+	fuzz_check_str(m->subject, MSG_SUBJECT_MAX);
+	fuzz_check_str(m->body, MSG_BODY_MAX);
 	if (strlen(m->received) != 0 && strlen(m->received) != 20)
 		abort();
-	check_str(m->received, 20);
+	fuzz_check_str(m->received, 20);
 	check_addr(&m->from);
 	check_addrs(m->to, m->nto);
 	check_addrs(m->cc, m->ncc);
 	if (m->nheaders > MSG_MAX_HEADERS)
 		abort();
 	for (size_t i = 0; i < m->nheaders; i++) {
-		check_str(m->headers[i].name, 200);
-		check_str(m->headers[i].value, MSG_HEADER_MAX);
+		fuzz_check_str(m->headers[i].name, 200);
+		fuzz_check_str(m->headers[i].value, MSG_HEADER_MAX);
 	}
 	if (m->notes.data == NULL || strlen(m->notes.data) != m->notes.len)
 		abort();
@@ -122,7 +110,7 @@ consume(const struct msg *m)
 		abort(); /* a tagged subject threads back to its ticket */
 	buf_reset(&b);
 	(void)loop_automatic(m, own, 2, &b);
-	check_str(b.data, LOOP_REASON_MAX);
+	fuzz_check_str(b.data, LOOP_REASON_MAX);
 	buf_reset(&b);
 	msg_addr_list(&b, m->to, m->nto);
 	msg_addr_list(&b, m->cc, m->ncc);
