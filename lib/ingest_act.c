@@ -199,7 +199,7 @@ ingest_finish_unlisted(struct pass *p)
 		log_info("mailbox %llu: ledger %llu: the message is no longer "
 		         "in the Inbox; done",
 		    (unsigned long long)p->t->id, (unsigned long long)ids[i]);
-		if (store_ledger_set_state(db, ids[i], "done", &err) == -1)
+		if (store_ledger_left_inbox(db, ids[i], &err) == -1)
 			log_err("mailbox %llu: ledger %llu not marked done: %s",
 			    (unsigned long long)p->t->id,
 			    (unsigned long long)ids[i], err.detail);

@@ -97,12 +97,21 @@ int store_apikey_revoke(struct db *, uint64_t id, struct err *);
  * subquery on sql/0008_isolation.sql's incoming_attention key, so a list
  * stays one statement (store_mailbox.c, store_scan.c's health).
  */
+/*
+ * An incoming_email row "e" that needs attention: the latest attempt of a
+ * mail that was quarantined, or that failed and still waits in the Inbox
+ * (a person may have taken it out), with no Retry pending.
+ */
+#define STORE_LATEST_ATTEMPT                                                   \
+	"NOT EXISTS (SELECT 1 FROM incoming_email n WHERE n.mailbox_id = "     \
+	"e.mailbox_id AND n.graph_id = e.graph_id AND n.attempt > e.attempt)"
+#define STORE_NEEDS_ATTENTION                                                  \
+	"(e.retry_requested = 0 AND (e.outcome = 'quarantined' OR "            \
+	"(e.outcome = 'failed' AND e.state = 'failed')) "                      \
+	"AND " STORE_LATEST_ATTEMPT ")"
 #define STORE_MAILBOX_ATTENTION                                                \
 	"(SELECT COUNT(*) FROM incoming_email e WHERE e.mailbox_id = "         \
-	"mailbox.id AND e.outcome IN ('failed', 'quarantined') AND "           \
-	"e.retry_requested = 0 AND NOT EXISTS (SELECT 1 FROM "                 \
-	"incoming_email n WHERE n.mailbox_id = e.mailbox_id AND n.graph_id "   \
-	"= e.graph_id AND n.attempt > e.attempt))"
+	"mailbox.id AND " STORE_NEEDS_ATTENTION ")"
 
 struct mailbox {
 	uint64_t id;

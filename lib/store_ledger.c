@@ -44,6 +44,10 @@ static const char SQL_LATEST[] =
     "ORDER BY attempt DESC LIMIT 1";
 static const char SQL_STATE[] =
     "UPDATE incoming_email SET state = ? WHERE id = ?";
+static const char SQL_LEFT_INBOX[] =
+    "UPDATE incoming_email SET trace = IF(state = 'failed', CONCAT(trace, "
+    "'\nthe message left the Inbox before it could be taken in'), trace), "
+    "state = 'done' WHERE id = ?";
 static const char SQL_UNFINISHED[] =
     "SELECT id FROM incoming_email WHERE mailbox_id = ? AND state <> 'done' "
     "ORDER BY id LIMIT 1000";
@@ -57,7 +61,7 @@ static const char SQL_RETRY_CLEAR[] =
 static const char SQL_RETRYABLE[] =
     "SELECT e.outcome, (SELECT COUNT(*) FROM incoming_email n WHERE "
     "n.mailbox_id = e.mailbox_id AND n.graph_id = e.graph_id AND "
-    "n.attempt > e.attempt) FROM incoming_email e WHERE e.id = ?";
+    "n.attempt > e.attempt), e.state FROM incoming_email e WHERE e.id = ?";
 static const char SQL_RETRY_REQUEST[] =
     "UPDATE incoming_email SET retry_requested = (outcome = 'quarantined'), "
     "next_try_at = IF(outcome = 'failed', UTC_TIMESTAMP(), next_try_at) "
@@ -170,6 +174,18 @@ store_ledger_set_state(struct db *db, uint64_t id, const char *state,
 	return db_exec(db, SQL_STATE, p, 2, NULL, err);
 }
 
+/*
+ * Row id's message is no longer in the Inbox: the row is done (a failed
+ * one says that its mail left before it could be taken in).
+ */
+int
+store_ledger_left_inbox(struct db *db, uint64_t id, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+
+	return db_exec(db, SQL_LEFT_INBOX, p, 1, NULL, err);
+}
+
 /* Ids of a mailbox's rows not yet done, oldest first (caller frees *ids). */
 int
 store_ledger_unfinished(struct db *db, uint64_t mailbox, uint64_t **ids,
@@ -244,7 +260,7 @@ store_ledger_retry_request(struct db *db, uint64_t id, struct err *err)
 {
 	struct db_param p[] = { db_int((long long)id) };
 	struct db_res   r;
-	int             ok;
+	int             ok, gone;
 
 	if (db_query(db, SQL_RETRYABLE, p, 1, &r, err) == -1)
 		return -1;
@@ -256,11 +272,15 @@ store_ledger_retry_request(struct db *db, uint64_t id, struct err *err)
 	ok = db_res_int(&r, 0, 1) == 0 &&
 	    (strcmp(db_res_str(&r, 0, 0), "failed") == 0 ||
 	        strcmp(db_res_str(&r, 0, 0), "quarantined") == 0);
+	gone = strcmp(db_res_str(&r, 0, 0), "failed") == 0 &&
+	    strcmp(db_res_str(&r, 0, 2), "done") == 0;
 	db_res_free(&r);
-	if (!ok) {
-		err_set(err, E_CONFLICT,
-		    "only the latest attempt of a failed or quarantined mail "
-		    "can be retried");
+	if (!ok || gone) {
+		err_set(err, E_CONFLICT, "%s",
+		    gone ? "this mail left the Inbox before it could be taken "
+		           "in: there is nothing to retry"
+		         : "only the latest attempt of a failed or quarantined "
+		           "mail can be retried");
 		return -1;
 	}
 	return db_exec(db, SQL_RETRY_REQUEST, p, 1, NULL, err);

@@ -67,6 +67,7 @@ int store_ledger_latest(struct db *, uint64_t mailbox, const char *graph_id,
     struct ledger_row *, int *found, struct err *);
 int store_ledger_set_state(struct db *, uint64_t id, const char *state,
     struct err *);
+int store_ledger_left_inbox(struct db *, uint64_t id, struct err *);
 int store_ledger_unfinished(struct db *, uint64_t mailbox, uint64_t **ids,
     size_t *n, struct err *);
 int store_ledger_retries(struct db *, uint64_t mailbox,

@@ -97,9 +97,6 @@ static const char SQL_STATUS_SET[] =
  * latest: no later attempt of the same message (sql/0003_scan.sql's
  * unique key incoming_graph), so Retry can apply to it.
  */
-#define INCOMING_LATEST                                                        \
-	"NOT EXISTS (SELECT 1 FROM incoming_email n WHERE n.mailbox_id = "     \
-	"e.mailbox_id AND n.graph_id = e.graph_id AND n.attempt > e.attempt)"
 /* clang-format off */
 #define INCOMING_COLS                                                          \
 	"e.id, e.mailbox_id, m.name, e.graph_id, e.attempt, "                  \
@@ -107,7 +104,7 @@ static const char SQL_STATUS_SET[] =
 	ISO("e.received_at") ", " ISO("e.created_at") ", e.size, e.outcome, "  \
 	"e.automatic, e.rule_id, r.name, e.ticket_id, e.state, e.ack, "        \
 	"e.failures, e.error, " ISO("e.next_try_at") ", e.retry_requested, "   \
-	INCOMING_LATEST
+	STORE_LATEST_ATTEMPT
 /* clang-format on */
 #define INCOMING_FROM                                                          \
 	" FROM incoming_email e LEFT JOIN mailbox m "                          \
@@ -116,8 +113,7 @@ static const char SQL_STATUS_SET[] =
 static const char           SQL_INCOMING[] =
     "SELECT " INCOMING_COLS INCOMING_FROM
     "WHERE (? = 0 OR e.mailbox_id = ?) AND (? IS NULL OR e.outcome = ?) "
-    "AND (? = 0 OR (e.outcome IN ('failed', 'quarantined') AND "
-    "e.retry_requested = 0 AND " INCOMING_LATEST ")) "
+    "AND (? = 0 OR " STORE_NEEDS_ATTENTION ") "
     "AND (? IS NULL OR e.subject LIKE ? OR e.from_addr LIKE ? "
     "OR CONVERT(e.internet_message_id USING utf8mb4) LIKE ?) "
     "AND (? IS NULL OR e.created_at >= STR_TO_DATE(?, "

@@ -283,3 +283,19 @@ def test_retry_under_mark_as_read_lists_below_the_read_floor(world, stack, poiso
     assert tally(r, w.mid)["ticketed"] == 1, r.stdout
     assert row_of(w, bad["immutable_id"], "attempt, outcome") == [["1", "quarantined"],
                                                                  ["2", "ticket_created"]]
+
+
+def test_a_failed_mail_someone_removes_needs_no_attention(world, stack, fake, poison):
+    w = world(first_scan="all")
+    bad = w.mail(subject="POISON to be deleted")
+    run(w)
+    assert w.browser.get("/api/mailboxes/%d" % w.mid).json()["attention"] == 1
+    fake.ctl("messages/move", {"mailbox": w.address, "id": bad["immutable_id"],
+                               "folder": "deleteditems"})
+    run(w)
+    (outcome, state, trace, ledger), = row_of(w, bad["immutable_id"], "outcome, state, trace, id")
+    assert (outcome, state) == ("failed", "done"), (outcome, state)
+    assert trace.endswith("the message left the Inbox before it could be taken in"), trace
+    assert w.browser.get("/api/mailboxes/%d" % w.mid).json()["attention"] == 0
+    r = w.browser.post("/api/incoming-emails/%s/retry" % ledger)
+    assert r.status_code == 409 and "left the Inbox" in r.json()["detail"], r.text
