@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from pd_helpers import freshen
+
 
 def wait_health(anon, status, seconds=20):
     deadline = time.monotonic() + seconds
@@ -20,17 +22,6 @@ def wait_health(anon, status, seconds=20):
 
 
 COUNTS = {"health", "database", "mailboxes_watched", "mailboxes_failing", "mails_needing_attention"}
-
-
-def freshen(stack, keep=()):
-    """Mailboxes other tests left behind do not decide health: connected
-    ones count as scanned just now, ones stopped (needs_reauth, error) as
-    disconnected on purpose — except the mailboxes in keep."""
-    others = " AND id NOT IN (%s)" % ",".join(map(str, keep)) if keep else ""
-    stack.sql("UPDATE mailbox SET last_success_at = UTC_TIMESTAMP() "
-              "WHERE status = 'connected'" + others)
-    stack.sql("UPDATE mailbox SET status = 'disconnected' "
-              "WHERE status IN ('needs_reauth', 'error')" + others)
 
 
 def assert_up(r):
