@@ -1,7 +1,7 @@
 /*
  * fcgi: libfcgi's accept loop, request copying and response writing.
- * FCGX_FPrintF does not know %zu (running-the-stack.md): we format with
- * snprintf and write with FCGX_PutStr.
+ * libfcgi's FCGX_FPrintF has its own printf that does not know %zu: we
+ * format with snprintf and write with FCGX_PutStr.
  */
 #include <stdio.h>
 #include <stdlib.h>

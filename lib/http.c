@@ -1,6 +1,6 @@
 /*
- * http: libcurl behind one function.  Per running-the-stack.md, the easy
- * handle lives as long as the process and CURLOPT_CAPATH is NULL, so
+ * http: libcurl behind one function.  The easy handle lives as long as
+ * the process and CURLOPT_CAPATH is NULL, so
  * libcurl's CA cache works and a reused connection costs ~0.1 ms instead
  * of ~18 ms of bundle parsing.  Only https is allowed, plus http when the
  * configured base URLs point at loopback (the test fake).

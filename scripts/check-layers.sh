@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# check-layers.sh — the layering rules of STYLE.md, by grep:
+# check-layers.sh — the layering rules of docs/ARCHITECTURE.md ("Layers"),
+# by grep:
 #   FCGX_*   only in lib/fcgi.c
 #   mysql_*  only in lib/db.c and lib/store_*.c
 #   curl_*   only in lib/http.c
@@ -44,7 +45,7 @@ for f in $(find lib -name '*.[ch]' 2>/dev/null | sort); do
 done
 
 if ((bad)); then
-	echo "check-layers: layering violations above (see docs STYLE.md)" >&2
+	echo "check-layers: layering violations above (see "Layers" in docs/ARCHITECTURE.md)" >&2
 	exit 1
 fi
 echo "check-layers: ok"
