@@ -2,25 +2,20 @@
  *
  * Authorize Application / Reauthorise, Disconnect, Test connection, the
  * first-scan policy after connecting, the last error with its guidance and,
- * before the first authorization, a checklist.  app.js calls
- * window.postdeskConnection.panel(kit) from connectionPanel() with its own
- * helpers in `kit`, so this file needs nothing else from app.js.
+ * before the first authorization, a checklist.  mailbox_form.js calls
+ * window.postdeskConnection.panel({ctx, mb, editing, mailboxChanged}).
  *
- * Same rules as app.js: DOM by createElement/textContent only (account
- * names, error messages and guidance come from Microsoft and users), no
- * inline styles, every change through kit.api() (X-CSRF-Token).
+ * Same rules as every portal script (dom.js): DOM by createElement/
+ * textContent only (account names, error messages and guidance come from
+ * Microsoft and users), no inline styles, every change through api()
+ * (X-CSRF-Token).
  */
 'use strict';
 
 (function () {
-  const STATUS = {
-    not_connected: { text: 'Not connected', kind: 'neutral' },
-    new: { text: 'Not connected', kind: 'neutral' },
-    connected: { text: 'Connected', kind: 'ok' },
-    needs_reauth: { text: 'Needs reauthorisation', kind: 'warn' },
-    disconnected: { text: 'Disconnected', kind: 'neutral' },
-    error: { text: 'Error', kind: 'bad' },
-  };
+  const pd = window.postdesk;
+  const { h, api, replace, strong, fmtTime, announce } = pd;
+  const { STATUS } = window.postdeskMailbox;
 
   // Errors Microsoft shows on its own page (the browser never comes back).
   const MS_PAGE_ERRORS = [
@@ -30,348 +25,312 @@
     ['AADSTS90094', 'an administrator has to approve the permissions. In Azure, API permissions › Grant admin consent, then authorize again.'],
   ];
 
+  function badge(m) {
+    const status = m.status || 'not_connected';
+    const s = STATUS[status] || { text: String(status), kind: 'neutral' };
+    const account = m.connection && m.connection.account;
+    const text = status === 'connected' && account ? 'Connected as ' + account : s.text;
+    return h('span', { class: ['badge', 'badge-' + s.kind], dataset: { status }, text });
+  }
+
+  function everConnected(m) {
+    return !!(m.connection && m.connection.account) || ['connected', 'needs_reauth', 'disconnected'].includes(m.status);
+  }
+
+  function plural(n, one, many) { return n === 1 ? one : many; }
+
+  // ---------------------------------------------------------------- parts
+  // The panel's state, p: {ctx, editing, mb (the form's mailbox object,
+  // updated in place), mailboxChanged, section, testResult (the last Test
+  // connection answer), actionError (an ApiError of the last action), busy
+  // (id of the button whose request is running)}.
+
+  function lastErrorBlock(m) {
+    const e = m.last_error && typeof m.last_error === 'object' ? m.last_error : null;
+    if (!e) return null;
+    return h('div', { class: 'problem connect-error', id: 'mb-last-error', role: 'alert' },
+      h('p', { class: 'problem-title', id: 'mb-last-error-title',
+        text: (m.status === 'connected' ? 'Last error' : 'Microsoft refused the connection') + (e.code ? ': ' + e.code : '') }),
+      e.message ? h('p', { class: 'problem-detail', id: 'mb-last-error-message', text: String(e.message) }) : null,
+      e.guidance ? h('p', { class: 'problem-guidance', id: 'mb-last-error-guidance' }, strong('What to do: '), String(e.guidance)) : null,
+      e.at ? h('p', { class: 'problem-ref', text: fmtTime(e.at) }) : null);
+  }
+
+  function connectionInfo(p, m) {
+    const c = m.connection && typeof m.connection === 'object' ? m.connection : null;
+    if (!c || !c.account) return null;
+    const connected = m.status === 'connected';
+    const out = h('div', { class: 'connect-info', id: 'mb-connection-info' },
+      h('p', { class: 'small', id: 'mb-connection-account' },
+        connected ? 'Connected as ' : 'Last connected as ', strong(String(c.account)),
+        c.connected_at ? ' since ' + fmtTime(c.connected_at) : '',
+        c.tenant_id ? h('span', { class: 'muted', text: ' (tenant ' + c.tenant_id + ')' }) : null));
+    if (!connected) return out;
+    const n = typeof c.inbox_count === 'number' ? c.inbox_count : null;
+    const where = m.shared_address ? 'the Inbox of ' + m.shared_address : 'the Inbox';
+    out.appendChild(firstScanBlock(p, m, n, where));
+    return out;
+  }
+
+  /* The Inbox count (when connecting) and what the first scan does with it. */
+  function firstScanBlock(p, m, n, where) {
+    if (m.last_scan_at) {
+      return h('p', { class: 'small muted', id: 'mb-first-scan-policy', dataset: { policy: m.first_scan || 'new_only' } },
+        'The first scan has run (' + fmtTime(m.last_scan_at) + '): every new message in ' + where + ' becomes a ticket.');
+    }
+    if (m.first_scan === 'all') {
+      return h('div', { class: 'warning', id: 'mb-first-scan-policy', role: 'note', dataset: { policy: 'all' } },
+        h('p', null, h('strong', null, n === null ? 'Every message' : ['All ', h('span', { id: 'mb-inbox-count', text: String(n) }), ' ' + plural(n, 'message', 'messages')],
+          ' already in ' + where + ' will become tickets'),
+          ' on the first scan, as well as mail arriving from now on.'),
+        actionButton(p, 'mb-first-scan-switch', 'Only take mail arriving from now on', 'btn btn-small',
+          () => confirmFirstScan(p, 'new_only', n)));
+    }
+    const count = n === null ? ['The messages are']
+      : [h('strong', { id: 'mb-inbox-count', text: String(n) }), ' ' + plural(n, 'message is', 'messages are')];
+    return h('div', { class: 'callout', id: 'mb-first-scan-policy', dataset: { policy: 'new_only' } },
+      h('p', null, count, ' already in ' + where + '. ', strong('Only mail arriving from now on becomes tickets.')),
+      n === 0 ? null : actionButton(p, 'mb-first-scan-switch',
+        n === null ? 'Import the existing messages as tickets…' : 'Make ' + plural(n, 'it', 'these ' + n) + ' tickets too…', 'btn btn-small',
+        () => confirmFirstScan(p, 'all', n)));
+  }
+
+  function checklist(m) {
+    const shared = !!m.shared_address;
+    return h('div', { class: 'callout', id: 'mb-checklist' },
+      h('p', { class: 'callout-title', text: 'Before you authorize' }),
+      h('ul', null,
+        h('li', null, 'Both ', strong('redirect URIs'), ' from “Register these in Azure” are registered on the app (Authentication › Web).'),
+        h('li', null, 'The ', strong('API permissions'), ' are added and ', strong('Grant admin consent'), ' was clicked for all of them.'),
+        h('li', null, 'The client secret saved here is the secret’s ', strong('Value'), ', not its Secret ID.'),
+        shared
+          ? h('li', { id: 'mb-checklist-shared' }, 'The user who signs in is a delegate of ', strong(m.shared_address), ' with ',
+            strong('Read and manage'), ' and ', strong('Send as'), ', set in the ', strong('Microsoft 365 admin centre'),
+            ' (it can take a while to apply). Sign in as that user, not as the shared mailbox.')
+          : h('li', null, 'You sign in as the mailbox user itself (a licensed mailbox).')));
+  }
+
+  function msPageHint(open) {
+    const list = h('ul', { class: 'connect-codes' });
+    for (const [code, text] of MS_PAGE_ERRORS) {
+      list.appendChild(h('li', { dataset: { code } }, h('code', { text: code }), ' — ' + text));
+    }
+    return h('details', { class: 'connect-hint small', id: 'mb-ms-error-hint', open: open },
+      h('summary', { text: 'Microsoft showed an error page?' }),
+      h('p', { text: 'If Microsoft showed an error page instead of coming back here, look for the AADSTS code:' }),
+      list);
+  }
+
+  function testCheck(c) {
+    return h('li', { class: ['test-check', c.passed ? 'test-passed' : 'test-failed'], dataset: { passed: c.passed ? 'true' : 'false' } },
+      h('span', { class: 'test-mark', 'aria-hidden': 'true', text: c.passed ? '✓' : '✗' }),
+      h('span', { class: 'visually-hidden', text: c.passed ? 'Passed: ' : 'Failed: ' }),
+      h('span', { class: 'test-name', text: String(c.check || '') }),
+      c.detail ? h('span', { class: 'test-detail', text: ' — ' + c.detail }) : null,
+      !c.passed && (c.title || c.guidance)
+        ? h('div', { class: 'test-guidance' },
+          c.title ? h('p', { class: 'test-title', text: String(c.title) }) : null,
+          c.guidance ? h('p', null, strong('What to do: '), String(c.guidance)) : null)
+        : null);
+  }
+
+  function testBlock(res) {
+    if (!res) return null;
+    const checks = Array.isArray(res.checks) ? res.checks : [];
+    const failed = checks.filter((c) => !c.passed).length;
+    return h('div', { class: ['test-result', res.passed ? 'test-ok' : 'test-bad'], id: 'mb-test-result', role: 'status' },
+      h('p', { class: 'test-summary', id: 'mb-test-summary',
+        text: res.passed ? 'All ' + checks.length + ' checks passed.' : failed + ' of ' + checks.length + ' checks failed.' }),
+      h('ul', { class: 'test-checks' }, checks.map(testCheck)));
+  }
+
+  function actionButton(p, id, label, cls, run) {
+    const b = h('button', { type: 'button', class: cls, id, disabled: p.busy !== null }, p.busy === id ? label.replace(/…$/, '') + '…' : label);
+    b.addEventListener('click', run);
+    return b;
+  }
+
+  // ----------------------------------------------------------------- draw
+
+  function actions(p) {
+    const m = p.mb;
+    const row = h('div', { class: 'panel-actions connect-actions', id: 'mb-connection-actions' });
+    if (!p.editing) {
+      row.appendChild(h('span', { class: 'btn btn-placeholder', 'aria-disabled': 'true', id: 'mb-authorize-placeholder', text: 'Authorize Application' }));
+      return row;
+    }
+    const again = everConnected(m);
+    row.appendChild(actionButton(p, 'mb-authorize', again ? 'Reauthorise' : 'Authorize Application',
+      ['btn', again && m.status === 'connected' ? 'btn-quiet' : 'btn-primary'], () => authorize(p)));
+    if (m.status === 'connected') {
+      row.appendChild(actionButton(p, 'mb-test', 'Test connection', 'btn', () => testConnection(p)));
+    }
+    if (m.status === 'connected' || m.status === 'needs_reauth' || m.status === 'error') {
+      row.appendChild(actionButton(p, 'mb-disconnect', 'Disconnect…', 'btn btn-danger', () => confirmDisconnect(p)));
+    }
+    return row;
+  }
+
+  function draw(p) {
+    const m = p.mb;
+    const editing = p.editing;
+    return replace(p.section,
+      h('h2', { id: 'mb-connection-title', text: 'Connection' }),
+      h('p', { class: 'status-line' },
+        h('span', { class: 'muted', text: 'Status: ' }),
+        h('span', { id: 'mb-status' }, badge(editing ? m : { status: 'not_connected' }))),
+      editing ? lastErrorBlock(m) : null,
+      p.actionError ? pd.problemBlock(p.actionError, { id: 'mb-connection-error' }) : null,
+      editing ? connectionInfo(p, m) : null,
+      editing && m.status === 'needs_reauth' && !m.last_error
+        ? h('p', { class: 'warning', id: 'mb-reauth-note', text: 'The sign-in details changed or the token was refused: click Reauthorise and sign in again.' }) : null,
+      actions(p),
+      !editing ? h('p', { class: 'muted small', id: 'mb-authorize-note', text: 'Save the mailbox first; then Authorize Application appears here.' }) : null,
+      testBlock(p.testResult),
+      m.status === 'connected' ? null : checklist(editing ? m : {}),
+      m.status === 'connected' ? null : msPageHint(!(editing && everConnected(m))),
+      h('p', { class: 'small muted', text: 'Authorizing sends you to Microsoft to sign in as the mailbox user (for a shared mailbox: a delegate of it). Only then does postdesk start scanning.' }));
+  }
+
+  function update(p, fresh) {
+    if (fresh && typeof fresh === 'object') {
+      Object.assign(p.mb, fresh);
+      if (p.mailboxChanged) p.mailboxChanged(p.mb);
+    }
+    draw(p);
+  }
+
+  async function reload(p) {
+    try {
+      const r = await api('GET', '/api/mailboxes/' + encodeURIComponent(p.mb.id));
+      if (!p.ctx.alive()) return;
+      update(p, r.data);
+    } catch (err) {
+      if (!p.ctx.alive() || err.handled) return;
+      p.actionError = err;
+      draw(p);
+    }
+  }
+
+  function failed(p, err) {
+    if (!p.ctx.alive() || err.handled) return;
+    p.busy = null;
+    p.actionError = err;
+    draw(p);
+    const box = document.getElementById('mb-connection-error');
+    if (box) box.focus({ preventScroll: false });
+    announce((err.problem && err.problem.title) || 'The request failed.');
+  }
+
+  function start(p, id) {
+    p.busy = id;
+    p.actionError = null;
+    draw(p);
+  }
+
+  // -------------------------------------------------------------- actions
+
+  async function authorize(p) {
+    if (p.busy) return;
+    start(p, 'mb-authorize');
+    try {
+      const r = await api('POST', '/api/mailboxes/' + encodeURIComponent(p.mb.id) + '/authorize');
+      if (!p.ctx.alive()) return;
+      const url = r.data && r.data.authorize_url;
+      if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) throw new Error('no authorize_url');
+      announce('Going to Microsoft to sign in…');
+      window.location.assign(url);
+    } catch (err) {
+      if (err instanceof Error && !('status' in err)) {
+        err = { status: 0, problem: { title: 'Unexpected answer from the server', detail: 'No sign-in address came back. Try again.' } };
+      }
+      failed(p, err);
+    }
+  }
+
+  async function testConnection(p) {
+    if (p.busy) return;
+    start(p, 'mb-test');
+    p.testResult = null;
+    draw(p);
+    try {
+      const r = await api('POST', '/api/mailboxes/' + encodeURIComponent(p.mb.id) + '/test');
+      if (!p.ctx.alive()) return;
+      p.busy = null;
+      p.testResult = r.data || { passed: false, checks: [] };
+      announce(p.testResult.passed ? 'All checks passed.' : 'Some checks failed.');
+      await reload(p); // status or last_error may have changed
+    } catch (err) {
+      failed(p, err);
+    }
+  }
+
+  /* A confirmation dialog whose action answers with the mailbox (o.run);
+   * the panel then shows it and o.said is announced. */
+  function confirmAction(p, o) {
+    pd.confirmDialog(Object.assign({ ctx: p.ctx }, o, {
+      done(fresh) {
+        p.actionError = null;
+        update(p, fresh);
+        if (o.said) announce(o.said);
+        const st = document.getElementById('mb-status');
+        if (st) st.scrollIntoView({ block: 'nearest' });
+      },
+    }));
+  }
+
+  function confirmDisconnect(p) {
+    if (p.busy) return;
+    const mb = p.mb;
+    const who = mb.connection && mb.connection.account ? ' (' + mb.connection.account + ')' : '';
+    confirmAction(p, {
+      title: 'Disconnect “' + (mb.name || 'this mailbox') + '”?',
+      text: 'postdesk forgets the Microsoft tokens' + who + ' and stops scanning this mailbox. Tickets and settings stay. Reauthorise to connect it again.',
+      yes: 'Disconnect', yesId: 'confirm-disconnect', busy: 'Disconnecting…', danger: true,
+      said: 'Mailbox disconnected.',
+      run: async () => {
+        p.testResult = null;
+        const r = await api('POST', '/api/mailboxes/' + encodeURIComponent(mb.id) + '/disconnect');
+        return r.data;
+      },
+    });
+  }
+
+  /* The form on this page edits the version this PATCH makes (its If-Match). */
+  async function setFirstScan(p, to) {
+    const r = await api('PATCH', '/api/mailboxes/' + encodeURIComponent(p.mb.id), { first_scan: to });
+    p.mb._etag = r.headers.get('ETag');
+    return r.data;
+  }
+
+  function confirmFirstScan(p, to, n) {
+    const many = n === null ? 'the messages' : n + ' ' + plural(n, 'message', 'messages');
+    confirmAction(p, to === 'all'
+      ? {
+        title: 'Make ' + many + ' already in the Inbox tickets?',
+        text: 'On the first scan, every message already in the Inbox becomes a ticket (and gets an acknowledgement if those are on), as well as new mail. Only do this if the Inbox holds nothing but mail you want as tickets.',
+        yes: 'Import them as tickets', yesId: 'confirm-first-scan', busy: 'Saving…', danger: false,
+        said: 'The first scan will import the existing messages.',
+        run: () => setFirstScan(p, 'all'),
+      }
+      : {
+        title: 'Only take mail arriving from now on?',
+        text: 'The ' + many + ' already in the Inbox stay where they are and do not become tickets.',
+        yes: 'Only new mail', yesId: 'confirm-first-scan', busy: 'Saving…', danger: false,
+        said: 'Only mail arriving from now on becomes tickets.',
+        run: () => setFirstScan(p, 'new_only'),
+      });
+  }
+
+  /* The panel for kit {ctx, mb (changed in place as the panel learns more),
+   * editing, mailboxChanged(mb)}; redraws itself after each action. */
   function panel(kit) {
-    const { h, api, replace, problemBlock, fmtTime, announce, ctx, editing } = kit;
-    let mb = kit.mb || {};
-    let testResult = null;   // the last Test connection answer
-    let actionError = null;  // an ApiError of the last action
-    let busy = null;         // id of the button whose request is running
-
-    const section = h('section', { class: 'card panel connect-panel', id: 'mb-connection', 'aria-labelledby': 'mb-connection-title' });
-    if (kit.onLeave) kit.onLeave(() => closeDialog());
-
-    function strong(text) { return h('strong', { text }); }
-
-    function badge(m) {
-      const status = m.status || 'not_connected';
-      const s = STATUS[status] || { text: String(status), kind: 'neutral' };
-      const account = m.connection && m.connection.account;
-      const text = status === 'connected' && account ? 'Connected as ' + account : s.text;
-      return h('span', { class: ['badge', 'badge-' + s.kind], dataset: { status }, text });
-    }
-
-    function everConnected(m) {
-      return !!(m.connection && m.connection.account) || ['connected', 'needs_reauth', 'disconnected'].includes(m.status);
-    }
-
-    function plural(n, one, many) { return n === 1 ? one : many; }
-
-    // ------------------------------------------------------------ parts
-
-    function lastErrorBlock(m) {
-      const e = m.last_error && typeof m.last_error === 'object' ? m.last_error : null;
-      if (!e) return null;
-      return h('div', { class: 'problem connect-error', id: 'mb-last-error', role: 'alert' },
-        h('p', { class: 'problem-title', id: 'mb-last-error-title',
-          text: (m.status === 'connected' ? 'Last error' : 'Microsoft refused the connection') + (e.code ? ': ' + e.code : '') }),
-        e.message ? h('p', { class: 'problem-detail', id: 'mb-last-error-message', text: String(e.message) }) : null,
-        e.guidance ? h('p', { class: 'problem-guidance', id: 'mb-last-error-guidance' }, strong('What to do: '), String(e.guidance)) : null,
-        e.at ? h('p', { class: 'problem-ref', text: fmtTime(e.at) }) : null);
-    }
-
-    function connectionInfo(m) {
-      const c = m.connection && typeof m.connection === 'object' ? m.connection : null;
-      if (!c || !c.account) return null;
-      const connected = m.status === 'connected';
-      const out = h('div', { class: 'connect-info', id: 'mb-connection-info' },
-        h('p', { class: 'small', id: 'mb-connection-account' },
-          connected ? 'Connected as ' : 'Last connected as ', strong(String(c.account)),
-          c.connected_at ? ' since ' + fmtTime(c.connected_at) : '',
-          c.tenant_id ? h('span', { class: 'muted', text: ' (tenant ' + c.tenant_id + ')' }) : null));
-      if (!connected) return out;
-      const n = typeof c.inbox_count === 'number' ? c.inbox_count : null;
-      const where = m.shared_address ? 'the Inbox of ' + m.shared_address : 'the Inbox';
-      out.appendChild(firstScanBlock(m, n, where));
-      return out;
-    }
-
-    function firstScanBlock(m, n, where) {
-      // The Inbox count (when connecting) and what the first scan does with it.
-      const count = n === null ? ['The messages are']
-        : [h('strong', { id: 'mb-inbox-count', text: String(n) }), ' ' + plural(n, 'message is', 'messages are')];
-      const all = m.first_scan === 'all';
-      if (m.last_scan_at) {
-        return h('p', { class: 'small muted', id: 'mb-first-scan-policy', dataset: { policy: m.first_scan || 'new_only' } },
-          'The first scan has run (' + fmtTime(m.last_scan_at) + '): every new message in ' + where + ' becomes a ticket.');
-      }
-      if (all) {
-        return h('div', { class: 'warning', id: 'mb-first-scan-policy', role: 'note', dataset: { policy: 'all' } },
-          h('p', null, h('strong', null, n === null ? 'Every message' : ['All ', h('span', { id: 'mb-inbox-count', text: String(n) }), ' ' + plural(n, 'message', 'messages')],
-            ' already in ' + where + ' will become tickets'),
-            ' on the first scan, as well as mail arriving from now on.'),
-          actionButton('mb-first-scan-switch', 'Only take mail arriving from now on', 'btn btn-small',
-            () => confirmFirstScan('new_only', n)));
-      }
-      return h('div', { class: 'callout', id: 'mb-first-scan-policy', dataset: { policy: 'new_only' } },
-        h('p', null, count, ' already in ' + where + '. ', strong('Only mail arriving from now on becomes tickets.')),
-        n === 0 ? null : actionButton('mb-first-scan-switch',
-          n === null ? 'Import the existing messages as tickets…' : 'Make ' + plural(n, 'it', 'these ' + n) + ' tickets too…', 'btn btn-small',
-          () => confirmFirstScan('all', n)));
-    }
-
-    function checklist(m) {
-      const shared = !!m.shared_address;
-      return h('div', { class: 'callout', id: 'mb-checklist' },
-        h('p', { class: 'callout-title', text: 'Before you authorize' }),
-        h('ul', null,
-          h('li', null, 'Both ', strong('redirect URIs'), ' from “Register these in Azure” are registered on the app (Authentication › Web).'),
-          h('li', null, 'The ', strong('API permissions'), ' are added and ', strong('Grant admin consent'), ' was clicked for all of them.'),
-          h('li', null, 'The client secret saved here is the secret’s ', strong('Value'), ', not its Secret ID.'),
-          shared
-            ? h('li', { id: 'mb-checklist-shared' }, 'The user who signs in is a delegate of ', strong(m.shared_address), ' with ',
-              strong('Read and manage'), ' and ', strong('Send as'), ', set in the ', strong('Microsoft 365 admin centre'),
-              ' (it can take a while to apply). Sign in as that user, not as the shared mailbox.')
-            : h('li', null, 'You sign in as the mailbox user itself (a licensed mailbox).')));
-    }
-
-    function msPageHint(open) {
-      const list = h('ul', { class: 'connect-codes' });
-      for (const [code, text] of MS_PAGE_ERRORS) {
-        list.appendChild(h('li', { dataset: { code } }, h('code', { text: code }), ' — ' + text));
-      }
-      return h('details', { class: 'connect-hint small', id: 'mb-ms-error-hint', open: open },
-        h('summary', { text: 'Microsoft showed an error page?' }),
-        h('p', { text: 'If Microsoft showed an error page instead of coming back here, look for the AADSTS code:' }),
-        list);
-    }
-
-    function testBlock(res) {
-      if (!res) return null;
-      const checks = Array.isArray(res.checks) ? res.checks : [];
-      const failed = checks.filter((c) => !c.passed).length;
-      const list = h('ul', { class: 'test-checks' });
-      for (const c of checks) {
-        list.appendChild(h('li', { class: ['test-check', c.passed ? 'test-passed' : 'test-failed'], dataset: { passed: c.passed ? 'true' : 'false' } },
-          h('span', { class: 'test-mark', 'aria-hidden': 'true', text: c.passed ? '✓' : '✗' }),
-          h('span', { class: 'visually-hidden', text: c.passed ? 'Passed: ' : 'Failed: ' }),
-          h('span', { class: 'test-name', text: String(c.check || '') }),
-          c.detail ? h('span', { class: 'test-detail', text: ' — ' + c.detail }) : null,
-          !c.passed && (c.title || c.guidance)
-            ? h('div', { class: 'test-guidance' },
-              c.title ? h('p', { class: 'test-title', text: String(c.title) }) : null,
-              c.guidance ? h('p', null, strong('What to do: '), String(c.guidance)) : null)
-            : null));
-      }
-      return h('div', { class: ['test-result', res.passed ? 'test-ok' : 'test-bad'], id: 'mb-test-result', role: 'status' },
-        h('p', { class: 'test-summary', id: 'mb-test-summary',
-          text: res.passed ? 'All ' + checks.length + ' checks passed.' : failed + ' of ' + checks.length + ' checks failed.' }),
-        list);
-    }
-
-    function actionButton(id, label, cls, run) {
-      const b = h('button', { type: 'button', class: cls, id, disabled: busy !== null }, busy === id ? label.replace(/…$/, '') + '…' : label);
-      b.addEventListener('click', run);
-      return b;
-    }
-
-    // ------------------------------------------------------------- draw
-
-    function draw() {
-      const m = mb;
-      const again = editing && everConnected(m);
-      const actions = h('div', { class: 'panel-actions connect-actions', id: 'mb-connection-actions' });
-      if (!editing) {
-        actions.appendChild(h('span', { class: 'btn btn-placeholder', 'aria-disabled': 'true', id: 'mb-authorize-placeholder', text: 'Authorize Application' }));
-      } else {
-        actions.appendChild(actionButton('mb-authorize', again ? 'Reauthorise' : 'Authorize Application',
-          ['btn', again && m.status === 'connected' ? 'btn-quiet' : 'btn-primary'], authorize));
-        if (m.status === 'connected') {
-          actions.appendChild(actionButton('mb-test', 'Test connection', 'btn', testConnection));
-        }
-        if (m.status === 'connected' || m.status === 'needs_reauth' || m.status === 'error') {
-          actions.appendChild(actionButton('mb-disconnect', 'Disconnect…', 'btn btn-danger', confirmDisconnect));
-        }
-      }
-      replace(section,
-        h('h2', { id: 'mb-connection-title', text: 'Connection' }),
-        h('p', { class: 'status-line' },
-          h('span', { class: 'muted', text: 'Status: ' }),
-          h('span', { id: 'mb-status' }, badge(editing ? m : { status: 'not_connected' }))),
-        editing ? lastErrorBlock(m) : null,
-        actionError ? problemBlock(actionError, { id: 'mb-connection-error' }) : null,
-        editing ? connectionInfo(m) : null,
-        editing && m.status === 'needs_reauth' && !m.last_error
-          ? h('p', { class: 'warning', id: 'mb-reauth-note', text: 'The sign-in details changed or the token was refused: click Reauthorise and sign in again.' }) : null,
-        actions,
-        !editing ? h('p', { class: 'muted small', id: 'mb-authorize-note', text: 'Save the mailbox first; then Authorize Application appears here.' }) : null,
-        testBlock(testResult),
-        m.status === 'connected' ? null : checklist(editing ? m : {}),
-        m.status === 'connected' ? null : msPageHint(!(editing && everConnected(m))),
-        h('p', { class: 'small muted', text: 'Authorizing sends you to Microsoft to sign in as the mailbox user (for a shared mailbox: a delegate of it). Only then does postdesk start scanning.' }));
-      return section;
-    }
-
-    function update(fresh) {
-      if (fresh && typeof fresh === 'object') {
-        Object.assign(mb, fresh);
-        if (kit.mailboxChanged) kit.mailboxChanged(mb);
-      }
-      draw();
-    }
-
-    async function reload() {
-      try {
-        const r = await api('GET', '/api/mailboxes/' + encodeURIComponent(mb.id));
-        if (!ctx.alive()) return;
-        update(r.data);
-      } catch (err) {
-        if (!ctx.alive() || err.handled) return;
-        actionError = err;
-        draw();
-      }
-    }
-
-    function failed(err, id) {
-      if (!ctx.alive() || err.handled) return;
-      busy = null;
-      actionError = err;
-      draw();
-      const box = document.getElementById('mb-connection-error');
-      if (box) box.focus({ preventScroll: false });
-      announce((err.problem && err.problem.title) || 'The request failed.');
-      void id;
-    }
-
-    function start(id) {
-      busy = id;
-      actionError = null;
-      draw();
-    }
-
-    // ---------------------------------------------------------- actions
-
-    async function authorize() {
-      if (busy) return;
-      start('mb-authorize');
-      try {
-        const r = await api('POST', '/api/mailboxes/' + encodeURIComponent(mb.id) + '/authorize');
-        if (!ctx.alive()) return;
-        const url = r.data && r.data.authorize_url;
-        if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) throw new Error('no authorize_url');
-        announce('Going to Microsoft to sign in…');
-        window.location.assign(url);
-      } catch (err) {
-        if (err instanceof Error && !('status' in err)) {
-          err = { status: 0, problem: { title: 'Unexpected answer from the server', detail: 'No sign-in address came back. Try again.' } };
-        }
-        failed(err, 'mb-authorize');
-      }
-    }
-
-    async function testConnection() {
-      if (busy) return;
-      start('mb-test');
-      testResult = null;
-      draw();
-      try {
-        const r = await api('POST', '/api/mailboxes/' + encodeURIComponent(mb.id) + '/test');
-        if (!ctx.alive()) return;
-        busy = null;
-        testResult = r.data || { passed: false, checks: [] };
-        announce(testResult.passed ? 'All checks passed.' : 'Some checks failed.');
-        await reload(); // status or last_error may have changed
-      } catch (err) {
-        failed(err, 'mb-test');
-      }
-    }
-
-    // ---------------------------------------------------------- dialogs
-
-    let dialog = null;
-    function closeDialog() {
-      if (!dialog) return;
-      if (dialog.open) dialog.close();
-      dialog.remove();
-      dialog = null;
-    }
-
-    function confirm(opts) {
-      closeDialog();
-      const opener = document.activeElement;
-      const errorSlot = h('div', { id: 'confirm-error' });
-      const yes = h('button', { type: 'button', class: ['btn', opts.danger ? 'btn-danger' : 'btn-primary'], id: opts.yesId }, opts.yes);
-      const no = h('button', { type: 'button', class: 'btn btn-quiet', id: 'confirm-cancel' }, 'Cancel');
-      const d = h('dialog', { class: 'dialog', id: 'confirm-dialog', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-text' },
-        h('h2', { id: 'confirm-title', text: opts.title }),
-        h('p', { id: 'confirm-text', text: opts.text }),
-        errorSlot,
-        h('div', { class: 'dialog-actions' }, no, yes));
-      dialog = d;
-      function close() {
-        closeDialog();
-        if (opener && document.body.contains(opener)) opener.focus();
-      }
-      no.addEventListener('click', close);
-      d.addEventListener('cancel', (ev) => { ev.preventDefault(); if (!yes.disabled) close(); });
-      yes.addEventListener('click', async () => {
-        yes.disabled = true;
-        no.disabled = true;
-        yes.textContent = opts.busy;
-        try {
-          const fresh = await opts.run();
-          if (!ctx.alive()) return;
-          closeDialog();
-          actionError = null;
-          update(fresh);
-          if (opts.done) announce(opts.done);
-          const st = document.getElementById('mb-status');
-          if (st) st.scrollIntoView({ block: 'nearest' });
-        } catch (err) {
-          if (!ctx.alive() || err.handled) return;
-          yes.disabled = false;
-          no.disabled = false;
-          yes.textContent = opts.yes;
-          replace(errorSlot, problemBlock(err));
-        }
-      });
-      document.body.appendChild(d);
-      d.showModal();
-      no.focus();
-    }
-
-    function confirmDisconnect() {
-      if (busy) return;
-      const who = mb.connection && mb.connection.account ? ' (' + mb.connection.account + ')' : '';
-      confirm({
-        title: 'Disconnect “' + (mb.name || 'this mailbox') + '”?',
-        text: 'postdesk forgets the Microsoft tokens' + who + ' and stops scanning this mailbox. Tickets and settings stay. Reauthorise to connect it again.',
-        yes: 'Disconnect', yesId: 'confirm-disconnect', busy: 'Disconnecting…', danger: true,
-        done: 'Mailbox disconnected.',
-        run: async () => {
-          testResult = null;
-          const r = await api('POST', '/api/mailboxes/' + encodeURIComponent(mb.id) + '/disconnect');
-          return r.data;
-        },
-      });
-    }
-
-    /* The form on this page edits the version this PATCH makes (its If-Match). */
-    async function setFirstScan(to) {
-      const r = await api('PATCH', '/api/mailboxes/' + encodeURIComponent(mb.id), { first_scan: to });
-      mb._etag = r.headers.get('ETag');
-      return r.data;
-    }
-
-    function confirmFirstScan(to, n) {
-      const many = n === null ? 'the messages' : n + ' ' + plural(n, 'message', 'messages');
-      confirm(to === 'all'
-        ? {
-          title: 'Make ' + many + ' already in the Inbox tickets?',
-          text: 'On the first scan, every message already in the Inbox becomes a ticket (and gets an acknowledgement if those are on), as well as new mail. Only do this if the Inbox holds nothing but mail you want as tickets.',
-          yes: 'Import them as tickets', yesId: 'confirm-first-scan', busy: 'Saving…', danger: false,
-          done: 'The first scan will import the existing messages.',
-          run: () => setFirstScan('all'),
-        }
-        : {
-          title: 'Only take mail arriving from now on?',
-          text: 'The ' + many + ' already in the Inbox stay where they are and do not become tickets.',
-          yes: 'Only new mail', yesId: 'confirm-first-scan', busy: 'Saving…', danger: false,
-          done: 'Only mail arriving from now on becomes tickets.',
-          run: () => setFirstScan('new_only'),
-        });
-    }
-
-    return draw();
+    const p = {
+      ctx: kit.ctx, editing: kit.editing, mb: kit.mb || {}, mailboxChanged: kit.mailboxChanged,
+      section: h('section', { class: 'card panel connect-panel', id: 'mb-connection', 'aria-labelledby': 'mb-connection-title' }),
+      testResult: null, actionError: null, busy: null,
+    };
+    return draw(p);
   }
 
   window.postdeskConnection = Object.freeze({ panel });

@@ -2,7 +2,7 @@
  * incoming.js, outgoing.js), as window.postdeskList: filters read from and
  * written to the query part of the hash route, a page of a list API with
  * next_cursor paging, tables, badges, "Any …" selects and ticket links.
- * Built on window.postdesk; loaded after app.js and before the pages.
+ * Built on window.postdesk; loaded after app.js and before the list pages.
  * Everything reaches the page through h() (textContent), never as markup.
  */
 'use strict';

@@ -1,0 +1,321 @@
+/* postdesk portal — the components pages are made of, as window.postdeskUi:
+ * error boxes (problemBlock), page heading and breadcrumb, form fields,
+ * options and a form's error summary, copy buttons, the confirmation
+ * dialog, times.
+ * Loaded after dom.js and api.js; app.js explains the order of the scripts.
+ */
+'use strict';
+
+(function () {
+  const { h, $, replace, announce, onLeave } = window.postdeskDom;
+  const { retryAfterSeconds } = window.postdeskApi;
+
+  function strong(text) { return h('strong', { text }); }
+
+  function fmtTime(iso) {
+    return String(iso).replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');
+  }
+
+  // ------------------------------------------------------------ problems
+
+  /* Title and detail of an error, in the words the portal uses for it. */
+  function problemText(err) {
+    const p = (err && err.problem) || {};
+    let title = p.title || (err && err.message) || 'Something went wrong';
+    let detail = p.detail || '';
+    if (err && err.status === 429) {
+      const s = retryAfterSeconds(err.headers);
+      title = s !== null ? 'Too many attempts, try again in ' + s + ' s' : 'Too many attempts, try again later';
+    }
+    if (err && err.status === 403 && !p.detail) {
+      detail = 'Your account is not allowed to do this.';
+    }
+    if (err && err.status === 412) {
+      title = 'Changed elsewhere — reload';
+      detail = 'Someone saved a change after you opened this page. Reload to see it, then make your change again.';
+    }
+    if (detail === title) detail = '';
+    return { title, detail };
+  }
+
+  /* A readable block for any error: title, detail, guidance, reference. */
+  function problemBlock(err, opts) {
+    opts = opts || {};
+    const p = (err && err.problem) || {};
+    const { title, detail } = problemText(err);
+    return h('div', { class: 'problem', id: opts.id, role: 'alert', tabindex: '-1' },
+      h('p', { class: 'problem-title', text: title }),
+      detail ? h('p', { class: 'problem-detail', text: detail }) : null,
+      p.guidance ? h('p', { class: 'problem-guidance', text: p.guidance }) : null,
+      p.request_id ? h('p', { class: 'problem-ref', text: 'Reference: ' + p.request_id }) : null,
+      err && err.status === 412
+        ? h('p', null, h('button', { type: 'button', class: 'btn problem-reload', text: 'Reload', onclick: () => location.reload() }))
+        : null);
+  }
+
+  // ---------------------------------------------------------------- page
+
+  function breadcrumb(items) {
+    const ol = h('ol', { class: 'crumbs' });
+    items.forEach((it, i) => {
+      const last = i === items.length - 1;
+      ol.appendChild(h('li', null,
+        it.href && !last ? h('a', { href: it.href, text: it.text })
+          : h('span', { 'aria-current': last ? 'page' : null, text: it.text })));
+    });
+    return h('nav', { class: 'crumbs-nav', 'aria-label': 'Breadcrumb' }, ol);
+  }
+
+  function pageHeading(text, actions) {
+    return h('div', { class: 'page-head' },
+      h('h1', { id: 'page-title', tabindex: '-1', text }),
+      actions ? h('div', { class: 'page-actions' }, actions) : null);
+  }
+
+  function setTitle(text) { document.title = text + ' · postdesk'; }
+
+  function focusHeading() {
+    const t = $('page-title');
+    if (t) t.focus({ preventScroll: true });
+  }
+
+  function loading(text) {
+    return h('p', { class: 'loading', role: 'status', text: text || 'Loading…' });
+  }
+
+  // --------------------------------------------------------------- forms
+
+  function options(list, selected) {
+    return list.map((o) => h('option', { value: o.id, selected: o.id === selected, text: o.name }));
+  }
+
+  /* One labelled form row: label, control, help, room for an error.
+   * opts: {required, optional, class, before, after, extraDescribedBy}. */
+  function field(id, label, control, help, opts) {
+    opts = opts || {};
+    const helpId = id + '-help';
+    const describedBy = [help ? helpId : null, opts.extraDescribedBy || null].filter(Boolean).join(' ');
+    if (describedBy) control.setAttribute('aria-describedby', describedBy);
+    const wrap = h('div', { class: ['field', opts.class], id: id + '-field' },
+      h('label', { htmlFor: id },
+        label,
+        opts.required ? h('span', { class: 'req', 'aria-hidden': 'true', text: ' *' }) : null,
+        opts.optional ? h('span', { class: 'opt', text: ' (optional)' }) : null),
+      opts.before || null,
+      control,
+      opts.after || null,
+      help ? h('p', { class: 'help', id: helpId }, help) : null);
+    if (opts.required) control.setAttribute('aria-required', 'true');
+    return wrap;
+  }
+
+  // ---------------------------------------------------------------- copy
+
+  /* Select node's text so Ctrl+C / ⌘C copies it; true when copying worked. */
+  function selectAndCopy(node) {
+    const sel = window.getSelection();
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    sel.removeAllRanges();
+    sel.addRange(range);
+    try { return document.execCommand('copy'); } catch (e) { return false; }
+  }
+
+  /* A Copy button: getText() -> {text, node} (node: where the text shows,
+   * selected when the clipboard cannot be written). */
+  function copyButton(getText, label, text) {
+    const idle = text || 'Copy';
+    const btn = h('button', { type: 'button', class: 'btn btn-small btn-copy', 'aria-label': label }, idle);
+    let timer = null;
+    onLeave(() => { if (timer) window.clearTimeout(timer); });
+    function done(said) {
+      btn.textContent = said;
+      btn.classList.add('copied');
+      announce(said);
+      if (timer) window.clearTimeout(timer);
+      timer = window.setTimeout(() => { btn.textContent = idle; btn.classList.remove('copied'); }, 2000);
+    }
+    btn.addEventListener('click', async () => {
+      const { text: value, node } = getText();
+      try {
+        if (!navigator.clipboard || !window.isSecureContext) throw new Error('no clipboard');
+        await navigator.clipboard.writeText(value);
+        done('Copied');
+      } catch (e) {
+        done(selectAndCopy(node) ? 'Copied' : 'Selected: press Ctrl+C');
+      }
+    });
+    return btn;
+  }
+
+  // --------------------------------------------------------- form errors
+
+  function labelText(form, controlId) {
+    const l = form.querySelector('label[for="' + controlId + '"]');
+    if (!l) return '';
+    return (l.firstChild && l.firstChild.nodeType === Node.TEXT_NODE ? l.firstChild.textContent : l.textContent).trim();
+  }
+
+  /* The server's message for one field, under its control; the control. */
+  function fieldError(fieldIds, fieldName, message) {
+    const controlId = fieldIds[fieldName];
+    const control = controlId ? $(controlId) : null;
+    if (!control) return null;
+    const wrap = $(controlId + '-field');
+    if (wrap && wrap.hidden) wrap.hidden = false;
+    const errId = controlId + '-error';
+    let el = $(errId);
+    if (el) {
+      el.textContent = el.textContent + ' ' + message;
+    } else {
+      el = h('p', { class: 'field-error', id: errId, dataset: { field: fieldName }, text: message });
+      // Directly under the control (after any inline actions attached to it).
+      const anchor = control.nextElementSibling && control.nextElementSibling.classList.contains('inline-actions')
+        ? control.nextElementSibling : control;
+      if (control.type === 'checkbox' && wrap) wrap.appendChild(el);
+      else anchor.insertAdjacentElement('afterend', el);
+    }
+    control.setAttribute('aria-invalid', 'true');
+    const ids = (control.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+    if (!ids.includes(errId)) control.setAttribute('aria-describedby', [errId].concat(ids).join(' '));
+    if (wrap) wrap.classList.add('has-error');
+    const hint = $(controlId + '-hint');
+    if (hint) hint.hidden = true; // the server's message replaces the local hint
+    return control;
+  }
+
+  /* The error summary's list: each field's label links to its control. */
+  function summaryList(form, summary) {
+    const ul = h('ul', { class: 'problem-list' });
+    for (const s of summary) {
+      const label = s.controlId ? labelText(form, s.controlId) : s.fname;
+      ul.appendChild(h('li', null,
+        s.controlId
+          ? h('a', {
+            href: '#' + s.controlId,
+            class: 'problem-field',
+            text: label,
+            onclick: (ev) => { ev.preventDefault(); const c = $(s.controlId); if (c) c.focus(); },
+          })
+          : (label ? h('span', { class: 'problem-field', text: label }) : null),
+        label ? ': ' : '',
+        h('span', { text: s.msg })));
+    }
+    return ul;
+  }
+
+  function clearFormErrors(form, box) {
+    box.hidden = true;
+    box.replaceChildren();
+    for (const el of form.querySelectorAll('.field-error')) el.remove();
+    for (const el of form.querySelectorAll('[aria-invalid]')) {
+      el.removeAttribute('aria-invalid');
+      const ids = (el.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && !x.endsWith('-error'));
+      if (ids.length) el.setAttribute('aria-describedby', ids.join(' '));
+      else el.removeAttribute('aria-describedby');
+    }
+    for (const el of form.querySelectorAll('.field.has-error')) el.classList.remove('has-error');
+  }
+
+  function showFormErrors(form, box, fieldIds, err, texts) {
+    const p = err.problem || {};
+    const errors = Array.isArray(p.errors) ? p.errors.filter((e) => e && typeof e === 'object') : [];
+    if (err.status === 409 && errors.length === 0) {
+      errors.push({ field: 'name', message: p.detail || texts.taken });
+    }
+    const summary = errors.map((e) => {
+      const fname = String(e.field || '');
+      const msg = String(e.message || 'Invalid value.');
+      const control = fieldError(fieldIds, fname, msg);
+      return { fname, msg, controlId: control ? control.id : null };
+    });
+    const titleText = err.status === 422 ? (p.title || 'Invalid input') : null;
+    const block = problemBlock(err);
+    if (titleText) block.querySelector('.problem-title').textContent = titleText;
+    if (summary.length) block.appendChild(summaryList(form, summary));
+    replace(box, block);
+    box.hidden = false;
+    // Focus the summary (it links to each field), like an error summary should.
+    box.scrollIntoView({ block: 'start' });
+    box.focus({ preventScroll: true });
+    announce(titleText || (p.title || texts.notSaved));
+  }
+
+  /* The errors of a form's answer: box (hidden until needed) sums them up,
+   * each field's own message goes under its control.  fieldIds: API field
+   * name -> control id (the field's wrapper is "<id>-field", its local hint
+   * "<id>-hint").  texts: {notSaved (announced), taken (a 409 without
+   * errors: the field `name`)}. */
+  function formErrors(form, box, fieldIds, texts) {
+    return {
+      clear: () => clearFormErrors(form, box),
+      show: (err) => showFormErrors(form, box, fieldIds, err, texts),
+    };
+  }
+
+  // -------------------------------------------------------------- dialog
+
+  let dialog = null;   // the confirmation dialog open, one at a time
+
+  function closeDialog() {
+    if (!dialog) return;
+    if (dialog.open) dialog.close();
+    dialog.remove();
+    dialog = null;
+  }
+
+  /* Yes runs o.run() (a promise); when it resolves the dialog goes and
+   * o.done(result) runs; when it fails, the error shows in the dialog. */
+  function confirmYes(o, yes, no, errorSlot) {
+    yes.addEventListener('click', async () => {
+      yes.disabled = true;
+      no.disabled = true;
+      yes.textContent = o.busy;
+      try {
+        const result = await o.run();
+        if (!o.ctx.alive()) return;
+        closeDialog();
+        o.done(result);
+      } catch (err) {
+        if (!o.ctx.alive() || err.handled) return;
+        yes.disabled = false;
+        no.disabled = false;
+        yes.textContent = o.yes;
+        replace(errorSlot, problemBlock(err));
+      }
+    });
+  }
+
+  /* An "are you sure?" dialog. o: {ctx, title, text, yes (button text),
+   * yesId, busy (button text while running), danger, run, done}.
+   * Cancel and Escape close it (not while running) and give the focus back. */
+  function confirmDialog(o) {
+    closeDialog();
+    const opener = document.activeElement;
+    const errorSlot = h('div', { id: 'confirm-error' });
+    const yes = h('button', { type: 'button', class: ['btn', o.danger ? 'btn-danger' : 'btn-primary'], id: o.yesId }, o.yes);
+    const no = h('button', { type: 'button', class: 'btn btn-quiet', id: 'confirm-cancel' }, 'Cancel');
+    const d = h('dialog', { class: 'dialog', id: 'confirm-dialog', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-text' },
+      h('h2', { id: 'confirm-title', text: o.title }),
+      h('p', { id: 'confirm-text', text: o.text }),
+      errorSlot,
+      h('div', { class: 'dialog-actions' }, no, yes));
+    dialog = d;
+    onLeave(() => { if (dialog === d) closeDialog(); });
+    function cancel() {
+      closeDialog();
+      if (opener && document.body.contains(opener)) opener.focus();
+    }
+    no.addEventListener('click', cancel);
+    d.addEventListener('cancel', (ev) => { ev.preventDefault(); if (!yes.disabled) cancel(); });
+    confirmYes(o, yes, no, errorSlot);
+    document.body.appendChild(d);
+    d.showModal();
+    no.focus();
+  }
+
+  window.postdeskUi = Object.freeze({
+    strong, fmtTime, problemBlock, breadcrumb, pageHeading, setTitle, focusHeading, loading,
+    options, field, formErrors, copyButton, confirmDialog,
+  });
+}());
