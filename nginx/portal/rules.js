@@ -2,9 +2,10 @@
  *
  * List, create, edit, delete and reorder email rules, and the dry run: what
  * the rules would do with the last 100 incoming emails.  Built on the
- * helpers app.js exports as window.postdesk; same rules as app.js: DOM by
- * createElement/textContent only (mail subjects and addresses are
- * untrusted), no inline styles, every change through api() (CSRF).
+ * helpers app.js exports as window.postdesk; same rules as every portal
+ * script (dom.js): DOM by createElement/textContent only (mail subjects
+ * and addresses are untrusted), no inline styles, every change through
+ * api() (CSRF).
  */
 'use strict';
 
@@ -313,10 +314,13 @@
     return row;
   }
 
-  function buildForm(ctx, rule, all, mailboxes, etag) {
-    const r = rule || { name: '', mailbox_id: null, enabled: true, match: 'all', conditions: [{ field: 'subject', op: 'contains', value: '' }], actions: {} };
+  function newRule() {
+    return { name: '', mailbox_id: null, enabled: true, match: 'all', conditions: [{ field: 'subject', op: 'contains', value: '' }], actions: {} };
+  }
+
+  function ruleControls(rule, r, mailboxes) {
     const a = r.actions || {};
-    const c = {
+    return {
       name: h('input', { type: 'text', id: 'rule-name', value: r.name, maxlength: '100', required: true }),
       mailbox_id: h('select', { id: 'rule-mailbox' },
         h('option', { value: '', text: 'All mailboxes', selected: r.mailbox_id === null }),
@@ -330,147 +334,177 @@
       no_ack: h('input', { type: 'checkbox', id: 'rule-no-ack', checked: !!a.no_ack }),
       stop: h('input', { type: 'checkbox', id: 'rule-stop', checked: !!a.stop }),
     };
-    const condList = h('ol', { class: 'cond-list', id: 'rule-conditions' });
-    const addBtn = h('button', { type: 'button', class: 'btn btn-quiet btn-small', id: 'cond-add' }, 'Add condition');
-    const rows = () => Array.from(condList.children);
+  }
+
+  /* The list of condition rows and its Add button (at most MAX_CONDS rows,
+   * at least one). */
+  function conditionList(conditions) {
+    const list = h('ol', { class: 'cond-list', id: 'rule-conditions' });
+    const add = h('button', { type: 'button', class: 'btn btn-quiet btn-small', id: 'cond-add' }, 'Add condition');
+    const rows = () => Array.from(list.children);
     const syncAdd = () => {
-      addBtn.disabled = rows().length >= MAX_CONDS;
+      add.disabled = rows().length >= MAX_CONDS;
       for (const row of rows()) row.querySelector('.cond-remove').disabled = rows().length === 1;
     };
-    const addRow = (cond) => { condList.appendChild(condRow(condList, cond, (row) => { row.remove(); syncAdd(); })); syncAdd(); };
-    r.conditions.forEach(addRow);
-    addBtn.addEventListener('click', () => { addRow({ field: 'subject', op: 'contains', value: '' }); rows()[rows().length - 1].querySelector('.cond-value').focus(); });
+    const addRow = (cond) => { list.appendChild(condRow(list, cond, (row) => { row.remove(); syncAdd(); })); syncAdd(); };
+    conditions.forEach(addRow);
+    add.addEventListener('click', () => { addRow({ field: 'subject', op: 'contains', value: '' }); rows()[rows().length - 1].querySelector('.cond-value').focus(); });
+    return { list, add, rows };
+  }
 
-    const formError = h('div', { id: 'form-error', class: 'form-error', tabindex: '-1', hidden: true, role: 'alert' });
-    const saveBtn = h('button', { type: 'submit', class: 'btn btn-primary', id: 'rule-save' }, rule ? 'Save rule' : 'Create rule');
-    const tryBtn = h('button', { type: 'button', class: 'btn btn-quiet', id: 'rule-try' }, 'Dry run with this rule');
-    const drySlot = h('div', { id: 'dry-run-slot' });
+  // The rule form's state, f: {ctx, rule (null: new), all (the stored
+  // rules), etag, c (the controls), conds (conditionList()), controlFor
+  // (API field -> control), formError, saveBtn, tryBtn, drySlot}.
 
-    function payload() {
-      const body = {
-        name: c.name.value.trim(),
-        mailbox_id: c.mailbox_id.value ? Number(c.mailbox_id.value) : null,
-        enabled: c.enabled.checked,
-        match: c.match.value,
-        conditions: rows().map((row) => row.read()),
-        actions: {
-          ignore: c.ignore.checked, priority: c.priority.value || null,
-          category: c.category.value.trim() || null, no_ack: c.no_ack.checked, stop: c.stop.checked,
-        },
-      };
-      if (c.position.value !== '') body.position = Number(c.position.value);
-      return body;
-    }
+  function payload(f) {
+    const c = f.c;
+    const body = {
+      name: c.name.value.trim(),
+      mailbox_id: c.mailbox_id.value ? Number(c.mailbox_id.value) : null,
+      enabled: c.enabled.checked,
+      match: c.match.value,
+      conditions: f.conds.rows().map((row) => row.read()),
+      actions: {
+        ignore: c.ignore.checked, priority: c.priority.value || null,
+        category: c.category.value.trim() || null, no_ack: c.no_ack.checked, stop: c.stop.checked,
+      },
+    };
+    if (c.position.value !== '') body.position = Number(c.position.value);
+    return body;
+  }
 
-    const controlFor = { name: c.name, mailbox_id: c.mailbox_id, position: c.position, enabled: c.enabled, match: c.match,
-      'actions.ignore': c.ignore, 'actions.priority': c.priority, 'actions.category': c.category,
-      'actions.no_ack': c.no_ack, 'actions.stop': c.stop };
+  function clearErrors(f) {
+    f.formError.hidden = true;
+    replace(f.formError);
+    for (const el of document.querySelectorAll('.rule-form .field-error:not(.cond-error)')) el.remove();
+    for (const row of f.conds.rows()) row.clearError();
+    for (const k of Object.keys(f.controlFor)) f.controlFor[k].removeAttribute('aria-invalid');
+  }
 
-    function clearErrors() {
-      formError.hidden = true;
-      replace(formError);
-      for (const el of document.querySelectorAll('.rule-form .field-error:not(.cond-error)')) el.remove();
-      for (const row of rows()) row.clearError();
-      for (const k of Object.keys(controlFor)) controlFor[k].removeAttribute('aria-invalid');
-    }
-
-    function showProblem(err, prefix) {
-      const list = h('ul', { class: 'problem-list' });
-      for (const e of (err.problem && err.problem.errors) || []) {
-        let f = String(e.field || '');
-        if (prefix) {
-          if (!f.startsWith(prefix)) continue;
-          f = f.slice(prefix.length).replace(/^\./, '');
-        }
-        const m = /^conditions\[(\d+)\](?:\.(\w+))?$/.exec(f);
-        if (m && rows()[+m[1]]) {
-          rows()[+m[1]].showError((m[2] ? m[2] + ': ' : '') + e.message);
-        } else if (controlFor[f]) {
-          controlFor[f].setAttribute('aria-invalid', 'true');
-          controlFor[f].after(h('p', { class: 'field-error', text: e.message }));
-        }
-        list.appendChild(h('li', { text: (f || 'rule') + ': ' + e.message }));
+  /* The answer's errors under their controls and summed up; prefix: only
+   * the errors of the field under it (the dry run's rules[i]). */
+  function showProblem(f, err, prefix) {
+    const list = h('ul', { class: 'problem-list' });
+    const rows = f.conds.rows();
+    for (const e of (err.problem && err.problem.errors) || []) {
+      let name = String(e.field || '');
+      if (prefix) {
+        if (!name.startsWith(prefix)) continue;
+        name = name.slice(prefix.length).replace(/^\./, '');
       }
-      replace(formError, pd.problemBlock(err), list.children.length ? list : null);
-      formError.hidden = false;
-      formError.focus();
-    }
-
-    async function onSubmit(ev) {
-      ev.preventDefault();
-      clearErrors();
-      saveBtn.disabled = true;
-      try {
-        if (rule) await api('PATCH', '/api/rules/' + encodeURIComponent(rule.id), payload(), { ifMatch: etag });
-        else await api('POST', '/api/rules', payload());
-        if (!ctx.alive()) return;
-        pd.flash('ok', 'Rule “' + payload().name + '” saved.');
-        pd.go('#/rules');
-      } catch (err) {
-        if (!ctx.alive() || err.handled) return;
-        showProblem(err, null);
-      } finally {
-        saveBtn.disabled = false;
+      const m = /^conditions\[(\d+)\](?:\.(\w+))?$/.exec(name);
+      if (m && rows[+m[1]]) {
+        rows[+m[1]].showError((m[2] ? m[2] + ': ' : '') + e.message);
+      } else if (f.controlFor[name]) {
+        f.controlFor[name].setAttribute('aria-invalid', 'true');
+        f.controlFor[name].after(h('p', { class: 'field-error', text: e.message }));
       }
+      list.appendChild(h('li', { text: (name || 'rule') + ': ' + e.message }));
     }
+    replace(f.formError, pd.problemBlock(err), list.children.length ? list : null);
+    f.formError.hidden = false;
+    f.formError.focus();
+  }
 
-    // The stored rules with this one as edited (or added last).
-    tryBtn.addEventListener('click', async () => {
-      clearErrors();
-      const mine = payload();
-      const set = all.map((x) => {
-        if (rule && x.id === rule.id) return Object.assign({ id: x.id, position: x.position }, mine);
-        return { id: x.id, name: x.name, mailbox_id: x.mailbox_id, position: x.position, enabled: x.enabled,
-          match: x.match, conditions: x.conditions, actions: x.actions };
-      });
-      if (!rule) set.push(Object.assign({ position: 1000000 }, mine));
-      const idx = rule ? all.findIndex((x) => x.id === rule.id) : set.length - 1;
-      tryBtn.disabled = true;
-      replace(drySlot, pd.loading('Running the rules over the last 100 incoming emails…'));
-      try {
-        const res = await api('POST', '/api/rules/dry-run', { rules: set });
-        if (!ctx.alive()) return;
-        replace(drySlot, dryTable(res.data || {}));
-      } catch (err) {
-        if (!ctx.alive() || err.handled) return;
-        replace(drySlot);
-        showProblem(err, 'rules[' + idx + ']');
-      } finally {
-        tryBtn.disabled = false;
-      }
+  async function save(f, ev) {
+    ev.preventDefault();
+    clearErrors(f);
+    f.saveBtn.disabled = true;
+    try {
+      if (f.rule) await api('PATCH', '/api/rules/' + encodeURIComponent(f.rule.id), payload(f), { ifMatch: f.etag });
+      else await api('POST', '/api/rules', payload(f));
+      if (!f.ctx.alive()) return;
+      pd.flash('ok', 'Rule “' + payload(f).name + '” saved.');
+      pd.go('#/rules');
+    } catch (err) {
+      if (!f.ctx.alive() || err.handled) return;
+      showProblem(f, err, null);
+    } finally {
+      f.saveBtn.disabled = false;
+    }
+  }
+
+  /* The stored rules with this one as edited (or added last), and its index. */
+  function rulesAsEdited(f) {
+    const mine = payload(f);
+    const rule = f.rule;
+    const set = f.all.map((x) => {
+      if (rule && x.id === rule.id) return Object.assign({ id: x.id, position: x.position }, mine);
+      return { id: x.id, name: x.name, mailbox_id: x.mailbox_id, position: x.position, enabled: x.enabled,
+        match: x.match, conditions: x.conditions, actions: x.actions };
     });
+    if (!rule) set.push(Object.assign({ position: 1000000 }, mine));
+    const idx = rule ? f.all.findIndex((x) => x.id === rule.id) : set.length - 1;
+    return { set, idx };
+  }
 
-    function row(id, label, control, help) {
-      return pd.field(id, label, control, help);
+  async function tryRules(f) {
+    clearErrors(f);
+    const { set, idx } = rulesAsEdited(f);
+    f.tryBtn.disabled = true;
+    replace(f.drySlot, pd.loading('Running the rules over the last 100 incoming emails…'));
+    try {
+      const res = await api('POST', '/api/rules/dry-run', { rules: set });
+      if (!f.ctx.alive()) return;
+      replace(f.drySlot, dryTable(res.data || {}));
+    } catch (err) {
+      if (!f.ctx.alive() || err.handled) return;
+      replace(f.drySlot);
+      showProblem(f, err, 'rules[' + idx + ']');
+    } finally {
+      f.tryBtn.disabled = false;
     }
-    function check(control, label, help) {
-      return h('div', { class: 'field field-check' }, control,
-        h('label', { htmlFor: control.id, text: label }), help ? h('p', { class: 'help', text: help }) : null);
-    }
+  }
 
-    const form = h('form', { class: 'form-layout rule-form', id: 'rule-form', novalidate: true },
-      formError,
+  function check(control, label, help) {
+    return h('div', { class: 'field field-check' }, control,
+      h('label', { htmlFor: control.id, text: label }), help ? h('p', { class: 'help', text: help }) : null);
+  }
+
+  function formSections(c, conds) {
+    return [
       h('section', { class: 'card panel' },
         h('h2', { text: 'Rule' }),
-        row('rule-name', 'Name', c.name, 'e.g. “Bin newsletters”.'),
-        row('rule-mailbox', 'Mailbox', c.mailbox_id, 'The rule runs only on mail to this mailbox, or on all.'),
-        row('rule-position', 'Position', c.position, 'Rules run from the lowest position up; leave empty to put a new rule last.'),
+        pd.field('rule-name', 'Name', c.name, 'e.g. “Bin newsletters”.'),
+        pd.field('rule-mailbox', 'Mailbox', c.mailbox_id, 'The rule runs only on mail to this mailbox, or on all.'),
+        pd.field('rule-position', 'Position', c.position, 'Rules run from the lowest position up; leave empty to put a new rule last.'),
         check(c.enabled, 'Enabled')),
       h('section', { class: 'card panel' },
         h('h2', { text: 'When' }),
-        row('rule-match', 'Match', c.match, 'Letters compare case-insensitively. To and Cc match when any address does.'),
-        condList, addBtn),
+        pd.field('rule-match', 'Match', c.match, 'Letters compare case-insensitively. To and Cc match when any address does.'),
+        conds.list, conds.add),
       h('section', { class: 'card panel' },
         h('h2', { text: 'Then' }),
         check(c.ignore, 'Ignore the email', 'No ticket is created; the email is still logged and moved. No later rule runs.'),
-        row('rule-priority', 'Priority', c.priority, null),
-        row('rule-category', 'Category', c.category, 'Set on the new ticket; empty leaves it.'),
+        pd.field('rule-priority', 'Priority', c.priority, null),
+        pd.field('rule-category', 'Category', c.category, 'Set on the new ticket; empty leaves it.'),
         check(c.no_ack, "Don't acknowledge", 'No automatic reply is sent for this email.'),
         check(c.stop, 'Stop', 'Later rules do not run for this email.')),
-      h('div', { class: 'form-actions' }, saveBtn, tryBtn,
+    ];
+  }
+
+  function buildForm(ctx, rule, all, mailboxes, etag) {
+    const r = rule || newRule();
+    const c = ruleControls(rule, r, mailboxes);
+    const f = {
+      ctx, rule, all, etag, c,
+      conds: conditionList(r.conditions),
+      controlFor: { name: c.name, mailbox_id: c.mailbox_id, position: c.position, enabled: c.enabled, match: c.match,
+        'actions.ignore': c.ignore, 'actions.priority': c.priority, 'actions.category': c.category,
+        'actions.no_ack': c.no_ack, 'actions.stop': c.stop },
+      formError: h('div', { id: 'form-error', class: 'form-error', tabindex: '-1', hidden: true, role: 'alert' }),
+      saveBtn: h('button', { type: 'submit', class: 'btn btn-primary', id: 'rule-save' }, rule ? 'Save rule' : 'Create rule'),
+      tryBtn: h('button', { type: 'button', class: 'btn btn-quiet', id: 'rule-try' }, 'Dry run with this rule'),
+      drySlot: h('div', { id: 'dry-run-slot' }),
+    };
+    f.tryBtn.addEventListener('click', () => tryRules(f));
+    const form = h('form', { class: 'form-layout rule-form', id: 'rule-form', novalidate: true },
+      f.formError,
+      formSections(c, f.conds),
+      h('div', { class: 'form-actions' }, f.saveBtn, f.tryBtn,
         h('a', { class: 'btn btn-quiet', href: '#/rules', id: 'rule-cancel' }, 'Cancel')),
-      drySlot);
-    form.addEventListener('submit', onSubmit);
+      f.drySlot);
+    form.addEventListener('submit', (ev) => save(f, ev));
     return form;
   }
 
