@@ -50,7 +50,7 @@ SANBIN   = $(addprefix build/san/,$(PROGS))
 UNITBIN  = $(patsubst tests/unit/%.c,build/san/unit/%,$(UNIT_SRC))
 
 .PHONY: all san deps run start stop status test test-unit test-integration \
-        test-browser test-san bench check check-layers format format-check \
+        test-browser test-san bench check check-layers check-portal format format-check \
         install migrate clean fuzz fuzz-long soak hostile-triage
 all: $(BIN)
 san: $(SANBIN)
@@ -200,7 +200,11 @@ format-check:
 check-layers:
 	@scripts/check-layers.sh
 
-check: format-check check-layers
+# No function in the portal's scripts over 80 lines.
+check-portal:
+	@/usr/bin/python3 scripts/check_portal_functions.py
+
+check: format-check check-layers check-portal
 	@! grep -nE '\<(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|system|popen|mysql_query|mysql_real_escape_string)[[:space:]]*\(' \
 	    $(C_FILES) || { echo "banned function used" >&2; exit 1; }
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

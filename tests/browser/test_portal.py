@@ -282,6 +282,19 @@ def test_csp_is_sent_and_enforced(portal, stack):
     portal.console.entries.clear()  # provoked on purpose
 
 
+def test_every_portal_script_is_served_like_app_js(stack):
+    """The portal is split into scripts (nginx/portal/*.js, index.html loads
+    them all): each one is served as JavaScript, revalidated like the rest."""
+    import requests
+    from pathlib import Path
+    portal_dir = Path(__file__).resolve().parents[2] / "nginx" / "portal"
+    for js in sorted(portal_dir.glob("*.js")):
+        r = requests.get(stack.base + "/" + js.name, verify=stack.cacert, timeout=10)
+        assert r.status_code == 200, js.name
+        assert "javascript" in r.headers.get("Content-Type", ""), (js.name, r.headers)
+        assert r.headers.get("Cache-Control") == "no-cache", (js.name, r.headers)
+        assert r.content == js.read_bytes(), js.name
+
 # ---------------------------------------------------------- rate limit
 
 def test_too_many_attempts_shows_retry_after(portal, stack):
