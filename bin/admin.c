@@ -10,11 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "app.h"
-#include "authn.h"
 #include "cred.h"
 #include "migrate.h"
-#include "store.h"
 #include "valid.h"
 
 #define PROG         "postdesk-admin"
@@ -48,22 +47,26 @@ usage_error(const char *msg)
 	return 2;
 }
 
-static void
-audit(struct app *app, const char *action, const char *type, uint64_t id,
-    const char *detail)
+/* Who ran the command, for the audit log. */
+static const char *
+cli_user(void)
 {
-	struct passwd     *pw = getpwuid(geteuid());
-	struct audit_entry e = { .actor_type = "cli",
-		.actor_name = pw ? pw->pw_name : "unknown",
-		.action = action,
-		.target_type = type,
-		.target_id = id,
-		.detail = detail };
-	struct err         err;
+	struct passwd *pw = getpwuid(geteuid());
 
-	if (store_audit_add(app->db, &e, &err) == -1)
+	return pw ? pw->pw_name : "unknown";
+}
+
+/*
+ * The outcome of a change made through lib/agent.c: 1 (made, but its
+ * audit line was not written) is a warning, not a failure.
+ */
+static int
+changed(int rc, const struct err *err)
+{
+	if (rc == 1)
 		fprintf(stderr, PROG ": warning: audit log not written: %s\n",
-		    err.detail);
+		    err->detail);
+	return rc == -1 ? fail(err) : 0;
 }
 
 static int
@@ -77,12 +80,6 @@ valid_username(const char *s)
 		if (!isalnum((unsigned char)*s) && strchr("._@-", *s) == NULL)
 			return 0;
 	return 1;
-}
-
-static int
-valid_role(const char *s)
-{
-	return strcmp(s, "admin") == 0 || strcmp(s, "agent") == 0;
 }
 
 /*
@@ -113,24 +110,16 @@ new_password(char *pw, size_t size, int *generated)
 
 static int
 create_agent(struct app *app, const char *user, const char *role,
-    const char *name, const char *pw, uint64_t *id)
+    const char *name, const char *pw)
 {
-	char       hash[CRED_PWHASH_MAX];
-	struct err err;
+	struct agent_new a = { .username = user,
+		.display_name = name,
+		.role = role,
+		.password = pw };
+	struct err       err;
+	uint64_t         id;
 
-	if (cred_password_hash(pw, hash) == -1) {
-		fprintf(stderr, PROG ": out of memory hashing the password\n");
-		return 1;
-	}
-	if (store_agent_create(app->db, user, name, role, hash, id, &err) ==
-	    -1) {
-		if (err.code == E_CONFLICT)
-			err_set(&err, E_CONFLICT, "agent '%s' already exists",
-			    user);
-		return fail(&err);
-	}
-	audit(app, "agent.create", "agent", *id, NULL);
-	return 0;
+	return changed(agent_create(app->db, &a, cli_user(), &id, &err), &err);
 }
 
 static int
@@ -151,15 +140,14 @@ cmd_bootstrap(struct app *app)
 {
 	char       pw[32];
 	long long  n;
-	uint64_t   id;
 	struct err err;
 
-	if (store_agent_count(app->db, &n, &err) == -1)
+	if (agent_count(app->db, &n, &err) == -1)
 		return fail(&err);
 	if (n > 0)
 		return 0;
 	cred_random_text(pw, sizeof pw, 15);
-	if (create_agent(app, "admin", "admin", "Administrator", pw, &id) != 0)
+	if (create_agent(app, "admin", "admin", "Administrator", pw) != 0)
 		return 1;
 	printf("username=admin password=%s\n", pw);
 	explicit_bzero(pw, sizeof pw);
@@ -172,7 +160,6 @@ cmd_create_agent(struct app *app, int argc, char **argv)
 	const char *user, *role = "agent", *name = NULL;
 	char        pw[1025];
 	int         generated, rc;
-	uint64_t    id;
 
 	if (argc < 1 || !valid_username(argv[0]))
 		return usage_error("create-agent needs a USER of 1-64 letters, "
@@ -186,11 +173,11 @@ cmd_create_agent(struct app *app, int argc, char **argv)
 		else
 			return usage_error("unknown option for create-agent");
 	}
-	if (!valid_role(role))
+	if (!agent_role_valid(role))
 		return usage_error("--role must be admin or agent");
 	if (new_password(pw, sizeof pw, &generated) == -1)
 		return 1;
-	rc = create_agent(app, user, role, name ? name : user, pw, &id);
+	rc = create_agent(app, user, role, name ? name : user, pw);
 	if (rc == 0 && generated)
 		printf("username=%s password=%s\n", user, pw);
 	explicit_bzero(pw, sizeof pw);
@@ -200,31 +187,23 @@ cmd_create_agent(struct app *app, int argc, char **argv)
 static int
 cmd_reset_password(struct app *app, int argc, char **argv)
 {
-	char         pw[1025], hash[CRED_PWHASH_MAX];
-	struct agent a;
-	struct err   err;
-	int          generated;
+	char       pw[1025];
+	struct err err;
+	uint64_t   id;
+	int        generated, rc;
 
 	if (argc != 1)
 		return usage_error("reset-password needs a USER");
-	if (store_agent_by_username(app->db, argv[0], &a, &err) == -1) {
-		if (err.code == E_NOTFOUND)
-			err_set(&err, E_NOTFOUND, "no agent '%s'", argv[0]);
+	if (agent_lookup(app->db, argv[0], &id, &err) == -1)
 		return fail(&err);
-	}
 	if (new_password(pw, sizeof pw, &generated) == -1)
 		return 1;
-	if (cred_password_hash(pw, hash) == -1 ||
-	    store_agent_set_password(app->db, a.id, hash, &err) == -1 ||
-	    store_session_delete_agent(app->db, a.id, &err) == -1) {
-		explicit_bzero(pw, sizeof pw);
-		return fail(&err);
-	}
-	audit(app, "agent.reset_password", "agent", a.id, NULL);
-	if (generated)
+	rc = changed(agent_reset_password(app->db, id, pw, cli_user(), &err),
+	    &err);
+	if (rc == 0 && generated)
 		printf("username=%s password=%s\n", argv[0], pw);
 	explicit_bzero(pw, sizeof pw);
-	return 0;
+	return rc;
 }
 
 static int
@@ -243,12 +222,12 @@ cmd_create_api_key(struct app *app, int argc, char **argv)
 		else
 			return usage_error("unknown option for create-api-key");
 	}
-	if (!valid_role(role))
+	if (!agent_role_valid(role))
 		return usage_error("--role must be admin or agent");
-	if (authn_apikey_create(app, argv[0], role, key, sizeof key, &id,
-	        &err) == -1)
-		return fail(&err);
-	audit(app, "api_key.create", "api_key", id, NULL);
+	if (changed(agent_apikey_create(app, argv[0], role, cli_user(), key,
+	                sizeof key, &id, &err),
+	        &err) != 0)
+		return 1;
 	printf("%s\n", key);
 	explicit_bzero(key, sizeof key);
 	return 0;
@@ -261,7 +240,7 @@ cmd_list_api_keys(struct app *app)
 	size_t          n;
 	struct err      err;
 
-	if (store_apikey_list(app->db, &keys, &n, &err) == -1)
+	if (agent_apikey_list(app->db, &keys, &n, &err) == -1)
 		return fail(&err);
 	printf("%-4s %-20s %-6s %-13s %-21s %-21s %s\n", "ID", "NAME", "ROLE",
 	    "PREFIX", "CREATED", "LAST USED", "REVOKED");
@@ -283,10 +262,8 @@ cmd_revoke_api_key(struct app *app, int argc, char **argv)
 
 	if (argc != 1 || !valid_id(argv[0], &id))
 		return usage_error("revoke-api-key needs a numeric ID");
-	if (store_apikey_revoke(app->db, id, &err) == -1)
-		return fail(&err);
-	audit(app, "api_key.revoke", "api_key", id, NULL);
-	return 0;
+	return changed(agent_apikey_revoke(app->db, id, cli_user(), &err),
+	    &err);
 }
 
 int

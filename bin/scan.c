@@ -7,7 +7,6 @@
  * when the Inboxes are drained.  Exit status: 0 ok, 1 some mailbox
  * failed, 2 usage or configuration.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,15 +15,12 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "guidance.h"
 #include "ingest.h"
+#include "intake.h"
 #include "log.h"
 #include "mbx.h"
 #include "outbox.h"
-#include "rules.h"
-#include "store.h"
-#include "store_outbox.h"
-#include "store_scan.h"
+#include "scanner.h"
 #include "valid.h"
 
 #define PROG "postdesk-scan"
@@ -68,7 +64,7 @@ ms_since(const struct timespec *t0)
 }
 
 static void
-add(struct ingest_stats *sum, const struct ingest_stats *s)
+add_stats(struct ingest_stats *sum, const struct ingest_stats *s)
 {
 	sum->found += s->found;
 	sum->ticketed += s->ticketed;
@@ -93,73 +89,13 @@ tally_of(struct tally **t, size_t *n, uint64_t id)
 	return &(*t)[(*n)++];
 }
 
-/* A failed pass: say why on the mailbox page, with guidance. */
-static void
-record_failure(struct app *app, uint64_t id, const struct mbx *m,
-    const struct err *err)
-{
-	const struct guidance *g = m->graph_status
-	    ? guidance_graph(m->graph_status, m->graph_code)
-	    : guidance_fallback();
-	struct err             e2;
-	char                   msg[600];
-
-	log_err("mailbox %llu: scan failed: %s", (unsigned long long)id,
-	    err->detail[0] ? err->detail : err->msg);
-	if (err->code == E_AUTH) {
-		/* the token refresh recorded why; hold the outgoing mail */
-		struct err e3;
-
-		if (store_outbox_hold(app->db, id, &e3) == -1)
-			log_err("mailbox %llu: queue not held: %s",
-			    (unsigned long long)id, e3.detail);
-		return;
-	}
-	snprintf(msg, sizeof msg, "Scan failed: %s", err->msg);
-	if (store_mailbox_set_error(app->db, id, g->key, msg, g->action, &e2) ==
-	    -1)
-		log_err("mailbox %llu: error not recorded: %s",
-		    (unsigned long long)id, e2.detail);
-}
-
-/*
- * The lease of mailbox t is held by someone else; if that is a scanner on
- * this host that no longer runs (killed, crashed), take the lease over
- * instead of waiting for it to expire.
- */
-static int
-take_from_dead(struct ingest_env *env, const struct scan_target *t, int *won,
-    struct err *err)
-{
-	char  holder[101], host[64] = "";
-	char *colon;
-	long  pid;
-
-	*won = 0;
-	if (store_lease_owner(env->app->db, t->id, holder, sizeof holder,
-	        err) == -1)
-		return -1;
-	colon = strrchr(holder, ':');
-	gethostname(host, sizeof host - 1);
-	if (colon == NULL || (size_t)(colon - holder) != strlen(host) ||
-	    strncmp(holder, host, strlen(host)) != 0)
-		return 0;
-	pid = strtol(colon + 1, NULL, 10);
-	if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-		return 0;
-	log_warn("mailbox %llu: taking over the lease of %s, which is gone",
-	    (unsigned long long)t->id, holder);
-	return store_lease_steal(env->app->db, t->id, holder, env->owner, 90,
-	    won, err);
-}
-
 /*
  * One mailbox: take its lease (skip it if another scanner has it), read
  * the Inbox, send what is queued, record the scan.  Returns 1 if the
  * mailbox was handled, 0 if skipped, -1 if it failed.
  */
 static int
-mailbox(struct ingest_env *env, const struct scan_target *t,
+scan_mailbox(struct ingest_env *env, const struct scan_target *t,
     struct ingest_stats *s, struct outbox_stats *o)
 {
 	struct app *app = env->app;
@@ -169,9 +105,7 @@ mailbox(struct ingest_env *env, const struct scan_target *t,
 
 	memset(s, 0, sizeof *s);
 	memset(o, 0, sizeof *o);
-	if (store_lease_take(app->db, t->id, env->owner, 90, &won, &err) ==
-	        -1 ||
-	    (!won && take_from_dead(env, t, &won, &err) == -1)) {
+	if (scanner_lease_take(app->db, t->id, env->owner, &won, &err) == -1) {
 		log_err("mailbox %llu: %s", (unsigned long long)t->id,
 		    err.detail[0] ? err.detail : err.msg);
 		return -1;
@@ -181,14 +115,14 @@ mailbox(struct ingest_env *env, const struct scan_target *t,
 	if (mbx_open(&m, app, env->http, t->id, t->cloud, t->shared_address,
 	        env->deadline, &err) == -1) {
 		s->errors++;
-		record_failure(app, t->id, &m, &err);
+		scanner_failed(app, t->id, &m, &err);
 	} else {
 		rc = 1;
 		if (!env->send_only &&
 		    ingest_mailbox(env, t, &m, s, &err) == -1) {
 			rc = -1;
 			s->errors++;
-			record_failure(app, t->id, &m, &err);
+			scanner_failed(app, t->id, &m, &err);
 		}
 		/* sending never waits on reading: only a refused token (the
 		 * queue is held then) keeps the queued mail in */
@@ -196,38 +130,30 @@ mailbox(struct ingest_env *env, const struct scan_target *t,
 		    outbox_send(&m, t->address, t->name, o, &e2) == -1) {
 			rc = -1;
 			s->errors++;
-			record_failure(app, t->id, &m, &e2);
+			scanner_failed(app, t->id, &m, &e2);
 		}
 	}
-	if (store_scan_done(app->db, t->id, rc == 1, s->waiting, &e2) == -1 ||
-	    store_lease_drop(app->db, t->id, env->owner, &e2) == -1)
-		log_err("mailbox %llu: scan state not saved: %s",
-		    (unsigned long long)t->id, e2.detail);
+	scanner_finish(app->db, t->id, env->owner, rc == 1, s->waiting);
 	mbx_close(&m);
 	return rc;
 }
 
 /* One pass over every target; returns how many messages were found. */
 static long
-pass(struct ingest_env *env, uint64_t only, struct tally **tally,
+scan_pass(struct ingest_env *env, uint64_t only, struct tally **tally,
     size_t *ntally, struct err *err)
 {
 	struct scan_target *t = NULL;
-	struct rule        *rules = NULL;
-	char              **own = NULL;
-	size_t              nt = 0, nrules = 0, nown = 0;
+	struct intake_setup setup = { 0 };
+	size_t              nt = 0;
 	long                found = 0;
 
-	if (store_scan_targets(env->app->db, only, &t, &nt, err) == -1 ||
-	    rules_load(env->app->db, &rules, &nrules, err) == -1 ||
-	    store_scan_own_addresses(env->app->db, &own, &nown, err) == -1) {
+	if (scanner_targets(env->app->db, only, &t, &nt, err) == -1 ||
+	    intake_setup_load(env->app->db, &setup, err) == -1) {
 		found = -1;
 		goto out;
 	}
-	env->rules = rules;
-	env->nrules = nrules;
-	env->own = own;
-	env->nown = nown;
+	env->setup = &setup;
 	for (size_t i = 0; i < nt && !stopping; i++) {
 		struct tally       *ty = tally_of(tally, ntally, t[i].id);
 		struct ingest_stats s;
@@ -236,21 +162,19 @@ pass(struct ingest_env *env, uint64_t only, struct tally **tally,
 		int                 rc;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		rc = mailbox(env, &t[i], &s, &o);
+		rc = scan_mailbox(env, &t[i], &s, &o);
 		ty->failed |= rc == -1;
 		ty->seen |= rc != 0;
 		ty->ms += ms_since(&t0);
-		add(&ty->sum, &s);
+		add_stats(&ty->sum, &s);
 		ty->out.sent += o.sent;
 		ty->out.failed += o.failed;
 		found += s.found + o.sent;
 	}
+	env->setup = NULL;
 out:
-	for (size_t i = 0; i < nown; i++)
-		free(own[i]);
-	free(own);
-	rules_free(rules, nrules);
-	store_scan_targets_free(t, nt);
+	intake_setup_free(&setup);
+	scanner_targets_free(t, nt);
 	return found;
 }
 
@@ -320,7 +244,7 @@ run(struct ingest_env *env, uint64_t only, int once, struct tally **tally,
 	env->deadline =
 	    time(NULL) + (cfg->scan_seconds > 0 ? cfg->scan_seconds : 55);
 	while (!stopping) {
-		if (pass(env, only, tally, ntally, &err) == -1) {
+		if (scan_pass(env, only, tally, ntally, &err) == -1) {
 			fprintf(stderr, PROG ": %s\n", err.msg);
 			log_err("pass failed: %s",
 			    err.detail[0] ? err.detail : err.msg);
@@ -345,7 +269,7 @@ main(int argc, char **argv)
 	size_t            ntally = 0;
 	uint64_t          only = 0;
 	int               once = 0, loop = 0, send_only = 0, failed = 0;
-	char              owner[100], host[64] = "host";
+	char              owner[SCANNER_OWNER_MAX];
 
 	if (parse_args(argc, argv, &once, &loop, &send_only, &only) == -1)
 		return 2;
@@ -358,8 +282,7 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	gethostname(host, sizeof host - 1);
-	snprintf(owner, sizeof owner, "%s:%ld", host, (long)getpid());
+	scanner_owner(owner, sizeof owner);
 	env.app = &app;
 	env.owner = owner;
 	env.http = app_http(&app, &err);

@@ -28,6 +28,7 @@
 #include "intake.h"
 #include "log.h"
 #include "mbx.h"
+#include "scanner.h"
 #include "store_ledger.h"
 #include "store_scan.h"
 #include "url.h"
@@ -244,10 +245,10 @@ ctx_of(const struct pass *p, struct intake_ctx *cx, struct ack_settings *ack)
 	*cx = (struct intake_ctx){ .db = env->app->db,
 		.mailbox_id = p->t->id,
 		.mailbox_address = p->t->address,
-		.rules = env->rules,
-		.nrules = env->nrules,
-		.own = env->own,
-		.nown = env->nown,
+		.rules = env->setup->rules,
+		.nrules = env->setup->nrules,
+		.own = env->setup->own,
+		.nown = env->setup->nown,
 		.ack = ack };
 }
 
@@ -537,7 +538,7 @@ drain(struct pass *p, struct err *err)
 	struct buf         url;
 	char              *next = NULL;
 	size_t             skip = 0;
-	int                narrow = 0, rc = 0, won;
+	int                narrow = 0, rc = 0;
 
 	buf_init(&url, 1024);
 	while (rc == 0) {
@@ -588,13 +589,9 @@ drain(struct pass *p, struct err *err)
 			break;
 		skip = gone > 0 ? 0 : skip + n;
 		narrow = narrow && gone == 0;
-		if (store_lease_take(p->env->app->db, p->t->id, p->env->owner,
-		        90, &won, err) == -1 ||
-		    !won) {
-			if (!won)
-				err_set(err, E_CONFLICT, "lease lost");
+		if (scanner_lease_renew(p->env->app->db, p->t->id,
+		        p->env->owner, err) == -1)
 			rc = -1;
-		}
 	}
 	if (rc == 0 && !p->partial) {
 		ingest_finish_unlisted(p);

@@ -11,8 +11,8 @@
 
 #include "app.h"
 #include "http.h"
+#include "intake.h"
 #include "mbx.h"
-#include "rules.h"
 #include "store_scan.h"
 
 struct ingest_stats {
@@ -29,15 +29,12 @@ struct ingest_stats {
 
 /* What one scanner process brings to every mailbox pass. */
 struct ingest_env {
-	struct app        *app;
-	struct http       *http;
-	const char        *owner; /* lease owner: host:pid */
-	const struct rule *rules;
-	size_t             nrules;
-	char *const       *own; /* addresses of connected mailboxes */
-	size_t             nown;
-	time_t             deadline;  /* stop waiting on throttling by then */
-	int                send_only; /* skip reading the Inbox */
+	struct app                *app;
+	struct http               *http;
+	const char                *owner; /* lease owner: host:pid */
+	const struct intake_setup *setup; /* rules, own addresses */
+	time_t deadline;  /* stop waiting on throttling by then */
+	int    send_only; /* skip reading the Inbox */
 };
 
 int ingest_mailbox(const struct ingest_env *, const struct scan_target *,

@@ -6,6 +6,7 @@
  * trace, so the incoming email log explains each mail.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "loop.h"
 #include "store_ledger.h"
+#include "store_scan.h"
 #include "store_ticket.h"
 #include "thread.h"
 #include "utf8.h"
@@ -30,6 +32,29 @@ struct decision {
 	struct buf           trace;
 	uint64_t             ticket; /* existing ticket to update, or 0 */
 };
+
+/* Load what a pass's intakes need; free with intake_setup_free(). */
+int
+intake_setup_load(struct db *db, struct intake_setup *s, struct err *err)
+{
+	memset(s, 0, sizeof *s);
+	if (rules_load(db, &s->rules, &s->nrules, err) == -1 ||
+	    store_scan_own_addresses(db, &s->own, &s->nown, err) == -1) {
+		intake_setup_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+intake_setup_free(struct intake_setup *s)
+{
+	for (size_t i = 0; i < s->nown; i++)
+		free(s->own[i]);
+	free(s->own);
+	rules_free(s->rules, s->nrules);
+	memset(s, 0, sizeof *s);
+}
 
 /* Append a line; one cut short by snprintf never ends inside a character. */
 static void

@@ -18,6 +18,18 @@
 #include "rules.h"
 #include "store_ledger.h"
 
+/*
+ * What every intake of a pass needs, loaded once: the enabled rules in
+ * running order, and the addresses of every mailbox that reads mail
+ * (loop detection, and who is not a participant).
+ */
+struct intake_setup {
+	struct rule *rules;
+	size_t       nrules;
+	char       **own;
+	size_t       nown;
+};
+
 struct intake_ctx {
 	struct db         *db;
 	uint64_t           mailbox_id;
@@ -59,11 +71,13 @@ struct intake_result {
 	uint64_t    ledger_id;
 };
 
-int intake_message(const struct intake_ctx *, const struct intake_in *,
-    struct intake_result *, struct err *);
-int intake_attachment(const struct intake_ctx *, const struct intake_in *,
-    uint64_t action_id, uint64_t ledger, const struct attachment *,
-    struct err *);
+int  intake_setup_load(struct db *, struct intake_setup *, struct err *);
+void intake_setup_free(struct intake_setup *);
+int  intake_message(const struct intake_ctx *, const struct intake_in *,
+     struct intake_result *, struct err *);
+int  intake_attachment(const struct intake_ctx *, const struct intake_in *,
+     uint64_t action_id, uint64_t ledger, const struct attachment *,
+     struct err *);
 int intake_failed(const struct intake_ctx *, json_t *source, const struct msg *,
     const struct intake_failure *, uint64_t         *ledger, struct err *);
 
