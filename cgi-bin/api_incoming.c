@@ -203,9 +203,9 @@ run_again(struct call *c, const struct db_res *r, json_t *src,
 	              "email log; the first attempt's ticket has them)";
 	if (intake_message(&cx, &in, res, err) == -1)
 		goto out;
-	if (found && strcmp(last.state, "done") == 0 &&
-	    store_ledger_set_state(c->app->db, res->ledger_id, "done", err) ==
-	        -1)
+	if (found && last.state == INCOMING_DONE &&
+	    store_ledger_set_state(c->app->db, res->ledger_id, INCOMING_DONE,
+	        err) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -259,7 +259,7 @@ api_incoming_reprocess(struct call *c)
 		return web_error(c, &err);
 	web_audit(c, "incoming_email.reprocess", "incoming_email", id,
 	    json_pack("{s:I, s:s}", "new_id", (json_int_t)res.ledger_id,
-	        "outcome", res.outcome));
+	        "outcome", incoming_outcome_name(res.outcome)));
 	snprintf(loc, sizeof loc, "/api/incoming-emails/%llu",
 	    (unsigned long long)res.ledger_id);
 	resp_header(c->req, "Location", loc);

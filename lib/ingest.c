@@ -113,11 +113,11 @@ link_ok(const struct pass *p, const char *link)
 }
 
 static void
-stat_outcome(struct ingest_stats *st, const char *outcome)
+stat_outcome(struct ingest_stats *st, enum incoming_outcome outcome)
 {
-	if (strcmp(outcome, "ticket_created") == 0)
+	if (outcome == OUTCOME_TICKET_CREATED)
 		st->ticketed++;
-	else if (strcmp(outcome, "ticket_updated") == 0)
+	else if (outcome == OUTCOME_TICKET_UPDATED)
 		st->updated++;
 	else
 		st->ignored++;
@@ -167,7 +167,7 @@ plan_of(struct pass *p, const char *graph_id, struct plan *pl, struct err *err)
 	if (!found)
 		return 0;
 	pl->row = row.id;
-	if (strcmp(row.state, "failed") == 0) {
+	if (row.state == INCOMING_FAILED) {
 		if (seen_before(p, row.id)) {
 			pl->todo = TODO_SKIP; /* failed in this very pass */
 			pl->relisted = 1;
@@ -185,11 +185,11 @@ plan_of(struct pass *p, const char *graph_id, struct plan *pl, struct err *err)
 		snprintf(pl->again, sizeof pl->again,
 		    "tried again after %u failure%s; the last: %s",
 		    row.failures, row.failures == 1 ? "" : "s", row.error);
-	} else if (strcmp(row.state, "done") != 0) {
+	} else if (row.state != INCOMING_DONE) {
 		/* committed before a crash or a failed action: finish it */
 		pl->todo = TODO_FINISH;
-		pl->quarantine = strcmp(row.outcome, "quarantined") == 0;
-	} else if (strcmp(row.outcome, "quarantined") == 0) {
+		pl->quarantine = row.outcome == OUTCOME_QUARANTINED;
+	} else if (row.outcome == OUTCOME_QUARANTINED) {
 		pl->attempt = row.attempt + 1;
 		snprintf(pl->again, sizeof pl->again,
 		    "brought back from quarantine");

@@ -55,7 +55,7 @@ action_request(const struct pass *p, const struct pending *q)
 
 /* Record the outcome of graph_id's action; returns 1 if it was a move. */
 static int
-settle(struct pass *p, const char *graph_id, const char *state)
+settle(struct pass *p, const char *graph_id, enum incoming_state state)
 {
 	struct err err;
 	int        moved = 0;
@@ -68,8 +68,8 @@ settle(struct pass *p, const char *graph_id, const char *state)
 		        state, &err) == -1)
 			log_err("mailbox %llu: ledger %llu not marked %s: %s",
 			    (unsigned long long)p->t->id,
-			    (unsigned long long)p->pend[i].ledger, state,
-			    err.detail);
+			    (unsigned long long)p->pend[i].ledger,
+			    incoming_state_name(state), err.detail);
 		moved |= p->pend[i].dest != NULL;
 		free(p->pend[i].graph_id);
 		p->pend[i].graph_id = NULL;
@@ -117,7 +117,7 @@ batch(struct pass *p, size_t from, size_t to, long *retry_after)
 		if (id == NULL)
 			continue;
 		if ((st >= 200 && st < 300) || st == 404) {
-			done += (size_t)settle(p, id, "done");
+			done += (size_t)settle(p, id, INCOMING_DONE);
 		} else if (st == 429) {
 			const char *ra = json_string_value(
 			    json_object_get(json_object_get(r, "headers"),
@@ -130,7 +130,7 @@ batch(struct pass *p, size_t from, size_t to, long *retry_after)
 			log_warn(
 			    "mailbox %llu: action on a message failed: %ld",
 			    (unsigned long long)p->t->id, st);
-			settle(p, id, "action_failed");
+			settle(p, id, INCOMING_ACTION_FAILED);
 		}
 	}
 	json_decref(res);
@@ -243,15 +243,13 @@ find_folder(struct pass *p, const char *name, char **id, struct err *err)
 int
 ingest_destination(struct pass *p, struct err *err)
 {
-	const char *action = p->t->processed_action;
-
 	p->dest = NULL;
-	if (strcmp(action, "move_to_deleted_items") == 0) {
+	if (p->t->processed_action == PROCESSED_MOVE_TO_DELETED_ITEMS) {
 		p->dest = xstrdup("deleteditems");
 		return 0;
 	}
-	if (strcmp(action, "move_to_folder") != 0)
-		return 0;
+	if (p->t->processed_action != PROCESSED_MOVE_TO_FOLDER)
+		return 0; /* mark as read */
 	if (find_folder(p, p->t->processed_folder, &p->dest, err) == -1)
 		return -1;
 	if (p->dest == NULL) {

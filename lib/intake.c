@@ -26,11 +26,11 @@
 #define SOURCE_MAX (8u << 20)
 
 struct decision {
-	const char          *outcome;
-	struct rules_verdict v;
-	struct buf           automatic;
-	struct buf           trace;
-	uint64_t             ticket; /* existing ticket to update, or 0 */
+	enum incoming_outcome outcome;
+	struct rules_verdict  v;
+	struct buf            automatic;
+	struct buf            trace;
+	uint64_t              ticket; /* existing ticket to update, or 0 */
 };
 
 /* Load what a pass's intakes need; free with intake_setup_free(). */
@@ -154,20 +154,21 @@ decide(const struct intake_ctx *cx, const struct intake_in *in,
 	rules_apply(cx->rules, cx->nrules, cx->mailbox_id, m, &d->v, &d->trace);
 	if (m->from.address[0] &&
 	    strcmp(m->from.address, cx->mailbox_address) == 0) {
-		d->outcome = "suppressed_loop";
+		d->outcome = OUTCOME_SUPPRESSED_LOOP;
 		trace(d, "from this mailbox itself: no ticket");
 	} else if (d->v.ignore) {
-		d->outcome = "ignored_by_rule";
+		d->outcome = OUTCOME_IGNORED_BY_RULE;
 		snprintf(line, sizeof line, "ignored by rule %llu",
 		    (unsigned long long)d->v.rule_id);
 		trace(d, line);
 	} else if (m->from.address[0] == '\0') {
-		d->outcome = "rejected";
+		d->outcome = OUTCOME_REJECTED;
 		trace(d, "no sender address: no ticket");
 	} else {
 		if (thread(cx, m, d, err) == -1)
 			return -1;
-		d->outcome = d->ticket ? "ticket_updated" : "ticket_created";
+		d->outcome =
+		    d->ticket ? OUTCOME_TICKET_UPDATED : OUTCOME_TICKET_CREATED;
 	}
 	if (m->notes.len > 0) {
 		snprintf(line, sizeof line, "note: %.250s", m->notes.data);
@@ -327,7 +328,8 @@ record(const struct intake_ctx *cx, const struct intake_in *in,
 	if (why.len > 0)
 		trace(d, why.data);
 	received(when, m->received);
-	if (strncmp(d->outcome, "ticket_", 7) == 0 &&
+	if ((d->outcome == OUTCOME_TICKET_CREATED ||
+	        d->outcome == OUTCOME_TICKET_UPDATED) &&
 	    (ticket(cx, m, d, &t, err) == -1 ||
 	        participants(cx, t, m, err) == -1))
 		goto out;
@@ -355,7 +357,7 @@ record(const struct intake_ctx *cx, const struct intake_in *in,
 		goto out;
 	if (t != 0 && action(cx, in, t, res->ledger_id, err) == -1)
 		goto out;
-	if (strcmp(d->outcome, "ticket_created") == 0 && cx->ack != NULL) {
+	if (d->outcome == OUTCOME_TICKET_CREATED && cx->ack != NULL) {
 		struct ack_facts f = { res->ledger_id, t,
 			m->subject[0] ? m->subject : "(no subject)",
 			d->automatic.len ? d->automatic.data : NULL,
@@ -471,8 +473,8 @@ intake_failed(const struct intake_ctx *cx, json_t *source, const struct msg *m,
 	l.size = src.len;
 	crypto_hash_sha256(l.sha256, (const unsigned char *)src.data, src.len);
 	l.source = src.data;
-	l.outcome = f->quarantine ? "quarantined" : "failed";
-	l.state = f->quarantine ? "stored" : "failed";
+	l.outcome = f->quarantine ? OUTCOME_QUARANTINED : OUTCOME_FAILED;
+	l.state = f->quarantine ? INCOMING_STORED : INCOMING_FAILED;
 	l.failures = f->failures;
 	l.error = error;
 	l.retry_in = f->quarantine ? -1 : f->retry_in;

@@ -66,9 +66,9 @@ struct intake_failure {
 };
 
 struct intake_result {
-	const char *outcome; /* static: ticket_created, ticket_updated ... */
-	uint64_t    ticket_id;
-	uint64_t    ledger_id;
+	enum incoming_outcome outcome;
+	uint64_t              ticket_id;
+	uint64_t              ledger_id;
 };
 
 int  intake_setup_load(struct db *, struct intake_setup *, struct err *);

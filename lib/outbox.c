@@ -222,7 +222,7 @@ outbox_ack(struct db *db, uint64_t mailbox, const struct ack_settings *s,
 		buf_puts(&refs, m->internet_message_id);
 	o.mailbox_id = mailbox;
 	o.ticket_id = f->ticket_id;
-	o.kind = "ack";
+	o.kind = OUTGOING_ACK;
 	o.incoming_email_id = f->ledger_id;
 	o.to = m->from.address;
 	o.subject = subject.data;
@@ -231,7 +231,7 @@ outbox_ack(struct db *db, uint64_t mailbox, const struct ack_settings *s,
 	o.message_id = mid;
 	o.in_reply_to = m->internet_message_id;
 	o.references = refs.data;
-	o.status = s->connected ? "queued" : "held";
+	o.status = s->connected ? OUTGOING_QUEUED : OUTGOING_HELD;
 	a.ticket_id = f->ticket_id;
 	a.kind = "email_out";
 	a.from = s->from;
@@ -275,7 +275,7 @@ reply_rows(struct db *db, uint64_t ticket, uint64_t agent,
 	outbox_message_id(mid, sizeof mid, c->from);
 	o.mailbox_id = c->mailbox_id;
 	o.ticket_id = ticket;
-	o.kind = "reply";
+	o.kind = OUTGOING_REPLY;
 	o.agent_id = agent;
 	o.to = c->end_user;
 	o.cc = cc;
@@ -285,8 +285,7 @@ reply_rows(struct db *db, uint64_t ticket, uint64_t agent,
 	o.message_id = mid;
 	o.in_reply_to = c->in_reply_to;
 	o.references = c->references;
-	o.status =
-	    strcmp(c->mailbox_status, "connected") == 0 ? "queued" : "held";
+	o.status = c->connected ? OUTGOING_QUEUED : OUTGOING_HELD;
 	a.ticket_id = ticket;
 	a.kind = "email_out";
 	a.agent_id = agent;
@@ -415,7 +414,7 @@ build(struct mbx *m, const char *from, const char *from_name,
 	mm.references = o->references;
 	mm.text = o->text;
 	mm.html = o->html[0] ? o->html : NULL;
-	mm.auto_reply = strcmp(o->kind, "ack") == 0;
+	mm.auto_reply = o->kind == OUTGOING_ACK;
 	mm.att = att;
 	mm.natt = r.nrows;
 	mm.date = time(NULL);
@@ -445,7 +444,7 @@ settle(struct mbx *m, const struct outgoing *o, int rc, long status,
 		st->sent++;
 	} else if (status == 401) {
 		/* the token refresh failed: the mailbox needs reauthorising */
-		w = store_outbox_later(db, o->id, "held", 0,
+		w = store_outbox_later(db, o->id, OUTGOING_HELD, 0,
 		    "The mailbox needs reauthorisation; this mail is held "
 		    "until it is reconnected.",
 		    &err);
@@ -455,7 +454,7 @@ settle(struct mbx *m, const struct outgoing *o, int rc, long status,
 		snprintf(msg, sizeof msg,
 		    "Throttled by Microsoft (429); "
 		    "trying again.");
-		w = store_outbox_later(db, o->id, "queued",
+		w = store_outbox_later(db, o->id, OUTGOING_QUEUED,
 		    retry_after >= 0 ? retry_after : wait, msg, &err);
 		st->retried++;
 	} else if (status == 0 || status >= 500) {
@@ -464,7 +463,7 @@ settle(struct mbx *m, const struct outgoing *o, int rc, long status,
 		    "Outcome unknown (%ld %s); checking "
 		    "Sent Items before any retry.",
 		    status, ge->code);
-		w = store_outbox_later(db, o->id, "sending",
+		w = store_outbox_later(db, o->id, OUTGOING_SENDING,
 		    retry_after >= 0 ? retry_after : wait, msg, &err);
 		st->retried++;
 	} else {
@@ -500,7 +499,7 @@ send_one(struct mbx *m, const char *from, const char *from_name,
 	char               why[256];
 	int                won, rc;
 
-	if (strcmp(o->status, "sending") == 0) {
+	if (o->status == OUTGOING_SENDING) {
 		int found = in_sent_items(m, o->message_id);
 
 		if (found == 1) {

@@ -18,7 +18,7 @@
 #define LEDGER_VALUES                                                          \
 	"?, ?, ?, ?, ?, ?, ?, ?, ?, "                                          \
 	"STR_TO_DATE(NULLIF(?, ''), '%Y-%m-%dT%H:%i:%sZ'), "                   \
-	"UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'stored'), ?, " \
+	"UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "                     \
 	"?, IF(? IS NULL, NULL, UTC_TIMESTAMP() + INTERVAL ? SECOND)"
 
 static const char SQL_ADD[] = "INSERT INTO incoming_email (" LEDGER_COLUMNS
@@ -77,7 +77,7 @@ static int
 write_row(struct db *db, const char *sql, const struct new_ledger *l,
     uint64_t *id, struct err *err)
 {
-	int                 timed = l->state != NULL && l->retry_in >= 0;
+	int timed = l->outcome == OUTCOME_FAILED && l->retry_in >= 0;
 	struct db_param     p[] = { db_int((long long)l->mailbox_id),
 		    db_str(l->graph_id), db_int(l->attempt),
                 l->message_id && l->message_id[0] ? db_str(l->message_id)
@@ -85,9 +85,10 @@ write_row(struct db *db, const char *sql, const struct new_ledger *l,
 		    db_str(l->from), db_str(l->from_name), db_str(l->to),
 		    db_str(l->cc), db_str(l->subject), db_str(l->received),
 		    db_int((long long)l->size), db_blob(l->sha256, 32),
-		    db_str(l->source), db_str(l->outcome), db_str(l->automatic),
-		    opt_id(l->rule_id), opt_id(l->ticket_id), db_str(l->trace),
-		    db_str(l->state), db_int(l->failures), db_str(l->error),
+		    db_str(l->source), db_str(incoming_outcome_name(l->outcome)),
+		    db_str(l->automatic), opt_id(l->rule_id), opt_id(l->ticket_id),
+		    db_str(l->trace), db_str(incoming_state_name(l->state)),
+		    db_int(l->failures), db_str(l->error),
                 timed ? db_int(l->retry_in) : db_null(),
 		    db_int(timed ? l->retry_in : 0) };
 	struct db_exec_info info;
@@ -153,23 +154,27 @@ store_ledger_latest(struct db *db, uint64_t mailbox, const char *graph_id,
 		row->attempt = (unsigned)db_res_int(&r, 0, 1);
 		row->failures = (unsigned)db_res_int(&r, 0, 4);
 		row->due = db_res_int(&r, 0, 5) != 0;
-		if (store_copy(row->state, sizeof row->state, &r, 0, 2, err) ==
+		if (incoming_state_parse(db_res_str(&r, 0, 2), &row->state) ==
 		        -1 ||
-		    store_copy(row->outcome, sizeof row->outcome, &r, 0, 3,
-		        err) == -1 ||
-		    store_copy(row->error, sizeof row->error, &r, 0, 6, err) ==
-		        -1)
+		    incoming_outcome_parse(db_res_str(&r, 0, 3),
+		        &row->outcome) == -1) {
+			err_set(err, E_DB, "unknown incoming email state");
 			rc = -1;
+		} else if (store_copy(row->error, sizeof row->error, &r, 0, 6,
+		               err) == -1) {
+			rc = -1;
+		}
 	}
 	db_res_free(&r);
 	return rc;
 }
 
 int
-store_ledger_set_state(struct db *db, uint64_t id, const char *state,
+store_ledger_set_state(struct db *db, uint64_t id, enum incoming_state state,
     struct err *err)
 {
-	struct db_param p[] = { db_str(state), db_int((long long)id) };
+	struct db_param p[] = { db_str(incoming_state_name(state)),
+		db_int((long long)id) };
 
 	return db_exec(db, SQL_STATE, p, 2, NULL, err);
 }
@@ -258,9 +263,11 @@ store_ledger_retry_clear(struct db *db, uint64_t id, struct err *err)
 int
 store_ledger_retry_request(struct db *db, uint64_t id, struct err *err)
 {
-	struct db_param p[] = { db_int((long long)id) };
-	struct db_res   r;
-	int             ok, gone;
+	struct db_param       p[] = { db_int((long long)id) };
+	struct db_res         r;
+	enum incoming_outcome outcome = OUTCOME_ERROR;
+	enum incoming_state   state = INCOMING_STORED;
+	int                   ok, gone;
 
 	if (db_query(db, SQL_RETRYABLE, p, 1, &r, err) == -1)
 		return -1;
@@ -269,11 +276,11 @@ store_ledger_retry_request(struct db *db, uint64_t id, struct err *err)
 		err_set(err, E_NOTFOUND, "no such incoming email");
 		return -1;
 	}
+	incoming_outcome_parse(db_res_str(&r, 0, 0), &outcome);
+	incoming_state_parse(db_res_str(&r, 0, 2), &state);
 	ok = db_res_int(&r, 0, 1) == 0 &&
-	    (strcmp(db_res_str(&r, 0, 0), "failed") == 0 ||
-	        strcmp(db_res_str(&r, 0, 0), "quarantined") == 0);
-	gone = strcmp(db_res_str(&r, 0, 0), "failed") == 0 &&
-	    strcmp(db_res_str(&r, 0, 2), "done") == 0;
+	    (outcome == OUTCOME_FAILED || outcome == OUTCOME_QUARANTINED);
+	gone = outcome == OUTCOME_FAILED && state == INCOMING_DONE;
 	db_res_free(&r);
 	if (!ok || gone) {
 		err_set(err, E_CONFLICT, "%s",

@@ -12,42 +12,43 @@
 
 #include "db.h"
 #include "err.h"
+#include "mail_enums.h"
 
 /* A ledger row as the scanner needs it. */
 struct ledger_row {
-	uint64_t id;
-	unsigned attempt;
-	unsigned failures;    /* failed intakes of this attempt */
-	char     state[16];   /* stored done action_failed failed */
-	char     outcome[20]; /* ticket_created ... failed quarantined */
-	int      due;         /* a failed row whose next try has come */
-	char     error[1001]; /* the last failure: 250 characters */
+	uint64_t              id;
+	unsigned              attempt;
+	unsigned              failures; /* failed intakes of this attempt */
+	enum incoming_state   state;
+	enum incoming_outcome outcome;
+	int                   due; /* a failed row whose next try has come */
+	char error[1001];          /* the last failure: 250 characters */
 };
 
 struct new_ledger {
-	uint64_t      mailbox_id;
-	const char   *graph_id;
-	unsigned      attempt;
-	const char   *message_id;
-	const char   *from;
-	const char   *from_name;
-	const char   *to;
-	const char   *cc;
-	const char   *subject;
-	const char   *received; /* ISO 8601 or "" */
-	size_t        size;
-	unsigned char sha256[32];
-	const char   *source;
-	const char   *outcome;
-	const char   *automatic; /* reason or NULL */
-	uint64_t      rule_id;
-	uint64_t      ticket_id;
-	const char   *trace;
-	/* only for outcome failed / quarantined: */
-	const char *state; /* NULL: stored */
-	unsigned    failures;
-	const char *error;
-	long        retry_in; /* seconds until the next try */
+	uint64_t              mailbox_id;
+	const char           *graph_id;
+	unsigned              attempt;
+	const char           *message_id;
+	const char           *from;
+	const char           *from_name;
+	const char           *to;
+	const char           *cc;
+	const char           *subject;
+	const char           *received; /* ISO 8601 or "" */
+	size_t                size;
+	unsigned char         sha256[32];
+	const char           *source;
+	enum incoming_outcome outcome;
+	const char           *automatic; /* reason or NULL */
+	uint64_t              rule_id;
+	uint64_t              ticket_id;
+	const char           *trace;
+	/* only for outcome failed / quarantined (else stored, 0, NULL): */
+	enum incoming_state state; /* failed; stored when quarantined */
+	unsigned            failures;
+	const char         *error;
+	long                retry_in; /* seconds until the next try */
 };
 
 /* A quarantined message an admin asked to try again. */
@@ -65,7 +66,7 @@ int store_ledger_delete(struct db *, uint64_t id, struct err *);
 int store_ledger_note(struct db *, uint64_t id, const char *line, struct err *);
 int store_ledger_latest(struct db *, uint64_t mailbox, const char *graph_id,
     struct ledger_row *, int *found, struct err *);
-int store_ledger_set_state(struct db *, uint64_t id, const char *state,
+int store_ledger_set_state(struct db *, uint64_t id, enum incoming_state,
     struct err *);
 int store_ledger_left_inbox(struct db *, uint64_t id, struct err *);
 int store_ledger_unfinished(struct db *, uint64_t mailbox, uint64_t **ids,

@@ -14,11 +14,12 @@
 static const char SQL_REPLY_CTX[] =
     "SELECT COALESCE(t.mailbox_id, 0), t.subject, u.email, "
     "COALESCE(NULLIF(m.shared_address, ''), m.account, ''), "
-    "COALESCE(m.status, '') FROM ticket t JOIN end_user u ON "
+    "COALESCE(m.status = 'connected', 0) FROM ticket t JOIN end_user u ON "
     "u.id = t.end_user_id LEFT JOIN mailbox m ON m.id = t.mailbox_id "
     "WHERE t.id = ?";
 static const char SQL_REPLY_IDS[] =
-    "SELECT internet_message_id, kind FROM ticket_action WHERE ticket_id = ? "
+    "SELECT internet_message_id, kind = 'email_in' FROM ticket_action WHERE "
+    "ticket_id = ? "
     "AND internet_message_id IS NOT NULL ORDER BY id DESC LIMIT 10";
 static const char SQL_ADD[] =
     "INSERT INTO outgoing_email (mailbox_id, ticket_id, kind, "
@@ -113,10 +114,9 @@ store_reply_ctx(struct db *db, uint64_t ticket, struct reply_ctx *c,
 	else if (store_copy(c->subject, sizeof c->subject, &r, 0, 1, err) ==
 	        0 &&
 	    store_copy(c->end_user, sizeof c->end_user, &r, 0, 2, err) == 0 &&
-	    store_copy(c->from, sizeof c->from, &r, 0, 3, err) == 0 &&
-	    store_copy(c->mailbox_status, sizeof c->mailbox_status, &r, 0, 4,
-	        err) == 0) {
+	    store_copy(c->from, sizeof c->from, &r, 0, 3, err) == 0) {
 		c->mailbox_id = (uint64_t)db_res_int(&r, 0, 0);
+		c->connected = db_res_int(&r, 0, 4) != 0;
 		rc = 0;
 	}
 	db_res_free(&r);
@@ -130,7 +130,7 @@ store_reply_ctx(struct db *db, uint64_t ticket, struct reply_ctx *c,
 			snprintf(c->references + strlen(c->references),
 			    sizeof c->references - strlen(c->references),
 			    "%s%s", c->references[0] ? " " : "", id);
-		if (strcmp(db_res_str(&r, i, 1), "email_in") == 0)
+		if (db_res_int(&r, i, 1) != 0) /* an incoming mail's */
 			snprintf(c->in_reply_to, sizeof c->in_reply_to, "%s",
 			    id);
 	}
@@ -143,12 +143,12 @@ store_outbox_add(struct db *db, const struct new_outgoing *o, uint64_t *id,
     struct err *err)
 {
 	struct db_param     p[] = { db_int((long long)o->mailbox_id),
-		    opt_id(o->ticket_id), db_str(o->kind),
+		    opt_id(o->ticket_id), db_str(outgoing_kind_name(o->kind)),
 		    opt_id(o->incoming_email_id), opt_id(o->agent_id),
 		    db_str(o->to), opt_str(o->cc), db_str(o->subject),
 		    db_str(o->text), opt_str(o->html), db_str(o->message_id),
 		    opt_str(o->in_reply_to), opt_str(o->references),
-		    db_str(o->status) };
+		    db_str(outgoing_status_name(o->status)) };
 	struct db_exec_info info;
 
 	if (db_exec(db, SQL_ADD, p, DB_NPARAMS(p), &info, err) == -1)
@@ -195,8 +195,13 @@ store_outbox_due(struct db *db, uint64_t mailbox, struct outgoing **out,
 		o->id = (uint64_t)db_res_int(&r, i, 0);
 		o->ticket_id = (uint64_t)db_res_int(&r, i, 1);
 		o->attempts = (unsigned)db_res_int(&r, i, 4);
-		rc = store_copy(o->kind, sizeof o->kind, &r, i, 2, err) ||
-		    store_copy(o->status, sizeof o->status, &r, i, 3, err);
+		if (outgoing_kind_parse(db_res_str(&r, i, 2), &o->kind) == -1 ||
+		    outgoing_status_parse(db_res_str(&r, i, 3), &o->status) ==
+		        -1) {
+			err_set(err, E_DB,
+			    "unknown outgoing email kind or status");
+			rc = -1;
+		}
 		o->to = cell(&r, i, 5);
 		o->cc = cell(&r, i, 6);
 		o->subject = cell(&r, i, 7);
@@ -260,11 +265,11 @@ store_outbox_sent(struct db *db, uint64_t id, struct err *err)
 
 /* Try again in seconds, as status (queued, or sending: look first). */
 int
-store_outbox_later(struct db *db, uint64_t id, const char *status, long seconds,
-    const char *error, struct err *err)
+store_outbox_later(struct db *db, uint64_t id, enum outgoing_status status,
+    long seconds, const char *error, struct err *err)
 {
-	struct db_param p[] = { db_str(status), db_int(seconds), db_str(error),
-		db_int((long long)id) };
+	struct db_param p[] = { db_str(outgoing_status_name(status)),
+		db_int(seconds), db_str(error), db_int((long long)id) };
 
 	return db_exec(db, SQL_LATER, p, 4, NULL, err);
 }

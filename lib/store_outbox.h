@@ -9,32 +9,33 @@
 
 #include "db.h"
 #include "err.h"
+#include "mail_enums.h"
 
 struct new_outgoing {
-	uint64_t    mailbox_id;
-	uint64_t    ticket_id;
-	const char *kind; /* ack reply */
-	uint64_t    incoming_email_id;
-	uint64_t    agent_id;
-	const char *to;
-	const char *cc;
-	const char *subject;
-	const char *text;
-	const char *html;
-	const char *message_id;
-	const char *in_reply_to;
-	const char *references;
-	const char *status; /* queued or held */
+	uint64_t             mailbox_id;
+	uint64_t             ticket_id;
+	enum outgoing_kind   kind;
+	uint64_t             incoming_email_id;
+	uint64_t             agent_id;
+	const char          *to;
+	const char          *cc;
+	const char          *subject;
+	const char          *text;
+	const char          *html;
+	const char          *message_id;
+	const char          *in_reply_to;
+	const char          *references;
+	enum outgoing_status status; /* queued or held */
 };
 
 struct outgoing {
-	uint64_t id;
-	uint64_t ticket_id;
-	char     kind[8];
-	char     status[8];
-	unsigned attempts;
-	char    *to, *cc, *subject, *text, *html;
-	char    *message_id, *in_reply_to, *references;
+	uint64_t             id;
+	uint64_t             ticket_id;
+	enum outgoing_kind   kind;
+	enum outgoing_status status;
+	unsigned             attempts;
+	char                *to, *cc, *subject, *text, *html;
+	char                *message_id, *in_reply_to, *references;
 };
 
 /* What a reply on a ticket needs to know. */
@@ -43,7 +44,7 @@ struct reply_ctx {
 	char     subject[999 * 4];
 	char     end_user[320 * 4 + 1]; /* utf8mb4 VARCHAR(320) */
 	char     from[321];             /* the mailbox's own address */
-	char     mailbox_status[16];
+	int      connected;             /* the mailbox is connected */
 	char     in_reply_to[999];
 	char     references[2048];
 };
@@ -61,7 +62,7 @@ int  store_outbox_attachments(struct db *, uint64_t id, struct db_res *,
      struct err *);
 int  store_outbox_claim(struct db *, uint64_t id, int *won, struct err *);
 int  store_outbox_sent(struct db *, uint64_t id, struct err *);
-int  store_outbox_later(struct db *, uint64_t id, const char *status,
+int  store_outbox_later(struct db *, uint64_t id, enum outgoing_status,
      long seconds, const char *error, struct err *);
 int  store_outbox_fail(struct db *, uint64_t id, const char *error,
      const char *guidance, struct err *);

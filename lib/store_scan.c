@@ -102,14 +102,17 @@ store_scan_targets(struct db *db, uint64_t only, struct scan_target **t,
 		    store_copy(s->shared_address, sizeof s->shared_address, &r,
 		        i, 2, err) ||
 		    store_copy(s->cloud, sizeof s->cloud, &r, i, 3, err) ||
-		    store_copy(s->processed_action, sizeof s->processed_action,
-		        &r, i, 4, err) ||
 		    store_copy(s->processed_folder, sizeof s->processed_folder,
 		        &r, i, 5, err) ||
 		    store_copy(s->floor, sizeof s->floor, &r, i, 6, err) ||
 		    store_copy(s->ack_subject, sizeof s->ack_subject, &r, i, 9,
 		        err))
 			rc = -1;
+		if (processed_action_parse(db_res_str(&r, i, 4),
+		        &s->processed_action) == -1) {
+			err_set(err, E_DB, "unknown processed_action");
+			rc = -1;
+		}
 		s->ack_enabled = db_res_int(&r, i, 7) != 0;
 		s->ack_per_hour = (long)db_res_int(&r, i, 8);
 		s->ack_body = db_res_str(&r, i, 10)

@@ -10,22 +10,23 @@
 
 #include "db.h"
 #include "err.h"
+#include "mailbox_enums.h"
 
 struct scan_target {
-	uint64_t id;
-	char     name[401];    /* shown as the sender's name */
-	char     address[321]; /* the mailbox's own address */
-	char     shared_address[255];
-	char     cloud[16];
-	char     processed_action[24];
-	char     processed_folder[1021];
-	char     floor[21]; /* receivedDateTime floor, "" for none */
-	int      ack_enabled;
-	long     ack_per_hour;
-	char     ack_subject[1021];
-	char    *ack_body; /* NULL: the default text */
-	char     quarantine_folder[1021];
-	char     read_floor[21]; /* mark as read: listed from here on */
+	uint64_t              id;
+	char                  name[401];    /* shown as the sender's name */
+	char                  address[321]; /* the mailbox's own address */
+	char                  shared_address[255];
+	char                  cloud[16];
+	enum processed_action processed_action;
+	char                  processed_folder[1021];
+	char  floor[21]; /* receivedDateTime floor, "" for none */
+	int   ack_enabled;
+	long  ack_per_hour;
+	char  ack_subject[1021];
+	char *ack_body; /* NULL: the default text */
+	char  quarantine_folder[1021];
+	char  read_floor[21]; /* mark as read: listed from here on */
 };
 
 /* One mailbox as GET /api/health sees it (store_scan_health()). */
