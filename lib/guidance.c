@@ -133,11 +133,12 @@ static const struct guidance graph_errors[] = {
 };
 /* clang-format on */
 
-static const struct guidance fallback = { "unknown",
-	"Microsoft reported an error",
-	"Disconnect and then reauthorise the mailbox. If the error stays, "
-	"check the app registration in Azure against this page.",
-	1 };
+static const struct guidance fallback = { .key = "unknown",
+	.title = "Microsoft reported an error",
+	.action = "Disconnect and then reauthorise the mailbox. If the error "
+	          "stays, check the app registration in Azure against this "
+	          "page.",
+	.reauth = 1 };
 
 const struct guidance *
 guidance_fallback(void)

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "postdesk_limits.h"
 #include "xmalloc.h"
 
 struct http {
@@ -278,7 +279,7 @@ http_do(struct http *h, const struct http_req *rq, struct http_resp *resp,
 	}
 	memset(&s, 0, sizeof s);
 	s.body = &resp->body;
-	s.cap = rq->max_body ? rq->max_body : 4u << 20;
+	s.cap = rq->max_body ? rq->max_body : HTTP_BODY_CAP;
 	s.resp = resp;
 	s.rq = rq;
 	s.curl = h->curl;

@@ -54,10 +54,12 @@ static const struct {
 	size_t      cap;
 	const char *note;
 } alone[] = {
-	{ 1, 0, 4u << 20, NULL },
-	{ 0, 0, ALONE_CAP, NULL },
-	{ 0, 1, 4u << 20,
-	    "the body is too large to fetch: read it in Outlook" },
+	{ .expand = 1, .slim = 0, .cap = HTTP_BODY_CAP, .note = NULL },
+	{ .expand = 0, .slim = 0, .cap = ALONE_CAP, .note = NULL },
+	{ .expand = 0,
+	    .slim = 1,
+	    .cap = HTTP_BODY_CAP,
+	    .note = "the body is too large to fetch: read it in Outlook" },
 };
 
 #define ALONE_LEVELS (sizeof alone / sizeof alone[0])
@@ -93,8 +95,8 @@ list_url(const struct pass *p, struct buf *u, int ids, size_t skip)
 	buf_printf(u,
 	    "%s/mailFolders/inbox/messages?$select=%s&$top=%d"
 	    "&$count=true%s&$orderby=",
-	    p->m->base.data, ids ? "id,receivedDateTime" : SELECT, PAGE_SIZE,
-	    ids ? "" : "&$expand=attachments");
+	    p->m->base.data, ids ? "id,receivedDateTime" : SELECT,
+	    INGEST_PAGE_SIZE, ids ? "" : "&$expand=attachments");
 	url_encode(u, "receivedDateTime asc");
 	buf_puts(u, "&$filter=");
 	url_encode(u, filter.data);
@@ -323,8 +325,10 @@ intake(struct pass *p, json_t *obj, const struct msg *m, const struct plan *pl,
 	const struct ingest_env *env = p->env;
 	struct intake_ctx        cx;
 	struct ack_settings      ack;
-	struct attach_ctx        ax = { env->http, p->m->base.data, p->m->token,
-		       (size_t)env->app->cfg.attachment_max_mb << 20 };
+	struct attach_ctx        ax = { .http = env->http,
+		       .base = p->m->base.data,
+		       .token = p->m->token,
+		       .cap = (size_t)env->app->cfg.attachment_max_mb << 20 };
 	struct attachment       *att = NULL;
 	struct intake_in         in = { .source = obj,
 		        .msg = m,
@@ -518,7 +522,7 @@ page_messages(struct pass *p, json_t *page, int narrow, struct err *err)
 		    json_object_get(page, "@odata.count"));
 	json_array_foreach (arr, i, o) {
 		/* never more than a page, whatever the server sends */
-		if (i >= PAGE_SIZE) {
+		if (i >= INGEST_PAGE_SIZE) {
 			p->partial = 1;
 			break;
 		}

@@ -102,7 +102,7 @@ batch(struct pass *p, size_t from, size_t to, long *retry_after)
 	gc.body = body.data;
 	/* a move answers with the whole message: room for the bodies (as
 	 * HTML and escaped, up to four times the text) beside the default */
-	gc.max_body = (4u << 20) + 4 * bodies;
+	gc.max_body = HTTP_BODY_CAP + 4 * bodies;
 	res = mbx_call_json(p->m, &gc, 0, &ge, &err);
 	if (res == NULL)
 		log_warn("mailbox %llu: $batch of actions failed (%ld %s: "
@@ -149,9 +149,10 @@ ingest_act(struct pass *p)
 	size_t done = 0;
 	long   retry_after = -1;
 
-	for (size_t i = 0; i < p->npend; i += BATCH_MAX) {
-		size_t end =
-		    i + BATCH_MAX < p->npend ? i + BATCH_MAX : p->npend;
+	for (size_t i = 0; i < p->npend; i += GRAPH_BATCH_MAX) {
+		size_t end = i + GRAPH_BATCH_MAX < p->npend
+		    ? i + GRAPH_BATCH_MAX
+		    : p->npend;
 
 		if (retry_after >= 0 && mbx_wait(p->m, retry_after) == -1)
 			break;

@@ -10,9 +10,7 @@
 #include <stdint.h>
 
 #include "ingest.h"
-
-#define PAGE_SIZE 50
-#define BATCH_MAX 20
+#include "postdesk_limits.h"
 
 /* A committed message whose processed-mail action is still to be done. */
 struct pending {
@@ -29,7 +27,7 @@ struct pass {
 	struct mbx               *m;
 	char                     *dest;  /* processed mail; NULL: mark read */
 	char                     *qdest; /* quarantine folder, when needed */
-	struct pending            pend[PAGE_SIZE];
+	struct pending            pend[INGEST_PAGE_SIZE];
 	size_t                    npend;
 	uint64_t                 *seen; /* ledger rows listed this pass */
 	size_t                    nseen;

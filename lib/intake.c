@@ -358,10 +358,15 @@ record(const struct intake_ctx *cx, const struct intake_in *in,
 	if (t != 0 && action(cx, in, t, res->ledger_id, err) == -1)
 		goto out;
 	if (d->outcome == OUTCOME_TICKET_CREATED && cx->ack != NULL) {
-		struct ack_facts f = { res->ledger_id, t,
-			m->subject[0] ? m->subject : "(no subject)",
-			d->automatic.len ? d->automatic.data : NULL,
-			d->v.no_ack ? (d->v.rule_id ? d->v.rule_id : 1) : 0 };
+		struct ack_facts f = { .ledger_id = res->ledger_id,
+			.ticket_id = t,
+			.ticket_subject =
+			    m->subject[0] ? m->subject : "(no subject)",
+			.automatic =
+			    d->automatic.len ? d->automatic.data : NULL,
+			.no_ack_rule = d->v.no_ack
+			    ? (d->v.rule_id ? d->v.rule_id : 1)
+			    : 0 };
 
 		if (outbox_ack(cx->db, cx->mailbox_id, cx->ack, m, &f, err) ==
 		    -1)

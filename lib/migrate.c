@@ -257,7 +257,8 @@ lock_take(struct run *run, FILE *progress, struct err *err)
 {
 	struct migrate_lock h;
 	time_t              give_up = time(NULL) + LOCK_SECONDS + 60;
-	struct timespec     poll = { 0, LOCK_POLL_MS * 1000000L };
+	struct timespec     poll = { .tv_sec = 0,
+		    .tv_nsec = LOCK_POLL_MS * 1000000L };
 	int                 won, said = 0;
 
 	for (;;) {

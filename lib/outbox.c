@@ -15,6 +15,7 @@
 
 #include "cred.h"
 #include "guidance.h"
+#include "postdesk_limits.h"
 #include "log.h"
 #include "mime.h"
 #include "outbox.h"
@@ -555,8 +556,8 @@ outbox_send(struct mbx *m, const char *from, const char *from_name,
 	memset(st, 0, sizeof *st);
 	if (store_outbox_release(m->app->db, m->id, err) == -1)
 		return -1;
-	/* batches of 50 until nothing is due, or a batch changed nothing
-	 * (mail whose Sent Items lookup could not be made waits) */
+	/* batches of OUTBOX_BATCH until nothing is due, or a batch changed
+	 * nothing (mail whose Sent Items lookup could not be made waits) */
 	do {
 		before = st->sent + st->failed + st->retried;
 		if (store_outbox_due(m->app->db, m->id, &o, &n, err) == -1) {
@@ -566,7 +567,7 @@ outbox_send(struct mbx *m, const char *from, const char *from_name,
 		for (size_t i = 0; rc == 0 && i < n; i++)
 			rc = send_one(m, from, from_name, &o[i], st, err);
 		store_outbox_free(o, n);
-	} while (rc == 0 && n == 50 &&
+	} while (rc == 0 && n == OUTBOX_BATCH &&
 	    st->sent + st->failed + st->retried > before &&
 	    time(NULL) < m->deadline);
 	return rc;

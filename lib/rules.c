@@ -291,7 +291,7 @@ rules_apply(const struct rule *rules, size_t n, uint64_t mailbox_id,
     const struct msg *m, struct rules_verdict *vd, struct buf *trace)
 {
 	const struct rule **o = ordered(rules, n);
-	struct view         v = { m, NULL, NULL };
+	struct view         v = { .m = m };
 	struct buf          t;
 
 	memset(vd, 0, sizeof *vd);

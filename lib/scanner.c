@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "guidance.h"
-#include "limits.h"
+#include "postdesk_limits.h"
 #include "log.h"
 #include "scanner.h"
 #include "store.h"

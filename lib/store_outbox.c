@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "postdesk_limits.h"
 #include "store.h"
 #include "store_outbox.h"
 #include "xmalloc.h"
@@ -35,7 +36,7 @@ static const char SQL_DUE[] =
     "COALESCE(cc_addrs, ''), subject, body_text, COALESCE(body_html, ''), "
     "message_id, COALESCE(in_reply_to, ''), COALESCE(references_ids, '') "
     "FROM outgoing_email WHERE mailbox_id = ? AND status IN ('queued', "
-    "'sending') AND next_attempt_at <= UTC_TIMESTAMP() ORDER BY id LIMIT 50";
+    "'sending') AND next_attempt_at <= UTC_TIMESTAMP() ORDER BY id LIMIT ?";
 static const char SQL_ATTS[] =
     "SELECT name, content_type, content FROM outgoing_attachment "
     "WHERE outgoing_email_id = ? ORDER BY id";
@@ -175,18 +176,22 @@ cell(const struct db_res *r, size_t row, size_t col)
 	return xstrdup(s ? s : "");
 }
 
-/* Queued rows, and "sending" rows whose outcome is to be checked. */
+/*
+ * Queued rows, and "sending" rows whose outcome is to be checked: the
+ * first OUTBOX_BATCH of them.
+ */
 int
 store_outbox_due(struct db *db, uint64_t mailbox, struct outgoing **out,
     size_t *n, struct err *err)
 {
-	struct db_param p[] = { db_int((long long)mailbox) };
+	struct db_param p[] = { db_int((long long)mailbox),
+		db_int(OUTBOX_BATCH) };
 	struct db_res   r;
 	int             rc = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (db_query(db, SQL_DUE, p, 1, &r, err) == -1)
+	if (db_query(db, SQL_DUE, p, DB_NPARAMS(p), &r, err) == -1)
 		return -1;
 	*out = xcalloc(r.nrows, sizeof **out);
 	for (size_t i = 0; rc == 0 && i < r.nrows; i++) {
