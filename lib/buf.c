@@ -95,3 +95,39 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 	b->len += (size_t)n;
 }
+
+/*
+ * Append c escaped for HTML, in text or in a quoted attribute value: the
+ * one HTML escaper (the OAuth callback pages, acknowledgement bodies).
+ */
+void
+buf_html_char(struct buf *b, char c)
+{
+	switch (c) {
+	case '<':
+		buf_puts(b, "&lt;");
+		break;
+	case '>':
+		buf_puts(b, "&gt;");
+		break;
+	case '&':
+		buf_puts(b, "&amp;");
+		break;
+	case '"':
+		buf_puts(b, "&quot;");
+		break;
+	case '\'':
+		buf_puts(b, "&#39;");
+		break;
+	default:
+		buf_putc(b, c);
+	}
+}
+
+/* Append s escaped for HTML (buf_html_char()). */
+void
+buf_html(struct buf *b, const char *s)
+{
+	for (; *s; s++)
+		buf_html_char(b, *s);
+}

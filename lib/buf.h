@@ -18,6 +18,8 @@ void buf_reset(struct buf *);
 void buf_append(struct buf *, const void *, size_t);
 void buf_puts(struct buf *, const char *);
 void buf_putc(struct buf *, char);
+void buf_html_char(struct buf *, char);
+void buf_html(struct buf *, const char *);
 void buf_printf(struct buf *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -214,22 +214,18 @@ find_folder(struct pass *p, const char *name, char **id, struct err *err)
 {
 	struct graph_call  gc = { .method = "GET" };
 	struct graph_error ge;
-	struct buf         url, filter;
+	struct buf         url;
 	json_t            *o, *f;
 	const char        *s;
 
 	*id = NULL;
 	buf_init(&url, 256);
-	buf_init(&filter, 128);
-	buf_puts(&filter, "displayName eq ");
-	url_odata_quote(&filter, name);
 	buf_printf(&url,
 	    "%s/mailFolders?$select=id,displayName&$filter=", p->m->base.data);
-	url_encode(&url, filter.data);
+	url_odata_eq(&url, "displayName", name);
 	gc.url = url.data;
 	o = mbx_call_json(p->m, &gc, 1, &ge, err);
 	buf_cleanup(&url);
-	buf_cleanup(&filter);
 	if (o == NULL)
 		return -1;
 	f = json_array_get(json_object_get(o, "value"), 0);

@@ -66,7 +66,10 @@ outbox_message_id(char *out, size_t size, const char *from)
 	    at && id_domain(at + 1) ? at + 1 : "postdesk.invalid");
 }
 
-/* Expand {ticket} and {subject}; html escapes the values. */
+/*
+ * Expand {ticket} and {subject} in tmpl; html escapes the template and
+ * the values (buf_html()) and breaks lines with <br>.
+ */
 static void
 expand(struct buf *b, const char *tmpl, uint64_t ticket, const char *subject,
     int html)
@@ -76,29 +79,15 @@ expand(struct buf *b, const char *tmpl, uint64_t ticket, const char *subject,
 			buf_printf(b, "%llu", (unsigned long long)ticket);
 			p += 7;
 		} else if (strncmp(p, "{subject}", 9) == 0) {
-			for (const char *s = subject; html && *s; s++) {
-				if (*s == '<')
-					buf_puts(b, "&lt;");
-				else if (*s == '>')
-					buf_puts(b, "&gt;");
-				else if (*s == '&')
-					buf_puts(b, "&amp;");
-				else if (*s == '"')
-					buf_puts(b, "&quot;");
-				else
-					buf_putc(b, *s);
-			}
-			if (!html)
+			if (html)
+				buf_html(b, subject);
+			else
 				buf_puts(b, subject);
 			p += 8;
-		} else if (html && *p == '<') {
-			buf_puts(b, "&lt;");
-		} else if (html && *p == '>') {
-			buf_puts(b, "&gt;");
-		} else if (html && *p == '&') {
-			buf_puts(b, "&amp;");
 		} else if (html && *p == '\n') {
 			buf_puts(b, "<br>\n");
+		} else if (html) {
+			buf_html_char(b, *p);
 		} else {
 			buf_putc(b, *p);
 		}
@@ -364,25 +353,21 @@ in_sent_items(struct mbx *m, const char *message_id)
 	struct graph_call  gc = { .method = "GET" };
 	struct graph_error ge;
 	struct err         err;
-	struct buf         url, filter;
+	struct buf         url;
 	json_t            *o;
 	int                found;
 
 	buf_init(&url, 512);
-	buf_init(&filter, 256);
-	buf_puts(&filter, "internetMessageId eq ");
-	url_odata_quote(&filter, message_id);
 	buf_printf(&url,
 	    "%s/mailFolders/sentitems/messages?$select=id&$filter=",
 	    m->base.data);
-	url_encode(&url, filter.data);
+	url_odata_eq(&url, "internetMessageId", message_id);
 	gc.url = url.data;
 	o = mbx_call_json(m, &gc, 1, &ge, &err);
 	found =
 	    o == NULL ? -1 : json_array_size(json_object_get(o, "value")) > 0;
 	json_decref(o);
 	buf_cleanup(&url);
-	buf_cleanup(&filter);
 	return found;
 }
 

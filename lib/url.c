@@ -110,3 +110,19 @@ url_odata_quote(struct buf *b, const char *s)
 	}
 	buf_putc(b, '\'');
 }
+
+/*
+ * Append the $filter value "property eq 'value'", quoted
+ * (url_odata_quote()) and then URL-encoded, to a URL.
+ */
+void
+url_odata_eq(struct buf *url, const char *property, const char *value)
+{
+	struct buf f;
+
+	buf_init(&f, 128);
+	buf_printf(&f, "%s eq ", property);
+	url_odata_quote(&f, value);
+	url_encode(url, f.data);
+	buf_cleanup(&f);
+}

@@ -275,32 +275,6 @@ web_audit(struct call *c, const char *action, const char *target_type,
 	buf_cleanup(&b);
 }
 
-static void
-html_escape(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			buf_puts(b, "&#39;");
-			break;
-		default:
-			buf_putc(b, *s);
-		}
-	}
-}
-
 /* A minimal HTML page (for the OAuth callbacks); texts are escaped. */
 void
 web_html(struct call *c, int status, const char *title, const char *message)
@@ -311,14 +285,14 @@ web_html(struct call *c, int status, const char *title, const char *message)
 	buf_puts(&b,
 	    "<!doctype html><html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\"><title>");
-	html_escape(&b, title);
+	buf_html(&b, title);
 	buf_puts(&b,
 	    " - postdesk</title><link rel=\"stylesheet\" "
 	    "href=\"/app.css\"></head><body><main class=\"notice\">"
 	    "<h1>");
-	html_escape(&b, title);
+	buf_html(&b, title);
 	buf_puts(&b, "</h1><p>");
-	html_escape(&b, message);
+	buf_html(&b, message);
 	buf_puts(&b,
 	    "</p><p><a href=\"/#/mailboxes\">Back to Mailbox "
 	    "Setup</a></p></main></body></html>");

@@ -137,6 +137,20 @@ test_printf(void)
 	buf_cleanup(&b);
 }
 
+/* The HTML escaper: the five characters, nothing else (UTF-8 kept). */
+static void
+test_html(void)
+{
+	struct buf b;
+
+	buf_init(&b, 4);
+	buf_html(&b, "<a href=\"x\">Tom & Jerry's</a> \xc3\xa9\n");
+	CHECK_STR(b.data,
+	    "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt; "
+	    "\xc3\xa9\n");
+	buf_cleanup(&b);
+}
+
 int
 main(void)
 {
@@ -146,5 +160,6 @@ main(void)
 	test_puts_reset();
 	test_zeroed();
 	test_printf();
+	test_html();
 	return TEST_DONE();
 }

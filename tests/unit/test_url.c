@@ -169,6 +169,21 @@ test_query(void)
 	CHECK(query_is("code=a%00b", "code", NULL));
 }
 
+/* A quote in an OData literal is doubled, then the filter URL-encoded. */
+static void
+test_odata(void)
+{
+	struct buf b;
+
+	buf_init(&b, 16);
+	url_odata_quote(&b, "it's");
+	CHECK_STR(b.data, "'it''s'");
+	buf_reset(&b);
+	url_odata_eq(&b, "displayName", "a'b c");
+	CHECK_STR(b.data, "displayName%20eq%20%27a%27%27b%20c%27");
+	buf_cleanup(&b);
+}
+
 int
 main(void)
 {
@@ -177,5 +192,6 @@ main(void)
 	test_encode();
 	test_round_trip();
 	test_query();
+	test_odata();
 	return TEST_DONE();
 }
