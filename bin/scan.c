@@ -209,7 +209,7 @@ parse_args(int argc, char **argv, int *once, int *loop, int *send_only,
 }
 
 static int
-report(struct tally *t, size_t n)
+print_tallies(struct tally *t, size_t n)
 {
 	int failed = 0;
 
@@ -234,7 +234,7 @@ report(struct tally *t, size_t n)
  * if some mailbox failed.
  */
 static int
-run(struct ingest_env *env, uint64_t only, int once, struct tally **tally,
+scan_run(struct ingest_env *env, uint64_t only, int once, struct tally **tally,
     size_t *ntally)
 {
 	const struct config *cfg = &env->app->cfg;
@@ -254,7 +254,7 @@ run(struct ingest_env *env, uint64_t only, int once, struct tally **tally,
 			break;
 		sleep((unsigned)cfg->scan_interval);
 	}
-	failed |= report(*tally, *ntally);
+	failed |= print_tallies(*tally, *ntally);
 	fflush(stdout);
 	return failed;
 }
@@ -292,7 +292,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	do {
-		failed |= run(&env, only, once, &tally, &ntally);
+		failed |= scan_run(&env, only, once, &tally, &ntally);
 		ntally = 0;
 	} while (loop && !stopping);
 	free(tally);

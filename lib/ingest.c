@@ -127,7 +127,7 @@ stat_outcome(struct ingest_stats *st, enum incoming_outcome outcome)
 
 /* Remember the latest receivedDateTime listed (for the read floor). */
 static void
-saw(struct pass *p, json_t *obj)
+note_newest(struct pass *p, json_t *obj)
 {
 	const char *r =
 	    json_string_value(json_object_get(obj, "receivedDateTime"));
@@ -138,7 +138,7 @@ saw(struct pass *p, json_t *obj)
 }
 
 static void
-seen(struct pass *p, uint64_t ledger)
+mark_seen(struct pass *p, uint64_t ledger)
 {
 	p->seen = xrealloc(p->seen, (p->nseen + 1) * sizeof *p->seen);
 	p->seen[p->nseen++] = ledger;
@@ -178,7 +178,7 @@ plan_of(struct pass *p, const char *graph_id, struct plan *pl, struct err *err)
 		if (!row.due) {
 			pl->todo = TODO_SKIP;
 			p->st->retrying++;
-			seen(p, row.id);
+			mark_seen(p, row.id);
 			return 0;
 		}
 		pl->attempt = row.attempt;
@@ -217,8 +217,8 @@ answer_size(const json_t *obj)
 
 /* Queue the action for a committed message (quarantine: move it there). */
 static void
-finish(struct pass *p, uint64_t ledger, const char *graph_id, int quarantine,
-    size_t size)
+queue_action(struct pass *p, uint64_t ledger, const char *graph_id,
+    int quarantine, size_t size)
 {
 	struct err err;
 
@@ -227,7 +227,7 @@ finish(struct pass *p, uint64_t ledger, const char *graph_id, int quarantine,
 		        "stays in the Inbox until the next pass",
 		    (unsigned long long)p->t->id,
 		    err.detail[0] ? err.detail : err.msg);
-		seen(p, ledger);
+		mark_seen(p, ledger);
 		return;
 	}
 	ingest_pend(p, ledger, graph_id, quarantine ? p->qdest : p->dest, size);
@@ -262,7 +262,7 @@ last_try(const struct pass *p, const struct plan *pl)
 }
 
 static unsigned long
-backoff(long base, unsigned failures)
+backoff_seconds(long base, unsigned failures)
 {
 	unsigned long s = (unsigned long)base;
 
@@ -278,8 +278,9 @@ backoff(long base, unsigned failures)
  * a database that is gone rather than refusing this message.
  */
 static int
-failed(struct pass *p, json_t *obj, const struct msg *m, const char *graph_id,
-    const struct plan *pl, const struct err *why, struct err *err)
+record_failure(struct pass *p, json_t *obj, const struct msg *m,
+    const char *graph_id, const struct plan *pl, const struct err *why,
+    struct err *err)
 {
 	const struct config  *cfg = &p->env->app->cfg;
 	struct intake_ctx     cx;
@@ -301,7 +302,7 @@ failed(struct pass *p, json_t *obj, const struct msg *m, const char *graph_id,
 	    why->detail[0] ? why->detail : why->msg);
 	f.error = text;
 	f.quarantine = f.failures >= (unsigned)cfg->intake_attempts;
-	f.retry_in = (long)backoff(cfg->retry_backoff, f.failures);
+	f.retry_in = (long)backoff_seconds(cfg->retry_backoff, f.failures);
 	log_warn("mailbox %llu: message %s: intake failed (%u of %ld)%s: %s",
 	    (unsigned long long)p->t->id, graph_id, f.failures,
 	    cfg->intake_attempts, f.quarantine ? ", quarantined" : "", text);
@@ -310,17 +311,17 @@ failed(struct pass *p, json_t *obj, const struct msg *m, const char *graph_id,
 		return -1;
 	p->st->failed++;
 	if (!f.quarantine) {
-		seen(p, ledger);
+		mark_seen(p, ledger);
 		return 0;
 	}
 	p->st->quarantined++;
-	finish(p, ledger, graph_id, 1, answer_size(obj));
+	queue_action(p, ledger, graph_id, 1, answer_size(obj));
 	return 0;
 }
 
 static int
-intake(struct pass *p, json_t *obj, const struct msg *m, const struct plan *pl,
-    struct err *err)
+intake_listed(struct pass *p, json_t *obj, const struct msg *m,
+    const struct plan *pl, struct err *err)
 {
 	const struct ingest_env *env = p->env;
 	struct intake_ctx        cx;
@@ -362,7 +363,7 @@ intake(struct pass *p, json_t *obj, const struct msg *m, const struct plan *pl,
 	if (intake_message(&cx, &in, &res, err) == -1)
 		goto out;
 	stat_outcome(p->st, res.outcome);
-	finish(p, res.ledger_id, m->id, 0, answer_size(obj));
+	queue_action(p, res.ledger_id, m->id, 0, answer_size(obj));
 	rc = 0;
 out:
 	attach_free(att, in.natt);
@@ -380,23 +381,24 @@ carry_out(struct pass *p, json_t *obj, const struct msg *m,
 	if (pl->todo == TODO_SKIP)
 		return 0;
 	if (pl->todo == TODO_FINISH) {
-		finish(p, pl->row, m->id, pl->quarantine, answer_size(obj));
+		queue_action(p, pl->row, m->id, pl->quarantine,
+		    answer_size(obj));
 		return 0;
 	}
-	if (intake(p, obj, m, pl, &why) == 0)
+	if (intake_listed(p, obj, m, pl, &why) == 0)
 		return 0;
-	return failed(p, obj, m, m->id, pl, &why, err);
+	return record_failure(p, obj, m, m->id, pl, &why, err);
 }
 
 /* One listed message (note: why it came without a part, or NULL). */
 static int
-one(struct pass *p, json_t *obj, const char *note, struct err *err)
+take_message(struct pass *p, json_t *obj, const char *note, struct err *err)
 {
 	struct plan pl;
 	struct msg  m;
 	int         rc;
 
-	saw(p, obj);
+	note_newest(p, obj);
 	if (msg_parse(obj, &m, err) == -1) {
 		log_err("mailbox %llu: skipped a message Graph listed without "
 		        "a usable id",
@@ -424,7 +426,7 @@ one(struct pass *p, json_t *obj, const char *note, struct err *err)
  * refusal that is the mailbox's (401, 403, 429, 503) is not.
  */
 static int
-unreadable(const struct err *err, const struct graph_error *ge)
+message_unreadable(const struct err *err, const struct graph_error *ge)
 {
 	return err->code == E_TOOLARGE ||
 	    strcmp(ge->code, "MalformedResponse") == 0 || ge->status == 400 ||
@@ -456,7 +458,7 @@ fetch_alone(struct pass *p, const char *id, size_t level,
 
 /* One message of a narrowed page, listed as {"id"}: fetched alone. */
 static int
-one_alone(struct pass *p, json_t *listed, struct err *err)
+take_message_alone(struct pass *p, json_t *listed, struct err *err)
 {
 	const char *id = json_string_value(json_object_get(listed, "id"));
 	struct graph_error ge = { 0 };
@@ -468,14 +470,15 @@ one_alone(struct pass *p, json_t *listed, struct err *err)
 
 	if (id == NULL || id[0] == '\0' || strlen(id) > 512 ||
 	    strpbrk(id, "/?#% \t\r\n") != NULL)
-		return one(p, listed, NULL, err); /* counted as unusable */
-	saw(p, listed);
+		return take_message(p, listed, NULL,
+		    err); /* counted as unusable */
+	note_newest(p, listed);
 	if (plan_of(p, id, &pl, err) == -1)
 		return -1;
 	if (pl.todo != TODO_INTAKE) {
 		p->st->found += !pl.relisted;
 		if (pl.todo == TODO_FINISH)
-			finish(p, pl.row, id, pl.quarantine, 0);
+			queue_action(p, pl.row, id, pl.quarantine, 0);
 		return 0;
 	}
 	/* step down when too large; when unreadable, to attachments apart,
@@ -485,22 +488,22 @@ one_alone(struct pass *p, json_t *listed, struct err *err)
 		if (obj != NULL)
 			break;
 		if (why.code != E_TOOLARGE &&
-		    !(unreadable(&why, &ge) &&
+		    !(message_unreadable(&why, &ge) &&
 		        (level == 0 || last_try(p, &pl))))
 			break;
 		big = why.code == E_TOOLARGE;
 	}
 	if (obj == NULL && ge.status == 404)
 		return 0; /* gone since the listing */
-	if (obj == NULL && !unreadable(&why, &ge)) {
+	if (obj == NULL && !message_unreadable(&why, &ge)) {
 		*err = why; /* Graph itself failing: stop, try next pass */
 		return -1;
 	}
 	if (obj == NULL) {
 		p->st->found++;
-		return failed(p, NULL, NULL, id, &pl, &why, err);
+		return record_failure(p, NULL, NULL, id, &pl, &why, err);
 	}
-	rc = one(p, obj,
+	rc = take_message(p, obj,
 	    alone[level].slim && !big
 	        ? "the body could not be read from Graph: read it in Outlook"
 	        : alone[level].note,
@@ -526,15 +529,15 @@ page_messages(struct pass *p, json_t *page, int narrow, struct err *err)
 			p->partial = 1;
 			break;
 		}
-		if ((narrow ? one_alone(p, o, err) : one(p, o, NULL, err)) ==
-		    -1)
+		if ((narrow ? take_message_alone(p, o, err)
+		            : take_message(p, o, NULL, err)) == -1)
 			return -1;
 	}
 	return 0;
 }
 
 static int
-drain(struct pass *p, struct err *err)
+drain_inbox(struct pass *p, struct err *err)
 {
 	struct graph_call  gc = { .method = "GET",
 		 .prefer = "outlook.body-content-type=\"text\"" };
@@ -559,7 +562,7 @@ drain(struct pass *p, struct err *err)
 		next = NULL;
 		gc.url = url.data;
 		page = mbx_call_json(p->m, &gc, 1, &ge, err);
-		if (page == NULL && !narrow && unreadable(err, &ge)) {
+		if (page == NULL && !narrow && message_unreadable(err, &ge)) {
 			log_warn("mailbox %llu: a page of mail %s; taking its "
 			         "messages one by one",
 			    (unsigned long long)p->t->id,
@@ -574,7 +577,7 @@ drain(struct pass *p, struct err *err)
 		}
 		n = json_array_size(json_object_get(page, "value"));
 		rc = page_messages(p, page, narrow, err);
-		gone = ingest_act(p);
+		gone = ingest_run_actions(p);
 		link =
 		    json_string_value(json_object_get(page, "@odata.nextLink"));
 		if (rc == 0 && link != NULL && !link_ok(p, link)) {
@@ -630,7 +633,7 @@ ingest_mailbox(const struct ingest_env *env, const struct scan_target *t,
 	    strcmp(t->read_floor, t->floor) > 0 ? t->read_floor : t->floor);
 	if (ingest_destination(&p, err) == 0) {
 		ingest_bring_back(&p);
-		rc = drain(&p, err);
+		rc = drain_inbox(&p, err);
 	}
 	for (size_t i = 0; i < p.npend; i++)
 		free(p.pend[i].graph_id);

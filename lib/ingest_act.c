@@ -55,7 +55,7 @@ action_request(const struct pass *p, const struct pending *q)
 
 /* Record the outcome of graph_id's action; returns 1 if it was a move. */
 static int
-settle(struct pass *p, const char *graph_id, enum incoming_state state)
+settle_action(struct pass *p, const char *graph_id, enum incoming_state state)
 {
 	struct err err;
 	int        moved = 0;
@@ -79,7 +79,7 @@ settle(struct pass *p, const char *graph_id, enum incoming_state state)
 
 /* Send one $batch of actions [from, to); returns how many were moved. */
 static size_t
-batch(struct pass *p, size_t from, size_t to, long *retry_after)
+send_batch(struct pass *p, size_t from, size_t to, long *retry_after)
 {
 	struct graph_call  gc = { .method = "POST" };
 	struct graph_error ge;
@@ -117,7 +117,7 @@ batch(struct pass *p, size_t from, size_t to, long *retry_after)
 		if (id == NULL)
 			continue;
 		if ((st >= 200 && st < 300) || st == 404) {
-			done += (size_t)settle(p, id, INCOMING_DONE);
+			done += (size_t)settle_action(p, id, INCOMING_DONE);
 		} else if (st == 429) {
 			const char *ra = json_string_value(
 			    json_object_get(json_object_get(r, "headers"),
@@ -130,7 +130,7 @@ batch(struct pass *p, size_t from, size_t to, long *retry_after)
 			log_warn(
 			    "mailbox %llu: action on a message failed: %ld",
 			    (unsigned long long)p->t->id, st);
-			settle(p, id, INCOMING_ACTION_FAILED);
+			settle_action(p, id, INCOMING_ACTION_FAILED);
 		}
 	}
 	json_decref(res);
@@ -144,7 +144,7 @@ batch(struct pass *p, size_t from, size_t to, long *retry_after)
  * message marked read stays in it).
  */
 size_t
-ingest_act(struct pass *p)
+ingest_run_actions(struct pass *p)
 {
 	size_t done = 0;
 	long   retry_after = -1;
@@ -157,7 +157,7 @@ ingest_act(struct pass *p)
 		if (retry_after >= 0 && mbx_wait(p->m, retry_after) == -1)
 			break;
 		retry_after = -1;
-		done += batch(p, i, end, &retry_after);
+		done += send_batch(p, i, end, &retry_after);
 	}
 	/* throttled ones stay "stored" and are finished on the next page */
 	if (retry_after >= 0)

@@ -38,7 +38,7 @@ struct pass {
 
 void   ingest_pend(struct pass *, uint64_t ledger, const char *graph_id,
       const char *dest, size_t size);
-size_t ingest_act(struct pass *);
+size_t ingest_run_actions(struct pass *);
 void   ingest_finish_unlisted(struct pass *);
 int    ingest_destination(struct pass *, struct err *);
 int    ingest_quarantine_folder(struct pass *, struct err *);

@@ -58,7 +58,7 @@ intake_setup_free(struct intake_setup *s)
 
 /* Append a line; one cut short by snprintf never ends inside a character. */
 static void
-trace(struct decision *d, const char *line)
+add_trace(struct decision *d, const char *line)
 {
 	if (d->trace.len > 0)
 		buf_putc(&d->trace, '\n');
@@ -76,8 +76,8 @@ is_own(const struct intake_ctx *cx, const char *addr)
 
 /* Take a candidate ticket only if the sender took part in it. */
 static int
-candidate(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
-    uint64_t t, const char *how, struct err *err)
+take_candidate(const struct intake_ctx *cx, const struct msg *m,
+    struct decision *d, uint64_t t, const char *how, struct err *err)
 {
 	char line[400];
 	int  yes;
@@ -94,13 +94,13 @@ candidate(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
 		    "new ticket",
 		    (unsigned long long)t, how, m->from.address);
 	}
-	trace(d, line);
+	add_trace(d, line);
 	return 1;
 }
 
 static int
-thread(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
-    struct err *err)
+find_thread(const struct intake_ctx *cx, const struct msg *m,
+    struct decision *d, struct err *err)
 {
 	char    *refs[THREAD_MAX_REFS], how[64];
 	size_t   n;
@@ -112,7 +112,7 @@ thread(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
 	if (exists) {
 		snprintf(how, sizeof how, "ticket tag [#%llu]",
 		    (unsigned long long)t);
-		return candidate(cx, m, d, t, how, err) == -1 ? -1 : 0;
+		return take_candidate(cx, m, d, t, how, err) == -1 ? -1 : 0;
 	}
 	n = thread_refs(m, refs, THREAD_MAX_REFS);
 	for (size_t i = 0; rc == 0 && found == 0 && i < n; i++)
@@ -122,7 +122,7 @@ thread(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
 	if (rc == -1)
 		return -1;
 	if (found != 0)
-		return candidate(cx, m, d, found, "In-Reply-To/References",
+		return take_candidate(cx, m, d, found, "In-Reply-To/References",
 		           err) == -1
 		    ? -1
 		    : 0;
@@ -131,14 +131,15 @@ thread(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
 	        err) == -1)
 		return -1;
 	if (found != 0)
-		return candidate(cx, m, d, found, "conversationId", err) == -1
+		return take_candidate(cx, m, d, found, "conversationId", err) ==
+		        -1
 		    ? -1
 		    : 0;
 	return 0;
 }
 
 static int
-decide(const struct intake_ctx *cx, const struct intake_in *in,
+decide_outcome(const struct intake_ctx *cx, const struct intake_in *in,
     struct decision *d, struct err *err)
 {
 	const struct msg *m = in->msg;
@@ -147,7 +148,7 @@ decide(const struct intake_ctx *cx, const struct intake_in *in,
 	if (loop_automatic(m, (const char *const *)cx->own, cx->nown,
 	        &d->automatic)) {
 		snprintf(line, sizeof line, "automatic: %s", d->automatic.data);
-		trace(d, line);
+		add_trace(d, line);
 	}
 	if (d->trace.len > 0)
 		buf_putc(&d->trace, '\n');
@@ -155,35 +156,35 @@ decide(const struct intake_ctx *cx, const struct intake_in *in,
 	if (m->from.address[0] &&
 	    strcmp(m->from.address, cx->mailbox_address) == 0) {
 		d->outcome = OUTCOME_SUPPRESSED_LOOP;
-		trace(d, "from this mailbox itself: no ticket");
+		add_trace(d, "from this mailbox itself: no ticket");
 	} else if (d->v.ignore) {
 		d->outcome = OUTCOME_IGNORED_BY_RULE;
 		snprintf(line, sizeof line, "ignored by rule %llu",
 		    (unsigned long long)d->v.rule_id);
-		trace(d, line);
+		add_trace(d, line);
 	} else if (m->from.address[0] == '\0') {
 		d->outcome = OUTCOME_REJECTED;
-		trace(d, "no sender address: no ticket");
+		add_trace(d, "no sender address: no ticket");
 	} else {
-		if (thread(cx, m, d, err) == -1)
+		if (find_thread(cx, m, d, err) == -1)
 			return -1;
 		d->outcome =
 		    d->ticket ? OUTCOME_TICKET_UPDATED : OUTCOME_TICKET_CREATED;
 	}
 	if (m->notes.len > 0) {
 		snprintf(line, sizeof line, "note: %.250s", m->notes.data);
-		trace(d, line);
+		add_trace(d, line);
 	}
 	if (in->left_out[0]) {
 		snprintf(line, sizeof line, "attachments: %.250s",
 		    in->left_out);
-		trace(d, line);
+		add_trace(d, line);
 	}
 	return 0;
 }
 
 static int
-participants(const struct intake_ctx *cx, uint64_t t, const struct msg *m,
+add_participants(const struct intake_ctx *cx, uint64_t t, const struct msg *m,
     struct err *err)
 {
 	if (store_participant_add(cx->db, t, m->from.address, err) == -1)
@@ -203,7 +204,7 @@ participants(const struct intake_ctx *cx, uint64_t t, const struct msg *m,
 
 /* Create or touch the ticket; the end user is the sender. */
 static int
-ticket(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
+ticket_for(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
     uint64_t *t, struct err *err)
 {
 	struct new_ticket nt = { 0 };
@@ -226,12 +227,12 @@ ticket(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
 	if (store_ticket_create(cx->db, &nt, t, err) == -1)
 		return -1;
 	snprintf(line, sizeof line, "new ticket %llu", (unsigned long long)*t);
-	trace(d, line);
+	add_trace(d, line);
 	return 0;
 }
 
 static int
-action(const struct intake_ctx *cx, const struct intake_in *in, uint64_t t,
+add_action(const struct intake_ctx *cx, const struct intake_in *in, uint64_t t,
     uint64_t ledger, struct err *err)
 {
 	const struct msg *m = in->msg;
@@ -262,7 +263,7 @@ action(const struct intake_ctx *cx, const struct intake_in *in, uint64_t t,
 }
 
 static void
-received(char out[21], const char *iso)
+received_iso(char out[21], const char *iso)
 {
 	/* Only "YYYY-MM-DDTHH:MM:SS" (+ fraction) + "Z" reaches SQL. */
 	size_t n = strlen(iso);
@@ -308,7 +309,7 @@ source_of(json_t *src, struct buf *out, struct buf *why)
 }
 
 static int
-record(const struct intake_ctx *cx, const struct intake_in *in,
+record_intake(const struct intake_ctx *cx, const struct intake_in *in,
     struct decision *d, struct intake_result *res, struct err *err)
 {
 	const struct msg *m = in->msg;
@@ -326,12 +327,12 @@ record(const struct intake_ctx *cx, const struct intake_in *in,
 	msg_addr_list(&cc, m->cc, m->ncc);
 	source_of(in->source, &src, &why);
 	if (why.len > 0)
-		trace(d, why.data);
-	received(when, m->received);
+		add_trace(d, why.data);
+	received_iso(when, m->received);
 	if ((d->outcome == OUTCOME_TICKET_CREATED ||
 	        d->outcome == OUTCOME_TICKET_UPDATED) &&
-	    (ticket(cx, m, d, &t, err) == -1 ||
-	        participants(cx, t, m, err) == -1))
+	    (ticket_for(cx, m, d, &t, err) == -1 ||
+	        add_participants(cx, t, m, err) == -1))
 		goto out;
 	l.mailbox_id = cx->mailbox_id;
 	l.graph_id = m->id;
@@ -355,7 +356,7 @@ record(const struct intake_ctx *cx, const struct intake_in *in,
 	        store_ledger_delete(cx->db, in->replaces, err) == -1) ||
 	    store_ledger_add(cx->db, &l, &res->ledger_id, err) == -1)
 		goto out;
-	if (t != 0 && action(cx, in, t, res->ledger_id, err) == -1)
+	if (t != 0 && add_action(cx, in, t, res->ledger_id, err) == -1)
 		goto out;
 	if (d->outcome == OUTCOME_TICKET_CREATED && cx->ack != NULL) {
 		struct ack_facts f = { .ledger_id = res->ledger_id,
@@ -402,12 +403,12 @@ intake_message(const struct intake_ctx *cx, const struct intake_in *in,
 		snprintf(line, sizeof line, "attempt %u: %s", in->attempt,
 		    in->again ? in->again
 		              : "the message was put back in the Inbox");
-		trace(&d, line);
+		add_trace(&d, line);
 	}
 	if (db_begin(cx->db, err) == -1)
 		goto out;
-	if (decide(cx, in, &d, err) == -1 ||
-	    record(cx, in, &d, res, err) == -1 ||
+	if (decide_outcome(cx, in, &d, err) == -1 ||
+	    record_intake(cx, in, &d, res, err) == -1 ||
 	    db_commit(cx->db, err) == -1) {
 		db_rollback(cx->db);
 		goto out;
@@ -468,7 +469,7 @@ intake_failed(const struct intake_ctx *cx, json_t *source, const struct msg *m,
 	l.graph_id = f->graph_id;
 	l.attempt = f->attempt;
 	if (m != NULL) {
-		received(when, m->received);
+		received_iso(when, m->received);
 		l.message_id = m->internet_message_id;
 		l.from = m->from.address;
 		l.from_name = m->from.name;

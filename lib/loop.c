@@ -30,7 +30,7 @@ local_part_is(const char *addr, const char *name)
 }
 
 static int
-detect(const struct msg *m, const char *const *own, size_t nown,
+automatic_reason(const struct msg *m, const char *const *own, size_t nown,
     struct buf *reason)
 {
 	static const char *const precedence[] = { "bulk", "junk", "list",
@@ -84,7 +84,7 @@ loop_automatic(const struct msg *m, const char *const *own, size_t nown,
     struct buf *reason)
 {
 	size_t from = reason->len;
-	int    yes = detect(m, own, nown, reason);
+	int    yes = automatic_reason(m, own, nown, reason);
 
 	utf8_buf_cap(reason, from, LOOP_REASON_MAX);
 	return yes;

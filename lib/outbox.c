@@ -71,8 +71,8 @@ outbox_message_id(char *out, size_t size, const char *from)
  * the values (buf_html()) and breaks lines with <br>.
  */
 static void
-expand(struct buf *b, const char *tmpl, uint64_t ticket, const char *subject,
-    int html)
+expand_template(struct buf *b, const char *tmpl, uint64_t ticket,
+    const char *subject, int html)
 {
 	for (const char *p = tmpl; *p; p++) {
 		if (strncmp(p, "{ticket}", 8) == 0) {
@@ -115,7 +115,7 @@ static void
 html_of(struct buf *b, const char *text)
 {
 	buf_puts(b, "<div style=\"font-family: sans-serif\">");
-	expand(b, text, 0, "", 1);
+	expand_template(b, text, 0, "", 1);
 	buf_puts(b, "</div>");
 }
 
@@ -192,7 +192,8 @@ outbox_ack(struct db *db, uint64_t mailbox, const struct ack_settings *s,
 		rc = store_ledger_ack(db, f->ledger_id, why.data, err);
 		goto out;
 	}
-	expand(&subject, s->subject, f->ticket_id, f->ticket_subject, 0);
+	expand_template(&subject, s->subject, f->ticket_id, f->ticket_subject,
+	    0);
 	if (thread_tag(subject.data) != f->ticket_id) {
 		buf_reset(&text);
 		thread_tag_subject(&text, f->ticket_id, subject.data);
@@ -201,10 +202,10 @@ outbox_ack(struct db *db, uint64_t mailbox, const struct ack_settings *s,
 		buf_reset(&text);
 	}
 	cap_subject(&subject);
-	expand(&text, s->body ? s->body : DEFAULT_ACK, f->ticket_id,
+	expand_template(&text, s->body ? s->body : DEFAULT_ACK, f->ticket_id,
 	    f->ticket_subject, 0);
 	buf_puts(&html, "<div style=\"font-family: sans-serif\">");
-	expand(&html, s->body ? s->body : DEFAULT_ACK, f->ticket_id,
+	expand_template(&html, s->body ? s->body : DEFAULT_ACK, f->ticket_id,
 	    f->ticket_subject, 1);
 	buf_puts(&html, "</div>");
 	outbox_message_id(mid, sizeof mid, s->from);
@@ -372,7 +373,7 @@ in_sent_items(struct mbx *m, const char *message_id)
 }
 
 static int
-build(struct mbx *m, const char *from, const char *from_name,
+build_mime(struct mbx *m, const char *from, const char *from_name,
     const struct outgoing *o, struct buf *out, struct err *err)
 {
 	struct mime_msg  mm = { 0 };
@@ -416,7 +417,7 @@ build(struct mbx *m, const char *from, const char *from_name,
 
 /* Settle one send by Graph's answer. */
 static void
-settle(struct mbx *m, const struct outgoing *o, int rc, long status,
+settle_send(struct mbx *m, const struct outgoing *o, int rc, long status,
     const struct graph_error *ge, long retry_after, struct outbox_stats *st)
 {
 	struct db *db = m->app->db;
@@ -502,7 +503,7 @@ send_one(struct mbx *m, const char *from, const char *from_name,
 	buf_init(&url, 256);
 	buf_init(&body, 8192);
 	buf_printf(&url, "%s/sendMail", m->base.data);
-	if (build(m, from, from_name, o, &body, err) == -1) {
+	if (build_mime(m, from, from_name, o, &body, err) == -1) {
 		buf_cleanup(&url);
 		buf_cleanup(&body);
 		if (err->code != E_INVALID)
@@ -517,7 +518,8 @@ send_one(struct mbx *m, const char *from, const char *from_name,
 	gc.url = url.data;
 	gc.body = body.data;
 	rc = mbx_call(m, &gc, 0, &resp, &ge, err);
-	settle(m, o, rc, rc == 0 ? 202 : ge.status, &ge, resp.retry_after, st);
+	settle_send(m, o, rc, rc == 0 ? 202 : ge.status, &ge, resp.retry_after,
+	    st);
 	http_resp_cleanup(&resp);
 	buf_cleanup(&url);
 	buf_cleanup(&body);

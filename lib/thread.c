@@ -57,7 +57,7 @@ storable(const char *p, size_t n)
 }
 
 static int
-taken(char *const *ids, size_t n, const char *p, size_t len)
+already_taken(char *const *ids, size_t n, const char *p, size_t len)
 {
 	for (size_t d = 0; d < n; d++)
 		if (strlen(ids[d]) == len && strncmp(ids[d], p, len) == 0)
@@ -67,7 +67,7 @@ taken(char *const *ids, size_t n, const char *p, size_t len)
 
 /* The "<...>" ids of v, in order, as (start, length) pairs. */
 static size_t
-scan(const char *v, const char ***starts, size_t **lens)
+split_ids(const char *v, const char ***starts, size_t **lens)
 {
 	size_t k = 0, cap = 0;
 
@@ -95,15 +95,15 @@ scan(const char *v, const char ***starts, size_t **lens)
 }
 
 static size_t
-collect(const char *v, char **ids, size_t n, size_t max, int newest_first)
+collect_ids(const char *v, char **ids, size_t n, size_t max, int newest_first)
 {
 	const char **starts;
-	size_t      *lens, k = scan(v, &starts, &lens);
+	size_t      *lens, k = split_ids(v, &starts, &lens);
 
 	for (size_t i = 0; i < k && n < max; i++) {
 		size_t j = newest_first ? k - 1 - i : i;
 
-		if (!taken(ids, n, starts[j], lens[j]))
+		if (!already_taken(ids, n, starts[j], lens[j]))
 			ids[n++] = xstrndup(starts[j], lens[j]);
 	}
 	free(starts);
@@ -123,8 +123,8 @@ thread_refs(const struct msg *m, char **ids, size_t max)
 	size_t      n = 0;
 
 	if (irt != NULL)
-		n = collect(irt, ids, n, max, 0);
+		n = collect_ids(irt, ids, n, max, 0);
 	if (refs != NULL)
-		n = collect(refs, ids, n, max, 1);
+		n = collect_ids(refs, ids, n, max, 1);
 	return n;
 }
