@@ -1,8 +1,8 @@
 /*
- * graph: every call sends Prefer: IdType="ImmutableId" (contract 4.6) and
- * a client-request-id; errors are read from Graph's
- * {"error":{"code","message"}} shape and mapped to our error codes:
- * 401 -> E_AUTH, 403 -> E_FORBIDDEN, 404 -> E_NOTFOUND, 429/5xx ->
+ * graph: every call sends Prefer: IdType="ImmutableId"
+ * (docs/graph-contract.md 4.6) and a client-request-id; errors are read
+ * from Graph's {"error":{"code","message"}} shape and mapped to our error
+ * codes: 401 -> E_AUTH, 403 -> E_FORBIDDEN, 404 -> E_NOTFOUND, 429/5xx ->
  * E_UNAVAILABLE, anything else -> E_INTERNAL.
  */
 #include <stdio.h>

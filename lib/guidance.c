@@ -1,9 +1,10 @@
 /*
- * guidance: the catalogue.  Entries follow the setup guide's "Common
- * Errors" table and the AADSTS / Graph codes in docs/graph-contract.md.
- * Branching is on codes, never on Microsoft's message text.  The guide's
- * "Length cannot be less than zero" error (a Secret ID pasted as the
- * secret) cannot happen here: mailbox validation refuses a GUID secret.
+ * guidance: the catalogue.  Entries cover the mistakes an admin makes
+ * registering the Azure app and connecting a mailbox, and the AADSTS /
+ * Graph codes in docs/graph-contract.md.  Branching is on codes, never on
+ * Microsoft's message text.  A Secret ID pasted as the secret (which other
+ * tools report as "Length cannot be less than zero") cannot reach
+ * Microsoft here: mailbox validation refuses a GUID secret.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,6 @@
 /*
- * ingest: one pass over a mailbox's Inbox (docs/ARCHITECTURE.md,
- * "Ingest").  List oldest first; per message look up its ledger row by
- * immutable id:
+ * ingest: one pass over a mailbox's Inbox (docs/ingest.md).  List
+ * oldest first; per message look up its ledger row by immutable id:
  *   none                   -> intake (one transaction), then the action;
  *   stored / action_failed -> a crash leftover: only finish the action;
  *   failed                 -> its intake failed before: try again when due;

@@ -4,7 +4,8 @@
  * folder) or mark them read, in $batch requests of at most 20 — and the
  * folders those actions need.  An action whose outcome is unknown
  * (timeout, 5xx, an answer over its cap) is not repeated blindly: the
- * message is looked at again on the next listing.
+ * message is looked at again on the next listing (docs/ingest.md, "The
+ * actions, in `$batch`").
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,8 @@
  * all, so a crash leaves either nothing (the message is processed again)
  * or a complete record whose row says "stored" (the scanner only finishes
  * the processed-mail action).  Every decision is written to the row's
- * trace, so the incoming email log explains each mail.
+ * trace, so the incoming email log explains each mail (docs/ingest.md,
+ * "Exactly once, under a crash").
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,10 +1,11 @@
 /*
- * msg: Graph's message JSON (contract 4.3) into struct msg.  Graph is
- * trusted for shape only as far as we check it: the id must be a sane
- * string, everything else degrades to "" with a note, and every string is
- * capped (on a UTF-8 character boundary, lib/utf8.c) so a hostile or
- * broken answer cannot blow up memory downstream, and so every value fits
- * the column it is stored in (docs/ARCHITECTURE.md "Column limits").
+ * msg: Graph's message JSON (docs/graph-contract.md 4.3) into struct
+ * msg.  Graph is trusted for shape only as far as we check it: the id must
+ * be a sane string, everything else degrades to "" with a note, and every
+ * string is capped (on a UTF-8 character boundary, lib/utf8.c) so a
+ * hostile or broken answer cannot blow up memory downstream, and so every
+ * value fits the column it is stored in (docs/ARCHITECTURE.md "Column
+ * limits").
  * Notes never quote mail data: they name fields only (plain ASCII).
  */
 #include <ctype.h>

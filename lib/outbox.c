@@ -6,7 +6,7 @@
  * through sendMail, with our own Message-ID: that is what threads it
  * (In-Reply-To, References), marks acknowledgements Auto-Submitted, and
  * lets a send with an unknown outcome be looked up in Sent Items before
- * any retry — so nothing is sent twice.
+ * any retry — so nothing is sent twice (docs/sending.md).
  */
 #include <stdio.h>
 #include <stdlib.h>

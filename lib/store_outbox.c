@@ -1,7 +1,8 @@
 /*
  * store_outbox: a row is claimed ("sending", attempts + 1) and committed
  * before Graph is asked to send it; a row left "sending" is one whose
- * outcome is unknown, and is looked for in Sent Items before any retry.
+ * outcome is unknown, and is looked for in Sent Items before any retry
+ * (docs/sending.md, "A crash mid-send").
  */
 #include <stdio.h>
 #include <stdlib.h>

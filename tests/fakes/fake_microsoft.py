@@ -470,7 +470,8 @@ class Folder:
 
 
 class Mailbox:
-    """An Exchange mailbox: folders holding messages; ids per §4.5/§4.6."""
+    """An Exchange mailbox: folders holding messages; ids per docs/graph-contract.md
+    sections 4.5 and 4.6."""
 
     def __init__(self, owner):
         self.owner = owner
@@ -1914,7 +1915,7 @@ def h_patch_message(call):
 @route("DELETE", MBX + r"/messages/(?P<msg>[^/]+)", mailbox="write")
 def h_delete_message(call):
     m = call.mailbox.message(call.groups["msg"])
-    # soft delete: Recoverable Items, not Deleted Items (contract §4.5)
+    # soft delete: Recoverable Items, not Deleted Items (docs/graph-contract.md 4.5)
     call.mailbox.move(m, call.mailbox.well_known["recoverableitemsdeletions"], call.fake.state.now())
     return Response(204, b"")
 

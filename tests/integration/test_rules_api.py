@@ -14,7 +14,7 @@ VIP = {"name": "VIP", "position": 20,
 
 
 def graph_message(n, sender, subject, to="help@contoso.com", headers=(), body="Hello"):
-    """A message as Graph lists it (contract 4.3)."""
+    """A message as Graph lists it (docs/graph-contract.md 4.3)."""
     return {
         "id": "AAMkAGI2TG93AAA-%d=" % n,
         "internetMessageId": "<%d.test@mail.example>" % n,

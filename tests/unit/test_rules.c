@@ -12,7 +12,7 @@
 #include "xmalloc.h"
 #include "test.h"
 
-/* A realistic Graph message (contract 4.3). */
+/* A realistic Graph message (docs/graph-contract.md 4.3). */
 static const char MSG_JSON[] =
     "{\"id\": \"AAMkAGI2-1\", \"subject\": \"Your Weekly NEWSLETTER [#12]\","
     " \"body\": {\"contentType\": \"text\", \"content\": \"Hello,\\nplease "
