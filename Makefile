@@ -212,6 +212,11 @@ check: format-check check-layers check-portal
 	@$(MAKE) --no-print-directory test
 
 # --- install -----------------------------------------------------------
+# The production snippet's placeholders (nginx/postdesk-snippet.conf.in; the
+# local stack renders the same file with its own, scripts/stack.sh).
+NGINX_PROD = RUN=/run/postdesk PORTAL_ROOT=$(DATADIR)/portal \
+             HEADERS=/etc/nginx/snippets/postdesk-headers.conf
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(DATADIR)/sql \
 	    $(DESTDIR)$(DATADIR)/portal $(DESTDIR)$(SYSCONF) \
@@ -220,7 +225,10 @@ install: all
 	install -m 0755 build/postdesk-api build/postdesk-oauth $(DESTDIR)$(LIBEXEC)/
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
 	cp -R nginx/portal/. $(DESTDIR)$(DATADIR)/portal/
-	install -m 0644 nginx/postdesk-snippet.conf $(DESTDIR)/etc/nginx/snippets/postdesk.conf
+	scripts/render-nginx.sh nginx/postdesk-snippet.conf.in \
+	    $(DESTDIR)/etc/nginx/snippets/postdesk.conf $(NGINX_PROD)
+	chmod 0644 $(DESTDIR)/etc/nginx/snippets/postdesk.conf
+	install -m 0644 nginx/postdesk-headers.conf $(DESTDIR)/etc/nginx/snippets/
 	install -m 0644 scripts/postdesk.cron $(DESTDIR)/etc/cron.d/postdesk
 	install -m 0644 postdesk.conf.example $(DESTDIR)$(SYSCONF)/postdesk.conf.example
 

@@ -22,7 +22,8 @@ struct app {
 /*
  * What a request answered through nginx may spend on calls to Microsoft,
  * in all: well under the 60 s after which nginx gives up on a FastCGI
- * answer (nginx/nginx.conf.in keeps nginx's default fastcgi_read_timeout).
+ * answer (nginx/postdesk-snippet.conf.in, the locations of both nginx
+ * configurations, keeps nginx's default fastcgi_read_timeout).
  */
 #define APP_REQUEST_HTTP_MS 10000
 

@@ -379,22 +379,18 @@ start_fcgi() {
 		die "spawn-fcgi $prog failed: $(tail -n 5 "$LOG/spawn-fcgi.log")"
 }
 
-# sed replacement text: escape \ & and the | delimiter.
-sed_escape() {
-	printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'
-}
-
+# Both files from their templates (scripts/render-nginx.sh): nginx.conf
+# includes postdesk.conf, the locations production serves too.
 render_nginx() {
+	local headers=$ROOT/nginx/postdesk-headers.conf
 	mkdir -p "$NGX/tmp"
-	sed -e "s|@RUN@|$(sed_escape "$RUN")|g" \
-		-e "s|@NGINX_DIR@|$(sed_escape "$NGX")|g" \
-		-e "s|@LOG_DIR@|$(sed_escape "$LOG")|g" \
-		-e "s|@TLS_DIR@|$(sed_escape "$TLS")|g" \
-		-e "s|@PORTAL_ROOT@|$(sed_escape "$PORTAL_ROOT")|g" \
-		-e "s|@HTTP_PORT@|$HTTP_PORT|g" \
-		-e "s|@HTTPS_PORT@|$HTTPS_PORT|g" \
-		"$ROOT/nginx/nginx.conf.in" >"$NGX/nginx.conf.tmp"
-	mv -f "$NGX/nginx.conf.tmp" "$NGX/nginx.conf"
+	"$ROOT/scripts/render-nginx.sh" "$ROOT/nginx/postdesk-snippet.conf.in" \
+		"$NGX/postdesk.conf" RUN="$RUN" PORTAL_ROOT="$PORTAL_ROOT" \
+		HEADERS="$headers"
+	"$ROOT/scripts/render-nginx.sh" "$ROOT/nginx/nginx.conf.in" \
+		"$NGX/nginx.conf" RUN="$RUN" NGINX_DIR="$NGX" LOG_DIR="$LOG" \
+		TLS_DIR="$TLS" HEADERS="$headers" HTTP_PORT="$HTTP_PORT" \
+		HTTPS_PORT="$HTTPS_PORT"
 }
 
 NGINX=(nginx -p "$NGX" -c "$NGX/nginx.conf" -e "$LOG/nginx-error.log")

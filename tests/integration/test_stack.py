@@ -122,9 +122,9 @@ def test_security_headers(stack, path):
 
 
 def test_security_headers_on_nginx_errors(stack):
-    # Over client_max_body_size (1m): nginx answers itself, still with the
-    # headers and as a problem document.
-    r = requests.post(stack.base + "/api/session", data=b"x" * (1024 * 1024 + 1),
+    # Over client_max_body_size (4m, nginx/postdesk-snippet.conf.in): nginx
+    # answers itself, still with the headers and as a problem document.
+    r = requests.post(stack.base + "/api/session", data=b"x" * (4 * 1024 * 1024 + 1),
                       headers={"Content-Type": "application/json"}, verify=stack.cacert,
                       timeout=20)
     assert r.status_code == 413
