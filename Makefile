@@ -50,7 +50,8 @@ SANBIN   = $(addprefix build/san/,$(PROGS))
 UNITBIN  = $(patsubst tests/unit/%.c,build/san/unit/%,$(UNIT_SRC))
 
 .PHONY: all san deps run start stop status test test-unit test-integration \
-        test-browser test-san bench check check-layers check-portal format format-check \
+        test-browser test-san bench check check-layers check-portal check-banned \
+        cppcheck format format-check \
         install migrate clean fuzz fuzz-long soak hostile-triage
 all: $(BIN)
 san: $(SANBIN)
@@ -204,12 +205,21 @@ check-layers:
 check-portal:
 	@/usr/bin/python3 scripts/check_portal_functions.py
 
-check: format-check check-layers check-portal
+# make check: the static checks first (quick, and they need no stack), then
+# the whole of make test — so .ci/run runs make check alone, and every test
+# runs once. deps first: clang-format and cppcheck come with it.
+check: deps
+	@$(MAKE) --no-print-directory format-check check-layers check-portal \
+	    check-banned cppcheck
+	@$(MAKE) --no-print-directory test
+
+check-banned:
 	@! grep -nE '\<(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|system|popen|mysql_query|mysql_real_escape_string)[[:space:]]*\(' \
 	    $(C_FILES) || { echo "banned function used" >&2; exit 1; }
+
+cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --inline-suppr -Ilib lib cgi-bin bin
-	@$(MAKE) --no-print-directory test
 
 # --- install -----------------------------------------------------------
 # The production snippet's placeholders (nginx/postdesk-snippet.conf.in; the

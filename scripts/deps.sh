@@ -13,7 +13,7 @@ PKGS=(
 	libfcgi-dev libfcgi-bin spawn-fcgi
 	libcurl4-openssl-dev libjansson-dev libmariadb-dev libsodium-dev
 	mariadb-server mariadb-client nginx openssl curl
-	wrk cppcheck clang-format
+	wrk cppcheck clang-format # make bench; make check (with grep)
 	python3-pytest python3-requests python3-selenium
 	chromium chromium-driver
 )
