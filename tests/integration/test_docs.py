@@ -167,3 +167,23 @@ def test_every_cited_document_and_section_exists():
 def test_citation_pattern(text, want):
     m = CITE.search(flat(text))
     assert (m[1], m[2] or m[3], m[4] or m[5]) == want
+
+
+# A path of the repository named in a comment or a doc: it must exist (the
+# file renames of issue 10 keep the comments honest). Paths under another
+# root (/etc/nginx/snippets/…, $POSTDESK_VAR/nginx/…) do not count.
+PATH_RE = re.compile(r"(?<![\w/$.@-])((?:lib|cgi-bin|bin|sql|tests|scripts|nginx|docs)"
+                     r"/[\w./-]*\w\.(?:c|h|py|sh|sql|md|json|conf|in|js|css|html))\b")
+
+
+def test_every_named_path_exists():
+    bad = []
+    for f in citing_files():
+        for m in PATH_RE.finditer(f.read_text(errors="replace")):
+            name = m[1]
+            if "NNNN" in name or "*" in name:
+                continue
+            if not (ROOT / name).exists():
+                bad.append("%s names %s, which is not in the repository"
+                           % (f.relative_to(ROOT), name))
+    assert not bad, "\n".join(sorted(set(bad)))
