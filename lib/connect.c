@@ -1,5 +1,5 @@
 /*
- * connect: the guide's "Authorize Application" made safe.  The state is a
+ * connect: the portal's "Authorize Application" made safe.  The state is a
  * 256-bit single-use token valid 10 minutes, stored hashed and bound to
  * the portal session that asked for it; PKCE S256 guards the code.  A
  * connection is stored only after the code was redeemed AND the Inbox to

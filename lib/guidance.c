@@ -149,7 +149,7 @@ guidance_fallback(void)
 
 /*
  * Guidance for an OAuth error: the AADSTS code wins when known, then the
- * error string; unknown errors get the guide's advice (disconnect and
+ * error string; unknown errors get the general advice (disconnect and
  * reauthorise).  Never NULL.
  */
 const struct guidance *

@@ -1,6 +1,6 @@
 /*
  * mailbox: validation speaks the admin's language — where in Azure a value
- * is found, and the guide's most common mistake (the Secret ID pasted where
+ * is found, and the most common setup mistake (the Secret ID pasted where
  * the secret Value belongs) is refused before it can break a connection.
  */
 #include <ctype.h>

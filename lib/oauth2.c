@@ -74,8 +74,9 @@ oauth2_pkce(char verifier[OAUTH2_VERIFIER_MAX],
 }
 
 /*
- * The delegated scopes to request: the guide's list, plus the .Shared
- * ones for a shared mailbox.  Identity comes from the id_token, so
+ * The delegated scopes to request (docs/graph-contract.md 1): sign-in,
+ * offline access, Mail.ReadWrite and Mail.Send, plus their .Shared forms
+ * for a shared mailbox.  Identity comes from the id_token, so
  * User.Read (for /me) is not needed.
  */
 void

@@ -1,7 +1,8 @@
 /*
- * test_guidance: every code of the issue's and the contract's tables has
- * its own entry (not the fallback), the OAuth error string is used when
- * the code is unknown, and unknown errors get the guide's advice.
+ * test_guidance: every AADSTS and Graph error code lib/guidance.c promises
+ * (docs/graph-contract.md) has its own entry (not the fallback), the
+ * OAuth error string is used when the code is unknown, and unknown errors
+ * get the general advice.
  */
 #include <stdio.h>
 #include <string.h>
