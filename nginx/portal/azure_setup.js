@@ -9,7 +9,7 @@
   const pd = window.postdesk;
   const { h, strong } = pd;
 
-  // What each delegated Graph permission is for, in the guide's words.
+  // What each delegated Graph permission is for, in an admin's words.
   const PERMISSION_NOTES = {
     offline_access: 'Keeps access while nobody is signed in, so the scanner can run every minute.',
     openid: 'Signs the user in with their work or school account.',

@@ -1,6 +1,6 @@
 /* postdesk portal — Configuration > Email > Incoming Email Log (#/incoming).
  *
- * The guide's troubleshooting report as a page: every mail the scanner took
+ * The troubleshooting report as a page: every mail the scanner took
  * from an Inbox, newest first, with what became of it and which rule caught
  * it; filters and paging; one mail's decision trace and Graph JSON; and
  * Reprocess (the stored mail through the current rules again).  Mail whose
