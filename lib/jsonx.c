@@ -272,6 +272,23 @@ jw_str(struct jw *w, const char *s)
 	dump_string(w->b, s, strlen(s));
 }
 
+/* n bytes of s (NULs become \u0000); the caller checked it is UTF-8. */
+void
+jw_strn(struct jw *w, const char *s, size_t n)
+{
+	jw_sep(w);
+	dump_string(w->b, s, n);
+}
+
+/* A value parsed elsewhere (a Graph message, an audit detail), as is. */
+void
+jw_json(struct jw *w, const json_t *v)
+{
+	jw_sep(w);
+	if (v == NULL || dump(v, w->b, 0) == -1)
+		buf_puts(w->b, "null");
+}
+
 /* s, or null when s is "". */
 void
 jw_str_or_null(struct jw *w, const char *s)

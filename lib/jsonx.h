@@ -24,8 +24,9 @@ size_t      jsonx_u8len(const char *);
 int         jsonx_has_control(const char *);
 
 /*
- * A JSON writer straight into a buffer, for the hot answers (lists):
- * no json_t tree to build and free.  Keys and nesting are the caller's
+ * A JSON writer straight into a buffer: every answer of postdesk-api is
+ * written with it (no json_t tree to build and free); json_t is for
+ * parsing request bodies and Graph.  Keys and nesting are the caller's
  * responsibility; strings are escaped.
  */
 struct jw {
@@ -40,7 +41,9 @@ void jw_open(struct jw *, char bracket);
 void jw_close(struct jw *, char bracket);
 void jw_key(struct jw *, const char *key);
 void jw_str(struct jw *, const char *s);
+void jw_strn(struct jw *, const char *s, size_t n);
 void jw_str_or_null(struct jw *, const char *s);
+void jw_json(struct jw *, const json_t *);
 void jw_int(struct jw *, long long);
 void jw_bool(struct jw *, int);
 void jw_null(struct jw *);

@@ -13,6 +13,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "store.h"
+#include "utf8.h"
 #include "valid.h"
 #include "web.h"
 #include "xmalloc.h"
@@ -121,30 +122,93 @@ web_json_text(struct call *c, int status, const struct buf *b)
 }
 
 /*
- * Answer with an RFC 9457 problem: type, title, status, detail,
- * request_id, plus the members of extra (stolen, may be NULL).  Returns -1
- * so handlers can "return web_problem(...)".
+ * Open an RFC 9457 problem in w: type, title, status, detail and
+ * request_id; the caller may add members, then web_problem_end().  A
+ * detail that is not UTF-8 (it never should be) is left out.
+ */
+void
+web_problem_begin(struct call *c, struct jw *w, int status, const char *detail)
+{
+	jw_open(w, '{');
+	jw_key(w, "type");
+	jw_str(w, status_slug(status));
+	jw_key(w, "title");
+	jw_str(w, status_title(status));
+	jw_key(w, "status");
+	jw_int(w, status);
+	if (detail == NULL || !utf8_valid(detail, strlen(detail)))
+		return;
+	jw_key(w, "detail");
+	jw_str(w, detail);
+	jw_key(w, "request_id");
+	jw_str(w, c->req->request_id);
+}
+
+/* Close the problem in w and send it.  Returns -1. */
+int
+web_problem_end(struct call *c, struct jw *w, int status)
+{
+	jw_close(w, '}');
+	if (status == 401) /* RFC 9110: a 401 names a scheme to use */
+		resp_header(c->req, "WWW-Authenticate",
+		    "Bearer realm=\"postdesk\"");
+	resp_send(c->req, status, "application/problem+json", w->b->data,
+	    w->b->len);
+	return -1;
+}
+
+/*
+ * Answer with a problem, plus the members of extra (stolen, may be NULL).
+ * Returns -1 so handlers can "return web_problem(...)".
  */
 int
 web_problem(struct call *c, int status, const char *detail, json_t *extra)
 {
-	json_t *p = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type",
-	    status_slug(status), "title", status_title(status), "status",
-	    status, "detail", detail, "request_id", c->req->request_id);
+	struct buf  b;
+	struct jw   w;
+	const char *key;
+	json_t     *v;
 
-	if (status == 401) /* RFC 9110: a 401 names a scheme to use */
-		resp_header(c->req, "WWW-Authenticate",
-		    "Bearer realm=\"postdesk\"");
-	if (p == NULL) /* detail was not UTF-8 */
-		p = json_pack("{s:s, s:s, s:i}", "type", status_slug(status),
-		    "title", status_title(status), "status", status);
-	if (extra != NULL) {
-		json_object_update(p, extra);
-		json_decref(extra);
+	buf_init(&b, 512);
+	jw_init(&w, &b);
+	web_problem_begin(c, &w, status, detail);
+	json_object_foreach (extra, key, v) {
+		jw_key(&w, key);
+		jw_json(&w, v);
 	}
-	send_json(c->req, status, "application/problem+json", p);
-	json_decref(p);
+	json_decref(extra);
+	web_problem_end(c, &w, status);
+	buf_cleanup(&b);
 	return -1;
+}
+
+/*
+ * The one 422 answer: detail and the field errors collected with
+ * jsonx_field_error() (stolen).  Returns -1.
+ */
+int
+web_invalid(struct call *c, const char *detail, json_t *errors)
+{
+	struct buf b;
+	struct jw  w;
+
+	buf_init(&b, 512);
+	jw_init(&w, &b);
+	web_problem_begin(c, &w, 422, detail);
+	jw_key(&w, "errors");
+	jw_json(&w, errors);
+	json_decref(errors);
+	web_problem_end(c, &w, 422);
+	buf_cleanup(&b);
+	return -1;
+}
+
+/* Answer status with no body (204). */
+int
+web_empty(struct call *c, int status)
+{
+	resp_send(c->req, status, NULL, NULL, 0);
+	return 0;
 }
 
 /* Answer for err; internal detail goes to the log only.  Returns -1. */

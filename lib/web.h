@@ -14,6 +14,7 @@
 #include "app.h"
 #include "authn.h"
 #include "fcgi.h"
+#include "jsonx.h"
 
 #define WEB_BODY_MAX (64 * 1024)
 
@@ -46,6 +47,11 @@ const char *web_access_name(enum route_access);
 int         web_json(struct call *, int status, json_t *body);
 int         web_json_text(struct call *, int status, const struct buf *);
 int  web_problem(struct call *, int status, const char *detail, json_t *extra);
+void web_problem_begin(struct call *, struct jw *, int status,
+    const char *detail);
+int  web_problem_end(struct call *, struct jw *, int status);
+int  web_invalid(struct call *, const char *detail, json_t *errors);
+int  web_empty(struct call *, int status);
 int  web_error(struct call *, const struct err *);
 int  web_body(struct call *, json_t **obj);
 int  web_body_cap(struct call *, size_t cap, json_t **obj);
