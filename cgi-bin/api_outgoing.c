@@ -13,7 +13,7 @@
 #include "guidance.h"
 #include "jsonx.h"
 #include "outbox.h"
-#include "store_outbox.h"
+#include "outgoing.h"
 #include "valid.h"
 #include "xmalloc.h"
 
@@ -137,6 +137,30 @@ parse_reply(json_t *obj, struct reply_in *in, json_t *errors)
 	return json_array_size(errors) > 0 ? -1 : 0;
 }
 
+/* {"id", "ticket_id"?, "status": "queued"}: mail id is in the queue. */
+static int
+queued(struct call *c, int status, uint64_t id, uint64_t ticket)
+{
+	struct buf b;
+	struct jw  w;
+
+	buf_init(&b, 128);
+	jw_init(&w, &b);
+	jw_open(&w, '{');
+	jw_key(&w, "id");
+	jw_int(&w, (long long)id);
+	if (ticket != 0) {
+		jw_key(&w, "ticket_id");
+		jw_int(&w, (long long)ticket);
+	}
+	jw_key(&w, "status");
+	jw_str(&w, outgoing_status_name(OUTGOING_QUEUED));
+	jw_close(&w, '}');
+	web_json_text(c, status, &b);
+	buf_cleanup(&b);
+	return 0;
+}
+
 /* POST /api/tickets/{id}/reply {"body", "cc"?, "attachments"?} */
 int
 api_ticket_reply(struct call *c)
@@ -156,8 +180,7 @@ api_ticket_reply(struct call *c)
 	if (parse_reply(obj, &in, errors) == -1) {
 		reply_in_cleanup(&in);
 		json_decref(obj);
-		return web_problem(c, 422, "The reply needs attention.",
-		    json_pack("{s:o}", "errors", errors));
+		return web_invalid(c, "The reply needs attention.", errors);
 	}
 	json_decref(errors);
 	rc = outbox_reply(c->app->db, ticket,
@@ -172,41 +195,7 @@ api_ticket_reply(struct call *c)
 	snprintf(loc, sizeof loc, "/api/outgoing-emails?ticket=%llu",
 	    (unsigned long long)ticket);
 	resp_header(c->req, "Location", loc);
-	return web_json(c, 202,
-	    json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id, "ticket_id",
-	        (json_int_t)ticket, "status", "queued"));
-}
-
-static json_t *
-str_or_null(const char *s)
-{
-	return s && s[0] ? json_string(s) : json_null();
-}
-
-static json_t *
-row_json(const struct db_res *r, size_t i)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "id", json_integer(db_res_int(r, i, 0)));
-	json_object_set_new(o, "mailbox_id", json_integer(db_res_int(r, i, 1)));
-	json_object_set_new(o, "ticket_id",
-	    db_res_int(r, i, 2) ? json_integer(db_res_int(r, i, 2))
-	                        : json_null());
-	json_object_set_new(o, "kind", json_string(db_res_str(r, i, 3)));
-	json_object_set_new(o, "to", json_string(db_res_str(r, i, 4)));
-	json_object_set_new(o, "cc", str_or_null(db_res_str(r, i, 5)));
-	json_object_set_new(o, "subject", json_string(db_res_str(r, i, 6)));
-	json_object_set_new(o, "status", json_string(db_res_str(r, i, 7)));
-	json_object_set_new(o, "attempts", json_integer(db_res_int(r, i, 8)));
-	json_object_set_new(o, "next_attempt_at",
-	    json_string(db_res_str(r, i, 9)));
-	json_object_set_new(o, "last_error", str_or_null(db_res_str(r, i, 10)));
-	json_object_set_new(o, "guidance", str_or_null(db_res_str(r, i, 11)));
-	json_object_set_new(o, "created_at", json_string(db_res_str(r, i, 12)));
-	json_object_set_new(o, "sent_at", str_or_null(db_res_str(r, i, 13)));
-	json_object_set_new(o, "message_id", json_string(db_res_str(r, i, 14)));
-	return o;
+	return queued(c, 202, id, ticket);
 }
 
 static int
@@ -223,44 +212,40 @@ query_id(struct call *c, const char *name, uint64_t *out)
 int
 api_outgoing_list(struct call *c)
 {
-	static const char *const statuses[] = { "queued", "sending", "sent",
-		"failed", "held", NULL };
-	struct outbox_filter     f = { .status = "", .limit = 50 };
-	struct db_res            r;
-	struct err               err;
-	uint64_t                 limit = 50;
-	char                    *status = req_query(c->req, "status");
-	const char *const       *s = statuses;
-	json_t                  *items;
-	int                      rc;
+	struct outbox_filter f = { .status = "" };
+	struct page_key      after;
+	struct buf           b;
+	struct err           err;
+	enum outgoing_status st;
+	char                *status = req_query(c->req, "status");
+	char                *cursor = req_query(c->req, "cursor");
+	char                *limit = req_query(c->req, "limit");
+	int                  bad, rc;
 
-	while (status != NULL && *s != NULL && strcmp(*s, status) != 0)
-		s++;
-	if ((status != NULL && *s == NULL) ||
+	bad = (status != NULL && outgoing_status_parse(status, &st) == -1) ||
 	    query_id(c, "mailbox", &f.mailbox) == -1 ||
 	    query_id(c, "ticket", &f.ticket) == -1 ||
-	    query_id(c, "cursor", &f.before) == -1 ||
-	    query_id(c, "limit", &limit) == -1 || limit > 200) {
-		free(status);
-		return web_problem(c, 400,
-		    "Filters: mailbox, ticket and cursor are ids, limit 1 to "
-		    "200, status one of queued, sending, sent, failed, held.",
-		    NULL);
-	}
-	f.status = status ? status : "";
-	f.limit = (long)limit;
-	rc = store_outbox_list(c->app->db, &f, &r, &err);
+	    page_cursor_parse(cursor, &after) == -1 || after.at != 0 ||
+	    page_limit_parse(limit, OUTGOING_LIMIT_DEFAULT, OUTGOING_LIMIT_MAX,
+	        &f.limit) == -1;
+	free(cursor);
+	free(limit);
 	free(status);
+	if (bad)
+		return web_problem(c, 400,
+		    "Filters: mailbox and ticket are ids, cursor the "
+		    "next_cursor of the previous page, limit 1 to 200, status "
+		    "one of queued, sending, sent, failed, held.",
+		    NULL);
+	f.status = status != NULL ? outgoing_status_name(st) : "";
+	f.before = after.id;
+	buf_init(&b, 16384);
+	rc = outgoing_list(c->app->db, &f, &b, &err);
 	if (rc == -1)
-		return web_error(c, &err);
-	items = json_array();
-	for (size_t i = 0; i < r.nrows; i++)
-		json_array_append_new(items, row_json(&r, i));
-	rc = web_json(c, 200,
-	    json_pack("{s:o, s:o}", "items", items, "next_cursor",
-	        r.nrows == limit ? json_integer(db_res_int(&r, r.nrows - 1, 0))
-	                         : json_null()));
-	db_res_free(&r);
+		web_error(c, &err);
+	else
+		web_json_text(c, 200, &b);
+	buf_cleanup(&b);
 	return rc;
 }
 
@@ -270,18 +255,11 @@ api_outgoing_retry(struct call *c)
 {
 	struct err err;
 	uint64_t   id;
-	int        changed;
 
 	if (web_id(c, 0, &id) == -1)
 		return -1;
-	if (store_outbox_retry(c->app->db, id, &changed, &err) == -1)
+	if (outgoing_retry(c->app->db, id, &err) == -1)
 		return web_error(c, &err);
-	if (!changed)
-		return web_problem(c, 409,
-		    "Only failed mail can be retried (or there is no such "
-		    "outgoing email).",
-		    NULL);
 	web_audit(c, "outgoing_email.retry", "outgoing_email", id, NULL);
-	return web_json(c, 200,
-	    json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "queued"));
+	return queued(c, 200, id, 0);
 }

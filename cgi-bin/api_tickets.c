@@ -11,7 +11,8 @@
 
 #include "api.h"
 #include "jsonx.h"
-#include "store_view.h"
+#include "paging.h"
+#include "ticket.h"
 #include "valid.h"
 #include "view.h"
 
@@ -45,27 +46,43 @@ nonempty(const char *s)
 static const char *
 parse_filter(struct call *c, struct ticket_query *q, struct ticket_filter *f)
 {
+	enum ticket_status st;
+	struct page_key    after;
+
 	q->status = req_query(c->req, "status");
 	q->mailbox = req_query(c->req, "mailbox");
 	q->q = req_query(c->req, "q");
 	q->cursor = req_query(c->req, "cursor");
 	q->limit = req_query(c->req, "limit");
-	f->status = nonempty(q->status);
 	f->q = nonempty(q->q);
-	if (f->status != NULL && !view_status_valid(f->status))
+	if (nonempty(q->status) && ticket_status_parse(q->status, &st) == -1)
 		return "status must be new, open, pending, resolved or closed.";
+	f->status = nonempty(q->status) ? ticket_status_names[st] : NULL;
 	if (nonempty(q->mailbox) && !valid_id(q->mailbox, &f->mailbox_id))
 		return "mailbox must be a mailbox id.";
 	if (f->q != NULL && !view_text_ok(f->q, Q_MAX))
 		return "q must be UTF-8 text of at most 200 bytes.";
-	if (nonempty(q->cursor) &&
-	    view_ticket_cursor_parse(q->cursor, &f->after_unix, &f->after_id) ==
-	        -1)
+	if (page_cursor_parse(q->cursor, &after) == -1)
 		return "cursor is not valid: use next_cursor of the previous "
 		       "page.";
-	if (view_limit_parse(q->limit, &f->limit) == -1)
+	f->after_unix = after.at;
+	f->after_id = after.id;
+	if (page_limit_parse(q->limit, VIEW_LIMIT_DEFAULT, VIEW_LIMIT_MAX,
+	        &f->limit) == -1)
 		return "limit must be 1 to 200.";
 	return NULL;
+}
+
+/* Send the JSON in b (written by lib/ticket.c) or the error. */
+static int
+reply_json(struct call *c, int rc, struct buf *b, const struct err *err)
+{
+	if (rc == -1)
+		web_error(c, err);
+	else
+		web_json_text(c, 200, b);
+	buf_cleanup(b);
+	return rc;
 }
 
 /* GET /api/tickets?status=&mailbox=&q=&cursor=&limit= */
@@ -74,59 +91,30 @@ api_ticket_list(struct call *c)
 {
 	struct ticket_query  q = { 0 };
 	struct ticket_filter f = { 0 };
-	struct db_res        r;
+	struct buf           b;
 	struct err           err;
 	const char          *bad = parse_filter(c, &q, &f);
-	json_t              *items, *next = json_null();
-	size_t               n;
+	int                  rc;
 
 	if (bad != NULL) {
 		query_cleanup(&q);
 		return web_problem(c, 400, bad, NULL);
 	}
-	if (store_view_tickets(c->app->db, &f, &r, &err) == -1) {
-		query_cleanup(&q);
-		return web_error(c, &err);
-	}
+	buf_init(&b, 16384);
+	rc = ticket_list(c->app->db, &f, &b, &err);
 	query_cleanup(&q);
-	n = r.nrows > (size_t)f.limit ? (size_t)f.limit : r.nrows;
-	items = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(items, view_ticket(&r, i));
-	if (r.nrows > n) {
-		char cur[48];
-
-		view_ticket_cursor(&r, n - 1, cur, sizeof cur);
-		next = json_string(cur);
-	}
-	db_res_free(&r);
-	return web_json(c, 200,
-	    json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+	return reply_json(c, rc, &b, &err);
 }
 
 /* Ticket id with the newest page of its conversation. */
 static int
 answer(struct call *c, uint64_t id)
 {
-	struct action_page pg = { id, 0, VIEW_ACTIONS_DEFAULT };
-	struct action_rows rows;
-	struct db_res      t;
-	struct err         err;
-	json_t            *o;
+	struct buf b;
+	struct err err;
 
-	if (store_view_ticket(c->app->db, id, &t, &err) == -1)
-		return web_error(c, &err);
-	if (store_view_action_page(c->app->db, &pg, &rows, &err) == -1) {
-		db_res_free(&t);
-		return web_error(c, &err);
-	}
-	o = view_ticket(&t, 0);
-	json_object_set_new(o, "actions", view_conversation(&rows, id));
-	json_object_set_new(o, "actions_next_cursor",
-	    view_actions_cursor(&rows));
-	db_res_free(&t);
-	store_action_rows_free(&rows);
-	return web_json(c, 200, o);
+	buf_init(&b, 16384);
+	return reply_json(c, ticket_show(c->app->db, id, &b, &err), &b, &err);
 }
 
 /* GET /api/tickets/{id} */
@@ -144,19 +132,18 @@ api_ticket_get(struct call *c)
 static const char *
 parse_page(struct call *c, struct action_page *pg)
 {
-	char       *cur = req_query(c->req, "cursor");
-	char       *lim = req_query(c->req, "limit");
-	const char *bad = NULL;
-	uint64_t    n;
+	char           *cur = req_query(c->req, "cursor");
+	char           *lim = req_query(c->req, "limit");
+	const char     *bad = NULL;
+	struct page_key k;
 
-	pg->limit = VIEW_ACTIONS_DEFAULT;
-	if (nonempty(cur) && !valid_id(cur, &pg->before))
+	if (page_cursor_parse(cur, &k) == -1 || k.at != 0)
 		bad = "cursor is not valid: use next_cursor of the previous "
 		      "page.";
-	else if (nonempty(lim) && (!valid_id(lim, &n) || n > VIEW_ACTIONS_MAX))
+	else if (page_limit_parse(lim, VIEW_ACTIONS_DEFAULT, VIEW_ACTIONS_MAX,
+	             &pg->limit) == -1)
 		bad = "limit must be 1 to 100.";
-	else if (nonempty(lim))
-		pg->limit = (long)n;
+	pg->before = k.id;
 	free(cur);
 	free(lim);
 	return bad;
@@ -167,53 +154,41 @@ int
 api_ticket_messages(struct call *c)
 {
 	struct action_page pg = { 0 };
-	struct action_rows rows;
-	struct db_res      t;
+	struct buf         b;
 	struct err         err;
 	const char        *bad;
-	json_t            *items;
 
 	if (web_id(c, 0, &pg.ticket) == -1)
 		return -1;
 	if ((bad = parse_page(c, &pg)) != NULL)
 		return web_problem(c, 400, bad, NULL);
-	if (store_view_ticket(c->app->db, pg.ticket, &t, &err) == -1)
-		return web_error(c, &err);
-	db_res_free(&t);
-	if (store_view_action_page(c->app->db, &pg, &rows, &err) == -1)
-		return web_error(c, &err);
-	items = json_pack("{s:o, s:o}", "items",
-	    view_conversation(&rows, pg.ticket), "next_cursor",
-	    view_actions_cursor(&rows));
-	store_action_rows_free(&rows);
-	return web_json(c, 200, items);
+	buf_init(&b, 16384);
+	return reply_json(c, ticket_messages(c->app->db, &pg, &b, &err), &b,
+	    &err);
 }
 
 /* GET /api/tickets/{id}/messages/{aid}/body: the whole body, as text. */
 int
 api_ticket_message_body(struct call *c)
 {
-	struct db_res r;
-	struct err    err;
-	uint64_t      id, aid;
-	const char   *b;
+	struct ticket_file f;
+	struct err         err;
+	uint64_t           id, aid;
 
 	if (web_id(c, 0, &id) == -1 || web_id(c, 1, &aid) == -1)
 		return -1;
-	if (store_view_action_body(c->app->db, id, aid, &r, &err) == -1)
+	if (ticket_body(c->app->db, id, aid, &f, &err) == -1)
 		return web_error(c, &err);
-	b = db_res_str(&r, 0, 0);
 	resp_header(c->req, "X-Content-Type-Options", "nosniff");
 	resp_header(c->req, "Content-Security-Policy", "sandbox");
-	resp_send(c->req, 200, "text/plain; charset=utf-8", b ? b : "",
-	    b ? db_res_len(&r, 0, 0) : 0);
-	db_res_free(&r);
+	resp_send(c->req, 200, f.type, f.data, f.len);
+	ticket_file_free(&f);
 	return 0;
 }
 
-/* The new status of a PATCH body, or NULL with errors filled. */
-static const char *
-patch_status(json_t *in, json_t *errors)
+/* The new status of a PATCH body; -1 with errors filled. */
+static int
+patch_status(json_t *in, enum ticket_status *st, json_t *errors)
 {
 	static const char *const allowed[] = { "status", NULL };
 	json_t                  *v = json_object_get(in, "status");
@@ -221,44 +196,38 @@ patch_status(json_t *in, json_t *errors)
 	jsonx_unknown_fields(in, allowed, errors);
 	if (v == NULL)
 		jsonx_field_error(errors, "status", "Required.");
-	else if (!json_is_string(v) || !view_status_valid(json_string_value(v)))
+	else if (ticket_status_parse(json_string_value(v), st) == -1)
 		jsonx_field_error(errors, "status",
 		    "Must be new, open, pending, resolved or closed.");
-	if (json_array_size(errors) > 0)
-		return NULL;
-	return json_string_value(v);
+	return json_array_size(errors) > 0 ? -1 : 0;
 }
 
 /* PATCH /api/tickets/{id} {"status": "..."} */
 int
 api_ticket_update(struct call *c)
 {
-	struct err  err;
-	json_t     *in, *errors;
-	const char *status;
-	char        old[16];
-	uint64_t    id, agent;
+	struct err         err;
+	json_t            *in, *errors;
+	enum ticket_status st;
+	char               old[16];
+	uint64_t           id, agent;
+	int                rc;
 
 	if (web_id(c, 0, &id) == -1 || web_body(c, &in) == -1)
 		return -1;
 	errors = json_array();
-	status = patch_status(in, errors);
-	if (status == NULL) {
-		json_decref(in);
-		return web_problem(c, 422,
-		    "Some fields need attention; see errors.",
-		    json_pack("{s:o}", "errors", errors));
-	}
+	rc = patch_status(in, &st, errors);
+	json_decref(in);
+	if (rc == -1)
+		return web_invalid(c, "Some fields need attention; see errors.",
+		    errors);
 	json_decref(errors);
 	agent = c->who.kind == WHO_SESSION ? c->who.id : 0;
-	if (store_view_set_status(c->app->db, id, status, agent, old, &err) ==
-	    -1) {
-		json_decref(in);
+	if (ticket_set_status(c->app->db, id, st, agent, old, &err) == -1)
 		return web_error(c, &err);
-	}
 	web_audit(c, "ticket.update", "ticket", id,
-	    json_pack("{s:{s:s, s:s}}", "status", "from", old, "to", status));
-	json_decref(in);
+	    json_pack("{s:{s:s, s:s}}", "status", "from", old, "to",
+	        ticket_status_names[st]));
 	return answer(c, id);
 }
 
@@ -298,25 +267,22 @@ disposition(struct buf *b, const char *name)
 int
 api_ticket_attachment(struct call *c)
 {
-	struct db_res r;
-	struct err    err;
-	struct buf    cd;
-	uint64_t      id, aid;
-	const char   *name;
+	struct ticket_file f;
+	struct err         err;
+	struct buf         cd;
+	uint64_t           id, aid;
 
 	if (web_id(c, 0, &id) == -1 || web_id(c, 1, &aid) == -1)
 		return -1;
-	if (store_view_attachment(c->app->db, id, aid, &r, &err) == -1)
+	if (ticket_attachment(c->app->db, id, aid, &f, &err) == -1)
 		return web_error(c, &err);
-	name = db_res_str(&r, 0, VAT_NAME);
 	buf_init(&cd, 128);
-	disposition(&cd, name && name[0] ? name : "attachment");
+	disposition(&cd, f.name && f.name[0] ? f.name : "attachment");
 	resp_header(c->req, "Content-Disposition", cd.data);
 	resp_header(c->req, "X-Content-Type-Options", "nosniff");
 	resp_header(c->req, "Content-Security-Policy", "sandbox");
-	resp_send(c->req, 200, safe_type(db_res_str(&r, 0, VAT_TYPE)),
-	    db_res_str(&r, 0, VAT_CONTENT), db_res_len(&r, 0, VAT_CONTENT));
+	resp_send(c->req, 200, safe_type(f.type), f.data, f.len);
 	buf_cleanup(&cd);
-	db_res_free(&r);
+	ticket_file_free(&f);
 	return 0;
 }

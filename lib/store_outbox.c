@@ -62,6 +62,7 @@ static const char SQL_HOLD[] =
     "UPDATE outgoing_email SET status = 'held', last_error = 'The mailbox "
     "needs reauthorisation; this mail is held until it is reconnected.' "
     "WHERE mailbox_id = ? AND status = 'queued'";
+/* Columns: enum outbox_list_col (store_outbox.h). */
 static const char SQL_LIST[] =
     "SELECT id, mailbox_id, COALESCE(ticket_id, 0), kind, to_addrs, "
     "COALESCE(cc_addrs, ''), subject, status, attempts, "

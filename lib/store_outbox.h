@@ -76,6 +76,27 @@ struct outbox_filter {
 	long        limit;
 };
 
+/* Columns of a store_outbox_list() row (SQL_LIST in store_outbox.c);
+ * ticket 0 and "" texts stand for NULL. */
+enum outbox_list_col {
+	VO_ID,
+	VO_MAILBOX_ID,
+	VO_TICKET_ID,
+	VO_KIND,
+	VO_TO,
+	VO_CC,
+	VO_SUBJECT,
+	VO_STATUS,
+	VO_ATTEMPTS,
+	VO_NEXT_ATTEMPT,
+	VO_LAST_ERROR,
+	VO_GUIDANCE,
+	VO_CREATED,
+	VO_SENT,
+	VO_MSGID,
+	VO_NCOLS
+};
+
 int store_outbox_list(struct db *, const struct outbox_filter *,
     struct db_res *, struct err *);
 int store_outbox_retry(struct db *, uint64_t id, int *changed, struct err *);

@@ -1,150 +1,191 @@
 /*
- * view: rows to JSON.  Columns that may be NULL become JSON null; text
- * that is not valid UTF-8 (it should never be: msg.c cleans mail on the
- * way in) becomes null rather than breaking the whole answer.
+ * view: rows to the API's JSON, written with the jw writer (lib/jsonx.c).
+ * Columns that may be NULL become JSON null; text that is not valid UTF-8
+ * (it should never be: msg.c cleans mail on the way in) becomes null
+ * rather than breaking the whole answer.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_outbox.h"
 #include "store_view.h"
 #include "utf8.h"
 #include "valid.h"
 #include "view.h"
 
-static const char *const STATUSES[] = { "new", "open", "pending", "resolved",
-	"closed", NULL };
-static const char *const OUTCOMES[] = { "ticket_created", "ticket_updated",
-	"ignored_by_rule", "suppressed_loop", "rejected", "error", "failed",
-	"quarantined", NULL };
-
-static int
-one_of(const char *s, const char *const *list)
+/* Column col of row i as a string, or null. */
+static void
+str(struct jw *w, const struct db_res *r, size_t i, size_t col)
 {
-	for (size_t i = 0; s != NULL && list[i] != NULL; i++)
-		if (strcmp(s, list[i]) == 0)
-			return 1;
-	return 0;
+	const char *s = db_res_str(r, i, col);
+	size_t      n = s ? db_res_len(r, i, col) : 0;
+
+	if (s == NULL || !utf8_valid(s, n))
+		jw_null(w);
+	else
+		jw_strn(w, s, n);
 }
 
-/* True if s is a ticket status. */
-int
-view_status_valid(const char *s)
+/* Column col of row i as a string; "" is null too. */
+static void
+str_or_null(struct jw *w, const struct db_res *r, size_t i, size_t col)
 {
-	return one_of(s, STATUSES);
+	const char *s = db_res_str(r, i, col);
+
+	if (s != NULL && s[0] == '\0')
+		jw_null(w);
+	else
+		str(w, r, i, col);
 }
 
-/* True if s is an incoming email outcome. */
-int
-view_outcome_valid(const char *s)
+/* Column col of row i as a number, or null. */
+static void
+num(struct jw *w, const struct db_res *r, size_t i, size_t col)
 {
-	return one_of(s, OUTCOMES);
+	if (db_res_str(r, i, col) == NULL)
+		jw_null(w);
+	else
+		jw_int(w, db_res_int(r, i, col));
 }
 
-static json_t *
-str(const struct db_res *r, size_t row, size_t col)
+static void
+key_str(struct jw *w, const char *key, const struct db_res *r, size_t i,
+    size_t col)
 {
-	const char *s = db_res_str(r, row, col);
-	json_t     *v;
-
-	if (s == NULL)
-		return json_null();
-	v = json_stringn(s, db_res_len(r, row, col));
-	return v ? v : json_null();
+	jw_key(w, key);
+	str(w, r, i, col);
 }
 
-static json_t *
-num(const struct db_res *r, size_t row, size_t col)
+static void
+key_num(struct jw *w, const char *key, const struct db_res *r, size_t i,
+    size_t col)
 {
-	if (db_res_str(r, row, col) == NULL)
-		return json_null();
-	return json_integer((json_int_t)db_res_int(r, row, col));
+	jw_key(w, key);
+	num(w, r, i, col);
 }
 
-static json_t *
-id_name(const struct db_res *r, size_t row, size_t id_col, size_t name_col)
+/* {"id", "name"} of a row that may have none (null). */
+static void
+id_name(struct jw *w, const char *key, const struct db_res *r, size_t i,
+    size_t id_col, size_t name_col)
 {
-	if (db_res_str(r, row, id_col) == NULL)
-		return json_null();
-	return json_pack("{s:o, s:o}", "id", num(r, row, id_col), "name",
-	    str(r, row, name_col));
+	jw_key(w, key);
+	if (db_res_str(r, i, id_col) == NULL) {
+		jw_null(w);
+		return;
+	}
+	jw_open(w, '{');
+	key_num(w, "id", r, i, id_col);
+	key_str(w, "name", r, i, name_col);
+	jw_close(w, '}');
 }
 
-/* A ticket row (store_view_tickets/_ticket) as the API shows it. */
-json_t *
-view_ticket(const struct db_res *r, size_t i)
+/* The members of a ticket row (store_view_tickets/_ticket), unclosed. */
+void
+view_ticket_open(struct jw *w, const struct db_res *r, size_t i)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}, "
-	                 "s:o, s:o, s:o}",
-	    "id", num(r, i, VT_ID), "subject", str(r, i, VT_SUBJECT), "status",
-	    str(r, i, VT_STATUS), "priority", str(r, i, VT_PRIORITY),
-	    "category", str(r, i, VT_CATEGORY), "mailbox",
-	    id_name(r, i, VT_MAILBOX_ID, VT_MAILBOX_NAME), "end_user", "id",
-	    num(r, i, VT_USER_ID), "email", str(r, i, VT_USER_EMAIL), "name",
-	    str(r, i, VT_USER_NAME), "created_at", str(r, i, VT_CREATED),
-	    "updated_at", str(r, i, VT_UPDATED), "message_count",
-	    num(r, i, VT_MESSAGES));
+	jw_open(w, '{');
+	key_num(w, "id", r, i, VT_ID);
+	key_str(w, "subject", r, i, VT_SUBJECT);
+	key_str(w, "status", r, i, VT_STATUS);
+	key_str(w, "priority", r, i, VT_PRIORITY);
+	key_str(w, "category", r, i, VT_CATEGORY);
+	id_name(w, "mailbox", r, i, VT_MAILBOX_ID, VT_MAILBOX_NAME);
+	jw_key(w, "end_user");
+	jw_open(w, '{');
+	key_num(w, "id", r, i, VT_USER_ID);
+	key_str(w, "email", r, i, VT_USER_EMAIL);
+	key_str(w, "name", r, i, VT_USER_NAME);
+	jw_close(w, '}');
+	key_str(w, "created_at", r, i, VT_CREATED);
+	key_str(w, "updated_at", r, i, VT_UPDATED);
+	key_num(w, "message_count", r, i, VT_MESSAGES);
 }
 
-static json_t *
-attachment(const struct db_res *r, size_t i, uint64_t ticket)
+/* A ticket row as the API's list shows it. */
+void
+view_ticket(struct jw *w, const struct db_res *r, size_t i)
+{
+	view_ticket_open(w, r, i);
+	jw_close(w, '}');
+}
+
+static void
+attachment(struct jw *w, const struct db_res *r, size_t i, uint64_t ticket)
 {
 	char url[96];
 
 	snprintf(url, sizeof url, "/api/tickets/%llu/attachments/%lld",
 	    (unsigned long long)ticket, db_res_int(r, i, VAT_ID));
-	return json_pack("{s:o, s:o, s:o, s:o, s:b, s:o, s:s}", "id",
-	    num(r, i, VAT_ID), "name", str(r, i, VAT_NAME), "content_type",
-	    str(r, i, VAT_TYPE), "size", num(r, i, VAT_SIZE), "inline",
-	    db_res_int(r, i, VAT_INLINE) != 0, "content_id",
-	    str(r, i, VAT_CONTENT_ID), "url", url);
+	jw_open(w, '{');
+	key_num(w, "id", r, i, VAT_ID);
+	key_str(w, "name", r, i, VAT_NAME);
+	key_str(w, "content_type", r, i, VAT_TYPE);
+	key_num(w, "size", r, i, VAT_SIZE);
+	jw_key(w, "inline");
+	jw_bool(w, db_res_int(r, i, VAT_INLINE) != 0);
+	key_str(w, "content_id", r, i, VAT_CONTENT_ID);
+	jw_key(w, "url");
+	jw_str(w, url);
+	jw_close(w, '}');
 }
 
 /* The body as stored, cut at VIEW_BODY_MAX bytes on a character. */
-static json_t *
-body(const struct db_res *a, size_t i, uint64_t ticket, json_t *o)
+static void
+body(struct jw *w, const struct db_res *a, size_t i, uint64_t ticket)
 {
 	const char *s = db_res_str(a, i, VA_BODY);
 	long long   size = db_res_int(a, i, VA_BODY_SIZE);
 	size_t      len = s ? db_res_len(a, i, VA_BODY) : 0;
 	int         cut = size > (long long)len;
-	json_t     *v = NULL;
 	char        url[96];
 
-	if (s != NULL)
-		v = json_stringn(s, utf8_cut(s, len, VIEW_BODY_MAX));
-	json_object_set_new(o, "body", v ? v : json_null());
-	json_object_set_new(o, "body_size", json_integer(size));
-	json_object_set_new(o, "body_truncated", json_boolean(cut));
+	jw_key(w, "body");
+	len = s ? utf8_cut(s, len, VIEW_BODY_MAX) : 0;
+	if (s == NULL || !utf8_valid(s, len))
+		jw_null(w);
+	else
+		jw_strn(w, s, len);
+	jw_key(w, "body_size");
+	jw_int(w, size);
+	jw_key(w, "body_truncated");
+	jw_bool(w, cut);
 	snprintf(url, sizeof url, "/api/tickets/%llu/messages/%lld/body",
 	    (unsigned long long)ticket, db_res_int(a, i, VA_ID));
-	json_object_set_new(o, "body_url",
-	    cut ? json_string(url) : json_null());
-	return o;
+	jw_key(w, "body_url");
+	if (cut)
+		jw_str(w, url);
+	else
+		jw_null(w);
 }
 
-static json_t *
-action(const struct db_res *a, size_t i, const struct db_res *att,
+static void
+action(struct jw *w, const struct db_res *a, size_t i, const struct db_res *att,
     uint64_t ticket)
 {
 	long long id = db_res_int(a, i, VA_ID);
-	json_t   *files = json_array();
 
+	jw_open(w, '{');
+	key_num(w, "id", a, i, VA_ID);
+	key_str(w, "kind", a, i, VA_KIND);
+	key_str(w, "from", a, i, VA_FROM);
+	key_str(w, "to", a, i, VA_TO);
+	key_str(w, "cc", a, i, VA_CC);
+	key_str(w, "subject", a, i, VA_SUBJECT);
+	key_str(w, "message_id", a, i, VA_MSGID);
+	key_str(w, "created_at", a, i, VA_CREATED);
+	key_num(w, "incoming_email_id", a, i, VA_INCOMING_ID);
+	key_num(w, "agent_id", a, i, VA_AGENT_ID);
+	jw_key(w, "attachments");
+	jw_open(w, '[');
 	for (size_t j = 0; j < att->nrows; j++)
 		if (db_res_int(att, j, VAT_ACTION_ID) == id)
-			json_array_append_new(files,
-			    attachment(att, j, ticket));
-	return body(a, i, ticket,
-	    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-	              "s:o}",
-	        "id", num(a, i, VA_ID), "kind", str(a, i, VA_KIND), "from",
-	        str(a, i, VA_FROM), "to", str(a, i, VA_TO), "cc",
-	        str(a, i, VA_CC), "subject", str(a, i, VA_SUBJECT),
-	        "message_id", str(a, i, VA_MSGID), "created_at",
-	        str(a, i, VA_CREATED), "incoming_email_id",
-	        num(a, i, VA_INCOMING_ID), "agent_id", num(a, i, VA_AGENT_ID),
-	        "attachments", files));
+			attachment(w, att, j, ticket);
+	jw_close(w, ']');
+	body(w, a, i, ticket);
+	jw_close(w, '}');
 }
 
 /*
@@ -152,31 +193,17 @@ action(const struct db_res *a, size_t i, const struct db_res *att,
  * actions oldest first, each with the metadata of its attachments and a
  * body of at most VIEW_BODY_MAX bytes (body_truncated, body_url).
  */
-json_t *
-view_conversation(const struct action_rows *r, uint64_t ticket)
+void
+view_conversation(struct jw *w, const struct action_rows *r, uint64_t ticket)
 {
-	json_t *list = json_array();
-
+	jw_open(w, '[');
 	for (size_t i = 0; i < r->actions.nrows; i++)
-		json_array_append_new(list,
-		    action(&r->actions, i, &r->files, ticket));
-	return list;
+		action(w, &r->actions, i, &r->files, ticket);
+	jw_close(w, ']');
 }
 
-/* r's cursor for the next (older) page: a JSON string, or null. */
-json_t *
-view_actions_cursor(const struct action_rows *r)
-{
-	char cur[24];
-
-	if (r->older == 0)
-		return json_null();
-	snprintf(cur, sizeof cur, "%llu", (unsigned long long)r->older);
-	return json_string(cur);
-}
-
-static json_t *
-source(const struct db_res *r, size_t i)
+static void
+source(struct jw *w, const struct db_res *r, size_t i)
 {
 	const char *s = db_res_str(r, i, VI_SOURCE);
 	json_t     *v = NULL;
@@ -184,79 +211,90 @@ source(const struct db_res *r, size_t i)
 	if (s != NULL)
 		v = json_loadb(s, db_res_len(r, i, VI_SOURCE), JSON_ALLOW_NUL,
 		    NULL);
-	return v ? v : json_null();
+	jw_json(w, v);
+	json_decref(v);
+}
+
+static void
+incoming_detail(struct jw *w, const struct db_res *r, size_t i)
+{
+	key_str(w, "to", r, i, VI_TO);
+	key_str(w, "cc", r, i, VI_CC);
+	key_str(w, "trace", r, i, VI_TRACE);
+	key_str(w, "sha256", r, i, VI_SHA256);
+	jw_key(w, "source");
+	source(w, r, i);
 }
 
 /*
  * An incoming_email row; detail adds to, cc, trace, sha256 and the Graph
  * JSON as received (parsed) to the list's members.
  */
-json_t *
-view_incoming(const struct db_res *r, size_t i, int detail)
-{
-	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:o, "
-	                      "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "id", num(r, i, VI_ID), "mailbox",
-	    id_name(r, i, VI_MAILBOX_ID, VI_MAILBOX_NAME), "graph_id",
-	    str(r, i, VI_GRAPH_ID), "attempt", num(r, i, VI_ATTEMPT),
-	    "message_id", str(r, i, VI_MSGID), "from", "address",
-	    str(r, i, VI_FROM), "name", str(r, i, VI_FROM_NAME), "subject",
-	    str(r, i, VI_SUBJECT), "received_at", str(r, i, VI_RECEIVED),
-	    "created_at", str(r, i, VI_CREATED), "size", num(r, i, VI_SIZE),
-	    "outcome", str(r, i, VI_OUTCOME), "automatic",
-	    str(r, i, VI_AUTOMATIC), "rule",
-	    id_name(r, i, VI_RULE_ID, VI_RULE_NAME), "ticket_id",
-	    num(r, i, VI_TICKET_ID), "state", str(r, i, VI_STATE));
-
-	if (o != NULL) {
-		json_object_set_new(o, "ack", str(r, i, VI_ACK));
-		json_object_set_new(o, "failures", num(r, i, VI_FAILURES));
-		json_object_set_new(o, "error", str(r, i, VI_ERROR));
-		json_object_set_new(o, "next_try_at", str(r, i, VI_NEXT_TRY));
-		json_object_set_new(o, "retry_requested",
-		    json_boolean(db_res_int(r, i, VI_RETRY) != 0));
-		json_object_set_new(o, "latest",
-		    json_boolean(db_res_int(r, i, VI_LATEST) != 0));
-	}
-
-	if (o != NULL && detail) {
-		json_object_set_new(o, "to", str(r, i, VI_TO));
-		json_object_set_new(o, "cc", str(r, i, VI_CC));
-		json_object_set_new(o, "trace", str(r, i, VI_TRACE));
-		json_object_set_new(o, "sha256", str(r, i, VI_SHA256));
-		json_object_set_new(o, "source", source(r, i));
-	}
-	return o;
-}
-
-/* The cursor after ticket row i: "<updated_at as unix time>.<id>". */
 void
-view_ticket_cursor(const struct db_res *r, size_t i, char *out, size_t outsz)
+view_incoming(struct jw *w, const struct db_res *r, size_t i, int detail)
 {
-	snprintf(out, outsz, "%lld.%lld", db_res_int(r, i, VT_UPDATED_UNIX),
-	    db_res_int(r, i, VT_ID));
+	jw_open(w, '{');
+	key_num(w, "id", r, i, VI_ID);
+	id_name(w, "mailbox", r, i, VI_MAILBOX_ID, VI_MAILBOX_NAME);
+	key_str(w, "graph_id", r, i, VI_GRAPH_ID);
+	key_num(w, "attempt", r, i, VI_ATTEMPT);
+	key_str(w, "message_id", r, i, VI_MSGID);
+	jw_key(w, "from");
+	jw_open(w, '{');
+	key_str(w, "address", r, i, VI_FROM);
+	key_str(w, "name", r, i, VI_FROM_NAME);
+	jw_close(w, '}');
+	key_str(w, "subject", r, i, VI_SUBJECT);
+	key_str(w, "received_at", r, i, VI_RECEIVED);
+	key_str(w, "created_at", r, i, VI_CREATED);
+	key_num(w, "size", r, i, VI_SIZE);
+	key_str(w, "outcome", r, i, VI_OUTCOME);
+	key_str(w, "automatic", r, i, VI_AUTOMATIC);
+	id_name(w, "rule", r, i, VI_RULE_ID, VI_RULE_NAME);
+	key_num(w, "ticket_id", r, i, VI_TICKET_ID);
+	key_str(w, "state", r, i, VI_STATE);
+	key_str(w, "ack", r, i, VI_ACK);
+	key_num(w, "failures", r, i, VI_FAILURES);
+	key_str(w, "error", r, i, VI_ERROR);
+	key_str(w, "next_try_at", r, i, VI_NEXT_TRY);
+	jw_key(w, "retry_requested");
+	jw_bool(w, db_res_int(r, i, VI_RETRY) != 0);
+	jw_key(w, "latest");
+	jw_bool(w, db_res_int(r, i, VI_LATEST) != 0);
+	if (detail)
+		incoming_detail(w, r, i);
+	jw_close(w, '}');
 }
 
-/* Parse a ticket cursor; returns 0, or -1 if it is not one of ours. */
-int
-view_ticket_cursor_parse(const char *s, long long *unix_time, uint64_t *id)
+/* An outgoing_email row (store_outbox_list(), enum outbox_list_col). */
+void
+view_outgoing(struct jw *w, const struct db_res *r, size_t i)
 {
-	const char *dot = strchr(s, '.');
-	char        head[24];
-	uint64_t    t;
-	size_t      n;
-
-	if (dot == NULL)
-		return -1;
-	n = (size_t)(dot - s);
-	if (n == 0 || n >= sizeof head)
-		return -1;
-	memcpy(head, s, n);
-	head[n] = '\0';
-	if (!valid_id(head, &t) || !valid_id(dot + 1, id) || t > 1LL << 40)
-		return -1;
-	*unix_time = (long long)t;
-	return 0;
+	jw_open(w, '{');
+	key_num(w, "id", r, i, VO_ID);
+	key_num(w, "mailbox_id", r, i, VO_MAILBOX_ID);
+	jw_key(w, "ticket_id");
+	if (db_res_int(r, i, VO_TICKET_ID) != 0)
+		jw_int(w, db_res_int(r, i, VO_TICKET_ID));
+	else
+		jw_null(w);
+	key_str(w, "kind", r, i, VO_KIND);
+	key_str(w, "to", r, i, VO_TO);
+	jw_key(w, "cc");
+	str_or_null(w, r, i, VO_CC);
+	key_str(w, "subject", r, i, VO_SUBJECT);
+	key_str(w, "status", r, i, VO_STATUS);
+	key_num(w, "attempts", r, i, VO_ATTEMPTS);
+	key_str(w, "next_attempt_at", r, i, VO_NEXT_ATTEMPT);
+	jw_key(w, "last_error");
+	str_or_null(w, r, i, VO_LAST_ERROR);
+	jw_key(w, "guidance");
+	str_or_null(w, r, i, VO_GUIDANCE);
+	key_str(w, "created_at", r, i, VO_CREATED);
+	jw_key(w, "sent_at");
+	str_or_null(w, r, i, VO_SENT);
+	key_str(w, "message_id", r, i, VO_MSGID);
+	jw_close(w, '}');
 }
 
 /* The two-digit number at s, or -1 if s does not start with two digits. */
@@ -308,33 +346,11 @@ view_time_parse(const char *in, int end_of_day, char out[21])
 	return 0;
 }
 
-/*
- * A page size from ?limit= (NULL or "": the default).  Returns 0, or -1
- * unless it is 1 to VIEW_LIMIT_MAX.
- */
-int
-view_limit_parse(const char *s, long *limit)
-{
-	uint64_t n;
-
-	*limit = VIEW_LIMIT_DEFAULT;
-	if (s == NULL || s[0] == '\0')
-		return 0;
-	if (!valid_id(s, &n) || n > VIEW_LIMIT_MAX)
-		return -1;
-	*limit = (long)n;
-	return 0;
-}
-
 /* True if s is NUL-terminated valid UTF-8 of at most max bytes. */
 int
 view_text_ok(const char *s, size_t max)
 {
-	json_t *v;
+	size_t n = strlen(s);
 
-	if (strlen(s) > max)
-		return 0;
-	v = json_string(s);
-	json_decref(v);
-	return v != NULL;
+	return n <= max && utf8_valid(s, n);
 }

@@ -659,7 +659,7 @@ def test_outgoing_api_filters_paging_and_roles(world, stack, fake, pd):
     assert set(one) == keys
     # paging
     r = w.browser.get("/api/outgoing-emails", params={"mailbox": mid, "limit": 2}).json()
-    assert len(r["items"]) == 2 and r["next_cursor"] == r["items"][-1]["id"]
+    assert len(r["items"]) == 2 and isinstance(r["next_cursor"], str)
     r2 = w.browser.get("/api/outgoing-emails", params={"mailbox": mid, "limit": 2,
                                                        "cursor": r["next_cursor"]}).json()
     assert [o["id"] for o in r["items"] + r2["items"]] == [o["id"] for o in mine]
