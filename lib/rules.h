@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "jsonx.h"
 #include "msg.h"
 
 enum rule_field {
@@ -96,6 +97,7 @@ int     rules_parse_text(const char *conditions, const char *actions,
         struct rule *out, struct err *);
 json_t *rules_conds_to_json(const struct rule *);
 json_t *rules_actions_to_json(const struct rule *);
+void    rules_write(struct jw *, const struct rule *);
 json_t *rules_to_json(const struct rule *);
 void    rules_describe(const struct rules_verdict *, struct buf *);
 

@@ -404,17 +404,54 @@ rules_actions_to_json(const struct rule *r)
 	    "no_ack", r->no_ack, "stop", r->stop);
 }
 
-/* The rule as the API shows it, without the timestamps (new reference). */
+/*
+ * The rule as the API shows it, into w: the object is left open so the
+ * caller can add the row's timestamps.
+ */
+void
+rules_write(struct jw *w, const struct rule *r)
+{
+	json_t *c = rules_conds_to_json(r), *a = rules_actions_to_json(r);
+
+	jw_open(w, '{');
+	jw_key(w, "id");
+	jw_int(w, (long long)r->id);
+	jw_key(w, "name");
+	jw_str(w, r->name ? r->name : "");
+	jw_key(w, "mailbox_id");
+	if (r->mailbox_id != 0)
+		jw_int(w, (long long)r->mailbox_id);
+	else
+		jw_null(w);
+	jw_key(w, "position");
+	jw_int(w, r->position);
+	jw_key(w, "enabled");
+	jw_bool(w, r->enabled);
+	jw_key(w, "match");
+	jw_str(w, r->match_all ? "all" : "any");
+	jw_key(w, "conditions");
+	jw_json(w, c);
+	jw_key(w, "actions");
+	jw_json(w, a);
+	json_decref(c);
+	json_decref(a);
+}
+
+/* rules_write() as a json_t, for tests and the fuzzer (new reference). */
 json_t *
 rules_to_json(const struct rule *r)
 {
-	return json_pack("{s:I, s:s, s:o, s:i, s:b, s:s, s:o, s:o}", "id",
-	    (json_int_t)r->id, "name", r->name ? r->name : "", "mailbox_id",
-	    r->mailbox_id ? json_integer((json_int_t)r->mailbox_id)
-	                  : json_null(),
-	    "position", r->position, "enabled", r->enabled, "match",
-	    r->match_all ? "all" : "any", "conditions", rules_conds_to_json(r),
-	    "actions", rules_actions_to_json(r));
+	struct buf b;
+	struct jw  w;
+	json_t    *j;
+
+	buf_init(&b, 512);
+	jw_init(&w, &b);
+	rules_write(&w, r);
+	jw_close(&w, '}');
+	j = json_loadb(b.data, b.len, 0, NULL);
+	buf_cleanup(&b);
+	return j;
 }
 
 /*

@@ -255,6 +255,19 @@ int store_rule_insert(struct db *, const struct email_rule *, uint64_t *id,
 int store_rule_update(struct db *, const struct email_rule *, struct err *);
 int store_rule_delete(struct db *, uint64_t id, struct err *);
 int store_rule_next_position(struct db *, int *position, struct err *);
+/* Columns of a store_incoming_recent() row (SQL_INCOMING_RECENT). */
+enum incoming_recent_col {
+	IR_ID,
+	IR_MAILBOX_ID,
+	IR_CREATED,
+	IR_RECEIVED,
+	IR_SUBJECT,
+	IR_FROM,
+	IR_OUTCOME,
+	IR_RULE_ID,
+	IR_NCOLS
+};
+
 int store_incoming_recent(struct db *, long limit, struct db_res *,
     struct err *);
 int store_incoming_source(struct db *, uint64_t id, struct buf *src,
@@ -274,6 +287,22 @@ struct audit_entry {
 };
 
 int store_audit_add(struct db *, const struct audit_entry *, struct err *);
+
+/* Columns of a store_audit_list() row (SQL_AUDIT_LIST). */
+enum audit_col {
+	AU_ID,
+	AU_AT,
+	AU_ACTOR_TYPE,
+	AU_ACTOR_ID,
+	AU_ACTOR_NAME,
+	AU_ACTION,
+	AU_TARGET_TYPE,
+	AU_TARGET_ID,
+	AU_DETAIL,
+	AU_REQUEST_ID,
+	AU_NCOLS
+};
+
 int store_audit_list(struct db *, long limit, struct db_res *, struct err *);
 
 /* --- migrations (store_migrate.c) -------------------------------------- */

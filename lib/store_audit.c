@@ -7,6 +7,7 @@ static const char SQL_AUDIT_INSERT[] =
     "INSERT INTO audit_log (at, actor_type, actor_id, actor_name, action, "
     "target_type, target_id, detail, request_id) "
     "VALUES (UTC_TIMESTAMP(), ?, ?, ?, ?, ?, ?, ?, ?)";
+/* Columns: enum audit_col (store.h). */
 static const char SQL_AUDIT_LIST[] =
     "SELECT id, DATE_FORMAT(at, '%Y-%m-%dT%H:%i:%sZ'), actor_type, "
     "actor_id, actor_name, action, target_type, target_id, detail, "

@@ -32,6 +32,7 @@ static const char SQL_RULE_LIST[] =
 static const char SQL_RULE_DELETE[] = "DELETE FROM email_rule WHERE id = ?";
 static const char SQL_RULE_NEXT[] =
     "SELECT COALESCE(MAX(position), -10) + 10 FROM email_rule";
+/* Columns: enum incoming_recent_col (store.h). */
 static const char SQL_INCOMING_RECENT[] =
     "SELECT id, mailbox_id, "
     "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "
