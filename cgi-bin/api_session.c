@@ -7,14 +7,38 @@
 #include "api.h"
 #include "jsonx.h"
 
-static json_t *
-session_json(const struct principal *who)
+/* 200 {"agent": {…}, "csrf_token"} for who. */
+static int
+session_answer(struct call *c, const struct principal *who)
 {
-	return json_pack("{s:{s:I, s:s, s:s, s:s, s:s}, s:s?}", "agent", "id",
-	    (json_int_t)who->id, "username", who->name, "display_name",
-	    who->display_name, "role", who->role, "kind",
-	    who->kind == WHO_APIKEY ? "api_key" : "agent", "csrf_token",
-	    who->kind == WHO_SESSION ? who->csrf : NULL);
+	struct buf b;
+	struct jw  w;
+
+	buf_init(&b, 512);
+	jw_init(&w, &b);
+	jw_open(&w, '{');
+	jw_key(&w, "agent");
+	jw_open(&w, '{');
+	jw_key(&w, "id");
+	jw_int(&w, (long long)who->id);
+	jw_key(&w, "username");
+	jw_str(&w, who->name);
+	jw_key(&w, "display_name");
+	jw_str(&w, who->display_name);
+	jw_key(&w, "role");
+	jw_str(&w, who->role);
+	jw_key(&w, "kind");
+	jw_str(&w, who->kind == WHO_APIKEY ? "api_key" : "agent");
+	jw_close(&w, '}');
+	jw_key(&w, "csrf_token");
+	if (who->kind == WHO_SESSION)
+		jw_str(&w, who->csrf);
+	else
+		jw_null(&w);
+	jw_close(&w, '}');
+	web_json_text(c, 200, &b);
+	buf_cleanup(&b);
+	return 0;
 }
 
 static void
@@ -54,8 +78,8 @@ api_session_create(struct call *c)
 		jsonx_field_error(errors, "password", "Enter your password.");
 	if (json_array_size(errors) > 0) {
 		json_decref(in);
-		return web_problem(c, 422, "Enter a username and a password.",
-		    json_pack("{s:o}", "errors", errors));
+		return web_invalid(c, "Enter a username and a password.",
+		    errors);
 	}
 	json_decref(errors);
 	rc = authn_login(c->app, user, pw,
@@ -71,14 +95,14 @@ api_session_create(struct call *c)
 	}
 	set_cookie(c, token, (int)c->app->cfg.session_max_hours * 3600);
 	explicit_bzero(token, sizeof token);
-	return web_json(c, 200, session_json(&c->who));
+	return session_answer(c, &c->who);
 }
 
 /* GET /api/session */
 int
 api_session_get(struct call *c)
 {
-	return web_json(c, 200, session_json(&c->who));
+	return session_answer(c, &c->who);
 }
 
 /* DELETE /api/session: sign out (the cookie is cleared either way). */
@@ -95,5 +119,5 @@ api_session_delete(struct call *c)
 	if (authn_logout(c->app, c->req, &err) == -1)
 		return web_error(c, &err);
 	set_cookie(c, "", 0);
-	return web_json(c, 204, NULL);
+	return web_empty(c, 204);
 }

@@ -5,123 +5,58 @@
 #include <string.h>
 
 #include "api.h"
+#include "audit.h"
+#include "health.h"
 #include "jsonx.h"
 #include "log.h"
 #include "mailbox.h"
-#include "store.h"
-#include "store_scan.h"
-#include "valid.h"
-
-/* A mailbox that should be scanning and has not succeeded for this long
- * makes health 503. */
-#define HEALTH_SCAN_MINUTES 5
-
-/* What health counts over store_scan_health()'s rows. */
-struct health {
-	struct scan_health *rows;
-	size_t              n;
-	long long           watched, failing, attention;
-};
-
-/*
- * Why mailbox h stops health ("needs_reauth", "error", "not_scanned"), or
- * NULL: only mailboxes that should be scanning count.
- */
-static const char *
-health_reason(const struct scan_health *h)
-{
-	if (!h->watched)
-		return NULL;
-	if (strcmp(h->status, "needs_reauth") == 0 ||
-	    strcmp(h->status, "error") == 0)
-		return h->status;
-	return h->stale ? "not_scanned" : NULL;
-}
-
-static void
-health_count(struct health *hs)
-{
-	hs->watched = hs->failing = hs->attention = 0;
-	for (size_t i = 0; i < hs->n; i++) {
-		hs->watched += hs->rows[i].watched;
-		hs->failing += health_reason(&hs->rows[i]) != NULL;
-		hs->attention += hs->rows[i].attention;
-	}
-}
-
-/* The per-mailbox details: every mailbox watched or with mail needing
- * attention. */
-static json_t *
-health_details(const struct health *hs)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < hs->n; i++) {
-		const struct scan_health *h = &hs->rows[i];
-		const char               *why = health_reason(h);
-
-		if (!h->watched && h->attention == 0)
-			continue;
-		json_array_append_new(a,
-		    json_pack("{s:I, s:s, s:s, s:b, s:s?, s:o, s:s?, s:I}",
-		        "id", (json_int_t)h->id, "name", h->name, "status",
-		        h->status, "failing", why != NULL, "reason", why,
-		        "minutes_since_success",
-		        h->minutes >= 0 ? json_integer(h->minutes)
-		                        : json_null(),
-		        "last_error", h->last_error[0] ? h->last_error : NULL,
-		        "mails_needing_attention", (json_int_t)h->attention));
-	}
-	return a;
-}
-
-/* The problem's detail for a 503; names mailboxes only when detailed. */
-static void
-health_down_text(struct buf *b, const struct health *hs, int detailed)
-{
-	const char *sep = ":";
-
-	buf_printf(b, "%lld of %lld mailbox%s that should be scanning %s not",
-	    hs->failing, hs->watched, hs->watched == 1 ? "" : "es",
-	    hs->failing == 1 ? "is" : "are");
-	for (size_t i = 0; detailed && i < hs->n; i++) {
-		const struct scan_health *h = &hs->rows[i];
-		const char               *why = health_reason(h);
-
-		if (why == NULL)
-			continue;
-		buf_printf(b, "%s %s (id %llu, %s)%s%s", sep, h->name,
-		    (unsigned long long)h->id, why,
-		    h->last_error[0] ? ": " : "", h->last_error);
-		sep = ";";
-	}
-	buf_printf(b, ".");
-}
+#include "paging.h"
 
 /* 200 ok/degraded, or a 503 problem: the same members either way. */
 static int
 health_answer(struct call *c, const struct health *hs, int detailed)
 {
-	const char *state = hs->failing ? "down"
-	    : hs->attention             ? "degraded"
-	                                : "ok";
-	json_t *body = json_pack("{s:s, s:s, s:I, s:I, s:I}", "health", state,
-	    "database", "ok", "mailboxes_watched", (json_int_t)hs->watched,
-	    "mailboxes_failing", (json_int_t)hs->failing,
-	    "mails_needing_attention", (json_int_t)hs->attention);
-	struct buf detail;
+	struct buf b, detail;
+	struct jw  w;
 
-	if (detailed)
-		json_object_set_new(body, "mailboxes", health_details(hs));
+	buf_init(&b, 1024);
+	jw_init(&w, &b);
 	if (hs->failing == 0) {
-		json_object_set_new(body, "status", json_string(state));
-		return web_json(c, 200, body);
+		jw_open(&w, '{');
+		health_write(&w, hs, detailed);
+		jw_key(&w, "status");
+		jw_str(&w, health_state(hs));
+		jw_close(&w, '}');
+		web_json_text(c, 200, &b);
+	} else {
+		buf_init(&detail, 256);
+		health_down_text(&detail, hs, detailed);
+		web_problem_begin(c, &w, 503, detail.data);
+		health_write(&w, hs, detailed);
+		web_problem_end(c, &w, 503);
+		buf_cleanup(&detail);
 	}
-	buf_init(&detail, 256);
-	health_down_text(&detail, hs, detailed);
-	web_problem(c, 503, detail.data, body);
-	buf_cleanup(&detail);
+	buf_cleanup(&b);
 	return 0;
+}
+
+/* 503: the database does not answer. */
+static int
+health_unreachable(struct call *c)
+{
+	struct buf b;
+	struct jw  w;
+
+	buf_init(&b, 512);
+	jw_init(&w, &b);
+	web_problem_begin(c, &w, 503, "The database is unreachable.");
+	jw_key(&w, "health");
+	jw_str(&w, "down");
+	jw_key(&w, "database");
+	jw_str(&w, "unreachable");
+	web_problem_end(c, &w, 503);
+	buf_cleanup(&b);
+	return -1;
 }
 
 /*
@@ -138,20 +73,16 @@ api_health(struct call *c)
 	struct err    err;
 	int           detailed;
 
-	if (db_ping(c->app->db, &err) == -1 ||
-	    store_scan_health(c->app->db, HEALTH_SCAN_MINUTES, &hs.rows, &hs.n,
-	        &err) == -1) {
+	if (health_read(c->app->db, &hs, &err) == -1) {
 		if (err.code != E_UNAVAILABLE)
 			log_err("health: %s",
 			    err.detail[0] ? err.detail : err.msg);
-		return web_problem(c, 503, "The database is unreachable.",
-		    json_pack("{s:s, s:s}", "health", "down", "database",
-		        "unreachable"));
+		health_free(&hs);
+		return health_unreachable(c);
 	}
-	health_count(&hs);
 	detailed = authn_request(c->app, c->req, &c->who, &err) == 0;
 	health_answer(c, &hs, detailed);
-	free(hs.rows);
+	health_free(&hs);
 	return 0;
 }
 
@@ -183,40 +114,26 @@ api_azure_setup(struct call *c)
 int
 api_audit_list(struct call *c)
 {
-	struct db_res r;
-	struct err    err;
-	char         *lim = req_query(c->req, "limit");
-	uint64_t      limit = 50;
-	json_t       *items;
+	struct buf b;
+	struct err err;
+	char      *lim = req_query(c->req, "limit");
+	long       limit;
+	int        rc;
 
-	if (lim != NULL && (!valid_id(lim, &limit) || limit > 200)) {
-		free(lim);
-		return web_problem(c, 400, "limit must be 1 to 200.", NULL);
-	}
+	/* "?limit=" (empty) is a bad limit here, as it always was. */
+	rc =
+	    page_limit_parse(lim, AUDIT_LIMIT_DEFAULT, AUDIT_LIMIT_MAX, &limit);
+	if (lim != NULL && lim[0] == '\0')
+		rc = -1;
 	free(lim);
-	if (store_audit_list(c->app->db, (long)limit, &r, &err) == -1)
-		return web_error(c, &err);
-	items = json_array();
-	for (size_t i = 0; i < r.nrows; i++) {
-		json_t     *detail = NULL;
-		const char *d = db_res_str(&r, i, 8);
-
-		if (d != NULL)
-			detail = json_loads(d, 0, NULL);
-		json_array_append_new(items,
-		    json_pack(
-		        "{s:I, s:s, s:{s:s, s:I, s:s}, s:s, s:{s:s?, s:I}, "
-		        "s:o, s:s?}",
-		        "id", (json_int_t)db_res_int(&r, i, 0), "at",
-		        db_res_str(&r, i, 1), "actor", "type",
-		        db_res_str(&r, i, 2), "id",
-		        (json_int_t)db_res_int(&r, i, 3), "name",
-		        db_res_str(&r, i, 4), "action", db_res_str(&r, i, 5),
-		        "target", "type", db_res_str(&r, i, 6), "id",
-		        (json_int_t)db_res_int(&r, i, 7), "detail",
-		        detail ? detail : json_null(), "request_id",
-		        db_res_str(&r, i, 9)));
-	}
-	db_res_free(&r);
-	return web_json(c, 200, json_pack("{s:o}", "items", items));
+	if (rc == -1)
+		return web_problem(c, 400, "limit must be 1 to 200.", NULL);
+	buf_init(&b, 16384);
+	rc = audit_list(c->app->db, limit, &b, &err);
+	if (rc == -1)
+		web_error(c, &err);
+	else
+		web_json_text(c, 200, &b);
+	buf_cleanup(&b);
+	return rc;
 }
