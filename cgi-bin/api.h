@@ -4,8 +4,9 @@
 #ifndef POSTDESK_API_H
 #define POSTDESK_API_H
 
-#include "store.h"
 #include "web.h"
+
+struct mailbox;
 
 /* docs/openapi.json, embedded at build time (build/gen/openapi.c). */
 extern const unsigned char openapi_json[];

@@ -228,6 +228,7 @@ api_outgoing_list(struct call *c)
 	    page_cursor_parse(cursor, &after) == -1 || after.at != 0 ||
 	    page_limit_parse(limit, OUTGOING_LIMIT_DEFAULT, OUTGOING_LIMIT_MAX,
 	        &f.limit) == -1;
+	f.status = status != NULL && !bad ? outgoing_status_name(st) : "";
 	free(cursor);
 	free(limit);
 	free(status);
@@ -237,7 +238,6 @@ api_outgoing_list(struct call *c)
 		    "next_cursor of the previous page, limit 1 to 200, status "
 		    "one of queued, sending, sent, failed, held.",
 		    NULL);
-	f.status = status != NULL ? outgoing_status_name(st) : "";
 	f.before = after.id;
 	buf_init(&b, 16384);
 	rc = outgoing_list(c->app->db, &f, &b, &err);
