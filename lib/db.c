@@ -12,23 +12,16 @@
 #include <mysqld_error.h>
 
 #include "db.h"
+#include "db_cache.h"
 #include "log.h"
 #include "xmalloc.h"
-
-#define DB_CACHE 256
-
-struct stmt_slot {
-	const char *sql;
-	MYSQL_STMT *stmt;
-};
 
 struct db {
 	const struct config *cfg;
 	MYSQL               *conn;
 	int                  in_tx;
 	unsigned             last_errno;
-	size_t               nslots;
-	struct stmt_slot     slots[DB_CACHE];
+	struct db_cache      stmts;
 };
 
 static const char INIT_SQL[] =
@@ -78,15 +71,17 @@ db_new(const struct config *cfg)
 	struct db *db = xcalloc(1, sizeof *db);
 
 	db->cfg = cfg;
+	db_cache_init(&db->stmts, DB_CACHE_SIZE);
 	return db;
 }
 
 static void
 db_disconnect(struct db *db)
 {
-	for (size_t i = 0; i < db->nslots; i++)
-		mysql_stmt_close(db->slots[i].stmt);
-	db->nslots = 0;
+	MYSQL_STMT *st;
+
+	while ((st = db_cache_pop(&db->stmts)) != NULL)
+		mysql_stmt_close(st);
 	if (db->conn != NULL)
 		mysql_close(db->conn);
 	db->conn = NULL;
@@ -189,18 +184,18 @@ db_ping(struct db *db, struct err *err)
 
 /*
  * The prepared statement for sql; *cache says on return whether it stays
- * in the cache (else the caller closes it: a full cache never leaks).
+ * in the cache (else the caller closes it).  A full cache closes its least
+ * recently used statement to make room (lib/db_cache.c), and says so: it
+ * means DB_CACHE_SIZE is too small for the statements of lib/.
  */
 static MYSQL_STMT *
 stmt_get(struct db *db, const char *sql, int *cache, struct err *err)
 {
-	MYSQL_STMT *st;
+	MYSQL_STMT *st, *old;
 	my_bool     on = 1;
 
-	if (*cache)
-		for (size_t i = 0; i < db->nslots; i++)
-			if (db->slots[i].sql == sql)
-				return db->slots[i].stmt;
+	if (*cache && (st = db_cache_get(&db->stmts, sql)) != NULL)
+		return st;
 	st = mysql_stmt_init(db->conn);
 	if (st == NULL) {
 		fail(db, mysql_errno(db->conn), "stmt init",
@@ -214,13 +209,11 @@ stmt_get(struct db *db, const char *sql, int *cache, struct err *err)
 		mysql_stmt_close(st);
 		return NULL;
 	}
-	if (*cache && db->nslots < DB_CACHE) {
-		db->slots[db->nslots].sql = sql;
-		db->slots[db->nslots].stmt = st;
-		db->nslots++;
-	} else if (*cache) {
-		log_warn("statement cache full; statement not cached");
-		*cache = 0;
+	if (*cache && (old = db_cache_put(&db->stmts, sql, st)) != NULL) {
+		log_err("statement cache full (%d): a statement was closed; "
+		        "raise DB_CACHE_SIZE",
+		    DB_CACHE_SIZE);
+		mysql_stmt_close(old);
 	}
 	return st;
 }
