@@ -1,21 +1,14 @@
 /*
  * api_mailbox: /api/mailboxes — Configuration > Email > Mailbox Setup.
- * Parse, validate in lib/mailbox.c, seal the secret, store, audit, answer.
+ * Parse, call lib/mailbox_state.c, answer.
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "api.h"
-#include "etag.h"
 #include "jsonx.h"
 #include "mailbox.h"
-#include "seal.h"
-#include "store.h"
-#include "xmalloc.h"
-
-/* PATCH reads again this often when other writes keep coming first. */
-#define UPDATE_TRIES 5
+#include "mailbox_state.h"
 
 /* Answer with one mailbox's representation and its ETag. */
 int
@@ -38,47 +31,25 @@ answer(struct call *c, int status, uint64_t id)
 {
 	struct mailbox mb;
 	struct err     err;
+	int            rc;
 
-	if (store_mailbox_get(c->app->db, id, &mb, &err) == -1)
+	if (mailbox_get(c->app, id, &mb, &err) == -1)
 		return web_error(c, &err);
-	return api_mailbox_answer(c, status, &mb);
+	rc = api_mailbox_answer(c, status, &mb);
+	mailbox_cleanup(&mb);
+	return rc;
 }
 
-/* Answers 404 and returns -1 unless mailbox id exists. */
+/* The answer for a refused create or update: 422 or 409 with the fields
+ * in errors (stolen), else err's. */
 static int
-exists(struct call *c, uint64_t id)
+refused(struct call *c, const struct err *err, json_t *errors)
 {
-	struct mailbox mb;
-	struct err     err;
-
-	if (store_mailbox_get(c->app->db, id, &mb, &err) == -1)
-		return web_error(c, &err);
-	return 0;
-}
-
-/* Validate in over mb; answers 422 and returns -1 on field errors. */
-static int
-validate(struct call *c, struct mailbox *mb, json_t *in, int creating,
-    char **secret)
-{
-	json_t *errors = json_array();
-
-	if (mailbox_apply_json(mb, in, creating, secret, errors) > 0)
-		return web_problem(c, 422,
-		    "Some fields need attention; see errors.",
-		    json_pack("{s:o}", "errors", errors));
+	if (json_array_size(errors) > 0 &&
+	    (err->code == E_INVALID || err->code == E_CONFLICT))
+		return web_problem(c, err->code == E_INVALID ? 422 : 409,
+		    err->msg, json_pack("{s:o}", "errors", errors));
 	json_decref(errors);
-	return 0;
-}
-
-static int
-store_error(struct call *c, struct err *err)
-{
-	if (err->code == E_CONFLICT)
-		return web_problem(c, 409,
-		    "A mailbox with this name already exists.",
-		    json_pack("{s:[{s:s, s:s}]}", "errors", "field", "name",
-		        "message", "This name is already used."));
 	return web_error(c, err);
 }
 
@@ -92,7 +63,7 @@ api_mailbox_list(struct call *c)
 	struct buf      b;
 	struct jw       w;
 
-	if (store_mailbox_list(c->app->db, &mbs, &n, &err) == -1)
+	if (mailbox_list(c->app, &mbs, &n, &err) == -1)
 		return web_error(c, &err);
 	buf_init(&b, 1024 + n * 1024);
 	jw_init(&w, &b);
@@ -103,7 +74,7 @@ api_mailbox_list(struct call *c)
 		mailbox_write(&w, &mbs[i], &c->app->cfg);
 	jw_close(&w, ']');
 	jw_close(&w, '}');
-	free(mbs);
+	mailbox_list_free(mbs, n);
 	web_json_text(c, 200, &b);
 	buf_cleanup(&b);
 	return 0;
@@ -113,29 +84,19 @@ api_mailbox_list(struct call *c)
 int
 api_mailbox_create(struct call *c)
 {
-	struct mailbox mb;
-	struct buf     sealed = { 0 };
-	struct err     err;
-	json_t        *in;
-	char          *secret = NULL, loc[64];
-	uint64_t       id;
-	int            rc;
+	struct err err;
+	json_t    *in, *errors;
+	char       loc[64];
+	uint64_t   id;
 
 	if (web_body(c, &in) == -1)
 		return -1;
-	mailbox_defaults(&mb);
-	if (validate(c, &mb, in, 1, &secret) == -1) {
+	errors = json_array();
+	if (mailbox_create(c->app, in, &id, errors, &err) == -1) {
 		json_decref(in);
-		return -1;
+		return refused(c, &err, errors);
 	}
-	seal(&c->app->key, secret, &sealed);
-	xfree_secret(secret);
-	rc = store_mailbox_insert(c->app->db, &mb, &sealed, &id, &err);
-	buf_cleanup(&sealed);
-	if (rc == -1) {
-		json_decref(in);
-		return store_error(c, &err);
-	}
+	json_decref(errors);
 	web_audit(c, "mailbox.create", "mailbox", id, web_fields_of(in));
 	json_decref(in);
 	snprintf(loc, sizeof loc, "/api/mailboxes/%llu",
@@ -155,101 +116,37 @@ api_mailbox_get(struct call *c)
 	return answer(c, 200, id);
 }
 
-/*
- * A connection belongs to the credentials it was made with: when the
- * Client ID, Tenant ID, secret or shared address of a connected mailbox
- * change, its tokens are dropped and it needs reauthorising.
- */
-static int
-require_reauth(struct call *c, const struct mailbox *old,
-    const struct mailbox *mb, int new_secret)
-{
-	struct err err;
-
-	if (strcmp(old->status, "not_connected") == 0 ||
-	    strcmp(old->status, "disconnected") == 0)
-		return 0;
-	if (!new_secret && strcmp(old->client_id, mb->client_id) == 0 &&
-	    strcmp(old->tenant_id, mb->tenant_id) == 0 &&
-	    strcmp(old->shared_address, mb->shared_address) == 0)
-		return 0;
-	if (store_mailbox_set_status(c->app->db, mb->id, "needs_reauth", 1,
-	        &err) == -1 ||
-	    store_mailbox_set_error(c->app->db, mb->id, "settings_changed",
-	        "The Client ID, Tenant ID, secret or shared address changed.",
-	        "Press Reauthorise and sign in again to connect with the new "
-	        "settings.",
-	        &err) == -1)
-		return web_error(c, &err);
-	return 0;
-}
-
-/*
- * One read-modify-write of mailbox id: read it, check If-Match, apply in,
- * write only if it is still at the version read (lib/store_mailbox.c).
- * Returns 0 when written, 1 when another write came first and If-Match
- * does not pin a version (read again), -1 when answered.
- */
-static int
-update_once(struct call *c, uint64_t id, json_t *in)
-{
-	struct mailbox mb, old;
-	struct buf     sealed = { 0 };
-	struct err     err;
-	char          *secret = NULL;
-	int            rc, new_secret;
-
-	if (store_mailbox_get(c->app->db, id, &mb, &err) == -1)
-		return web_error(c, &err);
-	if (!etag_matches(c->req->if_match, mb.version))
-		return web_changed(c, mb.version);
-	old = mb;
-	if (validate(c, &mb, in, 0, &secret) == -1)
-		return -1;
-	new_secret = secret != NULL;
-	if (new_secret)
-		seal(&c->app->key, secret, &sealed);
-	xfree_secret(secret);
-	rc = store_mailbox_update(c->app->db, &mb, sealed.data ? &sealed : NULL,
-	    &err);
-	buf_cleanup(&sealed);
-	if (rc == -1 && err.code == E_CHANGED) {
-		if (!etag_pinned(c->req->if_match))
-			return 1;
-		if (store_mailbox_get(c->app->db, id, &mb, &err) == -1)
-			return web_error(c, &err);
-		return web_changed(c, mb.version);
-	}
-	if (rc == -1)
-		return store_error(c, &err);
-	return require_reauth(c, &old, &mb, new_secret);
-}
-
-/*
- * PATCH /api/mailboxes/{id}: change the fields given.  Two PATCHes at once
- * both land: the one that finds the version moved on reads again.
- */
+/* PATCH /api/mailboxes/{id}: change the fields given. */
 int
 api_mailbox_update(struct call *c)
 {
-	json_t  *in;
-	uint64_t id;
-	int      rc = 1;
+	struct err err;
+	json_t    *in, *errors;
+	uint64_t   id, version;
+	int        rc;
 
-	if (web_id(c, 0, &id) == -1 || exists(c, id) == -1 ||
-	    web_body(c, &in) == -1)
+	if (web_id(c, 0, &id) == -1)
 		return -1;
-	for (int i = 0; rc == 1 && i < UPDATE_TRIES; i++)
-		rc = update_once(c, id, in);
-	if (rc == 1)
-		rc = web_problem(c, 409,
-		    "Other changes to this mailbox kept arriving; try again.",
-		    NULL);
+	if (mailbox_exists(c->app, id, &err) == -1)
+		return web_error(c, &err);
+	if (web_body(c, &in) == -1)
+		return -1;
+	errors = json_array();
+	rc = mailbox_patch(c->app, id, in, c->req->if_match, &version, errors,
+	    &err);
 	if (rc == 0)
 		web_audit(c, "mailbox.update", "mailbox", id,
 		    web_fields_of(in));
 	json_decref(in);
-	return rc == 0 ? answer(c, 200, id) : -1;
+	if (rc == 0) {
+		json_decref(errors);
+		return answer(c, 200, id);
+	}
+	if (err.code == E_CHANGED) {
+		json_decref(errors);
+		return web_changed(c, version);
+	}
+	return refused(c, &err, errors);
 }
 
 /* DELETE /api/mailboxes/{id} */
@@ -261,7 +158,7 @@ api_mailbox_delete(struct call *c)
 
 	if (web_id(c, 0, &id) == -1)
 		return -1;
-	if (store_mailbox_delete(c->app->db, id, &err) == -1)
+	if (mailbox_delete(c->app, id, &err) == -1)
 		return web_error(c, &err);
 	web_audit(c, "mailbox.delete", "mailbox", id, NULL);
 	return web_json(c, 204, NULL);

@@ -15,6 +15,7 @@
 #include "graph.h"
 #include "guidance.h"
 #include "log.h"
+#include "mailbox_state.h"
 #include "oauth2.h"
 #include "refresh.h"
 #include "seal.h"
@@ -25,12 +26,7 @@ static void
 record(struct app *app, uint64_t id, const struct guidance *g,
     const char *message)
 {
-	struct err err;
-
-	if (store_mailbox_set_error(app->db, id, g->key, message, g->action,
-	        &err) == -1)
-		log_err("mailbox %llu: error not recorded: %s",
-		    (unsigned long long)id, err.detail);
+	mailbox_record_error(app, id, g, message);
 	log_warn("mailbox %llu: %s", (unsigned long long)id, message);
 }
 
@@ -68,10 +64,12 @@ connect_start(struct app *app, const struct principal *who, uint64_t id,
 	struct mailbox      mb;
 	int                 rc = -1;
 
-	if (store_mailbox_get(app->db, id, &mb, err) == -1)
+	if (mailbox_get(app, id, &mb, err) == -1)
 		return -1;
-	if (oauth2_cloud_of(&app->cfg, mb.cloud, &cloud) == -1) {
-		err_set(err, E_INTERNAL, "unknown cloud %s", mb.cloud);
+	if (oauth2_cloud_of(&app->cfg, mailbox_cloud_names[mb.cloud], &cloud) ==
+	    -1) {
+		err_set(err, E_INTERNAL, "unknown cloud %d", (int)mb.cloud);
+		mailbox_cleanup(&mb);
 		return -1;
 	}
 	cred_token_new(state);
@@ -98,6 +96,7 @@ connect_start(struct app *app, const struct principal *who, uint64_t id,
 	buf_cleanup(&sealed);
 	buf_cleanup(&redirect);
 	buf_cleanup(&scopes);
+	mailbox_cleanup(&mb);
 	return rc;
 }
 
@@ -265,7 +264,7 @@ redeem(struct app *app, struct http *h, const struct connect_callback *cb,
 	cn.account = cl.username;
 	cn.oid = cl.oid;
 	cn.tenant = cl.tid[0] ? cl.tid : c.tenant;
-	if (store_connect_save(app->db, c.id, &cn, err) == -1)
+	if (mailbox_connected(app, c.id, &cn, err) == -1)
 		goto out;
 	res->outcome = CONNECT_OK;
 	snprintf(res->account, sizeof res->account, "%s", cl.username);
@@ -319,36 +318,28 @@ out:
 	return rc;
 }
 
-/* Disconnect: forget the tokens; keep the mailbox and its history. */
-int
-connect_disconnect(struct app *app, uint64_t id, struct err *err)
+/* Add a check to rep. */
+static void
+check(struct connect_report *rep, const char *name, int passed,
+    const char *detail, const struct guidance *g)
 {
-	struct mailbox mb;
+	struct connect_check *ck = &rep->checks[rep->n++];
 
-	if (store_mailbox_get(app->db, id, &mb, err) == -1)
-		return -1;
-	if (store_mailbox_set_status(app->db, id, "disconnected", 1, err) == -1)
-		return -1;
-	return store_mailbox_set_error(app->db, id, NULL, NULL, NULL, err);
+	snprintf(ck->name, sizeof ck->name, "%s", name);
+	snprintf(ck->detail, sizeof ck->detail, "%s", detail);
+	ck->passed = passed;
+	ck->guidance = g;
 }
 
-static json_t *
-check(const char *name, int passed, const char *detail,
-    const struct guidance *g)
-{
-	return json_pack("{s:s, s:b, s:s, s:s?, s:s?}", "check", name, "passed",
-	    passed, "detail", detail, "title", g ? g->title : NULL, "guidance",
-	    g ? g->action : NULL);
-}
-
-static json_t *
-check_folder(struct http *h, const char *base, const char *folder,
-    const char *label, const char *token, const struct guidance **bad)
+static void
+check_folder(struct connect_report *rep, struct http *h, const char *base,
+    const char *folder, const char *label, const char *token,
+    const struct guidance **bad)
 {
 	struct graph_error ge;
 	struct buf         url;
 	struct err         err;
-	json_t            *o, *res;
+	json_t            *o;
 	char               detail[300];
 
 	buf_init(&url, 256);
@@ -360,78 +351,127 @@ check_folder(struct http *h, const char *base, const char *folder,
 		snprintf(detail, sizeof detail,
 		    "%s could not be opened: %ld %s", label, ge.status,
 		    ge.code[0] ? ge.code : err.msg);
-		return check(label, 0, detail, *bad);
+		check(rep, label, 0, detail, *bad);
+		return;
 	}
 	snprintf(detail, sizeof detail, "%s opened: %lld messages", label,
 	    (long long)json_integer_value(
 	        json_object_get(o, "totalItemCount")));
-	res = check(label, 1, detail, NULL);
+	check(rep, label, 1, detail, NULL);
 	json_decref(o);
-	return res;
+}
+
+/* Open the Inbox and Deleted Items of the mailbox the scanner reads. */
+static void
+check_folders(struct connect_report *rep, struct http *h,
+    const struct mailbox *mb, const char *graph, const char *token,
+    const struct guidance **bad)
+{
+	const char *shared = mb->shared_address;
+	struct buf  base;
+	char        label[300];
+
+	buf_init(&base, 256);
+	graph_mailbox_url(&base, graph, shared);
+	snprintf(label, sizeof label, "%s%sInbox", shared,
+	    shared[0] ? " " : "");
+	check_folder(rep, h, base.data, "inbox", label, token, bad);
+	snprintf(label, sizeof label, "%s%sDeleted Items", shared,
+	    shared[0] ? " " : "");
+	check_folder(rep, h, base.data, "deleteditems", label, token, bad);
+	buf_cleanup(&base);
+}
+
+/* 0 if mailbox id is connected; else -1 with E_CONFLICT (or another). */
+static int
+test_ready(struct app *app, uint64_t id, struct mailbox *mb,
+    struct oauth2_cloud *cloud, struct err *err)
+{
+	if (mailbox_get(app, id, mb, err) == -1)
+		return -1;
+	if (oauth2_cloud_of(&app->cfg, mailbox_cloud_names[mb->cloud], cloud) ==
+	    -1) {
+		err_set(err, E_INTERNAL, "unknown cloud %d", (int)mb->cloud);
+		return -1;
+	}
+	if (mb->status == MAILBOX_CONNECTED)
+		return 0;
+	err_set(err, E_CONFLICT,
+	    "Mailbox %llu is not connected (status %s). Press "
+	    "Authorize Application first.",
+	    (unsigned long long)id, mailbox_status_names[mb->status]);
+	return -1;
 }
 
 /*
  * Test connection: refresh the token for real, then open the Inbox and
  * Deleted Items of the mailbox the scanner reads (the shared one for a
- * shared mailbox).  Returns {"passed", "checks": [...]} (caller decrefs),
- * or NULL with err: E_NOTFOUND, E_CONFLICT when not connected, or a
- * database error.  A failed
- * check is recorded as the mailbox's last error.
+ * shared mailbox).  Fills rep, or fails with E_NOTFOUND, E_CONFLICT when
+ * not connected, or a database error.  A failed check is recorded as the
+ * mailbox's last error.
  */
-json_t *
-connect_test(struct app *app, struct http *h, uint64_t id, struct err *err)
+int
+connect_test(struct app *app, struct http *h, uint64_t id,
+    struct connect_report *rep, struct err *err)
 {
 	const struct guidance *bad = NULL;
 	struct mailbox         mb;
 	struct oauth2_cloud    cloud;
-	struct buf             base;
 	struct err             e2;
-	char                  *tok = NULL, *fresh = NULL, label[300];
-	json_t                *checks = json_array();
+	char                  *tok = NULL, *fresh = NULL;
 
-	if (store_mailbox_get(app->db, id, &mb, err) == -1 ||
-	    oauth2_cloud_of(&app->cfg, mb.cloud, &cloud) == -1) {
-		json_decref(checks);
-		return NULL;
-	}
-	if (strcmp(mb.status, "connected") != 0) {
-		json_decref(checks);
-		err_set(err, E_CONFLICT,
-		    "Mailbox %llu is not connected (status %s). Press "
-		    "Authorize Application first.",
-		    (unsigned long long)id, mb.status);
-		return NULL;
+	memset(rep, 0, sizeof *rep);
+	if (test_ready(app, id, &mb, &cloud, err) == -1) {
+		mailbox_cleanup(&mb);
+		return -1;
 	}
 	if (refresh_access_token(app, h, id, NULL, &tok, &e2) == -1 ||
 	    refresh_access_token(app, h, id, tok, &fresh, &e2) == -1) {
 		bad = e2.code == E_AUTH
 		    ? guidance_oauth("invalid_grant", 0)
 		    : guidance_oauth("temporarily_unavailable", 0);
-		json_array_append_new(checks,
-		    check("Refresh the access token", 0, e2.msg, bad));
-		goto done;
+		check(rep, "Refresh the access token", 0, e2.msg, bad);
+	} else {
+		check(rep, "Refresh the access token", 1,
+		    "A new access token was issued.", NULL);
+		check_folders(rep, h, &mb, cloud.graph, fresh, &bad);
 	}
-	json_array_append_new(checks,
-	    check("Refresh the access token", 1,
-	        "A new access token was issued.", NULL));
-	buf_init(&base, 256);
-	graph_mailbox_url(&base, cloud.graph, mb.shared_address);
-	snprintf(label, sizeof label, "%s%sInbox",
-	    mb.shared_address[0] ? mb.shared_address : "",
-	    mb.shared_address[0] ? " " : "");
-	json_array_append_new(checks,
-	    check_folder(h, base.data, "inbox", label, fresh, &bad));
-	snprintf(label, sizeof label, "%s%sDeleted Items",
-	    mb.shared_address[0] ? mb.shared_address : "",
-	    mb.shared_address[0] ? " " : "");
-	json_array_append_new(checks,
-	    check_folder(h, base.data, "deleteditems", label, fresh, &bad));
-	buf_cleanup(&base);
-done:
 	xfree_secret(tok);
 	xfree_secret(fresh);
-	if (bad != NULL && store_mailbox_get(app->db, id, &mb, &e2) == 0 &&
-	    strcmp(mb.status, "connected") == 0)
+	mailbox_cleanup(&mb);
+	rep->passed = bad == NULL;
+	if (bad != NULL && mailbox_get(app, id, &mb, &e2) == 0 &&
+	    mb.status == MAILBOX_CONNECTED)
 		record(app, id, bad, "Test connection failed; see the checks.");
-	return json_pack("{s:b, s:o}", "passed", bad == NULL, "checks", checks);
+	mailbox_cleanup(&mb);
+	return 0;
+}
+
+/* {"passed", "checks": [{check, passed, detail, title, guidance}]} */
+void
+connect_report_write(struct jw *w, const struct connect_report *rep)
+{
+	jw_open(w, '{');
+	jw_key(w, "passed");
+	jw_bool(w, rep->passed);
+	jw_key(w, "checks");
+	jw_open(w, '[');
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct connect_check *ck = &rep->checks[i];
+
+		jw_open(w, '{');
+		jw_key(w, "check");
+		jw_str(w, ck->name);
+		jw_key(w, "passed");
+		jw_bool(w, ck->passed);
+		jw_key(w, "detail");
+		jw_str(w, ck->detail);
+		jw_key(w, "title");
+		jw_str_or_null(w, ck->guidance ? ck->guidance->title : "");
+		jw_key(w, "guidance");
+		jw_str_or_null(w, ck->guidance ? ck->guidance->action : "");
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_close(w, '}');
 }

@@ -7,11 +7,12 @@
 
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "app.h"
 #include "authn.h"
 #include "http.h"
+#include "jsonx.h"
+
+struct guidance;
 
 enum connect_outcome {
 	CONNECT_OK,
@@ -38,8 +39,22 @@ int connect_start(struct app *, const struct principal *, uint64_t mailbox,
     struct buf *url, struct err *);
 int connect_finish(struct app *, struct http *, const struct connect_callback *,
     struct connect_result *, struct err *);
-int connect_disconnect(struct app *, uint64_t mailbox, struct err *);
-json_t *connect_test(struct app *, struct http *, uint64_t mailbox,
-    struct err *);
+/* What Test connection found: up to three checks. */
+struct connect_check {
+	char                   name[300];
+	int                    passed;
+	char                   detail[300];
+	const struct guidance *guidance; /* what to do, when failed */
+};
+
+struct connect_report {
+	int                  passed;
+	size_t               n;
+	struct connect_check checks[3];
+};
+
+int  connect_test(struct app *, struct http *, uint64_t mailbox,
+     struct connect_report *, struct err *);
+void connect_report_write(struct jw *, const struct connect_report *);
 
 #endif

@@ -21,51 +21,29 @@ static const char *const FIELDS[] = { "name", "type", "client_id", "tenant_id",
 	"processed_action", "processed_folder", "first_scan", "ack_enabled",
 	"ack_subject", "ack_body", "ack_per_hour", "quarantine_folder", NULL };
 
-static const char *const CLOUDS[][2] = {
-	{ "global", "Global (Microsoft 365, GCC)" },
-	{ "usgov_l4", "US Government L4 (GCC High)" },
-	{ "usgov_l5", "US Government L5 (DoD)" },
-	{ "china", "China (21Vianet)" },
-};
-static const char *const ACTIONS[] = { "move_to_deleted_items",
-	"move_to_folder", "mark_read", NULL };
-static const char *const FIRST_SCAN[] = { "new_only", "all", NULL };
 /* Folders Outlook keeps for itself (English names, any case). */
 static const char *const WELL_KNOWN[] = { "Inbox", "Deleted Items",
 	"Sent Items", "Drafts", "Junk Email", "Outbox", "Archive",
 	"Conversation History", "Clutter", NULL };
 #define QUARANTINE_DEFAULT "Postdesk quarantine"
 
-static const char *const SCOPES_LICENSED[] = { "offline_access", "openid",
-	"email", "profile", "Mail.ReadWrite", "Mail.Send", NULL };
-static const char *const SCOPES_SHARED[] = { "Mail.ReadWrite.Shared",
-	"Mail.Send.Shared", NULL };
-
 void
 mailbox_defaults(struct mailbox *mb)
 {
 	memset(mb, 0, sizeof *mb);
 	snprintf(mb->type, sizeof mb->type, "office365");
-	snprintf(mb->cloud, sizeof mb->cloud, "global");
-	snprintf(mb->processed_action, sizeof mb->processed_action,
-	    "move_to_deleted_items");
-	snprintf(mb->first_scan, sizeof mb->first_scan, "new_only");
-	snprintf(mb->status, sizeof mb->status, "not_connected");
+	mb->cloud = MAILBOX_CLOUD_GLOBAL;
+	mb->processed_action = MAILBOX_MOVE_TO_DELETED_ITEMS;
+	mb->first_scan = MAILBOX_NEW_ONLY;
+	mb->status = MAILBOX_NOT_CONNECTED;
 	mb->ack_enabled = 1;
-	snprintf(mb->ack_subject, sizeof mb->ack_subject,
-	    "[#{ticket}] {subject}");
+	mailbox_set_text(&mb->ack_subject, "[#{ticket}] {subject}");
 	mb->ack_per_hour = 5;
-	snprintf(mb->quarantine_folder, sizeof mb->quarantine_folder, "%s",
-	    QUARANTINE_DEFAULT);
-}
-
-static int
-one_of(const char *s, const char *const *list)
-{
-	for (; *list; list++)
-		if (strcmp(s, *list) == 0)
-			return 1;
-	return 0;
+	mailbox_set_text(&mb->quarantine_folder, QUARANTINE_DEFAULT);
+	mailbox_set_text(&mb->processed_folder, "");
+	mailbox_set_text(&mb->ack_body, "");
+	mailbox_set_text(&mb->last_error, "");
+	mailbox_set_text(&mb->last_error_guidance, "");
 }
 
 /* True if errors already holds a message for field. */
@@ -228,21 +206,22 @@ check_shared(struct mailbox *mb, const char *s, json_t *errors)
 	lower(mb->shared_address);
 }
 
-static void
-check_enum(char *dst, size_t size, const char *field, const char *s,
-    const char *const *allowed, json_t *errors)
+/* The index of s in the name table allowed, or -1 with a field error. */
+static int
+check_enum(const char *field, const char *s, const char *const *allowed,
+    json_t *errors)
 {
 	struct buf b;
+	int        i = mailbox_enum_of(allowed, s);
 
-	if (one_of(s, allowed)) {
-		set(dst, size, s);
-		return;
-	}
+	if (i >= 0)
+		return i;
 	buf_init(&b, 128);
 	for (const char *const *a = allowed; *a; a++)
 		buf_printf(&b, "%s%s", a == allowed ? "" : ", ", *a);
 	jsonx_field_error(errors, field, "Must be one of: %s.", b.data);
 	buf_cleanup(&b);
+	return -1;
 }
 
 /*
@@ -265,7 +244,7 @@ check_ack(struct mailbox *mb, json_t *in, json_t *errors)
 			    "Enter a subject of 1 to 255 characters, e.g. "
 			    "\"[#{ticket}] {subject}\".");
 		else
-			set(mb->ack_subject, sizeof mb->ack_subject, s);
+			mailbox_set_text(&mb->ack_subject, s);
 	}
 	s = get_str(in, "ack_body", 1, errors, &bad);
 	if (s != NULL) {
@@ -274,7 +253,7 @@ check_ack(struct mailbox *mb, json_t *in, json_t *errors)
 			    "Enter a text of up to 5000 characters, or null "
 			    "for the default.");
 		else
-			set(mb->ack_body, sizeof mb->ack_body, s);
+			mailbox_set_text(&mb->ack_body, s);
 	}
 	v = json_object_get(in, "ack_per_hour");
 	if (v != NULL &&
@@ -332,43 +311,42 @@ check_quarantine(struct mailbox *mb, json_t *in, json_t *errors)
 		    "of its own, e.g. \"" QUARANTINE_DEFAULT "\".",
 		    name);
 	else
-		set(mb->quarantine_folder, sizeof mb->quarantine_folder, name);
+		mailbox_set_text(&mb->quarantine_folder, name);
 }
 
 static void
 check_options(struct mailbox *mb, json_t *in, json_t *errors)
 {
-	static const char *const clouds[] = { "global", "usgov_l4", "usgov_l5",
-		"china", NULL };
-	const char              *s;
-	json_t                  *v;
-	int                      bad;
+	const char *s;
+	json_t     *v;
+	int         bad, i;
 
 	s = get_str(in, "type", 0, errors, &bad);
 	if (s != NULL && strcmp(s, "office365") != 0)
 		jsonx_field_error(errors, "type",
 		    "Only \"office365\" (Office 365/Azure) is supported.");
 	s = get_str(in, "cloud", 0, errors, &bad);
-	if (s != NULL)
-		check_enum(mb->cloud, sizeof mb->cloud, "cloud", s, clouds,
-		    errors);
+	if (s != NULL &&
+	    (i = check_enum("cloud", s, mailbox_cloud_names, errors)) >= 0)
+		mb->cloud = (enum mailbox_cloud)i;
 	s = get_str(in, "processed_action", 0, errors, &bad);
-	if (s != NULL)
-		check_enum(mb->processed_action, sizeof mb->processed_action,
-		    "processed_action", s, ACTIONS, errors);
+	if (s != NULL &&
+	    (i = check_enum("processed_action", s, mailbox_read_action_names,
+	         errors)) >= 0)
+		mb->processed_action = (enum mailbox_read_action)i;
 	s = get_str(in, "processed_folder", 1, errors, &bad);
 	if (s != NULL) {
 		if (jsonx_u8len(s) > 255 || jsonx_has_control(s))
 			jsonx_field_error(errors, "processed_folder",
 			    "Enter a folder name of up to 255 characters.");
 		else
-			set(mb->processed_folder, sizeof mb->processed_folder,
-			    s);
+			mailbox_set_text(&mb->processed_folder, s);
 	}
 	s = get_str(in, "first_scan", 0, errors, &bad);
-	if (s != NULL)
-		check_enum(mb->first_scan, sizeof mb->first_scan, "first_scan",
-		    s, FIRST_SCAN, errors);
+	if (s != NULL &&
+	    (i = check_enum("first_scan", s, mailbox_first_scan_names,
+	         errors)) >= 0)
+		mb->first_scan = (enum mailbox_first_scan)i;
 	v = json_object_get(in, "ack_enabled");
 	if (v != NULL && !json_is_boolean(v))
 		jsonx_field_error(errors, "ack_enabled",
@@ -420,12 +398,12 @@ mailbox_apply_json(struct mailbox *mb, json_t *in, int creating, char **secret,
 	if (shared != NULL)
 		check_shared(mb, shared, errors);
 	check_options(mb, in, errors);
-	if (strcmp(mb->processed_action, "move_to_folder") == 0 &&
+	if (mb->processed_action == MAILBOX_MOVE_TO_FOLDER &&
 	    mb->processed_folder[0] == '\0' &&
 	    !has_error(errors, "processed_folder"))
 		jsonx_field_error(errors, "processed_folder",
 		    "Name the folder processed mail is moved to.");
-	if (strcmp(mb->processed_action, "move_to_folder") != 0)
+	if (mb->processed_action != MAILBOX_MOVE_TO_FOLDER)
 		mb->processed_folder[0] = '\0';
 	if (strcasecmp(mb->processed_folder, mb->quarantine_folder) == 0 &&
 	    !has_error(errors, "quarantine_folder") &&
@@ -462,9 +440,9 @@ static void
 permissions(struct jw *w, int shared)
 {
 	jw_open(w, '[');
-	for (const char *const *s = SCOPES_LICENSED; *s; s++)
+	for (const char *const *s = mailbox_scopes_licensed; *s; s++)
 		jw_str(w, *s);
-	for (const char *const *s = SCOPES_SHARED; shared && *s; s++)
+	for (const char *const *s = mailbox_scopes_shared; shared && *s; s++)
 		jw_str(w, *s);
 	jw_close(w, ']');
 }
@@ -487,12 +465,12 @@ mailbox_azure_setup(struct jw *w, const struct config *cfg)
 	jw_close(w, '}');
 	jw_key(w, "clouds");
 	jw_open(w, '[');
-	for (size_t i = 0; i < sizeof CLOUDS / sizeof CLOUDS[0]; i++) {
+	for (size_t i = 0; i < MAILBOX_CLOUD_COUNT; i++) {
 		jw_open(w, '{');
 		jw_key(w, "id");
-		jw_str(w, CLOUDS[i][0]);
+		jw_str(w, mailbox_clouds[i].id);
 		jw_key(w, "name");
-		jw_str(w, CLOUDS[i][1]);
+		jw_str(w, mailbox_clouds[i].name);
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');
@@ -529,15 +507,15 @@ mailbox_write(struct jw *w, const struct mailbox *mb, const struct config *cfg)
 	jw_key(w, "shared_address");
 	jw_str_or_null(w, mb->shared_address);
 	jw_key(w, "cloud");
-	jw_str(w, mb->cloud);
+	jw_str(w, mailbox_cloud_names[mb->cloud]);
 	jw_key(w, "processed_action");
-	jw_str(w, mb->processed_action);
+	jw_str(w, mailbox_read_action_names[mb->processed_action]);
 	jw_key(w, "processed_folder");
 	jw_str_or_null(w, mb->processed_folder);
 	jw_key(w, "quarantine_folder");
 	jw_str(w, mb->quarantine_folder);
 	jw_key(w, "first_scan");
-	jw_str(w, mb->first_scan);
+	jw_str(w, mailbox_first_scan_names[mb->first_scan]);
 	jw_key(w, "ack_enabled");
 	jw_bool(w, mb->ack_enabled);
 	jw_key(w, "ack_subject");
@@ -547,7 +525,7 @@ mailbox_write(struct jw *w, const struct mailbox *mb, const struct config *cfg)
 	jw_key(w, "ack_per_hour");
 	jw_int(w, mb->ack_per_hour);
 	jw_key(w, "status");
-	jw_str(w, mb->status);
+	jw_str(w, mailbox_status_names[mb->status]);
 	jw_key(w, "redirect_uris");
 	jw_open(w, '[');
 	redirect_uris(w, cfg);

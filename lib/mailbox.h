@@ -10,7 +10,7 @@
 
 #include "config.h"
 #include "jsonx.h"
-#include "store.h"
+#include "mailbox_types.h"
 
 void mailbox_defaults(struct mailbox *);
 int  mailbox_apply_json(struct mailbox *, json_t *in, int creating,

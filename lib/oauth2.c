@@ -11,20 +11,10 @@
 #include <sodium.h>
 
 #include "cred.h"
+#include "mailbox_types.h"
 #include "oauth2.h"
 #include "url.h"
 #include "xmalloc.h"
-
-/* clang-format off */
-static const struct {
-	const char *id, *login, *graph;
-} clouds[] = {
-	{ "global",   "https://login.microsoftonline.com", "https://graph.microsoft.com" },
-	{ "usgov_l4", "https://login.microsoftonline.us",  "https://graph.microsoft.us" },
-	{ "usgov_l5", "https://login.microsoftonline.us",  "https://dod-graph.microsoft.us" },
-	{ "china",    "https://login.chinacloudapi.cn",    "https://microsoftgraph.chinacloudapi.cn" },
-};
-/* clang-format on */
 
 /*
  * The login and Graph base URLs of a cloud.  login_url / graph_url in the
@@ -37,19 +27,16 @@ int
 oauth2_cloud_of(const struct config *cfg, const char *cloud,
     struct oauth2_cloud *out)
 {
-	int overridden = strcmp(cfg->login_url, clouds[0].login) != 0 ||
-	    strcmp(cfg->graph_url, clouds[0].graph) != 0;
+	const struct mailbox_cloud_info *c = mailbox_clouds;
+	int overridden = strcmp(cfg->login_url, c[0].login) != 0 ||
+	    strcmp(cfg->graph_url, c[0].graph) != 0;
+	int i = mailbox_enum_of(mailbox_cloud_names, cloud);
 
-	for (size_t i = 0; i < sizeof clouds / sizeof clouds[0]; i++) {
-		if (strcmp(clouds[i].id, cloud) != 0)
-			continue;
-		out->login =
-		    overridden || i == 0 ? cfg->login_url : clouds[i].login;
-		out->graph =
-		    overridden || i == 0 ? cfg->graph_url : clouds[i].graph;
-		return 0;
-	}
-	return -1;
+	if (i < 0)
+		return -1;
+	out->login = overridden || i == 0 ? cfg->login_url : c[i].login;
+	out->graph = overridden || i == 0 ? cfg->graph_url : c[i].graph;
+	return 0;
 }
 
 /* BASE64URL-NOPAD(SHA256(verifier)), RFC 7636 S256. */
@@ -74,19 +61,19 @@ oauth2_pkce(char verifier[OAUTH2_VERIFIER_MAX],
 }
 
 /*
- * The delegated scopes to request (docs/graph-contract.md 1): sign-in,
- * offline access, Mail.ReadWrite and Mail.Send, plus their .Shared forms
- * for a shared mailbox.  Identity comes from the id_token, so
- * User.Read (for /me) is not needed.
+ * The delegated scopes to request, space-separated (docs/graph-contract.md
+ * 1): sign-in, offline access, Mail.ReadWrite and Mail.Send, plus their
+ * .Shared forms for a shared mailbox (the lists: lib/mailbox_types.c).
  */
 void
 oauth2_scopes(struct buf *b, int shared)
 {
-	buf_puts(b,
-	    "offline_access openid email profile Mail.ReadWrite "
-	    "Mail.Send");
-	if (shared)
-		buf_puts(b, " Mail.ReadWrite.Shared Mail.Send.Shared");
+	const char *sep = "";
+
+	for (const char *const *s = mailbox_scopes_licensed; *s; s++, sep = " ")
+		buf_printf(b, "%s%s", sep, *s);
+	for (const char *const *s = mailbox_scopes_shared; shared && *s; s++)
+		buf_printf(b, " %s", *s);
 }
 
 static void

@@ -25,11 +25,11 @@
 
 #include "guidance.h"
 #include "log.h"
+#include "mailbox_state.h"
 #include "oauth2.h"
 #include "refresh.h"
 #include "seal.h"
 #include "store.h"
-#include "store_outbox.h"
 #include "xmalloc.h"
 
 #define REFRESH_LEASE_MARGIN_S  5
@@ -58,21 +58,15 @@ give_up(struct app *app, const struct mailbox_creds *c,
 	const struct guidance *g = guidance_oauth(oe->error, oe->code);
 	char                   msg[700];
 	struct err             e2;
-	int                    won = 0;
+	int                    won;
 
 	snprintf(msg, sizeof msg,
 	    "Connection failed refreshing the access token for mailbox "
 	    "%llu: %s",
 	    (unsigned long long)c->id,
 	    oe->description[0] ? oe->description : oe->error);
-	if (db_begin(app->db, &e2) == -1 ||
-	    store_refresh_refused(app->db, c->id, c->gen, &won, &e2) == -1 ||
-	    (won &&
-	        (store_outbox_hold(app->db, c->id, &e2) == -1 ||
-	            store_mailbox_set_error(app->db, c->id, g->key, msg,
-	                g->action, &e2) == -1)) ||
-	    db_commit(app->db, &e2) == -1) {
-		db_rollback(app->db);
+	if (mailbox_refresh_refused(app, c->id, c->gen, g, msg, &won, &e2) ==
+	    -1) {
 		*err = e2;
 		return;
 	}
@@ -158,11 +152,11 @@ attempt(struct app *app, struct http *h, uint64_t id, const char *stale,
 	*age = -1;
 	if (store_creds_get(app->db, id, &c, err) == -1)
 		return FAILED;
-	if (strcmp(c.status, "connected") != 0 || c.refresh.len == 0) {
+	if (c.status != MAILBOX_CONNECTED || c.refresh.len == 0) {
 		err_set(err, E_AUTH,
 		    "Mailbox %llu is not connected (status %s): authorize it "
 		    "in Mailbox Setup.",
-		    (unsigned long long)id, c.status);
+		    (unsigned long long)id, mailbox_status_names[c.status]);
 		rc = FAILED;
 		goto out;
 	}

@@ -96,8 +96,13 @@ static int
 check_mailbox(struct db *db, uint64_t id, json_t *errors, struct err *err)
 {
 	struct mailbox mb;
+	int            rc;
 
-	if (id == 0 || store_mailbox_get(db, id, &mb, err) == 0)
+	if (id == 0)
+		return 0;
+	rc = store_mailbox_get(db, id, &mb, err);
+	mailbox_cleanup(&mb); /* its long texts are on the heap */
+	if (rc == 0)
 		return 0;
 	if (err->code != E_NOTFOUND)
 		return -1;

@@ -13,6 +13,7 @@
 #include "cred.h"
 #include "db.h"
 #include "err.h"
+#include "mailbox_types.h"
 
 /* --- agents, sessions, login attempts (store_agent.c) ------------------ */
 
@@ -113,48 +114,6 @@ int store_apikey_revoke(struct db *, uint64_t id, struct err *);
 	"(SELECT COUNT(*) FROM incoming_email e WHERE e.mailbox_id = "         \
 	"mailbox.id AND " STORE_NEEDS_ATTENTION ")"
 
-struct mailbox {
-	uint64_t id;
-	char     name[401];
-	char     type[16];
-	char     client_id[37];
-	char     tenant_id[254];
-	char     secret_last4[17];
-	char     secret_expires_on[11]; /* "" when not set */
-	char     shared_address[255];   /* "" when not shared */
-	char     cloud[16];
-	char     processed_action[24];
-	char     processed_folder[1021];
-	char     first_scan[10];
-	int      ack_enabled;
-	char     status[16];
-	char     created_at[21];
-	char     updated_at[21];
-	/* connection (sql/0002) */
-	char      account[321];
-	char      connected_tenant[65];
-	char      connected_at[21];
-	long long inbox_count; /* -1 when unknown */
-	char      last_error_code[65];
-	char      last_error[1001];
-	char      last_error_guidance[1001];
-	char      last_error_at[21];
-	int       secret_expiring; /* expires within 14 days */
-	/* scan health (sql/0003) */
-	char      last_scan_at[21];
-	char      last_success_at[21];
-	long long messages_waiting; /* -1 before the first scan */
-	/* acknowledgements (sql/0006) */
-	char ack_subject[1021];
-	char ack_body[20001]; /* "" = the default text */
-	long ack_per_hour;
-	/* isolation (sql/0008) */
-	char      quarantine_folder[1021];
-	long long attention; /* failed or quarantined mails, see SQL */
-	/* lost updates (sql/0009): bumped by every write of the settings */
-	uint64_t version;
-};
-
 int store_mailbox_insert(struct db *, const struct mailbox *,
     const struct buf *sealed_secret, uint64_t *id, struct err *);
 int store_mailbox_update(struct db *, const struct mailbox *,
@@ -167,9 +126,9 @@ int store_mailbox_delete(struct db *, uint64_t id, struct err *);
 
 /* What connecting and refreshing need of a mailbox, secrets sealed. */
 struct mailbox_creds {
-	uint64_t   id;
-	char       status[16];
-	char       client_id[37];
+	uint64_t            id;
+	enum mailbox_status status;
+	char                client_id[37];
 	char       tenant[254]; /* connected tenant if known, else tenant_id */
 	char       tenant_id[254]; /* as configured (authorize goes there) */
 	char       cloud[16];
@@ -213,17 +172,17 @@ int  store_state_get(struct db *, const unsigned char *hash,
      struct oauth_state *, struct err *);
 int  store_state_use(struct db *, uint64_t id, int *won, struct err *);
 void store_state_cleanup(struct oauth_state *);
-int  store_connect_save(struct db *, uint64_t id, const struct connection *,
-     struct err *);
+int  store_connect_save(struct db *, uint64_t id, enum mailbox_status,
+     const struct connection *, struct err *);
 int  store_refresh_lease(struct db *, uint64_t id, uint64_t gen, long seconds,
      int *won, struct err *);
 int store_refresh_release(struct db *, uint64_t id, uint64_t gen, struct err *);
 int store_tokens_save(struct db *, uint64_t id, uint64_t gen,
     const struct buf *refresh, const struct buf *access, long expires_in,
     int *won, struct err *);
-int store_refresh_refused(struct db *, uint64_t id, uint64_t gen, int *won,
-    struct err *);
-int store_mailbox_set_status(struct db *, uint64_t id, const char *status,
+int store_refresh_refused(struct db *, uint64_t id, uint64_t gen,
+    enum mailbox_status, int *won, struct err *);
+int store_mailbox_set_status(struct db *, uint64_t id, enum mailbox_status,
     int forget_tokens, struct err *);
 int store_mailbox_set_error(struct db *, uint64_t id, const char *code,
     const char *message, const char *guidance, struct err *);
@@ -331,6 +290,8 @@ int store_migrate_holder(struct db *, struct migrate_lock *, struct err *);
 /* --- helpers (store_util.c) ------------------------------------------- */
 
 int store_copy(char *dst, size_t dstsz, const struct db_res *, size_t row,
+    size_t col, struct err *);
+int store_copy_time(char *dst, size_t dstsz, const struct db_res *, size_t row,
     size_t col, struct err *);
 
 #endif

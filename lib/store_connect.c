@@ -31,7 +31,7 @@ static const char SQL_STATE_USE[] =
     "UPDATE oauth_state SET used_at = UTC_TIMESTAMP() "
     "WHERE id = ? AND used_at IS NULL AND expires_at > UTC_TIMESTAMP()";
 static const char SQL_CONNECT_SAVE[] =
-    "UPDATE mailbox SET status = 'connected', refresh_token_sealed = ?, "
+    "UPDATE mailbox SET status = ?, refresh_token_sealed = ?, "
     "access_token_sealed = ?, "
     "access_expires_at = UTC_TIMESTAMP() + INTERVAL ? SECOND, "
     "account = ?, account_oid = ?, connected_tenant = ?, "
@@ -73,17 +73,23 @@ store_creds_get(struct db *db, uint64_t id, struct mailbox_creds *c,
 {
 	struct db_param p[] = { db_int((long long)id) };
 	struct db_res   r;
-	int             rc = -1;
+	const char     *status;
+	int             rc = -1, st;
 
 	memset(c, 0, sizeof *c);
 	if (db_query(db, SQL_CREDS, p, 1, &r, err) == -1)
 		return -1;
+	status = r.nrows ? db_res_str(&r, 0, 1) : NULL;
+	st = status ? mailbox_enum_of(mailbox_status_names, status) : -1;
 	if (r.nrows == 0) {
 		err_set(err, E_NOTFOUND, "No mailbox with id %llu.",
 		    (unsigned long long)id);
-	} else if (store_copy(c->status, sizeof c->status, &r, 0, 1, err) ==
-	        0 &&
-	    store_copy(c->client_id, sizeof c->client_id, &r, 0, 2, err) == 0 &&
+	} else if (st == -1) {
+		err_set(err, E_DB, "database error");
+		err_detail(err, "database error: mailbox status '%s'",
+		    status ? status : "NULL");
+	} else if (store_copy(c->client_id, sizeof c->client_id, &r, 0, 2,
+	               err) == 0 &&
 	    store_copy(c->tenant, sizeof c->tenant, &r, 0, 3, err) == 0 &&
 	    store_copy(c->cloud, sizeof c->cloud, &r, 0, 4, err) == 0 &&
 	    store_copy(c->shared_address, sizeof c->shared_address, &r, 0, 5,
@@ -92,6 +98,7 @@ store_creds_get(struct db *db, uint64_t id, struct mailbox_creds *c,
 	    store_copy(c->tenant_id, sizeof c->tenant_id, &r, 0, 11, err) ==
 	        0) {
 		c->id = id;
+		c->status = (enum mailbox_status)st;
 		copy_blob(&c->secret, &r, 0, 7);
 		copy_blob(&c->refresh, &r, 0, 8);
 		copy_blob(&c->access, &r, 0, 9);
@@ -178,12 +185,13 @@ store_state_use(struct db *db, uint64_t id, int *won, struct err *err)
 	return 0;
 }
 
-/* Store a new connection: tokens, who signed in, status connected. */
+/* Store a new connection: tokens, who signed in, and status. */
 int
-store_connect_save(struct db *db, uint64_t id, const struct connection *cn,
-    struct err *err)
+store_connect_save(struct db *db, uint64_t id, enum mailbox_status status,
+    const struct connection *cn, struct err *err)
 {
 	struct db_param p[] = {
+		db_str(mailbox_status_names[status]),
 		db_blob(cn->refresh->data, cn->refresh->len),
 		db_blob(cn->access->data, cn->access->len),
 		db_int(cn->expires_in),
@@ -199,10 +207,11 @@ store_connect_save(struct db *db, uint64_t id, const struct connection *cn,
 
 /* Set the status; forget_tokens also drops the sealed tokens. */
 int
-store_mailbox_set_status(struct db *db, uint64_t id, const char *status,
+store_mailbox_set_status(struct db *db, uint64_t id, enum mailbox_status status,
     int forget_tokens, struct err *err)
 {
-	struct db_param p[] = { db_str(status), db_int((long long)id) };
+	struct db_param p[] = { db_str(mailbox_status_names[status]),
+		db_int((long long)id) };
 
 	return db_exec(db,
 	    forget_tokens ? SQL_SET_STATUS_FORGET : SQL_SET_STATUS, p, 2, NULL,

@@ -3,26 +3,62 @@
  * here already sealed and is never read back by these functions.
  */
 #include <string.h>
+#include <time.h>
 
 #include "store.h"
 #include "xmalloc.h"
 
+/*
+ * The columns of a mailbox read, in the order of enum mb_col.  Times come
+ * as DATETIME text and are written as RFC 3339 in C (store_copy_time()):
+ * formatting 6 dates a row in SQL cost the database more than the rest
+ * of the list.
+ */
 #define MB_COLS                                                                \
 	"id, name, type, client_id, tenant_id, secret_last4, "                 \
-	"DATE_FORMAT(secret_expires_on, '%Y-%m-%d'), shared_address, "         \
-	"cloud, processed_action, processed_folder, first_scan, "              \
-	"ack_enabled, status, "                                                \
-	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "                      \
-	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%sZ'), "                      \
-	"account, connected_tenant, "                                          \
-	"DATE_FORMAT(connected_at, '%Y-%m-%dT%H:%i:%sZ'), inbox_count, "       \
-	"last_error_code, last_error, last_error_guidance, "                   \
-	"DATE_FORMAT(last_error_at, '%Y-%m-%dT%H:%i:%sZ'), "                   \
-	"secret_expires_on < UTC_DATE() + INTERVAL 14 DAY, "                   \
-	"DATE_FORMAT(last_scan_at, '%Y-%m-%dT%H:%i:%sZ'), "                    \
-	"DATE_FORMAT(last_success_at, '%Y-%m-%dT%H:%i:%sZ'), "                 \
-	"messages_waiting, ack_subject, ack_body, ack_per_hour, "              \
-	"quarantine_folder, " STORE_MAILBOX_ATTENTION ", version"
+	"secret_expires_on, shared_address, cloud, processed_action, "         \
+	"processed_folder, first_scan, ack_enabled, status, created_at, "      \
+	"updated_at, account, connected_tenant, connected_at, inbox_count, "   \
+	"last_error_code, last_error, last_error_guidance, last_error_at, "    \
+	"last_scan_at, last_success_at, messages_waiting, ack_subject, "       \
+	"ack_body, ack_per_hour, quarantine_folder, " STORE_MAILBOX_ATTENTION  \
+	", version"
+
+enum mb_col {
+	MB_ID,
+	MB_NAME,
+	MB_TYPE,
+	MB_CLIENT_ID,
+	MB_TENANT_ID,
+	MB_SECRET_LAST4,
+	MB_SECRET_EXPIRES_ON,
+	MB_SHARED_ADDRESS,
+	MB_CLOUD,
+	MB_PROCESSED_ACTION,
+	MB_PROCESSED_FOLDER,
+	MB_FIRST_SCAN,
+	MB_ACK_ENABLED,
+	MB_STATUS,
+	MB_CREATED_AT,
+	MB_UPDATED_AT,
+	MB_ACCOUNT,
+	MB_CONNECTED_TENANT,
+	MB_CONNECTED_AT,
+	MB_INBOX_COUNT,
+	MB_LAST_ERROR_CODE,
+	MB_LAST_ERROR,
+	MB_LAST_ERROR_GUIDANCE,
+	MB_LAST_ERROR_AT,
+	MB_LAST_SCAN_AT,
+	MB_LAST_SUCCESS_AT,
+	MB_MESSAGES_WAITING,
+	MB_ACK_SUBJECT,
+	MB_ACK_BODY,
+	MB_ACK_PER_HOUR,
+	MB_QUARANTINE_FOLDER,
+	MB_ATTENTION,
+	MB_VERSION
+};
 
 static const char SQL_MB_INSERT[] =
     "INSERT INTO mailbox (name, type, client_id, tenant_id, secret_sealed, "
@@ -56,10 +92,10 @@ mb_params(const struct mailbox *mb, struct db_param *p)
 	p[0] = db_str(mb->secret_last4);
 	p[1] = opt_str(mb->secret_expires_on);
 	p[2] = opt_str(mb->shared_address);
-	p[3] = db_str(mb->cloud);
-	p[4] = db_str(mb->processed_action);
+	p[3] = db_str(mailbox_cloud_names[mb->cloud]);
+	p[4] = db_str(mailbox_read_action_names[mb->processed_action]);
 	p[5] = opt_str(mb->processed_folder);
-	p[6] = db_str(mb->first_scan);
+	p[6] = db_str(mailbox_first_scan_names[mb->first_scan]);
 	p[7] = db_int(mb->ack_enabled);
 	p[8] = db_str(mb->ack_subject);
 	p[9] = opt_str(mb->ack_body);
@@ -99,7 +135,8 @@ store_mailbox_update(struct db *db, const struct mailbox *mb,
 {
 	struct db_param     p[19];
 	struct db_exec_info info;
-	struct mailbox      cur;
+	struct mailbox      cur = { 0 };
+	int                 rc;
 
 	p[0] = db_str(mb->name);
 	p[1] = db_str(mb->type);
@@ -113,103 +150,188 @@ store_mailbox_update(struct db *db, const struct mailbox *mb,
 		return -1;
 	if (info.affected > 0) /* the version changes: never "no change" */
 		return 0;
-	if (store_mailbox_get(db, mb->id, &cur, err) == -1)
+	rc = store_mailbox_get(db, mb->id, &cur, err);
+	mailbox_cleanup(&cur);
+	if (rc == -1)
 		return -1;
 	err_set(err, E_CHANGED, "Mailbox %llu changed meanwhile.",
 	    (unsigned long long)mb->id);
 	return -1;
 }
 
+/* A cell of a name table's column as its enum; -1 (err) if unknown. */
 static int
-mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
-    struct err *err)
+enum_cell(const char *const *names, const struct db_res *r, size_t i,
+    enum mb_col col, struct err *err)
 {
-	struct {
-		char  *dst;
-		size_t size;
-		size_t col;
-	} cols[] = {
-		{ mb->name, sizeof mb->name, 1 },
-		{ mb->type, sizeof mb->type, 2 },
-		{ mb->client_id, sizeof mb->client_id, 3 },
-		{ mb->tenant_id, sizeof mb->tenant_id, 4 },
-		{ mb->secret_last4, sizeof mb->secret_last4, 5 },
-		{ mb->secret_expires_on, sizeof mb->secret_expires_on, 6 },
-		{ mb->shared_address, sizeof mb->shared_address, 7 },
-		{ mb->cloud, sizeof mb->cloud, 8 },
-		{ mb->processed_action, sizeof mb->processed_action, 9 },
-		{ mb->processed_folder, sizeof mb->processed_folder, 10 },
-		{ mb->first_scan, sizeof mb->first_scan, 11 },
-		{ mb->status, sizeof mb->status, 13 },
-		{ mb->created_at, sizeof mb->created_at, 14 },
-		{ mb->updated_at, sizeof mb->updated_at, 15 },
-		{ mb->account, sizeof mb->account, 16 },
-		{ mb->connected_tenant, sizeof mb->connected_tenant, 17 },
-		{ mb->connected_at, sizeof mb->connected_at, 18 },
-		{ mb->last_error_code, sizeof mb->last_error_code, 20 },
-		{ mb->last_error, sizeof mb->last_error, 21 },
-		{ mb->last_error_guidance, sizeof mb->last_error_guidance, 22 },
-		{ mb->last_error_at, sizeof mb->last_error_at, 23 },
-		{ mb->last_scan_at, sizeof mb->last_scan_at, 25 },
-		{ mb->last_success_at, sizeof mb->last_success_at, 26 },
-		{ mb->ack_subject, sizeof mb->ack_subject, 28 },
-		{ mb->ack_body, sizeof mb->ack_body, 29 },
-		{ mb->quarantine_folder, sizeof mb->quarantine_folder, 31 },
-	};
+	const char *s = db_res_str(r, i, col);
+	int         v = s ? mailbox_enum_of(names, s) : -1;
 
-	/* Every member is assigned below (no memset: the struct is large
-	 * and a list fills many). */
-	mb->id = (uint64_t)db_res_int(r, i, 0);
-	for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
-		if (store_copy(cols[c].dst, cols[c].size, r, i, cols[c].col,
-		        err) == -1)
-			return -1;
-	mb->ack_enabled = db_res_int(r, i, 12) != 0;
-	mb->inbox_count = db_res_str(r, i, 19) ? db_res_int(r, i, 19) : -1;
-	mb->secret_expiring = db_res_int(r, i, 24) != 0;
-	mb->messages_waiting = db_res_str(r, i, 27) ? db_res_int(r, i, 27) : -1;
-	mb->ack_per_hour = (long)db_res_int(r, i, 30);
-	mb->attention = db_res_int(r, i, 32);
-	mb->version = (uint64_t)db_res_int(r, i, 33);
+	if (v == -1) {
+		err_set(err, E_DB, "database error");
+		err_detail(err, "database error: column %d holds '%s'", col,
+		    s ? s : "NULL");
+	}
+	return v;
+}
+
+static char *
+text_cell(const struct db_res *r, size_t i, enum mb_col col)
+{
+	const char *s = db_res_str(r, i, col);
+
+	return xstrdup(s ? s : "");
+}
+
+/* The enum columns of row i; -1 (err) when one holds an unknown name. */
+static int
+mb_enums(struct mailbox *mb, const struct db_res *r, size_t i, struct err *err)
+{
+	int cloud = enum_cell(mailbox_cloud_names, r, i, MB_CLOUD, err);
+	int act = enum_cell(mailbox_read_action_names, r, i,
+	    MB_PROCESSED_ACTION, err);
+	int first =
+	    enum_cell(mailbox_first_scan_names, r, i, MB_FIRST_SCAN, err);
+	int status = enum_cell(mailbox_status_names, r, i, MB_STATUS, err);
+
+	if (cloud < 0 || act < 0 || first < 0 || status < 0)
+		return -1;
+	mb->cloud = (enum mailbox_cloud)cloud;
+	mb->processed_action = (enum mailbox_read_action)act;
+	mb->first_scan = (enum mailbox_first_scan)first;
+	mb->status = (enum mailbox_status)status;
 	return 0;
 }
 
-/* Load mailbox id; E_NOTFOUND if there is none. */
+/*
+ * Fill mb (whose heap strings are NULL) from row i; expiring_before is
+ * the date 14 days from today ("YYYY-MM-DD").  On failure mb still needs
+ * mailbox_cleanup().
+ */
+static int
+mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
+    const char *expiring_before, struct err *err)
+{
+	struct {
+		char       *dst;
+		size_t      size;
+		enum mb_col col;
+	} texts[] = {
+		{ mb->name, sizeof mb->name, MB_NAME },
+		{ mb->type, sizeof mb->type, MB_TYPE },
+		{ mb->client_id, sizeof mb->client_id, MB_CLIENT_ID },
+		{ mb->tenant_id, sizeof mb->tenant_id, MB_TENANT_ID },
+		{ mb->secret_last4, sizeof mb->secret_last4, MB_SECRET_LAST4 },
+		{ mb->secret_expires_on, sizeof mb->secret_expires_on,
+		    MB_SECRET_EXPIRES_ON },
+		{ mb->shared_address, sizeof mb->shared_address,
+		    MB_SHARED_ADDRESS },
+		{ mb->account, sizeof mb->account, MB_ACCOUNT },
+		{ mb->connected_tenant, sizeof mb->connected_tenant,
+		    MB_CONNECTED_TENANT },
+		{ mb->last_error_code, sizeof mb->last_error_code,
+		    MB_LAST_ERROR_CODE },
+	}, times[] = {
+		{ mb->created_at, sizeof mb->created_at, MB_CREATED_AT },
+		{ mb->updated_at, sizeof mb->updated_at, MB_UPDATED_AT },
+		{ mb->connected_at, sizeof mb->connected_at, MB_CONNECTED_AT },
+		{ mb->last_error_at, sizeof mb->last_error_at, MB_LAST_ERROR_AT },
+		{ mb->last_scan_at, sizeof mb->last_scan_at, MB_LAST_SCAN_AT },
+		{ mb->last_success_at, sizeof mb->last_success_at,
+		    MB_LAST_SUCCESS_AT },
+	};
+
+	mb->processed_folder = text_cell(r, i, MB_PROCESSED_FOLDER);
+	mb->last_error = text_cell(r, i, MB_LAST_ERROR);
+	mb->last_error_guidance = text_cell(r, i, MB_LAST_ERROR_GUIDANCE);
+	mb->ack_subject = text_cell(r, i, MB_ACK_SUBJECT);
+	mb->ack_body = text_cell(r, i, MB_ACK_BODY);
+	mb->quarantine_folder = text_cell(r, i, MB_QUARANTINE_FOLDER);
+	for (size_t c = 0; c < sizeof texts / sizeof texts[0]; c++)
+		if (store_copy(texts[c].dst, texts[c].size, r, i, texts[c].col,
+		        err) == -1)
+			return -1;
+	for (size_t c = 0; c < sizeof times / sizeof times[0]; c++)
+		if (store_copy_time(times[c].dst, times[c].size, r, i,
+		        times[c].col, err) == -1)
+			return -1;
+	if (mb_enums(mb, r, i, err) == -1)
+		return -1;
+	mb->id = (uint64_t)db_res_int(r, i, MB_ID);
+	mb->ack_enabled = db_res_int(r, i, MB_ACK_ENABLED) != 0;
+	mb->inbox_count = db_res_str(r, i, MB_INBOX_COUNT)
+	    ? db_res_int(r, i, MB_INBOX_COUNT)
+	    : -1;
+	mb->secret_expiring = mb->secret_expires_on[0] != '\0' &&
+	    strcmp(mb->secret_expires_on, expiring_before) < 0;
+	mb->messages_waiting = db_res_str(r, i, MB_MESSAGES_WAITING)
+	    ? db_res_int(r, i, MB_MESSAGES_WAITING)
+	    : -1;
+	mb->ack_per_hour = (long)db_res_int(r, i, MB_ACK_PER_HOUR);
+	mb->attention = db_res_int(r, i, MB_ATTENTION);
+	mb->version = (uint64_t)db_res_int(r, i, MB_VERSION);
+	return 0;
+}
+
+/* The date 14 days from today (UTC): a secret expiring before it is
+ * "expiring". */
+static void
+expiring_before(char out[11])
+{
+	time_t    t = time(NULL) + 14 * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* Load mailbox id (free with mailbox_cleanup(), also after a failure);
+ * E_NOTFOUND if there is none. */
 int
 store_mailbox_get(struct db *db, uint64_t id, struct mailbox *mb,
     struct err *err)
 {
 	struct db_param p[] = { db_int((long long)id) };
 	struct db_res   r;
+	char            limit[11];
 	int             rc = -1;
 
+	memset(mb, 0, sizeof *mb);
 	if (db_query(db, SQL_MB_GET, p, 1, &r, err) == -1)
 		return -1;
-	if (r.nrows == 0)
+	if (r.nrows == 0) {
 		err_set(err, E_NOTFOUND, "No mailbox with id %llu.",
 		    (unsigned long long)id);
-	else
-		rc = mb_from_row(mb, &r, 0, err);
+	} else {
+		expiring_before(limit);
+		rc = mb_from_row(mb, &r, 0, limit, err);
+	}
 	db_res_free(&r);
 	return rc;
 }
 
-/* Every mailbox by id into *mbs (caller frees with free()). */
+/* Every mailbox by id into *mbs (caller frees with mailbox_list_free()). */
 int
 store_mailbox_list(struct db *db, struct mailbox **mbs, size_t *n,
     struct err *err)
 {
 	struct db_res r;
+	char          limit[11];
 	int           rc = 0;
 
 	if (db_query(db, SQL_MB_LIST, NULL, 0, &r, err) == -1)
 		return -1;
-	/* mb_from_row() zeroes each row: no need for calloc's pass */
-	*mbs = xmalloc(r.nrows * sizeof **mbs);
+	expiring_before(limit);
+	*mbs = xcalloc(r.nrows ? r.nrows : 1, sizeof **mbs);
 	*n = r.nrows;
 	for (size_t i = 0; rc == 0 && i < r.nrows; i++)
-		rc = mb_from_row(&(*mbs)[i], &r, i, err);
+		rc = mb_from_row(&(*mbs)[i], &r, i, limit, err);
 	db_res_free(&r);
+	if (rc == -1) {
+		mailbox_list_free(*mbs, *n);
+		*mbs = NULL;
+		*n = 0;
+	}
 	return rc;
 }
 

@@ -11,7 +11,7 @@ static const char SQL_LEASE[] =
     "UPDATE mailbox SET refresh_leased_at = UTC_TIMESTAMP(3), "
     "refresh_lease_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND WHERE id = ? "
     "AND refresh_gen = ? AND "
-    "status = 'connected' AND (refresh_lease_until IS NULL OR "
+    "status = ? AND (refresh_lease_until IS NULL OR "
     "refresh_lease_until <= UTC_TIMESTAMP(3))";
 static const char SQL_RELEASE[] =
     "UPDATE mailbox SET refresh_lease_until = NULL WHERE id = ? AND "
@@ -21,12 +21,15 @@ static const char SQL_TOKENS_SAVE[] =
     "refresh_token_sealed), access_token_sealed = ?, "
     "access_expires_at = UTC_TIMESTAMP() + INTERVAL ? SECOND, "
     "refresh_gen = refresh_gen + 1, refresh_lease_until = NULL "
-    "WHERE id = ? AND refresh_gen = ? AND status = 'connected'";
+    "WHERE id = ? AND refresh_gen = ? AND status = ?";
 static const char SQL_REFUSED[] =
-    "UPDATE mailbox SET status = 'needs_reauth', refresh_token_sealed = "
+    "UPDATE mailbox SET status = ?, refresh_token_sealed = "
     "NULL, access_token_sealed = NULL, access_expires_at = NULL, "
     "refresh_gen = refresh_gen + 1, refresh_lease_until = NULL, "
     "updated_at = UTC_TIMESTAMP() WHERE id = ? AND refresh_gen = ?";
+
+/* Refreshing works on connected mailboxes only. */
+#define CONNECTED db_str(mailbox_status_names[MAILBOX_CONNECTED])
 
 /* Run a conditional UPDATE; *won says whether it changed the row. */
 static int
@@ -52,7 +55,7 @@ store_refresh_lease(struct db *db, uint64_t id, uint64_t gen, long seconds,
     int *won, struct err *err)
 {
 	struct db_param p[] = { db_int(seconds), db_int((long long)id),
-		db_int((long long)gen) };
+		db_int((long long)gen), CONNECTED };
 
 	return changed(db, SQL_LEASE, p, DB_NPARAMS(p), won, err);
 }
@@ -82,20 +85,23 @@ store_tokens_save(struct db *db, uint64_t id, uint64_t gen,
 		db_int(expires_in),
 		db_int((long long)id),
 		db_int((long long)gen),
+		CONNECTED,
 	};
 
 	return changed(db, SQL_TOKENS_SAVE, p, DB_NPARAMS(p), won, err);
 }
 
 /*
- * Microsoft refused refresh token generation gen: needs_reauth, tokens
- * forgotten, lease released — unless the token changed meanwhile (*won 0).
+ * Microsoft refused refresh token generation gen: the status becomes
+ * status (lib/mailbox_state.c says which), tokens forgotten, lease
+ * released — unless the token changed meanwhile (*won 0).
  */
 int
-store_refresh_refused(struct db *db, uint64_t id, uint64_t gen, int *won,
-    struct err *err)
+store_refresh_refused(struct db *db, uint64_t id, uint64_t gen,
+    enum mailbox_status status, int *won, struct err *err)
 {
-	struct db_param p[] = { db_int((long long)id), db_int((long long)gen) };
+	struct db_param p[] = { db_str(mailbox_status_names[status]),
+		db_int((long long)id), db_int((long long)gen) };
 
 	return changed(db, SQL_REFUSED, p, DB_NPARAMS(p), won, err);
 }

@@ -27,3 +27,30 @@ store_copy(char *dst, size_t dstsz, const struct db_res *r, size_t row,
 	dst[n] = '\0';
 	return 0;
 }
+
+/*
+ * Copy a DATETIME cell ("YYYY-MM-DD HH:MM:SS") into dst as RFC 3339 UTC
+ * ("YYYY-MM-DDTHH:MM:SSZ", the connection's time zone is UTC: lib/db.c);
+ * SQL NULL becomes "".  Anything else is an error (E_DB).
+ */
+int
+store_copy_time(char *dst, size_t dstsz, const struct db_res *r, size_t row,
+    size_t col, struct err *err)
+{
+	const char *s = db_res_str(r, row, col);
+
+	dst[0] = '\0';
+	if (s == NULL)
+		return 0;
+	if (db_res_len(r, row, col) != 19 || s[10] != ' ' || dstsz < 21) {
+		err_set(err, E_DB, "database error");
+		err_detail(err, "database error: column %zu is no DATETIME",
+		    col);
+		return -1;
+	}
+	memcpy(dst, s, 19);
+	dst[10] = 'T';
+	dst[19] = 'Z';
+	dst[20] = '\0';
+	return 0;
+}

@@ -8,6 +8,7 @@
 
 #include "jsonx.h"
 #include "mailbox.h"
+#include "mailbox_state.h"
 #include "xmalloc.h"
 #include "test.h"
 
@@ -46,13 +47,21 @@ apply(struct mailbox *mb, const char *text, int creating, char **secret)
 	return n;
 }
 
+/* mb (zeroed or filled before) back to the defaults. */
+static void
+fresh(struct mailbox *mb)
+{
+	mailbox_cleanup(mb);
+	mailbox_defaults(mb);
+}
+
 /* Create a mailbox from VALID plus extra members (", ..." or ""). */
 static int
 create(struct mailbox *mb, const char *extra)
 {
 	char text[2048];
 
-	mailbox_defaults(mb);
+	fresh(mb);
 	snprintf(text, sizeof text, "{" VALID "%s}", extra);
 	return apply(mb, text, 1, NULL);
 }
@@ -76,10 +85,10 @@ has_error(const char *field, const char *part)
 static void
 test_create(void)
 {
-	struct mailbox mb;
+	struct mailbox mb = { 0 };
 	char          *secret = NULL;
 
-	mailbox_defaults(&mb);
+	fresh(&mb);
 	CHECK_INT(apply(&mb, "{" VALID "}", 1, &secret), 0);
 	CHECK_STR(secret, SECRET);
 	CHECK_STR(mb.name, "Support");
@@ -87,15 +96,16 @@ test_create(void)
 	CHECK_STR(mb.tenant_id, TENANT);
 	CHECK_STR(mb.secret_last4, "KLmn");
 	CHECK_STR(mb.type, "office365");
-	CHECK_STR(mb.cloud, "global");
-	CHECK_STR(mb.processed_action, "move_to_deleted_items");
-	CHECK_STR(mb.first_scan, "new_only");
+	CHECK_STR(mailbox_cloud_names[mb.cloud], "global");
+	CHECK_STR(mailbox_read_action_names[mb.processed_action],
+	    "move_to_deleted_items");
+	CHECK_STR(mailbox_first_scan_names[mb.first_scan], "new_only");
 	CHECK_INT(mb.ack_enabled, 1);
 	CHECK_STR(mb.shared_address, "");
 	xfree_secret(secret);
 
 	/* All four are required when creating. */
-	mailbox_defaults(&mb);
+	fresh(&mb);
 	CHECK_INT(apply(&mb, "{}", 1, &secret), 4);
 	CHECK(secret == NULL);
 	CHECK(has_error("name", "Required"));
@@ -103,7 +113,7 @@ test_create(void)
 	CHECK(has_error("tenant_id", "Required"));
 	CHECK(has_error("secret", "Required"));
 
-	mailbox_defaults(&mb);
+	fresh(&mb);
 	CHECK_INT(apply(&mb,
 	              "{\"name\": \"S\", \"client_id\": \"" CLIENT "\", "
 	              "\"tenant_id\": \"" TENANT "\"}",
@@ -114,20 +124,21 @@ test_create(void)
 
 	/* Any error: no secret is handed back. */
 	CHECK(create(&mb, ", \"cloud\": \"mars\"") > 0);
-	mailbox_defaults(&mb);
+	fresh(&mb);
 	CHECK(apply(&mb, "{" VALID ", \"colour\": 1}", 1, &secret) > 0);
 	CHECK(secret == NULL);
 	CHECK(has_error("colour", "Unknown field"));
+	mailbox_cleanup(&mb);
 }
 
 static void
 test_secret(void)
 {
-	struct mailbox mb;
+	struct mailbox mb = { 0 };
 	char           text[300];
 
 	CHECK_INT(create(&mb, ""), 0);
-	mailbox_defaults(&mb);
+	fresh(&mb);
 	CHECK_INT(apply(&mb,
 	              "{\"name\": \"S\", \"client_id\": \"" CLIENT
 	              "\", \"tenant_id\": \"" TENANT "\", "
@@ -137,7 +148,7 @@ test_secret(void)
 	CHECK(has_error("secret", "Secret ID"));
 	CHECK_STR(mb.secret_last4, "");
 
-	mailbox_defaults(&mb);
+	fresh(&mb);
 	CHECK_INT(apply(&mb, "{\"secret\": \"abc def\"}", 0, NULL), 1);
 	CHECK(has_error("secret", "space"));
 	CHECK_INT(apply(&mb, "{\"secret\": \" abcdef\"}", 0, NULL), 1);
@@ -162,12 +173,13 @@ test_secret(void)
 	CHECK(has_error("secret", "16 to 255"));
 	CHECK_INT(apply(&mb, "{\"secret\": \"abcdefghijkl2345\"}", 0, NULL), 0);
 	CHECK_STR(mb.secret_last4, "2345");
+	mailbox_cleanup(&mb);
 }
 
 static void
 test_ids(void)
 {
-	struct mailbox mb;
+	struct mailbox mb = { 0 };
 
 	CHECK_INT(create(&mb, ""), 0);
 	CHECK_INT(apply(&mb, "{\"client_id\": \"not-a-guid\"}", 0, NULL), 1);
@@ -188,12 +200,13 @@ test_ids(void)
 	    0);
 	CHECK_STR(mb.client_id, CLIENT);
 	CHECK_STR(mb.tenant_id, "contoso.onmicrosoft.com");
+	mailbox_cleanup(&mb);
 }
 
 static void
 test_shared(void)
 {
-	struct mailbox mb;
+	struct mailbox mb = { 0 };
 
 	CHECK_INT(create(&mb, ", \"shared_address\": \"Help@Contoso.COM\""), 0);
 	CHECK_STR(mb.shared_address, "help@contoso.com");
@@ -208,12 +221,13 @@ test_shared(void)
 	CHECK_INT(apply(&mb, "{\"shared_address\": \"a@b.io\"}", 0, NULL), 0);
 	CHECK_INT(apply(&mb, "{\"shared_address\": \"\"}", 0, NULL), 0);
 	CHECK_STR(mb.shared_address, "");
+	mailbox_cleanup(&mb);
 }
 
 static void
 test_processed(void)
 {
-	struct mailbox mb;
+	struct mailbox mb = { 0 };
 
 	CHECK_INT(create(&mb, ", \"processed_action\": \"move_to_folder\""), 1);
 	CHECK(has_error("processed_folder", "folder"));
@@ -222,36 +236,38 @@ test_processed(void)
 	              ", \"processed_action\": \"move_to_folder\", "
 	              "\"processed_folder\": \"Done\""),
 	    0);
-	CHECK_STR(mb.processed_action, "move_to_folder");
+	CHECK_STR(mailbox_read_action_names[mb.processed_action],
+	    "move_to_folder");
 	CHECK_STR(mb.processed_folder, "Done");
 
 	/* Clearing the folder while moving to it is refused. */
 	CHECK_INT(apply(&mb, "{\"processed_folder\": null}", 0, NULL), 1);
 	CHECK(has_error("processed_folder", "folder"));
-	snprintf(mb.processed_folder, sizeof mb.processed_folder, "Done");
+	mailbox_set_text(&mb.processed_folder, "Done");
 
 	/* Another action drops the folder. */
 	CHECK_INT(apply(&mb, "{\"processed_action\": \"mark_read\"}", 0, NULL),
 	    0);
-	CHECK_STR(mb.processed_action, "mark_read");
+	CHECK_STR(mailbox_read_action_names[mb.processed_action], "mark_read");
 	CHECK_STR(mb.processed_folder, "");
 	CHECK_INT(apply(&mb, "{\"processed_folder\": \"Kept?\"}", 0, NULL), 0);
 	CHECK_STR(mb.processed_folder, "");
 
 	CHECK_INT(apply(&mb, "{\"processed_action\": \"delete\"}", 0, NULL), 1);
 	CHECK(has_error("processed_action", "move_to_folder"));
-	CHECK_STR(mb.processed_action, "mark_read");
+	CHECK_STR(mailbox_read_action_names[mb.processed_action], "mark_read");
 	CHECK(apply(&mb,
 	          "{\"processed_action\": \"move_to_folder\", "
 	          "\"processed_folder\": \"a\\u0001b\"}",
 	          0, NULL) >= 1);
 	CHECK(has_error("processed_folder", "255"));
+	mailbox_cleanup(&mb);
 }
 
 static void
 test_fields(void)
 {
-	struct mailbox mb;
+	struct mailbox mb = { 0 };
 	char           text[1024];
 
 	CHECK_INT(create(&mb, ""), 0);
@@ -270,17 +286,17 @@ test_fields(void)
 	CHECK_INT(apply(&mb, "{\"cloud\": \"mars\"}", 0, NULL), 1);
 	CHECK(has_error("cloud", "global, usgov_l4, usgov_l5, china"));
 	CHECK_INT(apply(&mb, "{\"cloud\": \"usgov_l5\"}", 0, NULL), 0);
-	CHECK_STR(mb.cloud, "usgov_l5");
+	CHECK_STR(mailbox_cloud_names[mb.cloud], "usgov_l5");
 	CHECK_INT(apply(&mb, "{\"type\": \"imap\"}", 0, NULL), 1);
 	CHECK(has_error("type", "office365"));
 	CHECK_INT(apply(&mb, "{\"first_scan\": \"all\"}", 0, NULL), 0);
-	CHECK_STR(mb.first_scan, "all");
+	CHECK_STR(mailbox_first_scan_names[mb.first_scan], "all");
 	CHECK_INT(apply(&mb, "{\"first_scan\": \"some\"}", 0, NULL), 1);
 	CHECK_INT(apply(&mb, "{\"id\": 3, \"status\": \"connected\"}", 0, NULL),
 	    2);
 	CHECK(has_error("id", "Unknown field"));
 	CHECK(has_error("status", "Unknown field"));
-	CHECK_STR(mb.status, "not_connected");
+	CHECK_STR(mailbox_status_names[mb.status], "not_connected");
 
 	/* Names: 1 to 100 characters, no edge spaces or controls. */
 	CHECK_INT(apply(&mb, "{\"name\": \"\"}", 0, NULL), 1);
@@ -297,6 +313,7 @@ test_fields(void)
 	memcpy(text + 210, "x\"}", 4);
 	CHECK_INT(apply(&mb, text, 0, NULL), 1); /* 101 */
 	CHECK(has_error("name", "1 to 100"));
+	mailbox_cleanup(&mb);
 }
 
 static void
@@ -312,7 +329,7 @@ today_plus(char out[11], int days)
 static void
 test_expiry(void)
 {
-	struct mailbox mb;
+	struct mailbox mb = { 0 };
 	char           text[128], day[11];
 
 	CHECK_INT(create(&mb, ", \"secret_expires_on\": \"9999-12-31\""), 0);
@@ -339,12 +356,13 @@ test_expiry(void)
 	CHECK_STR(mb.secret_expires_on, day);
 	CHECK_INT(apply(&mb, "{\"secret_expires_on\": null}", 0, NULL), 0);
 	CHECK_STR(mb.secret_expires_on, "");
+	mailbox_cleanup(&mb);
 }
 
 static void
 test_patch(void)
 {
-	struct mailbox mb, before;
+	struct mailbox mb = { 0 }, before;
 	char          *secret = NULL;
 
 	CHECK_INT(create(&mb,
@@ -363,7 +381,7 @@ test_patch(void)
 	CHECK_STR(mb.tenant_id, before.tenant_id);
 	CHECK_STR(mb.secret_last4, before.secret_last4);
 	CHECK_STR(mb.shared_address, "help@contoso.com");
-	CHECK_STR(mb.cloud, "china");
+	CHECK_STR(mailbox_cloud_names[mb.cloud], "china");
 	CHECK_INT(mb.ack_enabled, 0);
 
 	CHECK_INT(apply(&mb, "{\"secret\": \"new-secret~value9\"}", 0, &secret),
@@ -372,6 +390,7 @@ test_patch(void)
 	CHECK_STR(mb.secret_last4, "lue9");
 	CHECK_STR(mb.name, "Helpdesk");
 	xfree_secret(secret);
+	mailbox_cleanup(&mb);
 }
 
 /* True if the array v holds the string s. */
@@ -408,7 +427,7 @@ static void
 test_to_json(void)
 {
 	struct config  cfg;
-	struct mailbox mb;
+	struct mailbox mb = { 0 };
 	struct buf     b;
 	json_t        *o, *uris, *perms;
 
@@ -458,6 +477,7 @@ test_to_json(void)
 	CHECK(array_has(perms, "Mail.ReadWrite"));
 	json_decref(o);
 	buf_cleanup(&b);
+	mailbox_cleanup(&mb);
 }
 
 static void
@@ -492,7 +512,7 @@ test_azure_setup(void)
 static void
 test_quarantine(void)
 {
-	struct mailbox mb;
+	struct mailbox mb = { 0 };
 
 	CHECK_INT(create(&mb, ""), 0);
 	CHECK_STR(mb.quarantine_folder, "Postdesk quarantine");
@@ -537,11 +557,53 @@ test_quarantine(void)
 	              0, NULL),
 	    1);
 	CHECK(has_error("quarantine_folder", "the same"));
+	mailbox_cleanup(&mb);
+}
+
+/* The state machine and the reauthorisation rule (lib/mailbox_state.c). */
+static void
+test_state(void)
+{
+	struct mailbox old = { 0 }, mb = { 0 };
+
+	CHECK_INT(mailbox_next_status(MAILBOX_NOT_CONNECTED,
+	              MAILBOX_EV_CONNECTED),
+	    MAILBOX_CONNECTED);
+	CHECK_INT(mailbox_next_status(MAILBOX_CONNECTED,
+	              MAILBOX_EV_REFRESH_REFUSED),
+	    MAILBOX_NEEDS_REAUTH);
+	CHECK_INT(mailbox_next_status(MAILBOX_NEEDS_REAUTH,
+	              MAILBOX_EV_DISCONNECT),
+	    MAILBOX_DISCONNECTED);
+	CHECK_INT(mailbox_next_status(MAILBOX_NOT_CONNECTED,
+	              MAILBOX_EV_SETTINGS_CHANGED),
+	    -1);
+	CHECK_INT(mailbox_next_status(MAILBOX_DISCONNECTED,
+	              MAILBOX_EV_SETTINGS_CHANGED),
+	    -1);
+	CHECK_INT(mailbox_next_status(MAILBOX_CONNECTED,
+	              MAILBOX_EV_SETTINGS_CHANGED),
+	    MAILBOX_NEEDS_REAUTH);
+
+	old.status = MAILBOX_CONNECTED;
+	snprintf(old.client_id, sizeof old.client_id, "%s", CLIENT);
+	mb = old;
+	CHECK(!mailbox_needs_reauth(&old, &mb, 0));
+	CHECK(mailbox_needs_reauth(&old, &mb, 1));
+	snprintf(mb.shared_address, sizeof mb.shared_address, "a@b.example");
+	CHECK(mailbox_needs_reauth(&old, &mb, 0));
+	old.status = MAILBOX_DISCONNECTED;
+	CHECK(!mailbox_needs_reauth(&old, &mb, 1));
+	CHECK_STR(mailbox_status_names[MAILBOX_NEEDS_REAUTH], "needs_reauth");
+	CHECK_INT(mailbox_enum_of(mailbox_status_names, "disconnected"),
+	    MAILBOX_DISCONNECTED);
+	CHECK_INT(mailbox_enum_of(mailbox_cloud_names, "mars"), -1);
 }
 
 int
 main(void)
 {
+	test_state();
 	errors = json_array();
 	test_create();
 	test_secret();

@@ -1,0 +1,117 @@
+/*
+ * mailbox_types: the mailbox row and the closed sets of values it holds —
+ * the connection status, what happens to processed mail, where the first
+ * scan starts, the Microsoft clouds and the Graph scopes — each written
+ * once, with the one name table that SQL binding, JSON and validation use.
+ * Data only (below the store and the domain, so both can use it).
+ */
+#ifndef POSTDESK_MAILBOX_TYPES_H
+#define POSTDESK_MAILBOX_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The connection status (sql/0001_core.sql's ENUM); the transitions
+ * between them are lib/mailbox_state.c's. */
+enum mailbox_status {
+	MAILBOX_NOT_CONNECTED,
+	MAILBOX_CONNECTED,
+	MAILBOX_ERROR,
+	MAILBOX_NEEDS_REAUTH,
+	MAILBOX_DISCONNECTED
+};
+
+/* What the scanner does with a mail it took in (processed_action). */
+enum mailbox_read_action {
+	MAILBOX_MOVE_TO_DELETED_ITEMS,
+	MAILBOX_MOVE_TO_FOLDER,
+	MAILBOX_MARK_READ
+};
+
+/* Where the first scan of a mailbox starts (first_scan). */
+enum mailbox_first_scan {
+	MAILBOX_NEW_ONLY,
+	MAILBOX_SCAN_ALL
+};
+
+/* The national clouds: their id (the cloud column), the name the portal
+ * shows, and the login and Graph base URLs (docs/graph-contract.md). */
+enum mailbox_cloud {
+	MAILBOX_CLOUD_GLOBAL,
+	MAILBOX_CLOUD_USGOV_L4,
+	MAILBOX_CLOUD_USGOV_L5,
+	MAILBOX_CLOUD_CHINA,
+	MAILBOX_CLOUD_COUNT
+};
+
+struct mailbox_cloud_info {
+	const char *id, *name, *login, *graph;
+};
+
+/* NULL-terminated name tables, indexed by the enums above. */
+extern const char *const               mailbox_status_names[];
+extern const char *const               mailbox_read_action_names[];
+extern const char *const               mailbox_first_scan_names[];
+extern const char *const               mailbox_cloud_names[];
+extern const struct mailbox_cloud_info mailbox_clouds[MAILBOX_CLOUD_COUNT];
+
+/* The delegated Graph permissions: every mailbox's, and the .Shared ones
+ * a shared mailbox adds (NULL-terminated). */
+extern const char *const mailbox_scopes_licensed[];
+extern const char *const mailbox_scopes_shared[];
+
+int mailbox_enum_of(const char *const *names, const char *s);
+
+/*
+ * A mailbox row as the API shows it.  Short bounded columns are arrays
+ * sized from the schema; the long free texts are heap strings, never NULL
+ * once filled (mailbox_defaults() or the store), freed by
+ * mailbox_cleanup().
+ */
+struct mailbox {
+	uint64_t                 id;
+	char                     name[401];
+	char                     type[16];
+	char                     client_id[37];
+	char                     tenant_id[254];
+	char                     secret_last4[17];
+	char                     secret_expires_on[11]; /* "" when not set */
+	char                     shared_address[255];   /* "" when not shared */
+	enum mailbox_cloud       cloud;
+	enum mailbox_read_action processed_action;
+	char                    *processed_folder; /* "" unless moved there */
+	enum mailbox_first_scan  first_scan;
+	int                      ack_enabled;
+	enum mailbox_status      status;
+	char                     created_at[21];
+	char                     updated_at[21];
+	/* connection (sql/0002) */
+	char      account[321];
+	char      connected_tenant[65];
+	char      connected_at[21];
+	long long inbox_count; /* -1 when unknown */
+	char      last_error_code[65];
+	char     *last_error;
+	char     *last_error_guidance;
+	char      last_error_at[21];
+	int       secret_expiring; /* expires within 14 days */
+	/* scan health (sql/0003) */
+	char      last_scan_at[21];
+	char      last_success_at[21];
+	long long messages_waiting; /* -1 before the first scan */
+	/* acknowledgements (sql/0006) */
+	char *ack_subject;
+	char *ack_body; /* "" = the default text */
+	long  ack_per_hour;
+	/* isolation (sql/0008) */
+	char     *quarantine_folder;
+	long long attention; /* failed or quarantined mails to look at */
+	/* lost updates (sql/0009): bumped by every write of the settings */
+	uint64_t version;
+};
+
+void mailbox_set_text(char **dst, const char *src);
+void mailbox_cleanup(struct mailbox *);
+void mailbox_list_free(struct mailbox *, size_t n);
+
+#endif
