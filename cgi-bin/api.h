@@ -19,6 +19,8 @@ int api_session_get(struct call *);
 int api_session_delete(struct call *);
 int api_azure_setup(struct call *);
 int api_mailbox_list(struct call *);
+int api_mailbox_list_prefetch(struct call *, const unsigned char *key_hash,
+    struct err *);
 int api_mailbox_answer(struct call *, int status, const struct mailbox *);
 int api_mailbox_create(struct call *);
 int api_mailbox_get(struct call *);

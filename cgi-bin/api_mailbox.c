@@ -9,6 +9,7 @@
 #include "jsonx.h"
 #include "mailbox.h"
 #include "mailbox_state.h"
+#include "xmalloc.h"
 
 /* Answer with one mailbox's representation and its ETag. */
 int
@@ -53,18 +54,63 @@ refused(struct call *c, const struct err *err, json_t *errors)
 	return web_error(c, err);
 }
 
+/* The mailboxes a prefetch read with the caller's key. */
+struct mailbox_rows {
+	struct mailbox *mbs;
+	size_t          n;
+};
+
+static void
+rows_free(void *p)
+{
+	struct mailbox_rows *rows = p;
+
+	mailbox_list_free(rows->mbs, rows->n);
+	free(rows);
+}
+
+/*
+ * The prefetch of GET /api/mailboxes (lib/web.h): with an admin's API
+ * key, the key and the list come in one statement, so the hot list costs
+ * one database round trip; any other caller is identified as usual.
+ */
+int
+api_mailbox_list_prefetch(struct call *c, const unsigned char *key_hash,
+    struct err *err)
+{
+	struct mailbox_rows *rows = xcalloc(1, sizeof *rows);
+	int rc = mailbox_list_for_key(c->app, key_hash, &c->who, &rows->mbs,
+	    &rows->n, err);
+
+	if (rc != 0) {
+		free(rows);
+		return rc == 1 ? authn_request(c->app, c->req, &c->who, err)
+		               : -1;
+	}
+	c->prefetched = rows;
+	c->prefetched_free = rows_free;
+	return 0;
+}
+
 /* GET /api/mailboxes */
 int
 api_mailbox_list(struct call *c)
 {
-	struct mailbox *mbs;
-	size_t          n;
-	struct err      err;
-	struct buf      b;
-	struct jw       w;
+	struct mailbox_rows *rows = c->prefetched;
+	struct mailbox      *mbs;
+	size_t               n;
+	struct err           err;
+	struct buf           b;
+	struct jw            w;
 
-	if (mailbox_list(c->app, &mbs, &n, &err) == -1)
+	if (rows != NULL) {
+		mbs = rows->mbs;
+		n = rows->n;
+		rows->mbs = NULL; /* freed here */
+		rows->n = 0;
+	} else if (mailbox_list(c->app, &mbs, &n, &err) == -1) {
 		return web_error(c, &err);
+	}
 	buf_init(&b, 1024 + n * 1024);
 	jw_init(&w, &b);
 	jw_open(&w, '{');

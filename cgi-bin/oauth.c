@@ -64,8 +64,8 @@ oauth_callback(struct call *c)
 
 /* clang-format off */
 static const struct route routes[] = {
-	{ "GET", "/azure/auth",                  oauth_callback, ROUTE_PUBLIC },
-	{ "GET", "/auth/account/azureresponse",  oauth_callback, ROUTE_PUBLIC },
+	{ "GET", "/azure/auth",                  oauth_callback, ROUTE_PUBLIC, NULL },
+	{ "GET", "/auth/account/azureresponse",  oauth_callback, ROUTE_PUBLIC, NULL },
 };
 /* clang-format on */
 

@@ -12,13 +12,35 @@
 #include "log.h"
 #include "store.h"
 
+/*
+ * The principal of API key k, found by its hash (store_apikey_lookup(), or
+ * a statement that looked it up along with a handler's rows: see
+ * authn_apikey_hash()); touches its last-used time when due.
+ */
+void
+authn_apikey_principal(struct app *app, const struct api_key *k,
+    struct principal *who)
+{
+	struct err e2;
+
+	memset(who, 0, sizeof *who);
+	who->kind = WHO_APIKEY;
+	who->id = k->id;
+	snprintf(who->name, sizeof who->name, "%s", k->name);
+	snprintf(who->display_name, sizeof who->display_name, "API key %s",
+	    k->name);
+	snprintf(who->role, sizeof who->role, "%s", k->role);
+	if (k->touch_due && store_apikey_touch(app->db, k->id, &e2) == -1)
+		log_warn("api key %llu: last-used time not updated: %s",
+		    (unsigned long long)k->id, e2.detail);
+}
+
 static int
 from_apikey(struct app *app, const char *key, struct principal *who,
     struct err *err)
 {
 	unsigned char  hash[CRED_HASH_BYTES];
 	struct api_key k;
-	struct err     e2;
 
 	cred_hash(key, hash);
 	if (store_apikey_lookup(app->db, hash, &k, err) == -1) {
@@ -26,16 +48,24 @@ from_apikey(struct app *app, const char *key, struct principal *who,
 			err_set(err, E_AUTH, "Invalid or revoked API key.");
 		return -1;
 	}
-	who->kind = WHO_APIKEY;
-	who->id = k.id;
-	snprintf(who->name, sizeof who->name, "%s", k.name);
-	snprintf(who->display_name, sizeof who->display_name, "API key %s",
-	    k.name);
-	snprintf(who->role, sizeof who->role, "%s", k.role);
-	if (k.touch_due && store_apikey_touch(app->db, k.id, &e2) == -1)
-		log_warn("api key %llu: last-used time not updated: %s",
-		    (unsigned long long)k.id, e2.detail);
+	authn_apikey_principal(app, &k, who);
 	return 0;
+}
+
+/*
+ * 1 with hash set when r carries a well-formed API key (which still has
+ * to be looked up: unknown and revoked keys are refused by the lookup),
+ * else 0 (authn_request() then answers for it).
+ */
+int
+authn_apikey_hash(const struct req *r, unsigned char hash[CRED_HASH_BYTES])
+{
+	if (r->authorization == NULL ||
+	    strncmp(r->authorization, "Bearer ", 7) != 0 ||
+	    strncmp(r->authorization + 7, AUTHN_KEY_PREFIX, 4) != 0)
+		return 0;
+	cred_hash(r->authorization + 7, hash);
+	return 1;
 }
 
 static int

@@ -41,7 +41,11 @@ int authn_login(struct app *, const char *username, const char *password,
     long long *retry_after, struct err *);
 int authn_logout(struct app *, const struct req *, struct err *);
 int authn_is_admin(const struct principal *);
-int authn_apikey_create(struct app *, const char *name, const char *role,
-    char *key, size_t keysz, uint64_t *id, struct err *);
+int authn_apikey_hash(const struct req *, unsigned char hash[CRED_HASH_BYTES]);
+struct api_key;
+void authn_apikey_principal(struct app *, const struct api_key *,
+    struct principal *);
+int  authn_apikey_create(struct app *, const char *name, const char *role,
+     char *key, size_t keysz, uint64_t *id, struct err *);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "authn.h"
 #include "etag.h"
 #include "log.h"
 #include "mailbox.h"
@@ -102,6 +103,25 @@ int
 mailbox_list(struct app *app, struct mailbox **mbs, size_t *n, struct err *err)
 {
 	return store_mailbox_list(app->db, mbs, n, err);
+}
+
+/*
+ * GET /api/mailboxes by an admin's API key (hash) in one statement: 0
+ * with *who the key's principal and every mailbox in *mbs (free with
+ * mailbox_list_free()); 1 when that found nothing — an unknown, revoked
+ * or agent's key, or no mailbox: lib/authn.c decides as for any request;
+ * -1 on a database error.
+ */
+int
+mailbox_list_for_key(struct app *app, const unsigned char *hash,
+    struct principal *who, struct mailbox **mbs, size_t *n, struct err *err)
+{
+	struct api_key k;
+
+	if (store_mailbox_list_for_key(app->db, hash, &k, mbs, n, err) == -1)
+		return err->code == E_NOTFOUND ? 1 : -1;
+	authn_apikey_principal(app, &k, who);
+	return 0;
 }
 
 /* A taken name: E_CONFLICT with the field named in errors. */

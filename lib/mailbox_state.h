@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "app.h"
+#include "authn.h"
 #include "guidance.h"
 #include "mailbox_types.h"
 
@@ -29,6 +30,8 @@ int mailbox_needs_reauth(const struct mailbox *old, const struct mailbox *mb,
 int  mailbox_get(struct app *, uint64_t id, struct mailbox *, struct err *);
 int  mailbox_exists(struct app *, uint64_t id, struct err *);
 int  mailbox_list(struct app *, struct mailbox **, size_t *, struct err *);
+int  mailbox_list_for_key(struct app *, const unsigned char *hash,
+     struct principal *, struct mailbox **, size_t *, struct err *);
 int  mailbox_create(struct app *, json_t *in, uint64_t *id, json_t *errors,
      struct err *);
 int  mailbox_patch(struct app *, uint64_t id, json_t *in, const char *if_match,

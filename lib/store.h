@@ -120,6 +120,8 @@ int store_mailbox_update(struct db *, const struct mailbox *,
     const struct buf *sealed_secret, struct err *);
 int store_mailbox_get(struct db *, uint64_t id, struct mailbox *, struct err *);
 int store_mailbox_list(struct db *, struct mailbox **, size_t *, struct err *);
+int store_mailbox_list_for_key(struct db *, const unsigned char *hash,
+    struct api_key *, struct mailbox **, size_t *, struct err *);
 int store_mailbox_delete(struct db *, uint64_t id, struct err *);
 
 /* --- connections (store_connect.c) ---------------------------------- */

@@ -15,14 +15,14 @@
  * of the list.
  */
 #define MB_COLS                                                                \
-	"id, name, type, client_id, tenant_id, secret_last4, "                 \
-	"secret_expires_on, shared_address, cloud, processed_action, "         \
-	"processed_folder, first_scan, ack_enabled, status, created_at, "      \
-	"updated_at, account, connected_tenant, connected_at, inbox_count, "   \
-	"last_error_code, last_error, last_error_guidance, last_error_at, "    \
-	"last_scan_at, last_success_at, messages_waiting, ack_subject, "       \
-	"ack_body, ack_per_hour, quarantine_folder, " STORE_MAILBOX_ATTENTION  \
-	", version"
+	"mailbox.id, mailbox.name, type, client_id, tenant_id, "               \
+	"secret_last4, secret_expires_on, shared_address, cloud, "             \
+	"processed_action, processed_folder, first_scan, ack_enabled, "        \
+	"status, mailbox.created_at, updated_at, account, connected_tenant, "  \
+	"connected_at, inbox_count, last_error_code, last_error, "             \
+	"last_error_guidance, last_error_at, last_scan_at, last_success_at, "  \
+	"messages_waiting, ack_subject, ack_body, ack_per_hour, "              \
+	"quarantine_folder, " STORE_MAILBOX_ATTENTION ", version"
 
 enum mb_col {
 	MB_ID,
@@ -77,6 +77,27 @@ static const char SQL_MB_UPDATE[] =
     "version = version + 1 WHERE id = ? AND version = ?";
 static const char SQL_MB_GET[] = "SELECT " MB_COLS " FROM mailbox WHERE id = ?";
 static const char SQL_MB_LIST[] = "SELECT " MB_COLS " FROM mailbox ORDER BY id";
+/*
+ * GET /api/mailboxes with an admin's API key in one statement: the key's
+ * columns (enum key_col), then the mailboxes as SQL_MB_LIST.  No row when
+ * the key is unknown, revoked or not an admin's, or when there is no
+ * mailbox: the caller then asks the usual way (lib/authn.c).  An inner
+ * join, so the mailboxes come in primary key order without a sort.
+ */
+static const char SQL_MB_LIST_FOR_KEY[] =
+    "SELECT k.id, k.name, k.role, k.last_used_at IS NULL OR "
+    "k.last_used_at < UTC_TIMESTAMP() - INTERVAL 1 MINUTE, " MB_COLS
+    " FROM api_key k JOIN mailbox ON k.role = 'admin' "
+    "WHERE k.key_hash = ? AND k.revoked_at IS NULL ORDER BY mailbox.id";
+
+enum key_col {
+	KEY_ID,
+	KEY_NAME,
+	KEY_ROLE,
+	KEY_TOUCH_DUE,
+	KEY_COLS /* the mailbox columns follow */
+};
+
 static const char SQL_MB_DELETE[] = "DELETE FROM mailbox WHERE id = ?";
 
 static struct db_param
@@ -162,21 +183,21 @@ store_mailbox_update(struct db *db, const struct mailbox *mb,
 /* A cell of a name table's column as its enum; -1 (err) if unknown. */
 static int
 enum_cell(const char *const *names, const struct db_res *r, size_t i,
-    enum mb_col col, struct err *err)
+    size_t col, struct err *err)
 {
 	const char *s = db_res_str(r, i, col);
 	int         v = s ? mailbox_enum_of(names, s) : -1;
 
 	if (v == -1) {
 		err_set(err, E_DB, "database error");
-		err_detail(err, "database error: column %d holds '%s'", col,
+		err_detail(err, "database error: column %zu holds '%s'", col,
 		    s ? s : "NULL");
 	}
 	return v;
 }
 
 static char *
-text_cell(const struct db_res *r, size_t i, enum mb_col col)
+text_cell(const struct db_res *r, size_t i, size_t col)
 {
 	const char *s = db_res_str(r, i, col);
 
@@ -326,6 +347,56 @@ store_mailbox_list(struct db *db, struct mailbox **mbs, size_t *n,
 	*n = r.nrows;
 	for (size_t i = 0; rc == 0 && i < r.nrows; i++)
 		rc = mb_from_row(&(*mbs)[i], &r, i, limit, err);
+	db_res_free(&r);
+	if (rc == -1) {
+		mailbox_list_free(*mbs, *n);
+		*mbs = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+/*
+ * SQL_MB_LIST_FOR_KEY: the admin's API key hash as *k and every mailbox
+ * by id in *mbs (caller frees with mailbox_list_free()); E_NOTFOUND when
+ * there is no row (see above).
+ */
+int
+store_mailbox_list_for_key(struct db *db, const unsigned char *hash,
+    struct api_key *k, struct mailbox **mbs, size_t *n, struct err *err)
+{
+	struct db_param p[] = { db_blob(hash, CRED_HASH_BYTES) };
+	struct db_res   r, view;
+	char            limit[11];
+	size_t          rows;
+	int             rc;
+
+	*mbs = NULL;
+	*n = 0;
+	memset(k, 0, sizeof *k);
+	if (db_query(db, SQL_MB_LIST_FOR_KEY, p, 1, &r, err) == -1)
+		return -1;
+	if (r.nrows == 0) {
+		db_res_free(&r);
+		err_set(err, E_NOTFOUND, "no admin key or no mailbox");
+		return -1;
+	}
+	k->id = (uint64_t)db_res_int(&r, 0, KEY_ID);
+	k->touch_due = db_res_int(&r, 0, KEY_TOUCH_DUE) != 0;
+	rc = store_copy(k->name, sizeof k->name, &r, 0, KEY_NAME, err) == -1 ||
+	        store_copy(k->role, sizeof k->role, &r, 0, KEY_ROLE, err) == -1
+	    ? -1
+	    : 0;
+	/* The mailbox columns follow the key's: read them through a view
+	 * of the cells shifted by KEY_COLS. */
+	view = r;
+	view.cells = r.cells + KEY_COLS;
+	rows = r.nrows;
+	expiring_before(limit);
+	*mbs = xcalloc(rows, sizeof **mbs);
+	*n = rows;
+	for (size_t i = 0; rc == 0 && i < rows; i++)
+		rc = mb_from_row(&(*mbs)[i], &view, i, limit, err);
 	db_res_free(&r);
 	if (rc == -1) {
 		mailbox_list_free(*mbs, *n);

@@ -453,6 +453,17 @@ web_access_name(enum route_access a)
 	return "?";
 }
 
+/* Who is calling: the route's prefetch for an API key, else authn. */
+static int
+authenticate(struct call *c, const struct route *rt, struct err *err)
+{
+	unsigned char hash[CRED_HASH_BYTES];
+
+	if (rt->prefetch != NULL && authn_apikey_hash(c->req, hash))
+		return rt->prefetch(c, hash, err);
+	return authn_request(c->app, c->req, &c->who, err);
+}
+
 static int
 authorise(struct call *c, const struct route *rt)
 {
@@ -460,7 +471,7 @@ authorise(struct call *c, const struct route *rt)
 
 	if (rt->access == ROUTE_PUBLIC)
 		return 0;
-	if (authn_request(c->app, c->req, &c->who, &err) == -1)
+	if (authenticate(c, rt, &err) == -1)
 		return web_error(c, &err);
 	if (web_route_csrf(rt) && !authn_csrf_ok(&c->who, c->req))
 		return web_problem(c, 403,
@@ -487,6 +498,8 @@ web_dispatch(struct app *app, struct req *r, const struct route *rt, size_t n)
 		not_allowed(&c, rt, n);
 	else if (authorise(&c, &rt[i]) == 0)
 		rt[i].fn(&c);
+	if (c.prefetched != NULL)
+		c.prefetched_free(c.prefetched);
 	log_info("%s %s -> %d%s%s", r->method, r->path, r->status,
 	    c.who.kind != WHO_NONE ? " by " : "",
 	    c.who.kind != WHO_NONE ? c.who.name : "");

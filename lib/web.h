@@ -22,6 +22,8 @@ struct call {
 	struct app      *app;
 	struct req      *req;
 	struct principal who;
+	void            *prefetched; /* a route's prefetch result, or NULL */
+	void (*prefetched_free)(void *);
 };
 
 enum route_access {
@@ -35,6 +37,15 @@ struct route {
 	const char *pattern; /* "/api/mailboxes/{id}" */
 	int (*fn)(struct call *);
 	enum route_access access;
+	/*
+	 * Optional: for a request with an API key, look the key up and read
+	 * the handler's rows in one statement (the hot list).  Sets c->who
+	 * (or fails, E_AUTH for an unknown or revoked key, exactly as
+	 * authn_request() would) and may leave rows in c->prefetched;
+	 * authorise() then checks the role as for any route.
+	 */
+	int (*prefetch)(struct call *, const unsigned char *key_hash,
+	    struct err *);
 };
 
 void web_dispatch(struct app *, struct req *, const struct route *,

@@ -25,12 +25,12 @@ free_params(struct req *r)
 }
 
 static const struct route LIST = { "GET", "/api/mailboxes", handler,
-	ROUTE_AGENT };
+	ROUTE_AGENT, NULL };
 static const struct route ONE = { "PATCH", "/api/mailboxes/{id}", handler,
-	ROUTE_ADMIN };
+	ROUTE_ADMIN, NULL };
 static const struct route TWO = { "POST",
-	"/api/mailboxes/{id}/folders/{folder}", handler, ROUTE_ADMIN };
-static const struct route ROOT = { "GET", "/", handler, ROUTE_PUBLIC };
+	"/api/mailboxes/{id}/folders/{folder}", handler, ROUTE_ADMIN, NULL };
+static const struct route ROOT = { "GET", "/", handler, ROUTE_PUBLIC, NULL };
 
 static void
 test_exact(void)
