@@ -66,7 +66,7 @@ connect_start(struct app *app, const struct principal *who, uint64_t id,
 
 	if (mailbox_get(app, id, &mb, err) == -1)
 		return -1;
-	if (oauth2_cloud_of(&app->cfg, mailbox_cloud_names[mb.cloud], &cloud) ==
+	if (oauth2_cloud_of(&app->cfg, mailbox_cloud_name(mb.cloud), &cloud) ==
 	    -1) {
 		err_set(err, E_INTERNAL, "unknown cloud %d", (int)mb.cloud);
 		mailbox_cleanup(&mb);
@@ -389,7 +389,7 @@ test_ready(struct app *app, uint64_t id, struct mailbox *mb,
 {
 	if (mailbox_get(app, id, mb, err) == -1)
 		return -1;
-	if (oauth2_cloud_of(&app->cfg, mailbox_cloud_names[mb->cloud], cloud) ==
+	if (oauth2_cloud_of(&app->cfg, mailbox_cloud_name(mb->cloud), cloud) ==
 	    -1) {
 		err_set(err, E_INTERNAL, "unknown cloud %d", (int)mb->cloud);
 		return -1;
@@ -399,7 +399,7 @@ test_ready(struct app *app, uint64_t id, struct mailbox *mb,
 	err_set(err, E_CONFLICT,
 	    "Mailbox %llu is not connected (status %s). Press "
 	    "Authorize Application first.",
-	    (unsigned long long)id, mailbox_status_names[mb->status]);
+	    (unsigned long long)id, mailbox_status_name(mb->status));
 	return -1;
 }
 

@@ -33,7 +33,7 @@ mailbox_defaults(struct mailbox *mb)
 	memset(mb, 0, sizeof *mb);
 	snprintf(mb->type, sizeof mb->type, "office365");
 	mb->cloud = MAILBOX_CLOUD_GLOBAL;
-	mb->processed_action = MAILBOX_MOVE_TO_DELETED_ITEMS;
+	mb->processed_action = PROCESSED_MOVE_TO_DELETED_ITEMS;
 	mb->first_scan = MAILBOX_NEW_ONLY;
 	mb->status = MAILBOX_NOT_CONNECTED;
 	mb->ack_enabled = 1;
@@ -206,22 +206,35 @@ check_shared(struct mailbox *mb, const char *s, json_t *errors)
 	lower(mb->shared_address);
 }
 
-/* The index of s in the name table allowed, or -1 with a field error. */
-static int
-check_enum(const char *field, const char *s, const char *const *allowed,
-    json_t *errors)
+/* "Must be one of: ..." for field, the names of values 0..n-1. */
+static void
+enum_error(json_t *errors, const char *field, const char *(*name)(int), int n)
 {
 	struct buf b;
-	int        i = mailbox_enum_of(allowed, s);
 
-	if (i >= 0)
-		return i;
 	buf_init(&b, 128);
-	for (const char *const *a = allowed; *a; a++)
-		buf_printf(&b, "%s%s", a == allowed ? "" : ", ", *a);
+	for (int i = 0; i < n; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", name(i));
 	jsonx_field_error(errors, field, "Must be one of: %s.", b.data);
 	buf_cleanup(&b);
-	return -1;
+}
+
+static const char *
+cloud_at(int i)
+{
+	return mailbox_cloud_name((enum mailbox_cloud)i);
+}
+
+static const char *
+action_at(int i)
+{
+	return processed_action_name((enum processed_action)i);
+}
+
+static const char *
+first_scan_at(int i)
+{
+	return mailbox_first_scan_name((enum mailbox_first_scan)i);
 }
 
 /*
@@ -319,21 +332,19 @@ check_options(struct mailbox *mb, json_t *in, json_t *errors)
 {
 	const char *s;
 	json_t     *v;
-	int         bad, i;
+	int         bad;
 
 	s = get_str(in, "type", 0, errors, &bad);
 	if (s != NULL && strcmp(s, "office365") != 0)
 		jsonx_field_error(errors, "type",
 		    "Only \"office365\" (Office 365/Azure) is supported.");
 	s = get_str(in, "cloud", 0, errors, &bad);
-	if (s != NULL &&
-	    (i = check_enum("cloud", s, mailbox_cloud_names, errors)) >= 0)
-		mb->cloud = (enum mailbox_cloud)i;
+	if (s != NULL && mailbox_cloud_parse(s, &mb->cloud) == -1)
+		enum_error(errors, "cloud", cloud_at, MAILBOX_CLOUD_COUNT);
 	s = get_str(in, "processed_action", 0, errors, &bad);
-	if (s != NULL &&
-	    (i = check_enum("processed_action", s, mailbox_read_action_names,
-	         errors)) >= 0)
-		mb->processed_action = (enum mailbox_read_action)i;
+	if (s != NULL && processed_action_parse(s, &mb->processed_action) == -1)
+		enum_error(errors, "processed_action", action_at,
+		    PROCESSED_ACTION_COUNT);
 	s = get_str(in, "processed_folder", 1, errors, &bad);
 	if (s != NULL) {
 		if (jsonx_u8len(s) > 255 || jsonx_has_control(s))
@@ -343,10 +354,9 @@ check_options(struct mailbox *mb, json_t *in, json_t *errors)
 			mailbox_set_text(&mb->processed_folder, s);
 	}
 	s = get_str(in, "first_scan", 0, errors, &bad);
-	if (s != NULL &&
-	    (i = check_enum("first_scan", s, mailbox_first_scan_names,
-	         errors)) >= 0)
-		mb->first_scan = (enum mailbox_first_scan)i;
+	if (s != NULL && mailbox_first_scan_parse(s, &mb->first_scan) == -1)
+		enum_error(errors, "first_scan", first_scan_at,
+		    MAILBOX_FIRST_SCAN_COUNT);
 	v = json_object_get(in, "ack_enabled");
 	if (v != NULL && !json_is_boolean(v))
 		jsonx_field_error(errors, "ack_enabled",
@@ -398,12 +408,12 @@ mailbox_apply_json(struct mailbox *mb, json_t *in, int creating, char **secret,
 	if (shared != NULL)
 		check_shared(mb, shared, errors);
 	check_options(mb, in, errors);
-	if (mb->processed_action == MAILBOX_MOVE_TO_FOLDER &&
+	if (mb->processed_action == PROCESSED_MOVE_TO_FOLDER &&
 	    mb->processed_folder[0] == '\0' &&
 	    !has_error(errors, "processed_folder"))
 		jsonx_field_error(errors, "processed_folder",
 		    "Name the folder processed mail is moved to.");
-	if (mb->processed_action != MAILBOX_MOVE_TO_FOLDER)
+	if (mb->processed_action != PROCESSED_MOVE_TO_FOLDER)
 		mb->processed_folder[0] = '\0';
 	if (strcasecmp(mb->processed_folder, mb->quarantine_folder) == 0 &&
 	    !has_error(errors, "quarantine_folder") &&
@@ -507,15 +517,15 @@ mailbox_write(struct jw *w, const struct mailbox *mb, const struct config *cfg)
 	jw_key(w, "shared_address");
 	jw_str_or_null(w, mb->shared_address);
 	jw_key(w, "cloud");
-	jw_str(w, mailbox_cloud_names[mb->cloud]);
+	jw_str(w, mailbox_cloud_name(mb->cloud));
 	jw_key(w, "processed_action");
-	jw_str(w, mailbox_read_action_names[mb->processed_action]);
+	jw_str(w, processed_action_name(mb->processed_action));
 	jw_key(w, "processed_folder");
 	jw_str_or_null(w, mb->processed_folder);
 	jw_key(w, "quarantine_folder");
 	jw_str(w, mb->quarantine_folder);
 	jw_key(w, "first_scan");
-	jw_str(w, mailbox_first_scan_names[mb->first_scan]);
+	jw_str(w, mailbox_first_scan_name(mb->first_scan));
 	jw_key(w, "ack_enabled");
 	jw_bool(w, mb->ack_enabled);
 	jw_key(w, "ack_subject");
@@ -525,7 +535,7 @@ mailbox_write(struct jw *w, const struct mailbox *mb, const struct config *cfg)
 	jw_key(w, "ack_per_hour");
 	jw_int(w, mb->ack_per_hour);
 	jw_key(w, "status");
-	jw_str(w, mailbox_status_names[mb->status]);
+	jw_str(w, mailbox_status_name(mb->status));
 	jw_key(w, "redirect_uris");
 	jw_open(w, '[');
 	redirect_uris(w, cfg);

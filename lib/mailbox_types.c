@@ -4,23 +4,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enum_name.h"
 #include "mailbox_types.h"
 #include "xmalloc.h"
 
-const char *const mailbox_status_names[] = { "not_connected", "connected",
-	"error", "needs_reauth", "disconnected", NULL };
-const char *const mailbox_read_action_names[] = { "move_to_deleted_items",
-	"move_to_folder", "mark_read", NULL };
-const char *const mailbox_first_scan_names[] = { "new_only", "all", NULL };
-const char *const mailbox_cloud_names[] = { "global", "usgov_l4", "usgov_l5",
-	"china", NULL };
+static const char *const STATUS_NAMES[] = {
+	[MAILBOX_NOT_CONNECTED] = "not_connected",
+	[MAILBOX_CONNECTED] = "connected",
+	[MAILBOX_ERROR] = "error",
+	[MAILBOX_NEEDS_REAUTH] = "needs_reauth",
+	[MAILBOX_DISCONNECTED] = "disconnected",
+};
+_Static_assert(ENUM_COUNT(STATUS_NAMES) == MAILBOX_STATUS_COUNT,
+    "mailbox status names");
+
+static const char *const FIRST_SCAN_NAMES[] = {
+	[MAILBOX_NEW_ONLY] = "new_only",
+	[MAILBOX_SCAN_ALL] = "all",
+};
+_Static_assert(ENUM_COUNT(FIRST_SCAN_NAMES) == MAILBOX_FIRST_SCAN_COUNT,
+    "first scan names");
 
 /* clang-format off */
 const struct mailbox_cloud_info mailbox_clouds[MAILBOX_CLOUD_COUNT] = {
-	{ "global",   "Global (Microsoft 365, GCC)", "https://login.microsoftonline.com", "https://graph.microsoft.com" },
-	{ "usgov_l4", "US Government L4 (GCC High)", "https://login.microsoftonline.us",  "https://graph.microsoft.us" },
-	{ "usgov_l5", "US Government L5 (DoD)",      "https://login.microsoftonline.us",  "https://dod-graph.microsoft.us" },
-	{ "china",    "China (21Vianet)",            "https://login.chinacloudapi.cn",    "https://microsoftgraph.chinacloudapi.cn" },
+	[MAILBOX_CLOUD_GLOBAL] =   { "global",   "Global (Microsoft 365, GCC)", "https://login.microsoftonline.com", "https://graph.microsoft.com" },
+	[MAILBOX_CLOUD_USGOV_L4] = { "usgov_l4", "US Government L4 (GCC High)", "https://login.microsoftonline.us",  "https://graph.microsoft.us" },
+	[MAILBOX_CLOUD_USGOV_L5] = { "usgov_l5", "US Government L5 (DoD)",      "https://login.microsoftonline.us",  "https://dod-graph.microsoft.us" },
+	[MAILBOX_CLOUD_CHINA] =    { "china",    "China (21Vianet)",            "https://login.chinacloudapi.cn",    "https://microsoftgraph.chinacloudapi.cn" },
 };
 /* clang-format on */
 
@@ -31,13 +41,53 @@ const char *const mailbox_scopes_licensed[] = { "offline_access", "openid",
 const char *const mailbox_scopes_shared[] = { "Mail.ReadWrite.Shared",
 	"Mail.Send.Shared", NULL };
 
-/* The index of s in the NULL-terminated name table names, or -1. */
-int
-mailbox_enum_of(const char *const *names, const char *s)
+const char *
+mailbox_status_name(enum mailbox_status v)
 {
-	for (int i = 0; names[i] != NULL; i++)
-		if (strcmp(names[i], s) == 0)
-			return i;
+	return (unsigned)v < MAILBOX_STATUS_COUNT ? STATUS_NAMES[v] : "";
+}
+
+int
+mailbox_status_parse(const char *s, enum mailbox_status *v)
+{
+	int i = enum_index(STATUS_NAMES, MAILBOX_STATUS_COUNT, s);
+
+	if (i >= 0)
+		*v = (enum mailbox_status)i;
+	return i >= 0 ? 0 : -1;
+}
+
+const char *
+mailbox_first_scan_name(enum mailbox_first_scan v)
+{
+	return (unsigned)v < MAILBOX_FIRST_SCAN_COUNT ? FIRST_SCAN_NAMES[v]
+	                                              : "";
+}
+
+int
+mailbox_first_scan_parse(const char *s, enum mailbox_first_scan *v)
+{
+	int i = enum_index(FIRST_SCAN_NAMES, MAILBOX_FIRST_SCAN_COUNT, s);
+
+	if (i >= 0)
+		*v = (enum mailbox_first_scan)i;
+	return i >= 0 ? 0 : -1;
+}
+
+const char *
+mailbox_cloud_name(enum mailbox_cloud v)
+{
+	return (unsigned)v < MAILBOX_CLOUD_COUNT ? mailbox_clouds[v].id : "";
+}
+
+int
+mailbox_cloud_parse(const char *s, enum mailbox_cloud *v)
+{
+	for (int i = 0; s != NULL && i < MAILBOX_CLOUD_COUNT; i++)
+		if (strcmp(s, mailbox_clouds[i].id) == 0) {
+			*v = (enum mailbox_cloud)i;
+			return 0;
+		}
 	return -1;
 }
 

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mailbox_enums.h"
+
 /* The connection status (sql/0001_core.sql's ENUM); the transitions
  * between them are lib/mailbox_state.c's. */
 enum mailbox_status {
@@ -18,20 +20,16 @@ enum mailbox_status {
 	MAILBOX_CONNECTED,
 	MAILBOX_ERROR,
 	MAILBOX_NEEDS_REAUTH,
-	MAILBOX_DISCONNECTED
+	MAILBOX_DISCONNECTED,
+	MAILBOX_STATUS_COUNT
 };
 
-/* What the scanner does with a mail it took in (processed_action). */
-enum mailbox_read_action {
-	MAILBOX_MOVE_TO_DELETED_ITEMS,
-	MAILBOX_MOVE_TO_FOLDER,
-	MAILBOX_MARK_READ
-};
-
-/* Where the first scan of a mailbox starts (first_scan). */
+/* Where the first scan of a mailbox starts (first_scan).  What is done
+ * with processed mail is lib/mailbox_enums.h's processed_action. */
 enum mailbox_first_scan {
 	MAILBOX_NEW_ONLY,
-	MAILBOX_SCAN_ALL
+	MAILBOX_SCAN_ALL,
+	MAILBOX_FIRST_SCAN_COUNT
 };
 
 /* The national clouds: their id (the cloud column), the name the portal
@@ -48,19 +46,22 @@ struct mailbox_cloud_info {
 	const char *id, *name, *login, *graph;
 };
 
-/* NULL-terminated name tables, indexed by the enums above. */
-extern const char *const               mailbox_status_names[];
-extern const char *const               mailbox_read_action_names[];
-extern const char *const               mailbox_first_scan_names[];
-extern const char *const               mailbox_cloud_names[];
+/* Indexed by enum mailbox_cloud: its id is the cloud's name. */
 extern const struct mailbox_cloud_info mailbox_clouds[MAILBOX_CLOUD_COUNT];
+
+/* Each enum's one name table, to bind, print and parse (lib/enum_name.h):
+ * _name() of a value, _parse() 0 or -1 for a string that is none. */
+const char *mailbox_status_name(enum mailbox_status);
+int         mailbox_status_parse(const char *, enum mailbox_status *);
+const char *mailbox_first_scan_name(enum mailbox_first_scan);
+int         mailbox_first_scan_parse(const char *, enum mailbox_first_scan *);
+const char *mailbox_cloud_name(enum mailbox_cloud);
+int         mailbox_cloud_parse(const char *, enum mailbox_cloud *);
 
 /* The delegated Graph permissions: every mailbox's, and the .Shared ones
  * a shared mailbox adds (NULL-terminated). */
 extern const char *const mailbox_scopes_licensed[];
 extern const char *const mailbox_scopes_shared[];
-
-int mailbox_enum_of(const char *const *names, const char *s);
 
 /*
  * A mailbox row as the API shows it.  Short bounded columns are arrays
@@ -69,22 +70,22 @@ int mailbox_enum_of(const char *const *names, const char *s);
  * mailbox_cleanup().
  */
 struct mailbox {
-	uint64_t                 id;
-	char                     name[401];
-	char                     type[16];
-	char                     client_id[37];
-	char                     tenant_id[254];
-	char                     secret_last4[17];
-	char                     secret_expires_on[11]; /* "" when not set */
-	char                     shared_address[255];   /* "" when not shared */
-	enum mailbox_cloud       cloud;
-	enum mailbox_read_action processed_action;
-	char                    *processed_folder; /* "" unless moved there */
-	enum mailbox_first_scan  first_scan;
-	int                      ack_enabled;
-	enum mailbox_status      status;
-	char                     created_at[21];
-	char                     updated_at[21];
+	uint64_t                id;
+	char                    name[401];
+	char                    type[16];
+	char                    client_id[37];
+	char                    tenant_id[254];
+	char                    secret_last4[17];
+	char                    secret_expires_on[11]; /* "" when not set */
+	char                    shared_address[255];   /* "" when not shared */
+	enum mailbox_cloud      cloud;
+	enum processed_action   processed_action;
+	char                   *processed_folder; /* "" unless moved there */
+	enum mailbox_first_scan first_scan;
+	int                     ack_enabled;
+	enum mailbox_status     status;
+	char                    created_at[21];
+	char                    updated_at[21];
 	/* connection (sql/0002) */
 	char      account[321];
 	char      connected_tenant[65];

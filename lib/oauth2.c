@@ -30,9 +30,9 @@ oauth2_cloud_of(const struct config *cfg, const char *cloud,
 	const struct mailbox_cloud_info *c = mailbox_clouds;
 	int overridden = strcmp(cfg->login_url, c[0].login) != 0 ||
 	    strcmp(cfg->graph_url, c[0].graph) != 0;
-	int i = mailbox_enum_of(mailbox_cloud_names, cloud);
+	enum mailbox_cloud i;
 
-	if (i < 0)
+	if (mailbox_cloud_parse(cloud, &i) == -1)
 		return -1;
 	out->login = overridden || i == 0 ? cfg->login_url : c[i].login;
 	out->graph = overridden || i == 0 ? cfg->graph_url : c[i].graph;

@@ -156,7 +156,7 @@ attempt(struct app *app, struct http *h, uint64_t id, const char *stale,
 		err_set(err, E_AUTH,
 		    "Mailbox %llu is not connected (status %s): authorize it "
 		    "in Mailbox Setup.",
-		    (unsigned long long)id, mailbox_status_names[c.status]);
+		    (unsigned long long)id, mailbox_status_name(c.status));
 		rc = FAILED;
 		goto out;
 	}

@@ -74,17 +74,16 @@ store_creds_get(struct db *db, uint64_t id, struct mailbox_creds *c,
 	struct db_param p[] = { db_int((long long)id) };
 	struct db_res   r;
 	const char     *status;
-	int             rc = -1, st;
+	int             rc = -1;
 
 	memset(c, 0, sizeof *c);
 	if (db_query(db, SQL_CREDS, p, 1, &r, err) == -1)
 		return -1;
 	status = r.nrows ? db_res_str(&r, 0, 1) : NULL;
-	st = status ? mailbox_enum_of(mailbox_status_names, status) : -1;
 	if (r.nrows == 0) {
 		err_set(err, E_NOTFOUND, "No mailbox with id %llu.",
 		    (unsigned long long)id);
-	} else if (st == -1) {
+	} else if (mailbox_status_parse(status, &c->status) == -1) {
 		err_set(err, E_DB, "database error");
 		err_detail(err, "database error: mailbox status '%s'",
 		    status ? status : "NULL");
@@ -98,7 +97,6 @@ store_creds_get(struct db *db, uint64_t id, struct mailbox_creds *c,
 	    store_copy(c->tenant_id, sizeof c->tenant_id, &r, 0, 11, err) ==
 	        0) {
 		c->id = id;
-		c->status = (enum mailbox_status)st;
 		copy_blob(&c->secret, &r, 0, 7);
 		copy_blob(&c->refresh, &r, 0, 8);
 		copy_blob(&c->access, &r, 0, 9);
@@ -191,7 +189,7 @@ store_connect_save(struct db *db, uint64_t id, enum mailbox_status status,
     const struct connection *cn, struct err *err)
 {
 	struct db_param p[] = {
-		db_str(mailbox_status_names[status]),
+		db_str(mailbox_status_name(status)),
 		db_blob(cn->refresh->data, cn->refresh->len),
 		db_blob(cn->access->data, cn->access->len),
 		db_int(cn->expires_in),
@@ -210,7 +208,7 @@ int
 store_mailbox_set_status(struct db *db, uint64_t id, enum mailbox_status status,
     int forget_tokens, struct err *err)
 {
-	struct db_param p[] = { db_str(mailbox_status_names[status]),
+	struct db_param p[] = { db_str(mailbox_status_name(status)),
 		db_int((long long)id) };
 
 	return db_exec(db,

@@ -113,10 +113,10 @@ mb_params(const struct mailbox *mb, struct db_param *p)
 	p[0] = db_str(mb->secret_last4);
 	p[1] = opt_str(mb->secret_expires_on);
 	p[2] = opt_str(mb->shared_address);
-	p[3] = db_str(mailbox_cloud_names[mb->cloud]);
-	p[4] = db_str(mailbox_read_action_names[mb->processed_action]);
+	p[3] = db_str(mailbox_cloud_name(mb->cloud));
+	p[4] = db_str(processed_action_name(mb->processed_action));
 	p[5] = opt_str(mb->processed_folder);
-	p[6] = db_str(mailbox_first_scan_names[mb->first_scan]);
+	p[6] = db_str(mailbox_first_scan_name(mb->first_scan));
 	p[7] = db_int(mb->ack_enabled);
 	p[8] = db_str(mb->ack_subject);
 	p[9] = opt_str(mb->ack_body);
@@ -180,20 +180,17 @@ store_mailbox_update(struct db *db, const struct mailbox *mb,
 	return -1;
 }
 
-/* A cell of a name table's column as its enum; -1 (err) if unknown. */
+/* A column holding no name of its enum (the schema's ENUM says it
+ * cannot happen): E_DB. */
 static int
-enum_cell(const char *const *names, const struct db_res *r, size_t i,
-    size_t col, struct err *err)
+bad_enum(const struct db_res *r, size_t i, size_t col, struct err *err)
 {
 	const char *s = db_res_str(r, i, col);
-	int         v = s ? mailbox_enum_of(names, s) : -1;
 
-	if (v == -1) {
-		err_set(err, E_DB, "database error");
-		err_detail(err, "database error: column %zu holds '%s'", col,
-		    s ? s : "NULL");
-	}
-	return v;
+	err_set(err, E_DB, "database error");
+	err_detail(err, "database error: column %zu holds '%s'", col,
+	    s ? s : "NULL");
+	return -1;
 }
 
 static char *
@@ -208,19 +205,17 @@ text_cell(const struct db_res *r, size_t i, size_t col)
 static int
 mb_enums(struct mailbox *mb, const struct db_res *r, size_t i, struct err *err)
 {
-	int cloud = enum_cell(mailbox_cloud_names, r, i, MB_CLOUD, err);
-	int act = enum_cell(mailbox_read_action_names, r, i,
-	    MB_PROCESSED_ACTION, err);
-	int first =
-	    enum_cell(mailbox_first_scan_names, r, i, MB_FIRST_SCAN, err);
-	int status = enum_cell(mailbox_status_names, r, i, MB_STATUS, err);
-
-	if (cloud < 0 || act < 0 || first < 0 || status < 0)
-		return -1;
-	mb->cloud = (enum mailbox_cloud)cloud;
-	mb->processed_action = (enum mailbox_read_action)act;
-	mb->first_scan = (enum mailbox_first_scan)first;
-	mb->status = (enum mailbox_status)status;
+	if (mailbox_cloud_parse(db_res_str(r, i, MB_CLOUD), &mb->cloud) == -1)
+		return bad_enum(r, i, MB_CLOUD, err);
+	if (processed_action_parse(db_res_str(r, i, MB_PROCESSED_ACTION),
+	        &mb->processed_action) == -1)
+		return bad_enum(r, i, MB_PROCESSED_ACTION, err);
+	if (mailbox_first_scan_parse(db_res_str(r, i, MB_FIRST_SCAN),
+	        &mb->first_scan) == -1)
+		return bad_enum(r, i, MB_FIRST_SCAN, err);
+	if (mailbox_status_parse(db_res_str(r, i, MB_STATUS), &mb->status) ==
+	    -1)
+		return bad_enum(r, i, MB_STATUS, err);
 	return 0;
 }
 

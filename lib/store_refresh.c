@@ -29,7 +29,7 @@ static const char SQL_REFUSED[] =
     "updated_at = UTC_TIMESTAMP() WHERE id = ? AND refresh_gen = ?";
 
 /* Refreshing works on connected mailboxes only. */
-#define CONNECTED db_str(mailbox_status_names[MAILBOX_CONNECTED])
+#define CONNECTED db_str(mailbox_status_name(MAILBOX_CONNECTED))
 
 /* Run a conditional UPDATE; *won says whether it changed the row. */
 static int
@@ -100,7 +100,7 @@ int
 store_refresh_refused(struct db *db, uint64_t id, uint64_t gen,
     enum mailbox_status status, int *won, struct err *err)
 {
-	struct db_param p[] = { db_str(mailbox_status_names[status]),
+	struct db_param p[] = { db_str(mailbox_status_name(status)),
 		db_int((long long)id), db_int((long long)gen) };
 
 	return changed(db, SQL_REFUSED, p, DB_NPARAMS(p), won, err);

@@ -96,10 +96,10 @@ test_create(void)
 	CHECK_STR(mb.tenant_id, TENANT);
 	CHECK_STR(mb.secret_last4, "KLmn");
 	CHECK_STR(mb.type, "office365");
-	CHECK_STR(mailbox_cloud_names[mb.cloud], "global");
-	CHECK_STR(mailbox_read_action_names[mb.processed_action],
+	CHECK_STR(mailbox_cloud_name(mb.cloud), "global");
+	CHECK_STR(processed_action_name(mb.processed_action),
 	    "move_to_deleted_items");
-	CHECK_STR(mailbox_first_scan_names[mb.first_scan], "new_only");
+	CHECK_STR(mailbox_first_scan_name(mb.first_scan), "new_only");
 	CHECK_INT(mb.ack_enabled, 1);
 	CHECK_STR(mb.shared_address, "");
 	xfree_secret(secret);
@@ -236,8 +236,7 @@ test_processed(void)
 	              ", \"processed_action\": \"move_to_folder\", "
 	              "\"processed_folder\": \"Done\""),
 	    0);
-	CHECK_STR(mailbox_read_action_names[mb.processed_action],
-	    "move_to_folder");
+	CHECK_STR(processed_action_name(mb.processed_action), "move_to_folder");
 	CHECK_STR(mb.processed_folder, "Done");
 
 	/* Clearing the folder while moving to it is refused. */
@@ -248,14 +247,14 @@ test_processed(void)
 	/* Another action drops the folder. */
 	CHECK_INT(apply(&mb, "{\"processed_action\": \"mark_read\"}", 0, NULL),
 	    0);
-	CHECK_STR(mailbox_read_action_names[mb.processed_action], "mark_read");
+	CHECK_STR(processed_action_name(mb.processed_action), "mark_read");
 	CHECK_STR(mb.processed_folder, "");
 	CHECK_INT(apply(&mb, "{\"processed_folder\": \"Kept?\"}", 0, NULL), 0);
 	CHECK_STR(mb.processed_folder, "");
 
 	CHECK_INT(apply(&mb, "{\"processed_action\": \"delete\"}", 0, NULL), 1);
 	CHECK(has_error("processed_action", "move_to_folder"));
-	CHECK_STR(mailbox_read_action_names[mb.processed_action], "mark_read");
+	CHECK_STR(processed_action_name(mb.processed_action), "mark_read");
 	CHECK(apply(&mb,
 	          "{\"processed_action\": \"move_to_folder\", "
 	          "\"processed_folder\": \"a\\u0001b\"}",
@@ -286,17 +285,17 @@ test_fields(void)
 	CHECK_INT(apply(&mb, "{\"cloud\": \"mars\"}", 0, NULL), 1);
 	CHECK(has_error("cloud", "global, usgov_l4, usgov_l5, china"));
 	CHECK_INT(apply(&mb, "{\"cloud\": \"usgov_l5\"}", 0, NULL), 0);
-	CHECK_STR(mailbox_cloud_names[mb.cloud], "usgov_l5");
+	CHECK_STR(mailbox_cloud_name(mb.cloud), "usgov_l5");
 	CHECK_INT(apply(&mb, "{\"type\": \"imap\"}", 0, NULL), 1);
 	CHECK(has_error("type", "office365"));
 	CHECK_INT(apply(&mb, "{\"first_scan\": \"all\"}", 0, NULL), 0);
-	CHECK_STR(mailbox_first_scan_names[mb.first_scan], "all");
+	CHECK_STR(mailbox_first_scan_name(mb.first_scan), "all");
 	CHECK_INT(apply(&mb, "{\"first_scan\": \"some\"}", 0, NULL), 1);
 	CHECK_INT(apply(&mb, "{\"id\": 3, \"status\": \"connected\"}", 0, NULL),
 	    2);
 	CHECK(has_error("id", "Unknown field"));
 	CHECK(has_error("status", "Unknown field"));
-	CHECK_STR(mailbox_status_names[mb.status], "not_connected");
+	CHECK_STR(mailbox_status_name(mb.status), "not_connected");
 
 	/* Names: 1 to 100 characters, no edge spaces or controls. */
 	CHECK_INT(apply(&mb, "{\"name\": \"\"}", 0, NULL), 1);
@@ -381,7 +380,7 @@ test_patch(void)
 	CHECK_STR(mb.tenant_id, before.tenant_id);
 	CHECK_STR(mb.secret_last4, before.secret_last4);
 	CHECK_STR(mb.shared_address, "help@contoso.com");
-	CHECK_STR(mailbox_cloud_names[mb.cloud], "china");
+	CHECK_STR(mailbox_cloud_name(mb.cloud), "china");
 	CHECK_INT(mb.ack_enabled, 0);
 
 	CHECK_INT(apply(&mb, "{\"secret\": \"new-secret~value9\"}", 0, &secret),
@@ -594,10 +593,10 @@ test_state(void)
 	CHECK(mailbox_needs_reauth(&old, &mb, 0));
 	old.status = MAILBOX_DISCONNECTED;
 	CHECK(!mailbox_needs_reauth(&old, &mb, 1));
-	CHECK_STR(mailbox_status_names[MAILBOX_NEEDS_REAUTH], "needs_reauth");
-	CHECK_INT(mailbox_enum_of(mailbox_status_names, "disconnected"),
-	    MAILBOX_DISCONNECTED);
-	CHECK_INT(mailbox_enum_of(mailbox_cloud_names, "mars"), -1);
+	CHECK_STR(mailbox_status_name(MAILBOX_NEEDS_REAUTH), "needs_reauth");
+	CHECK_INT(mailbox_status_parse("disconnected", &old.status), 0);
+	CHECK_INT(old.status, MAILBOX_DISCONNECTED);
+	CHECK_INT(mailbox_cloud_parse("mars", &old.cloud), -1);
 }
 
 int
