@@ -46,12 +46,24 @@ answer(struct call *c, int status, uint64_t id)
 static int
 refused(struct call *c, const struct err *err, json_t *errors)
 {
-	if (json_array_size(errors) > 0 &&
-	    (err->code == E_INVALID || err->code == E_CONFLICT))
-		return web_problem(c, err->code == E_INVALID ? 422 : 409,
-		    err->msg, json_pack("{s:o}", "errors", errors));
+	struct buf b;
+	struct jw  w;
+
+	if (json_array_size(errors) > 0 && err->code == E_INVALID)
+		return web_invalid(c, err->msg, errors);
+	if (json_array_size(errors) == 0 || err->code != E_CONFLICT) {
+		json_decref(errors);
+		return web_error(c, err);
+	}
+	buf_init(&b, 512); /* 409: the name is taken */
+	jw_init(&w, &b);
+	web_problem_begin(c, &w, 409, err->msg);
+	jw_key(&w, "errors");
+	jw_json(&w, errors);
 	json_decref(errors);
-	return web_error(c, err);
+	web_problem_end(c, &w, 409);
+	buf_cleanup(&b);
+	return -1;
 }
 
 /* The mailboxes a prefetch read with the caller's key. */
@@ -207,5 +219,5 @@ api_mailbox_delete(struct call *c)
 	if (mailbox_delete(c->app, id, &err) == -1)
 		return web_error(c, &err);
 	web_audit(c, "mailbox.delete", "mailbox", id, NULL);
-	return web_json(c, 204, NULL);
+	return web_empty(c, 204);
 }
