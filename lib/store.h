@@ -92,16 +92,12 @@ int store_apikey_revoke(struct db *, uint64_t id, struct err *);
 /* --- mailboxes (store_mailbox.c) ------------------------------------- */
 
 /*
- * SQL: the mails of mailbox row `mailbox` that need attention: failed or
- * quarantined, the latest attempt of their message (sql/0003_scan.sql's
- * unique key incoming_graph), and no Retry asked for.  A correlated
- * subquery on sql/0008_isolation.sql's incoming_attention key, so a list
- * stays one statement (store_mailbox.c, store_scan.c's health).
- */
-/*
  * An incoming_email row "e" that needs attention: the latest attempt of a
  * mail that was quarantined, or that failed and still waits in the Inbox
- * (a person may have taken it out), with no Retry pending.
+ * (a person may have taken it out), with no Retry pending.  The incoming
+ * log's attention filter (store_view.c).  sql/0011_mailbox_attention.sql's
+ * triggers count the same rows into mailbox.attention on every write of
+ * incoming_email, which the mailbox reads and health read: change both.
  */
 #define STORE_LATEST_ATTEMPT                                                   \
 	"NOT EXISTS (SELECT 1 FROM incoming_email n WHERE n.mailbox_id = "     \
@@ -110,9 +106,6 @@ int store_apikey_revoke(struct db *, uint64_t id, struct err *);
 	"(e.retry_requested = 0 AND (e.outcome = 'quarantined' OR "            \
 	"(e.outcome = 'failed' AND e.state = 'failed')) "                      \
 	"AND " STORE_LATEST_ATTEMPT ")"
-#define STORE_MAILBOX_ATTENTION                                                \
-	"(SELECT COUNT(*) FROM incoming_email e WHERE e.mailbox_id = "         \
-	"mailbox.id AND " STORE_NEEDS_ATTENTION ")"
 
 int store_mailbox_insert(struct db *, const struct mailbox *,
     const struct buf *sealed_secret, uint64_t *id, struct err *);

@@ -22,7 +22,7 @@
 	"connected_at, inbox_count, last_error_code, last_error, "             \
 	"last_error_guidance, last_error_at, last_scan_at, last_success_at, "  \
 	"messages_waiting, ack_subject, ack_body, ack_per_hour, "              \
-	"quarantine_folder, " STORE_MAILBOX_ATTENTION ", version"
+	"quarantine_folder, mailbox.attention, version"
 
 enum mb_col {
 	MB_ID,

@@ -49,15 +49,15 @@ static const char SQL_LEASE_DROP[] =
  * scanning (connected, or stopped by needs_reauth or an error; not one
  * never connected or disconnected on purpose), minutes since its last
  * success (NULL: never), whether that is longer than ? minutes, the last
- * error, and its mails needing attention (STORE_MAILBOX_ATTENTION).
+ * error, and its mails needing attention (the count
+ * sql/0011_mailbox_attention.sql keeps).
  */
 static const char SQL_HEALTH[] =
     "SELECT id, name, status, status IN ('connected', 'needs_reauth', "
     "'error'), TIMESTAMPDIFF(MINUTE, COALESCE(last_success_at, "
     "connected_at), UTC_TIMESTAMP()), COALESCE(last_success_at, "
     "connected_at, created_at) < UTC_TIMESTAMP() - INTERVAL ? MINUTE, "
-    "COALESCE(last_error, ''), " STORE_MAILBOX_ATTENTION
-    " FROM mailbox ORDER BY id";
+    "COALESCE(last_error, ''), attention FROM mailbox ORDER BY id";
 static const char SQL_SCAN_OK[] =
     "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP(), "
     "last_success_at = UTC_TIMESTAMP(), messages_waiting = ? WHERE id = ?";

@@ -299,3 +299,44 @@ def test_a_failed_mail_someone_removes_needs_no_attention(world, stack, fake, po
     assert w.browser.get("/api/mailboxes/%d" % w.mid).json()["attention"] == 0
     r = w.browser.post("/api/incoming-emails/%s/retry" % ledger)
     assert r.status_code == 409 and "left the Inbox" in r.json()["detail"], r.text
+
+
+def attention(w):
+    """The mailbox's attention in its answer and in the list, checked
+    against a count of its ledger rows made now."""
+    one = w.browser.get("/api/mailboxes/%d" % w.mid).json()["attention"]
+    listed = [m["attention"] for m in w.browser.get("/api/mailboxes").json()["items"]
+              if m["id"] == w.mid]
+    counted = w.stack.sql(
+        "SELECT COUNT(*) FROM incoming_email e WHERE e.mailbox_id = %d AND e.retry_requested = 0 "
+        "AND (e.outcome = 'quarantined' OR (e.outcome = 'failed' AND e.state = 'failed')) "
+        "AND NOT EXISTS (SELECT 1 FROM incoming_email n WHERE n.mailbox_id = e.mailbox_id "
+        "AND n.graph_id = e.graph_id AND n.attempt > e.attempt)" % w.mid)
+    assert listed == [one] and counted == [[str(one)]], (one, listed, counted)
+    return one
+
+
+def test_attention_is_exact_after_every_pass_and_retry(world, stack, poison):
+    """The count kept on the mailbox row (sql/0011_mailbox_attention.sql)
+    follows failures, quarantine, Retry and a successful retry."""
+    w = world(first_scan="all")
+    bad = w.mail(subject="POISON counted")
+    assert attention(w) == 0
+    run(w, FAST)
+    assert attention(w) == 1  # failed, waits in the Inbox
+    run(w, FAST)
+    run(w, FAST)
+    assert row_of(w, bad["immutable_id"], "outcome") == [["quarantined"]]
+    assert attention(w) == 1
+    ledger = row_of(w, bad["immutable_id"], "id")[0][0]
+    assert w.browser.post("/api/incoming-emails/%s/retry" % ledger).status_code == 202
+    assert attention(w) == 0  # a Retry is pending
+    run(w, FAST)  # brought back, and refused again: the new attempt counts
+    assert [r[0] for r in row_of(w, bad["immutable_id"], "outcome")][-1] == "failed"
+    assert attention(w) == 1
+    poison()
+    latest = row_of(w, bad["immutable_id"], "id")[-1][0]
+    assert w.browser.post("/api/incoming-emails/%s/retry" % latest).status_code == 202
+    run(w, FAST)
+    assert [r[0] for r in row_of(w, bad["immutable_id"], "outcome")][-1] == "ticket_created"
+    assert attention(w) == 0

@@ -1,0 +1,65 @@
+-- 0011: a mailbox's attention count kept on its row, so that reading
+-- mailboxes (GET /api/mailboxes, health) does not count incoming_email
+-- rows: that correlated count was 40% of the list's statement.
+-- attention = the mailbox's incoming_email rows that need an admin: the
+-- latest attempt of a mail that was quarantined, or that failed and still
+-- waits in the Inbox, with no Retry asked for.  The predicate is
+-- STORE_NEEDS_ATTENTION of lib/store.h, which the incoming log's
+-- attention filter uses (tests/integration/test_api_mailbox_attention.py
+-- checks that both pick the same rows).  The triggers recount the
+-- mailbox in the statement that changes one of its rows, whoever writes
+-- (scanner, API, a person with a SQL client), so the count is exact when
+-- the write commits.  Every statement may be run again (lib/migrate.c).
+
+ALTER TABLE mailbox
+    ADD COLUMN IF NOT EXISTS attention INT UNSIGNED NOT NULL DEFAULT 0;
+
+CREATE TRIGGER IF NOT EXISTS incoming_attention_insert
+    AFTER INSERT ON incoming_email FOR EACH ROW
+    UPDATE mailbox SET attention = (SELECT COUNT(*) FROM incoming_email e
+        WHERE e.mailbox_id = mailbox.id AND e.retry_requested = 0
+        AND (e.outcome = 'quarantined'
+             OR (e.outcome = 'failed' AND e.state = 'failed'))
+        AND NOT EXISTS (SELECT 1 FROM incoming_email n
+            WHERE n.mailbox_id = e.mailbox_id AND n.graph_id = e.graph_id
+            AND n.attempt > e.attempt))
+    WHERE mailbox.id = NEW.mailbox_id;
+
+-- Only a change of a column of the predicate can change a count (the
+-- trace notes and acknowledgements written on every intake do not).
+CREATE TRIGGER IF NOT EXISTS incoming_attention_update
+    AFTER UPDATE ON incoming_email FOR EACH ROW
+    UPDATE mailbox SET attention = (SELECT COUNT(*) FROM incoming_email e
+        WHERE e.mailbox_id = mailbox.id AND e.retry_requested = 0
+        AND (e.outcome = 'quarantined'
+             OR (e.outcome = 'failed' AND e.state = 'failed'))
+        AND NOT EXISTS (SELECT 1 FROM incoming_email n
+            WHERE n.mailbox_id = e.mailbox_id AND n.graph_id = e.graph_id
+            AND n.attempt > e.attempt))
+    WHERE mailbox.id IN (OLD.mailbox_id, NEW.mailbox_id)
+        AND NOT (OLD.mailbox_id <=> NEW.mailbox_id
+             AND OLD.graph_id <=> NEW.graph_id
+             AND OLD.attempt <=> NEW.attempt
+             AND OLD.outcome <=> NEW.outcome
+             AND OLD.state <=> NEW.state
+             AND OLD.retry_requested <=> NEW.retry_requested);
+
+CREATE TRIGGER IF NOT EXISTS incoming_attention_delete
+    AFTER DELETE ON incoming_email FOR EACH ROW
+    UPDATE mailbox SET attention = (SELECT COUNT(*) FROM incoming_email e
+        WHERE e.mailbox_id = mailbox.id AND e.retry_requested = 0
+        AND (e.outcome = 'quarantined'
+             OR (e.outcome = 'failed' AND e.state = 'failed'))
+        AND NOT EXISTS (SELECT 1 FROM incoming_email n
+            WHERE n.mailbox_id = e.mailbox_id AND n.graph_id = e.graph_id
+            AND n.attempt > e.attempt))
+    WHERE mailbox.id = OLD.mailbox_id;
+
+-- The rows written before the triggers (after them, so none is missed).
+UPDATE mailbox SET attention = (SELECT COUNT(*) FROM incoming_email e
+    WHERE e.mailbox_id = mailbox.id AND e.retry_requested = 0
+    AND (e.outcome = 'quarantined'
+         OR (e.outcome = 'failed' AND e.state = 'failed'))
+    AND NOT EXISTS (SELECT 1 FROM incoming_email n
+        WHERE n.mailbox_id = e.mailbox_id AND n.graph_id = e.graph_id
+        AND n.attempt > e.attempt));
