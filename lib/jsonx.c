@@ -299,11 +299,23 @@ jw_str_or_null(struct jw *w, const char *s)
 		jw_str(w, s);
 }
 
+/* Digits by hand: printf's machinery (twice, to size and to write) was
+ * the largest part of writing a number. */
 void
 jw_int(struct jw *w, long long v)
 {
+	char               d[24];
+	size_t             i = sizeof d;
+	unsigned long long u =
+	    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do
+		d[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		d[--i] = '-';
 	jw_sep(w);
-	buf_printf(w->b, "%lld", v);
+	buf_append(w->b, d + i, sizeof d - i);
 }
 
 void

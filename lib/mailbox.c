@@ -438,10 +438,19 @@ redirect_uris(struct jw *w, const struct config *cfg)
 	static const char *const paths[] = { "/azure/auth",
 		"/auth/account/azureresponse" };
 	char                     u[2048];
+	size_t                   n = strlen(cfg->portal_url), m;
 
+	/* Copied, not snprintf()'d: this runs twice per mailbox listed.
+	 * The same cut at sizeof u - 1 bytes. */
+	if (n > sizeof u - 1)
+		n = sizeof u - 1;
+	memcpy(u, cfg->portal_url, n);
 	for (size_t i = 0; i < 2; i++) {
-		snprintf(u, sizeof u, "%s%s", cfg->portal_url, paths[i]);
-		jw_str(w, u);
+		m = strlen(paths[i]);
+		if (m > sizeof u - 1 - n)
+			m = sizeof u - 1 - n;
+		memcpy(u + n, paths[i], m);
+		jw_strn(w, u, n + m);
 	}
 }
 

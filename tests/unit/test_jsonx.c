@@ -2,6 +2,7 @@
  * test_jsonx: strict parsing of request bodies, unknown fields, the
  * field error list and compact output.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "jsonx.h"
@@ -239,6 +240,27 @@ test_writer(void)
 	buf_cleanup(&b);
 }
 
+/* jw_int writes its digits by hand: the edges printf would get right. */
+static void
+test_writer_int(void)
+{
+	struct buf b;
+	struct jw  w;
+
+	buf_init(&b, 0);
+	jw_init(&w, &b);
+	jw_open(&w, '[');
+	jw_int(&w, 0);
+	jw_int(&w, 7);
+	jw_int(&w, -10);
+	jw_int(&w, LLONG_MAX);
+	jw_int(&w, LLONG_MIN);
+	jw_close(&w, ']');
+	CHECK_STR(b.data, "[0,7,-10,9223372036854775807,-9223372036854775808]");
+	CHECK_INT(b.len, strlen(b.data));
+	buf_cleanup(&b);
+}
+
 /* Control characters a name must not hold: C0, DEL and C1 */
 static void
 test_has_control(void)
@@ -290,5 +312,6 @@ main(void)
 	test_field_error();
 	test_dump();
 	test_writer();
+	test_writer_int();
 	return TEST_DONE();
 }
