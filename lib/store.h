@@ -103,8 +103,8 @@ int store_apikey_revoke(struct db *, uint64_t id, struct err *);
 	"NOT EXISTS (SELECT 1 FROM incoming_email n WHERE n.mailbox_id = "     \
 	"e.mailbox_id AND n.graph_id = e.graph_id AND n.attempt > e.attempt)"
 #define STORE_NEEDS_ATTENTION                                                  \
-	"(e.retry_requested = 0 AND (e.outcome = 'quarantined' OR "            \
-	"(e.outcome = 'failed' AND e.state = 'failed')) "                      \
+	"(e.outcome IN ('failed', 'quarantined') AND e.retry_requested = 0 "   \
+	"AND (e.outcome = 'quarantined' OR e.state = 'failed') "               \
 	"AND " STORE_LATEST_ATTEMPT ")"
 
 int store_mailbox_insert(struct db *, const struct mailbox *,

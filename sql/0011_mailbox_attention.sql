@@ -9,7 +9,9 @@
 -- checks that both pick the same rows).  The triggers recount the
 -- mailbox in the statement that changes one of its rows, whoever writes
 -- (scanner, API, a person with a SQL client), so the count is exact when
--- the write commits.  Every statement may be run again (lib/migrate.c).
+-- the write commits.  outcome IN (...) first: a range of the
+-- incoming_attention key (mailbox_id, outcome), not every row of the
+-- mailbox.  Every statement may be run again (lib/migrate.c).
 
 ALTER TABLE mailbox
     ADD COLUMN IF NOT EXISTS attention INT UNSIGNED NOT NULL DEFAULT 0;
@@ -17,49 +19,61 @@ ALTER TABLE mailbox
 CREATE TRIGGER IF NOT EXISTS incoming_attention_insert
     AFTER INSERT ON incoming_email FOR EACH ROW
     UPDATE mailbox SET attention = (SELECT COUNT(*) FROM incoming_email e
-        WHERE e.mailbox_id = mailbox.id AND e.retry_requested = 0
-        AND (e.outcome = 'quarantined'
-             OR (e.outcome = 'failed' AND e.state = 'failed'))
+        WHERE e.mailbox_id = mailbox.id
+        AND e.outcome IN ('failed', 'quarantined') AND e.retry_requested = 0
+        AND (e.outcome = 'quarantined' OR e.state = 'failed')
         AND NOT EXISTS (SELECT 1 FROM incoming_email n
             WHERE n.mailbox_id = e.mailbox_id AND n.graph_id = e.graph_id
             AND n.attempt > e.attempt))
-    WHERE mailbox.id = NEW.mailbox_id;
+    WHERE mailbox.id = NEW.mailbox_id
+        AND (NEW.outcome IN ('failed', 'quarantined')
+             OR EXISTS (SELECT 1 FROM incoming_email o
+                 WHERE o.mailbox_id = NEW.mailbox_id
+                 AND o.graph_id = NEW.graph_id AND o.attempt < NEW.attempt));
 
--- Only a change of a column of the predicate can change a count (the
--- trace notes and acknowledgements written on every intake do not).
+-- A write can change the count only when the row is or was failed or
+-- quarantined, or when it makes another attempt of its mail the latest
+-- or no longer the latest: the triggers recount only then, so the usual
+-- intake (a ticket_created row, its state and trace notes) costs nothing.
 CREATE TRIGGER IF NOT EXISTS incoming_attention_update
     AFTER UPDATE ON incoming_email FOR EACH ROW
     UPDATE mailbox SET attention = (SELECT COUNT(*) FROM incoming_email e
-        WHERE e.mailbox_id = mailbox.id AND e.retry_requested = 0
-        AND (e.outcome = 'quarantined'
-             OR (e.outcome = 'failed' AND e.state = 'failed'))
+        WHERE e.mailbox_id = mailbox.id
+        AND e.outcome IN ('failed', 'quarantined') AND e.retry_requested = 0
+        AND (e.outcome = 'quarantined' OR e.state = 'failed')
         AND NOT EXISTS (SELECT 1 FROM incoming_email n
             WHERE n.mailbox_id = e.mailbox_id AND n.graph_id = e.graph_id
             AND n.attempt > e.attempt))
     WHERE mailbox.id IN (OLD.mailbox_id, NEW.mailbox_id)
-        AND NOT (OLD.mailbox_id <=> NEW.mailbox_id
-             AND OLD.graph_id <=> NEW.graph_id
-             AND OLD.attempt <=> NEW.attempt
-             AND OLD.outcome <=> NEW.outcome
-             AND OLD.state <=> NEW.state
-             AND OLD.retry_requested <=> NEW.retry_requested);
+        AND (NOT (OLD.mailbox_id <=> NEW.mailbox_id
+                  AND OLD.graph_id <=> NEW.graph_id
+                  AND OLD.attempt <=> NEW.attempt)
+             OR ((OLD.outcome IN ('failed', 'quarantined')
+                  OR NEW.outcome IN ('failed', 'quarantined'))
+                 AND NOT (OLD.outcome <=> NEW.outcome
+                          AND OLD.state <=> NEW.state
+                          AND OLD.retry_requested <=> NEW.retry_requested)));
 
 CREATE TRIGGER IF NOT EXISTS incoming_attention_delete
     AFTER DELETE ON incoming_email FOR EACH ROW
     UPDATE mailbox SET attention = (SELECT COUNT(*) FROM incoming_email e
-        WHERE e.mailbox_id = mailbox.id AND e.retry_requested = 0
-        AND (e.outcome = 'quarantined'
-             OR (e.outcome = 'failed' AND e.state = 'failed'))
+        WHERE e.mailbox_id = mailbox.id
+        AND e.outcome IN ('failed', 'quarantined') AND e.retry_requested = 0
+        AND (e.outcome = 'quarantined' OR e.state = 'failed')
         AND NOT EXISTS (SELECT 1 FROM incoming_email n
             WHERE n.mailbox_id = e.mailbox_id AND n.graph_id = e.graph_id
             AND n.attempt > e.attempt))
-    WHERE mailbox.id = OLD.mailbox_id;
+    WHERE mailbox.id = OLD.mailbox_id
+        AND (OLD.outcome IN ('failed', 'quarantined')
+             OR EXISTS (SELECT 1 FROM incoming_email o
+                 WHERE o.mailbox_id = OLD.mailbox_id
+                 AND o.graph_id = OLD.graph_id AND o.attempt < OLD.attempt));
 
 -- The rows written before the triggers (after them, so none is missed).
 UPDATE mailbox SET attention = (SELECT COUNT(*) FROM incoming_email e
-    WHERE e.mailbox_id = mailbox.id AND e.retry_requested = 0
-    AND (e.outcome = 'quarantined'
-         OR (e.outcome = 'failed' AND e.state = 'failed'))
+    WHERE e.mailbox_id = mailbox.id
+    AND e.outcome IN ('failed', 'quarantined') AND e.retry_requested = 0
+    AND (e.outcome = 'quarantined' OR e.state = 'failed')
     AND NOT EXISTS (SELECT 1 FROM incoming_email n
         WHERE n.mailbox_id = e.mailbox_id AND n.graph_id = e.graph_id
         AND n.attempt > e.attempt));
