@@ -33,7 +33,7 @@ CFLAGS   ?= -g
 ALLCFLAGS = $(CSTD) $(WARN) $(WERROR) $(CFLAGS) -MMD -MP
 
 # --- sources -----------------------------------------------------------
-LIB_SRC  = $(sort $(wildcard lib/*.c))
+LIB_SRC  = $(sort $(wildcard lib/*/*.c))
 API_SRC  = cgi-bin/api.c $(sort $(wildcard cgi-bin/api_*.c))
 OAUTH_SRC = cgi-bin/oauth.c
 ADMIN_SRC = bin/admin.c
@@ -165,20 +165,20 @@ bench: deps
 FUZZ_SECONDS  ?= 10
 FUZZ_TARGETS   = msg headers mime attach rules
 FUZZ_BIN       = $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
-FUZZ_BASE      = lib/buf.c lib/utf8.c lib/xmalloc.c lib/err.c
-FUZZ_LIB_msg     = lib/msg.c lib/thread.c lib/loop.c lib/jsonx.c
-FUZZ_LIB_headers = lib/mime.c lib/cred.c lib/msg.c lib/thread.c lib/loop.c
-FUZZ_LIB_mime    = lib/mime.c lib/cred.c
-FUZZ_LIB_attach  = lib/attach.c lib/jsonx.c lib/mime.c lib/cred.c
-FUZZ_LIB_rules   = lib/rules.c lib/rules_json.c lib/jsonx.c lib/msg.c \
-                   lib/log.c
+FUZZ_BASE      = lib/base/buf.c lib/base/utf8.c lib/base/xmalloc.c lib/base/err.c
+FUZZ_LIB_msg     = lib/mail/msg.c lib/mail/threading.c lib/mail/autoreply.c lib/adapt/jsonx.c
+FUZZ_LIB_headers = lib/mail/mime.c lib/adapt/cred.c lib/mail/msg.c lib/mail/threading.c lib/mail/autoreply.c
+FUZZ_LIB_mime    = lib/mail/mime.c lib/adapt/cred.c
+FUZZ_LIB_attach  = lib/mail/attach.c lib/adapt/jsonx.c lib/mail/mime.c lib/adapt/cred.c
+FUZZ_LIB_rules   = lib/domain/rules.c lib/domain/rules_json.c lib/adapt/jsonx.c lib/mail/msg.c \
+                   lib/base/log.c
 FUZZ_CFLAGS = $(CSTD) $(WARN) $(WERROR) -g -O1 \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_LIBS  := $(shell pkg-config --libs jansson libsodium 2>/dev/null)
 
 .SECONDEXPANSION:
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_LIB_$$*) $(FUZZ_BASE) \
-                   $(wildcard lib/*.h tests/fuzz/*.h)
+                   $(wildcard lib/*/*.h tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	$(SANCC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ \
 	    $(filter %.c,$^) $(FUZZ_LIBS)

@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "app.h"
-#include "cred.h"
-#include "migrate.h"
-#include "valid.h"
+#include "domain/agent.h"
+#include "adapt/app.h"
+#include "adapt/cred.h"
+#include "domain/migrate.h"
+#include "base/valid.h"
 
 #define PROG         "postdesk-admin"
 #define PASSWORD_MIN 8
@@ -57,7 +57,7 @@ cli_user(void)
 }
 
 /*
- * The outcome of a change made through lib/agent.c: 1 (made, but its
+ * The outcome of a change made through lib/domain/agent.c: 1 (made, but its
  * audit line was not written) is a warning, not a failure.
  */
 static int

@@ -14,14 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "ingest.h"
-#include "intake.h"
-#include "log.h"
-#include "mbx.h"
-#include "outbox.h"
-#include "scanner.h"
-#include "valid.h"
+#include "adapt/app.h"
+#include "domain/ingest.h"
+#include "domain/intake.h"
+#include "base/log.h"
+#include "domain/mailbox_graph.h"
+#include "domain/sending.h"
+#include "domain/scanner.h"
+#include "base/valid.h"
 
 #define PROG "postdesk-scan"
 
@@ -38,12 +38,12 @@ static const char USAGE[] =
     "Exit status: 0 ok, 1 some mailbox failed, 2 usage or configuration.\n";
 
 struct tally {
-	uint64_t            id;
-	struct ingest_stats sum;
-	struct outbox_stats out;
-	long                ms;
-	int                 failed;
-	int                 seen;
+	uint64_t             id;
+	struct ingest_stats  sum;
+	struct sending_stats out;
+	long                 ms;
+	int                  failed;
+	int                  seen;
 };
 
 static void
@@ -96,7 +96,7 @@ tally_of(struct tally **t, size_t *n, uint64_t id)
  */
 static int
 scan_mailbox(struct ingest_env *env, const struct scan_target *t,
-    struct ingest_stats *s, struct outbox_stats *o)
+    struct ingest_stats *s, struct sending_stats *o)
 {
 	struct app *app = env->app;
 	struct mbx  m;
@@ -112,8 +112,8 @@ scan_mailbox(struct ingest_env *env, const struct scan_target *t,
 	}
 	if (!won)
 		return 0;
-	if (mbx_open(&m, app, env->http, t->id, t->cloud, t->shared_address,
-	        env->deadline, &err) == -1) {
+	if (mailbox_graph_open(&m, app, env->http, t->id, t->cloud,
+	        t->shared_address, env->deadline, &err) == -1) {
 		s->errors++;
 		scanner_failed(app, t->id, &m, &err);
 	} else {
@@ -127,14 +127,14 @@ scan_mailbox(struct ingest_env *env, const struct scan_target *t,
 		/* sending never waits on reading: only a refused token (the
 		 * queue is held then) keeps the queued mail in */
 		if ((rc == 1 || err.code != E_AUTH) &&
-		    outbox_send(&m, t->address, t->name, o, &e2) == -1) {
+		    sending_run(&m, t->address, t->name, o, &e2) == -1) {
 			rc = -1;
 			s->errors++;
 			scanner_failed(app, t->id, &m, &e2);
 		}
 	}
 	scanner_finish(app->db, t->id, env->owner, rc == 1, s->waiting);
-	mbx_close(&m);
+	mailbox_graph_close(&m);
 	return rc;
 }
 
@@ -155,11 +155,11 @@ scan_pass(struct ingest_env *env, uint64_t only, struct tally **tally,
 	}
 	env->setup = &setup;
 	for (size_t i = 0; i < nt && !stopping; i++) {
-		struct tally       *ty = tally_of(tally, ntally, t[i].id);
-		struct ingest_stats s;
-		struct outbox_stats o;
-		struct timespec     t0;
-		int                 rc;
+		struct tally        *ty = tally_of(tally, ntally, t[i].id);
+		struct ingest_stats  s;
+		struct sending_stats o;
+		struct timespec      t0;
+		int                  rc;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = scan_mailbox(env, &t[i], &s, &o);

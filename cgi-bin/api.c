@@ -59,7 +59,7 @@ print_routes(void)
 		printf("%s %s\n", routes[i].method, routes[i].pattern);
 }
 
-/* METHOD PATTERN public|agent|admin csrf|-: lib/web.c's authorise(). */
+/* METHOD PATTERN public|agent|admin csrf|-: lib/web/web.c's authorise(). */
 static void
 print_access(void)
 {

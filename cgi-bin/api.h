@@ -4,7 +4,7 @@
 #ifndef POSTDESK_API_H
 #define POSTDESK_API_H
 
-#include "web.h"
+#include "web/web.h"
 
 struct mailbox;
 

@@ -2,10 +2,10 @@
  * api_connect: Authorize Application, Disconnect and Test connection.
  */
 #include "api.h"
-#include "connect.h"
-#include "jsonx.h"
-#include "mailbox.h"
-#include "mailbox_state.h"
+#include "domain/mailbox_connect.h"
+#include "adapt/jsonx.h"
+#include "domain/mailbox.h"
+#include "domain/mailbox_state.h"
 
 /* POST /api/mailboxes/{id}/authorize -> {"authorize_url": ...} */
 int
@@ -19,7 +19,7 @@ api_mailbox_authorize(struct call *c)
 	if (web_id(c, 0, &id) == -1)
 		return -1;
 	buf_init(&url, 1024);
-	if (connect_start(c->app, &c->who, id, &url, &err) == -1) {
+	if (mailbox_connect_start(c->app, &c->who, id, &url, &err) == -1) {
 		buf_cleanup(&url);
 		return web_error(c, &err);
 	}
@@ -61,21 +61,21 @@ api_mailbox_disconnect(struct call *c)
 int
 api_mailbox_test(struct call *c)
 {
-	struct connect_report rep;
-	struct http          *h;
-	struct err            err;
-	struct buf            b;
-	struct jw             w;
-	uint64_t              id;
+	struct mailbox_connect_report rep;
+	struct http                  *h;
+	struct err                    err;
+	struct buf                    b;
+	struct jw                     w;
+	uint64_t                      id;
 
 	if (web_id(c, 0, &id) == -1)
 		return -1;
 	h = app_http_request(c->app, &err);
-	if (h == NULL || connect_test(c->app, h, id, &rep, &err) == -1)
+	if (h == NULL || mailbox_connect_test(c->app, h, id, &rep, &err) == -1)
 		return web_error(c, &err);
 	buf_init(&b, 1024);
 	jw_init(&w, &b);
-	connect_report_write(&w, &rep);
+	mailbox_connect_report_write(&w, &rep);
 	web_json_text(c, 200, &b);
 	buf_cleanup(&b);
 	return 0;

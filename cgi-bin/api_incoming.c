@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "api.h"
-#include "incoming.h"
-#include "valid.h"
-#include "view.h"
+#include "domain/incoming.h"
+#include "base/valid.h"
+#include "domain/view.h"
 
 #define Q_MAX 200
 
@@ -84,7 +84,7 @@ parse_filter(struct call *c, struct incoming_query *q,
 	return NULL;
 }
 
-/* Send the JSON in b (written by lib/incoming.c) or the error. */
+/* Send the JSON in b (written by lib/domain/incoming.c) or the error. */
 static int
 reply_json(struct call *c, int status, int rc, struct buf *b,
     const struct err *err)

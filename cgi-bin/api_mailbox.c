@@ -1,15 +1,15 @@
 /*
  * api_mailbox: /api/mailboxes — Configuration > Email > Mailbox Setup.
- * Parse, call lib/mailbox_state.c, answer.
+ * Parse, call lib/domain/mailbox_state.c, answer.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "api.h"
-#include "jsonx.h"
-#include "mailbox.h"
-#include "mailbox_state.h"
-#include "xmalloc.h"
+#include "adapt/jsonx.h"
+#include "domain/mailbox.h"
+#include "domain/mailbox_state.h"
+#include "base/xmalloc.h"
 
 /* Answer with one mailbox's representation and its ETag. */
 int
@@ -82,7 +82,7 @@ rows_free(void *p)
 }
 
 /*
- * The prefetch of GET /api/mailboxes (lib/web.h): with an admin's API
+ * The prefetch of GET /api/mailboxes (lib/web/web.h): with an admin's API
  * key, the key and the list come in one statement, so the hot list costs
  * one database round trip; any other caller is identified as usual.
  */

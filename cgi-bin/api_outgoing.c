@@ -10,12 +10,12 @@
 #include <sodium.h>
 
 #include "api.h"
-#include "guidance.h"
-#include "jsonx.h"
-#include "outbox.h"
-#include "outgoing.h"
-#include "valid.h"
-#include "xmalloc.h"
+#include "microsoft/guidance.h"
+#include "adapt/jsonx.h"
+#include "domain/sending.h"
+#include "domain/outgoing.h"
+#include "base/valid.h"
+#include "base/xmalloc.h"
 
 /* What Graph takes in one sendMail (about 4 MB) once MIME and base64. */
 #define REPLY_ATTACH_MAX (2u << 20)
@@ -183,7 +183,7 @@ api_ticket_reply(struct call *c)
 		return web_invalid(c, "The reply needs attention.", errors);
 	}
 	json_decref(errors);
-	rc = outbox_reply(c->app->db, ticket,
+	rc = sending_reply(c->app->db, ticket,
 	    c->who.kind == WHO_SESSION ? c->who.id : 0, in.body, in.cc.data,
 	    in.att, in.natt, &id, &err);
 	reply_in_cleanup(&in);
@@ -212,15 +212,15 @@ query_id(struct call *c, const char *name, uint64_t *out)
 int
 api_outgoing_list(struct call *c)
 {
-	struct outbox_filter f = { .status = "" };
-	struct page_key      after;
-	struct buf           b;
-	struct err           err;
-	enum outgoing_status st;
-	char                *status = req_query(c->req, "status");
-	char                *cursor = req_query(c->req, "cursor");
-	char                *limit = req_query(c->req, "limit");
-	int                  bad, rc;
+	struct outgoing_filter f = { .status = "" };
+	struct page_key        after;
+	struct buf             b;
+	struct err             err;
+	enum outgoing_status   st;
+	char                  *status = req_query(c->req, "status");
+	char                  *cursor = req_query(c->req, "cursor");
+	char                  *limit = req_query(c->req, "limit");
+	int                    bad, rc;
 
 	bad = (status != NULL && outgoing_status_parse(status, &st) == -1) ||
 	    query_id(c, "mailbox", &f.mailbox) == -1 ||

@@ -1,7 +1,7 @@
 /*
  * api_rules: /api/rules — Configuration > Email > Email Rules.  Parse the
- * request, let lib/rules_admin.c validate and store, audit, answer; and
- * the dry run (lib/rule_dryrun.c), which replays the last 100 incoming
+ * request, let lib/domain/rules_admin.c validate and store, audit, answer; and
+ * the dry run (lib/domain/rules_dryrun.c), which replays the last 100 incoming
  * emails through a rule set and changes nothing.
  */
 #include <stdio.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "api.h"
-#include "rule_dryrun.h"
-#include "rules_admin.h"
+#include "domain/rules_dryrun.h"
+#include "domain/rules_admin.h"
 
 /* Send the JSON in b or the error; b is released. */
 static int

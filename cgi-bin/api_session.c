@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "api.h"
-#include "jsonx.h"
+#include "adapt/jsonx.h"
 
 /* 200 {"agent": {…}, "csrf_token"} for who. */
 static int

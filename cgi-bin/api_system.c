@@ -5,12 +5,12 @@
 #include <string.h>
 
 #include "api.h"
-#include "audit.h"
-#include "health.h"
-#include "jsonx.h"
-#include "log.h"
-#include "mailbox.h"
-#include "paging.h"
+#include "domain/audit.h"
+#include "domain/health.h"
+#include "adapt/jsonx.h"
+#include "base/log.h"
+#include "domain/mailbox.h"
+#include "domain/paging.h"
 
 /* 200 ok/degraded, or a 503 problem: the same members either way. */
 static int

@@ -10,11 +10,11 @@
 #include <strings.h>
 
 #include "api.h"
-#include "jsonx.h"
-#include "paging.h"
-#include "ticket.h"
-#include "valid.h"
-#include "view.h"
+#include "adapt/jsonx.h"
+#include "domain/paging.h"
+#include "domain/ticket.h"
+#include "base/valid.h"
+#include "domain/view.h"
 
 #define Q_MAX 200
 
@@ -73,7 +73,7 @@ parse_filter(struct call *c, struct ticket_query *q, struct ticket_filter *f)
 	return NULL;
 }
 
-/* Send the JSON in b (written by lib/ticket.c) or the error. */
+/* Send the JSON in b (written by lib/domain/ticket.c) or the error. */
 static int
 reply_json(struct call *c, int rc, struct buf *b, const struct err *err)
 {

@@ -16,7 +16,7 @@ ALTER TABLE ticket_participant
     MODIFY email VARCHAR(320) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin
         NOT NULL;
 
--- Recipient lists: 500 addresses of 320 bytes each (lib/msg.c caps) are
+-- Recipient lists: 500 addresses of 320 bytes each (lib/mail/msg.c caps) are
 -- 161,000 bytes, past TEXT's 65,535.  The trace grows with the rules and
 -- the attachments of a message.
 ALTER TABLE incoming_email

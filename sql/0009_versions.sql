@@ -2,7 +2,7 @@
 -- mailbox or a rule (the fields PATCH can change); the API sends it as the
 -- ETag and a PATCH writes only if it is still the version it read
 -- (docs/ARCHITECTURE.md "Concurrent edits").  Every statement may be run
--- again (lib/migrate.c).
+-- again (lib/domain/migrate.c).
 
 ALTER TABLE mailbox
     ADD COLUMN IF NOT EXISTS version BIGINT UNSIGNED NOT NULL DEFAULT 1;

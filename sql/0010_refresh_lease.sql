@@ -1,5 +1,5 @@
 -- 0010: token refresh without a database lock across the call to
--- Microsoft (lib/refresh.c).  refresh_gen counts every change of the
+-- Microsoft (lib/domain/mailbox_token.c).  refresh_gen counts every change of the
 -- stored refresh token (a refresh, a connection, a disconnection): a
 -- refresher saves its rotated token only if the count is still the one
 -- it read (compare-and-swap).  refresh_lease_until: a refresh of this

@@ -4,14 +4,14 @@
 -- attention = the mailbox's incoming_email rows that need an admin: the
 -- latest attempt of a mail that was quarantined, or that failed and still
 -- waits in the Inbox, with no Retry asked for.  The predicate is
--- STORE_NEEDS_ATTENTION of lib/store.h, which the incoming log's
+-- STORE_NEEDS_ATTENTION of lib/store/store.h, which the incoming log's
 -- attention filter uses (tests/integration/test_api_mailbox_attention.py
 -- checks that both pick the same rows).  The triggers recount the
 -- mailbox in the statement that changes one of its rows, whoever writes
 -- (scanner, API, a person with a SQL client), so the count is exact when
 -- the write commits.  outcome IN (...) first: a range of the
 -- incoming_attention key (mailbox_id, outcome), not every row of the
--- mailbox.  Every statement may be run again (lib/migrate.c).
+-- mailbox.  Every statement may be run again (lib/domain/migrate.c).
 
 ALTER TABLE mailbox
     ADD COLUMN IF NOT EXISTS attention INT UNSIGNED NOT NULL DEFAULT 0;
@@ -37,7 +37,7 @@ CREATE TRIGGER IF NOT EXISTS incoming_attention_insert
 -- intake (a ticket_created row, its state and trace notes) costs nothing:
 -- the test is an IF around the UPDATE, so such a write neither opens nor
 -- locks the mailbox row.  The body's inner semicolon is mid-line, where
--- lib/migrate.c does not split.
+-- lib/domain/migrate.c does not split.
 CREATE TRIGGER IF NOT EXISTS incoming_attention_update
     AFTER UPDATE ON incoming_email FOR EACH ROW
     IF NOT (OLD.mailbox_id <=> NEW.mailbox_id

@@ -3,7 +3,7 @@
  * input into NUL-separated fields, and checks on what lib/ produced:
  * UTF-8, mail lines, RFC 2047 words.
  * Header-only (static functions), so each target links only the lib
- * files it tests (and buf.c, libsodium).
+ * files it tests (and base/buf.c, libsodium).
  */
 #ifndef POSTDESK_FUZZ_H
 #define POSTDESK_FUZZ_H
@@ -15,7 +15,7 @@
 
 #include <sodium.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 #define FUZZ_MAX_FIELDS 64
 

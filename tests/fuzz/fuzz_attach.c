@@ -1,6 +1,6 @@
 /*
  * fuzz_attach: libFuzzer target for the attachments a Graph listing brings
- * along (lib/attach.c attach_from_listing) — a hostile JSON array of
+ * along (lib/mail/attach.c attach_from_listing) — a hostile JSON array of
  * names, types, ids, sizes and contentBytes, parsed as the scanner parses
  * Graph (NUL characters allowed).  Whatever it holds: file attachments
  * are kept only when their bytes are base64 and fit the cap (together at
@@ -8,10 +8,10 @@
  * .ics or .vcf; every string kept is capped to its column, NUL-terminated
  * UTF-8, and so is what is said about the rest (the ledger's trace); the
  * bytes are gone from the listing afterwards.  The names kept then go
- * through the MIME builder (lib/mime.c) as a reply's attachments would:
+ * through the MIME builder (lib/mail/mime.c) as a reply's attachments would:
  * no line over 998 bytes, nothing but 7-bit text and CRLF.
  *
- * The Graph calls of lib/attach.c are never reached: stubs below.
+ * The Graph calls of lib/mail/attach.c are never reached: stubs below.
  * Seeds: tests/fuzz/corpus/attach.
  */
 #include <stdint.h>
@@ -20,10 +20,10 @@
 
 #include <sodium.h>
 
-#include "attach.h"
+#include "mail/attach.h"
 #include "fuzz.h"
-#include "mime.h"
-#include "url.h"
+#include "mail/mime.h"
+#include "base/url.h"
 
 #define CAP 4096
 

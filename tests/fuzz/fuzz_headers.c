@@ -1,14 +1,14 @@
 /*
  * fuzz_headers: libFuzzer target for mail headers as raw bytes, without
- * the JSON around them — what lib/thread.c (In-Reply-To, References, the
- * ticket tag), lib/loop.c (Auto-Submitted, Precedence ...) and
- * msg_header() make of any header set, and how lib/mime.c folds and
+ * the JSON around them — what lib/mail/threading.c (In-Reply-To, References,
+ * the ticket tag), lib/mail/autoreply.c (Auto-Submitted, Precedence ...) and
+ * msg_header() make of any header set, and how lib/mail/mime.c folds and
  * encodes any value (mime_header_text):
  *
- *   - thread_refs: at most max ids, each "<...>", none twice, the
- *     In-Reply-To id first when it can be stored (lib/thread.c);
- *   - loop_automatic: a reason of at most LOOP_REASON_MAX bytes of UTF-8
- *     when the headers are UTF-8;
+ *   - threading_refs: at most max ids, each "<...>", none twice, the
+ *     In-Reply-To id first when it can be stored (lib/mail/threading.c);
+ *   - autoreply_is_automatic: a reason of at most LOOP_REASON_MAX bytes of
+ * UTF-8 when the headers are UTF-8;
  *   - mime_header_text: lines of at most 998 bytes, CRLF only at a fold,
  *     never a line of white space, and the value back (CR, LF and TAB as
  *     spaces) when unfolded, literally or from RFC 2047 words that never
@@ -24,10 +24,10 @@
 #include <sodium.h>
 
 #include "fuzz.h"
-#include "loop.h"
-#include "mime.h"
-#include "msg.h"
-#include "thread.h"
+#include "mail/autoreply.h"
+#include "mail/mime.h"
+#include "mail/msg.h"
+#include "mail/threading.h"
 
 #define MAX_HEADERS 16
 
@@ -67,7 +67,7 @@ check_refs(const struct msg *m)
 {
 	char       *ids[8];
 	const char *irt = msg_header(m, "In-Reply-To"), *p;
-	size_t      n = thread_refs(m, ids, 8), len;
+	size_t      n = threading_refs(m, ids, 8), len;
 
 	if (n > 8)
 		abort();
@@ -145,13 +145,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.headers = h;
 	check_refs(&m);
 	buf_init(&reason, 64);
-	(void)loop_automatic(&m, own, 1, &reason);
+	(void)autoreply_is_automatic(&m, own, 1, &reason);
 	if (reason.len > LOOP_REASON_MAX ||
 	    (utf8 &&
 	        !fuzz_utf8((const unsigned char *)reason.data, reason.len)))
 		abort();
 	buf_cleanup(&reason);
-	(void)thread_tag(m.subject);
+	(void)threading_tag(m.subject);
 	check_fold("Subject", m.subject);
 	for (size_t i = 0; i < m.nheaders; i++)
 		check_fold("References", h[i].value);

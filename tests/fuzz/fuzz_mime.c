@@ -1,10 +1,10 @@
 /*
- * fuzz_mime: libFuzzer target for the MIME builder (lib/mime.c) — every
+ * fuzz_mime: libFuzzer target for the MIME builder (lib/mail/mime.c) — every
  * value a reply or an acknowledgement takes from mail (the customer's
  * address, Cc, subject, message ids, References, bodies, attachment names,
  * types and bytes) comes from the fuzz input, within the limits the
- * callers guarantee (lib/msg.c's caps, lib/store_outbox.h's columns).
- * Header inputs are made control-free as lib/msg.c does, unless the
+ * callers guarantee (lib/mail/msg.c's caps, lib/store/outgoing.h's columns).
+ * Header inputs are made control-free as lib/mail/msg.c does, unless the
  * flags say hostile; then the builder may refuse (nothing appended).
  * Whatever they hold, a message built must be one Graph can send:
  *
@@ -31,7 +31,7 @@
 #include <sodium.h>
 
 #include "fuzz.h"
-#include "mime.h"
+#include "mail/mime.h"
 
 #define MAX_ATT 3
 
@@ -60,7 +60,7 @@ one_line(const char *s)
 	return c;
 }
 
-/* Make s control-free (what lib/msg.c hands on), unless hostile. */
+/* Make s control-free (what lib/mail/msg.c hands on), unless hostile. */
 static void
 no_controls(char *s, int hostile)
 {

@@ -13,15 +13,15 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "jsonx.h"
-#include "loop.h"
-#include "msg.h"
-#include "thread.h"
-#include "utf8.h"
+#include "adapt/jsonx.h"
+#include "mail/autoreply.h"
+#include "mail/msg.h"
+#include "mail/threading.h"
+#include "base/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* An address or a name: capped, and no control character (lib/mime.c
+/* An address or a name: capped, and no control character (lib/mail/mime.c
  * refuses them). */
 static void
 check_addr(const struct msg_addr *a)
@@ -89,7 +89,7 @@ consume(const struct msg *m)
 	for (size_t i = 0; i < m->nheaders; i++)
 		if (msg_header(m, m->headers[i].name) == NULL)
 			abort(); /* the first of that name, at least */
-	n = thread_refs(m, ids, THREAD_MAX_REFS);
+	n = threading_refs(m, ids, THREAD_MAX_REFS);
 	if (n > THREAD_MAX_REFS)
 		abort();
 	for (size_t i = 0; i < n; i++) {
@@ -104,12 +104,12 @@ consume(const struct msg *m)
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
 	buf_init(&b, 64);
-	(void)thread_tag(m->subject);
-	thread_tag_subject(&b, 42, m->subject);
-	if (thread_tag(b.data) != 42)
+	(void)threading_tag(m->subject);
+	threading_tag_subject(&b, 42, m->subject);
+	if (threading_tag(b.data) != 42)
 		abort(); /* a tagged subject threads back to its ticket */
 	buf_reset(&b);
-	(void)loop_automatic(m, own, 2, &b);
+	(void)autoreply_is_automatic(m, own, 2, &b);
 	fuzz_check_str(b.data, LOOP_REASON_MAX);
 	buf_reset(&b);
 	msg_addr_list(&b, m->to, m->nto);

@@ -1,6 +1,6 @@
 /*
- * fuzz_rules: libFuzzer target for the email rules (lib/rules.c,
- * lib/rules_json.c) — hostile rule JSON as the API takes it and as the
+ * fuzz_rules: libFuzzer target for the email rules (lib/domain/rules.c,
+ * lib/domain/rules_json.c) — hostile rule JSON as the API takes it and as the
  * email_rule columns hold it, then every valid rule run on a hostile
  * message (Graph JSON through msg_parse, NULs allowed).  Whatever they
  * hold: validation never crashes or leaks; a valid rule stored and read
@@ -11,7 +11,7 @@
  *
  * Input: {"rules": [API rule objects], "stored": [[conditions text,
  * actions text], ...]}, a NUL, then the Graph message JSON.  The
- * database of lib/rules.c (rules_load) is never reached: stubs below.
+ * database of lib/domain/rules.c (rules_load) is never reached: stubs below.
  * Seeds: tests/fuzz/corpus/rules.
  */
 #include <stdint.h>
@@ -19,9 +19,9 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "msg.h"
-#include "rules.h"
-#include "store.h"
+#include "mail/msg.h"
+#include "domain/rules.h"
+#include "store/store.h"
 
 #define MAX_RULES 16
 

@@ -90,7 +90,7 @@ def test_the_table_is_the_route_table(stack):
     routes = subprocess.run([str(binary), "--routes"], capture_output=True, text=True,
                             check=True).stdout.split("\n")
     assert [" ".join(r[:2]) for r in TABLE] == [r for r in routes if r]
-    # lib/web.c: a session must send its CSRF token exactly on the writes
+    # lib/web/web.c: a session must send its CSRF token exactly on the writes
     # that need credentials.
     for method, path, level, csrf in TABLE:
         assert (csrf == "csrf") == (level != "public" and method != "GET"), (method, path)

@@ -1,7 +1,7 @@
 """Migrations (issue 9): `postdesk-admin migrate` survives being stopped
 between any two statements, and several started at once on an empty
-database all succeed with the right schema (lib/migrate.c: the lock of
-lib/store_migrate.c, statements that may run twice).
+database all succeed with the right schema (lib/domain/migrate.c: the lock of
+lib/store/migrate.c, statements that may run twice).
 
 Each test migrates databases of its own (pdm_<hex>) in the session stack's
 MariaDB and drops them afterwards."""
@@ -16,11 +16,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SQL_DIR = ROOT / "sql"
-STOPPED = 3  # lib/migrate.c's exit status after POSTDESK_MIGRATE_STOP_AFTER
+STOPPED = 3  # lib/domain/migrate.c's exit status after POSTDESK_MIGRATE_STOP_AFTER
 
 
 def statements(path):
-    """lib/migrate.c's migrate_split(): -- lines dropped, a statement ends
+    """lib/domain/migrate.c's migrate_split(): -- lines dropped, a statement ends
     with ';' at the end of a line."""
     out, cur = [], []
     for line in Path(path).read_text().splitlines():

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attach.h"
-#include "utf8.h"
+#include "mail/attach.h"
+#include "base/utf8.h"
 #include "test.h"
 
 static json_t *

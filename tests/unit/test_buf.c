@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "test.h"
 
 static void

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "base/config.h"
 #include "test.h"
 
 static const char *const ENV_KEYS[] = { "POSTDESK_CONF", "POSTDESK_PORTAL_URL",

@@ -4,8 +4,8 @@
  */
 #include <string.h>
 
-#include "cred.h"
-#include "seal.h"
+#include "adapt/cred.h"
+#include "adapt/seal.h"
 #include "test.h"
 
 static void

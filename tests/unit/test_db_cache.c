@@ -1,6 +1,6 @@
 /*
- * test_db_cache: the prepared-statement cache of lib/db.c (lib/
- * db_cache.c) — hits, least-recently-used eviction instead of growth or
+ * test_db_cache: the prepared-statement cache of lib/adapt/db.c (lib/
+ * adapt/db_cache.c) — hits, least-recently-used eviction instead of growth or
  * leaks, and room for every static SQL text in lib/.
  */
 #include <dirent.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db_cache.h"
+#include "adapt/db_cache.h"
 #include "test.h"
 
 static const char A[] = "A", B[] = "B", C[] = "C", D[] = "D";
@@ -70,7 +70,8 @@ test_bounded(void)
 	CHECK_INT((long long)evicted, (long long)(sizeof keys - DB_CACHE_SIZE));
 }
 
-/* The static SQL texts of lib/: "static const char SQL_..." lines. */
+/* The static SQL texts of lib/ and its layer folders: "static const char
+ * SQL_..." lines. */
 static long
 count_sql(const char *dir)
 {
@@ -85,6 +86,14 @@ count_sql(const char *dir)
 		size_t len = strlen(e->d_name);
 		FILE  *f;
 
+		if (e->d_type == DT_DIR && e->d_name[0] != '.') {
+			long sub;
+
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			if ((sub = count_sql(path)) > 0)
+				n += sub;
+			continue;
+		}
 		if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);

@@ -1,9 +1,9 @@
 /*
- * test_etag: entity tags and the If-Match precondition (lib/etag.c).
+ * test_etag: entity tags and the If-Match precondition (lib/base/etag.c).
  */
 #include <stdint.h>
 
-#include "etag.h"
+#include "base/etag.h"
 #include "test.h"
 
 static void

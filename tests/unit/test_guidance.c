@@ -1,13 +1,13 @@
 /*
- * test_guidance: every AADSTS and Graph error code lib/guidance.c promises
- * (docs/graph-contract.md) has its own entry (not the fallback), the
+ * test_guidance: every AADSTS and Graph error code lib/microsoft/guidance.c
+ * promises (docs/graph-contract.md) has its own entry (not the fallback), the
  * OAuth error string is used when the code is unknown, and unknown errors
  * get the general advice.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "guidance.h"
+#include "microsoft/guidance.h"
 #include "test.h"
 
 static const long aadsts_codes[] = { 70000, 70008, 700082, 50173, 54005, 50148,

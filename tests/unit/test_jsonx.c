@@ -5,7 +5,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "jsonx.h"
+#include "adapt/jsonx.h"
 #include "test.h"
 
 /* Parse s; returns 1 if it was accepted (and frees it). */

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "jsonx.h"
-#include "mailbox.h"
-#include "mailbox_state.h"
-#include "xmalloc.h"
+#include "adapt/jsonx.h"
+#include "domain/mailbox.h"
+#include "domain/mailbox_state.h"
+#include "base/xmalloc.h"
 #include "test.h"
 
 #define CLIENT "0b5e9e3c-1a2b-4c3d-8e9f-0123456789ab"
@@ -507,7 +507,8 @@ test_azure_setup(void)
 	json_decref(o);
 }
 
-/* The quarantine folder (sql/0008_isolation.sql), checked in lib/mailbox.c. */
+/* The quarantine folder (sql/0008_isolation.sql), checked in
+ * lib/domain/mailbox.c. */
 static void
 test_quarantine(void)
 {
@@ -559,7 +560,8 @@ test_quarantine(void)
 	mailbox_cleanup(&mb);
 }
 
-/* The state machine and the reauthorisation rule (lib/mailbox_state.c). */
+/* The state machine and the reauthorisation rule (lib/domain/mailbox_state.c).
+ */
 static void
 test_state(void)
 {

@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "migrate.h"
+#include "domain/migrate.h"
 #include "test.h"
 
 static void

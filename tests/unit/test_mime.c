@@ -10,8 +10,8 @@
 
 #include <sodium.h>
 
-#include "buf.h"
-#include "mime.h"
+#include "base/buf.h"
+#include "mail/mime.h"
 #include "test.h"
 
 static const char DATA[] = "attachment \x00\x01\xff bytes";

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
-#include "utf8.h"
-#include "xmalloc.h"
+#include "mail/msg.h"
+#include "base/utf8.h"
+#include "base/xmalloc.h"
 #include "test.h"
 
 static const char FULL[] =

@@ -8,11 +8,11 @@
 
 #include <sodium.h>
 
-#include "buf.h"
-#include "config.h"
-#include "oauth2.h"
+#include "base/buf.h"
+#include "base/config.h"
+#include "microsoft/oauth2.h"
 #include "test.h"
-#include "url.h"
+#include "base/url.h"
 
 #define B64URL                                                                 \
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -1,10 +1,10 @@
 /*
- * test_paging: lib/paging.c — cursors go out opaque and come back as the
+ * test_paging: lib/domain/paging.c — cursors go out opaque and come back as the
  * key they were made from; anything else is refused; page sizes.
  */
 #include <sodium.h>
 
-#include "paging.h"
+#include "domain/paging.h"
 #include "test.h"
 
 static void

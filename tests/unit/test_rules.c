@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonx.h"
-#include "rules.h"
-#include "store.h"
-#include "xmalloc.h"
+#include "adapt/jsonx.h"
+#include "domain/rules.h"
+#include "store/store.h"
+#include "base/xmalloc.h"
 #include "test.h"
 
 /* A realistic Graph message (docs/graph-contract.md 4.3). */

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "seal.h"
-#include "xmalloc.h"
+#include "adapt/seal.h"
+#include "base/xmalloc.h"
 #include "test.h"
 
 static char dir[64];

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "url.h"
+#include "base/buf.h"
+#include "base/url.h"
 #include "test.h"
 
 /* Decode s (whole string) and compare with expect (NULL: refused). */

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "utf8.h"
-#include "xmalloc.h"
+#include "base/utf8.h"
+#include "base/xmalloc.h"
 #include "test.h"
 
 static void

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "valid.h"
+#include "base/valid.h"
 #include "test.h"
 
 static void

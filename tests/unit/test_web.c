@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "web.h"
+#include "web/web.h"
 #include "test.h"
 
 static int

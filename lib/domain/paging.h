@@ -1,0 +1,32 @@
+/*
+ * paging: the one way the API's lists page (tickets, a ticket's messages,
+ * the incoming email log, the outgoing queue).  A list is newest first by
+ * a sort key (at, id); a page fetches limit + 1 rows, so the extra row
+ * says whether there is a next page (no empty last page); the cursor is
+ * opaque to clients: base64url of the key of the last row shown, checked
+ * on the way in.
+ */
+#ifndef POSTDESK_PAGING_H
+#define POSTDESK_PAGING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "adapt/jsonx.h"
+
+#define PAGE_CURSOR_MAX 64
+
+/* The sort key of a row: at (e.g. updated_at as unix time; 0 for lists by
+ * id only), then id.  The next page holds the rows below it. */
+struct page_key {
+	long long at;
+	uint64_t  id;
+};
+
+int    page_cursor_parse(const char *, struct page_key *);
+void   page_cursor_format(const struct page_key *, char out[PAGE_CURSOR_MAX]);
+int    page_limit_parse(const char *, long def, long max, long *limit);
+size_t page_shown(size_t nrows, long limit);
+void   page_cursor_write(struct jw *, const struct page_key *last);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * scanner: the lease is a pair of columns on the mailbox row
+ * (lib/store/mailbox_scan.c): whoever's conditional UPDATE matched owns the
+ * mailbox for SCAN_LEASE_SECONDS and renews it after every page.  A lease
+ * whose holder was a scanner on this host that no longer runs (killed,
+ * crashed) is taken over at once instead of waiting for it to expire;
+ * the owner is "host:pid" so that this can be told.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "microsoft/guidance.h"
+#include "model/limits.h"
+#include "base/log.h"
+#include "domain/scanner.h"
+#include "store/store.h"
+#include "store/outgoing.h"
+
+/* This process as a lease owner: "host:pid". */
+void
+scanner_owner(char *owner, size_t size)
+{
+	char host[64] = "host";
+
+	gethostname(host, sizeof host - 1);
+	snprintf(owner, size, "%s:%ld", host, (long)getpid());
+}
+
+/* Connected mailboxes (only one when only != 0) in *t (caller frees). */
+int
+scanner_targets(struct db *db, uint64_t only, struct scan_target **t, size_t *n,
+    struct err *err)
+{
+	return store_mailbox_scan_targets(db, only, t, n, err);
+}
+
+void
+scanner_targets_free(struct scan_target *t, size_t n)
+{
+	store_mailbox_scan_targets_free(t, n);
+}
+
+/* Does holder ("host:pid") name a process of this host that is gone? */
+static int
+holder_is_dead(const char *holder)
+{
+	const char *colon = strrchr(holder, ':');
+	char        host[64] = "";
+	long        pid;
+
+	gethostname(host, sizeof host - 1);
+	if (colon == NULL || (size_t)(colon - holder) != strlen(host) ||
+	    strncmp(holder, host, strlen(host)) != 0)
+		return 0;
+	pid = strtol(colon + 1, NULL, 10);
+	return pid > 0 && kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+}
+
+/* The lease of mailbox id is held by someone: take it if they are dead. */
+static int
+take_from_dead(struct db *db, uint64_t id, const char *owner, int *won,
+    struct err *err)
+{
+	char holder[SCANNER_OWNER_MAX + 1];
+
+	*won = 0;
+	if (store_mailbox_scan_owner(db, id, holder, sizeof holder, err) == -1)
+		return -1;
+	if (!holder_is_dead(holder))
+		return 0;
+	log_warn("mailbox %llu: taking over the lease of %s, which is gone",
+	    (unsigned long long)id, holder);
+	return store_mailbox_scan_steal(db, id, holder, owner,
+	    SCAN_LEASE_SECONDS, won, err);
+}
+
+/*
+ * Take mailbox id's lease for owner (or renew it), taking it over from a
+ * dead scanner of this host; *won 0 when another scanner has it.
+ */
+int
+scanner_lease_take(struct db *db, uint64_t id, const char *owner, int *won,
+    struct err *err)
+{
+	if (store_mailbox_scan_lease(db, id, owner, SCAN_LEASE_SECONDS, won,
+	        err) == -1)
+		return -1;
+	return *won ? 0 : take_from_dead(db, id, owner, won, err);
+}
+
+/* Renew a lease held: E_CONFLICT when it was lost (the pass must stop). */
+int
+scanner_lease_renew(struct db *db, uint64_t id, const char *owner,
+    struct err *err)
+{
+	int won;
+
+	if (store_mailbox_scan_lease(db, id, owner, SCAN_LEASE_SECONDS, &won,
+	        err) == -1)
+		return -1;
+	if (!won) {
+		err_set(err, E_CONFLICT, "lease lost");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The pass over mailbox id is over: record the scan (ok also sets the
+ * last success and the messages waiting, -1 unknown) and drop the lease.
+ */
+void
+scanner_finish(struct db *db, uint64_t id, const char *owner, int ok,
+    long long waiting)
+{
+	struct err err;
+
+	if (store_mailbox_scan_done(db, id, ok, waiting, &err) == -1 ||
+	    store_mailbox_scan_drop(db, id, owner, &err) == -1)
+		log_err("mailbox %llu: scan state not saved: %s",
+		    (unsigned long long)id, err.detail);
+}
+
+/*
+ * A failed pass: say why on the mailbox page, with guidance.  A refused
+ * token is already recorded by the token refresh (lib/domain/mailbox_token.c),
+ * which made the mailbox need reauthorising: its queued mail is held instead.
+ */
+void
+scanner_failed(struct app *app, uint64_t id, const struct mbx *m,
+    const struct err *why)
+{
+	const struct guidance *g = m->graph_status
+	    ? guidance_graph(m->graph_status, m->graph_code)
+	    : guidance_fallback();
+	struct err             err;
+	char                   msg[600];
+
+	log_err("mailbox %llu: scan failed: %s", (unsigned long long)id,
+	    why->detail[0] ? why->detail : why->msg);
+	if (why->code == E_AUTH) {
+		if (store_outgoing_hold(app->db, id, &err) == -1)
+			log_err("mailbox %llu: queue not held: %s",
+			    (unsigned long long)id, err.detail);
+		return;
+	}
+	snprintf(msg, sizeof msg, "Scan failed: %s", why->msg);
+	if (store_mailbox_set_error(app->db, id, g->key, msg, g->action,
+	        &err) == -1)
+		log_err("mailbox %llu: error not recorded: %s",
+		    (unsigned long long)id, err.detail);
+}

@@ -1,0 +1,292 @@
+/*
+ * mailbox_scan: the lease is a pair of columns on the mailbox row, taken by
+ * one conditional UPDATE: whoever's UPDATE matched owns the mailbox until
+ * lease_until.  No GET_LOCK (Galera lacks it); a crashed scanner's lease
+ * simply expires.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "store/mailbox_scan.h"
+#include "base/xmalloc.h"
+
+/*
+ * The floor is the first connection's time under "new_only" (set once, by
+ * store_mailbox_token_connect(), so reconnecting never skips mail that arrived
+ * while disconnected), none under "all".
+ */
+static const char SQL_TARGETS[] =
+    "SELECT id, COALESCE(NULLIF(shared_address, ''), account, ''), "
+    "COALESCE(shared_address, ''), cloud, processed_action, "
+    "COALESCE(processed_folder, ''), IF(first_scan = 'new_only', "
+    "DATE_FORMAT(COALESCE(scan_floor, connected_at), "
+    "'%Y-%m-%dT%H:%i:%sZ'), ''), ack_enabled, ack_per_hour, ack_subject, "
+    "ack_body, name, quarantine_folder, IF(processed_action = 'mark_read', "
+    "DATE_FORMAT(read_floor, '%Y-%m-%dT%H:%i:%sZ'), NULL) FROM mailbox "
+    "WHERE status = 'connected' "
+    "AND (? = 0 OR id = ?) ORDER BY id";
+static const char SQL_OWN[] =
+    "SELECT LOWER(COALESCE(NULLIF(shared_address, ''), account)) FROM "
+    "mailbox WHERE status IN ('connected', 'needs_reauth', 'error') "
+    "AND COALESCE(NULLIF(shared_address, ''), account) IS NOT NULL";
+static const char SQL_LEASE_TAKE[] =
+    "UPDATE mailbox SET lease_owner = ?, "
+    "lease_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND WHERE id = ? "
+    "AND (lease_until IS NULL OR lease_until < UTC_TIMESTAMP(3) "
+    "OR lease_owner = ?)";
+static const char SQL_LEASE_OWNER[] =
+    "SELECT COALESCE(lease_owner, '') FROM mailbox WHERE id = ? AND "
+    "lease_until >= UTC_TIMESTAMP(3)";
+static const char SQL_LEASE_STEAL[] =
+    "UPDATE mailbox SET lease_owner = ?, "
+    "lease_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND WHERE id = ? "
+    "AND lease_owner = ?";
+static const char SQL_LEASE_DROP[] =
+    "UPDATE mailbox SET lease_until = NULL WHERE id = ? AND lease_owner = ?";
+/*
+ * Every mailbox for health: id, name, status, whether it should be
+ * scanning (connected, or stopped by needs_reauth or an error; not one
+ * never connected or disconnected on purpose), minutes since its last
+ * success (NULL: never), whether that is longer than ? minutes, the last
+ * error, and its mails needing attention (the count
+ * sql/0011_mailbox_attention.sql keeps).
+ */
+static const char SQL_HEALTH[] =
+    "SELECT id, name, status, status IN ('connected', 'needs_reauth', "
+    "'error'), TIMESTAMPDIFF(MINUTE, COALESCE(last_success_at, "
+    "connected_at), UTC_TIMESTAMP()), COALESCE(last_success_at, "
+    "connected_at, created_at) < UTC_TIMESTAMP() - INTERVAL ? MINUTE, "
+    "COALESCE(last_error, ''), attention FROM mailbox ORDER BY id";
+static const char SQL_SCAN_OK[] =
+    "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP(), "
+    "last_success_at = UTC_TIMESTAMP(), messages_waiting = ? WHERE id = ?";
+/*
+ * Under "mark as read" processed mail stays in the Inbox: the next
+ * listings start ten minutes before the oldest message not yet done, or
+ * the newest listed (a message's receivedDateTime is its arrival at the
+ * server; the ten minutes cover clocks and late indexing).
+ */
+static const char SQL_READ_FLOOR[] =
+    "UPDATE mailbox SET read_floor = LEAST(COALESCE((SELECT "
+    "MIN(received_at) FROM incoming_email WHERE mailbox_id = ? AND "
+    "state <> 'done'), STR_TO_DATE(?, '%Y-%m-%dT%H:%i:%sZ')), "
+    "STR_TO_DATE(?, '%Y-%m-%dT%H:%i:%sZ')) - INTERVAL 10 MINUTE "
+    "WHERE id = ?";
+static const char SQL_READ_FLOOR_LOWER[] =
+    "UPDATE mailbox SET read_floor = LEAST(read_floor, STR_TO_DATE(?, "
+    "'%Y-%m-%dT%H:%i:%sZ')) WHERE id = ?";
+static const char SQL_SCAN_FAILED[] =
+    "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP() WHERE id = ?";
+
+/* Connected mailboxes (only one when only != 0) in *t (caller frees). */
+int
+store_mailbox_scan_targets(struct db *db, uint64_t only, struct scan_target **t,
+    size_t *n, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)only),
+		db_int((long long)only) };
+	struct db_res   r;
+	int             rc = 0;
+
+	*t = NULL;
+	*n = 0;
+	if (db_query(db, SQL_TARGETS, p, 2, &r, err) == -1)
+		return -1;
+	*t = xcalloc(r.nrows, sizeof **t);
+	for (size_t i = 0; rc == 0 && i < r.nrows; i++) {
+		struct scan_target *s = &(*t)[i];
+
+		s->id = (uint64_t)db_res_int(&r, i, 0);
+		if (store_row_copy(s->address, sizeof s->address, &r, i, 1,
+		        err) ||
+		    store_row_copy(s->shared_address, sizeof s->shared_address,
+		        &r, i, 2, err) ||
+		    store_row_copy(s->cloud, sizeof s->cloud, &r, i, 3, err) ||
+		    store_row_copy(s->processed_folder,
+		        sizeof s->processed_folder, &r, i, 5, err) ||
+		    store_row_copy(s->floor, sizeof s->floor, &r, i, 6, err) ||
+		    store_row_copy(s->ack_subject, sizeof s->ack_subject, &r, i,
+		        9, err))
+			rc = -1;
+		if (processed_action_parse(db_res_str(&r, i, 4),
+		        &s->processed_action) == -1) {
+			err_set(err, E_DB, "unknown processed_action");
+			rc = -1;
+		}
+		s->ack_enabled = db_res_int(&r, i, 7) != 0;
+		s->ack_per_hour = (long)db_res_int(&r, i, 8);
+		s->ack_body = db_res_str(&r, i, 10)
+		    ? xstrdup(db_res_str(&r, i, 10))
+		    : NULL;
+		if (store_row_copy(s->name, sizeof s->name, &r, i, 11, err) ==
+		        -1 ||
+		    store_row_copy(s->quarantine_folder,
+		        sizeof s->quarantine_folder, &r, i, 12, err) == -1 ||
+		    (db_res_str(&r, i, 13) != NULL &&
+		        store_row_copy(s->read_floor, sizeof s->read_floor, &r,
+		            i, 13, err) == -1))
+			rc = -1;
+		*n = i + 1;
+	}
+	db_res_free(&r);
+	return rc;
+}
+
+void
+store_mailbox_scan_targets_free(struct scan_target *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(t[i].ack_body);
+	free(t);
+}
+
+/* Addresses of every connected mailbox (caller frees each and *addrs). */
+int
+store_mailbox_scan_own_addresses(struct db *db, char ***addrs, size_t *n,
+    struct err *err)
+{
+	struct db_res r;
+
+	if (db_query(db, SQL_OWN, NULL, 0, &r, err) == -1)
+		return -1;
+	*addrs = xcalloc(r.nrows, sizeof **addrs);
+	for (size_t i = 0; i < r.nrows; i++)
+		(*addrs)[i] = xstrdup(db_res_str(&r, i, 0));
+	*n = r.nrows;
+	db_res_free(&r);
+	return 0;
+}
+
+/* Take or renew the lease for seconds; *won says whether we hold it. */
+int
+store_mailbox_scan_lease(struct db *db, uint64_t id, const char *owner,
+    int seconds, int *won, struct err *err)
+{
+	struct db_param     p[] = { db_str(owner), db_int(seconds),
+		    db_int((long long)id), db_str(owner) };
+	struct db_exec_info info;
+
+	if (db_exec(db, SQL_LEASE_TAKE, p, 4, &info, err) == -1)
+		return -1;
+	*won = info.affected == 1;
+	return 0;
+}
+
+/* The current holder of a live lease ("" if none). */
+int
+store_mailbox_scan_owner(struct db *db, uint64_t id, char *owner, size_t size,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+	struct db_res   r;
+	int             rc = 0;
+
+	owner[0] = '\0';
+	if (db_query(db, SQL_LEASE_OWNER, p, 1, &r, err) == -1)
+		return -1;
+	if (r.nrows > 0)
+		rc = store_row_copy(owner, size, &r, 0, 0, err);
+	db_res_free(&r);
+	return rc;
+}
+
+/* Take a lease still held by dead (a crashed scanner); *won as take. */
+int
+store_mailbox_scan_steal(struct db *db, uint64_t id, const char *dead,
+    const char *owner, int seconds, int *won, struct err *err)
+{
+	struct db_param     p[] = { db_str(owner), db_int(seconds),
+		    db_int((long long)id), db_str(dead) };
+	struct db_exec_info info;
+
+	if (db_exec(db, SQL_LEASE_STEAL, p, 4, &info, err) == -1)
+		return -1;
+	*won = info.affected == 1;
+	return 0;
+}
+
+int
+store_mailbox_scan_drop(struct db *db, uint64_t id, const char *owner,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id), db_str(owner) };
+
+	return db_exec(db, SQL_LEASE_DROP, p, 2, NULL, err);
+}
+
+static int
+health_row(struct scan_health *h, const struct db_res *r, size_t i,
+    struct err *err)
+{
+	h->id = (uint64_t)db_res_int(r, i, 0);
+	h->watched = db_res_int(r, i, 3) != 0;
+	h->minutes = db_res_str(r, i, 4) ? db_res_int(r, i, 4) : -1;
+	h->stale = db_res_int(r, i, 5) != 0;
+	h->attention = db_res_int(r, i, 7);
+	if (store_row_copy(h->name, sizeof h->name, r, i, 1, err) == -1 ||
+	    store_row_copy(h->status, sizeof h->status, r, i, 2, err) == -1 ||
+	    store_row_copy(h->last_error, sizeof h->last_error, r, i, 6, err) ==
+	        -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The scan health of every mailbox into *h (caller frees): stale when
+ * its last success (or connection) is older than minutes.
+ */
+int
+store_mailbox_scan_health(struct db *db, long minutes, struct scan_health **h,
+    size_t *n, struct err *err)
+{
+	struct db_param p[] = { db_int(minutes) };
+	struct db_res   r;
+	int             rc = 0;
+
+	*h = NULL;
+	*n = 0;
+	if (db_query(db, SQL_HEALTH, p, 1, &r, err) == -1)
+		return -1;
+	*h = xcalloc(r.nrows, sizeof **h);
+	for (size_t i = 0; rc == 0 && i < r.nrows; i++)
+		rc = health_row(&(*h)[i], &r, i, err);
+	*n = r.nrows;
+	db_res_free(&r);
+	return rc;
+}
+
+/* Record a scan: ok also sets last_success_at and messages waiting. */
+int
+store_mailbox_scan_done(struct db *db, uint64_t id, int ok, long long waiting,
+    struct err *err)
+{
+	struct db_param okp[] = { waiting >= 0 ? db_int(waiting) : db_null(),
+		db_int((long long)id) };
+	struct db_param failp[] = { db_int((long long)id) };
+
+	if (ok)
+		return db_exec(db, SQL_SCAN_OK, okp, 2, NULL, err);
+	return db_exec(db, SQL_SCAN_FAILED, failp, 1, NULL, err);
+}
+
+/* Move a mark-as-read mailbox's listing floor up to newest (see SQL). */
+int
+store_mailbox_scan_read_floor(struct db *db, uint64_t id, const char *newest,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id), db_str(newest),
+		db_str(newest), db_int((long long)id) };
+
+	return db_exec(db, SQL_READ_FLOOR, p, DB_NPARAMS(p), NULL, err);
+}
+
+/* Lower a mark-as-read mailbox's listing floor to floor (never raise it). */
+int
+store_mailbox_scan_read_floor_lower(struct db *db, uint64_t id,
+    const char *floor, struct err *err)
+{
+	struct db_param p[] = { db_str(floor), db_int((long long)id) };
+
+	return db_exec(db, SQL_READ_FLOOR_LOWER, p, DB_NPARAMS(p), NULL, err);
+}

@@ -1,0 +1,346 @@
+/*
+ * ticket_view: read queries for the tickets API and the incoming email
+ * log.  Optional filters are static SQL of the form "(? IS NULL OR col =
+ * ?)": the value is bound twice, nothing is ever printed into SQL.  Paging
+ * is by keyset ("rows after the last one shown"), so a page never skips
+ * or repeats a row when new ones arrive meanwhile.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "store/ticket.h"
+#include "store/ticket_view.h"
+#include "base/xmalloc.h"
+
+static const char SQL_TICKETS[] =
+    "SELECT t.id, t.subject, t.status, t.priority, t.category, "
+    "t.mailbox_id, m.name, u.id, u.email, u.name, " STORE_ISO(
+        "t.created_at") ", " STORE_ISO("t.updated_at") ", "
+                                                       "UNIX_TIMESTAMP(t."
+                                                       "updated_at),"
+                                                       " "
+                                                       "(SELECT COUNT(*) FROM "
+                                                       "ticket_action a WHERE "
+                                                       "a.ticket_id = t.id AND "
+                                                       "a.kind <> 'status') "
+                                                       "FROM ticket t JOIN "
+                                                       "end_user "
+                                                       "u ON u.id = "
+                                                       "t.end_user_id "
+                                                       "LEFT JOIN mailbox m ON "
+                                                       "m.id "
+                                                       "= t.mailbox_id "
+                                                       "WHERE (? IS NULL OR "
+                                                       "t.status "
+                                                       "= ?) "
+                                                       "AND (? = 0 OR "
+                                                       "t.mailbox_id = "
+                                                       "?) "
+                                                       "AND (? IS NULL OR "
+                                                       "t.subject "
+                                                       "LIKE ? "
+                                                       "OR CONVERT(u.email "
+                                                       "USING "
+                                                       "utf8mb4) LIKE ?) "
+                                                       "AND (? = 0 OR "
+                                                       "t.updated_at < "
+                                                       "FROM_UNIXTIME(?) "
+                                                       "OR (t.updated_at = "
+                                                       "FROM_UNIXTIME(?) AND "
+                                                       "t.id < "
+                                                       "?)) "
+                                                       "ORDER BY t.updated_at "
+                                                       "DESC, "
+                                                       "t.id DESC LIMIT ?";
+static const char SQL_TICKET[] =
+    "SELECT t.id, t.subject, t.status, t.priority, t.category, "
+    "t.mailbox_id, m.name, u.id, u.email, u.name, " STORE_ISO(
+        "t.created_at") ", " STORE_ISO("t.updated_at") ", "
+                                                       "UNIX_TIMESTAMP(t."
+                                                       "updated_at),"
+                                                       " "
+                                                       "(SELECT COUNT(*) FROM "
+                                                       "ticket_action a WHERE "
+                                                       "a.ticket_id = t.id AND "
+                                                       "a.kind <> 'status') "
+                                                       "FROM ticket t JOIN "
+                                                       "end_user "
+                                                       "u ON u.id = "
+                                                       "t.end_user_id "
+                                                       "LEFT JOIN mailbox m ON "
+                                                       "m.id "
+                                                       "= t.mailbox_id "
+                                                       "WHERE t.id = ?";
+/* Newest first from before (0: the newest), with each body's size. */
+static const char SQL_ACTION_SIZES[] =
+    "SELECT id, COALESCE(LENGTH(body), 0) FROM ticket_action "
+    "WHERE ticket_id = ? AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
+/* The chosen page, oldest first; bodies cut in bytes (domain/view.c mends the
+ * cut to a character boundary), addresses cut in characters. */
+static const char SQL_ACTIONS[] =
+    "SELECT id, kind, from_addr, LEFT(to_addrs, ?), LEFT(cc_addrs, ?), "
+    "subject, LEFT(CAST(body AS BINARY), ?), "
+    "internet_message_id, " STORE_ISO(
+        "created_at") ", incoming_email_id, "
+                      "agent_id, COALESCE(LENGTH(body), 0) FROM ticket_action "
+                      "WHERE ticket_id = ? AND id BETWEEN ? AND ? ORDER BY id";
+static const char SQL_ACTION_BODY[] =
+    "SELECT body FROM ticket_action WHERE ticket_id = ? AND id = ?";
+static const char SQL_ATTACHMENTS[] =
+    "SELECT a.id, a.ticket_action_id, a.name, a.content_type, a.size, "
+    "a.content_id, a.is_inline FROM attachment a JOIN ticket_action t "
+    "ON t.id = a.ticket_action_id WHERE t.ticket_id = ? "
+    "AND a.ticket_action_id BETWEEN ? AND ? ORDER BY a.id";
+static const char SQL_ATTACHMENT[] =
+    "SELECT a.id, a.ticket_action_id, a.name, a.content_type, a.size, "
+    "a.content_id, a.is_inline, a.content FROM attachment a "
+    "JOIN ticket_action t ON t.id = a.ticket_action_id "
+    "WHERE t.ticket_id = ? AND a.id = ?";
+static const char SQL_STATUS_LOCK[] =
+    "SELECT status FROM ticket WHERE id = ? FOR UPDATE";
+static const char SQL_STATUS_SET[] =
+    "UPDATE ticket SET status = ?, updated_at = UTC_TIMESTAMP() "
+    "WHERE id = ?";
+
+/*
+ * Tickets matching f, newest updated first, at most f->limit + 1 rows (the
+ * extra one says there is a next page) into res (caller frees with
+ * db_res_free()); columns as enum view_ticket_col.
+ */
+int
+store_ticket_list(struct db *db, const struct ticket_filter *f,
+    struct db_res *res, struct err *err)
+{
+	char           *like = store_row_like(f->q);
+	long long       mb = (long long)f->mailbox_id;
+	long long       after = (long long)f->after_id;
+	struct db_param p[] = { db_str(f->status), db_str(f->status),
+		db_int(mb), db_int(mb), db_str(like), db_str(like),
+		db_str(like), db_int(after), db_int(f->after_unix),
+		db_int(f->after_unix), db_int(after), db_int(f->limit + 1) };
+	int             rc;
+
+	rc = db_query(db, SQL_TICKETS, p, DB_NPARAMS(p), res, err);
+	free(like);
+	return rc;
+}
+
+/* Ticket id with its end user into res (one row); E_NOTFOUND if none. */
+int
+store_ticket_get(struct db *db, uint64_t id, struct db_res *res,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+
+	return store_row_one(db_query(db, SQL_TICKET, p, 1, res, err), res,
+	    "ticket", id, err);
+}
+
+/* Ids and body sizes (cut at VIEW_BODY_MAX) of a page's candidates. */
+struct sizes {
+	uint64_t id[VIEW_ACTIONS_MAX + 1];
+	size_t   len[VIEW_ACTIONS_MAX + 1];
+	size_t   n, total;
+};
+
+/* Append up to want more candidates older than the last one (or before). */
+static int
+sizes_more(struct db *db, const struct action_page *pg, size_t want,
+    struct sizes *s, int *end, struct err *err)
+{
+	long long       from = (long long)(s->n ? s->id[s->n - 1] : pg->before);
+	struct db_param p[] = { db_int((long long)pg->ticket), db_int(from),
+		db_int(from), db_int((long long)want) };
+	struct db_res   r;
+
+	if (db_query(db, SQL_ACTION_SIZES, p, DB_NPARAMS(p), &r, err) == -1)
+		return -1;
+	*end = r.nrows < want;
+	for (size_t i = 0; i < r.nrows; i++, s->n++) {
+		size_t len = (size_t)db_res_int(&r, i, 1);
+
+		s->id[s->n] = (uint64_t)db_res_int(&r, i, 0);
+		s->len[s->n] = len < VIEW_BODY_MAX ? len : VIEW_BODY_MAX;
+		s->total += s->len[s->n];
+	}
+	db_res_free(&r);
+	return 0;
+}
+
+/*
+ * Candidates newest first until there are limit + 1, their bodies pass
+ * VIEW_PAGE_BYTES, or the ticket ends: in growing batches, so that a
+ * page of big bodies reads few of them (LENGTH() reads the whole body).
+ */
+static int
+sizes_get(struct db *db, const struct action_page *pg, struct sizes *s,
+    struct err *err)
+{
+	size_t cap = (size_t)pg->limit + 1, batch = 8;
+	int    end = 0;
+
+	memset(s, 0, sizeof *s);
+	while (!end && s->n < cap && s->total <= VIEW_PAGE_BYTES) {
+		if (batch > cap - s->n)
+			batch = cap - s->n;
+		if (sizes_more(db, pg, batch, s, &end, err) == -1)
+			return -1;
+		batch *= 2;
+	}
+	return 0;
+}
+
+/*
+ * How many candidates one page takes: at most limit, and no more than
+ * VIEW_PAGE_BYTES of (cut) bodies, but always one.
+ */
+static size_t
+page_rows(const struct sizes *s, long limit)
+{
+	size_t n = 0, total = 0;
+
+	while (n < s->n && n < (size_t)limit) {
+		if (n > 0 && total + s->len[n] > VIEW_PAGE_BYTES)
+			break;
+		total += s->len[n];
+		n++;
+	}
+	return n;
+}
+
+static int
+page_fetch(struct db *db, const struct action_page *pg, uint64_t oldest,
+    uint64_t newest, struct action_rows *out, struct err *err)
+{
+	long long       t = (long long)pg->ticket;
+	struct db_param a[] = { db_int(VIEW_ADDRS_MAX), db_int(VIEW_ADDRS_MAX),
+		db_int(VIEW_BODY_MAX), db_int(t), db_int((long long)oldest),
+		db_int((long long)newest) };
+	struct db_param f[] = { db_int(t), db_int((long long)oldest),
+		db_int((long long)newest) };
+
+	if (db_query(db, SQL_ACTIONS, a, DB_NPARAMS(a), &out->actions, err) ==
+	    -1)
+		return -1;
+	if (db_query(db, SQL_ATTACHMENTS, f, DB_NPARAMS(f), &out->files, err) ==
+	    -1) {
+		db_res_free(&out->actions);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One page of ticket pg->ticket's actions: the newest ones older than
+ * pg->before (0: the newest), at most pg->limit and VIEW_PAGE_BYTES of
+ * bodies, into out (oldest first, columns as view_action_col; and their
+ * attachments' metadata).  out->older is the id to pass as before for the
+ * next page, 0 when there is none.  Free with store_ticket_actions_free().
+ */
+int
+store_ticket_actions(struct db *db, const struct action_page *pg,
+    struct action_rows *out, struct err *err)
+{
+	struct sizes s;
+	size_t       n;
+	uint64_t     oldest = 0, newest = 0;
+
+	memset(out, 0, sizeof *out);
+	if (sizes_get(db, pg, &s, err) == -1)
+		return -1;
+	n = page_rows(&s, pg->limit);
+	if (n > 0) {
+		newest = s.id[0];
+		oldest = s.id[n - 1];
+	}
+	if (s.n > n)
+		out->older = oldest;
+	return page_fetch(db, pg, oldest, newest, out, err);
+}
+
+void
+store_ticket_actions_free(struct action_rows *r)
+{
+	db_res_free(&r->actions);
+	db_res_free(&r->files);
+}
+
+/* The whole body of action id of ticket (one row); E_NOTFOUND if none. */
+int
+store_ticket_action_body(struct db *db, uint64_t ticket, uint64_t id,
+    struct db_res *res, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)ticket),
+		db_int((long long)id) };
+
+	return store_row_one(db_query(db, SQL_ACTION_BODY, p, 2, res, err), res,
+	    "message", id, err);
+}
+
+/*
+ * Attachment id with its content (column VAT_CONTENT) if it belongs to
+ * ticket; E_NOTFOUND otherwise.
+ */
+int
+store_ticket_attachment(struct db *db, uint64_t ticket, uint64_t id,
+    struct db_res *res, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)ticket),
+		db_int((long long)id) };
+
+	return store_row_one(db_query(db, SQL_ATTACHMENT, p, 2, res, err), res,
+	    "attachment", id, err);
+}
+
+static int
+set_status(struct db *db, uint64_t id, const char *status, uint64_t agent,
+    char old[16], struct err *err)
+{
+	struct db_param   p[] = { db_int((long long)id) };
+	struct db_param   q[] = { db_str(status), db_int((long long)id) };
+	struct new_action a = { 0 };
+	struct db_res     r;
+	char              note[80];
+
+	if (store_row_one(db_query(db, SQL_STATUS_LOCK, p, 1, &r, err), &r,
+	        "ticket", id, err) == -1)
+		return -1;
+	if (store_row_copy(old, 16, &r, 0, 0, err) == -1) {
+		db_res_free(&r);
+		return -1;
+	}
+	db_res_free(&r);
+	if (strcmp(old, status) == 0)
+		return 0;
+	if (db_exec(db, SQL_STATUS_SET, q, 2, NULL, err) == -1)
+		return -1;
+	snprintf(note, sizeof note, "Status changed from %s to %s.", old,
+	    status);
+	a.ticket_id = id;
+	a.kind = "status";
+	a.agent_id = agent;
+	a.body = note;
+	return store_ticket_action_add(db, &a, NULL, err);
+}
+
+/*
+ * Set ticket id's status (a valid enum value) and record the change as a
+ * "status" action by agent (0: not an agent), in one transaction.  *old
+ * receives the previous status; nothing changes when it is the same.
+ * E_NOTFOUND if there is no such ticket.
+ */
+int
+store_ticket_set_status(struct db *db, uint64_t id, const char *status,
+    uint64_t agent, char old[16], struct err *err)
+{
+	if (db_begin(db, err) == -1)
+		return -1;
+	if (set_status(db, id, status, agent, old, err) == -1 ||
+	    db_commit(db, err) == -1) {
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
