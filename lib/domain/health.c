@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "domain/health.h"
+#include "model/mailbox_types.h"
 
 /*
  * Why mailbox h stops health ("needs_reauth", "error", "not_scanned"), or
@@ -15,11 +16,13 @@
 static const char *
 health_reason(const struct scan_health *h)
 {
+	enum mailbox_status st = MAILBOX_NOT_CONNECTED;
+
 	if (!h->watched)
 		return NULL;
-	if (strcmp(h->status, "needs_reauth") == 0 ||
-	    strcmp(h->status, "error") == 0)
-		return h->status;
+	if (mailbox_status_parse(h->status, &st) == 0 &&
+	    (st == MAILBOX_NEEDS_REAUTH || st == MAILBOX_ERROR))
+		return mailbox_status_name(st);
 	return h->stale ? "not_scanned" : NULL;
 }
 

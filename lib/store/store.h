@@ -1,9 +1,12 @@
 /*
- * store: the SQL of postdesk, one store_<table>.c per table group.  Each
- * function runs prepared statements through adapt/db.c and fills plain structs.
- * Text columns land in fixed arrays sized from the schema (VARCHAR(n) ->
- * char[4n+1] is not needed: we store ASCII where n is small, and the copy
- * helper refuses anything that does not fit).
+ * store: the SQL of postdesk, one lib/store/<table>.c per table (named for
+ * it, its functions store_<table>_...).  This header declares the small
+ * tables' functions; incoming, outgoing, ticket, ticket_view and
+ * mailbox_scan have headers of their own.  Each function runs prepared
+ * statements through adapt/db.c and fills plain structs.  Short text columns
+ * land in fixed arrays sized from the schema (ASCII where n is small; the
+ * copy helper, store/row.c, refuses anything that does not fit); long ones
+ * (a mailbox's error texts and acknowledgement) are heap strings.
  */
 #ifndef POSTDESK_STORE_H
 #define POSTDESK_STORE_H
@@ -15,7 +18,8 @@
 #include "base/err.h"
 #include "model/mailbox_types.h"
 
-/* --- agents, sessions, login attempts (store/agent.c) ------------------ */
+/* --- agents and sessions (store/agent.c), sign-in attempts
+ * (store/login_attempt.c) --------------------------------------------- */
 
 struct agent {
 	uint64_t id;
@@ -119,7 +123,8 @@ int store_mailbox_list_for_key(struct db *, const unsigned char *hash,
     struct api_key *, struct mailbox **, size_t *, struct err *);
 int store_mailbox_delete(struct db *, uint64_t id, struct err *);
 
-/* --- connections (store/mailbox_token.c) ---------------------------------- */
+/* --- connections: tokens (store/mailbox_token.c), OAuth state
+ * (store/oauth_state.c) ----------------------------------------------- */
 
 /* What connecting and refreshing need of a mailbox, secrets sealed. */
 struct mailbox_creds {
@@ -185,7 +190,7 @@ int  store_mailbox_set_status(struct db *, uint64_t id, enum mailbox_status,
 int  store_mailbox_set_error(struct db *, uint64_t id, const char *code,
      const char *message, const char *guidance, struct err *);
 
-/* --- email rules, recent incoming mail (store/rule.c) ---------------- */
+/* --- email rules (store/rule.c) -------------------------------------- */
 
 /* An email_rule row; conditions and actions are JSON text (owned). */
 struct email_rule {
