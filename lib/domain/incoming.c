@@ -14,32 +14,22 @@
 #include "store/incoming.h"
 #include "domain/view.h"
 
+static const struct page_view INCOMING_PAGE = {
+	.row = view_incoming_item,
+	.id_col = VI_ID,
+	.at_col = -1,
+};
+
 /* {"items": [incoming…], "next_cursor"} of the mails f selects. */
 int
 incoming_list(struct db *db, const struct incoming_filter *f, struct buf *out,
     struct err *err)
 {
-	struct db_res   r;
-	struct jw       w;
-	struct page_key last = { 0 };
-	size_t          n;
+	struct db_res r;
 
 	if (store_incoming_list(db, f, &r, err) == -1)
 		return -1;
-	n = page_shown(r.nrows, f->limit);
-	jw_init(&w, out);
-	jw_open(&w, '{');
-	jw_key(&w, "items");
-	jw_open(&w, '[');
-	for (size_t i = 0; i < n; i++)
-		view_incoming(&w, &r, i, 0);
-	jw_close(&w, ']');
-	if (n > 0)
-		last.id = (uint64_t)db_res_int(&r, n - 1, VI_ID);
-	jw_key(&w, "next_cursor");
-	page_cursor_write(&w, r.nrows > n ? &last : NULL);
-	jw_close(&w, '}');
-	db_res_free(&r);
+	page_write(out, &r, f->limit, &INCOMING_PAGE);
 	return 0;
 }
 

@@ -6,6 +6,12 @@
 #include "domain/outgoing.h"
 #include "domain/view.h"
 
+static const struct page_view OUTGOING_PAGE = {
+	.row = view_outgoing,
+	.id_col = VO_ID,
+	.at_col = -1,
+};
+
 /*
  * {"items": [outgoing…], "next_cursor"}: a page of the mails f selects,
  * newest first; f->limit rows are shown, one more is fetched to know
@@ -17,27 +23,11 @@ outgoing_list(struct db *db, const struct outgoing_filter *f, struct buf *out,
 {
 	struct outgoing_filter fetch = *f;
 	struct db_res          r;
-	struct jw              w;
-	struct page_key        last = { 0 };
-	size_t                 n;
 
 	fetch.limit = f->limit + 1;
 	if (store_outgoing_list(db, &fetch, &r, err) == -1)
 		return -1;
-	n = page_shown(r.nrows, f->limit);
-	jw_init(&w, out);
-	jw_open(&w, '{');
-	jw_key(&w, "items");
-	jw_open(&w, '[');
-	for (size_t i = 0; i < n; i++)
-		view_outgoing(&w, &r, i);
-	jw_close(&w, ']');
-	if (n > 0)
-		last.id = (uint64_t)db_res_int(&r, n - 1, VO_ID);
-	jw_key(&w, "next_cursor");
-	page_cursor_write(&w, r.nrows > n ? &last : NULL);
-	jw_close(&w, '}');
-	db_res_free(&r);
+	page_write(out, &r, f->limit, &OUTGOING_PAGE);
 	return 0;
 }
 

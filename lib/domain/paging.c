@@ -111,3 +111,34 @@ page_cursor_write(struct jw *w, const struct page_key *last)
 	page_cursor_format(last, cur);
 	jw_str(w, cur);
 }
+
+/*
+ * {"items": [...], "next_cursor": ...} of the first limit rows of r (the
+ * query fetched limit + 1: a row beyond them means a next page, whose
+ * cursor is the key of the last row shown).  Frees r.
+ */
+void
+page_write(struct buf *out, struct db_res *r, long limit,
+    const struct page_view *v)
+{
+	struct jw       w;
+	struct page_key last = { 0 };
+	size_t          n = page_shown(r->nrows, limit);
+
+	jw_init(&w, out);
+	jw_open(&w, '{');
+	jw_key(&w, "items");
+	jw_open(&w, '[');
+	for (size_t i = 0; i < n; i++)
+		v->row(&w, r, i);
+	jw_close(&w, ']');
+	if (n > 0) {
+		last.id = (uint64_t)db_res_int(r, n - 1, (size_t)v->id_col);
+		if (v->at_col >= 0)
+			last.at = db_res_int(r, n - 1, (size_t)v->at_col);
+	}
+	jw_key(&w, "next_cursor");
+	page_cursor_write(&w, r->nrows > n ? &last : NULL);
+	jw_close(&w, '}');
+	db_res_free(r);
+}

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "adapt/db.h"
 #include "adapt/jsonx.h"
 
 #define PAGE_CURSOR_MAX 64
@@ -28,5 +29,15 @@ void   page_cursor_format(const struct page_key *, char out[PAGE_CURSOR_MAX]);
 int    page_limit_parse(const char *, long def, long max, long *limit);
 size_t page_shown(size_t nrows, long limit);
 void   page_cursor_write(struct jw *, const struct page_key *last);
+
+/* How a list's rows are written, and which columns hold their sort key
+ * (at_col < 0: a list by id only). */
+struct page_view {
+	void (*row)(struct jw *, const struct db_res *, size_t row);
+	int id_col;
+	int at_col;
+};
+void page_write(struct buf *out, struct db_res *, long limit,
+    const struct page_view *);
 
 #endif

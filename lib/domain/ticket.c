@@ -29,34 +29,22 @@ ticket_status_parse(const char *s, enum ticket_status *out)
 	return -1;
 }
 
+static const struct page_view TICKET_PAGE = {
+	.row = view_ticket,
+	.id_col = VT_ID,
+	.at_col = VT_UPDATED_UNIX,
+};
+
 /* {"items": [ticket…], "next_cursor"} of the tickets filter f selects. */
 int
 ticket_list(struct db *db, const struct ticket_filter *f, struct buf *out,
     struct err *err)
 {
-	struct db_res   r;
-	struct jw       w;
-	struct page_key last = { 0 };
-	size_t          n;
+	struct db_res r;
 
 	if (store_ticket_list(db, f, &r, err) == -1)
 		return -1;
-	n = page_shown(r.nrows, f->limit);
-	jw_init(&w, out);
-	jw_open(&w, '{');
-	jw_key(&w, "items");
-	jw_open(&w, '[');
-	for (size_t i = 0; i < n; i++)
-		view_ticket(&w, &r, i);
-	jw_close(&w, ']');
-	if (n > 0) {
-		last.at = db_res_int(&r, n - 1, VT_UPDATED_UNIX);
-		last.id = (uint64_t)db_res_int(&r, n - 1, VT_ID);
-	}
-	jw_key(&w, "next_cursor");
-	page_cursor_write(&w, r.nrows > n ? &last : NULL);
-	jw_close(&w, '}');
-	db_res_free(&r);
+	page_write(out, &r, f->limit, &TICKET_PAGE);
 	return 0;
 }
 

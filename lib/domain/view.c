@@ -355,3 +355,10 @@ view_text_ok(const char *s, size_t max)
 
 	return n <= max && utf8_valid(s, n);
 }
+
+/* An incoming mail as a list shows it (view_incoming without detail). */
+void
+view_incoming_item(struct jw *w, const struct db_res *r, size_t row)
+{
+	view_incoming(w, r, row, 0);
+}

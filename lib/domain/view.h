@@ -19,6 +19,7 @@ void view_ticket_open(struct jw *, const struct db_res *, size_t row);
 void view_conversation(struct jw *, const struct action_rows *,
     uint64_t ticket);
 void view_incoming(struct jw *, const struct db_res *, size_t row, int detail);
+void view_incoming_item(struct jw *, const struct db_res *, size_t row);
 void view_outgoing(struct jw *, const struct db_res *, size_t row);
 int  view_time_parse(const char *in, int end_of_day, char out[21]);
 int  view_text_ok(const char *, size_t max);
