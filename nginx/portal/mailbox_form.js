@@ -14,12 +14,10 @@
   const M = window.postdeskMailbox;
   const { h, api, replace, strong } = pd;
 
-  const CLOUDS = [
-    { id: 'global', name: 'Global (Microsoft 365, GCC)' },
-    { id: 'usgov_l4', name: 'US Government L4 (GCC High)' },
-    { id: 'usgov_l5', name: 'US Government L5 (DoD)' },
-    { id: 'china', name: 'China (21Vianet)' },
-  ];
+  /* The clouds are the server's (GET /api/azure-setup, from the one table in
+   * lib/model/mailbox_types.c); the page itself knows only the default, so a
+   * form drawn without the setup facts still offers it. */
+  const DEFAULT_CLOUD = { id: 'global', name: 'Global (Microsoft 365, GCC)' };
 
   const PROCESSED_ACTIONS = [
     { id: 'move_to_deleted_items', name: 'Move to Deleted Items' },
@@ -135,7 +133,7 @@
         placeholder: editing && mb.secret_set ? 'Leave empty to keep the current secret' : 'Paste the secret’s Value' }, guid)),
       secret_expires_on: h('input', { id: 'mb-secret-expires', name: 'secret_expires_on', type: 'date', value: mb.secret_expires_on || '' }),
       shared_address: h('input', { id: 'mb-shared-address', name: 'shared_address', type: 'email', autocomplete: 'off', spellcheck: 'false', value: mb.shared_address || '', placeholder: 'help@contoso.com' }),
-      cloud: select('mb-cloud', 'cloud', CLOUDS, mb.cloud || 'global'),
+      cloud: select('mb-cloud', 'cloud', [DEFAULT_CLOUD], mb.cloud || 'global'),
       processed_action: select('mb-processed-action', 'processed_action', PROCESSED_ACTIONS, mb.processed_action || 'move_to_deleted_items'),
       processed_folder: textInput('mb-processed-folder', 'processed_folder', { maxlength: '255', value: mb.processed_folder || '', placeholder: 'e.g. Processed' }),
       quarantine_folder: textInput('mb-quarantine-folder', 'quarantine_folder', { maxlength: '255', value: mb.quarantine_folder || 'Postdesk quarantine' }),
@@ -149,14 +147,19 @@
     return c;
   }
 
-  /* Cloud options the server knows and this page does not (forward compatible). */
+  /* The clouds the server knows; the mailbox's own cloud stays an option even
+   * when the setup facts did not load, so saving never changes it. */
   function addServerClouds(select, setup, mb) {
-    if (!setup || !Array.isArray(setup.clouds)) return;
-    for (const k of setup.clouds) {
-      if (k && k.id && !CLOUDS.some((x) => x.id === k.id)) {
-        select.appendChild(h('option', { value: k.id, selected: k.id === mb.cloud, text: k.name || k.id }));
-      }
+    const known = [DEFAULT_CLOUD.id];
+    const add = (id, name) => {
+      if (!id || known.includes(id)) return;
+      known.push(id);
+      select.appendChild(h('option', { value: id, selected: id === mb.cloud, text: name || id }));
+    };
+    if (setup && Array.isArray(setup.clouds)) {
+      for (const k of setup.clouds) if (k) add(k.id, k.name);
     }
+    add(mb.cloud, mb.cloud);
   }
 
   /* node shows while shown() holds, checked again on each of the events. */

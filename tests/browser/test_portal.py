@@ -124,6 +124,10 @@ def test_form_fields_and_defaults(admin_ui):
     assert admin_ui.el("#mb-secret").get_attribute("type") == "password"
     assert admin_ui.el("#mb-type").get_attribute("value") == "office365"
     assert admin_ui.el("#mb-cloud").get_attribute("value") == "global"
+    # The clouds are the server's one table (lib/model/mailbox_types.c), in
+    # its order; the page knows only the default.
+    clouds = [o.get_attribute("value") for o in admin_ui.els("#mb-cloud option")]
+    assert clouds == ["global", "usgov_l4", "usgov_l5", "china"]
     assert admin_ui.el("#mb-processed-action").get_attribute("value") == "move_to_deleted_items"
     assert admin_ui.el("#mb-first-scan").get_attribute("value") == "new_only"
     assert admin_ui.el("#mb-ack-enabled").is_selected()
