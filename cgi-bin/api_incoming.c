@@ -84,19 +84,6 @@ parse_filter(struct call *c, struct incoming_query *q,
 	return NULL;
 }
 
-/* Send the JSON in b (written by lib/domain/incoming.c) or the error. */
-static int
-reply_json(struct call *c, int status, int rc, struct buf *b,
-    const struct err *err)
-{
-	if (rc == -1)
-		web_error(c, err);
-	else
-		web_json_text(c, status, b);
-	buf_cleanup(b);
-	return rc;
-}
-
 /*
  * GET /api/incoming-emails?mailbox=&outcome=&attention=&q=&since=&until=
  * &cursor=&limit=
@@ -118,7 +105,7 @@ api_incoming_list(struct call *c)
 	buf_init(&b, 16384);
 	rc = incoming_list(c->app->db, &f, &b, &err);
 	query_cleanup(&q);
-	return reply_json(c, 200, rc, &b, &err);
+	return web_reply(c, 200, rc, &b, &err);
 }
 
 static int
@@ -128,8 +115,8 @@ answer(struct call *c, int status, uint64_t id)
 	struct err err;
 
 	buf_init(&b, 4096);
-	return reply_json(c, status, incoming_show(c->app->db, id, &b, &err),
-	    &b, &err);
+	return web_reply(c, status, incoming_show(c->app->db, id, &b, &err), &b,
+	    &err);
 }
 
 /* GET /api/incoming-emails/{id} */

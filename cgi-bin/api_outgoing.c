@@ -220,7 +220,7 @@ api_outgoing_list(struct call *c)
 	char                  *status = req_query(c->req, "status");
 	char                  *cursor = req_query(c->req, "cursor");
 	char                  *limit = req_query(c->req, "limit");
-	int                    bad, rc;
+	int                    bad;
 
 	bad = (status != NULL && outgoing_status_parse(status, &st) == -1) ||
 	    query_id(c, "mailbox", &f.mailbox) == -1 ||
@@ -240,13 +240,8 @@ api_outgoing_list(struct call *c)
 		    NULL);
 	f.before = after.id;
 	buf_init(&b, 16384);
-	rc = outgoing_list(c->app->db, &f, &b, &err);
-	if (rc == -1)
-		web_error(c, &err);
-	else
-		web_json_text(c, 200, &b);
-	buf_cleanup(&b);
-	return rc;
+	return web_reply(c, 200, outgoing_list(c->app->db, &f, &b, &err), &b,
+	    &err);
 }
 
 /* POST /api/outgoing-emails/{id}/retry: failed mail back in the queue. */

@@ -12,19 +12,6 @@
 #include "domain/rules_dryrun.h"
 #include "domain/rules_admin.h"
 
-/* Send the JSON in b or the error; b is released. */
-static int
-reply_json(struct call *c, int status, int rc, struct buf *b,
-    const struct err *err)
-{
-	if (rc == -1)
-		web_error(c, err);
-	else
-		web_json_text(c, status, b);
-	buf_cleanup(b);
-	return rc;
-}
-
 /* Rule id with its ETag. */
 static int
 answer(struct call *c, int status, uint64_t id)
@@ -38,7 +25,7 @@ answer(struct call *c, int status, uint64_t id)
 	rc = rules_admin_show(c->app->db, id, &b, &version, &err);
 	if (rc == 0)
 		web_etag(c, version);
-	return reply_json(c, status, rc, &b, &err);
+	return web_reply(c, status, rc, &b, &err);
 }
 
 /* The answer for a failed create or update. */
@@ -63,7 +50,7 @@ api_rule_list(struct call *c)
 	struct err err;
 
 	buf_init(&b, 4096);
-	return reply_json(c, 200, rules_admin_list(c->app->db, &b, &err), &b,
+	return web_reply(c, 200, rules_admin_list(c->app->db, &b, &err), &b,
 	    &err);
 }
 
@@ -178,8 +165,8 @@ api_rule_dry_run(struct call *c)
 		goto out;
 	}
 	buf_init(&b, 65536);
-	rc = reply_json(c, 200, rule_dryrun_answer(c->app->db, &d, &b, &err),
-	    &b, &err);
+	rc = web_reply(c, 200, rule_dryrun_answer(c->app->db, &d, &b, &err), &b,
+	    &err);
 out:
 	json_decref(errors);
 	rule_dryrun_free(&d);

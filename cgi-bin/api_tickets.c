@@ -73,18 +73,6 @@ parse_filter(struct call *c, struct ticket_query *q, struct ticket_filter *f)
 	return NULL;
 }
 
-/* Send the JSON in b (written by lib/domain/ticket.c) or the error. */
-static int
-reply_json(struct call *c, int rc, struct buf *b, const struct err *err)
-{
-	if (rc == -1)
-		web_error(c, err);
-	else
-		web_json_text(c, 200, b);
-	buf_cleanup(b);
-	return rc;
-}
-
 /* GET /api/tickets?status=&mailbox=&q=&cursor=&limit= */
 int
 api_ticket_list(struct call *c)
@@ -103,7 +91,7 @@ api_ticket_list(struct call *c)
 	buf_init(&b, 16384);
 	rc = ticket_list(c->app->db, &f, &b, &err);
 	query_cleanup(&q);
-	return reply_json(c, rc, &b, &err);
+	return web_reply(c, 200, rc, &b, &err);
 }
 
 /* Ticket id with the newest page of its conversation. */
@@ -114,7 +102,8 @@ answer(struct call *c, uint64_t id)
 	struct err err;
 
 	buf_init(&b, 16384);
-	return reply_json(c, ticket_show(c->app->db, id, &b, &err), &b, &err);
+	return web_reply(c, 200, ticket_show(c->app->db, id, &b, &err), &b,
+	    &err);
 }
 
 /* GET /api/tickets/{id} */
@@ -163,7 +152,7 @@ api_ticket_messages(struct call *c)
 	if ((bad = parse_page(c, &pg)) != NULL)
 		return web_problem(c, 400, bad, NULL);
 	buf_init(&b, 16384);
-	return reply_json(c, ticket_messages(c->app->db, &pg, &b, &err), &b,
+	return web_reply(c, 200, ticket_messages(c->app->db, &pg, &b, &err), &b,
 	    &err);
 }
 

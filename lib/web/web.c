@@ -122,6 +122,22 @@ web_json_text(struct call *c, int status, const struct buf *b)
 }
 
 /*
+ * The answer of a domain call that wrote JSON into b: b with status when
+ * rc is not -1, else err's problem.  b is released either way; returns rc.
+ */
+int
+web_reply(struct call *c, int status, int rc, struct buf *b,
+    const struct err *err)
+{
+	if (rc == -1)
+		web_error(c, err);
+	else
+		web_json_text(c, status, b);
+	buf_cleanup(b);
+	return rc;
+}
+
+/*
  * Open an RFC 9457 problem in w: type, title, status, detail and
  * request_id; the caller may add members, then web_problem_end().  A
  * detail that is not UTF-8 (it never should be) is left out.

@@ -57,6 +57,8 @@ int  web_route_csrf(const struct route *);
 const char *web_access_name(enum route_access);
 int         web_json(struct call *, int status, json_t *body);
 int         web_json_text(struct call *, int status, const struct buf *);
+int         web_reply(struct call *, int status, int rc, struct buf *,
+            const struct err *);
 int  web_problem(struct call *, int status, const char *detail, json_t *extra);
 void web_problem_begin(struct call *, struct jw *, int status,
     const char *detail);
