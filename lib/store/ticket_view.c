@@ -14,65 +14,29 @@
 #include "store/ticket_view.h"
 #include "base/xmalloc.h"
 
-static const char SQL_TICKETS[] =
-    "SELECT t.id, t.subject, t.status, t.priority, t.category, "
-    "t.mailbox_id, m.name, u.id, u.email, u.name, " STORE_ISO(
-        "t.created_at") ", " STORE_ISO("t.updated_at") ", "
-                                                       "UNIX_TIMESTAMP(t."
-                                                       "updated_at),"
-                                                       " "
-                                                       "(SELECT COUNT(*) FROM "
-                                                       "ticket_action a WHERE "
-                                                       "a.ticket_id = t.id AND "
-                                                       "a.kind <> 'status') "
-                                                       "FROM ticket t JOIN "
-                                                       "end_user "
-                                                       "u ON u.id = "
-                                                       "t.end_user_id "
-                                                       "LEFT JOIN mailbox m ON "
-                                                       "m.id "
-                                                       "= t.mailbox_id "
-                                                       "WHERE (? IS NULL OR "
-                                                       "t.status "
-                                                       "= ?) "
-                                                       "AND (? = 0 OR "
-                                                       "t.mailbox_id = "
-                                                       "?) "
-                                                       "AND (? IS NULL OR "
-                                                       "t.subject "
-                                                       "LIKE ? "
-                                                       "OR CONVERT(u.email "
-                                                       "USING "
-                                                       "utf8mb4) LIKE ?) "
-                                                       "AND (? = 0 OR "
-                                                       "t.updated_at < "
-                                                       "FROM_UNIXTIME(?) "
-                                                       "OR (t.updated_at = "
-                                                       "FROM_UNIXTIME(?) AND "
-                                                       "t.id < "
-                                                       "?)) "
-                                                       "ORDER BY t.updated_at "
-                                                       "DESC, "
-                                                       "t.id DESC LIMIT ?";
-static const char SQL_TICKET[] =
-    "SELECT t.id, t.subject, t.status, t.priority, t.category, "
-    "t.mailbox_id, m.name, u.id, u.email, u.name, " STORE_ISO(
-        "t.created_at") ", " STORE_ISO("t.updated_at") ", "
-                                                       "UNIX_TIMESTAMP(t."
-                                                       "updated_at),"
-                                                       " "
-                                                       "(SELECT COUNT(*) FROM "
-                                                       "ticket_action a WHERE "
-                                                       "a.ticket_id = t.id AND "
-                                                       "a.kind <> 'status') "
-                                                       "FROM ticket t JOIN "
-                                                       "end_user "
-                                                       "u ON u.id = "
-                                                       "t.end_user_id "
-                                                       "LEFT JOIN mailbox m ON "
-                                                       "m.id "
-                                                       "= t.mailbox_id "
-                                                       "WHERE t.id = ?";
+/* The columns of a ticket row (enum view_ticket_col), list and detail. */
+/* clang-format off */
+#define TICKET_COLS                                                            \
+	"t.id, t.subject, t.status, t.priority, t.category, t.mailbox_id, "    \
+	"m.name, u.id, u.email, u.name, " STORE_ISO("t.created_at") ", "        \
+	STORE_ISO("t.updated_at") ", UNIX_TIMESTAMP(t.updated_at), "           \
+	"(SELECT COUNT(*) FROM ticket_action a WHERE a.ticket_id = t.id "      \
+	"AND a.kind <> 'status')"
+#define TICKET_FROM                                                            \
+	" FROM ticket t JOIN end_user u ON u.id = t.end_user_id "              \
+	"LEFT JOIN mailbox m ON m.id = t.mailbox_id "
+/* clang-format on */
+
+static const char         SQL_TICKETS[] =
+    "SELECT " TICKET_COLS TICKET_FROM
+    "WHERE (? IS NULL OR t.status = ?) AND (? = 0 OR t.mailbox_id = ?) "
+    "AND (? IS NULL OR t.subject LIKE ? "
+    "OR CONVERT(u.email USING utf8mb4) LIKE ?) "
+    "AND (? = 0 OR t.updated_at < FROM_UNIXTIME(?) "
+    "OR (t.updated_at = FROM_UNIXTIME(?) AND t.id < ?)) "
+    "ORDER BY t.updated_at DESC, t.id DESC LIMIT ?";
+static const char         SQL_TICKET[] =
+    "SELECT " TICKET_COLS TICKET_FROM "WHERE t.id = ?";
 /* Newest first from before (0: the newest), with each body's size. */
 static const char SQL_ACTION_SIZES[] =
     "SELECT id, COALESCE(LENGTH(body), 0) FROM ticket_action "
