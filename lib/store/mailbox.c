@@ -326,29 +326,42 @@ store_mailbox_get(struct db *db, uint64_t id, struct mailbox *mb,
 	return rc;
 }
 
-/* Every mailbox by id into *mbs (caller frees with mailbox_list_free()). */
-int
-store_mailbox_list(struct db *db, struct mailbox **mbs, size_t *n,
-    struct err *err)
+/*
+ * The mailboxes of rows r (columns as enum mb_col) into *mbs, *n (caller
+ * frees with mailbox_list_free()); -1 with nothing kept when a row does
+ * not fit.  Frees r.
+ */
+static int
+mailboxes_of(struct db_res *r, const struct db_res *cols, struct mailbox **mbs,
+    size_t *n, struct err *err)
 {
-	struct db_res r;
-	char          limit[11];
-	int           rc = 0;
+	char limit[11];
+	int  rc = 0;
 
-	if (db_query(db, SQL_MB_LIST, NULL, 0, &r, err) == -1)
-		return -1;
 	expiring_before(limit);
-	*mbs = xcalloc(r.nrows ? r.nrows : 1, sizeof **mbs);
-	*n = r.nrows;
-	for (size_t i = 0; rc == 0 && i < r.nrows; i++)
-		rc = mb_from_row(&(*mbs)[i], &r, i, limit, err);
-	db_res_free(&r);
+	*mbs = xcalloc(r->nrows ? r->nrows : 1, sizeof **mbs);
+	*n = r->nrows;
+	for (size_t i = 0; rc == 0 && i < r->nrows; i++)
+		rc = mb_from_row(&(*mbs)[i], cols, i, limit, err);
+	db_res_free(r);
 	if (rc == -1) {
 		mailbox_list_free(*mbs, *n);
 		*mbs = NULL;
 		*n = 0;
 	}
 	return rc;
+}
+
+/* Every mailbox by id into *mbs (caller frees with mailbox_list_free()). */
+int
+store_mailbox_list(struct db *db, struct mailbox **mbs, size_t *n,
+    struct err *err)
+{
+	struct db_res r;
+
+	if (db_query(db, SQL_MB_LIST, NULL, 0, &r, err) == -1)
+		return -1;
+	return mailboxes_of(&r, &r, mbs, n, err);
 }
 
 /*
@@ -362,9 +375,6 @@ store_mailbox_list_for_key(struct db *db, const unsigned char *hash,
 {
 	struct db_param p[] = { db_blob(hash, CRED_HASH_BYTES) };
 	struct db_res   r, view;
-	char            limit[11];
-	size_t          rows;
-	int             rc;
 
 	*mbs = NULL;
 	*n = 0;
@@ -378,29 +388,18 @@ store_mailbox_list_for_key(struct db *db, const unsigned char *hash,
 	}
 	k->id = (uint64_t)db_res_int(&r, 0, KEY_ID);
 	k->touch_due = db_res_int(&r, 0, KEY_TOUCH_DUE) != 0;
-	rc = store_row_copy(k->name, sizeof k->name, &r, 0, KEY_NAME, err) ==
-	            -1 ||
-	        store_row_copy(k->role, sizeof k->role, &r, 0, KEY_ROLE, err) ==
-	            -1
-	    ? -1
-	    : 0;
+	if (store_row_copy(k->name, sizeof k->name, &r, 0, KEY_NAME, err) ==
+	        -1 ||
+	    store_row_copy(k->role, sizeof k->role, &r, 0, KEY_ROLE, err) ==
+	        -1) {
+		db_res_free(&r);
+		return -1;
+	}
 	/* The mailbox columns follow the key's: read them through a view
 	 * of the cells shifted by KEY_COLS. */
 	view = r;
 	view.cells = r.cells + KEY_COLS;
-	rows = r.nrows;
-	expiring_before(limit);
-	*mbs = xcalloc(rows, sizeof **mbs);
-	*n = rows;
-	for (size_t i = 0; rc == 0 && i < rows; i++)
-		rc = mb_from_row(&(*mbs)[i], &view, i, limit, err);
-	db_res_free(&r);
-	if (rc == -1) {
-		mailbox_list_free(*mbs, *n);
-		*mbs = NULL;
-		*n = 0;
-	}
-	return rc;
+	return mailboxes_of(&r, &view, mbs, n, err);
 }
 
 /* Delete mailbox id; E_NOTFOUND if there is none. */
