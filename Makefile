@@ -1,6 +1,7 @@
 # postdesk — one non-recursive Makefile.
 #
 #   make run      start the whole stack in the foreground (Ctrl-C stops it)
+#   make demo     the stack against a fake Microsoft cloud, with mail arriving
 #   make test     install what is missing, build, run every test (ASan+UBSan)
 #
 # Release objects go to build/, sanitizer objects to build/san/.
@@ -49,7 +50,7 @@ BIN      = $(addprefix build/,$(PROGS))
 SANBIN   = $(addprefix build/san/,$(PROGS))
 UNITBIN  = $(patsubst tests/unit/%.c,build/san/unit/%,$(UNIT_SRC))
 
-.PHONY: all san deps run start stop status test test-unit test-integration \
+.PHONY: all san deps run demo start stop status test test-unit test-integration \
         test-browser test-san bench check check-layers check-portal check-banned \
         cppcheck format format-check \
         install migrate clean fuzz fuzz-long soak hostile-triage
@@ -109,6 +110,12 @@ deps:
 run: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/stack.sh run
+
+# The stack against the fake Microsoft cloud, a connected demo mailbox and
+# made-up mail every few seconds, in var/demo (scripts/demo.sh).
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
 
 start: deps
 	@$(MAKE) --no-print-directory all
