@@ -64,8 +64,7 @@ trap cleanup EXIT
 trap 'exit 0' INT TERM
 
 [[ -x $PY ]] || die "$PY not found (Debian's python3)"
-mkdir -p "$VAR" "$LOG"
-chmod 0700 "$VAR"
+mkdir -p "$VAR" "$LOG" # their modes are scripts/stack.sh's to set
 # One demo per state directory; what it starts does not inherit the lock
 # (9>&-), so a demo killed with -9 leaves no lock behind.
 exec 9>"$VAR/demo.lock"
