@@ -19,8 +19,17 @@
 #   POSTDESK_DB_PORT    (unset: MariaDB listens on its socket only)
 #   POSTDESK_WORKERS    postdesk-api processes (4)
 #   POSTDESK_PORTAL_ROOT  the static portal (<checkout>/nginx/portal)
+#   POSTDESK_SCANNER    1 (default): start and stop the scanner with the
+#                       stack (postdesk-scan --loop); 0: leave it to the
+#                       caller (cron, or the tests, which run it themselves)
 # Other POSTDESK_* variables (e.g. POSTDESK_LOGIN_URL) reach the programs
 # unchanged and override postdesk.conf there.
+#
+# Started as root, the stack runs the FastCGI workers and the scanner as the
+# system user postdesk (created when missing) and nginx's workers as
+# www-data; postdesk.conf and secret.key are 0640 root:postdesk and the
+# sockets postdesk:www-data 0660, as in production (README "Running
+# unprivileged"). Started by anyone else, everything runs as that user.
 #
 # Every daemon is a process-group leader (mariadbd under setsid, spawn-fcgi
 # children setsid, nginx setsids when it daemonizes), so a pid from a pid file
@@ -51,10 +60,26 @@ PORTAL_URL=https://localhost:$HTTPS_PORT
 declare -A COMM=([nginx]=nginx [oauth]=postdesk-oauth [api]=postdesk-api [mariadb]=mariadbd
 	[scanner]=postdesk-scan)
 SERVICES_UP=(mariadb api oauth nginx) # start order; stop is the reverse
-# The scanner (postdesk-scan --loop, in place of cron) runs with `run`, or
-# with `start` when POSTDESK_SCANNER=1; tests run it themselves.
-SCANNER=${POSTDESK_SCANNER:-0}
+# The scanner (postdesk-scan --loop, in place of cron) runs with `start` and
+# `run` unless POSTDESK_SCANNER=0; tests run it themselves.
+SCANNER=${POSTDESK_SCANNER:-1}
+[[ $SCANNER =~ ^[01]$ ]] || {
+	echo "stack: POSTDESK_SCANNER=$SCANNER: use 1 (start the scanner) or 0" >&2
+	exit 2
+}
 ((SCANNER)) && SERVICES_UP+=(scanner)
+
+# Who runs what. As root: PD_USER (the FastCGI workers, the scanner) and
+# WEB_USER (nginx's workers; WEB_GROUP may use the FastCGI sockets).
+# Otherwise PD_USER is empty and the programs run as the caller.
+if ((EUID == 0)); then
+	PD_USER=postdesk PD_GROUP=postdesk WEB_USER=www-data WEB_GROUP=www-data
+else
+	PD_USER='' PD_GROUP='' WEB_USER=$(id -un) WEB_GROUP=$(id -gn)
+fi
+# The log files PD_USER's programs append to: created here, owned by it,
+# so root (postdesk-admin, the tests' postdesk-scan) appends to them too.
+PD_LOGS=(postdesk-api.log postdesk-oauth.log postdesk-scan.log)
 
 # Clients must skip /etc/mysql too: --no-defaults has to come first.
 MARIADB=(mariadb --no-defaults "--socket=$DB_SOCK" -uroot)
@@ -208,11 +233,89 @@ check_prereqs() {
 	for c in mariadbd mariadb-install-db mariadb mariadb-admin nginx spawn-fcgi openssl curl ss; do
 		command -v "$c" >/dev/null || die "$c not found; run scripts/deps.sh (make deps)"
 	done
-	for c in postdesk-api postdesk-oauth postdesk-admin; do
+	local progs=(postdesk-api postdesk-oauth)
+	((SCANNER)) && progs+=(postdesk-scan)
+	for c in "${progs[@]}" postdesk-admin; do
 		[[ -x $BIN/$c ]] || die "$BIN/$c missing; build it first (make all)"
 	done
 	# sun_path holds 107 bytes; keep well below.
 	((${#DB_SOCK} < 100)) || die "POSTDESK_RUN=$RUN is too long for unix sockets; use a shorter path"
+	[[ -n $PD_USER ]] || return 0
+	for c in setpriv adduser addgroup; do
+		command -v "$c" >/dev/null || die "$c not found; run scripts/deps.sh (make deps)"
+	done
+	getent passwd "$WEB_USER" >/dev/null || die "user $WEB_USER (nginx's workers) does not exist"
+	ensure_system_user
+	for c in "${progs[@]}"; do
+		need "$PD_USER" -x "$BIN/$c" "the program $c"
+	done
+	need "$WEB_USER" -r "$PORTAL_ROOT/index.html" "the portal"
+}
+
+# --- the unprivileged users (as root only) -------------------------------
+
+# ensure_system_user: the system user and group PD_USER, as a Debian
+# package would make them. Stacks starting at the same time may race: what
+# one of them created is fine for the other.
+ensure_system_user() {
+	local i
+	for ((i = 0; i < 5; i++)); do
+		getent group "$PD_GROUP" >/dev/null ||
+			addgroup --system --quiet "$PD_GROUP" >/dev/null 2>&1 || true
+		getent passwd "$PD_USER" >/dev/null ||
+			adduser --system --quiet --ingroup "$PD_GROUP" --no-create-home \
+				--home /nonexistent --disabled-login "$PD_USER" >/dev/null 2>&1 || true
+		getent passwd "$PD_USER" >/dev/null && getent group "$PD_GROUP" >/dev/null && return 0
+		sleep 0.2
+	done
+	die "could not create the system user $PD_USER (adduser --system --group $PD_USER)"
+}
+
+# as_user USER CMD...: run CMD as USER with its groups.
+as_user() {
+	local user=$1
+	shift
+	setpriv --reuid "$user" --regid "$(id -g "$user")" --init-groups -- "$@"
+}
+
+# blocker USER PATH -> the first directory on PATH (itself included) that
+# USER cannot search, as "DIR (drwx------ root:root)"; nothing if none.
+blocker() {
+	local user=$1 dir='' part parts
+	IFS=/ read -ra parts <<<"${2#/}"
+	for part in "${parts[@]}"; do
+		dir+=/$part
+		[[ -d $dir ]] || return 0
+		as_user "$user" test -x "$dir" || {
+			stat -c '%n (%A %U:%G)' "$dir"
+			return 0
+		}
+	done
+}
+
+# need USER TEST PATH WHAT: unless USER passes `test TEST PATH`, stop and
+# say what to change.
+need() {
+	local user=$1 t=$2 path=$3 what=$4 b
+	as_user "$user" test "$t" "$path" && return 0
+	b=$(blocker "$user" "$path")
+	if [[ -n $b ]]; then
+		die "user $user cannot reach $what ($path): $b is not searchable by it.
+Let others search that directory (chmod o+x, e.g. chmod 711), or keep the checkout,
+POSTDESK_VAR and POSTDESK_BIN under directories others can search (e.g. /srv, /opt, /tmp)."
+	fi
+	die "user $user cannot use $what ($path, $(stat -c '%A %U:%G' "$path" 2>/dev/null || echo missing))"
+}
+
+# secret_mode FILE: who may read a file of secrets (postdesk.conf,
+# secret.key): 0640 root:PD_GROUP as root, else the caller alone.
+secret_mode() {
+	if [[ -n $PD_USER ]]; then
+		chown "root:$PD_GROUP" "$1"
+		chmod 0640 "$1"
+	else
+		chmod 0600 "$1"
+	fi
 }
 
 # --- first-time state ----------------------------------------------------
@@ -232,20 +335,35 @@ conf_set() {
 	else
 		{ cat "$CONF"; printf '%s = %s\n' "$1" "$2"; } >"$tmp"
 	fi
-	chmod 0600 "$tmp"
+	secret_mode "$tmp"
 	mv -f "$tmp" "$CONF"
 }
 
 init_state() {
 	mkdir -p "$VAR" "$LOG" "$TLS" "$NGX"/tmp "$RUN"
-	chmod 0700 "$VAR" "$RUN"
+	if [[ -n $PD_USER ]]; then
+		# Searchable, not listable: PD_USER reaches postdesk.conf,
+		# secret.key, its logs and the sockets, nginx's workers their
+		# temp dir and the sockets; each file keeps its own mode.
+		chmod 0711 "$VAR" "$RUN"
+		chown root:root "$LOG"
+		chmod 0755 "$LOG"
+		local f
+		for f in "${PD_LOGS[@]}"; do
+			: >>"$LOG/$f"
+			chown "$PD_USER:$PD_GROUP" "$LOG/$f"
+			chmod 0640 "$LOG/$f"
+		done
+	else
+		chmod 0700 "$VAR" "$RUN"
+	fi
 
 	if [[ ! -s $VAR/secret.key ]]; then
 		(umask 077 && head -c 32 /dev/urandom >"$VAR/secret.key.tmp")
 		mv -f "$VAR/secret.key.tmp" "$VAR/secret.key"
 		say "created $VAR/secret.key"
 	fi
-	chmod 0600 "$VAR/secret.key"
+	secret_mode "$VAR/secret.key"
 
 	if [[ ! -s $TLS/cert.pem || ! -s $TLS/key.pem ]]; then
 		(umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
@@ -279,9 +397,17 @@ init_state() {
 		mv -f "$CONF.tmp" "$CONF"
 		say "created $CONF"
 	fi
+	secret_mode "$CONF"
 	# Follow the current port and runtime dir.
 	[[ $(conf_get portal_url) == "$PORTAL_URL" ]] || conf_set portal_url "$PORTAL_URL"
 	[[ $(conf_get db_socket) == "$DB_SOCK" ]] || conf_set db_socket "$DB_SOCK"
+	[[ -n $PD_USER ]] || return 0
+	need "$PD_USER" -r "$CONF" "the configuration"
+	need "$PD_USER" -r "$(conf_get key_file)" "the key file"
+	need "$PD_USER" -w "$LOG/${PD_LOGS[0]}" "its log"
+	need "$PD_USER" -x "$RUN" "the runtime directory"
+	need "$WEB_USER" -x "$RUN" "the runtime directory"
+	need "$WEB_USER" -x "$NGX/tmp" "nginx's temporary directory"
 }
 
 # --- MariaDB -------------------------------------------------------------
@@ -368,12 +494,17 @@ admin() {
 # start_fcgi SERVICE PROGRAM WORKERS
 start_fcgi() {
 	local svc=$1 prog=$2 n=$3 log=$LOG/$2.log
+	# As root: the workers run as PD_USER (-u/-g); the socket is
+	# PD_USER:WEB_GROUP 0660 (-U/-G/-M), so only they and nginx's workers
+	# use it. Otherwise all of them run as the caller, who owns the socket.
+	local who=()
+	[[ -n $PD_USER ]] && who=(-u "$PD_USER" -g "$PD_GROUP" -U "$PD_USER" -G "$WEB_GROUP")
 	rm -f "$RUN/$svc.sock"
 	# spawn-fcgi points the children's stderr at /dev/null; the sh wrapper
 	# sends it to the program's log instead (sanitizer reports land there),
 	# then execs the program so the pid and name stay the program's.
 	POSTDESK_CONF=$CONF POSTDESK_LOG_FILE=$log \
-		spawn-fcgi -s "$RUN/$svc.sock" -M 0666 -F "$n" -P "$RUN/$svc.pid" -- \
+		spawn-fcgi -s "$RUN/$svc.sock" "${who[@]}" -M 0660 -F "$n" -P "$RUN/$svc.pid" -- \
 		/bin/sh -c 'exec "$0" 2>>"$POSTDESK_LOG_FILE"' "$BIN/$prog" \
 		>>"$LOG/spawn-fcgi.log" 2>&1 ||
 		die "spawn-fcgi $prog failed: $(tail -n 5 "$LOG/spawn-fcgi.log")"
@@ -390,15 +521,18 @@ render_nginx() {
 	"$ROOT/scripts/render-nginx.sh" "$ROOT/nginx/nginx.conf.in" \
 		"$NGX/nginx.conf" RUN="$RUN" NGINX_DIR="$NGX" LOG_DIR="$LOG" \
 		TLS_DIR="$TLS" HEADERS="$headers" HTTP_PORT="$HTTP_PORT" \
-		HTTPS_PORT="$HTTPS_PORT"
+		HTTPS_PORT="$HTTPS_PORT" USER="$WEB_USER $WEB_GROUP"
 }
 
 NGINX=(nginx -p "$NGX" -c "$NGX/nginx.conf" -e "$LOG/nginx-error.log")
 
-# The scanner loop leads its own process group, like every service here.
+# The scanner loop leads its own process group, like every service here;
+# as root it runs as PD_USER (setpriv execs it: $! stays its pid).
 start_scanner() {
+	local drop=()
+	[[ -n $PD_USER ]] && drop=(setpriv --reuid "$PD_USER" --regid "$PD_GROUP" --init-groups --)
 	POSTDESK_CONF=$CONF POSTDESK_LOG_FILE=$LOG/postdesk-scan.log \
-		setsid "$BIN/postdesk-scan" --loop </dev/null >>"$LOG/postdesk-scan.out" 2>&1 &
+		setsid "${drop[@]}" "$BIN/postdesk-scan" --loop </dev/null >>"$LOG/postdesk-scan.out" 2>&1 &
 	printf '%s' "$!" >"$RUN/scanner.pid"
 }
 
@@ -543,10 +677,19 @@ cmd_start() {
 	fi
 	say "  config:  $CONF"
 	say "  logs:    $LOG/ (postdesk-api.log, postdesk-oauth.log, postdesk-scan.log, nginx-*.log, mariadb.err)"
-	if ((SCANNER)); then
-		say "  scanner: postdesk-scan --loop polls connected mailboxes every few seconds"
+	if [[ -n $PD_USER ]]; then
+		say "  users:   FastCGI workers and scanner as $PD_USER, nginx workers as $WEB_USER,"
+		say "           MariaDB and nginx's master as root; $CONF and"
+		say "           secret.key are 0640 root:$PD_GROUP, the sockets $PD_USER:$WEB_GROUP 0660"
 	else
-		say "  scanner: not started (POSTDESK_SCANNER=1 or '$0 run' starts it; cron line: scripts/postdesk.cron)"
+		say "  users:   everything runs as $(id -un) (started as root, the programs run as postdesk)"
+	fi
+	if ((SCANNER)); then
+		say "  scanner: postdesk-scan --loop${PD_USER:+ as $PD_USER} polls connected mailboxes every"
+		say "           scan_interval seconds (default 5); log: $LOG/postdesk-scan.log"
+	else
+		say "  scanner: not started (POSTDESK_SCANNER=0): no mail is read until postdesk-scan"
+		say "           runs (cron line: scripts/postdesk.cron)"
 	fi
 	say "  stop:    $0 stop   (state: POSTDESK_VAR=$VAR)"
 }
@@ -562,13 +705,28 @@ cmd_stop() {
 	say "postdesk stopped ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }') s)"
 }
 
+# users_of SERVICE -> the user names its live processes run as.
+users_of() {
+	local p u
+	for p in $(live_pids "$1"); do
+		u=$(awk '/^Uid:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
+		[[ -n $u ]] && id -nu "$u" 2>/dev/null
+	done | sort -u | tr '\n' ' '
+}
+
 cmd_status() {
-	local s state rc=0
+	local s state who rc=0
 	say "state: $VAR   runtime: $RUN"
-	for s in "${SERVICES_UP[@]}"; do
+	for s in mariadb api oauth nginx scanner; do
+		# A stack started with POSTDESK_SCANNER=0 has no scanner pid file.
+		if [[ $s == scanner && ! -e $RUN/scanner.pid ]] && any_up; then
+			printf '  %-8s %-8s %s\n' "$s" off "(started with POSTDESK_SCANNER=0; cron or a test runs postdesk-scan)"
+			continue
+		fi
 		state=$(service_state "$s")
-		[[ $state == up ]] || rc=3
-		printf '  %-8s %-8s %s\n' "$s" "$state" "$(live_pids "$s" | tr '\n' ' ')"
+		who=''
+		if [[ $state == up ]]; then who="as $(users_of "$s")"; else rc=3; fi
+		printf '  %-8s %-8s %s%s\n' "$s" "$state" "$(live_pids "$s" | tr '\n' ' ')" "$who"
 	done
 	if ((rc == 0)); then
 		local code
@@ -618,11 +776,7 @@ cmd_db_start() {
 case ${1:-} in
 start) cmd_start ;;
 stop) cmd_stop ;;
-run)
-	SCANNER=${POSTDESK_SCANNER:-1}
-	if ((SCANNER)) && [[ " ${SERVICES_UP[*]} " != *" scanner "* ]]; then SERVICES_UP+=(scanner); fi
-	cmd_run
-	;;
+run) cmd_run ;;
 status) cmd_status ;;
 db-stop) cmd_db_stop ;;
 db-start) cmd_db_start ;;

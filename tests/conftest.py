@@ -75,6 +75,10 @@ class Stack:
 
     def __init__(self, tmp, bin_dir=None, workers=2, extra_env=None):
         self.tmp = Path(tmp)
+        # mkdtemp makes it 0700; as root the stack's programs run as user
+        # postdesk and nginx's workers as www-data, who must pass through it
+        # (scripts/stack.sh; each file inside keeps its own mode).
+        os.chmod(self.tmp, 0o711)
         self.var = self.tmp / "var"
         self.run = Path("/tmp/pdt-" + _rand())
         self.bin = Path(bin_dir or os.environ.get("POSTDESK_BIN") or ROOT / "build")
@@ -85,6 +89,9 @@ class Stack:
         self.conf = str(self.var / "postdesk.conf")
         self.log_dir = self.var / "log"
         env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
+        # The tests run postdesk-scan themselves, when they mean to; a stack
+        # with its own scanner asks for it (extra_env POSTDESK_SCANNER=1).
+        env["POSTDESK_SCANNER"] = "0"
         env.update(extra_env or {})
         env.update({
             "POSTDESK_VAR": str(self.var),

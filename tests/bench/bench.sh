@@ -15,6 +15,7 @@ SECONDS_=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 TMP=$(mktemp -d /tmp/pdbench.XXXXXX)
+chmod 711 "$TMP" # as root the stack's programs run as postdesk, nginx's as www-data
 cpu_ticks() {
 	local t=0 p f
 	for p in "$@"; do
@@ -28,7 +29,7 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 
 export POSTDESK_VAR=$TMP/var POSTDESK_RUN=/tmp/pdb-$$ POSTDESK_BIN=$ROOT/build
 export POSTDESK_HTTPS_PORT=$(free_port) POSTDESK_HTTP_PORT=$(free_port)
-export POSTDESK_PORTAL_ROOT=$TMP/portal
+export POSTDESK_PORTAL_ROOT=$TMP/portal POSTDESK_SCANNER=0
 cleanup() { "$ROOT/scripts/stack.sh" stop >/dev/null 2>&1 || true; rm -rf "$TMP"; }
 trap cleanup EXIT
 

@@ -58,11 +58,12 @@ def free_port():
 
 def main():
     tmp = tempfile.mkdtemp(prefix="pdingest.")
+    os.chmod(tmp, 0o711)  # as root the stack's programs run as postdesk, nginx's as www-data
     fake = fake_microsoft.FakeMicrosoft(port=0, quiet=True).start()
     https = free_port()
     env = dict(os.environ, POSTDESK_VAR=tmp + "/var", POSTDESK_RUN="/tmp/pdi-%d" % os.getpid(),
                POSTDESK_BIN=str(ROOT / "build"), POSTDESK_HTTPS_PORT=str(https),
-               POSTDESK_HTTP_PORT=str(free_port()), POSTDESK_WORKERS="2",
+               POSTDESK_HTTP_PORT=str(free_port()), POSTDESK_WORKERS="2", POSTDESK_SCANNER="0",
                POSTDESK_LOGIN_URL=fake.url, POSTDESK_GRAPH_URL=fake.url)
     stack = [str(ROOT / "scripts" / "stack.sh")]
     subprocess.run(stack + ["start"], env=env, check=True, stdout=subprocess.DEVNULL)

@@ -2,6 +2,7 @@
 the HTTP redirect, security headers, request ids, restarts and recovery
 after a crash. Scenarios that stop or kill a stack use their own stack in
 their own directory and ports, so the session stack is not disturbed."""
+import grp
 import os
 import re
 import signal
@@ -156,7 +157,10 @@ def test_static_files_revalidate(stack):
 def test_stack_files(stack):
     var = Path(stack.var)
     assert (var / "secret.key").stat().st_size == 32
-    assert (var / "secret.key").stat().st_mode & 0o777 == 0o600
+    # Started as root: readable by the group the programs run as
+    # (tests/integration/test_unprivileged.py checks the rest).
+    assert (var / "secret.key").stat().st_mode & 0o777 == 0o640
+    assert (var / "secret.key").stat().st_gid == grp.getgrnam("postdesk").gr_gid
     conf = (var / "postdesk.conf").read_text()
     assert "portal_url = %s\n" % stack.base in conf
     assert not re.search(r"^log_file", conf, re.M)
