@@ -11,7 +11,7 @@
 
   // What each delegated Graph permission is for, in an admin's words.
   const PERMISSION_NOTES = {
-    offline_access: 'Keeps access while nobody is signed in, so the scanner can run every minute.',
+    offline_access: 'Keeps access while nobody is signed in, so the scanner can keep reading the mailbox.',
     openid: 'Signs the user in with their work or school account.',
     email: "Reads the user's primary email address.",
     profile: "Reads the user's basic profile; used to verify the mailbox when authorizing.",

@@ -259,7 +259,7 @@
     return h('fieldset', { class: 'card' },
       h('legend', { text: 'Mailbox' }),
       pd.field('mb-name', 'Name', c.name, 'A name for agents, e.g. Support or Billing. Must be unique.', { required: true }),
-      pd.field('mb-type', 'Connection type', c.type, 'Office 365/Azure: Microsoft 365 mail through Microsoft Graph, scanned every minute.'));
+      pd.field('mb-type', 'Connection type', c.type, 'Office 365/Azure: Microsoft 365 mail through Microsoft Graph, polled by the scanner (scan_interval in postdesk.conf, 5 s by default).'));
   }
 
   function secretField(c, parts, mb, editing) {

@@ -114,7 +114,7 @@
   function noMailboxes() {
     return h('div', { class: 'empty', id: 'mailbox-empty' },
       h('p', { class: 'empty-title', text: 'No mailboxes yet' }),
-      h('p', { class: 'muted', text: 'Add an Office 365/Azure mailbox: postdesk scans its Inbox every minute and turns each message into a ticket.' }),
+      h('p', { class: 'muted', text: 'Add an Office 365/Azure mailbox: the scanner polls its Inbox every scan_interval seconds (postdesk.conf; 5 by default) and turns each message into a ticket.' }),
       h('a', { class: 'btn btn-primary', href: '#/mailboxes/new' }, 'Add the first mailbox'));
   }
 

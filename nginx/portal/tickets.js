@@ -87,7 +87,7 @@
       route: '#/tickets', query: q, keys: FILTERS, path: '/api/tickets', limit: 50,
       errorId: 'ticket-list-error', first: ['tk-first', 'First page'], next: ['tk-next', 'Next page'],
       empty: ['ticket-empty', 'No tickets',
-        'Nothing matches these filters. Mail to a connected mailbox becomes a ticket within a minute.'],
+        'Nothing matches these filters. Mail to a connected mailbox becomes a ticket at the scanner\'s next pass.'],
       render: (items) => L.table({ class: 'table', id: 'ticket-table' }, 'Tickets',
         ['#', 'Subject', 'End user', 'Status', 'Mailbox', 'Updated'], items.map(ticketRow)),
     });
