@@ -346,8 +346,8 @@ init_state() {
 		# secret.key, its logs and the sockets, nginx's workers their
 		# temp dir and the sockets; each file keeps its own mode.
 		chmod 0711 "$VAR" "$RUN"
-		chown root:root "$LOG"
-		chmod 0755 "$LOG"
+		chown root:root "$LOG" "$NGX" "$NGX/tmp"
+		chmod 0755 "$LOG" "$NGX" "$NGX/tmp"
 		local f
 		for f in "${PD_LOGS[@]}"; do
 			: >>"$LOG/$f"
@@ -705,12 +705,15 @@ cmd_stop() {
 	say "postdesk stopped ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }') s)"
 }
 
-# users_of SERVICE -> the user names its live processes run as.
+# users_of SERVICE -> the user names its live processes run as, those of
+# the processes in its groups too (nginx's workers).
 users_of() {
-	local p u
-	for p in $(live_pids "$1"); do
-		u=$(awk '/^Uid:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
-		[[ -n $u ]] && id -nu "$u" 2>/dev/null
+	local g p u
+	for g in $(live_pids "$1"); do
+		for p in $(group_members "$g" "${COMM[$1]}"); do
+			u=$(awk '/^Uid:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
+			[[ -n $u ]] && id -nu "$u" 2>/dev/null
+		done
 	done | sort -u | tr '\n' ' '
 }
 

@@ -221,6 +221,8 @@ def test_status_shows_who_runs_what(unpriv):
     lines = {ln.split()[0]: ln for ln in r.stdout.splitlines()[1:] if ln.strip()}
     for svc in ("api", "oauth", "scanner"):
         assert lines[svc].split()[1] == "up" and lines[svc].rstrip().endswith("as postdesk"), r.stdout
+    assert lines["nginx"].rstrip().endswith("as root www-data"), r.stdout
+    assert lines["mariadb"].rstrip().endswith("as root"), r.stdout
     assert "postdesk-scan --loop as postdesk" in unpriv.start_output, unpriv.start_output
 
 
