@@ -328,6 +328,10 @@ conf_get() {
 # conf_set KEY VALUE: rewrite that line (or append it).
 conf_set() {
 	local tmp=$CONF.tmp
+	# Private from the start: it holds db_password (secret_mode opens it
+	# to the group only once it is whole).
+	rm -f "$tmp"
+	(umask 077 && : >"$tmp")
 	if grep -q "^[[:space:]]*$1[[:space:]]*=" "$CONF"; then
 		awk -v k="$1" -v v="$2" '
 			$0 ~ "^[[:space:]]*" k "[[:space:]]*=" { print k " = " v; next }

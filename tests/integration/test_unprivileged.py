@@ -152,10 +152,10 @@ def test_what_postdesk_and_www_data_cannot_do(unpriv):
     r = as_user("postdesk", "sh", "-c", 'printf x >> "$0"', key)
     assert r.returncode != 0 and "Permission denied" in r.stderr, r
     assert (unpriv.var / "secret.key").read_bytes() == before
-    for path in (unpriv.var / "tls" / "key.pem", unpriv.var / "db" / "mysql"):
-        r = as_user("postdesk", "ls", "-d", "--", str(path) + "/.")
-        r2 = as_user("postdesk", "cat", "--", str(path))
-        assert r.returncode != 0 and r2.returncode != 0, path
+    r = as_user("postdesk", "cat", "--", str(unpriv.var / "tls" / "key.pem"))
+    assert r.returncode != 0 and "Permission denied" in r.stderr, r
+    r = as_user("postdesk", "ls", "--", str(unpriv.var / "db"))
+    assert r.returncode != 0 and "Permission denied" in r.stderr, r
     # A directory of the state cannot be listed, only passed through.
     assert as_user("postdesk", "ls", str(unpriv.var)).returncode != 0
     # nginx's workers reach the sockets, not the secrets.
