@@ -14,6 +14,7 @@
 #include "adapt/app.h"
 #include "adapt/cred.h"
 #include "domain/migrate.h"
+#include "base/paths.h"
 #include "base/valid.h"
 
 #define PROG         "postdesk-admin"
@@ -30,7 +31,7 @@ static const char USAGE[] =
     "  create-api-key NAME [--role admin|agent]   prints the key\n"
     "  list-api-keys\n"
     "  revoke-api-key ID\n"
-    "Configuration: $POSTDESK_CONF (default /etc/postdesk/postdesk.conf).\n";
+    "Configuration: $POSTDESK_CONF (default " PD_CONF_FILE ").\n";
 
 static int
 fail(const struct err *err)
