@@ -23,8 +23,11 @@ seal_init(void)
 }
 
 /*
- * Read the key file: exactly 32 bytes, a regular file readable by its owner
- * only.  Returns 0, or -1 with err naming the file and the problem.
+ * Read the key file: exactly 32 bytes, a regular file nobody but its owner
+ * and its group can read and only its owner can write: 0640 root:postdesk
+ * lets the programs running as user postdesk read a key root owns
+ * (docs/ARCHITECTURE.md "Running unprivileged").  Returns 0, or -1 with
+ * err naming the file and the problem.
  */
 int
 seal_key_load(struct seal_key *key, const char *path, struct err *err)
@@ -48,10 +51,10 @@ seal_key_load(struct seal_key *key, const char *path, struct err *err)
 		close(fd);
 		return -1;
 	}
-	if ((st.st_mode & 077) != 0) {
+	if ((st.st_mode & 027) != 0) {
 		err_set(err, E_CONFIG,
 		    "configuration key 'key_file': %s must be readable by its "
-		    "owner only (chmod 600)",
+		    "owner and group only (chmod 640)",
 		    path);
 		close(fd);
 		return -1;

@@ -175,9 +175,20 @@ test_key_file(void)
 	CHECK(strstr(err.msg, "chmod") != NULL);
 	CHECK(strstr(err.msg, path) != NULL);
 
+	/* 0640 root:postdesk: the group reads the key, only root writes it. */
 	path = key_file("group.key", 32, 0640);
+	CHECK_INT(seal_key_load(&k, path, &err), 0);
+	CHECK_INT(k.k[0], 3);
+
+	path = key_file("group-write.key", 32, 0660);
+	err_clear(&err);
 	CHECK_INT(seal_key_load(&k, path, &err), -1);
-	CHECK(strstr(err.msg, "chmod") != NULL);
+	CHECK(strstr(err.msg, "chmod 640") != NULL);
+
+	path = key_file("other-read.key", 32, 0604);
+	err_clear(&err);
+	CHECK_INT(seal_key_load(&k, path, &err), -1);
+	CHECK(strstr(err.msg, "chmod 640") != NULL);
 
 	path = key_file("short.key", 31, 0600);
 	err_clear(&err);
@@ -209,8 +220,8 @@ static void
 remove_dir(void)
 {
 	static const char *const names[] = { "good.key", "owner-only.key",
-		"open.key", "group.key", "short.key", "long.key", "empty.key",
-		NULL };
+		"open.key", "group.key", "group-write.key", "other-read.key",
+		"short.key", "long.key", "empty.key", NULL };
 	char                     path[128];
 
 	for (const char *const *n = names; *n; n++) {
