@@ -281,6 +281,13 @@ main(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	cmd = argv[1];
+	/*
+	 * Run from a terminal, the admin reads there what went wrong: the
+	 * installed configuration's log_file takes the lines of runs without
+	 * one (scripts, cron).  An explicit POSTDESK_LOG_FILE still wins.
+	 */
+	if (isatty(STDERR_FILENO))
+		setenv("POSTDESK_LOG_FILE", "", 0);
 	if (app_init(&app, PROG, &err) == -1) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		app_cleanup(&app);

@@ -490,6 +490,41 @@ def test_sign_in_connect_and_scan_end_to_end(inst, fake_server):
         assert re.search(r"(?m)^\S+ %s\[\d+\]: " % prog, log), (prog, log[-3000:])
 
 
+def test_admin_errors_reach_the_terminal(inst):
+    """The installed configuration logs to a file; postdesk-admin run from
+    a terminal (the README's commands) still says there what went wrong,
+    and run without one (scripts, cron) writes it to the log."""
+    cmd = ["nsenter", "-t", str(inst.holder.pid), "-m", "--", "env", "-i", "PATH=" + PATH,
+           "POSTDESK_DB_PASSWORD=wrong", "postdesk-admin", "list-api-keys"]
+    master, slave = os.openpty()
+    try:
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=slave, timeout=60)
+        os.close(slave)
+        slave = None
+        said = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the terminal's other end is closed
+                break
+            if not chunk:
+                break
+            said += chunk
+    finally:
+        os.close(master)
+        if slave is not None:
+            os.close(slave)
+    assert r.returncode == 1, (r.returncode, said)
+    assert b"postdesk-admin" in said and b"denied" in said.lower(), said
+    before = inst.ns_read("/var/log/postdesk/postdesk.log")
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 1 and r.stderr == "", r.stderr
+    new = inst.ns_read("/var/log/postdesk/postdesk.log")[len(before):]
+    assert re.search(r"postdesk-admin(\[\d+\])?: .*denied", new, re.I), new
+
+
 def test_a_plain_make_builds_the_default_paths_again(inst):
     """Last: make install PREFIX=/usr left build/ with /usr paths."""
     run(["make", "-C", str(ROOT), "--no-print-directory", "all"], env=clean_env(), timeout=900)
