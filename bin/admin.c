@@ -14,6 +14,7 @@
 #include "adapt/app.h"
 #include "adapt/cred.h"
 #include "domain/migrate.h"
+#include "base/paths.h"
 #include "base/valid.h"
 
 #define PROG         "postdesk-admin"
@@ -30,7 +31,7 @@ static const char USAGE[] =
     "  create-api-key NAME [--role admin|agent]   prints the key\n"
     "  list-api-keys\n"
     "  revoke-api-key ID\n"
-    "Configuration: $POSTDESK_CONF (default /etc/postdesk/postdesk.conf).\n";
+    "Configuration: $POSTDESK_CONF (default " PD_CONF_FILE ").\n";
 
 static int
 fail(const struct err *err)
@@ -280,6 +281,13 @@ main(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	cmd = argv[1];
+	/*
+	 * Run from a terminal, the admin reads there what went wrong: the
+	 * installed configuration's log_file takes the lines of runs without
+	 * one (scripts, cron).  An explicit POSTDESK_LOG_FILE still wins.
+	 */
+	if (isatty(STDERR_FILENO))
+		setenv("POSTDESK_LOG_FILE", "", 0);
 	if (app_init(&app, PROG, &err) == -1) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		app_cleanup(&app);

@@ -387,8 +387,10 @@ init_state() {
 			umask 077
 			cat >"$CONF.tmp" <<-CONF
 				# postdesk.conf for the local stack, written by scripts/stack.sh.
-				# portal_url and db_socket are rewritten on every start; the
-				# programs get log_file from POSTDESK_LOG_FILE instead.
+				# portal_url and db_socket are rewritten on every start. log_file
+				# is stderr here (not the install's default): the stack gives
+				# each program its own log through POSTDESK_LOG_FILE.
+				log_file =
 				portal_url = $PORTAL_URL
 				db_socket = $DB_SOCK
 				db_name = postdesk
@@ -401,6 +403,8 @@ init_state() {
 		mv -f "$CONF.tmp" "$CONF"
 		say "created $CONF"
 	fi
+	# A configuration written before log_file was: stderr, as then.
+	grep -q '^log_file[[:space:]]*=' "$CONF" || printf 'log_file =\n' >>"$CONF"
 	secret_mode "$CONF"
 	# Follow the current port and runtime dir.
 	[[ $(conf_get portal_url) == "$PORTAL_URL" ]] || conf_set portal_url "$PORTAL_URL"
@@ -514,15 +518,15 @@ start_fcgi() {
 		die "spawn-fcgi $prog failed: $(tail -n 5 "$LOG/spawn-fcgi.log")"
 }
 
-# Both files from their templates (scripts/render-nginx.sh): nginx.conf
+# Both files from their templates (scripts/render.sh): nginx.conf
 # includes postdesk.conf, the locations production serves too.
 render_nginx() {
 	local headers=$ROOT/nginx/postdesk-headers.conf
 	mkdir -p "$NGX/tmp"
-	"$ROOT/scripts/render-nginx.sh" "$ROOT/nginx/postdesk-snippet.conf.in" \
+	"$ROOT/scripts/render.sh" "$ROOT/nginx/postdesk-snippet.conf.in" \
 		"$NGX/postdesk.conf" RUN="$RUN" PORTAL_ROOT="$PORTAL_ROOT" \
 		HEADERS="$headers"
-	"$ROOT/scripts/render-nginx.sh" "$ROOT/nginx/nginx.conf.in" \
+	"$ROOT/scripts/render.sh" "$ROOT/nginx/nginx.conf.in" \
 		"$NGX/nginx.conf" RUN="$RUN" NGINX_DIR="$NGX" LOG_DIR="$LOG" \
 		TLS_DIR="$TLS" HEADERS="$headers" HTTP_PORT="$HTTP_PORT" \
 		HTTPS_PORT="$HTTPS_PORT" USER="$WEB_USER $WEB_GROUP"
@@ -693,7 +697,7 @@ cmd_start() {
 		say "           scan_interval seconds (default 5); log: $LOG/postdesk-scan.log"
 	else
 		say "  scanner: not started (POSTDESK_SCANNER=0): no mail is read until postdesk-scan"
-		say "           runs (cron line: scripts/postdesk.cron)"
+		say "           runs (cron line: packaging/postdesk.cron.in)"
 	fi
 	say "  stop:    $0 stop   (state: POSTDESK_VAR=$VAR)"
 }

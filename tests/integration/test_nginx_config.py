@@ -1,5 +1,5 @@
 """Both nginx configurations come from one source: the production snippet
-(nginx/postdesk-snippet.conf.in, rendered by scripts/render-nginx.sh as
+(nginx/postdesk-snippet.conf.in, rendered by scripts/render.sh as
 "make install" does) passes `nginx -t` inside a minimal server block, and
 the local stack's nginx/nginx.conf.in holds no location, FastCGI parameter
 or header of its own — it includes the same rendered snippet (the stack's
@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 NGINX = ROOT / "nginx"
-RENDER = ROOT / "scripts" / "render-nginx.sh"
+RENDER = ROOT / "scripts" / "render.sh"
 
 
 def directives(path):

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/config.h"
+#include "base/paths.h"
 #include "test.h"
 
 static const char *const ENV_KEYS[] = { "POSTDESK_CONF", "POSTDESK_PORTAL_URL",
@@ -69,7 +70,10 @@ test_defaults(void)
 	CHECK_STR(c.db_name, "postdesk");
 	CHECK_STR(c.db_user, "postdesk");
 	CHECK_STR(c.db_password, "");
-	CHECK_STR(c.key_file, "/etc/postdesk/secret.key");
+	/* The install's paths (the Makefile writes build/gen/base/paths.h). */
+	CHECK_STR(c.key_file, PD_KEY_FILE);
+	CHECK_STR(c.sql_dir, PD_SQL_DIR);
+	CHECK_STR(c.log_file, PD_LOG_FILE);
 	CHECK_STR(c.log_level, "info");
 	CHECK_INT(c.http_timeout, 20);
 	CHECK_INT(c.session_idle_minutes, 60);
