@@ -233,6 +233,16 @@ load_env(struct config *c, struct err *err)
 	return 0;
 }
 
+/* The file config_load(..., NULL, ...) reads. */
+const char *
+config_path(void)
+{
+	const char *path = getenv("POSTDESK_CONF");
+
+	return path != NULL && *path != '\0' ? path
+	                                     : "/etc/postdesk/postdesk.conf";
+}
+
 /*
  * Load defaults, then the file at path (NULL: $POSTDESK_CONF or
  * /etc/postdesk/postdesk.conf), then the environment, and validate.
@@ -248,9 +258,7 @@ config_load(struct config *c, const char *path, struct err *err)
 		    config_set(c, keys[i].name, keys[i].def, err) == -1)
 			return -1;
 	if (path == NULL)
-		path = getenv("POSTDESK_CONF");
-	if (path == NULL || *path == '\0')
-		path = "/etc/postdesk/postdesk.conf";
+		path = config_path();
 	if (load_file(c, path, err) == -1 || load_env(c, err) == -1)
 		return -1;
 	return config_validate(c, err);
