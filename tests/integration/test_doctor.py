@@ -5,9 +5,11 @@ restored afterwards; and postdesk-admin's --help and exit codes."""
 import os
 import pwd
 import re
+import select
 import shutil
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -259,3 +261,44 @@ def test_password_sources_match_the_help(module_stack):
     pd.Client(module_stack).login(user, m.group(2))
     r = admin(module_stack, "create-agent", pd.unique("pw"), input="short\n")
     assert r.returncode == 1 and "at least 8" in r.stderr, r
+
+
+def test_password_prompted_on_a_terminal_without_echo(module_stack):
+    """On a terminal: asked twice, not echoed; two different answers fail."""
+    def on_tty(user, *answers):
+        master, slave = os.openpty()
+        p = subprocess.Popen([str(module_stack.bin / "postdesk-admin"), "create-agent", user],
+                             env=dict(module_stack.env, POSTDESK_CONF=module_stack.conf),
+                             stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        os.close(slave)
+        for a in answers:
+            time.sleep(0.3)  # after the prompt switched echo off
+            os.write(master, (a + "\n").encode())
+        out, err = p.communicate(timeout=60)
+        echoed = b""
+        while select.select([master], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            echoed += chunk
+        os.close(master)
+        keep(module_stack, err)
+        return p.returncode, out, err, echoed.decode("utf-8", "replace")
+
+    user = pd.unique("tty")
+    rc, out, err, echoed = on_tty(user, "typed-password-1", "typed-password-1")
+    assert rc == 0 and out == "", (rc, out, err)
+    assert "New password" in err and "typed-password-1" not in echoed + err, (err, echoed)
+    pd.Client(module_stack).login(user, "typed-password-1")
+    rc, out, err, _ = on_tty(pd.unique("tty"), "typed-password-1", "typed-password-2")
+    assert rc == 1 and "differ" in err, (rc, out, err)
+    user = pd.unique("tty")
+    rc, out, err, _ = on_tty(user, "")
+    assert rc == 0, (rc, out, err)
+    m = re.fullmatch(r"username=(\S+) password=(\S+)\n", out)
+    assert m, out
+    pd.Client(module_stack).login(user, m.group(2))
