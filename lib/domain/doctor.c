@@ -229,6 +229,17 @@ sets_password(const char *path)
 	return found;
 }
 
+static const char *
+config_fix(const char *path)
+{
+	if (access(path, R_OK) == 0)
+		return "correct that key in the file or its POSTDESK_ variable";
+	if (errno == ENOENT)
+		return "create it from postdesk.conf.example, or set "
+		       "POSTDESK_CONF";
+	return "run doctor as root";
+}
+
 static int
 check_config(struct doctor *d)
 {
@@ -236,10 +247,7 @@ check_config(struct doctor *d)
 
 	d->conf = config_path();
 	if (config_load(&d->app.cfg, d->conf, &err) == -1) {
-		say(d, DOCTOR_FAIL, "configuration",
-		    access(d->conf, R_OK) == -1 && errno == EACCES
-		        ? "run doctor as root"
-		        : "edit the file",
+		say(d, DOCTOR_FAIL, "configuration", config_fix(d->conf),
 		    "%s: %s", d->conf, err.msg);
 		return -1;
 	}
@@ -271,7 +279,7 @@ check_key(struct doctor *d)
 	if (n != (ssize_t)sizeof d->app.key.k || read(fd, &extra, 1) != 0)
 		say(d, DOCTOR_FAIL, "key file",
 		    n <= 0 ? fix
-		           : "restore the key of your backup: another key "
+		           : "restore the key from your backup: another key "
 		             "cannot unseal the stored secrets",
 		    "%s does not hold exactly 32 bytes", path);
 	close(fd);
@@ -707,6 +715,9 @@ doctor_run(const struct doctor_opts *o, FILE *out)
 		check_clock(&d);
 		if (d.db_ok == 2 && d.key_ok)
 			check_mailboxes(&d);
+		else if (d.db_ok == 2)
+			say(&d, DOCTOR_WARN, "mailboxes", NULL,
+			    "not tested: the key file cannot be used");
 		if (d.db_ok == 2)
 			check_scans(&d);
 	}

@@ -108,6 +108,7 @@ def test_world_readable_key_file(module_stack, desk):
     assert rc == 1, out
     ln = line_of(lines, "FAIL", "key file", str(key), "0644", "readable by everyone")
     assert ln.endswith("-- chmod 0640 %s" % key), ln
+    line_of(lines, "warn", "mailboxes", "not tested")
     assert doctor(module_stack)[0] == 0
 
 
@@ -135,7 +136,11 @@ def test_wrong_db_password(module_stack, desk):
 def test_bad_configuration_key(module_stack, desk):
     rc, lines, out = doctor(module_stack, env={"POSTDESK_SCAN_INTERVAL": "0"})
     assert rc == 1, out
-    line_of(lines, "FAIL", "configuration", "scan_interval")
+    line_of(lines, "FAIL", "configuration", "scan_interval", "-- correct that key")
+    rc, lines, out = doctor(module_stack, env={"POSTDESK_CONF": "/nonexistent/postdesk.conf"})
+    assert rc == 1 and len(lines) == 1, out
+    line_of(lines, "FAIL", "configuration", "/nonexistent/postdesk.conf",
+            "-- create it from postdesk.conf.example")
 
 
 def test_unapplied_migration(module_stack, desk, tmp_path):
