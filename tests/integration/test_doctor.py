@@ -159,6 +159,48 @@ def test_unapplied_migration(module_stack, desk, tmp_path):
     line_of(lines, "FAIL", "migrations", "migration 0011")
 
 
+def test_small_max_allowed_packet(module_stack, desk):
+    module_stack.sql("SET GLOBAL max_allowed_packet = 16777216")
+    try:
+        rc, lines, out = doctor(module_stack)
+    finally:
+        module_stack.sql("SET GLOBAL max_allowed_packet = 268435456")
+    assert rc == 1, out
+    line_of(lines, "FAIL", "max_allowed_packet", "16 MiB", "-- set max_allowed_packet = 64M")
+
+
+def test_missing_trigger(module_stack, desk):
+    """sql/0011's triggers gone (or invisible without TRIGGER): FAIL, and a
+    migrate of 0011 again (its statements may run twice) restores them."""
+    module_stack.sql("DROP TRIGGER incoming_attention_insert")
+    try:
+        rc, lines, out = doctor(module_stack)
+    finally:
+        module_stack.sql("DELETE FROM schema_migrations WHERE version = 11")
+        module_stack.admin("migrate")
+    assert rc == 1, out
+    line_of(lines, "FAIL", "triggers", "2 of the 3", "GRANT TRIGGER")
+    assert doctor(module_stack)[0] == 0
+
+
+def test_clock_off_from_microsoft(module_stack, desk):
+    """The fake's Date follows its clock: minutes off FAIL, seconds warn."""
+    try:
+        desk.fake.ctl("clock/advance", {"seconds": 300})
+        rc, lines, out = doctor(module_stack)
+        assert rc == 1, out
+        ln = line_of(lines, "FAIL", "clock", " s from %s" % desk.url, "Microsoft refuses tokens")
+        assert re.search(r"is -(299|300|301) s from", ln), ln  # Date has whole seconds
+        desk.fake.ctl("clock/advance", {"seconds": -270})
+        rc, lines, out = doctor(module_stack)
+        assert rc == 0, out
+        ln = line_of(lines, "warn", "clock", " s from %s" % desk.url)
+        assert re.search(r"is -(29|30|31) s from", ln), ln
+    finally:
+        desk.fake.ctl("clock/advance", {"seconds": -30})
+    assert doctor(module_stack)[0] == 0
+
+
 def test_portal_url_nobody_listens(module_stack, desk):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
