@@ -1,16 +1,18 @@
 /*
- * postdesk-admin: the command line for people — migrations, agents and API
- * keys.  Exit status 0 ok, 1 the action failed, 2 usage or configuration;
- * every failure is one line on stderr.
+ * postdesk-admin: the command line for people — migrations, agents, API
+ * keys and the install's check (doctor).  Exit status 0 ok, 1 the action
+ * failed, 2 usage or configuration; every failure is one line on stderr.
  */
 #include <ctype.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "domain/agent.h"
+#include "domain/doctor.h"
 #include "adapt/app.h"
 #include "adapt/cred.h"
 #include "domain/migrate.h"
@@ -20,18 +22,86 @@
 #define PROG         "postdesk-admin"
 #define PASSWORD_MIN 8
 
-static const char USAGE[] =
-    "usage: " PROG " COMMAND [ARGS]\n"
-    "  migrate                          apply new sql/ migrations\n"
-    "  bootstrap-admin                  create user admin if no agent "
-    "exists\n"
-    "  create-agent USER [--role admin|agent] [--name NAME]\n"
-    "  reset-password USER              new password (stdin or "
-    "generated)\n"
-    "  create-api-key NAME [--role admin|agent]   prints the key\n"
-    "  list-api-keys\n"
-    "  revoke-api-key ID\n"
-    "Configuration: $POSTDESK_CONF (default " PD_CONF_FILE ").\n";
+/* What create-agent and reset-password say of the password: new_password()
+ * does exactly this. */
+#define PASSWORD_HELP                                                          \
+	"The password: on a terminal it is asked for twice, without echo "     \
+	"(an\n"                                                                \
+	"empty answer generates one); otherwise it is the first line of\n"     \
+	"standard input; when that is empty or absent, one is generated and\n" \
+	"printed as: username=USER password=PASSWORD.  At least 8 "            \
+	"characters.\n"
+
+struct command {
+	const char *name;
+	const char *args;
+	const char *line; /* what it does, in one line */
+	const char *more; /* what COMMAND --help adds, or NULL */
+};
+
+/* clang-format off */
+static const struct command commands[] = {
+	{ "doctor", "[--cacert FILE] [--user NAME]",
+	  "check the install; one line per check, exit 1 if one FAILs",
+	  "  --cacert FILE  trust the CAs of FILE (PEM) for portal_url; default\n"
+	  "                 $CURL_CA_BUNDLE, else the system's CAs\n"
+	  "  --user NAME    the user the programs run as, who must read the\n"
+	  "                 configuration and the key file; default postdesk\n"
+	  "                 when it exists, else whoever runs doctor\n"
+	  "Run it as root: it reads the configuration and the key file.\n" },
+	{ "migrate", "", "apply the migrations of sql_dir not applied yet", NULL },
+	{ "bootstrap-admin", "",
+	  "if no agent exists, create agent admin and print its password", NULL },
+	{ "create-agent", "USER [--role admin|agent] [--name NAME]",
+	  "create an agent (role agent unless --role)", PASSWORD_HELP },
+	{ "reset-password", "USER",
+	  "set an agent's password and end its sessions", PASSWORD_HELP },
+	{ "create-api-key", "NAME [--role admin|agent]",
+	  "create an API key (role admin unless --role); prints only the key",
+	  NULL },
+	{ "list-api-keys", "",
+	  "one line per key: id name role prefix created last_used revoked",
+	  NULL },
+	{ "revoke-api-key", "ID", "revoke an API key", NULL },
+};
+/* clang-format on */
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void
+usage(FILE *f)
+{
+	char head[128];
+
+	fputs("usage: " PROG " COMMAND [ARGS]   (" PROG
+	      " COMMAND --help: one command)\n",
+	    f);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		snprintf(head, sizeof head, "%s %s", commands[i].name,
+		    commands[i].args);
+		fprintf(f, "  %-48s %s\n", head, commands[i].line);
+	}
+	fputs("Configuration: $POSTDESK_CONF (default " PD_CONF_FILE ").\n"
+	      "Exit status: 0 done, 1 failed, 2 bad usage or configuration.\n",
+	    f);
+}
+
+static void
+command_usage(const struct command *c)
+{
+	printf("usage: " PROG " %s %s\n%s\n", c->name, c->args, c->line);
+	if (c->more != NULL)
+		fputs(c->more, stdout);
+}
+
+static const struct command *
+command_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
 
 static int
 fail(const struct err *err)
@@ -83,29 +153,70 @@ valid_username(const char *s)
 	return 1;
 }
 
+/* One line of stdin into pw, without its newline; 0, or -1 at EOF. */
+static int
+read_line(char *pw, size_t size)
+{
+	if (fgets(pw, (int)size, stdin) == NULL) {
+		pw[0] = '\0';
+		return -1;
+	}
+	pw[strcspn(pw, "\r\n")] = '\0';
+	return 0;
+}
+
+/* Ask on the terminal twice without echo; -1 when the answers differ. */
+static int
+prompt_password(char *pw, size_t size)
+{
+	struct termios old, quiet;
+	char           again[1025];
+	int            echo_off, rc = 0;
+
+	echo_off = tcgetattr(STDIN_FILENO, &old) == 0;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	if (echo_off)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	fputs("New password (empty: generate one): ", stderr);
+	read_line(pw, size);
+	if (pw[0] != '\0') {
+		fputs("\nAgain: ", stderr);
+		read_line(again, sizeof again);
+		rc = strcmp(pw, again) == 0 ? 0 : -1;
+		explicit_bzero(again, sizeof again);
+	}
+	fputs("\n", stderr);
+	if (echo_off)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	if (rc == -1)
+		fputs(PROG ": the two passwords differ\n", stderr);
+	return rc;
+}
+
 /*
- * The new password: the first line of stdin when it is not a terminal,
- * else a generated one (*generated set).  Returns 0 or -1 (too short).
+ * The new password as PASSWORD_HELP says: asked for on a terminal, else
+ * the first line of stdin; generated (*generated set) when that gives
+ * none.  Returns 0 or -1 (said on stderr).
  */
 static int
 new_password(char *pw, size_t size, int *generated)
 {
 	*generated = 0;
-	if (!isatty(STDIN_FILENO)) {
-		if (fgets(pw, (int)size, stdin) == NULL)
-			pw[0] = '\0';
-		pw[strcspn(pw, "\r\n")] = '\0';
-		if (strlen(pw) < PASSWORD_MIN) {
-			fprintf(stderr,
-			    PROG ": the password must have at least %d "
-			         "characters\n",
-			    PASSWORD_MIN);
-			return -1;
-		}
+	if (isatty(STDIN_FILENO) ? prompt_password(pw, size) == -1
+	                         : (read_line(pw, size), 0) == -1)
+		return -1;
+	if (pw[0] == '\0') {
+		cred_random_text(pw, size, 15);
+		*generated = 1;
 		return 0;
 	}
-	cred_random_text(pw, size, 15);
-	*generated = 1;
+	if (strlen(pw) < PASSWORD_MIN) {
+		fprintf(stderr,
+		    PROG ": the password must have at least %d characters\n",
+		    PASSWORD_MIN);
+		return -1;
+	}
 	return 0;
 }
 
@@ -267,20 +378,83 @@ cmd_revoke_api_key(struct app *app, int argc, char **argv)
 	    &err);
 }
 
+static int
+is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+/* doctor [--cacert FILE]: runs before app_init, which it checks. */
+static int
+cmd_doctor(int argc, char **argv)
+{
+	struct doctor_opts o = { .ca_file = getenv("CURL_CA_BUNDLE") };
+
+	if (o.ca_file != NULL && o.ca_file[0] == '\0')
+		o.ca_file = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--cacert") == 0 && i + 1 < argc)
+			o.ca_file = argv[++i];
+		else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
+			o.user = argv[++i];
+		else
+			return usage_error("unknown option for doctor");
+	}
+	if (o.user != NULL && getpwnam(o.user) == NULL)
+		return usage_error("--user names no user");
+	return doctor_run(&o, stdout);
+}
+
+static int
+dispatch(struct app *app, const char *cmd, int argc, char **argv)
+{
+	if (strcmp(cmd, "migrate") == 0)
+		return cmd_migrate(app);
+	if (strcmp(cmd, "bootstrap-admin") == 0)
+		return cmd_bootstrap(app);
+	if (strcmp(cmd, "create-agent") == 0)
+		return cmd_create_agent(app, argc, argv);
+	if (strcmp(cmd, "reset-password") == 0)
+		return cmd_reset_password(app, argc, argv);
+	if (strcmp(cmd, "create-api-key") == 0)
+		return cmd_create_api_key(app, argc, argv);
+	if (strcmp(cmd, "list-api-keys") == 0)
+		return cmd_list_api_keys(app);
+	return cmd_revoke_api_key(app, argc, argv);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct app  app;
-	struct err  err;
-	const char *cmd;
-	int         rc;
+	const struct command *c;
+	struct app            app;
+	struct err            err;
+	int                   rc;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0) {
-		fputs(USAGE, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
 	}
-	cmd = argv[1];
+	if (is_help(argv[1])) {
+		usage(stdout);
+		return 0;
+	}
+	c = command_find(argv[1]);
+	if (c == NULL) {
+		fprintf(stderr,
+		    PROG ": unknown command '%.100s' (see " PROG " --help)\n",
+		    argv[1]);
+		return 2;
+	}
+	for (int i = 2; i < argc; i++)
+		if (is_help(argv[i])) {
+			command_usage(c);
+			return 0;
+		}
+	if (c->args[0] == '\0' && argc > 2)
+		return usage_error("this command takes no arguments");
+	if (strcmp(c->name, "doctor") == 0)
+		return cmd_doctor(argc - 2, argv + 2);
 	/*
 	 * Run from a terminal, the admin reads there what went wrong: the
 	 * installed configuration's log_file takes the lines of runs without
@@ -293,22 +467,7 @@ main(int argc, char **argv)
 		app_cleanup(&app);
 		return 2;
 	}
-	if (strcmp(cmd, "migrate") == 0 && argc == 2)
-		rc = cmd_migrate(&app);
-	else if (strcmp(cmd, "bootstrap-admin") == 0 && argc == 2)
-		rc = cmd_bootstrap(&app);
-	else if (strcmp(cmd, "create-agent") == 0)
-		rc = cmd_create_agent(&app, argc - 2, argv + 2);
-	else if (strcmp(cmd, "reset-password") == 0)
-		rc = cmd_reset_password(&app, argc - 2, argv + 2);
-	else if (strcmp(cmd, "create-api-key") == 0)
-		rc = cmd_create_api_key(&app, argc - 2, argv + 2);
-	else if (strcmp(cmd, "list-api-keys") == 0 && argc == 2)
-		rc = cmd_list_api_keys(&app);
-	else if (strcmp(cmd, "revoke-api-key") == 0)
-		rc = cmd_revoke_api_key(&app, argc - 2, argv + 2);
-	else
-		rc = usage_error("unknown command or wrong arguments");
+	rc = dispatch(&app, c->name, argc - 2, argv + 2);
 	app_cleanup(&app);
 	return rc;
 }

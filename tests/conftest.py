@@ -16,7 +16,8 @@ it stops the stack and fails the run if a program logged a sanitizer report.
     stack.session()   -> requests.Session bound to the stack (login(), csrf)
 
 Fixtures: stack, admin_session, api_key, new_stack (a factory of extra
-stacks for tests that restart or kill one), stack_env.
+stacks for tests that restart or kill one), module_stack (a stack of one
+module's own), stack_env.
 
 Environment: POSTDESK_BIN picks the programs (the Makefile passes build/san;
 default build/); other POSTDESK_* variables (e.g. POSTDESK_LOGIN_URL) reach
@@ -310,6 +311,23 @@ def new_stack():
     problems = [p for p in problems if p]
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def module_stack(request, stack_env):
+    """A started stack of the module's own (the session stack's environment),
+    for tests that need every mailbox and setting of a stack to be theirs,
+    whatever other modules ran before; stopped and checked after the module."""
+    s = Stack(tempfile.mkdtemp(prefix="pd-test-mod-"), workers=1, extra_env=stack_env)
+    try:
+        s.start()
+    except Exception:
+        _stop_and_check(s, keep=True)
+        raise
+    yield s
+    problems = _stop_and_check(s, keep=request.session.testsfailed > 0)
+    if problems:
+        pytest.fail(problems, pytrace=False)
 
 
 @pytest.fixture(scope="session")

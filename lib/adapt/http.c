@@ -23,6 +23,7 @@ struct http {
 	long      timeout;
 	int       allow_http;
 	long long deadline; /* monotonic ms; 0: none (http_set_deadline()) */
+	char     *ca_file;  /* trusted CAs instead of the system's, or NULL */
 };
 
 struct sink {
@@ -69,6 +70,7 @@ http_free(struct http *h)
 	if (h == NULL)
 		return;
 	curl_easy_cleanup(h->curl);
+	free(h->ca_file);
 	free(h);
 }
 
@@ -89,6 +91,18 @@ void
 http_set_deadline(struct http *h, long ms)
 {
 	h->deadline = ms > 0 ? now_ms() + ms : 0;
+}
+
+/*
+ * Trust the CA certificates of the PEM file path (NULL: the system's) —
+ * for postdesk-admin doctor, which checks a portal that may carry a
+ * certificate of a private CA, as the local stack's does.
+ */
+void
+http_set_ca_file(struct http *h, const char *path)
+{
+	free(h->ca_file);
+	h->ca_file = path != NULL ? xstrdup(path) : NULL;
 }
 
 /* True while a deadline is set: the caller is someone waiting. */
@@ -185,6 +199,8 @@ on_header(char *line, size_t size, size_t n, void *data)
 		    sizeof r->content_type);
 	} else if (header_is(line, len, "Location")) {
 		header_value(line, len, r->location, sizeof r->location);
+	} else if (header_is(line, len, "Date")) {
+		header_value(line, len, r->date, sizeof r->date);
 	}
 	return len;
 }
@@ -231,6 +247,9 @@ setup(struct http *h, const struct http_req *rq, struct curl_slist *hdrs,
 	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, budget) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL) != CURLE_OK;
+	if (h->ca_file != NULL)
+		bad |=
+		    curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
 	bad |=
 	    curl_easy_setopt(c, CURLOPT_USERAGENT, "postdesk/0.1") != CURLE_OK;

@@ -23,6 +23,7 @@ struct http_resp {
 	char       request_id[64];
 	char       content_type[128];
 	char       location[2048];
+	char       date[64]; /* the Date header, "" if absent */
 };
 
 struct http_req {
@@ -44,6 +45,7 @@ int          http_do(struct http *, const struct http_req *, struct http_resp *,
              struct err *);
 void         http_resp_cleanup(struct http_resp *);
 void         http_set_deadline(struct http *, long ms);
+void         http_set_ca_file(struct http *, const char *path);
 int          http_has_deadline(const struct http *);
 long         http_budget_ms(const struct http *);
 

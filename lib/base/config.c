@@ -234,6 +234,15 @@ load_env(struct config *c, struct err *err)
 	return 0;
 }
 
+/* The file config_load(..., NULL, ...) reads. */
+const char *
+config_path(void)
+{
+	const char *path = getenv("POSTDESK_CONF");
+
+	return path != NULL && *path != '\0' ? path : PD_CONF_FILE;
+}
+
 /*
  * Load defaults, then the file at path (NULL: $POSTDESK_CONF or
  * PD_CONF_FILE), then the environment, and validate.
@@ -249,9 +258,7 @@ config_load(struct config *c, const char *path, struct err *err)
 		    config_set(c, keys[i].name, keys[i].def, err) == -1)
 			return -1;
 	if (path == NULL)
-		path = getenv("POSTDESK_CONF");
-	if (path == NULL || *path == '\0')
-		path = PD_CONF_FILE;
+		path = config_path();
 	if (load_file(c, path, err) == -1 || load_env(c, err) == -1)
 		return -1;
 	return config_validate(c, err);

@@ -31,12 +31,13 @@ struct config {
 	long  retry_backoff;   /* seconds before the first retry */
 };
 
-int  config_load(struct config *, const char *path, struct err *);
-int  config_load_default(struct config *, struct err *);
-int  config_set(struct config *, const char *key, const char *value,
-     struct err *);
-int  config_validate(const struct config *, struct err *);
-void config_cleanup(struct config *);
-int  config_url_ok(const char *url);
+int         config_load(struct config *, const char *path, struct err *);
+int         config_load_default(struct config *, struct err *);
+const char *config_path(void);
+int         config_set(struct config *, const char *key, const char *value,
+            struct err *);
+int         config_validate(const struct config *, struct err *);
+void        config_cleanup(struct config *);
+int         config_url_ok(const char *url);
 
 #endif

@@ -13,7 +13,7 @@
  * Why mailbox h stops health ("needs_reauth", "error", "not_scanned"), or
  * NULL: only mailboxes that should be scanning count.
  */
-static const char *
+const char *
 health_reason(const struct scan_health *h)
 {
 	enum mailbox_status st = MAILBOX_NOT_CONNECTED;

@@ -28,6 +28,7 @@ struct health {
 int         health_read(struct db *, struct health *, struct err *);
 void        health_free(struct health *);
 const char *health_state(const struct health *);
+const char *health_reason(const struct scan_health *);
 void        health_write(struct jw *, const struct health *, int detailed);
 void        health_down_text(struct buf *, const struct health *, int detailed);
 

@@ -360,3 +360,57 @@ migrate_run(struct db *db, const char *dir, FILE *progress, int *applied,
 	migrate_free(names, n);
 	return rc;
 }
+
+static int
+has_version(const unsigned *v, size_t n, unsigned want)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == want)
+			return 1;
+	return 0;
+}
+
+/*
+ * Compare the migrations of dir with those the database recorded, without
+ * changing anything (postdesk-admin doctor).  Returns 0 with st filled
+ * (free with migrate_status_free()), or -1 with err.
+ */
+int
+migrate_status(struct db *db, const char *dir, struct migrate_status *st,
+    struct err *err)
+{
+	unsigned *done, *files, v;
+	size_t    ndone;
+
+	memset(st, 0, sizeof *st);
+	if (list_dir(dir, &st->pending, &st->nfiles, err) == -1 ||
+	    store_migrate_versions(db, &done, &ndone, err) == -1) {
+		migrate_free(st->pending, st->nfiles);
+		memset(st, 0, sizeof *st);
+		return -1;
+	}
+	files = xcalloc(st->nfiles + 1, sizeof *files);
+	for (size_t i = 0; i < st->nfiles; i++) {
+		is_migration(st->pending[i], &v);
+		files[i] = v;
+		if (has_version(done, ndone, v))
+			free(st->pending[i]);
+		else
+			st->pending[st->npending++] = st->pending[i];
+	}
+	st->unknown = xcalloc(ndone + 1, sizeof *st->unknown);
+	for (size_t i = 0; i < ndone; i++)
+		if (!has_version(files, st->nfiles, done[i]))
+			st->unknown[st->nunknown++] = done[i];
+	free(files);
+	free(done);
+	return 0;
+}
+
+void
+migrate_status_free(struct migrate_status *st)
+{
+	migrate_free(st->pending, st->npending);
+	free(st->unknown);
+	memset(st, 0, sizeof *st);
+}

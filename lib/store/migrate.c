@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "base/xmalloc.h"
 #include "store/store.h"
 
 static const char SQL_MIG_TABLE[] =
@@ -13,6 +14,8 @@ static const char SQL_MIG_TABLE[] =
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
 static const char SQL_MIG_APPLIED[] =
     "SELECT COUNT(*) FROM schema_migrations WHERE version = ?";
+static const char SQL_MIG_VERSIONS[] =
+    "SELECT version FROM schema_migrations ORDER BY version";
 static const char SQL_MIG_RECORD[] =
     "INSERT INTO schema_migrations (version, name, applied_at) "
     "VALUES (?, ?, UTC_TIMESTAMP())";
@@ -33,6 +36,31 @@ store_migrate_applied(struct db *db, unsigned version, int *applied,
 	if (db_query(db, SQL_MIG_APPLIED, p, 1, &r, err) == -1)
 		return -1;
 	*applied = db_res_int(&r, 0, 0) > 0;
+	db_res_free(&r);
+	return 0;
+}
+
+/* MariaDB's ER_NO_SUCH_TABLE: a database never migrated. */
+#define NO_SUCH_TABLE 1146
+
+/*
+ * The versions recorded in schema_migrations, ascending (caller frees
+ * *versions); none when the table does not exist yet.
+ */
+int
+store_migrate_versions(struct db *db, unsigned **versions, size_t *n,
+    struct err *err)
+{
+	struct db_res r;
+
+	*versions = NULL;
+	*n = 0;
+	if (db_query(db, SQL_MIG_VERSIONS, NULL, 0, &r, err) == -1)
+		return db_last_errno(db) == NO_SUCH_TABLE ? 0 : -1;
+	*versions = xcalloc(r.nrows ? r.nrows : 1, sizeof **versions);
+	for (size_t i = 0; i < r.nrows; i++)
+		(*versions)[i] = (unsigned)db_res_int(&r, i, 0);
+	*n = r.nrows;
 	db_res_free(&r);
 	return 0;
 }

@@ -284,6 +284,21 @@ int store_migrate_renew(struct db *, const char *holder, long seconds,
     int *held, struct err *);
 int store_migrate_unlock(struct db *, const char *holder, struct err *);
 int store_migrate_holder(struct db *, struct migrate_lock *, struct err *);
+int store_migrate_versions(struct db *, unsigned **versions, size_t *n,
+    struct err *);
+
+/* --- the server's settings and clock (store/server.c) ------------------ */
+
+/* What postdesk-admin doctor asks of the MariaDB server. */
+struct server_facts {
+	long long max_allowed_packet; /* bytes, the global value */
+	long long now;                /* UNIX_TIMESTAMP() */
+	int       log_bin;            /* writes a binary log */
+	int       trust_creators;     /* log_bin_trust_function_creators */
+	long long triggers;           /* on incoming_email, visible to us */
+};
+
+int store_server_facts(struct db *, struct server_facts *, struct err *);
 
 /* --- helpers (store/row.c) ------------------------------------------- */
 

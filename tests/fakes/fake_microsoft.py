@@ -2576,6 +2576,11 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
 
     def version_string(self):
         return "Microsoft-IIS/10.0 (fake-microsoft)"
+
+    def date_time_string(self, timestamp=None):
+        # The Date header follows the fake's clock (clock/advance), as
+        # Microsoft's follows its own: postdesk-admin doctor compares it.
+        return super().date_time_string(self.fake.state.now() if timestamp is None else timestamp)
     fake: FakeMicrosoft = None
 
     def log_message(self, fmt, *args):  # silence the default access log
