@@ -629,6 +629,9 @@ cmd_db_stop() {
 cmd_db_start() {
 	[[ -n $(live_pids mariadb) ]] && return 0
 	[[ -d $VAR/db/mysql ]] || die "no datadir in $VAR/db; use: $0 start"
+	# After a stop the runtime dir is gone (a restore runs on MariaDB alone).
+	mkdir -p "$RUN"
+	chmod 0700 "$RUN"
 	if [[ -n $DB_PORT ]]; then
 		port_free "$DB_PORT" || die "port $DB_PORT (POSTDESK_DB_PORT) is already in use"
 	fi
