@@ -73,6 +73,12 @@ def empty_database(stack):
                "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
 
 
+def sent(desk):
+    """What the mailbox sent (the fake's log)."""
+    return [e for e in desk.fake.log("sent_log")
+            if e["mailbox"] == desk.address and e["kind"] != "auto_reply"]
+
+
 def key_of(stack):
     return (stack.var / "secret.key").read_bytes()
 
@@ -96,6 +102,13 @@ def test_backup_restore_into_a_fresh_stack(new_stack, fake_server, tmp_path):
     assert scan(a, d.mid).returncode == 0
     a.sql("UPDATE incoming_email SET state = 'stored' WHERE graph_id = '%s'" % m2["immutable_id"])
     d.ctl("messages/move", {"mailbox": d.address, "id": m2["immutable_id"]})
+    # an agent's reply still queued at the time of the backup
+    c = Client(a, timeout=60)
+    c.login(*admin)
+    t1 = int(a.sql("SELECT MIN(id) FROM ticket")[0][0])
+    r = c.post("/api/tickets/%d/reply" % t1, json={"body": "We are on it."})
+    assert r.status_code == 202, r.text
+    out_id = r.json()["id"]
     before = snapshot(a)
     assert len(before["tickets"]) == 2 and len(before["triggers"]) == 3, before
 
@@ -118,6 +131,7 @@ def test_backup_restore_into_a_fresh_stack(new_stack, fake_server, tmp_path):
     m3 = d.send("After the backup", "carol@example.com")
     assert scan(a, d.mid).returncode == 0
     assert folder_of(d, m3["immutable_id"]) == "Deleted Items"
+    assert len(sent(d)) == 1  # the reply went out
     # the Inbox as the restore will find it: the crash-window mail still there
     d.ctl("messages/move", {"mailbox": d.address, "id": m2["immutable_id"]})
     a.stop()  # the old server is gone
@@ -154,6 +168,10 @@ def test_backup_restore_into_a_fresh_stack(new_stack, fake_server, tmp_path):
     assert folder_of(d, m2["immutable_id"]) == "Deleted Items"
     assert b.sql("SELECT id, subject FROM ticket ORDER BY id") == \
         [t[:2] for t in before["tickets"]]
+    # the reply the old server sent after the backup is found in Sent
+    # Items, not sent a second time
+    assert len(sent(d)) == 1, sent(d)
+    assert b.sql("SELECT status FROM outgoing_email WHERE id = %d" % out_id) == [["sent"]]
 
     # mail taken in after the backup is not in the restore; moved back to
     # the Inbox, the next scan takes it in
