@@ -95,6 +95,12 @@ def test_backup_restore_into_a_fresh_stack(new_stack, fake_server, tmp_path):
     admin = new_agent(a, "admin")
     agent = new_agent(a, "agent")
     d = Desk(a, fake_server, admin)
+    # a second mailbox that marks processed mail read instead of moving it
+    e = Desk(a, fake_server, admin)
+    r = e.admin.patch("/api/mailboxes/%d" % e.mid, json={"processed_action": "mark_read"})
+    assert r.status_code == 200, r.text
+    e.send("Read before", "erin@example.com")
+    assert scan(a, e.mid).returncode == 0
     d.send("First problem", "alice@example.com")
     assert scan(a, d.mid).returncode == 0
     # the crash between the commit and the move: logged, still in the Inbox
@@ -105,12 +111,12 @@ def test_backup_restore_into_a_fresh_stack(new_stack, fake_server, tmp_path):
     # an agent's reply still queued at the time of the backup
     c = Client(a, timeout=60)
     c.login(*admin)
-    t1 = int(a.sql("SELECT MIN(id) FROM ticket")[0][0])
+    t1 = int(a.sql("SELECT MIN(id) FROM ticket WHERE mailbox_id = %d" % d.mid)[0][0])
     r = c.post("/api/tickets/%d/reply" % t1, json={"body": "We are on it."})
     assert r.status_code == 202, r.text
     out_id = r.json()["id"]
     before = snapshot(a)
-    assert len(before["tickets"]) == 2 and len(before["triggers"]) == 3, before
+    assert len(before["tickets"]) == 3 and len(before["triggers"]) == 3, before
 
     r = run(BACKUP, a, tmp_path / "backups")
     assert r.returncode == 0, r.stderr
@@ -132,6 +138,10 @@ def test_backup_restore_into_a_fresh_stack(new_stack, fake_server, tmp_path):
     assert scan(a, d.mid).returncode == 0
     assert folder_of(d, m3["immutable_id"]) == "Deleted Items"
     assert len(sent(d)) == 1  # the reply went out
+    e.send("Read after", "frank@example.com")
+    assert scan(a, e.mid).returncode == 0
+    assert a.sql("SELECT subject FROM ticket WHERE mailbox_id = %d ORDER BY id" % e.mid) == \
+        [["Read before"], ["Read after"]]
     # the Inbox as the restore will find it: the crash-window mail still there
     d.ctl("messages/move", {"mailbox": d.address, "id": m2["immutable_id"]})
     a.stop()  # the old server is gone
@@ -179,8 +189,13 @@ def test_backup_restore_into_a_fresh_stack(new_stack, fake_server, tmp_path):
                  % m3["immutable_id"]) == [["0"]]
     d.ctl("messages/move", {"mailbox": d.address, "id": m3["immutable_id"]})
     assert scan(b, d.mid).returncode == 0
-    assert b.sql("SELECT subject FROM ticket ORDER BY id") == \
+    assert b.sql("SELECT subject FROM ticket WHERE mailbox_id = %d ORDER BY id" % d.mid) == \
         [["First problem"], ["Crash window"], ["After the backup"]]
+    # under "mark as read" the mail never left the Inbox: the next scan
+    # takes in what the restore lacks, and only that
+    assert scan(b, e.mid).returncode == 0
+    assert b.sql("SELECT subject FROM ticket WHERE mailbox_id = %d ORDER BY id" % e.mid) == \
+        [["Read before"], ["Read after"]]
 
     # a wrong key file: said in words, nothing garbled, nothing lost
     key = key_of(b)
@@ -195,7 +210,7 @@ def test_backup_restore_into_a_fresh_stack(new_stack, fake_server, tmp_path):
     r = scan(b, d.mid)
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert "cannot be opened with this key_file" in r.stderr + b.logs(), r.stderr
-    assert b.sql("SELECT COUNT(*) FROM ticket") == [["3"]]
+    assert b.sql("SELECT COUNT(*) FROM ticket WHERE mailbox_id = %d" % d.mid) == [["3"]]
     # the right key back: the mailbox works again
     (b.var / "secret.key").write_bytes(key)
     restart(b)
@@ -204,7 +219,7 @@ def test_backup_restore_into_a_fresh_stack(new_stack, fake_server, tmp_path):
     r = c.post("/api/mailboxes/%d/test" % d.mid)
     assert r.status_code == 200 and r.json()["passed"] is True, r.text
     assert scan(b, d.mid).returncode == 0
-    assert b.sql("SELECT COUNT(*) FROM ticket") == [["4"]]
+    assert b.sql("SELECT COUNT(*) FROM ticket WHERE mailbox_id = %d" % d.mid) == [["4"]]
 
 
 def test_a_damaged_backup_is_refused(new_stack, tmp_path):
