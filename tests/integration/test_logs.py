@@ -7,8 +7,10 @@ test sessions), so this module's stack lives in a PID namespace of its own
 (unshare): there pkill, and scripts/stack.sh, see only its processes. The
 network and the files are shared, so the tests talk to it as usual.
 """
+import grp
 import importlib.util
 import os
+import pwd
 import re
 import secrets
 import signal
@@ -181,9 +183,17 @@ def render(s, tmp):
     for line in ("%s/*.log {" % s.log_dir, "daily", "rotate 14", "compress", "delaycompress",
                  "missingok", "notifempty", "create 0640 postdesk adm", "su postdesk adm"):
         assert re.search(r"^\s*%s$" % re.escape(line), text, re.M), (line, text)
-    # this machine has no user postdesk: the test's logs belong to root
-    conf.write_text(text.replace("postdesk adm", "root root"))
+    # this machine may have no user postdesk: rotate as the owner of the
+    # stack's log directory, create files as its programs do
+    conf.write_text(text.replace("su postdesk adm", "su %s %s" % owner(s.log_dir))
+                    .replace("create 0640 postdesk adm", "create 0640 %s %s"
+                             % owner(s.log_dir / "postdesk-api.log")))
     return conf, text
+
+
+def owner(path):
+    st = os.stat(path)
+    return pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name
 
 
 def postrotate_of(text):
