@@ -10,7 +10,8 @@ set -Eeuo pipefail
 PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	iproute2 procps
-	adduser util-linux # the stack as root: the postdesk user (adduser), setpriv
+	adduser util-linux # the stack as root: the postdesk user (adduser), setpriv; unshare, nsenter
+	logrotate # tests/integration/test_logs.py
 	libfcgi-dev libfcgi-bin spawn-fcgi
 	libcurl4-openssl-dev libjansson-dev libmariadb-dev libsodium-dev
 	mariadb-server mariadb-client nginx openssl curl

@@ -5,6 +5,9 @@
 #   scripts/stack.sh stop     stop them (reverse order)
 #   scripts/stack.sh run      start, stay in the foreground, Ctrl-C stops
 #   scripts/stack.sh status   show what runs
+#   scripts/stack.sh reopen-logs
+#                             after renaming logs (logrotate): SIGHUP to the
+#                             postdesk programs, nginx -s reopen
 #   scripts/stack.sh db-stop | db-start
 #                             stop/start only MariaDB of a running stack
 #                             (tests use them: health must turn 503)
@@ -771,6 +774,23 @@ cmd_run() {
 	cmd_stop
 }
 
+# reopen-logs: what logrotate's postrotate does in production
+# (packaging/postdesk.logrotate.in), for this stack's processes only: each
+# postdesk program reopens its log_file before its next line
+# (lib/base/log.c), nginx reopens its logs.
+cmd_reopen_logs() {
+	local s p n=0
+	for s in api oauth scanner; do
+		for p in $(live_pids "$s"); do
+			kill -HUP "$p" 2>/dev/null && n=$((n + 1))
+		done
+	done
+	if [[ -n $(live_pids nginx) ]]; then
+		"${NGINX[@]}" -s reopen 2>>"$LOG/nginx-error.log" && n=$((n + 1))
+	fi
+	say "reopened the logs of $n processes"
+}
+
 # db-stop/db-start: only MariaDB, for tests of the programs without it.
 cmd_db_stop() {
 	stop_service mariadb TERM
@@ -778,6 +798,9 @@ cmd_db_stop() {
 cmd_db_start() {
 	[[ -n $(live_pids mariadb) ]] && return 0
 	[[ -d $VAR/db/mysql ]] || die "no datadir in $VAR/db; use: $0 start"
+	# After a stop the runtime dir is gone (a restore runs on MariaDB alone).
+	mkdir -p "$RUN"
+	chmod 0700 "$RUN"
 	if [[ -n $DB_PORT ]]; then
 		port_free "$DB_PORT" || die "port $DB_PORT (POSTDESK_DB_PORT) is already in use"
 	fi
@@ -789,10 +812,11 @@ start) cmd_start ;;
 stop) cmd_stop ;;
 run) cmd_run ;;
 status) cmd_status ;;
+reopen-logs) cmd_reopen_logs ;;
 db-stop) cmd_db_stop ;;
 db-start) cmd_db_start ;;
 *)
-	say "usage: $0 start|stop|run|status|db-stop|db-start" >&2
+	say "usage: $0 start|stop|run|status|reopen-logs|db-stop|db-start" >&2
 	exit 2
 	;;
 esac

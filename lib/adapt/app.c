@@ -2,6 +2,7 @@
  * app: start-up of a program — log, configuration, libsodium, key, DB.
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include "adapt/app.h"
@@ -19,6 +20,12 @@ app_init(struct app *app, const char *prog, struct err *err)
 
 	memset(app, 0, sizeof *app);
 	log_init(prog);
+	/* Before anything else: a SIGHUP (logrotate) must not end us. */
+	if (log_reopen_on(SIGHUP) == -1) {
+		err_set(err, E_INTERNAL, "cannot handle SIGHUP: %s",
+		    strerror(errno));
+		return -1;
+	}
 	if (config_load_default(&app->cfg, err) == -1)
 		return -1;
 	logf = app->cfg.log_file;

@@ -1,6 +1,7 @@
 /*
  * log: one line per event on stderr (or the configured log file), with the
- * program name, pid and the current request id.
+ * program name, pid and the current request id.  log_reopen_on(SIGHUP)
+ * makes the signal reopen the log file before the next line (logrotate).
  */
 #ifndef POSTDESK_LOG_H
 #define POSTDESK_LOG_H
@@ -14,6 +15,7 @@ enum log_level {
 
 void log_init(const char *prog);
 int  log_open(const char *path);
+int  log_reopen_on(int sig);
 int  log_set_level_name(const char *name);
 void log_set_request(const char *id);
 void log_msg(enum log_level, const char *fmt, ...)
