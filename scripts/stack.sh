@@ -181,7 +181,7 @@ stop_all() {
 	stop_service oauth TERM
 	stop_service api TERM
 	stop_service mariadb TERM
-	rm -f "$RUN/api.sock" "$RUN/oauth.sock" "$DB_SOCK" "$DB_SOCK.lock"
+	rm -f "$RUN/api.sock" "$RUN/oauth.sock" "$DB_SOCK" "$DB_SOCK.lock" "$RUN/metrics"
 	rmdir "$RUN" 2>/dev/null || true
 }
 
@@ -265,7 +265,7 @@ init_state() {
 			umask 077
 			cat >"$CONF.tmp" <<-CONF
 				# postdesk.conf for the local stack, written by scripts/stack.sh.
-				# portal_url and db_socket are rewritten on every start; the
+				# portal_url, db_socket and metrics_file are rewritten on every start; the
 				# programs get log_file from POSTDESK_LOG_FILE instead.
 				portal_url = $PORTAL_URL
 				db_socket = $DB_SOCK
@@ -282,6 +282,8 @@ init_state() {
 	# Follow the current port and runtime dir.
 	[[ $(conf_get portal_url) == "$PORTAL_URL" ]] || conf_set portal_url "$PORTAL_URL"
 	[[ $(conf_get db_socket) == "$DB_SOCK" ]] || conf_set db_socket "$DB_SOCK"
+	# The API workers' request counters (GET /api/metrics), beside the sockets.
+	[[ $(conf_get metrics_file) == "$RUN/metrics" ]] || conf_set metrics_file "$RUN/metrics"
 }
 
 # --- MariaDB -------------------------------------------------------------
