@@ -98,10 +98,12 @@ static int
 scan_mailbox(struct ingest_env *env, const struct scan_target *t,
     struct ingest_stats *s, struct sending_stats *o)
 {
-	struct app *app = env->app;
-	struct mbx  m;
-	struct err  err, e2;
-	int         won, rc = -1;
+	struct app         *app = env->app;
+	struct mbx          m;
+	struct err          err, e2;
+	struct scan_figures f;
+	struct timespec     t0;
+	int                 won, rc = -1;
 
 	memset(s, 0, sizeof *s);
 	memset(o, 0, sizeof *o);
@@ -112,6 +114,7 @@ scan_mailbox(struct ingest_env *env, const struct scan_target *t,
 	}
 	if (!won)
 		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (mailbox_graph_open(&m, app, env->http, t->id, t->cloud,
 	        t->shared_address, env->deadline, &err) == -1) {
 		s->errors++;
@@ -133,7 +136,13 @@ scan_mailbox(struct ingest_env *env, const struct scan_target *t,
 			scanner_failed(app, t->id, &m, &e2);
 		}
 	}
-	scanner_finish(app->db, t->id, env->owner, rc == 1, s->waiting);
+	f = (struct scan_figures){ .ok = rc == 1,
+		.waiting = s->waiting,
+		.ms = ms_since(&t0),
+		.graph_requests = m.requests,
+		.graph_throttled = m.throttled,
+		.graph_retries = m.retries };
+	scanner_finish(app->db, t->id, env->owner, &f);
 	mailbox_graph_close(&m);
 	return rc;
 }

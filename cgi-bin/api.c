@@ -14,6 +14,7 @@
 /* clang-format off */
 static const struct route routes[] = {
 	{ "GET",    "/api/health",              api_health,         ROUTE_PUBLIC, NULL },
+	{ "GET",    "/api/metrics",             api_metrics,        ROUTE_MONITOR, NULL },
 	{ "GET",    "/api/openapi.json",        api_openapi,        ROUTE_PUBLIC, NULL },
 	{ "POST",   "/api/session",             api_session_create, ROUTE_PUBLIC, NULL },
 	{ "GET",    "/api/session",             api_session_get,    ROUTE_AGENT, NULL },

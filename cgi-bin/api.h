@@ -13,6 +13,7 @@ extern const unsigned char openapi_json[];
 extern const unsigned long openapi_json_len;
 
 int api_health(struct call *);
+int api_metrics(struct call *);
 int api_openapi(struct call *);
 int api_session_create(struct call *);
 int api_session_get(struct call *);

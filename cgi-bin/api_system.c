@@ -1,5 +1,6 @@
 /*
- * api_system: health, the OpenAPI document, Azure setup facts, audit log.
+ * api_system: health, metrics, the OpenAPI document, Azure setup facts,
+ * audit log.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,9 @@
 #include "domain/health.h"
 #include "adapt/jsonx.h"
 #include "base/log.h"
+#include "base/promtext.h"
 #include "domain/mailbox.h"
+#include "domain/metrics.h"
 #include "domain/paging.h"
 
 /* 200 ok/degraded, or a 503 problem: the same members either way. */
@@ -83,6 +86,25 @@ api_health(struct call *c)
 	detailed = authn_request(c->app, c->req, &c->who, &err) == 0;
 	health_answer(c, &hs, detailed);
 	health_free(&hs);
+	return 0;
+}
+
+/*
+ * GET /api/metrics, for Prometheus (docs/metrics.md): an agent's session or
+ * key, or a client address in metrics_allow (lib/web/web.c's authorise()).
+ * Always 200: without the database it says postdesk_database_up 0.
+ */
+int
+api_metrics(struct call *c)
+{
+	struct buf b;
+	struct err err;
+
+	buf_init(&b, 16384);
+	if (metrics_write(c->app->db, c->counts, &b, &err) == -1)
+		log_err("metrics: %s", err.detail[0] ? err.detail : err.msg);
+	resp_send(c->req, 200, PROM_CONTENT_TYPE, b.data, b.len);
+	buf_cleanup(&b);
 	return 0;
 }
 

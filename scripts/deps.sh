@@ -17,6 +17,7 @@ PKGS=(
 	mariadb-server mariadb-client nginx openssl curl
 	wrk cppcheck clang-format # make bench; make check (with grep)
 	python3-pytest python3-requests python3-selenium
+	python3-prometheus-client # tests/integration/test_metrics.py parses /api/metrics
 	chromium chromium-driver
 )
 

@@ -209,7 +209,7 @@ stop_all() {
 	stop_service oauth TERM
 	stop_service api TERM
 	stop_service mariadb TERM
-	rm -f "$RUN/api.sock" "$RUN/oauth.sock" "$DB_SOCK" "$DB_SOCK.lock"
+	rm -f "$RUN/api.sock" "$RUN/oauth.sock" "$DB_SOCK" "$DB_SOCK.lock" "$RUN/metrics"
 	rmdir "$RUN" 2>/dev/null || true
 }
 
@@ -361,6 +361,10 @@ init_state() {
 			chown "$PD_USER:$PD_GROUP" "$LOG/$f"
 			chmod 0640 "$LOG/$f"
 		done
+		# The workers' request counters (metrics_file): RUN is root's.
+		: >>"$RUN/metrics"
+		chown "$PD_USER:$PD_GROUP" "$RUN/metrics"
+		chmod 0640 "$RUN/metrics"
 	else
 		chmod 0700 "$VAR" "$RUN"
 	fi
@@ -390,7 +394,7 @@ init_state() {
 			umask 077
 			cat >"$CONF.tmp" <<-CONF
 				# postdesk.conf for the local stack, written by scripts/stack.sh.
-				# portal_url and db_socket are rewritten on every start. log_file
+				# portal_url, db_socket and metrics_file are rewritten on every start. log_file
 				# is stderr here (not the install's default): the stack gives
 				# each program its own log through POSTDESK_LOG_FILE.
 				log_file =
@@ -412,6 +416,8 @@ init_state() {
 	# Follow the current port and runtime dir.
 	[[ $(conf_get portal_url) == "$PORTAL_URL" ]] || conf_set portal_url "$PORTAL_URL"
 	[[ $(conf_get db_socket) == "$DB_SOCK" ]] || conf_set db_socket "$DB_SOCK"
+	# The API workers' request counters (GET /api/metrics), beside the sockets.
+	[[ $(conf_get metrics_file) == "$RUN/metrics" ]] || conf_set metrics_file "$RUN/metrics"
 	[[ -n $PD_USER ]] || return 0
 	need "$PD_USER" -r "$CONF" "the configuration"
 	need "$PD_USER" -r "$(conf_get key_file)" "the key file"

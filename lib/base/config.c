@@ -17,7 +17,8 @@
 enum kind {
 	K_STR,
 	K_URL,
-	K_LONG
+	K_LONG,
+	K_NETS /* struct addrlist, from comma-separated addresses */
 };
 
 struct key {
@@ -31,6 +32,7 @@ struct key {
 #define S(f) K_STR, offsetof(struct config, f)
 #define U(f) K_URL, offsetof(struct config, f)
 #define L(f) K_LONG, offsetof(struct config, f)
+#define N(f) K_NETS, offsetof(struct config, f)
 
 /* clang-format off */
 static const struct key keys[] = {
@@ -56,6 +58,8 @@ static const struct key keys[] = {
 	{ "scan_interval",        L(scan_interval), "5", 1, 300 },
 	{ "intake_attempts",      L(intake_attempts), "5", 1, 20 },
 	{ "retry_backoff",        L(retry_backoff), "60", 0, 86400 },
+	{ "metrics_allow",        N(metrics_allow), "", 0, 0 },
+	{ "metrics_file",         S(metrics_file), "/run/postdesk/metrics", 0, 0 },
 };
 /* clang-format on */
 
@@ -128,6 +132,24 @@ config_url_ok(const char *url)
 	return host == url + 8 || loopback_host(host);
 }
 
+static int
+nets_set(struct config *c, const struct key *k, const char *value,
+    struct err *err)
+{
+	char bad[64];
+
+	if (addrlist_parse((struct addrlist *)(void *)((char *)c + k->off),
+	        value, bad, sizeof bad) == -1) {
+		err_set(err, E_CONFIG,
+		    "configuration key '%s': '%s' is not an IP address or "
+		    "network (e.g. 192.0.2.7, 10.0.0.0/8, 2001:db8::/32; at "
+		    "most %d, comma-separated)",
+		    k->name, bad, ADDRLIST_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 /* Set one key from text.  Returns 0, or -1 with err naming the key. */
 int
 config_set(struct config *c, const char *name, const char *value,
@@ -155,6 +177,8 @@ config_set(struct config *c, const char *name, const char *value,
 		*long_slot(c, k) = v;
 		return 0;
 	}
+	if (k->kind == K_NETS)
+		return nets_set(c, k, value, err);
 	if (k->kind == K_URL && value[0] != '\0' &&
 	    (!config_url_ok(value) || strlen(value) > 1000)) {
 		err_set(err, E_CONFIG,
@@ -281,7 +305,8 @@ config_validate(const struct config *c, struct err *err)
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct key *k = &keys[i];
 
-		if (k->kind == K_LONG || (k->def != NULL && k->kind != K_URL))
+		if (k->kind == K_LONG || k->kind == K_NETS ||
+		    (k->def != NULL && k->kind != K_URL))
 			continue;
 		if (*cstr_slot(c, k) == NULL || **cstr_slot(c, k) == '\0') {
 			err_set(err, E_CONFIG,
@@ -308,7 +333,7 @@ void
 config_cleanup(struct config *c)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
-		if (keys[i].kind == K_LONG)
+		if (keys[i].kind == K_LONG || keys[i].kind == K_NETS)
 			continue;
 		if (strcmp(keys[i].name, "db_password") == 0)
 			xfree_secret(*str_slot(c, &keys[i]));

@@ -4,31 +4,34 @@
 #ifndef POSTDESK_CONFIG_H
 #define POSTDESK_CONFIG_H
 
+#include "base/addrlist.h"
 #include "base/err.h"
 
 struct config {
-	char *portal_url;
-	char *login_url;
-	char *graph_url;
-	char *db_socket;
-	char *db_host;
-	long  db_port;
-	char *db_name;
-	char *db_user;
-	char *db_password;
-	char *key_file;
-	char *sql_dir;
-	char *log_file;
-	char *log_level;
-	long  http_timeout;
-	long  session_idle_minutes;
-	long  session_max_hours;
-	long  login_max_failures;
-	long  attachment_max_mb;
-	long  scan_seconds;
-	long  scan_interval;
-	long  intake_attempts; /* failed intakes before quarantine */
-	long  retry_backoff;   /* seconds before the first retry */
+	char           *portal_url;
+	char           *login_url;
+	char           *graph_url;
+	char           *db_socket;
+	char           *db_host;
+	long            db_port;
+	char           *db_name;
+	char           *db_user;
+	char           *db_password;
+	char           *key_file;
+	char           *sql_dir;
+	char           *log_file;
+	char           *log_level;
+	long            http_timeout;
+	long            session_idle_minutes;
+	long            session_max_hours;
+	long            login_max_failures;
+	long            attachment_max_mb;
+	long            scan_seconds;
+	long            scan_interval;
+	long            intake_attempts; /* failed intakes before quarantine */
+	long            retry_backoff;   /* seconds before the first retry */
+	struct addrlist metrics_allow;   /* may read /api/metrics unsigned */
+	char           *metrics_file;    /* request counters; "" = none */
 };
 
 int         config_load(struct config *, const char *path, struct err *);

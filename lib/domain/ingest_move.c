@@ -126,6 +126,7 @@ send_batch(struct pass *p, size_t from, size_t to, long *retry_after)
 			        "Retry-After"));
 			long s = ra ? strtol(ra, NULL, 10) : 1;
 
+			p->m->throttled++;
 			if (s > *retry_after)
 				*retry_after = s;
 		} else {

@@ -95,8 +95,11 @@ mailbox_graph_call(struct mbx *m, struct graph_call *gc, int idempotent,
 		long  ra;
 
 		gc->token = m->token;
+		m->requests++;
+		m->retries += attempt > 0;
 		if (graph_call(m->http, gc, resp, ge, err) == 0)
 			return 0;
+		m->throttled += ge->status == 429;
 		if (ge->status == 401 && !refreshed) {
 			refreshed = 1;
 			http_resp_cleanup(resp);

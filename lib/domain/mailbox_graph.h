@@ -25,6 +25,9 @@ struct mbx {
 	time_t       deadline;     /* never wait past this */
 	long         graph_status; /* the last failed call, for guidance */
 	char         graph_code[128];
+	long long    requests;  /* calls made to Graph in this session */
+	long long    throttled; /* answers 429 (parts of a $batch too) */
+	long long    retries;   /* calls made again (429, 503/504, 401) */
 };
 
 int  mailbox_graph_open(struct mbx *, struct app *, struct http *, uint64_t id,

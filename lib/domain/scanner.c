@@ -110,16 +110,17 @@ scanner_lease_renew(struct db *db, uint64_t id, const char *owner,
 }
 
 /*
- * The pass over mailbox id is over: record the scan (ok also sets the
- * last success and the messages waiting, -1 unknown) and drop the lease.
+ * The pass over mailbox id is over: record the scan with its figures (ok
+ * also sets the last success and the messages waiting, -1 unknown) and
+ * drop the lease.
  */
 void
-scanner_finish(struct db *db, uint64_t id, const char *owner, int ok,
-    long long waiting)
+scanner_finish(struct db *db, uint64_t id, const char *owner,
+    const struct scan_figures *f)
 {
 	struct err err;
 
-	if (store_mailbox_scan_done(db, id, ok, waiting, &err) == -1 ||
+	if (store_mailbox_scan_done(db, id, f, &err) == -1 ||
 	    store_mailbox_scan_drop(db, id, owner, &err) == -1)
 		log_err("mailbox %llu: scan state not saved: %s",
 		    (unsigned long long)id, err.detail);

@@ -26,8 +26,8 @@ int  scanner_lease_take(struct db *, uint64_t id, const char *owner, int *won,
      struct err *);
 int  scanner_lease_renew(struct db *, uint64_t id, const char *owner,
      struct err *);
-void scanner_finish(struct db *, uint64_t id, const char *owner, int ok,
-    long long waiting);
+void scanner_finish(struct db *, uint64_t id, const char *owner,
+    const struct scan_figures *);
 void scanner_failed(struct app *, uint64_t id, const struct mbx *,
     const struct err *);
 

@@ -423,3 +423,27 @@ store_incoming_get(struct db *db, uint64_t id, struct db_res *res,
 	return store_row_one(db_query(db, SQL_INCOMING_ONE, p, 1, res, err),
 	    res, "incoming email", id, err);
 }
+
+/*
+ * Every mailbox's mails by outcome, for GET /api/metrics: read from the
+ * incoming_attention key (mailbox_id, outcome) alone, one pass over the
+ * key's entries — no row is read (docs/metrics.md has its cost).
+ */
+static const char SQL_COUNTS[] =
+    "SELECT mailbox_id, outcome, COUNT(*) FROM incoming_email "
+    "GROUP BY mailbox_id, outcome";
+
+static int
+outcome_of(const char *s)
+{
+	enum incoming_outcome o;
+
+	return incoming_outcome_parse(s, &o) == 0 ? (int)o : -1;
+}
+
+int
+store_incoming_counts(struct db *db, struct mail_count **c, size_t *n,
+    struct err *err)
+{
+	return store_row_counts(db, SQL_COUNTS, outcome_of, c, n, err);
+}

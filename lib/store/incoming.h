@@ -14,6 +14,8 @@
 #include "base/err.h"
 #include "model/mail_states.h"
 
+struct mail_count;
+
 /* A incoming_email row as the scanner needs it. */
 struct incoming_row {
 	uint64_t              id;
@@ -137,6 +139,9 @@ int store_incoming_source(struct db *, uint64_t id, struct buf *src,
     struct err *);
 
 int store_incoming_ack(struct db *, uint64_t incoming_id, const char *ack,
+    struct err *);
+
+int store_incoming_counts(struct db *, struct mail_count **, size_t *n,
     struct err *);
 
 #endif

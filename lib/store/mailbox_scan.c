@@ -58,9 +58,15 @@ static const char SQL_HEALTH[] =
     "connected_at), UTC_TIMESTAMP()), COALESCE(last_success_at, "
     "connected_at, created_at) < UTC_TIMESTAMP() - INTERVAL ? MINUTE, "
     "COALESCE(last_error, ''), attention FROM mailbox ORDER BY id";
+/* A scan's end, and its figures added to the mailbox's totals. */
+#define SCAN_FIGURES                                                           \
+	"scan_ms_total = scan_ms_total + ?, graph_requests = graph_requests "  \
+	"+ ?, graph_throttled = graph_throttled + ?, graph_retries = "         \
+	"graph_retries + ? "
 static const char SQL_SCAN_OK[] =
     "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP(), "
-    "last_success_at = UTC_TIMESTAMP(), messages_waiting = ? WHERE id = ?";
+    "last_success_at = UTC_TIMESTAMP(), messages_waiting = ?, "
+    "scans_ok = scans_ok + 1, " SCAN_FIGURES "WHERE id = ?";
 /*
  * Under "mark as read" processed mail stays in the Inbox: the next
  * listings start ten minutes before the oldest message not yet done, or
@@ -77,7 +83,8 @@ static const char SQL_READ_FLOOR_LOWER[] =
     "UPDATE mailbox SET read_floor = LEAST(read_floor, STR_TO_DATE(?, "
     "'%Y-%m-%dT%H:%i:%sZ')) WHERE id = ?";
 static const char SQL_SCAN_FAILED[] =
-    "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP() WHERE id = ?";
+    "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP(), "
+    "scans_failed = scans_failed + 1, " SCAN_FIGURES "WHERE id = ?";
 
 /* Connected mailboxes (only one when only != 0) in *t (caller frees). */
 int
@@ -256,18 +263,75 @@ store_mailbox_scan_health(struct db *db, long minutes, struct scan_health **h,
 	return rc;
 }
 
-/* Record a scan: ok also sets last_success_at and messages waiting. */
-int
-store_mailbox_scan_done(struct db *db, uint64_t id, int ok, long long waiting,
+/*
+ * Every mailbox's scan totals (sql/0012_metrics.sql) and health: seconds
+ * since the last success, else since it was connected (as health counts).
+ */
+static const char SQL_TOTALS[] =
+    "SELECT id, name, status, status IN ('connected', 'needs_reauth', "
+    "'error'), TIMESTAMPDIFF(SECOND, COALESCE(last_success_at, "
+    "connected_at), UTC_TIMESTAMP()), scans_ok, scans_failed, "
+    "scan_ms_total, graph_requests, graph_throttled, graph_retries, "
+    "attention, messages_waiting FROM mailbox ORDER BY id";
+
+static int
+totals_row(struct scan_totals *t, const struct db_res *r, size_t i,
     struct err *err)
 {
-	struct db_param okp[] = { waiting >= 0 ? db_int(waiting) : db_null(),
-		db_int((long long)id) };
-	struct db_param failp[] = { db_int((long long)id) };
+	long long *nums[] = { &t->scans_ok, &t->scans_failed, &t->scan_ms,
+		&t->graph_requests, &t->graph_throttled, &t->graph_retries,
+		&t->attention };
 
-	if (ok)
-		return db_exec(db, SQL_SCAN_OK, okp, 2, NULL, err);
-	return db_exec(db, SQL_SCAN_FAILED, failp, 1, NULL, err);
+	t->id = (uint64_t)db_res_int(r, i, 0);
+	t->watched = db_res_int(r, i, 3) != 0;
+	t->since_success = db_res_str(r, i, 4) ? db_res_int(r, i, 4) : -1;
+	for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++)
+		*nums[k] = db_res_int(r, i, 5 + k);
+	t->waiting = db_res_str(r, i, 12) ? db_res_int(r, i, 12) : -1;
+	if (store_row_copy(t->name, sizeof t->name, r, i, 1, err) == -1 ||
+	    store_row_copy(t->status, sizeof t->status, r, i, 2, err) == -1)
+		return -1;
+	return 0;
+}
+
+/* The totals of every mailbox, ordered by id, in *t (caller frees). */
+int
+store_mailbox_scan_totals(struct db *db, struct scan_totals **t, size_t *n,
+    struct err *err)
+{
+	struct db_res r;
+	int           rc = 0;
+
+	*t = NULL;
+	*n = 0;
+	if (db_query(db, SQL_TOTALS, NULL, 0, &r, err) == -1)
+		return -1;
+	*t = xcalloc(r.nrows, sizeof **t);
+	for (size_t i = 0; rc == 0 && i < r.nrows; i++)
+		rc = totals_row(&(*t)[i], &r, i, err);
+	*n = r.nrows;
+	db_res_free(&r);
+	return rc;
+}
+
+/*
+ * Record a scan and add its figures to the mailbox's totals, in one
+ * statement: ok also sets last_success_at and the messages waiting.
+ */
+int
+store_mailbox_scan_done(struct db *db, uint64_t id,
+    const struct scan_figures *f, struct err *err)
+{
+	struct db_param p[] = { f->waiting >= 0 ? db_int(f->waiting)
+		                                : db_null(),
+		db_int(f->ms), db_int(f->graph_requests),
+		db_int(f->graph_throttled), db_int(f->graph_retries),
+		db_int((long long)id) };
+
+	if (f->ok)
+		return db_exec(db, SQL_SCAN_OK, p, DB_NPARAMS(p), NULL, err);
+	return db_exec(db, SQL_SCAN_FAILED, p + 1, DB_NPARAMS(p) - 1, NULL,
+	    err);
 }
 
 /* Move a mark-as-read mailbox's listing floor up to newest (see SQL). */

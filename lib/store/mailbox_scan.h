@@ -29,6 +29,20 @@ struct scan_target {
 	char  read_floor[21]; /* mark as read: listed from here on */
 };
 
+/*
+ * What one scan of a mailbox did, recorded when it ends
+ * (store_mailbox_scan_done()): the counters are added to the mailbox's
+ * totals (sql/0012_metrics.sql).
+ */
+struct scan_figures {
+	int       ok;
+	long long waiting; /* messages left in the Inbox; -1 unknown */
+	long long ms;      /* how long the scan took */
+	long long graph_requests;
+	long long graph_throttled; /* answers 429, $batch parts included */
+	long long graph_retries;
+};
+
 /* One mailbox as GET /api/health sees it (store_mailbox_scan_health()). */
 struct scan_health {
 	uint64_t id;
@@ -40,6 +54,19 @@ struct scan_health {
 	long long minutes; /* since the last success, -1 never */
 	char      last_error[1001];
 	long long attention; /* mails failed or quarantined */
+};
+
+/* A mailbox's scan totals and health, for GET /api/metrics. */
+struct scan_totals {
+	uint64_t  id;
+	char      name[401];
+	char      status[16];
+	int       watched;       /* as in struct scan_health */
+	long long since_success; /* seconds (or since connected), -1 never */
+	long long scans_ok, scans_failed, scan_ms;
+	long long graph_requests, graph_throttled, graph_retries;
+	long long attention;
+	long long waiting; /* -1 unknown */
 };
 
 int  store_mailbox_scan_targets(struct db *, uint64_t only,
@@ -61,7 +88,9 @@ int store_mailbox_scan_read_floor(struct db *, uint64_t id, const char *newest,
     struct err *);
 int store_mailbox_scan_read_floor_lower(struct db *, uint64_t id,
     const char *floor, struct err *);
-int store_mailbox_scan_done(struct db *, uint64_t id, int ok, long long waiting,
+int store_mailbox_scan_totals(struct db *, struct scan_totals **, size_t *n,
     struct err *);
+int store_mailbox_scan_done(struct db *, uint64_t id,
+    const struct scan_figures *, struct err *);
 
 #endif

@@ -353,3 +353,26 @@ store_outgoing_ack_count(struct db *db, const char *to, long long *n,
 	db_res_free(&r);
 	return 0;
 }
+
+/*
+ * Every mailbox's outgoing mail by status, for GET /api/metrics: read from
+ * the outgoing_due key (mailbox_id, status, next_attempt_at) alone.
+ */
+static const char SQL_COUNTS[] =
+    "SELECT mailbox_id, status, COUNT(*) FROM outgoing_email "
+    "GROUP BY mailbox_id, status";
+
+static int
+status_of(const char *s)
+{
+	enum outgoing_status st;
+
+	return outgoing_status_parse(s, &st) == 0 ? (int)st : -1;
+}
+
+int
+store_outgoing_counts(struct db *db, struct mail_count **c, size_t *n,
+    struct err *err)
+{
+	return store_row_counts(db, SQL_COUNTS, status_of, c, n, err);
+}

@@ -11,6 +11,8 @@
 #include "base/err.h"
 #include "model/mail_states.h"
 
+struct mail_count;
+
 struct new_outgoing {
 	uint64_t             mailbox_id;
 	uint64_t             ticket_id;
@@ -102,4 +104,7 @@ int store_outgoing_list(struct db *, const struct outgoing_filter *,
 int store_outgoing_retry(struct db *, uint64_t id, int *changed, struct err *);
 int store_outgoing_ack_count(struct db *, const char *to, long long *n,
     struct err *);
+int store_outgoing_counts(struct db *, struct mail_count **, size_t *n,
+    struct err *);
+
 #endif

@@ -1,10 +1,12 @@
 /*
  * row: copying result cells into schema-sized arrays.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
 #include "store/store.h"
+#include "base/xmalloc.h"
 
 /*
  * Copy the cell into dst; SQL NULL becomes "".  A value that does not fit
@@ -89,5 +91,34 @@ store_row_one(int rc, struct db_res *res, const char *what, uint64_t id,
 		    (unsigned long long)id);
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The rows (mailbox_id, an enum column, COUNT(*)) of sql into *c (caller
+ * frees); value_of names the enum's value, -1 for one C does not know.
+ */
+int
+store_row_counts(struct db *db, const char *sql, int (*value_of)(const char *),
+    struct mail_count **c, size_t *n, struct err *err)
+{
+	struct db_res r;
+
+	*c = NULL;
+	*n = 0;
+	if (db_query(db, sql, NULL, 0, &r, err) == -1)
+		return -1;
+	*c = xcalloc(r.nrows, sizeof **c);
+	for (size_t i = 0; i < r.nrows; i++) {
+		int v =
+		    value_of(db_res_str(&r, i, 1) ? db_res_str(&r, i, 1) : "");
+
+		if (v < 0)
+			continue;
+		(*c)[*n].mailbox_id = (uint64_t)db_res_int(&r, i, 0);
+		(*c)[*n].value = v;
+		(*c)[(*n)++].n = db_res_int(&r, i, 2);
+	}
+	db_res_free(&r);
 	return 0;
 }

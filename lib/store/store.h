@@ -311,7 +311,18 @@ int store_copy_time(char *dst, size_t dstsz, const struct db_res *, size_t row,
  * rows as they are). */
 #define STORE_ISO(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
 char *store_row_like(const char *q);
-int   store_row_one(int rc, struct db_res *, const char *what, uint64_t id,
-      struct err *);
+
+/* One group of a count by mailbox and an enum column (GET /api/metrics). */
+struct mail_count {
+	uint64_t  mailbox_id;
+	int       value; /* the enum's value */
+	long long n;
+};
+
+int store_row_counts(struct db *, const char *sql,
+    int (*value_of)(const char *), struct mail_count **, size_t *n,
+    struct err *);
+int store_row_one(int rc, struct db_res *, const char *what, uint64_t id,
+    struct err *);
 
 #endif

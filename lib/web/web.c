@@ -11,6 +11,7 @@
 
 #include "base/etag.h"
 #include "adapt/jsonx.h"
+#include "base/addrlist.h"
 #include "base/log.h"
 #include "store/store.h"
 #include "base/utf8.h"
@@ -465,6 +466,8 @@ web_access_name(enum route_access a)
 		return "agent";
 	case ROUTE_ADMIN:
 		return "admin";
+	case ROUTE_MONITOR:
+		return "monitor";
 	}
 	return "?";
 }
@@ -487,6 +490,9 @@ authorise(struct call *c, const struct route *rt)
 
 	if (rt->access == ROUTE_PUBLIC)
 		return 0;
+	if (rt->access == ROUTE_MONITOR &&
+	    addrlist_match(&c->app->cfg.metrics_allow, c->req->remote_addr))
+		return 0;
 	if (authenticate(c, rt, &err) == -1)
 		return web_error(c, &err);
 	if (web_route_csrf(rt) && !authn_csrf_ok(&c->who, c->req))
@@ -500,11 +506,34 @@ authorise(struct call *c, const struct route *rt)
 	return 0;
 }
 
+/*
+ * Count the answer of route i (n: no route) in this host's counters: one
+ * atomic add; the route's slot is looked up on its first request only.
+ */
+static void
+count(struct web_counts *wc, const struct route *rt, size_t i, size_t n,
+    int status)
+{
+	char key[REQCOUNT_KEY];
+
+	if (wc == NULL || wc->rc == NULL)
+		return;
+	if (wc->slot[i] == NULL) {
+		snprintf(key, sizeof key, "%s %s", i < n ? rt[i].method : "*",
+		    i < n ? rt[i].pattern : "(none)");
+		wc->slot[i] = reqcount_slot(wc->rc, key);
+	}
+	reqcount_add(wc->slot[i], status);
+}
+
 /* Route r through table rt and answer it.  Logs one line per request. */
 void
-web_dispatch(struct app *app, struct req *r, const struct route *rt, size_t n)
+web_dispatch(struct app *app, struct req *r, const struct route *rt, size_t n,
+    struct web_counts *wc)
 {
-	struct call c = { .app = app, .req = r };
+	struct call c = { .app = app,
+		.req = r,
+		.counts = wc != NULL ? wc->rc : NULL };
 	size_t      i;
 
 	for (i = 0; i < n; i++)
@@ -516,9 +545,27 @@ web_dispatch(struct app *app, struct req *r, const struct route *rt, size_t n)
 		rt[i].fn(&c);
 	if (c.prefetched != NULL)
 		c.prefetched_free(c.prefetched);
+	count(wc, rt, i, n, r->status);
 	log_info("%s %s -> %d%s%s", r->method, r->path, r->status,
 	    c.who.kind != WHO_NONE ? " by " : "",
 	    c.who.kind != WHO_NONE ? c.who.name : "");
+}
+
+/* Open the request counters of metrics_file ("" = none); a file that
+ * cannot be used costs the metrics, never the requests. */
+static void
+counts_open(struct web_counts *wc, const struct config *cfg, size_t n)
+{
+	struct err err;
+
+	wc->rc = NULL;
+	wc->slot = xcalloc(n + 1, sizeof *wc->slot);
+	if (cfg->metrics_file[0] == '\0')
+		return;
+	wc->rc = reqcount_open(cfg->metrics_file, &err);
+	if (wc->rc == NULL)
+		log_warn("requests are not counted for /api/metrics: %s",
+		    err.msg);
 }
 
 /*
@@ -529,10 +576,11 @@ web_dispatch(struct app *app, struct req *r, const struct route *rt, size_t n)
 int
 web_serve(const char *prog, const struct route *rt, size_t n)
 {
-	struct app   app;
-	struct err   err;
-	struct fcgi *f;
-	struct req   r;
+	struct app        app;
+	struct err        err;
+	struct fcgi      *f;
+	struct req        r;
+	struct web_counts wc;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (app_init(&app, prog, &err) == -1) {
@@ -546,12 +594,15 @@ web_serve(const char *prog, const struct route *rt, size_t n)
 		app_cleanup(&app);
 		return 2;
 	}
+	counts_open(&wc, &app.cfg, n);
 	log_info("ready");
 	while (fcgi_accept(f, &r) == 0) {
-		web_dispatch(&app, &r, rt, n);
+		web_dispatch(&app, &r, rt, n, &wc);
 		fcgi_finish(f, &r);
 	}
 	log_info("stopping");
+	reqcount_close(wc.rc);
+	free(wc.slot);
 	fcgi_close(f);
 	app_cleanup(&app);
 	return 0;

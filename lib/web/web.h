@@ -15,6 +15,7 @@
 #include "domain/authn.h"
 #include "adapt/fcgi.h"
 #include "adapt/jsonx.h"
+#include "base/reqcount.h"
 
 #define WEB_BODY_MAX (64 * 1024)
 
@@ -24,12 +25,21 @@ struct call {
 	struct principal who;
 	void            *prefetched; /* a route's prefetch result, or NULL */
 	void (*prefetched_free)(void *);
+	const struct reqcount *counts; /* this host's request counters */
 };
 
 enum route_access {
 	ROUTE_PUBLIC, /* anyone */
 	ROUTE_AGENT,  /* any signed-in agent or API key */
-	ROUTE_ADMIN   /* role admin */
+	ROUTE_ADMIN,  /* role admin */
+	ROUTE_MONITOR /* as agent, or a client address in metrics_allow */
+};
+
+/* A program's request counters (lib/base/reqcount.c): the file's table and
+ * each route's slot, claimed on the route's first request. */
+struct web_counts {
+	struct reqcount       *rc;
+	struct reqcount_slot **slot; /* nroutes + 1: the last for no route */
 };
 
 struct route {
@@ -49,7 +59,7 @@ struct route {
 };
 
 void web_dispatch(struct app *, struct req *, const struct route *,
-    size_t nroutes);
+    size_t nroutes, struct web_counts *);
 int  web_serve(const char *prog, const struct route *, size_t nroutes);
 int  web_route_match(const struct route *, const char *method, const char *path,
      struct req *);
