@@ -353,8 +353,13 @@ init_state() {
 		# secret.key, its logs and the sockets, nginx's workers their
 		# temp dir and the sockets; each file keeps its own mode.
 		chmod 0711 "$VAR" "$RUN"
-		chown root:root "$LOG" "$NGX" "$NGX/tmp"
-		chmod 0755 "$LOG" "$NGX" "$NGX/tmp"
+		chown root:root "$NGX" "$NGX/tmp"
+		chmod 0755 "$NGX" "$NGX/tmp"
+		# The log dir also holds root's nginx and MariaDB logs: group
+		# postdesk may create files (a log reopened after a rotation,
+		# SIGHUP) but, sticky, not remove or rename root's.
+		chown "root:$PD_GROUP" "$LOG"
+		chmod 1775 "$LOG"
 		local f
 		for f in "${PD_LOGS[@]}"; do
 			: >>"$LOG/$f"
@@ -804,9 +809,13 @@ cmd_db_stop() {
 cmd_db_start() {
 	[[ -n $(live_pids mariadb) ]] && return 0
 	[[ -d $VAR/db/mysql ]] || die "no datadir in $VAR/db; use: $0 start"
-	# After a stop the runtime dir is gone (a restore runs on MariaDB alone).
-	mkdir -p "$RUN"
-	chmod 0700 "$RUN"
+	# After a stop the runtime dir is gone (a restore runs on MariaDB
+	# alone); a running stack's keeps its mode (its sockets are reached
+	# through it).
+	if [[ ! -d $RUN ]]; then
+		mkdir -p "$RUN"
+		chmod 0700 "$RUN"
+	fi
 	if [[ -n $DB_PORT ]]; then
 		port_free "$DB_PORT" || die "port $DB_PORT (POSTDESK_DB_PORT) is already in use"
 	fi

@@ -155,10 +155,13 @@ def test_backup_restore_into_a_fresh_stack(new_stack, fake_server, tmp_path):
     empty_database(b)
     b.stop()
     b.start_db()
+    replaced = (b.var / "secret.key").stat()
     r = run(RESTORE, b, out)
     assert r.returncode == 0, r.stdout + r.stderr
     assert key_of(b) == (out / "secret.key").read_bytes()
-    assert stat.S_IMODE((b.var / "secret.key").stat().st_mode) == 0o600  # the replaced one's
+    st = (b.var / "secret.key").stat()  # the replaced one's owner and mode
+    assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == \
+        (stat.S_IMODE(replaced.st_mode), replaced.st_uid, replaced.st_gid)
     assert len(list(b.var.glob("secret.key.replaced-*"))) == 1
     b.start()
     assert snapshot(b) == before

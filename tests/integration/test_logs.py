@@ -28,7 +28,7 @@ _conftest = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_conftest)
 ROOT, Stack, _stop_and_check = _conftest.ROOT, _conftest.Stack, _conftest._stop_and_check
 TEMPLATE = ROOT / "packaging" / "postdesk.logrotate.in"
-RENDER = ROOT / "scripts" / "render-nginx.sh"
+RENDER = ROOT / "scripts" / "render.sh"
 PROGS = {"api": "postdesk-api", "oauth": "postdesk-oauth", "scanner": "postdesk-scan"}
 
 
