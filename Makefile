@@ -106,6 +106,7 @@ $(PATHS_H): FORCE
 	  echo '#define PD_KEY_FILE "$(SYSCONFDIR)/secret.key"'; \
 	  echo '#define PD_SQL_DIR "$(DATADIR)/sql"'; \
 	  echo '#define PD_LOG_FILE "$(LOGDIR)/postdesk.log"'; \
+	  echo '#define PD_METRICS_FILE "$(RUNDIR)/metrics"'; \
 	} > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; echo "wrote $@"; fi
 FORCE:
@@ -267,16 +268,18 @@ RENDER_SET = $(foreach v,$(PATH_VARS),$(v)=$($(v)))
 # scripts/stack.sh).
 NGINX_PROD = RUN=$(RUNDIR) PORTAL_ROOT=$(DATADIR)/portal \
              HEADERS=$(NGINXDIR)/postdesk-headers.conf
-LOGROTATE_IN = $(wildcard packaging/postdesk.logrotate.in)
 D = $(DESTDIR)
 
 install: all
 	install -d $(D)$(BINDIR) $(D)$(LIBEXECDIR) $(D)$(DATADIR)/sql $(D)$(SYSCONFDIR) \
-	    $(D)$(NGINXDIR) $(D)$(CRONDIR) $(D)$(TMPFILESDIR) \
-	    $(if $(LOGROTATE_IN),$(D)$(LOGROTATEDIR))
+	    $(D)$(NGINXDIR) $(D)$(CRONDIR) $(D)$(TMPFILESDIR) $(D)$(LOGROTATEDIR)
 	install -d -m 0750 $(D)$(LOGDIR)
 	install -m 0755 build/postdesk-admin build/postdesk-scan $(D)$(BINDIR)/
 	install -m 0755 build/postdesk-api build/postdesk-oauth $(D)$(LIBEXECDIR)/
+	for s in postdesk-backup postdesk-restore; do \
+	    sed -e 's|/etc/postdesk/|$(SYSCONFDIR)/|g' scripts/$$s > $(D)$(BINDIR)/$$s.tmp && \
+	    chmod 0755 $(D)$(BINDIR)/$$s.tmp && mv -f $(D)$(BINDIR)/$$s.tmp $(D)$(BINDIR)/$$s; \
+	done
 	install -m 0644 sql/*.sql $(D)$(DATADIR)/sql/
 	rm -rf $(D)$(DATADIR)/portal
 	cp -R nginx/portal $(D)$(DATADIR)/portal
@@ -286,10 +289,10 @@ install: all
 	$(RENDER) packaging/postdesk.conf.in $(D)$(SYSCONFDIR)/postdesk.conf.example $(RENDER_SET)
 	$(RENDER) packaging/postdesk.cron.in $(D)$(CRONDIR)/postdesk $(RENDER_SET)
 	$(RENDER) packaging/postdesk.tmpfiles.in $(D)$(TMPFILESDIR)/postdesk.conf $(RENDER_SET)
-	$(if $(LOGROTATE_IN),$(RENDER) $(LOGROTATE_IN) $(D)$(LOGROTATEDIR)/postdesk $(RENDER_SET))
+	$(RENDER) packaging/postdesk.logrotate.in $(D)$(LOGROTATEDIR)/postdesk $(RENDER_SET)
 	chmod 0644 $(D)$(NGINXDIR)/postdesk.conf $(D)$(SYSCONFDIR)/postdesk.conf.example \
 	    $(D)$(CRONDIR)/postdesk $(D)$(TMPFILESDIR)/postdesk.conf \
-	    $(if $(LOGROTATE_IN),$(D)$(LOGROTATEDIR)/postdesk)
+	    $(D)$(LOGROTATEDIR)/postdesk
 	if [ -z "$(D)" ]; then $(RENDER_SET) TMPFILES=$(TMPFILESDIR)/postdesk.conf \
 	    scripts/install-system.sh; fi
 

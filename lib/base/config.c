@@ -59,7 +59,7 @@ static const struct key keys[] = {
 	{ "intake_attempts",      L(intake_attempts), "5", 1, 20 },
 	{ "retry_backoff",        L(retry_backoff), "60", 0, 86400 },
 	{ "metrics_allow",        N(metrics_allow), "", 0, 0 },
-	{ "metrics_file",         S(metrics_file), "/run/postdesk/metrics", 0, 0 },
+	{ "metrics_file",         S(metrics_file), PD_METRICS_FILE, 0, 0 },
 };
 /* clang-format on */
 

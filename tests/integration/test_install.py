@@ -44,13 +44,13 @@ PLACEHOLDER = re.compile(r"@[A-Z_]+@")
 # Mode of every installed file and directory (the portal is checked apart).
 FILES = {
     "usr/bin/postdesk-admin": 0o755, "usr/bin/postdesk-scan": 0o755,
+    "usr/bin/postdesk-backup": 0o755, "usr/bin/postdesk-restore": 0o755,
     "usr/lib/postdesk/postdesk-api": 0o755, "usr/lib/postdesk/postdesk-oauth": 0o755,
     "etc/postdesk/postdesk.conf.example": 0o644, "etc/cron.d/postdesk": 0o644,
     "etc/nginx/snippets/postdesk.conf": 0o644, "etc/nginx/snippets/postdesk-headers.conf": 0o644,
     "usr/lib/tmpfiles.d/postdesk.conf": 0o644, "var/log/postdesk": 0o750,
+    "etc/logrotate.d/postdesk": 0o644,
 }
-if (ROOT / "packaging" / "postdesk.logrotate.in").exists():
-    FILES["etc/logrotate.d/postdesk"] = 0o644
 
 
 def clean_env(**extra):
