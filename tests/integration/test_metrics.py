@@ -85,7 +85,7 @@ def test_a_scan_counts_and_mail_shows_by_outcome(stack, desk, agent_key):
     assert value(before, "postdesk_scans_total", result="ok", **mb) == 0
     assert value(before, "postdesk_incoming_emails", outcome="ticket_created", **mb) == 0
     assert has(before, "postdesk_incoming_emails", outcome="ticket_created", **mb)
-    desk.send("Printer on fire", "carol@example.com")
+    desk.send("Printer on fire", "metrics-carol@example.com")
     desk.send("Printer still on fire", "dave@example.com")
     desk.scan()
     m = scrape(agent_key)
@@ -104,7 +104,7 @@ def test_a_scan_counts_and_mail_shows_by_outcome(stack, desk, agent_key):
     row = stack.sql("SELECT scans_ok, graph_requests FROM mailbox WHERE id = %d" % mid)[0]
     assert [int(v) for v in row] == [1, int(value(m, "postdesk_graph_requests_total", **mb))]
 
-    desk.send("Re: Printer on fire", "carol@example.com")
+    desk.send("Re: Printer on fire", "metrics-carol@example.com")
     desk.scan()
     m2 = scrape(agent_key)
     assert value(m2, "postdesk_scans_total", result="ok", **mb) == 2
