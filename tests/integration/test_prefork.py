@@ -227,3 +227,30 @@ def _try_get(path):
         return fcgi_get(path, "/api/openapi.json", timeout=5)
     except OSError:
         return None
+
+
+def test_sighup_reaches_the_workers_which_reopen_the_log(world):
+    """logrotate renames the log and signals the pool's parent (systemctl
+    reload): the workers live on and write to a new file."""
+    lsock = listening(world["sock"])
+    proc = subprocess.Popen([str(BIN / "postdesk-api"), "--workers", "2"], stdin=lsock,
+                            env=world["env"])
+    lsock.close()
+    try:
+        workers = wait_for(lambda: len(children(proc.pid)) == 2 and children(proc.pid),
+                           what="2 workers")
+        rotated = world["log"].with_suffix(".log.1")
+        world["log"].rename(rotated)
+        proc.send_signal(signal.SIGHUP)
+        for _ in range(4):  # reaches every worker, whichever takes it
+            assert fcgi_get(world["sock"], "/api/openapi.json").startswith("Status: 200")
+        text = wait_for(lambda: world["log"].exists() and world["log"].read_text(),
+                        what="a new log file")
+        assert "GET /api/openapi.json -> 200" in text, text
+        assert children(proc.pid) == workers and proc.poll() is None
+        assert "killed by signal" not in rotated.read_text()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+        rotated.unlink()
+    finally:
+        stop(proc)
