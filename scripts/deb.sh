@@ -24,8 +24,14 @@ doc=$stage/usr/share/doc/postdesk
 # Made by the postinst (owned by postdesk, which does not exist at unpack).
 rm -rf "$stage/var"
 
-# Binaries: stripped as Debian ships them.
-bins=("$stage"/usr/bin/postdesk-* "$stage"/usr/lib/postdesk/postdesk-*)
+# The programs (and postdesk-backup/-restore, scripts); the compiled ones
+# stripped as Debian ships them.
+progs=("$stage"/usr/bin/postdesk-* "$stage"/usr/lib/postdesk/postdesk-*)
+bins=()
+for p in "${progs[@]}"; do
+	[[ $(head -c 4 "$p") == $'\x7fELF' ]] && bins+=("$p")
+done
+((${#bins[@]} == 4)) || { echo "deb: expected 4 compiled programs: ${bins[*]}" >&2; exit 1; }
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "${bins[@]}"
 
 # Documentation and man pages.
@@ -41,7 +47,7 @@ install -m 0644 "$pkg/deb/lintian-overrides" "$stage/usr/share/lintian/overrides
 # Modes: directories and data 0755/0644, the programs 0755.
 find "$stage" -path "$stage/DEBIAN" -prune -o -type d -exec chmod 0755 {} +
 find "$stage" -path "$stage/DEBIAN" -prune -o -type f -exec chmod 0644 {} +
-chmod 0755 "${bins[@]}"
+chmod 0755 "${progs[@]}"
 
 # DEBIAN/
 rm -rf "$stage/DEBIAN"

@@ -25,8 +25,9 @@ VERSION = re.search(r'#define POSTDESK_VERSION "([^"]+)"',
 ARCH = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
                       check=True).stdout.strip()
 DEB = ROOT / "build" / ("postdesk_%s_%s.deb" % (VERSION, ARCH))
-PROGRAMS = ["usr/bin/postdesk-admin", "usr/bin/postdesk-scan",
+COMPILED = ["usr/bin/postdesk-admin", "usr/bin/postdesk-scan",
             "usr/lib/postdesk/postdesk-api", "usr/lib/postdesk/postdesk-oauth"]
+PROGRAMS = COMPILED + ["usr/bin/postdesk-backup", "usr/bin/postdesk-restore"]
 UNITS = ["postdesk-api.socket", "postdesk-api.service", "postdesk-oauth.socket",
          "postdesk-oauth.service", "postdesk-scan.service", "postdesk-scan.timer"]
 UNIT_DIR = "usr/lib/systemd/system"
@@ -120,6 +121,8 @@ def test_files_in_their_places(tree):
         "usr/share/postdesk/portal/index.html",
         "usr/share/doc/postdesk/copyright", "usr/share/doc/postdesk/changelog.gz",
         "usr/share/man/man8/postdesk-admin.8.gz", "usr/share/man/man8/postdesk-scan.8.gz",
+        "usr/share/man/man8/postdesk-backup.8.gz", "usr/share/man/man8/postdesk-restore.8.gz",
+        "etc/logrotate.d/postdesk", "usr/lib/tmpfiles.d/postdesk.conf",
         "usr/share/lintian/overrides/postdesk",
     ] + [UNIT_DIR + "/" + u for u in UNITS]
     for p in expected:
@@ -193,10 +196,11 @@ def test_conffiles_and_md5sums(tree):
 
 
 def test_programs_stripped_and_say_the_version(tree):
-    for p in PROGRAMS:
+    for p in COMPILED:
         sections = run("readelf", "-S", tree["root"] / p).stdout
+        assert ".symtab" in sections or ".text" in sections, p  # an ELF file
         assert ".symtab" not in sections and ".debug_info" not in sections, p
-    for p in PROGRAMS[2:]:
+    for p in COMPILED[2:]:
         r = run(tree["root"] / p, "--version")
         assert r.stdout.strip() == "%s %s" % (Path(p).name, VERSION), r
 
