@@ -10,8 +10,8 @@
 # md5sums, the maintainer scripts of packaging/deb/), the copyright and
 # changelog, the man pages of packaging/man/, lintian's overrides — strips
 # the binaries, sets every mode, and builds OUT with dpkg-deb, every file
-# owned by root (--root-owner-group). Nothing outside STAGE and OUT is
-# written.
+# owned by root (--root-owner-group). Nothing outside STAGE's debian/
+# directory (dpkg-shlibdeps' control file) and OUT is written.
 set -Eeuo pipefail
 
 (($# == 4)) || { echo "usage: $0 STAGE OUT VERSION MAINTAINER" >&2; exit 2; }
