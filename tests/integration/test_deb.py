@@ -263,7 +263,8 @@ def test_units_pass_systemd_analyze_verify(tree):
         assert line in sock.splitlines(), line
     svc = (root / UNIT_DIR / "postdesk-api.service").read_text().splitlines()
     for line in ("User=postdesk", "Group=postdesk", "NoNewPrivileges=yes",
-                 "ProtectSystem=strict", "ReadWritePaths=/var/log/postdesk", "PrivateTmp=yes"):
+                 "ProtectSystem=strict", "ReadWritePaths=/var/log/postdesk /run/postdesk",
+                 "PrivateTmp=yes"):
         assert line in svc, line
     assert any(l.startswith("ExecStart=/usr/lib/postdesk/postdesk-api --workers ") for l in svc)
 
