@@ -65,7 +65,7 @@ UNITBIN  = $(patsubst tests/unit/%.c,build/san/unit/%,$(UNIT_SRC))
 .PHONY: all san deps run demo start stop status test test-unit test-integration \
         test-browser test-san bench check check-layers check-portal check-banned \
         cppcheck format format-check \
-        install migrate clean fuzz fuzz-long soak hostile-triage FORCE
+        install deb migrate clean fuzz fuzz-long soak hostile-triage FORCE
 all: $(BIN)
 san: $(SANBIN)
 
@@ -127,7 +127,7 @@ build/san/obj/gen/openapi.o: build/gen/openapi.c
 	@mkdir -p $(@D)
 	$(SANCC) $(CPPFLAGS) -Icgi-bin $(ALLCFLAGS) $(SAN) -c -o $@ $<
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)
 
 # --- the stack ---------------------------------------------------------
 deps:
@@ -270,6 +270,12 @@ NGINX_PROD = RUN=$(RUNDIR) PORTAL_ROOT=$(DATADIR)/portal \
              HEADERS=$(NGINXDIR)/postdesk-headers.conf
 D = $(DESTDIR)
 
+# systemd units (packaging/systemd/*.in): the FastCGI pools on their
+# sockets, and the scanner's timer in place of the cron line.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+UNITS    = postdesk-api.socket postdesk-api.service postdesk-oauth.socket \
+           postdesk-oauth.service postdesk-scan.service postdesk-scan.timer
+
 install: all
 	install -d $(D)$(BINDIR) $(D)$(LIBEXECDIR) $(D)$(DATADIR)/sql $(D)$(SYSCONFDIR) \
 	    $(D)$(NGINXDIR) $(D)$(CRONDIR) $(D)$(TMPFILESDIR) $(D)$(LOGROTATEDIR)
@@ -293,8 +299,26 @@ install: all
 	chmod 0644 $(D)$(NGINXDIR)/postdesk.conf $(D)$(SYSCONFDIR)/postdesk.conf.example \
 	    $(D)$(CRONDIR)/postdesk $(D)$(TMPFILESDIR)/postdesk.conf \
 	    $(D)$(LOGROTATEDIR)/postdesk
+	install -d $(D)$(SYSTEMDUNITDIR)
+	for u in $(UNITS); do $(RENDER) packaging/systemd/$$u.in \
+	    $(D)$(SYSTEMDUNITDIR)/$$u $(RENDER_SET) && \
+	    chmod 0644 $(D)$(SYSTEMDUNITDIR)/$$u || exit 1; done
 	if [ -z "$(D)" ]; then $(RENDER_SET) TMPFILES=$(TMPFILESDIR)/postdesk.conf \
 	    scripts/install-system.sh; fi
+
+# --- Debian package (scripts/deb.sh) ------------------------------------------
+# build/postdesk_<version>_<arch>.deb from "make install PREFIX=/usr" into
+# a staging tree; the version is lib/base/version.h's.
+VERSION   := $(shell awk -F'"' '/define POSTDESK_VERSION "/ { print $$2 }' lib/base/version.h)
+DEB_ARCH  := $(shell dpkg --print-architecture 2>/dev/null)
+DEB        = build/postdesk_$(VERSION)_$(DEB_ARCH).deb
+DEB_STAGE  = build/deb/debian/postdesk
+DEB_MAINTAINER ?= postdesk maintainers <maintainers@users.noreply.r-seed-c74f1f39.example>
+
+deb:
+	rm -rf build/deb $(DEB)
+	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(DEB_STAGE) PREFIX=/usr
+	scripts/deb.sh $(DEB_STAGE) $(DEB) $(VERSION) '$(DEB_MAINTAINER)'
 
 clean:
 	rm -rf build

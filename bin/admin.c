@@ -18,6 +18,7 @@
 #include "domain/migrate.h"
 #include "base/paths.h"
 #include "base/valid.h"
+#include "base/version.h"
 
 #define PROG         "postdesk-admin"
 #define PASSWORD_MIN 8
@@ -81,8 +82,10 @@ usage(FILE *f)
 		    commands[i].args);
 		fprintf(f, "  %-48s %s\n", head, commands[i].line);
 	}
-	fputs("Configuration: $POSTDESK_CONF (default " PD_CONF_FILE ").\n"
-	      "Exit status: 0 done, 1 failed, 2 bad usage or configuration.\n",
+	fputs(PROG
+	    " --version prints the version.\n"
+	    "Configuration: $POSTDESK_CONF (default " PD_CONF_FILE ").\n"
+	    "Exit status: 0 done, 1 failed, 2 bad usage or configuration.\n",
 	    f);
 }
 
@@ -437,6 +440,10 @@ main(int argc, char **argv)
 	}
 	if (is_help(argv[1])) {
 		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		puts(PROG " " POSTDESK_VERSION);
 		return 0;
 	}
 	c = command_find(argv[1]);

@@ -22,6 +22,7 @@
 #include "domain/sending.h"
 #include "domain/scanner.h"
 #include "base/valid.h"
+#include "base/version.h"
 
 #define PROG "postdesk-scan"
 
@@ -33,6 +34,7 @@ static const char USAGE[] =
     "  --loop        keep running runs back to back (in place of cron)\n"
     "  --send-only   only send queued mail, don't read the Inboxes\n"
     "  --mailbox ID  only this mailbox\n"
+    "  --version     print the version\n"
     "Without --once a run polls for scan_seconds (default 55) every\n"
     "scan_interval seconds (default 5): run it from cron every minute.\n"
     "Exit status: 0 ok, 1 some mailbox failed, 2 usage or configuration.\n";
@@ -205,6 +207,9 @@ parse_args(int argc, char **argv, int *once, int *loop, int *send_only,
 			i++;
 		} else if (strcmp(argv[i], "--help") == 0) {
 			fputs(USAGE, stdout);
+			exit(0);
+		} else if (strcmp(argv[i], "--version") == 0) {
+			puts(PROG " " POSTDESK_VERSION);
 			exit(0);
 		} else {
 			fprintf(stderr,

@@ -81,11 +81,5 @@ main(int argc, char **argv)
 		print_access();
 		return 0;
 	}
-	if (argc != 1) {
-		fprintf(stderr,
-		    "usage: postdesk-api [--routes|--access] (run under "
-		    "spawn-fcgi)\n");
-		return 2;
-	}
-	return web_serve("postdesk-api", routes, NROUTES);
+	return web_serve("postdesk-api", routes, NROUTES, argc, argv);
 }

@@ -75,11 +75,5 @@ static const struct route routes[] = {
 int
 main(int argc, char **argv)
 {
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr,
-		    "usage: postdesk-oauth (run under spawn-fcgi)\n");
-		return 2;
-	}
-	return web_serve("postdesk-oauth", routes, NROUTES);
+	return web_serve("postdesk-oauth", routes, NROUTES, argc, argv);
 }

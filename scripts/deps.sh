@@ -19,6 +19,7 @@ PKGS=(
 	python3-pytest python3-requests python3-selenium
 	python3-prometheus-client # tests/integration/test_metrics.py parses /api/metrics
 	chromium chromium-driver
+	dpkg-dev lintian systemd adduser # make deb and its test (tests/integration/test_deb.py)
 )
 
 # "pkg<TAB>status" for every known package; unknown ones are simply absent

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
 
@@ -19,7 +20,38 @@ struct fcgi {
 	FCGX_Request fr;
 };
 
-/* Initialise libfcgi on the socket spawn-fcgi gave us as stdin. */
+/*
+ * libfcgi listens on fd 0 (spawn-fcgi's way); systemd's socket activation
+ * (packaging/systemd/postdesk-api.socket.in) passes the socket as fd 3 with
+ * LISTEN_PID and LISTEN_FDS.  When those name this process and one socket,
+ * move it to fd 0 and drop the variables, so the workers a pool forks
+ * (lib/adapt/prefork.c) do not take them for theirs.  Returns 1 when a
+ * socket was taken from systemd, 0 when there was none for us, -1 when
+ * systemd passed a number of sockets other than one.
+ */
+int
+fcgi_listen_socket(void)
+{
+	const char *pid = getenv("LISTEN_PID");
+	const char *fds = getenv("LISTEN_FDS");
+	int         rc = 0;
+
+	if (pid == NULL || fds == NULL ||
+	    strtol(pid, NULL, 10) != (long)getpid())
+		return 0;
+	if (strcmp(fds, "1") != 0 || dup2(3, 0) == -1) {
+		rc = -1;
+	} else {
+		close(3);
+		rc = 1;
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return rc;
+}
+
+/* Initialise libfcgi on the listening socket on fd 0. */
 struct fcgi *
 fcgi_open(void)
 {

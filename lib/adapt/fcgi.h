@@ -36,6 +36,7 @@ struct req {
 
 struct fcgi;
 
+int          fcgi_listen_socket(void);
 struct fcgi *fcgi_open(void);
 void         fcgi_close(struct fcgi *);
 int          fcgi_accept(struct fcgi *, struct req *);

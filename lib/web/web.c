@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapt/prefork.h"
 #include "base/etag.h"
 #include "adapt/jsonx.h"
 #include "base/addrlist.h"
@@ -16,6 +17,7 @@
 #include "store/store.h"
 #include "base/utf8.h"
 #include "base/valid.h"
+#include "base/version.h"
 #include "web/web.h"
 #include "base/xmalloc.h"
 
@@ -569,24 +571,71 @@ counts_open(struct web_counts *wc, const struct config *cfg, size_t n)
 }
 
 /*
+ * The options every FastCGI program takes: none (one process: spawn-fcgi
+ * runs several), --workers N (a pool of N: lib/adapt/prefork.c), or
+ * --version.  Returns the number of workers (0: no pool), or -1 after
+ * printing what is wrong (-2 after --version).
+ */
+static int
+serve_options(const char *prog, int argc, char **argv)
+{
+	unsigned n = 0;
+
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("%s %s\n", prog, POSTDESK_VERSION);
+		return -2;
+	}
+	if (argc == 1 ||
+	    (argc == 3 && strcmp(argv[1], "--workers") == 0 &&
+	        prefork_parse(argv[2], &n) == 0))
+		return (int)n;
+	fprintf(stderr,
+	    "usage: %s [--workers N (1-%d)] | --version\n"
+	    "  a FastCGI responder: its listening socket on stdin "
+	    "(spawn-fcgi) or from systemd's socket activation\n",
+	    prog, PREFORK_MAX);
+	return -1;
+}
+
+/*
  * The whole life of a FastCGI program: start up, answer requests through
- * the route table until spawn-fcgi or the stack sends SIGTERM, clean up.
- * Returns the exit status (2 when it cannot start).
+ * the route table until spawn-fcgi, systemd or the stack sends SIGTERM,
+ * clean up.  With --workers, the process started becomes the pool's
+ * parent after start-up (configuration and key read once, errors seen
+ * before any fork) and only its workers serve.  Returns the exit status
+ * (2 when it cannot start).
  */
 int
-web_serve(const char *prog, const struct route *rt, size_t n)
+web_serve(const char *prog, const struct route *rt, size_t n, int argc,
+    char **argv)
 {
 	struct app        app;
 	struct err        err;
 	struct fcgi      *f;
 	struct req        r;
 	struct web_counts wc;
+	int               workers = serve_options(prog, argc, argv);
 
+	if (workers < 0)
+		return workers == -2 ? 0 : 2;
 	signal(SIGPIPE, SIG_IGN);
 	if (app_init(&app, prog, &err) == -1) {
 		fprintf(stderr, "%s: %s\n", prog, err.msg);
 		app_cleanup(&app);
 		return 2;
+	}
+	if (fcgi_listen_socket() == -1) {
+		log_err("systemd passed more than one socket (LISTEN_FDS)");
+		app_cleanup(&app);
+		return 2;
+	}
+	if (workers > 0) {
+		int rc = prefork_run((unsigned)workers);
+
+		if (rc != 1) {
+			app_cleanup(&app);
+			return rc == 0 ? 0 : 2;
+		}
 	}
 	f = fcgi_open();
 	if (f == NULL) {

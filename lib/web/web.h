@@ -60,7 +60,8 @@ struct route {
 
 void web_dispatch(struct app *, struct req *, const struct route *,
     size_t nroutes, struct web_counts *);
-int  web_serve(const char *prog, const struct route *, size_t nroutes);
+int  web_serve(const char *prog, const struct route *, size_t nroutes, int argc,
+     char **argv);
 int  web_route_match(const struct route *, const char *method, const char *path,
      struct req *);
 int  web_route_csrf(const struct route *);
