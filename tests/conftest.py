@@ -31,7 +31,6 @@ Run with Debian's python (pyenv's has no pytest): /usr/bin/python3 -m pytest
 import os
 import secrets
 import shutil
-import socket
 import string
 import subprocess
 import tempfile
@@ -40,6 +39,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from procs import free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_SH = ROOT / "scripts" / "stack.sh"
@@ -50,20 +51,6 @@ SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 _NOT_INHERITED = ("POSTDESK_VAR", "POSTDESK_RUN", "POSTDESK_CONF", "POSTDESK_DB_PORT",
                   "POSTDESK_LOG_FILE", "POSTDESK_HTTPS_PORT", "POSTDESK_HTTP_PORT",
                   "POSTDESK_WORKERS", "POSTDESK_SCANNER")
-
-
-def free_ports(n):
-    """n distinct free TCP ports on 127.0.0.1 (bound to port 0, then released)."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def _rand(n=6):

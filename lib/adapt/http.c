@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "adapt/http.h"
+#include "base/clock.h"
 #include "model/limits.h"
 #include "base/xmalloc.h"
 
@@ -74,15 +75,6 @@ http_free(struct http *h)
 	free(h);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Every call from now on must end within ms milliseconds from now (a
  * request's whole budget for Microsoft); 0 lifts the deadline.
@@ -90,7 +82,7 @@ now_ms(void)
 void
 http_set_deadline(struct http *h, long ms)
 {
-	h->deadline = ms > 0 ? now_ms() + ms : 0;
+	h->deadline = ms > 0 ? clock_mono_ms() + ms : 0;
 }
 
 /*
@@ -118,8 +110,8 @@ http_budget_ms(const struct http *h)
 {
 	long long left = h->timeout * 1000L;
 
-	if (h->deadline != 0 && h->deadline - now_ms() < left)
-		left = h->deadline - now_ms();
+	if (h->deadline != 0 && h->deadline - clock_mono_ms() < left)
+		left = h->deadline - clock_mono_ms();
 	return left > 0 ? (long)left : 0;
 }
 

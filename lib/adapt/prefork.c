@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "adapt/prefork.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 /* A worker that lived less than this is restarted only this much later. */
@@ -27,15 +28,6 @@ struct pool {
 	unsigned  n;
 	sigset_t  handled, old_mask;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 prefork_parse(const char *text, unsigned *n)
@@ -61,7 +53,7 @@ spawn(struct pool *p, unsigned i)
 
 	if (pid == -1) {
 		log_err("prefork: cannot start a worker: %s", strerror(errno));
-		p->restart_at[i] = now_ms() + RESTART_DELAY_MS;
+		p->restart_at[i] = clock_mono_ms() + RESTART_DELAY_MS;
 		return -1;
 	}
 	if (pid == 0) {
@@ -73,7 +65,7 @@ spawn(struct pool *p, unsigned i)
 		return 1;
 	}
 	p->pid[i] = pid;
-	p->started[i] = now_ms();
+	p->started[i] = clock_mono_ms();
 	return 0;
 }
 
@@ -90,8 +82,8 @@ reap(struct pool *p, int stopping)
 				continue;
 			p->pid[i] = 0;
 			p->restart_at[i] =
-			    now_ms() - p->started[i] < RESTART_DELAY_MS
-			    ? now_ms() + RESTART_DELAY_MS
+			    clock_mono_ms() - p->started[i] < RESTART_DELAY_MS
+			    ? clock_mono_ms() + RESTART_DELAY_MS
 			    : 0;
 		}
 		if (stopping)
@@ -141,7 +133,7 @@ own_handler(int sig, siginfo_t *si)
 static int
 fill(struct pool *p)
 {
-	long long now = now_ms();
+	long long now = clock_mono_ms();
 
 	for (unsigned i = 0; i < p->n; i++)
 		if (p->pid[i] == 0 && p->restart_at[i] <= now &&
@@ -154,16 +146,16 @@ fill(struct pool *p)
 static void
 stop(struct pool *p)
 {
-	long long       deadline = now_ms() + STOP_WAIT_MS;
+	long long       deadline = clock_mono_ms() + STOP_WAIT_MS;
 	struct timespec tick = { 0, 50 * 1000 * 1000 };
 
 	signal_all(p, SIGTERM);
 	for (reap(p, 1); alive(p) > 0; reap(p, 1)) {
-		if (now_ms() > deadline) {
+		if (clock_mono_ms() > deadline) {
 			log_warn("prefork: %u workers did not stop; killing",
 			    alive(p));
 			signal_all(p, SIGKILL);
-			deadline = now_ms() + STOP_WAIT_MS;
+			deadline = clock_mono_ms() + STOP_WAIT_MS;
 		}
 		sigtimedwait(&p->handled, NULL, &tick);
 	}

@@ -14,13 +14,14 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import requests
+
+from procs import free_ports, processes
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEMO = ROOT / "scripts" / "demo.sh"
@@ -29,34 +30,11 @@ OOO = "lucas.martin@woodgrove.example"  # scripts/demo_feed.py: auto-reply, no t
 SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 
 
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for so in socks:
-        so.bind(("127.0.0.1", 0))
-    ports = [so.getsockname()[1] for so in socks]
-    for so in socks:
-        so.close()
-    return ports
-
-
-def proc_stat(pid):
-    """(state, ppid, pgrp) of a process, or None when it is gone."""
-    try:
-        stat = Path("/proc/%d/stat" % pid).read_text()
-    except OSError:
-        return None
-    f = stat[stat.rindex(")") + 2:].split()
-    return f[0], int(f[1]), int(f[2])
-
-
 def descendants(root):
     """root and every process below it."""
     kids = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            st = proc_stat(int(d))
-            if st:
-                kids.setdefault(st[1], []).append(int(d))
+    for p in processes():
+        kids.setdefault(p.ppid, []).append(p.pid)
     out, todo = [], [root]
     while todo:
         p = todo.pop()
@@ -67,13 +45,7 @@ def descendants(root):
 
 def live(pids, pgroups):
     """Live (non-zombie) processes among pids or in these process groups."""
-    found = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            st = proc_stat(int(d))
-            if st and st[0] != "Z" and (int(d) in pids or st[2] in pgroups):
-                found.append(int(d))
-    return found
+    return [p.pid for p in processes() if p.state != "Z" and (p.pid in pids or p.pgrp in pgroups)]
 
 
 class Demo:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from procs import alive
+
 # tests/conftest.py by its path: two directories hold a conftest.py
 _spec = importlib.util.spec_from_file_location(
     "pd_root_conftest", Path(__file__).resolve().parent.parent / "conftest.py")
@@ -113,14 +115,6 @@ def read(path):
         return Path(path).read_text(errors="replace")
     except FileNotFoundError:
         return ""
-
-
-def alive(pid):
-    try:
-        st = Path("/proc/%d/stat" % pid).read_text()
-    except FileNotFoundError:
-        return False
-    return st.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def marker_requests(s, n=6):

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from procs import alive, children
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 
@@ -63,21 +65,6 @@ def fcgi_get(sock_path, path, timeout=10):
 
 
 # --- processes
-def children(pid):
-    """The pids whose parent is pid (from /proc)."""
-    found = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            stat = Path("/proc/%s/stat" % d).read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(d))
-    return sorted(found)
-
-
 def wait_for(cond, timeout=10, what="condition"):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -86,17 +73,6 @@ def wait_for(cond, timeout=10, what="condition"):
             return v
         time.sleep(0.05)
     raise AssertionError("timed out waiting for " + what)
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie has ended
-        return Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.fixture

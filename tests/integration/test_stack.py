@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from pd_helpers import freshen
+from procs import free_ports, live_members
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
@@ -180,32 +181,6 @@ def test_database_charset(stack):
 def healthy(s):
     r = requests.get(s.base + "/api/health", verify=s.cacert, timeout=10)
     return r.status_code == 200
-
-
-def live_members(pgids):
-    """Live (non-zombie) processes in these process groups."""
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            stat = Path("/proc/%s/stat" % d).read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if fields[0] != "Z" and int(fields[2]) in pgids:
-            out.append(int(d))
-    return out
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for so in socks:
-        so.bind(("127.0.0.1", 0))
-    ports = [so.getsockname()[1] for so in socks]
-    for so in socks:
-        so.close()
-    return ports
 
 
 def test_restart_keeps_data_and_follows_port(new_stack):

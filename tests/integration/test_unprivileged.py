@@ -21,6 +21,7 @@ import time
 
 import pytest
 
+from procs import proc, processes
 from pd_helpers import Client, Desk, new_agent, new_api_key, mailbox_input
 
 PROGRAMS = ("postdesk-api", "postdesk-oauth", "postdesk-scan")
@@ -35,30 +36,10 @@ def proc_status(pid):
         return None
 
 
-def proc_stat(pid):
-    """(comm, ppid, pgrp) of a process, or None."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            line = f.read()
-    except FileNotFoundError:
-        return None
-    comm = line[line.index("(") + 1:line.rindex(")")]
-    rest = line[line.rindex(")") + 2:].split()
-    return comm, int(rest[1]), int(rest[2])
-
-
 def stack_processes(s):
     """{pid: comm} of every live process in the stack's process groups."""
     groups = set(s.pgroups())
-    found = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            st = proc_stat(int(name))
-            if st and st[2] in groups:
-                status = proc_status(int(name))
-                if status and not status["State"].startswith("Z"):
-                    found[int(name)] = st[0]
-    return found
+    return {p.pid: p.comm for p in processes() if p.state != "Z" and p.pgrp in groups}
 
 
 def ids(status):
@@ -101,8 +82,9 @@ def test_programs_run_as_postdesk(unpriv):
     procs = stack_processes(unpriv)
     seen = {}
     for pid, comm in procs.items():
-        if comm in PROGRAMS:
-            uids, gids, groups = ids(proc_status(pid))
+        status = proc_status(pid)
+        if comm in PROGRAMS and status is not None:  # None: it ended meanwhile
+            uids, gids, groups = ids(status)
             assert uids == [pd.pw_uid] * 4, (comm, pid, uids)
             assert gids == [pd.pw_gid] * 4, (comm, pid, gids)
             assert groups == [pd.pw_gid], (comm, pid, groups)
@@ -118,7 +100,7 @@ def test_nginx_workers_run_as_www_data(unpriv):
     master = int((unpriv.run / "nginx.pid").read_text().split()[0])
     assert ids(proc_status(master))[0][0] == 0  # the master binds the ports, reads the TLS key
     workers = [pid for pid, comm in stack_processes(unpriv).items()
-               if comm == "nginx" and proc_stat(pid)[1] == master]
+               if comm == "nginx" and proc(pid).ppid == master]
     assert workers, stack_processes(unpriv)
     for pid in workers:
         uids, gids, _ = ids(proc_status(pid))
