@@ -20,16 +20,18 @@ static const struct page_view INCOMING_PAGE = {
 	.at_col = -1,
 };
 
-/* {"items": [incoming…], "next_cursor"} of the mails f selects. */
+/* {"items": [incoming…], "next_cursor", "total"} of the mails f selects. */
 int
 incoming_list(struct db *db, const struct incoming_filter *f, struct buf *out,
     struct err *err)
 {
 	struct db_res r;
+	long long     total;
 
-	if (store_incoming_list(db, f, &r, err) == -1)
+	if (store_incoming_count(db, f, &total, err) == -1 ||
+	    store_incoming_list(db, f, &r, err) == -1)
 		return -1;
-	page_write(out, &r, f->limit, &INCOMING_PAGE);
+	page_write(out, &r, f->limit, &INCOMING_PAGE, total);
 	return 0;
 }
 

@@ -13,8 +13,8 @@ static const struct page_view OUTGOING_PAGE = {
 };
 
 /*
- * {"items": [outgoing…], "next_cursor"}: a page of the mails f selects,
- * newest first; f->limit rows are shown, one more is fetched to know
+ * {"items": [outgoing…], "next_cursor", "total"}: a page of the mails f
+ * selects, newest first; f->limit rows are shown, one more is fetched to know
  * whether there is a next page.
  */
 int
@@ -23,11 +23,13 @@ outgoing_list(struct db *db, const struct outgoing_filter *f, struct buf *out,
 {
 	struct outgoing_filter fetch = *f;
 	struct db_res          r;
+	long long              total;
 
 	fetch.limit = f->limit + 1;
-	if (store_outgoing_list(db, &fetch, &r, err) == -1)
+	if (store_outgoing_count(db, f, &total, err) == -1 ||
+	    store_outgoing_list(db, &fetch, &r, err) == -1)
 		return -1;
-	page_write(out, &r, f->limit, &OUTGOING_PAGE);
+	page_write(out, &r, f->limit, &OUTGOING_PAGE, total);
 	return 0;
 }
 

@@ -113,13 +113,14 @@ page_cursor_write(struct jw *w, const struct page_key *last)
 }
 
 /*
- * {"items": [...], "next_cursor": ...} of the first limit rows of r (the
- * query fetched limit + 1: a row beyond them means a next page, whose
- * cursor is the key of the last row shown).  Frees r.
+ * {"items": [...], "next_cursor": ..., "total": total} of the first limit
+ * rows of r (the query fetched limit + 1: a row beyond them means a next
+ * page, whose cursor is the key of the last row shown).  total is counted
+ * by the caller with the list's filters.  Frees r.
  */
 void
 page_write(struct buf *out, struct db_res *r, long limit,
-    const struct page_view *v)
+    const struct page_view *v, long long total)
 {
 	struct jw       w;
 	struct page_key last = { 0 };
@@ -139,6 +140,8 @@ page_write(struct buf *out, struct db_res *r, long limit,
 	}
 	jw_key(&w, "next_cursor");
 	page_cursor_write(&w, r->nrows > n ? &last : NULL);
+	jw_key(&w, "total");
+	jw_int(&w, total);
 	jw_close(&w, '}');
 	db_res_free(r);
 }

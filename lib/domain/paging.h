@@ -4,7 +4,8 @@
  * a sort key (at, id); a page fetches limit + 1 rows, so the extra row
  * says whether there is a next page (no empty last page); the cursor is
  * opaque to clients: base64url of the key of the last row shown, checked
- * on the way in.
+ * on the way in.  A list also answers its total: how many rows its
+ * filters select, whatever the cursor (a COUNT(*) of the same filters).
  */
 #ifndef POSTDESK_PAGING_H
 #define POSTDESK_PAGING_H
@@ -38,6 +39,6 @@ struct page_view {
 	int at_col;
 };
 void page_write(struct buf *out, struct db_res *, long limit,
-    const struct page_view *);
+    const struct page_view *, long long total);
 
 #endif

@@ -35,16 +35,18 @@ static const struct page_view TICKET_PAGE = {
 	.at_col = VT_UPDATED_UNIX,
 };
 
-/* {"items": [ticket…], "next_cursor"} of the tickets filter f selects. */
+/* {"items": [ticket…], "next_cursor", "total"} of the tickets f selects. */
 int
 ticket_list(struct db *db, const struct ticket_filter *f, struct buf *out,
     struct err *err)
 {
 	struct db_res r;
+	long long     total;
 
-	if (store_ticket_list(db, f, &r, err) == -1)
+	if (store_ticket_count(db, f, &total, err) == -1 ||
+	    store_ticket_list(db, f, &r, err) == -1)
 		return -1;
-	page_write(out, &r, f->limit, &TICKET_PAGE);
+	page_write(out, &r, f->limit, &TICKET_PAGE, total);
 	return 0;
 }
 

@@ -27,17 +27,25 @@
 	" FROM incoming_email e LEFT JOIN mailbox m "                          \
 	"ON m.id = e.mailbox_id LEFT JOIN email_rule r ON r.id = e.rule_id "
 
-static const char           SQL_INCOMING[] =
-    "SELECT " INCOMING_COLS INCOMING_FROM
-    "WHERE (? = 0 OR e.mailbox_id = ?) AND (? IS NULL OR e.outcome = ?) "
-    "AND (? = 0 OR " STORE_NEEDS_ATTENTION ") "
-    "AND (? IS NULL OR e.subject LIKE ? OR e.from_addr LIKE ? "
-    "OR CONVERT(e.internet_message_id USING utf8mb4) LIKE ?) "
-    "AND (? IS NULL OR e.created_at >= STR_TO_DATE(?, "
-    "'%Y-%m-%dT%H:%i:%sZ')) "
-    "AND (? IS NULL OR e.created_at < STR_TO_DATE(?, "
-    "'%Y-%m-%dT%H:%i:%sZ') + INTERVAL 1 SECOND) "
+/* The filters of the list and of its total (incoming_filter_params()
+ * binds them; the list's cursor and limit follow). */
+#define INCOMING_WHERE                                                         \
+	"WHERE (? = 0 OR e.mailbox_id = ?) AND (? IS NULL OR e.outcome = ?) "  \
+	"AND (? = 0 OR " STORE_NEEDS_ATTENTION ") "                            \
+	"AND (? IS NULL OR e.subject LIKE ? OR e.from_addr LIKE ? "            \
+	"OR CONVERT(e.internet_message_id USING utf8mb4) LIKE ?) "             \
+	"AND (? IS NULL OR e.created_at >= STR_TO_DATE(?, "                    \
+	"'%Y-%m-%dT%H:%i:%sZ')) "                                              \
+	"AND (? IS NULL OR e.created_at < STR_TO_DATE(?, "                     \
+	"'%Y-%m-%dT%H:%i:%sZ') + INTERVAL 1 SECOND) "
+#define INCOMING_FILTER_NPARAMS 13
+
+static const char                         SQL_INCOMING[] =
+    "SELECT " INCOMING_COLS INCOMING_FROM INCOMING_WHERE
     "AND (? = 0 OR e.id < ?) ORDER BY e.id DESC LIMIT ?";
+/* No join: every filter is on incoming_email's own columns. */
+static const char SQL_INCOMING_COUNT[] =
+    "SELECT COUNT(*) FROM incoming_email e " INCOMING_WHERE;
 static const char SQL_INCOMING_ONE[] =
     "SELECT " INCOMING_COLS ", e.to_addrs, e.cc_addrs, e.trace, "
     "LOWER(HEX(e.sha256)), e.source, "
@@ -390,6 +398,27 @@ store_incoming_ack(struct db *db, uint64_t incoming_id, const char *ack,
 	return db_exec(db, SQL_INCOMING_ACK, p, 2, NULL, err);
 }
 
+/* The parameters of INCOMING_WHERE for f (like: store_row_like(f->q)). */
+static void
+incoming_filter_params(const struct incoming_filter *f, const char *like,
+    struct db_param p[INCOMING_FILTER_NPARAMS])
+{
+	long long mb = (long long)f->mailbox_id;
+	size_t    i = 0;
+
+	p[i++] = db_int(mb);
+	p[i++] = db_int(mb);
+	p[i++] = db_str(f->outcome);
+	p[i++] = db_str(f->outcome);
+	p[i++] = db_int(f->attention);
+	for (int k = 0; k < 4; k++)
+		p[i++] = db_str(like);
+	p[i++] = db_str(f->since);
+	p[i++] = db_str(f->since);
+	p[i++] = db_str(f->until);
+	p[i] = db_str(f->until);
+}
+
 /*
  * Ledger rows matching f, newest first, at most f->limit + 1 rows into
  * res; columns as enum view_incoming_col up to VI_LIST_NCOLS.
@@ -399,16 +428,35 @@ store_incoming_list(struct db *db, const struct incoming_filter *f,
     struct db_res *res, struct err *err)
 {
 	char           *like = store_row_like(f->q);
-	long long       mb = (long long)f->mailbox_id;
 	long long       after = (long long)f->after_id;
-	struct db_param p[] = { db_int(mb), db_int(mb), db_str(f->outcome),
-		db_str(f->outcome), db_int(f->attention), db_str(like),
-		db_str(like), db_str(like), db_str(like), db_str(f->since),
-		db_str(f->since), db_str(f->until), db_str(f->until),
-		db_int(after), db_int(after), db_int(f->limit + 1) };
+	struct db_param p[INCOMING_FILTER_NPARAMS + 3];
 	int             rc;
 
+	incoming_filter_params(f, like, p);
+	p[INCOMING_FILTER_NPARAMS] = db_int(after);
+	p[INCOMING_FILTER_NPARAMS + 1] = db_int(after);
+	p[INCOMING_FILTER_NPARAMS + 2] = db_int(f->limit + 1);
 	rc = db_query(db, SQL_INCOMING, p, DB_NPARAMS(p), res, err);
+	free(like);
+	return rc;
+}
+
+/*
+ * How many ledger rows f's filters select, whatever its cursor: a mailbox
+ * or a time range reads that part of the incoming_graph or
+ * incoming_created key (sql/0003_scan.sql); a search (q) reads every row
+ * of the rest.
+ */
+int
+store_incoming_count(struct db *db, const struct incoming_filter *f,
+    long long *n, struct err *err)
+{
+	char           *like = store_row_like(f->q);
+	struct db_param p[INCOMING_FILTER_NPARAMS];
+	int             rc;
+
+	incoming_filter_params(f, like, p);
+	rc = store_row_count(db, SQL_INCOMING_COUNT, p, DB_NPARAMS(p), n, err);
 	free(like);
 	return rc;
 }

@@ -130,6 +130,8 @@ struct incoming_filter {
 
 int store_incoming_list(struct db *, const struct incoming_filter *,
     struct db_res *, struct err *);
+int store_incoming_count(struct db *, const struct incoming_filter *,
+    long long *n, struct err *);
 int store_incoming_get(struct db *, uint64_t id, struct db_res *, struct err *);
 
 int store_incoming_recent(struct db *, long limit, struct db_res *,

@@ -62,6 +62,11 @@ static const char SQL_HOLD[] =
     "UPDATE outgoing_email SET status = 'held', last_error = 'The mailbox "
     "needs reauthorisation; this mail is held until it is reconnected.' "
     "WHERE mailbox_id = ? AND status = 'queued'";
+/* The filters of the list and of its total (outgoing_filter_params()). */
+#define OUTGOING_WHERE                                                         \
+	"WHERE (? = 0 OR mailbox_id = ?) AND (? = 0 OR ticket_id = ?) AND "    \
+	"(? = '' OR status = ?) "
+#define OUTGOING_FILTER_NPARAMS 6
 /* Columns: enum outgoing_list_col (store/outgoing.h). */
 static const char SQL_LIST[] =
     "SELECT id, mailbox_id, COALESCE(ticket_id, 0), kind, to_addrs, "
@@ -70,9 +75,10 @@ static const char SQL_LIST[] =
     "COALESCE(last_error, ''), COALESCE(last_error_guidance, ''), "
     "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "
     "COALESCE(DATE_FORMAT(sent_at, '%Y-%m-%dT%H:%i:%sZ'), ''), message_id "
-    "FROM outgoing_email WHERE (? = 0 OR mailbox_id = ?) AND "
-    "(? = 0 OR ticket_id = ?) AND (? = '' OR status = ?) AND "
-    "(? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
+    "FROM outgoing_email " OUTGOING_WHERE
+    "AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
+static const char SQL_LIST_COUNT[] =
+    "SELECT COUNT(*) FROM outgoing_email " OUTGOING_WHERE;
 static const char SQL_RETRY[] =
     "UPDATE outgoing_email SET status = 'queued', next_attempt_at = "
     "UTC_TIMESTAMP(), last_error = NULL, last_error_guidance = NULL "
@@ -308,6 +314,19 @@ store_outgoing_hold(struct db *db, uint64_t mailbox, struct err *err)
 	return db_exec(db, SQL_HOLD, p, 1, NULL, err);
 }
 
+/* The parameters of OUTGOING_WHERE for f. */
+static void
+outgoing_filter_params(const struct outgoing_filter *f,
+    struct db_param                                  p[OUTGOING_FILTER_NPARAMS])
+{
+	p[0] = db_int((long long)f->mailbox);
+	p[1] = db_int((long long)f->mailbox);
+	p[2] = db_int((long long)f->ticket);
+	p[3] = db_int((long long)f->ticket);
+	p[4] = db_str(f->status);
+	p[5] = db_str(f->status);
+}
+
 /*
  * Outgoing mail, newest first, into res: id, mailbox_id, ticket_id, kind,
  * to, cc, subject, status, attempts, next_attempt_at, last_error,
@@ -317,13 +336,24 @@ int
 store_outgoing_list(struct db *db, const struct outgoing_filter *f,
     struct db_res *res, struct err *err)
 {
-	struct db_param p[] = { db_int((long long)f->mailbox),
-		db_int((long long)f->mailbox), db_int((long long)f->ticket),
-		db_int((long long)f->ticket), db_str(f->status),
-		db_str(f->status), db_int((long long)f->before),
-		db_int((long long)f->before), db_int(f->limit) };
+	struct db_param p[OUTGOING_FILTER_NPARAMS + 3];
 
+	outgoing_filter_params(f, p);
+	p[OUTGOING_FILTER_NPARAMS] = db_int((long long)f->before);
+	p[OUTGOING_FILTER_NPARAMS + 1] = db_int((long long)f->before);
+	p[OUTGOING_FILTER_NPARAMS + 2] = db_int(f->limit);
 	return db_query(db, SQL_LIST, p, DB_NPARAMS(p), res, err);
+}
+
+/* How many outgoing mails f's filters select, whatever its cursor. */
+int
+store_outgoing_count(struct db *db, const struct outgoing_filter *f,
+    long long *n, struct err *err)
+{
+	struct db_param p[OUTGOING_FILTER_NPARAMS];
+
+	outgoing_filter_params(f, p);
+	return store_row_count(db, SQL_LIST_COUNT, p, DB_NPARAMS(p), n, err);
 }
 
 /* Queue failed mail id again; *changed 0 if it was not failed. */

@@ -101,6 +101,8 @@ enum outgoing_list_col {
 
 int store_outgoing_list(struct db *, const struct outgoing_filter *,
     struct db_res *, struct err *);
+int store_outgoing_count(struct db *, const struct outgoing_filter *,
+    long long *n, struct err *);
 int store_outgoing_retry(struct db *, uint64_t id, int *changed, struct err *);
 int store_outgoing_ack_count(struct db *, const char *to, long long *n,
     struct err *);

@@ -77,6 +77,20 @@ store_row_like(const char *q)
 	return b.data;
 }
 
+/* The one number the COUNT(*) query sql answers into *n (a list's total). */
+int
+store_row_count(struct db *db, const char *sql, const struct db_param *p,
+    size_t np, long long *n, struct err *err)
+{
+	struct db_res r;
+
+	if (db_query(db, sql, p, np, &r, err) == -1)
+		return -1;
+	*n = r.nrows > 0 ? db_res_int(&r, 0, 0) : 0;
+	db_res_free(&r);
+	return 0;
+}
+
 /* rc of a one-row query, or -1 with E_NOTFOUND ("No <what> with id <id>.") when
  * it found none. */
 int

@@ -322,6 +322,8 @@ struct mail_count {
 int store_row_counts(struct db *, const char *sql,
     int (*value_of)(const char *), struct mail_count **, size_t *n,
     struct err *);
+int store_row_count(struct db *, const char *sql, const struct db_param *,
+    size_t np, long long *n, struct err *);
 int store_row_one(int rc, struct db_res *, const char *what, uint64_t id,
     struct err *);
 

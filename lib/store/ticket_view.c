@@ -25,16 +25,24 @@
 #define TICKET_FROM                                                            \
 	" FROM ticket t JOIN end_user u ON u.id = t.end_user_id "              \
 	"LEFT JOIN mailbox m ON m.id = t.mailbox_id "
+
+/* The filters of a list and of its total: ticket_filter_params() binds
+ * them, the list's cursor and limit follow. */
+#define TICKET_WHERE                                                           \
+	"WHERE (? IS NULL OR t.status = ?) AND (? = 0 OR t.mailbox_id = ?) "   \
+	"AND (? IS NULL OR t.subject LIKE ? "                                  \
+	"OR CONVERT(u.email USING utf8mb4) LIKE ?) "
+#define TICKET_FILTER_NPARAMS 7
 /* clang-format on */
 
-static const char         SQL_TICKETS[] =
-    "SELECT " TICKET_COLS TICKET_FROM
-    "WHERE (? IS NULL OR t.status = ?) AND (? = 0 OR t.mailbox_id = ?) "
-    "AND (? IS NULL OR t.subject LIKE ? "
-    "OR CONVERT(u.email USING utf8mb4) LIKE ?) "
+static const char                     SQL_TICKETS[] =
+    "SELECT " TICKET_COLS TICKET_FROM TICKET_WHERE
     "AND (? = 0 OR t.updated_at < FROM_UNIXTIME(?) "
     "OR (t.updated_at = FROM_UNIXTIME(?) AND t.id < ?)) "
     "ORDER BY t.updated_at DESC, t.id DESC LIMIT ?";
+static const char SQL_TICKET_COUNT[] =
+    "SELECT COUNT(*) FROM ticket t JOIN end_user u ON u.id = "
+    "t.end_user_id " TICKET_WHERE;
 static const char         SQL_TICKET[] =
     "SELECT " TICKET_COLS TICKET_FROM "WHERE t.id = ?";
 /* Newest first from before (0: the newest), with each body's size. */
@@ -68,6 +76,22 @@ static const char SQL_STATUS_SET[] =
     "UPDATE ticket SET status = ?, updated_at = UTC_TIMESTAMP() "
     "WHERE id = ?";
 
+/* The parameters of TICKET_WHERE for f (like: store_row_like(f->q)). */
+static void
+ticket_filter_params(const struct ticket_filter *f, const char *like,
+    struct db_param p[TICKET_FILTER_NPARAMS])
+{
+	long long mb = (long long)f->mailbox_id;
+
+	p[0] = db_str(f->status);
+	p[1] = db_str(f->status);
+	p[2] = db_int(mb);
+	p[3] = db_int(mb);
+	p[4] = db_str(like);
+	p[5] = db_str(like);
+	p[6] = db_str(like);
+}
+
 /*
  * Tickets matching f, newest updated first, at most f->limit + 1 rows (the
  * extra one says there is a next page) into res (caller frees with
@@ -78,15 +102,32 @@ store_ticket_list(struct db *db, const struct ticket_filter *f,
     struct db_res *res, struct err *err)
 {
 	char           *like = store_row_like(f->q);
-	long long       mb = (long long)f->mailbox_id;
 	long long       after = (long long)f->after_id;
-	struct db_param p[] = { db_str(f->status), db_str(f->status),
-		db_int(mb), db_int(mb), db_str(like), db_str(like),
-		db_str(like), db_int(after), db_int(f->after_unix),
-		db_int(f->after_unix), db_int(after), db_int(f->limit + 1) };
+	struct db_param p[TICKET_FILTER_NPARAMS + 5];
 	int             rc;
 
+	ticket_filter_params(f, like, p);
+	p[TICKET_FILTER_NPARAMS] = db_int(after);
+	p[TICKET_FILTER_NPARAMS + 1] = db_int(f->after_unix);
+	p[TICKET_FILTER_NPARAMS + 2] = db_int(f->after_unix);
+	p[TICKET_FILTER_NPARAMS + 3] = db_int(after);
+	p[TICKET_FILTER_NPARAMS + 4] = db_int(f->limit + 1);
 	rc = db_query(db, SQL_TICKETS, p, DB_NPARAMS(p), res, err);
+	free(like);
+	return rc;
+}
+
+/* How many tickets f's filters select, whatever its cursor and limit. */
+int
+store_ticket_count(struct db *db, const struct ticket_filter *f, long long *n,
+    struct err *err)
+{
+	char           *like = store_row_like(f->q);
+	struct db_param p[TICKET_FILTER_NPARAMS];
+	int             rc;
+
+	ticket_filter_params(f, like, p);
+	rc = store_row_count(db, SQL_TICKET_COUNT, p, DB_NPARAMS(p), n, err);
 	free(like);
 	return rc;
 }

@@ -100,6 +100,8 @@ enum view_attachment_col {
 
 int  store_ticket_list(struct db *, const struct ticket_filter *,
      struct db_res *, struct err *);
+int  store_ticket_count(struct db *, const struct ticket_filter *, long long *n,
+     struct err *);
 int  store_ticket_get(struct db *, uint64_t id, struct db_res *, struct err *);
 int  store_ticket_actions(struct db *, const struct action_page *,
      struct action_rows *, struct err *);
