@@ -17,6 +17,7 @@
   const L = window.postdeskList;
   if (!pd || !L) return;
   const { h, api, replace } = pd;
+  const F = window.postdeskFmt;
 
   const OUTCOMES = [
     { id: 'ticket_created', name: 'Ticket created', kind: 'ok' },
@@ -77,7 +78,7 @@
   function isolationText(e) {
     if (e.retry_requested) return 'Retry requested.';
     if (e.outcome === 'quarantined') return 'Failed ' + times(e.failures) + '; moved to the quarantine folder.';
-    return 'Failed ' + times(e.failures) + (e.next_try_at ? '; next try ' + pd.fmtTime(e.next_try_at) : '') + '.';
+    return 'Failed ' + times(e.failures) + (e.next_try_at ? '; next try ' + F.when(e.next_try_at) : '') + '.';
   }
 
   /* The Retry button; done(row) gets the row as the API answers it. */
@@ -109,7 +110,7 @@
     const status = h('div', { class: 'in-retry-status', role: 'status' }, note ? h('span', { text: note }) : null);
     replace(td, outcomeBadge(e.outcome),
       isolated(e) ? h('div', { class: 'small in-isolation', text: isolationText(e) }) : null,
-      isolated(e) && e.error ? h('div', { class: 'small muted in-error', text: e.error }) : null,
+      isolated(e) && e.error ? h('div', { class: 'small muted in-error' }, L.trunc(e.error)) : null,
       canRetry(e) && !note ? retryButton(e, status, (row) => fillOutcome(td, row, retriedText(row))) : null,
       status);
     return td;
@@ -136,11 +137,11 @@
 
   function row(e) {
     return h('tr', { class: 'incoming-row', dataset: { id: e.id } },
-      h('td', { 'data-label': 'Received', text: pd.fmtTime(e.received_at || e.created_at) }),
-      h('td', { 'data-label': 'Mailbox', text: e.mailbox ? (e.mailbox.name || 'Mailbox ' + e.mailbox.id) : '' }),
-      h('td', { class: 'cell-from', 'data-label': 'From', text: sender(e.from) }),
+      h('td', { class: 'cell-time', 'data-label': 'Received' }, F.time(e.received_at || e.created_at)),
+      h('td', { class: 'cell-mailbox', 'data-label': 'Mailbox' }, L.trunc(e.mailbox ? (e.mailbox.name || 'Mailbox ' + e.mailbox.id) : '')),
+      h('td', { class: 'cell-from', 'data-label': 'From' }, L.trunc(sender(e.from))),
       h('td', { class: 'cell-subject', 'data-label': 'Subject' },
-        h('a', { class: 'incoming-link', href: '#/incoming/' + encodeURIComponent(e.id), text: e.subject || '(no subject)' }),
+        h('a', { class: 'incoming-link wrap-2', title: e.subject || '', href: '#/incoming/' + encodeURIComponent(e.id), text: e.subject || '(no subject)' }),
         e.attempt > 1 ? h('span', { class: 'muted', text: ' (attempt ' + e.attempt + ')' }) : null),
       fillOutcome(h('td', { class: 'cell-outcome', 'data-label': 'Outcome' }), e),
       h('td', { class: 'cell-rule', 'data-label': 'Rule' }, ruleCell(e.rule)),
@@ -165,8 +166,7 @@
     await L.showPage(ctx, slot, {
       route: '#/incoming', query: q, keys: FILTERS, path: '/api/incoming-emails', limit: 100,
       errorId: 'incoming-list-error', first: ['in-first', 'Newest'], next: ['in-next', 'Older'],
-      empty: ['incoming-empty', 'No incoming email',
-        'Nothing matches these filters. Every mail the scanner takes from an Inbox is listed here.'],
+      empty: ['incoming-empty', 'No incoming email yet', 'Every mail the scanner takes from an Inbox is listed here.'],
       render: (items) => L.table({ class: 'table', id: 'incoming-table' }, 'Incoming email',
         ['Received', 'Mailbox', 'From', 'Subject', 'Outcome', 'Rule', 'Ticket'], items.map(row)),
     });
@@ -202,7 +202,7 @@
     return [
       h('dt', { text: 'Failures' }), h('dd', { id: 'in-failures', text: String(e.failures || 0) }),
       h('dt', { text: 'Error' }), h('dd', { id: 'in-error', class: 'in-error', text: e.error || '—' }),
-      h('dt', { text: 'Next try' }), h('dd', { id: 'in-next-try', text: e.next_try_at ? pd.fmtTime(e.next_try_at) : '—' }),
+      h('dt', { text: 'Next try' }), h('dd', { id: 'in-next-try' }, F.time(e.next_try_at)),
       h('dt', { text: 'Retry' }), h('dd', { id: 'in-retry-requested', text: e.retry_requested ? 'Requested' : 'Not requested' }),
     ];
   }
@@ -214,8 +214,8 @@
       h('dt', { text: 'To' }), h('dd', { text: e.to || '' }),
       e.cc ? [h('dt', { text: 'Cc' }), h('dd', { text: e.cc })] : null,
       h('dt', { text: 'Mailbox' }), h('dd', { text: e.mailbox ? (e.mailbox.name || 'Mailbox ' + e.mailbox.id) : '' }),
-      h('dt', { text: 'Received' }), h('dd', { text: e.received_at ? pd.fmtTime(e.received_at) : '—' }),
-      h('dt', { text: 'Logged' }), h('dd', { text: pd.fmtTime(e.created_at) }),
+      h('dt', { text: 'Received' }), h('dd', null, F.time(e.received_at)),
+      h('dt', { text: 'Logged' }), h('dd', null, F.time(e.created_at)),
       h('dt', { text: 'Outcome' }), h('dd', { id: 'in-outcome-value' }, outcomeBadge(e.outcome)),
       h('dt', { text: 'Rule' }), h('dd', { id: 'in-rule' }, ruleCell(e.rule)),
       h('dt', { text: 'Ticket' }), h('dd', null, L.ticketLink(e.ticket_id)),
@@ -225,7 +225,7 @@
       isolated(e) || e.failures ? isolationMeta(e) : null,
       h('dt', { text: 'Mailbox action' }), h('dd', { text: e.state }),
       h('dt', { text: 'Message-ID' }), h('dd', { class: 'small', text: e.message_id || '—' }),
-      h('dt', { text: 'Size' }), h('dd', { text: e.size + ' bytes, SHA-256 ' + e.sha256 }));
+      h('dt', { text: 'Size' }), h('dd', { text: F.plural(e.size, 'byte') + ', SHA-256 ' + e.sha256 }));
   }
 
   /* Retry on one mail: the result is flashed on the refreshed page. */

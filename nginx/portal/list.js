@@ -1,8 +1,11 @@
 /* postdesk portal — the machinery the list pages share (tickets.js,
  * incoming.js, outgoing.js), as window.postdeskList: filters read from and
  * written to the query part of the hash route, a page of a list API with
- * next_cursor paging, tables, badges, "Any …" selects and ticket links.
- * Built on window.postdesk; loaded after app.js and before the list pages.
+ * next_cursor paging, the count line ("1–50 of 312 tickets") from the
+ * answer's total, empty states, tables, cells that cut long values (the
+ * whole value in the title), badges, "Any …" selects and ticket links.
+ * Built on window.postdesk and window.postdeskFmt (fmt.js); loaded after
+ * app.js and before the list pages.
  * Everything reaches the page through h() (textContent), never as markup.
  */
 'use strict';
@@ -11,6 +14,21 @@
   const pd = window.postdesk;
   if (!pd) return;
   const { h, api, replace } = pd;
+  const F = window.postdeskFmt;
+
+  /* Per list: what its items are called, and its empty state when no
+   * filter is set (with filters set it is "Nothing matches these filters"). */
+  const LISTS = {
+    '#/tickets': { one: 'ticket', many: 'tickets', none: 'No tickets yet',
+      hint: 'Mail to a connected mailbox becomes a ticket at the scanner’s next pass.' },
+    '#/incoming': { one: 'mail', many: 'mails', none: 'No incoming email yet',
+      hint: 'Every mail the scanner takes from an Inbox is listed here.' },
+    '#/outgoing': { one: 'mail', many: 'mails', none: 'No outgoing email yet',
+      hint: 'Acknowledgements and replies are listed here from the moment they are queued.' },
+  };
+  // The hash parameter that carries where the page starts (1-based): the
+  // cursor is opaque, so the portal counts the rows it has paged past.
+  const FROM = 'from';
 
   /* The query part of the hash route (#/tickets?status=open). */
   function hashQuery() {
@@ -42,6 +60,13 @@
     return h('a', { class: 'ticket-link', href: '#/tickets/' + encodeURIComponent(id), text: '#' + id });
   }
 
+  /* A cell's text cut to one line with an ellipsis (app.css .trunc), the
+   * whole value in the title (hover) and for screen readers as the text. */
+  function trunc(text, cls) {
+    const s = String(text || '');
+    return h('span', { class: ['trunc', cls], title: s, text: s });
+  }
+
   /* A select whose first option ("Any …") is no filter. */
   function anySelect(props, anyText, opts) {
     return h('select', props, h('option', { value: '', text: anyText }), opts);
@@ -53,10 +78,12 @@
   }
 
   /* The filter bar: [label, control] pairs (a null control is left out),
-   * the Filter button, then extra; onSubmit() goes to the new hash. */
+   * each kept together (.filter) when the bar wraps, the Filter button,
+   * then extra; onSubmit() goes to the new hash. */
   function filterForm(id, fields, applyId, onSubmit, extra) {
     const form = h('form', { class: 'filters', id, role: 'search' },
-      fields.filter((f) => f[1]).map(([text, control]) => [h('label', { htmlFor: control.id, text }), control]),
+      fields.filter((f) => f[1]).map(([text, control]) =>
+        h('span', { class: 'filter' }, h('label', { htmlFor: control.id, text }), control)),
       h('button', { type: 'submit', class: 'btn btn-primary', id: applyId }, 'Filter'), extra);
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -73,7 +100,42 @@
         h('tbody', null, rows)));
   }
 
-  /* One page of a list API into slot, with First/Next links.
+  /* "1–50 of 312 tickets" above the table. */
+  function countLine(o, page, first, shown) {
+    const names = LISTS[o.route] || { one: 'item', many: 'items' };
+    const id = o.empty[0].replace(/-empty$/, '') + '-count';
+    const total = page && typeof page.total === 'number' ? page.total : null;
+    const text = total === null
+      ? F.plural(shown, names.one, names.many) + ' shown'
+      : F.range(first, shown, total, names.one, names.many);
+    return h('p', { class: 'list-count', id, role: 'status', dataset: { total: total === null ? '' : total }, text });
+  }
+
+  /* The empty state: for the filters set, or for the list itself. */
+  function emptyState(o, filtered) {
+    const names = LISTS[o.route] || { none: o.empty[1], hint: o.empty[2] };
+    if (!filtered) {
+      return h('div', { class: 'empty', id: o.empty[0] },
+        h('p', { class: 'empty-title', text: names.none }), h('p', { class: 'muted', text: names.hint }));
+    }
+    return h('div', { class: 'empty', id: o.empty[0] },
+      h('p', { class: 'empty-title', text: 'Nothing matches these filters' }),
+      h('p', { class: 'muted' }, 'Change the filters or ', h('a', { href: o.route, id: o.empty[0] + '-clear' }, 'show everything'), '.'));
+  }
+
+  /* First/Next links; base: the filters, first: where this page starts. */
+  function pager(o, page, base, first, shown) {
+    const q = o.query;
+    return h('p', { class: 'inline-actions pager' },
+      q.get('cursor') ? h('a', { class: 'btn btn-quiet', id: o.first[0], href: listHash(o.route, base) }, o.first[1]) : null,
+      page && page.next_cursor
+        ? h('a', { class: 'btn btn-quiet', id: o.next[0],
+          href: listHash(o.route, Object.assign({}, base, { cursor: String(page.next_cursor), [FROM]: String(first + shown) })) },
+        o.next[1])
+        : null);
+  }
+
+  /* One page of a list API into slot, with its count and First/Next links.
    * o: {route, query, keys (the filters, in order), path, limit, errorId,
    * first: [id, text], next: [id, text], empty: [id, title, text],
    * render(items) -> node}. */
@@ -94,23 +156,17 @@
     const items = (page && page.items) || [];
     const base = {};
     for (const k of o.keys) base[k] = q.get(k);
-    const nav = h('p', { class: 'inline-actions pager' },
-      q.get('cursor') ? h('a', { class: 'btn btn-quiet', id: o.first[0], href: listHash(o.route, base) }, o.first[1]) : null,
-      page && page.next_cursor
-        ? h('a', { class: 'btn btn-quiet', id: o.next[0],
-          href: listHash(o.route, Object.assign({ cursor: String(page.next_cursor) }, base)) }, o.next[1])
-        : null);
+    const first = q.get('cursor') ? Math.max(1, parseInt(q.get(FROM), 10) || 1) : 1;
+    const nav = pager(o, page, base, first, items.length);
     if (items.length === 0) {
-      replace(slot, h('div', { class: 'empty', id: o.empty[0] },
-        h('p', { class: 'empty-title', text: o.empty[1] }),
-        h('p', { class: 'muted', text: o.empty[2] })), nav);
+      replace(slot, emptyState(o, o.keys.some((k) => q.get(k))), nav);
       return;
     }
-    replace(slot, o.render(items), nav);
+    replace(slot, countLine(o, page, first, items.length), o.render(items), nav);
   }
 
   window.postdeskList = Object.freeze({
     hashQuery, listHash, badge, nameAddress, ticketLink, anySelect, mailboxSelect,
-    filterForm, table, showPage,
+    filterForm, table, showPage, trunc,
   });
 }());

@@ -8,6 +8,7 @@
 (function () {
   const pd = window.postdesk;
   const { h, api, replace } = pd;
+  const F = window.postdeskFmt;
 
   const MAILBOX_TYPES = [{ id: 'office365', name: 'Office 365/Azure' }];
 
@@ -16,7 +17,7 @@
     new: { text: 'Not connected', kind: 'neutral' },
     connected: { text: 'Connected', kind: 'ok' },
     error: { text: 'Error', kind: 'bad' },
-    needs_reauth: { text: 'Needs reauthorisation', kind: 'warn' },
+    needs_reauth: { text: 'Needs reauthorization', kind: 'warn' },
     disconnected: { text: 'Disconnected', kind: 'neutral' },
   };
 
@@ -55,7 +56,7 @@
       return h('span', { class: 'expiry expiry-bad', text: mb.secret_expires_on + ' (expired)' });
     }
     if (expiringSoon(mb, d)) {
-      return h('span', { class: 'expiry expiry-warn', text: mb.secret_expires_on + ' (in ' + d + (d === 1 ? ' day)' : ' days)') });
+      return h('span', { class: 'expiry expiry-warn', text: mb.secret_expires_on + ' (in ' + F.plural(d, 'day') + ')' });
     }
     return h('span', { class: 'expiry', text: mb.secret_expires_on });
   }
@@ -65,17 +66,21 @@
     const lines = [];
     if (mb.last_scan_at) {
       const ok = mb.last_success_at && mb.last_success_at === mb.last_scan_at;
-      lines.push(h('span', { class: 'health-scan', text: 'Last scan ' + pd.fmtTime(mb.last_scan_at) + (ok ? '' : ' (failed)') }));
-      if (mb.last_success_at && !ok) lines.push(h('span', { class: 'health-success', text: 'Last success ' + pd.fmtTime(mb.last_success_at) }));
+      lines.push(h('span', { class: 'health-scan' }, 'Last scan ', F.time(mb.last_scan_at), ok ? '' : ' (failed)'));
+      if (mb.last_success_at && !ok) lines.push(h('span', { class: 'health-success' }, 'Last success ', F.time(mb.last_success_at)));
     } else {
       lines.push(h('span', { class: 'muted health-scan', text: mb.status === 'connected' ? 'Not scanned yet' : 'Not scanning' }));
     }
     if (typeof mb.messages_waiting === 'number') {
-      lines.push(h('span', { class: 'health-waiting', text: mb.messages_waiting + (mb.messages_waiting === 1 ? ' message' : ' messages') + ' waiting' }));
+      lines.push(h('span', { class: 'health-waiting', text: F.plural(mb.messages_waiting, 'message') + ' waiting' }));
     }
-    if (mb.last_error) lines.push(h('span', { class: 'health-error', title: mb.last_error.guidance || '', text: mb.last_error.message }));
+    // The error on one line, whole in the title with what to do.
+    if (mb.last_error) {
+      lines.push(h('span', { class: 'health-error trunc', title: mb.last_error.message + (mb.last_error.guidance ? ' — ' + mb.last_error.guidance : ''),
+        text: mb.last_error.message }));
+    }
     if (mb.attention > 0) lines.push(attentionLink(mb));
-    return h('div', { class: 'health', dataset: { id: mb.id } }, lines.map((l, i) => [i ? h('br') : null, l]));
+    return h('div', { class: 'health', dataset: { id: mb.id } }, lines);
   }
 
   /* "N mails need attention": failed or quarantined mail (the mailbox's
@@ -83,7 +88,7 @@
   function attentionLink(mb) {
     const n = mb.attention;
     return h('a', { class: 'health-attention', href: '#/incoming?mailbox=' + encodeURIComponent(mb.id) + '&attention=true',
-      text: n + (n === 1 ? ' mail needs attention' : ' mails need attention') });
+      text: F.plural(n, 'mail') + (n === 1 ? ' needs attention' : ' need attention') });
   }
 
   function typeName(id) {
@@ -96,7 +101,7 @@
       h('td', { class: 'cell-name' }, h('a', { href: '#/mailboxes/' + encodeURIComponent(mb.id), class: 'mailbox-link', text: mb.name })),
       h('td', { class: 'cell-type', 'data-label': 'Type', text: typeName(mb.type) }),
       h('td', { class: 'cell-shared', 'data-label': 'Shared mailbox' },
-        mb.shared_address ? h('span', { text: mb.shared_address }) : h('span', { class: 'muted', text: 'Licensed mailbox' })),
+        mb.shared_address ? h('span', { class: 'trunc', title: mb.shared_address, text: mb.shared_address }) : h('span', { class: 'muted', text: 'Licensed mailbox' })),
       h('td', { class: 'cell-status', 'data-label': 'Status' }, statusBadge(mb.status)),
       h('td', { class: 'cell-expiry', 'data-label': 'Secret expires' }, expiryCell(mb)),
       h('td', { class: 'cell-health', 'data-label': 'Scanning' }, healthCell(mb)));

@@ -14,6 +14,7 @@
   const L = window.postdeskList;
   if (!pd || !L) return;
   const { h, api, replace } = pd;
+  const F = window.postdeskFmt;
 
   const STATUSES = [
     { id: 'queued', name: 'Queued', kind: 'neutral' },
@@ -37,19 +38,22 @@
     return !!a && a.role === 'admin';
   }
 
-  /* What the row is waiting for, in words. */
-  function waitText(o) {
-    if (o.status === 'sent') return o.sent_at ? 'Sent ' + pd.fmtTime(o.sent_at) : 'Sent';
+  /* What the row is waiting for, in words (times local, UTC on hover). */
+  function waitCell(o) {
+    if (o.status === 'sent') return o.sent_at ? ['Sent ', F.time(o.sent_at)] : 'Sent';
     if (o.status === 'failed') return 'Not sent';
-    if (o.status === 'held') return 'After the mailbox is reauthorised';
-    return o.next_attempt_at ? pd.fmtTime(o.next_attempt_at) : '—';
+    if (o.status === 'held') return 'After the mailbox is authorized again';
+    return o.next_attempt_at ? F.time(o.next_attempt_at) : '—';
   }
 
+  /* The error on one line, cut (whole in the title); the guidance in at
+   * most two lines (app.css .clamp-2), whole in its title too. */
   function errorCell(o) {
     if (!o.last_error && !o.guidance) return h('span', { class: 'muted', text: '—' });
     return h('div', { class: 'out-error' },
-      o.last_error ? h('p', { class: 'out-error-text', text: o.last_error }) : null,
-      o.guidance ? h('p', { class: 'out-guidance' }, h('strong', { text: 'What to do: ' }), h('span', { text: o.guidance })) : null);
+      o.last_error ? L.trunc(o.last_error, 'out-error-text') : null,
+      o.guidance ? h('p', { class: 'out-guidance clamp-2', title: o.guidance },
+        h('strong', { text: 'What to do: ' }), h('span', { text: o.guidance })) : null);
   }
 
   function retryButton(ctx, o, after) {
@@ -75,22 +79,22 @@
 
   function row(ctx, o, names, after) {
     return h('tr', { class: 'outgoing-row', dataset: { id: o.id, status: o.status } },
-      h('td', { 'data-label': 'Created', text: pd.fmtTime(o.created_at) }),
-      h('td', { 'data-label': 'Mailbox', text: names[o.mailbox_id] || 'Mailbox ' + o.mailbox_id }),
-      h('td', { 'data-label': 'Kind', text: KINDS[o.kind] || o.kind }),
-      h('td', { class: 'cell-to', 'data-label': 'To', text: o.to + (o.cc ? ', cc ' + o.cc : '') }),
-      h('td', { class: 'cell-subject', 'data-label': 'Subject', text: o.subject || '(no subject)' }),
+      h('td', { class: 'cell-time', 'data-label': 'Created' }, F.time(o.created_at)),
+      h('td', { class: 'cell-mailbox', 'data-label': 'Mailbox' }, L.trunc(names[o.mailbox_id] || 'Mailbox ' + o.mailbox_id)),
+      h('td', { class: 'cell-kind', 'data-label': 'Kind', text: KINDS[o.kind] || o.kind }),
+      h('td', { class: 'cell-to', 'data-label': 'To' }, L.trunc(o.to + (o.cc ? ', cc ' + o.cc : ''))),
+      h('td', { class: 'cell-subject', 'data-label': 'Subject' }, h('span', { class: 'wrap-2', title: o.subject || '', text: o.subject || '(no subject)' })),
       h('td', { 'data-label': 'Status' }, statusBadge(o.status)),
       h('td', { class: 'cell-attempts', 'data-label': 'Attempts', text: String(o.attempts) }),
-      h('td', { class: 'cell-next', 'data-label': 'Next attempt', text: waitText(o) }),
+      h('td', { class: 'cell-next', 'data-label': 'Next attempt' }, waitCell(o)),
       h('td', { class: 'cell-error', 'data-label': 'Last error' }, errorCell(o)),
       h('td', { 'data-label': 'Ticket' }, L.ticketLink(o.ticket_id)),
-      h('td', { 'data-label': '' }, retryButton(ctx, o, after)));
+      h('td', { class: 'cell-actions', 'data-label': o.status === 'failed' ? 'Action' : null }, retryButton(ctx, o, after)));
   }
 
   function table(ctx, items, names, after, id) {
     return L.table({ class: 'table outgoing-table', id }, 'Outgoing email',
-      ['Created', 'Mailbox', 'Kind', 'To', 'Subject', 'Status', 'Attempts', 'Next attempt', 'Last error', 'Ticket', ''],
+      ['Created', 'Mailbox', 'Kind', 'To', 'Subject', 'Status', 'Attempts', 'Next attempt', 'Last error', 'Ticket', 'Action'],
       items.map((o) => row(ctx, o, names, after)));
   }
 
@@ -140,8 +144,8 @@
     await L.showPage(ctx, slot, {
       route: '#/outgoing', query: q, keys: FILTERS, path: '/api/outgoing-emails', limit: 100,
       errorId: 'outgoing-list-error', first: ['out-first', 'Newest'], next: ['out-next', 'Older'],
-      empty: ['outgoing-empty', 'No outgoing email',
-        'Nothing matches these filters. Acknowledgements and replies are listed here from the moment they are queued.'],
+      empty: ['outgoing-empty', 'No outgoing email yet',
+        'Acknowledgements and replies are listed here from the moment they are queued.'],
       render: (items) => table(ctx, items, names, location.hash || '#/outgoing', 'outgoing-table'),
     });
   }
@@ -172,7 +176,7 @@
     const err = h('div', { id: 'reply-error', role: 'alert' });
     const to = t.end_user ? t.end_user.email : '';
     files.addEventListener('change', () => {
-      replace(chosen, Array.from(files.files || []).map((f) => h('li', { text: f.name + ' (' + f.size + ' bytes)' })));
+      replace(chosen, Array.from(files.files || []).map((f) => h('li', { text: f.name + ' (' + F.plural(f.size, 'byte') + ')' })));
     });
     const form = h('form', { class: 'card reply-form', id: 'reply-form', novalidate: true },
       h('div', { class: 'field' },

@@ -234,7 +234,7 @@ def test_refused_refresh_needs_reauthorisation(admin_ui, world, fake):
     admin_ui.text_in("#mb-test-summary", "checks failed")
     first = admin_ui.el("#mb-test-result .test-check:first-child")
     assert first.get_attribute("data-passed") == "false" and "What to do: " in first.text
-    admin_ui.text_in("#mb-status", "Needs reauthorisation")
+    admin_ui.text_in("#mb-status", "Needs reauthorization")
     err = admin_ui.visible("#mb-last-error")
     assert "AADSTS50173" in err.text and "What to do: " in err.text
     assert err.get_attribute("role") == "alert"
