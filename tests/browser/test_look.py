@@ -236,3 +236,21 @@ def test_dates_are_local_with_utc_in_the_title(admin_ui, desk):
                      "1 message", "2 messages", "0 mails",
                      "1–50 of 312 tickets", "51–100 of 312 tickets", "1 ticket"]
     shot(ui, "look-dates-1400")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_other_pages_fit(admin_ui, desk, width):
+    """Every other page at this width: no horizontal overflow either."""
+    ui = admin_ui
+    set_width(ui, width)
+    inc = desk.admin.get("/api/incoming-emails?mailbox=%d" % desk.mid).json()["items"][0]["id"]
+    for name, route, css in (
+            ("ticket", "#/tickets/%d" % desk.ticket["id"], "#reply-form"),
+            ("incoming-one", "#/incoming/%d" % inc, "#in-trace"),
+            ("mailbox-form", "#/mailboxes/%d" % desk.mid, "#mailbox-form"),
+            ("mailbox-new", "#/mailboxes/new", "#mailbox-form"),
+            ("rules", "#/rules", "main h1")):
+        ui.go(route)
+        ui.visible(css)
+        shot(ui, "look-%s-%d" % (name, width))
+        no_overflow(ui)
