@@ -149,108 +149,177 @@
   }
 
   // --------------------------------------------------------- form errors
+  //
+  // The one way a form shows what the API refused: a problem+json answer
+  // with errors: [{field, message}] (docs/openapi.json, Problem and
+  // FieldError).  Each form declares its fields: the API's field name ->
+  // the control's id and its human label.  A message goes under the
+  // control it names (aria-invalid, aria-describedby), the first bad
+  // control in the form gets the focus, and the form's summary box lists
+  // every message with its label; a field no form declared is named by a
+  // readable label too, never by its raw path.
 
-  function labelText(form, controlId) {
-    const l = form.querySelector('label[for="' + controlId + '"]');
+  /* The last resort for a field no form declared: "conditions[0].value"
+   * reads "Conditions 1: value". */
+  function humanLabel(name) {
+    const parts = String(name).split('.').filter(Boolean).map((seg) => seg
+      .replace(/\[(\d+)\]/g, (m, n) => ' ' + (Number(n) + 1))
+      .replace(/_/g, ' ').trim());
+    const s = parts.join(': ');
+    return s ? s.charAt(0).toUpperCase() + s.slice(1) : '';
+  }
+
+  /* The visible label of a control ("" when it has none). */
+  function visibleLabel(control) {
+    const l = control.id ? document.querySelector('label[for="' + CSS.escape(control.id) + '"]') : null;
     if (!l) return '';
     return (l.firstChild && l.firstChild.nodeType === Node.TEXT_NODE ? l.firstChild.textContent : l.textContent).trim();
   }
 
-  /* The server's message for one field, under its control; the control. */
-  function fieldError(fieldIds, fieldName, message) {
-    const controlId = fieldIds[fieldName];
-    const control = controlId ? $(controlId) : null;
-    if (!control) return null;
-    const wrap = $(controlId + '-field');
+  /* What fields says about one API field name: {control, label, shown}
+   * (control: the element or null; shown: whether the label is on screen
+   * beside it).  fields: name -> control id, or -> {id | control, label},
+   * or a function(name) giving either. */
+  function resolveField(fields, name) {
+    let f = typeof fields === 'function' ? fields(name) : fields[name];
+    if (typeof f === 'string') f = { id: f };
+    f = f || {};
+    const control = f.control || (f.id ? $(f.id) : null);
+    const seen = control ? visibleLabel(control) : '';
+    const label = f.label || seen || (control && control.getAttribute('aria-label')) || humanLabel(name);
+    return { control, label, shown: !!seen };
+  }
+
+  /* "Label: message", or "Label — message" when the label has a colon. */
+  function labelled(label, message) {
+    if (!label) return message;
+    return label + (label.includes(':') ? ' — ' : ': ') + message;
+  }
+
+  /* Where a control's message goes: under it (after any inline actions
+   * attached to it); a checkbox's under its label. */
+  function placeError(control, wrap, el) {
+    if (control.type === 'checkbox' && wrap) { wrap.appendChild(el); return; }
+    const next = control.nextElementSibling;
+    const anchor = next && next.classList.contains('inline-actions') ? next : control;
+    anchor.insertAdjacentElement('afterend', el);
+  }
+
+  /* The server's message for one field under its control, which is marked
+   * invalid and described by it.  text: what shows (the label leads when
+   * the control has none on screen). */
+  function fieldError(control, fieldName, text) {
+    const wrap = $(control.id + '-field') || control.closest('.field');
     if (wrap && wrap.hidden) wrap.hidden = false;
-    const errId = controlId + '-error';
+    const errId = control.id + '-error';
     let el = $(errId);
     if (el) {
-      el.textContent = el.textContent + ' ' + message;
+      el.textContent = el.textContent + ' ' + text;
     } else {
-      el = h('p', { class: 'field-error', id: errId, dataset: { field: fieldName }, text: message });
-      // Directly under the control (after any inline actions attached to it).
-      const anchor = control.nextElementSibling && control.nextElementSibling.classList.contains('inline-actions')
-        ? control.nextElementSibling : control;
-      if (control.type === 'checkbox' && wrap) wrap.appendChild(el);
-      else anchor.insertAdjacentElement('afterend', el);
+      el = h('p', { class: 'field-error', id: errId, dataset: { field: fieldName }, text });
+      placeError(control, wrap, el);
     }
     control.setAttribute('aria-invalid', 'true');
     const ids = (control.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
     if (!ids.includes(errId)) control.setAttribute('aria-describedby', [errId].concat(ids).join(' '));
     if (wrap) wrap.classList.add('has-error');
-    const hint = $(controlId + '-hint');
+    const hint = $(control.id + '-hint');
     if (hint) hint.hidden = true; // the server's message replaces the local hint
-    return control;
   }
 
-  /* The error summary's list: each field's label links to its control. */
-  function summaryList(form, summary) {
-    const ul = h('ul', { class: 'problem-list' });
-    for (const s of summary) {
-      const label = s.controlId ? labelText(form, s.controlId) : s.fname;
-      ul.appendChild(h('li', null,
-        s.controlId
-          ? h('a', {
-            href: '#' + s.controlId,
-            class: 'problem-field',
-            text: label,
-            onclick: (ev) => { ev.preventDefault(); const c = $(s.controlId); if (c) c.focus(); },
-          })
-          : (label ? h('span', { class: 'problem-field', text: label }) : null),
-        label ? ': ' : '',
-        h('span', { text: s.msg })));
-    }
-    return ul;
+  /* The error summary's list: each label links to its control. */
+  function summaryList(items) {
+    return h('ul', { class: 'problem-list' }, items.map((s) => h('li', null,
+      s.control
+        ? h('a', {
+          href: '#' + s.control.id,
+          class: 'problem-field',
+          text: s.label,
+          onclick: (ev) => { ev.preventDefault(); s.control.focus(); },
+        })
+        : (s.label ? h('span', { class: 'problem-field', text: s.label }) : null),
+      s.label ? (s.label.includes(':') ? ' — ' : ': ') : '',
+      h('span', { text: s.message }))));
   }
 
   function clearFormErrors(form, box) {
     box.hidden = true;
     box.replaceChildren();
-    for (const el of form.querySelectorAll('.field-error')) el.remove();
+    for (const el of form.querySelectorAll('.field-error[data-field]')) el.remove();
     for (const el of form.querySelectorAll('[aria-invalid]')) {
       el.removeAttribute('aria-invalid');
       const ids = (el.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && !x.endsWith('-error'));
       if (ids.length) el.setAttribute('aria-describedby', ids.join(' '));
       else el.removeAttribute('aria-describedby');
     }
-    for (const el of form.querySelectorAll('.field.has-error')) el.classList.remove('has-error');
+    for (const el of form.querySelectorAll('.has-error')) el.classList.remove('has-error');
   }
 
-  function showFormErrors(form, box, fieldIds, err, texts) {
+  /* The problem's field errors, each with its control and label. */
+  function fieldItems(err, fields, texts) {
     const p = err.problem || {};
     const errors = Array.isArray(p.errors) ? p.errors.filter((e) => e && typeof e === 'object') : [];
-    if (err.status === 409 && errors.length === 0) {
+    if (err.status === 409 && errors.length === 0 && texts.taken) {
       errors.push({ field: 'name', message: p.detail || texts.taken });
     }
-    const summary = errors.map((e) => {
-      const fname = String(e.field || '');
-      const msg = String(e.message || 'Invalid value.');
-      const control = fieldError(fieldIds, fname, msg);
-      return { fname, msg, controlId: control ? control.id : null };
+    return errors.map((e) => {
+      const name = String(e.field || '');
+      const message = String(e.message || 'Invalid value.');
+      return Object.assign({ name, message }, resolveField(fields, name));
     });
-    const titleText = err.status === 422 ? (p.title || 'Invalid input') : null;
-    const block = problemBlock(err);
-    if (titleText) block.querySelector('.problem-title').textContent = titleText;
-    if (summary.length) block.appendChild(summaryList(form, summary));
-    replace(box, block);
-    box.hidden = false;
-    // Focus the summary (it links to each field), like an error summary should.
-    box.scrollIntoView({ block: 'start' });
-    box.focus({ preventScroll: true });
-    announce(titleText || (p.title || texts.notSaved));
   }
 
-  /* The errors of a form's answer: box (hidden until needed) sums them up,
-   * each field's own message goes under its control.  fieldIds: API field
-   * name -> control id (the field's wrapper is "<id>-field", its local hint
-   * "<id>-hint").  texts: {notSaved (announced), taken (a 409 without
-   * errors: the field `name`)}. */
-  function formErrors(form, box, fieldIds, texts) {
+  /* The first of the controls in the page's order. */
+  function firstInOrder(controls) {
+    return controls.reduce((a, b) =>
+      (a && !(b.compareDocumentPosition(a) & Node.DOCUMENT_POSITION_FOLLOWING) ? a : b), null);
+  }
+
+  function showFormErrors(form, box, fields, err, texts) {
+    clearFormErrors(form, box);
+    const p = err.problem || {};
+    const items = fieldItems(err, fields, texts);
+    for (const s of items) {
+      if (s.control) fieldError(s.control, s.name, s.shown ? s.message : labelled(s.label, s.message));
+    }
+    const block = problemBlock(err);
+    if (err.status === 422 || items.length) {
+      block.querySelector('.problem-title').textContent = texts.notSaved || p.title || 'Invalid input';
+    }
+    if (items.length) block.appendChild(summaryList(items));
+    replace(box, block);
+    box.hidden = false;
+    // The first bad field takes the focus (its message is its description);
+    // without one, the summary does.
+    const first = firstInOrder(items.map((s) => s.control).filter((c) => c && !c.disabled));
+    if (first) {
+      box.scrollIntoView({ block: 'nearest' });
+      first.focus();
+    } else {
+      box.scrollIntoView({ block: 'start' });
+      (box.hasAttribute('tabindex') ? box : block).focus({ preventScroll: true });
+    }
+    announce(block.querySelector('.problem-title').textContent);
+  }
+
+  /* The errors of a form's answers.  box: the form's summary (hidden until
+   * needed).  fields: what the API's field names stand for (see
+   * resolveField).  texts: {notSaved (the summary's title, e.g. "The reply
+   * was not sent"), taken (a 409 without errors: the field `name`)}.
+   * show(err) takes an ApiError or anything shaped like one
+   * ({status, problem: {errors}}) — a form's own checks use it too. */
+  function formErrors(form, box, fields, texts) {
+    texts = texts || {};
     return {
       clear: () => clearFormErrors(form, box),
-      show: (err) => showFormErrors(form, box, fieldIds, err, texts),
+      show: (err) => showFormErrors(form, box, fields, err, texts),
     };
+  }
+
+  /* A problem made in the page, for a form's own checks before it posts:
+   * errors: [{field, message}]. */
+  function localProblem(errors) {
+    return { status: 422, problem: { errors } };
   }
 
   // -------------------------------------------------------------- dialog
@@ -316,6 +385,6 @@
 
   window.postdeskUi = Object.freeze({
     strong, fmtTime, problemBlock, breadcrumb, pageHeading, setTitle, focusHeading, loading,
-    options, field, formErrors, copyButton, confirmDialog,
+    options, field, formErrors, localProblem, copyButton, confirmDialog,
   });
 }());
