@@ -289,14 +289,22 @@
     replace(slot, buildForm(ctx, rule, all, mailboxes, etag));
   }
 
+  // The parts of a condition: its API key (its control's class is
+  // cond-<key>) and its words.
+  const COND_PARTS = [
+    { key: 'field', label: 'field' }, { key: 'header', label: 'header name' },
+    { key: 'op', label: 'comparison' }, { key: 'value', label: 'value' },
+  ];
+  let condSeq = 0; // ids of condition controls, unique while the page lives
+
   function condRow(list, c, onRemove) {
-    const field = h('select', { class: 'cond-field', 'aria-label': 'Field' }, pd.options(FIELDS, c.field || 'subject'));
-    const header = h('input', { type: 'text', class: 'cond-header', 'aria-label': 'Header name', placeholder: 'X-Header-Name', value: c.header || '', maxlength: '200' });
-    const op = h('select', { class: 'cond-op', 'aria-label': 'Comparison' }, pd.options(OPS, c.op || 'contains'));
-    const value = h('input', { type: 'text', class: 'cond-value', 'aria-label': 'Value', value: c.value || '', maxlength: '500' });
-    const remove = h('button', { type: 'button', class: 'btn btn-quiet btn-small cond-remove', 'aria-label': 'Remove condition' }, 'Remove');
-    const error = h('p', { class: 'field-error cond-error', hidden: true, role: 'alert' });
-    const row = h('li', { class: 'cond-row' }, field, header, op, value, remove, error);
+    const n = ++condSeq;
+    const field = h('select', { class: 'cond-field', id: 'cond-' + n + '-field' }, pd.options(FIELDS, c.field || 'subject'));
+    const header = h('input', { type: 'text', class: 'cond-header', id: 'cond-' + n + '-header', placeholder: 'X-Header-Name', value: c.header || '', maxlength: '200' });
+    const op = h('select', { class: 'cond-op', id: 'cond-' + n + '-op' }, pd.options(OPS, c.op || 'contains'));
+    const value = h('input', { type: 'text', class: 'cond-value', id: 'cond-' + n + '-value', value: c.value || '', maxlength: '500' });
+    const remove = h('button', { type: 'button', class: 'btn btn-quiet btn-small cond-remove' }, 'Remove');
+    const row = h('li', { class: 'cond-row' }, field, header, op, value, remove);
     const sync = () => { header.hidden = field.value !== 'header'; };
     field.addEventListener('change', sync);
     sync();
@@ -306,12 +314,22 @@
       if (field.value === 'header') o.header = header.value.trim();
       return o;
     };
-    row.showError = (msg) => {
-      error.textContent = error.hidden ? msg : error.textContent + ' ' + msg;
-      error.hidden = false;
-    };
-    row.clearError = () => { error.hidden = true; error.textContent = ''; };
+    row.control = (key) => row.querySelector('.cond-' + key);
     return row;
+  }
+
+  /* "Condition 2: value": a condition's controls are named by its number
+   * (renumbered when a row goes), in their labels and in error messages. */
+  function condLabel(i, key) {
+    const part = COND_PARTS.find((x) => x.key === key);
+    return 'Condition ' + (i + 1) + (part ? ': ' + part.label : '');
+  }
+
+  function numberRows(rows) {
+    rows.forEach((row, i) => {
+      for (const part of COND_PARTS) row.control(part.key).setAttribute('aria-label', condLabel(i, part.key));
+      row.querySelector('.cond-remove').setAttribute('aria-label', 'Remove condition ' + (i + 1));
+    });
   }
 
   function newRule() {
@@ -345,6 +363,7 @@
     const syncAdd = () => {
       add.disabled = rows().length >= MAX_CONDS;
       for (const row of rows()) row.querySelector('.cond-remove').disabled = rows().length === 1;
+      numberRows(rows());
     };
     const addRow = (cond) => { list.appendChild(condRow(list, cond, (row) => { row.remove(); syncAdd(); })); syncAdd(); };
     conditions.forEach(addRow);
@@ -354,7 +373,8 @@
 
   // The rule form's state, f: {ctx, rule (null: new), all (the stored
   // rules), etag, c (the controls), conds (conditionList()), controlFor
-  // (API field -> control), formError, saveBtn, tryBtn, drySlot}.
+  // (API field -> control), formError, errors (pd.formErrors of the form),
+  // saveBtn, tryBtn, drySlot}.
 
   function payload(f) {
     const c = f.c;
@@ -373,42 +393,36 @@
     return body;
   }
 
-  function clearErrors(f) {
-    f.formError.hidden = true;
-    replace(f.formError);
-    for (const el of document.querySelectorAll('.rule-form .field-error:not(.cond-error)')) el.remove();
-    for (const row of f.conds.rows()) row.clearError();
-    for (const k of Object.keys(f.controlFor)) f.controlFor[k].removeAttribute('aria-invalid');
+  /* A field name of the rule on the form ("conditions[0].value"): its
+   * control and its words (pd.formErrors; a control's words are its label). */
+  function ownField(f, name) {
+    const c = /^conditions\[(\d+)\](?:\.(\w+))?$/.exec(name);
+    if (c) {
+      const row = f.conds.rows()[+c[1]];
+      const key = COND_PARTS.some((x) => x.key === c[2]) ? c[2] : null;
+      return { control: row ? row.control(key || 'value') : null, label: condLabel(+c[1], key) };
+    }
+    const words = { conditions: 'Conditions', actions: 'Then', id: 'Rule', '': 'Rule' };
+    if (Object.prototype.hasOwnProperty.call(words, name)) return { label: words[name] };
+    return f.controlFor[name] ? { control: f.controlFor[name] } : null;
   }
 
-  /* The answer's errors under their controls and summed up; prefix: only
-   * the errors of the field under it (the dry run's rules[i]). */
-  function showProblem(f, err, prefix) {
-    const list = h('ul', { class: 'problem-list' });
-    const rows = f.conds.rows();
-    for (const e of (err.problem && err.problem.errors) || []) {
-      let name = String(e.field || '');
-      if (prefix) {
-        if (!name.startsWith(prefix)) continue;
-        name = name.slice(prefix.length).replace(/^\./, '');
-      }
-      const m = /^conditions\[(\d+)\](?:\.(\w+))?$/.exec(name);
-      if (m && rows[+m[1]]) {
-        rows[+m[1]].showError((m[2] ? m[2] + ': ' : '') + e.message);
-      } else if (f.controlFor[name]) {
-        f.controlFor[name].setAttribute('aria-invalid', 'true');
-        f.controlFor[name].after(h('p', { class: 'field-error', text: e.message }));
-      }
-      list.appendChild(h('li', { text: (name || 'rule') + ': ' + e.message }));
-    }
-    replace(f.formError, pd.problemBlock(err), list.children.length ? list : null);
-    f.formError.hidden = false;
-    f.formError.focus();
+  /* The field names of an answer about this rule.  A dry run sends the
+   * rules as rules[i]: idx is this rule's i; another rule's errors are
+   * named by that rule (stored rules were valid when saved). */
+  function ruleField(f, idx) {
+    return (name) => {
+      const m = /^rules\[(\d+)\]\.?(.*)$/.exec(name);
+      if (!m || idx === null) return ownField(f, name);
+      if (+m[1] === idx) return ownField(f, m[2]);
+      const other = f.all[+m[1]];
+      return { label: 'Stored rule “' + (other ? other.name : +m[1] + 1) + '”' };
+    };
   }
 
   async function save(f, ev) {
     ev.preventDefault();
-    clearErrors(f);
+    f.errors.clear();
     f.saveBtn.disabled = true;
     try {
       if (f.rule) await api('PATCH', '/api/rules/' + encodeURIComponent(f.rule.id), payload(f), { ifMatch: f.etag });
@@ -418,7 +432,7 @@
       pd.go('#/rules');
     } catch (err) {
       if (!f.ctx.alive() || err.handled) return;
-      showProblem(f, err, null);
+      f.errors.show(err);
     } finally {
       f.saveBtn.disabled = false;
     }
@@ -439,7 +453,7 @@
   }
 
   async function tryRules(f) {
-    clearErrors(f);
+    f.errors.clear();
     const { set, idx } = rulesAsEdited(f);
     f.tryBtn.disabled = true;
     replace(f.drySlot, pd.loading('Running the rules over the last 100 incoming emails…'));
@@ -450,7 +464,7 @@
     } catch (err) {
       if (!f.ctx.alive() || err.handled) return;
       replace(f.drySlot);
-      showProblem(f, err, 'rules[' + idx + ']');
+      pd.formErrors(f.form, f.formError, ruleField(f, idx), { notSaved: 'The dry run did not run' }).show(err);
     } finally {
       f.tryBtn.disabled = false;
     }
@@ -461,8 +475,12 @@
       h('label', { htmlFor: control.id, text: label }), help ? h('p', { class: 'help', text: help }) : null);
   }
 
+  /* Two columns: what the rule is and when it runs (wide, the conditions
+   * need the room), and what it does beside them.  rules.css places them,
+   * and the summary above both, so they never change column. */
   function formSections(c, conds) {
     return [
+      h('div', { class: 'rule-main' },
       h('section', { class: 'card panel' },
         h('h2', { text: 'Rule' }),
         pd.field('rule-name', 'Name', c.name, 'e.g. “Bin newsletters”.'),
@@ -472,14 +490,15 @@
       h('section', { class: 'card panel' },
         h('h2', { text: 'When' }),
         pd.field('rule-match', 'Match', c.match, 'Letters compare case-insensitively. To and Cc match when any address does.'),
-        conds.list, conds.add),
+        conds.list, conds.add)),
+      h('div', { class: 'rule-side' },
       h('section', { class: 'card panel' },
         h('h2', { text: 'Then' }),
         check(c.ignore, 'Ignore the email', 'No ticket is created; the email is still logged and moved. No later rule runs.'),
         pd.field('rule-priority', 'Priority', c.priority, null),
         pd.field('rule-category', 'Category', c.category, 'Set on the new ticket; empty leaves it.'),
         check(c.no_ack, "Don't acknowledge", 'No automatic reply is sent for this email.'),
-        check(c.stop, 'Stop', 'Later rules do not run for this email.')),
+        check(c.stop, 'Stop', 'Later rules do not run for this email.'))),
     ];
   }
 
@@ -498,14 +517,15 @@
       drySlot: h('div', { id: 'dry-run-slot' }),
     };
     f.tryBtn.addEventListener('click', () => tryRules(f));
-    const form = h('form', { class: 'form-layout rule-form', id: 'rule-form', novalidate: true },
+    f.form = h('form', { class: 'rule-form', id: 'rule-form', novalidate: true },
       f.formError,
       formSections(c, f.conds),
       h('div', { class: 'form-actions' }, f.saveBtn, f.tryBtn,
         h('a', { class: 'btn btn-quiet', href: '#/rules', id: 'rule-cancel' }, 'Cancel')),
       f.drySlot);
-    form.addEventListener('submit', (ev) => save(f, ev));
-    return form;
+    f.errors = pd.formErrors(f.form, f.formError, ruleField(f, null), { notSaved: 'The rule was not saved' });
+    f.form.addEventListener('submit', (ev) => save(f, ev));
+    return f.form;
   }
 
   // ------------------------------------------------------------ route

@@ -70,8 +70,8 @@ def test_validation_shows_on_the_condition(ui):
     ui.click("#rule-new")
     ui.type("#rule-name", "Empty value")
     ui.click("#rule-save")
-    ui.visible("#rule-conditions .cond-error")
-    assert "value" in ui.el("#rule-conditions .cond-error").text
+    err = ui.visible("#rule-conditions .field-error")
+    assert err.text.startswith("Condition 1: value")
 
 
 def test_dry_run_table(ui, stack):
