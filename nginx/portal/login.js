@@ -66,6 +66,7 @@
 
     function showError(err) {
       stopCountdown();
+      errorBox.hidden = false; // fieldErrors.clear() hid it
       if (err.status === 429) {
         const box = pd.problemBlock(err);
         replace(errorBox, box);
@@ -78,10 +79,11 @@
     async function onSubmit(ev) {
       ev.preventDefault();
       if (submit.disabled) return;
-      errorBox.replaceChildren();
+      fieldErrors.clear();
       if (!user.value.trim() || !pass.value) {
-        replace(errorBox, pd.problemBlock({ problem: { title: 'Enter your username and password.' } }));
-        (user.value.trim() ? pass : user).focus();
+        fieldErrors.show(pd.localProblem([
+          user.value.trim() ? null : { field: 'username', message: 'Enter your username.' },
+          pass.value ? null : { field: 'password', message: 'Enter your password.' }].filter(Boolean)));
         return;
       }
       submit.disabled = true;
@@ -95,6 +97,7 @@
         submit.disabled = false;
         submit.textContent = 'Sign in';
         pass.value = '';
+        if (err.status === 422) { fieldErrors.show(err); return; }
         showError(err);
         pass.focus();
       }
@@ -107,6 +110,8 @@
         h('label', { htmlFor: 'login-password', text: 'Password' }), pass),
       errorBox,
       submit);
+    const fieldErrors = pd.formErrors(form, errorBox,
+      { username: 'login-username', password: 'login-password' }, { notSaved: 'Not signed in' });
     return { form, user };
   }
 

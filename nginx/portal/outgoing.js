@@ -193,23 +193,20 @@
         files, chosen,
         h('p', { class: 'help', id: 'reply-files-help', text: 'Up to 2 MiB in all.' })),
       h('div', { class: 'form-actions' }, send), err);
+    // The API's field errors (and the form's own checks) at their fields.
+    const fieldErrors = pd.formErrors(form, err, {
+      body: { id: 'reply-body', label: 'Reply' }, cc: 'reply-cc', attachments: 'reply-files',
+    }, { notSaved: 'The reply was not sent' });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      replace(err);
-      if (!body.value.trim()) {
-        replace(err, h('p', { class: 'field-error', id: 'reply-body-error', text: 'Write the reply first.' }));
-        body.setAttribute('aria-invalid', 'true');
-        body.focus();
-        return;
-      }
-      body.removeAttribute('aria-invalid');
+      fieldErrors.clear();
       const list = Array.from(files.files || []);
       const total = list.reduce((n, f) => n + f.size, 0);
-      if (total > MAX_ATTACH) {
-        replace(err, h('p', { class: 'field-error', id: 'reply-files-error', text: 'The attachments add up to more than 2 MiB. Send fewer or smaller files.' }));
-        files.focus();
-        return;
-      }
+      const mine = [
+        body.value.trim() ? null : { field: 'body', message: 'Write the reply first.' },
+        total > MAX_ATTACH ? { field: 'attachments', message: 'The attachments add up to more than 2 MiB. Send fewer or smaller files.' } : null,
+      ].filter(Boolean);
+      if (mine.length) { fieldErrors.show(pd.localProblem(mine)); return; }
       send.disabled = true;
       try {
         const attachments = [];
@@ -229,7 +226,7 @@
       } catch (x) {
         send.disabled = false;
         if (!ctx.alive() || x.handled) return;
-        replace(err, pd.problemBlock(x, { id: 'reply-problem' }));
+        fieldErrors.show(x);
       }
     });
     return form;

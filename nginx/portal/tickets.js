@@ -171,10 +171,11 @@
     const err = h('div', { id: 'tk-status-error' });
     const form = h('form', { class: 'status-form', id: 'ticket-status-form' },
       h('label', { htmlFor: 'tk-set-status', text: 'Status' }), sel, btn, err);
+    const fieldErrors = pd.formErrors(form, err, { status: 'tk-set-status' }, { notSaved: 'The status was not changed' });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       btn.disabled = true;
-      replace(err);
+      fieldErrors.clear();
       try {
         await api('PATCH', '/api/tickets/' + encodeURIComponent(t.id), { status: sel.value });
         if (!ctx.alive()) return;
@@ -183,7 +184,7 @@
       } catch (e) {
         btn.disabled = false;
         if (!ctx.alive() || e.handled) return;
-        replace(err, pd.problemBlock(e));
+        fieldErrors.show(e);
       }
     });
     return form;
