@@ -42,6 +42,8 @@ static const struct route routes[] = {
 	{ "GET",    "/api/tickets/{id}/messages", api_ticket_messages, ROUTE_AGENT, NULL },
 	{ "GET",    "/api/tickets/{id}/messages/{aid}/body", api_ticket_message_body, ROUTE_AGENT, NULL },
 	{ "POST",   "/api/tickets/{id}/reply",  api_ticket_reply,   ROUTE_AGENT, NULL },
+	{ "POST",   "/api/tickets/{id}/notes",  api_ticket_note,    ROUTE_AGENT, NULL },
+	{ "GET",    "/api/agents",              api_agent_list,     ROUTE_AGENT, NULL },
 	{ "GET",    "/api/outgoing-emails",     api_outgoing_list,  ROUTE_AGENT, NULL },
 	{ "POST",   "/api/outgoing-emails/{id}/retry", api_outgoing_retry, ROUTE_ADMIN, NULL },
 	{ "GET",    "/api/incoming-emails",     api_incoming_list,  ROUTE_ADMIN, NULL },

@@ -48,6 +48,8 @@ int api_incoming_get(struct call *);
 int api_incoming_reprocess(struct call *);
 int api_incoming_retry(struct call *);
 int api_ticket_reply(struct call *);
+int api_ticket_note(struct call *);
+int api_agent_list(struct call *);
 int api_outgoing_list(struct call *);
 int api_outgoing_retry(struct call *);
 

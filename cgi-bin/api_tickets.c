@@ -1,6 +1,7 @@
 /*
  * api_tickets: /api/tickets — the agents' ticket list, a ticket with its
- * conversation, status changes, and attachment downloads.  Attachments
+ * conversation, changes (status, priority, category, assignee), internal
+ * notes, attachment downloads, and the agents one may assign.  Attachments
  * are the senders' bytes: they are served so that no browser renders them
  * as part of postdesk (download only, sandboxed, never sniffed).
  */
@@ -24,6 +25,8 @@ struct ticket_query {
 	char *q;
 	char *cursor;
 	char *limit;
+	char *assigned;
+	char *automatic;
 };
 
 static void
@@ -34,12 +37,40 @@ query_cleanup(struct ticket_query *q)
 	free(q->q);
 	free(q->cursor);
 	free(q->limit);
+	free(q->assigned);
+	free(q->automatic);
 }
 
 static const char *
 nonempty(const char *s)
 {
 	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+/* ?assigned=me|none|<agent id>&automatic=true|false; NULL or what is wrong. */
+static const char *
+parse_work(struct call *c, struct ticket_query *q, struct ticket_filter *f)
+{
+	const char *a = nonempty(q->assigned), *m = nonempty(q->automatic);
+
+	f->automatic = -1;
+	if (m != NULL && strcmp(m, "true") != 0 && strcmp(m, "false") != 0)
+		return "automatic must be true or false.";
+	if (m != NULL)
+		f->automatic = strcmp(m, "true") == 0;
+	if (a == NULL)
+		return NULL;
+	f->assigned = TICKET_ASSIGNED_AGENT;
+	if (strcmp(a, "none") == 0)
+		f->assigned = TICKET_ASSIGNED_NONE;
+	else if (strcmp(a, "me") == 0 && c->who.kind == WHO_SESSION)
+		f->assignee = c->who.id;
+	else if (strcmp(a, "me") == 0)
+		return "assigned=me needs a signed-in agent: an API key is "
+		       "nobody's.";
+	else if (!valid_id(a, &f->assignee))
+		return "assigned must be me, none or an agent id.";
+	return NULL;
 }
 
 /* Fill f from the query string; returns NULL or what is wrong. */
@@ -54,6 +85,8 @@ parse_filter(struct call *c, struct ticket_query *q, struct ticket_filter *f)
 	q->q = req_query(c->req, "q");
 	q->cursor = req_query(c->req, "cursor");
 	q->limit = req_query(c->req, "limit");
+	q->assigned = req_query(c->req, "assigned");
+	q->automatic = req_query(c->req, "automatic");
 	f->q = nonempty(q->q);
 	if (nonempty(q->status) && ticket_status_parse(q->status, &st) == -1)
 		return "status must be new, open, pending, resolved or closed.";
@@ -70,7 +103,7 @@ parse_filter(struct call *c, struct ticket_query *q, struct ticket_filter *f)
 	if (page_limit_parse(q->limit, VIEW_LIMIT_DEFAULT, VIEW_LIMIT_MAX,
 	        &f->limit) == -1)
 		return "limit must be 1 to 200.";
-	return NULL;
+	return parse_work(c, q, f);
 }
 
 /* GET /api/tickets?status=&mailbox=&q=&cursor=&limit= */
@@ -175,49 +208,216 @@ api_ticket_message_body(struct call *c)
 	return 0;
 }
 
-/* The new status of a PATCH body; -1 with errors filled. */
-static int
-patch_status(json_t *in, enum ticket_status *st, json_t *errors)
+/* Characters (not bytes) of UTF-8 text s. */
+static size_t
+chars(const char *s)
 {
-	static const char *const allowed[] = { "status", NULL };
-	json_t                  *v = json_object_get(in, "status");
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+static void
+patch_category(json_t *v, struct ticket_change *ch, json_t *errors)
+{
+	const char *s = json_string_value(v);
+
+	ch->set_category = 1;
+	if (json_is_null(v) || (s != NULL && s[0] == '\0'))
+		return;
+	if (s == NULL || chars(s) > TICKET_CATEGORY_MAX || jsonx_has_control(s))
+		jsonx_field_error(errors, "category",
+		    "Must be text of at most 100 characters, or null.");
+	else
+		ch->category = s;
+}
+
+/* The assignee of a PATCH body: an active agent's id, or null. */
+static void
+patch_assignee(struct call *c, json_t *v, struct ticket_change *ch,
+    json_t *errors)
+{
+	struct err err;
+	int        yes = 0;
+
+	ch->set_assignee = 1;
+	if (json_is_null(v))
+		return;
+	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+		jsonx_field_error(errors, "assignee_id",
+		    "Must be an agent's id, or null to unassign.");
+		return;
+	}
+	ch->assignee = (uint64_t)json_integer_value(v);
+	if (ticket_agent_active(c->app->db, ch->assignee, &yes, &err) == -1 ||
+	    !yes)
+		jsonx_field_error(errors, "assignee_id",
+		    "There is no active agent with this id.");
+}
+
+/* The changes of a PATCH body into ch; -1 with errors filled. */
+static int
+patch_fields(struct call *c, json_t *in, struct ticket_change *ch,
+    json_t *errors)
+{
+	static const char *const allowed[] = { "status", "priority", "category",
+		"assignee_id", NULL };
+	json_t                  *v;
+	enum ticket_status       st;
+	enum ticket_priority     pr;
 
 	jsonx_unknown_fields(in, allowed, errors);
-	if (v == NULL)
-		jsonx_field_error(errors, "status", "Required.");
-	else if (ticket_status_parse(json_string_value(v), st) == -1)
+	if ((v = json_object_get(in, "status")) != NULL) {
+		if (ticket_status_parse(json_string_value(v), &st) == -1)
+			jsonx_field_error(errors, "status",
+			    "Must be new, open, pending, resolved or closed.");
+		else
+			ch->status = ticket_status_names[st];
+	}
+	if ((v = json_object_get(in, "priority")) != NULL) {
+		if (ticket_priority_parse(json_string_value(v), &pr) == -1)
+			jsonx_field_error(errors, "priority",
+			    "Must be low, normal, high or urgent.");
+		else
+			ch->priority = ticket_priority_names[pr];
+	}
+	if ((v = json_object_get(in, "category")) != NULL)
+		patch_category(v, ch, errors);
+	if ((v = json_object_get(in, "assignee_id")) != NULL)
+		patch_assignee(c, v, ch, errors);
+	if (json_object_size(in) == 0)
 		jsonx_field_error(errors, "status",
-		    "Must be new, open, pending, resolved or closed.");
+		    "Give at least one of status, priority, category and "
+		    "assignee_id.");
 	return json_array_size(errors) > 0 ? -1 : 0;
 }
 
-/* PATCH /api/tickets/{id} {"status": "..."} */
+static json_t *
+from_to(const char *from, const char *to)
+{
+	return json_pack("{s:s?, s:s?}", "from", from, "to", to);
+}
+
+static json_t *
+id_or_null(uint64_t id)
+{
+	return id ? json_integer((json_int_t)id) : json_null();
+}
+
+/* The audit detail: {field: {from, to}} of each field that changed. */
+static json_t *
+changes(const struct ticket_change *ch, const struct ticket_before *b)
+{
+	json_t *d = json_object();
+
+	if (ch->status && strcmp(ch->status, b->status) != 0)
+		json_object_set_new(d, "status",
+		    from_to(b->status, ch->status));
+	if (ch->priority && strcmp(ch->priority, b->priority) != 0)
+		json_object_set_new(d, "priority",
+		    from_to(b->priority, ch->priority));
+	if (ch->set_category &&
+	    (ch->category
+	            ? !b->has_category || strcmp(ch->category, b->category) != 0
+	            : b->has_category))
+		json_object_set_new(d, "category",
+		    from_to(b->has_category ? b->category : NULL,
+		        ch->category));
+	if (ch->set_assignee && ch->assignee != b->assignee)
+		json_object_set_new(d, "assignee_id",
+		    json_pack("{s:o, s:o}", "from", id_or_null(b->assignee),
+		        "to", id_or_null(ch->assignee)));
+	return d;
+}
+
+static uint64_t
+agent_of(const struct call *c)
+{
+	return c->who.kind == WHO_SESSION ? c->who.id : 0;
+}
+
+/* PATCH /api/tickets/{id} {status?, priority?, category?, assignee_id?} */
 int
 api_ticket_update(struct call *c)
 {
-	struct err         err;
-	json_t            *in, *errors;
-	enum ticket_status st;
-	char               old[16];
-	uint64_t           id, agent;
-	int                rc;
+	struct ticket_change ch = { 0 };
+	struct ticket_before before;
+	struct err           err;
+	json_t              *in, *errors, *detail;
+	uint64_t             id;
+	int                  rc;
 
 	if (web_id(c, 0, &id) == -1 || web_body(c, &in) == -1)
 		return -1;
 	errors = json_array();
-	rc = patch_status(in, &st, errors);
-	json_decref(in);
-	if (rc == -1)
+	if (patch_fields(c, in, &ch, errors) == -1) {
+		json_decref(in);
 		return web_invalid(c, "Some fields need attention; see errors.",
 		    errors);
+	}
 	json_decref(errors);
-	agent = c->who.kind == WHO_SESSION ? c->who.id : 0;
-	if (ticket_set_status(c->app->db, id, st, agent, old, &err) == -1)
+	rc = ticket_update(c->app->db, id, &ch, agent_of(c), &before, &err);
+	if (rc == -1) {
+		json_decref(in);
 		return web_error(c, &err);
-	web_audit(c, "ticket.update", "ticket", id,
-	    json_pack("{s:{s:s, s:s}}", "status", "from", old, "to",
-	        ticket_status_names[st]));
+	}
+	detail = changes(&ch, &before);
+	json_decref(in);
+	if (json_object_size(detail) > 0)
+		web_audit(c, "ticket.update", "ticket", id, detail);
+	else
+		json_decref(detail);
 	return answer(c, id);
+}
+
+#define NOTE_BODY_MAX (1024 * 1024)
+
+/* POST /api/tickets/{id}/notes {"body"}: 201 the note action. */
+int
+api_ticket_note(struct call *c)
+{
+	static const char *const allowed[] = { "body", NULL };
+	struct buf               b;
+	struct err               err;
+	json_t                  *in, *errors;
+	const char              *body;
+	uint64_t                 id;
+	int                      rc;
+
+	if (web_id(c, 0, &id) == -1 ||
+	    web_body_cap(c, NOTE_BODY_MAX, &in) == -1)
+		return -1;
+	errors = json_array();
+	jsonx_unknown_fields(in, allowed, errors);
+	body = json_string_value(json_object_get(in, "body"));
+	if (body == NULL || body[0] == '\0' || chars(body) > TICKET_NOTE_MAX ||
+	    strlen(body) != json_string_length(json_object_get(in, "body")))
+		jsonx_field_error(errors, "body",
+		    "Must be text of 1 to 100,000 characters.");
+	if (json_array_size(errors) > 0) {
+		json_decref(in);
+		return web_invalid(c, "The note needs attention.", errors);
+	}
+	json_decref(errors);
+	buf_init(&b, 1024);
+	rc = ticket_note(c->app->db, id, agent_of(c), body, &b, &err);
+	json_decref(in);
+	if (rc == 0)
+		web_audit(c, "ticket.note", "ticket", id, NULL);
+	return web_reply(c, 201, rc, &b, &err);
+}
+
+/* GET /api/agents: the active agents, to assign tickets to. */
+int
+api_agent_list(struct call *c)
+{
+	struct buf b;
+	struct err err;
+
+	buf_init(&b, 1024);
+	return web_reply(c, 200, ticket_agents(c->app->db, &b, &err), &b, &err);
 }
 
 /* Image types a browser may show inline without risk; else a download. */

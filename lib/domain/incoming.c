@@ -77,6 +77,7 @@ run_again(struct db *db, const struct db_res *r, json_t *src,
 	cx.db = db;
 	cx.mailbox_id = mailbox;
 	cx.mailbox_address = db_res_str(r, 0, VI_MAILBOX_ADDRESS);
+	cx.automatic_log_only = db_res_int(r, 0, VI_LOG_ONLY) != 0;
 	cx.rules = set.rules;
 	cx.nrules = set.nrules;
 	cx.own = set.own;

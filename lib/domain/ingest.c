@@ -252,7 +252,8 @@ ctx_of(const struct pass *p, struct intake_ctx *cx, struct ack_settings *ack)
 		.nrules = env->setup->nrules,
 		.own = env->setup->own,
 		.nown = env->setup->nown,
-		.ack = ack };
+		.ack = ack,
+		.automatic_log_only = p->t->automatic_log_only };
 }
 
 /* This intake is the message's last before quarantine. */

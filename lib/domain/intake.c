@@ -168,6 +168,11 @@ decide_outcome(const struct intake_ctx *cx, const struct intake_in *in,
 	} else if (m->from.address[0] == '\0') {
 		d->outcome = OUTCOME_REJECTED;
 		add_trace(d, "no sender address: no ticket");
+	} else if (d->automatic.len > 0 && cx->automatic_log_only) {
+		d->outcome = OUTCOME_LOGGED_AUTOMATIC;
+		add_trace(d,
+		    "automatic mail: this mailbox only logs it "
+		    "(automatic_mail = log_only), no ticket");
 	} else {
 		if (find_thread(cx, m, d, err) == -1)
 			return -1;
@@ -227,6 +232,7 @@ ticket_for(const struct intake_ctx *cx, const struct msg *m, struct decision *d,
 	nt.priority = d->v.priority[0] ? d->v.priority : NULL;
 	nt.category = d->v.category[0] ? d->v.category : NULL;
 	nt.conversation_id = m->conversation_id;
+	nt.automatic = d->automatic.len > 0;
 	if (store_ticket_create(cx->db, &nt, t, err) == -1)
 		return -1;
 	snprintf(line, sizeof line, "new ticket %llu", (unsigned long long)*t);

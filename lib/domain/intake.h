@@ -39,6 +39,7 @@ struct intake_ctx {
 	char *const       *own; /* every connected mailbox's address */
 	size_t             nown;
 	const struct ack_settings *ack; /* NULL: no acknowledgements */
+	int automatic_log_only; /* automatic mail makes no ticket (sql/0013) */
 };
 
 struct intake_in {

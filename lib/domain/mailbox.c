@@ -19,7 +19,8 @@
 static const char *const FIELDS[] = { "name", "type", "client_id", "tenant_id",
 	"secret", "secret_expires_on", "shared_address", "cloud",
 	"processed_action", "processed_folder", "first_scan", "ack_enabled",
-	"ack_subject", "ack_body", "ack_per_hour", "quarantine_folder", NULL };
+	"ack_subject", "ack_body", "ack_per_hour", "quarantine_folder",
+	"automatic_mail", NULL };
 
 /* Folders Outlook keeps for itself (English names, any case). */
 static const char *const WELL_KNOWN[] = { "Inbox", "Deleted Items",
@@ -237,6 +238,12 @@ first_scan_at(int i)
 	return mailbox_first_scan_name((enum mailbox_first_scan)i);
 }
 
+static const char *
+automatic_mail_at(int i)
+{
+	return mailbox_automatic_mail_name((enum mailbox_automatic_mail)i);
+}
+
 /*
  * The acknowledgement templates: a subject without {ticket} still gets
  * the ticket tag (outbox prepends it), so only length and control
@@ -357,6 +364,11 @@ check_options(struct mailbox *mb, json_t *in, json_t *errors)
 	if (s != NULL && mailbox_first_scan_parse(s, &mb->first_scan) == -1)
 		enum_error(errors, "first_scan", first_scan_at,
 		    MAILBOX_FIRST_SCAN_COUNT);
+	s = get_str(in, "automatic_mail", 0, errors, &bad);
+	if (s != NULL &&
+	    mailbox_automatic_mail_parse(s, &mb->automatic_mail) == -1)
+		enum_error(errors, "automatic_mail", automatic_mail_at,
+		    MAILBOX_AUTOMATIC_MAIL_COUNT);
 	v = json_object_get(in, "ack_enabled");
 	if (v != NULL && !json_is_boolean(v))
 		jsonx_field_error(errors, "ack_enabled",
@@ -535,6 +547,8 @@ mailbox_write(struct jw *w, const struct mailbox *mb, const struct config *cfg)
 	jw_str(w, mb->quarantine_folder);
 	jw_key(w, "first_scan");
 	jw_str(w, mailbox_first_scan_name(mb->first_scan));
+	jw_key(w, "automatic_mail");
+	jw_str(w, mailbox_automatic_mail_name(mb->automatic_mail));
 	jw_key(w, "ack_enabled");
 	jw_bool(w, mb->ack_enabled);
 	jw_key(w, "ack_subject");

@@ -7,6 +7,7 @@
 
 #include "domain/ticket.h"
 #include "domain/view.h"
+#include "store/store.h"
 
 const char *const ticket_status_names[TICKET_NSTATUS] = {
 	[TICKET_NEW] = "new",
@@ -15,6 +16,26 @@ const char *const ticket_status_names[TICKET_NSTATUS] = {
 	[TICKET_RESOLVED] = "resolved",
 	[TICKET_CLOSED] = "closed",
 };
+
+const char *const ticket_priority_names[TICKET_NPRIORITY] = {
+	[PRIORITY_LOW] = "low",
+	[PRIORITY_NORMAL] = "normal",
+	[PRIORITY_HIGH] = "high",
+	[PRIORITY_URGENT] = "urgent",
+};
+
+/* The priority named s; returns 0, or -1 if s names none. */
+int
+ticket_priority_parse(const char *s, enum ticket_priority *out)
+{
+	for (int i = 0; s != NULL && i < TICKET_NPRIORITY; i++) {
+		if (strcmp(s, ticket_priority_names[i]) == 0) {
+			*out = (enum ticket_priority)i;
+			return 0;
+		}
+	}
+	return -1;
+}
 
 /* The status named s; returns 0, or -1 if s names none. */
 int
@@ -111,13 +132,75 @@ ticket_messages(struct db *db, const struct action_page *pg, struct buf *out,
 	return 0;
 }
 
-/* Set ticket id's status (adds a status action); old gets the previous. */
+/*
+ * Change what c gives of ticket id (values already valid), each change an
+ * action by agent_id and all in one transaction; before gets the old values.
+ */
 int
-ticket_set_status(struct db *db, uint64_t id, enum ticket_status st,
-    uint64_t agent_id, char old[16], struct err *err)
+ticket_update(struct db *db, uint64_t id, const struct ticket_change *c,
+    uint64_t agent_id, struct ticket_before *before, struct err *err)
 {
-	return store_ticket_set_status(db, id, ticket_status_names[st],
-	    agent_id, old, err);
+	return store_ticket_update(db, id, c, agent_id, before, err);
+}
+
+/*
+ * An internal note on ticket id by agent_id (0: an API key): an action of
+ * kind "note", never mailed (no outgoing_email row).  out gets the action
+ * as the conversation shows it.
+ */
+int
+ticket_note(struct db *db, uint64_t id, uint64_t agent_id, const char *body,
+    struct buf *out, struct err *err)
+{
+	struct action_rows rows;
+	struct jw          w;
+	uint64_t           aid;
+
+	if (store_ticket_note(db, id, agent_id, body, &aid, err) == -1 ||
+	    store_ticket_action_one(db, id, aid, &rows, err) == -1)
+		return -1;
+	jw_init(&w, out);
+	view_action(&w, &rows, 0, id);
+	store_ticket_actions_free(&rows);
+	return 0;
+}
+
+/* *yes: agent id exists and is not disabled (may be assigned tickets). */
+int
+ticket_agent_active(struct db *db, uint64_t id, int *yes, struct err *err)
+{
+	return store_agent_active(db, id, yes, err);
+}
+
+/* {"items": [{id, username, name, role}]}: the active agents, by name. */
+int
+ticket_agents(struct db *db, struct buf *out, struct err *err)
+{
+	struct db_res r;
+	struct jw     w;
+
+	if (store_agent_list(db, &r, err) == -1)
+		return -1;
+	jw_init(&w, out);
+	jw_open(&w, '{');
+	jw_key(&w, "items");
+	jw_open(&w, '[');
+	for (size_t i = 0; i < r.nrows; i++) {
+		jw_open(&w, '{');
+		jw_key(&w, "id");
+		jw_int(&w, db_res_int(&r, i, 0));
+		jw_key(&w, "username");
+		jw_str(&w, db_res_str(&r, i, 1));
+		jw_key(&w, "name");
+		jw_str(&w, db_res_str(&r, i, 2));
+		jw_key(&w, "role");
+		jw_str(&w, db_res_str(&r, i, 3));
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+	db_res_free(&r);
+	return 0;
 }
 
 /* The whole body of action on ticket, as text. */

@@ -30,6 +30,21 @@ enum ticket_status {
 
 extern const char *const ticket_status_names[TICKET_NSTATUS];
 
+/* A ticket's priority (ticket.priority). */
+enum ticket_priority {
+	PRIORITY_LOW,
+	PRIORITY_NORMAL,
+	PRIORITY_HIGH,
+	PRIORITY_URGENT,
+	TICKET_NPRIORITY
+};
+
+extern const char *const ticket_priority_names[TICKET_NPRIORITY];
+
+/* Characters of a category (ticket.category) and of an internal note. */
+#define TICKET_CATEGORY_MAX 100
+#define TICKET_NOTE_MAX     100000
+
 /* Bytes to send: a body or an attachment, with its name and type. */
 struct ticket_file {
 	struct db_res r;
@@ -45,8 +60,13 @@ int  ticket_list(struct db *, const struct ticket_filter *, struct buf *,
 int  ticket_show(struct db *, uint64_t id, struct buf *, struct err *);
 int  ticket_messages(struct db *, const struct action_page *, struct buf *,
      struct err *);
-int  ticket_set_status(struct db *, uint64_t id, enum ticket_status,
-     uint64_t agent_id, char old[16], struct err *);
+int  ticket_priority_parse(const char *, enum ticket_priority *);
+int  ticket_update(struct db *, uint64_t id, const struct ticket_change *,
+     uint64_t agent_id, struct ticket_before *, struct err *);
+int  ticket_note(struct db *, uint64_t id, uint64_t agent_id, const char *body,
+     struct buf *, struct err *);
+int  ticket_agent_active(struct db *, uint64_t id, int *yes, struct err *);
+int  ticket_agents(struct db *, struct buf *, struct err *);
 int  ticket_body(struct db *, uint64_t ticket, uint64_t action,
      struct ticket_file *, struct err *);
 int  ticket_attachment(struct db *, uint64_t ticket, uint64_t id,

@@ -83,6 +83,24 @@ id_name(struct jw *w, const char *key, const struct db_res *r, size_t i,
 	jw_close(w, '}');
 }
 
+/* {"id", "username", "name"} of an agent, or null when id_col is NULL. */
+static void
+person(struct jw *w, const char *key, const struct db_res *r, size_t i,
+    size_t id_col, size_t username_col, size_t name_col)
+{
+	jw_key(w, key);
+	if (db_res_str(r, i, id_col) == NULL ||
+	    db_res_str(r, i, username_col) == NULL) {
+		jw_null(w);
+		return;
+	}
+	jw_open(w, '{');
+	key_num(w, "id", r, i, id_col);
+	key_str(w, "username", r, i, username_col);
+	key_str(w, "name", r, i, name_col);
+	jw_close(w, '}');
+}
+
 /* The members of a ticket row (store_ticket_list/_ticket), unclosed. */
 void
 view_ticket_open(struct jw *w, const struct db_res *r, size_t i)
@@ -103,6 +121,10 @@ view_ticket_open(struct jw *w, const struct db_res *r, size_t i)
 	key_str(w, "created_at", r, i, VT_CREATED);
 	key_str(w, "updated_at", r, i, VT_UPDATED);
 	key_num(w, "message_count", r, i, VT_MESSAGES);
+	person(w, "assignee", r, i, VT_ASSIGNEE_ID, VT_ASSIGNEE_USERNAME,
+	    VT_ASSIGNEE_NAME);
+	jw_key(w, "automatic");
+	jw_bool(w, db_res_int(r, i, VT_AUTOMATIC) != 0);
 }
 
 /* A ticket row as the API's list shows it. */
@@ -162,11 +184,36 @@ body(struct jw *w, const struct db_res *a, size_t i, uint64_t ticket)
 		jw_null(w);
 }
 
+/* email_out: its outgoing_email row {id, status, error, kind}, or null. */
 static void
-action(struct jw *w, const struct db_res *a, size_t i, const struct db_res *att,
+outgoing_of(struct jw *w, const struct db_res *a, size_t i)
+{
+	jw_key(w, "outgoing");
+	if (db_res_str(a, i, VA_OUT_ID) == NULL) {
+		jw_null(w);
+		return;
+	}
+	jw_open(w, '{');
+	key_num(w, "id", a, i, VA_OUT_ID);
+	key_str(w, "status", a, i, VA_OUT_STATUS);
+	jw_key(w, "error");
+	str_or_null(w, a, i, VA_OUT_ERROR);
+	key_str(w, "kind", a, i, VA_OUT_KIND);
+	jw_close(w, '}');
+}
+
+/*
+ * Action row i of rows (store_ticket_actions()) of ticket, with its
+ * attachments' metadata; email_in says whether it was automatic mail,
+ * email_out what became of its mail.
+ */
+void
+view_action(struct jw *w, const struct action_rows *rows, size_t i,
     uint64_t ticket)
 {
-	long long id = db_res_int(a, i, VA_ID);
+	const struct db_res *a = &rows->actions, *att = &rows->files;
+	long long            id = db_res_int(a, i, VA_ID);
+	const char          *kind = db_res_str(a, i, VA_KIND);
 
 	jw_open(w, '{');
 	key_num(w, "id", a, i, VA_ID);
@@ -179,6 +226,14 @@ action(struct jw *w, const struct db_res *a, size_t i, const struct db_res *att,
 	key_str(w, "created_at", a, i, VA_CREATED);
 	key_num(w, "incoming_email_id", a, i, VA_INCOMING_ID);
 	key_num(w, "agent_id", a, i, VA_AGENT_ID);
+	person(w, "author", a, i, VA_AGENT_ID, VA_AUTHOR_USERNAME,
+	    VA_AUTHOR_NAME);
+	if (strcmp(kind, "email_in") == 0) {
+		jw_key(w, "automatic");
+		jw_bool(w, db_res_int(a, i, VA_AUTOMATIC) != 0);
+	} else if (strcmp(kind, "email_out") == 0) {
+		outgoing_of(w, a, i);
+	}
 	jw_key(w, "attachments");
 	jw_open(w, '[');
 	for (size_t j = 0; j < att->nrows; j++)
@@ -199,7 +254,7 @@ view_conversation(struct jw *w, const struct action_rows *r, uint64_t ticket)
 {
 	jw_open(w, '[');
 	for (size_t i = 0; i < r->actions.nrows; i++)
-		action(w, &r->actions, i, &r->files, ticket);
+		view_action(w, r, i, ticket);
 	jw_close(w, ']');
 }
 
@@ -254,7 +309,20 @@ view_incoming(struct jw *w, const struct db_res *r, size_t i, int detail)
 	id_name(w, "rule", r, i, VI_RULE_ID, VI_RULE_NAME);
 	key_num(w, "ticket_id", r, i, VI_TICKET_ID);
 	key_str(w, "state", r, i, VI_STATE);
-	key_str(w, "ack", r, i, VI_ACK);
+	jw_key(w, "ack");
+	if (db_res_str(r, i, VI_ACK_STATUS) != NULL)
+		str(w, r, i, VI_ACK_STATUS);
+	else
+		str(w, r, i, VI_ACK);
+	jw_key(w, "acknowledgement");
+	if (db_res_str(r, i, VI_ACK_ID) == NULL) {
+		jw_null(w);
+	} else {
+		jw_open(w, '{');
+		key_str(w, "status", r, i, VI_ACK_STATUS);
+		key_num(w, "outgoing_id", r, i, VI_ACK_ID);
+		jw_close(w, '}');
+	}
 	key_num(w, "failures", r, i, VI_FAILURES);
 	key_str(w, "error", r, i, VI_ERROR);
 	key_str(w, "next_try_at", r, i, VI_NEXT_TRY);
@@ -274,6 +342,7 @@ view_outgoing(struct jw *w, const struct db_res *r, size_t i)
 	jw_open(w, '{');
 	key_num(w, "id", r, i, VO_ID);
 	key_num(w, "mailbox_id", r, i, VO_MAILBOX_ID);
+	id_name(w, "mailbox", r, i, VO_MAILBOX_ID, VO_MAILBOX_NAME);
 	jw_key(w, "ticket_id");
 	if (db_res_int(r, i, VO_TICKET_ID) != 0)
 		jw_int(w, db_res_int(r, i, VO_TICKET_ID));

@@ -16,6 +16,8 @@
 
 void view_ticket(struct jw *, const struct db_res *, size_t row);
 void view_ticket_open(struct jw *, const struct db_res *, size_t row);
+void view_action(struct jw *, const struct action_rows *, size_t row,
+    uint64_t ticket);
 void view_conversation(struct jw *, const struct action_rows *,
     uint64_t ticket);
 void view_incoming(struct jw *, const struct db_res *, size_t row, int detail);

@@ -15,6 +15,7 @@ static const char *const OUTCOME_NAMES[] = {
 	[OUTCOME_ERROR] = "error",
 	[OUTCOME_FAILED] = "failed",
 	[OUTCOME_QUARANTINED] = "quarantined",
+	[OUTCOME_LOGGED_AUTOMATIC] = "logged_automatic",
 };
 _Static_assert(ENUM_COUNT(OUTCOME_NAMES) == OUTCOME_COUNT, "outcome names");
 

@@ -1,6 +1,7 @@
 /*
  * mail_states: the states of the mail postdesk takes in and sends, as
- * stored in incoming_email (sql/0003_scan.sql, sql/0008_isolation.sql)
+ * stored in incoming_email (sql/0003_scan.sql, sql/0008_isolation.sql,
+ * sql/0013_ticket_work.sql)
  * and outgoing_email (sql/0006_outbox.sql).  Each enum has one name table
  * (lib/model/mail_states.c): the column's ENUM values, in the same words.
  */
@@ -15,8 +16,9 @@ enum incoming_outcome {
 	OUTCOME_SUPPRESSED_LOOP,
 	OUTCOME_REJECTED,
 	OUTCOME_ERROR,
-	OUTCOME_FAILED,      /* its intake failed: tried again */
-	OUTCOME_QUARANTINED, /* failed intake_attempts times */
+	OUTCOME_FAILED,           /* its intake failed: tried again */
+	OUTCOME_QUARANTINED,      /* failed intake_attempts times */
+	OUTCOME_LOGGED_AUTOMATIC, /* automatic mail a mailbox only logs */
 	OUTCOME_COUNT
 };
 

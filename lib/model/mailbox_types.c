@@ -26,6 +26,13 @@ static const char *const FIRST_SCAN_NAMES[] = {
 _Static_assert(ENUM_COUNT(FIRST_SCAN_NAMES) == MAILBOX_FIRST_SCAN_COUNT,
     "first scan names");
 
+static const char *const AUTOMATIC_MAIL_NAMES[] = {
+	[MAILBOX_AUTOMATIC_TICKET] = "ticket",
+	[MAILBOX_AUTOMATIC_LOG_ONLY] = "log_only",
+};
+_Static_assert(ENUM_COUNT(AUTOMATIC_MAIL_NAMES) == MAILBOX_AUTOMATIC_MAIL_COUNT,
+    "automatic mail names");
+
 /* clang-format off */
 const struct mailbox_cloud_info mailbox_clouds[MAILBOX_CLOUD_COUNT] = {
 	[MAILBOX_CLOUD_GLOBAL] =   { "global",   "Global (Microsoft 365, GCC)", "https://login.microsoftonline.com", "https://graph.microsoft.com" },
@@ -72,6 +79,25 @@ mailbox_first_scan_parse(const char *s, enum mailbox_first_scan *v)
 
 	if (i >= 0)
 		*v = (enum mailbox_first_scan)i;
+	return i >= 0 ? 0 : -1;
+}
+
+const char *
+mailbox_automatic_mail_name(enum mailbox_automatic_mail v)
+{
+	return (unsigned)v < MAILBOX_AUTOMATIC_MAIL_COUNT
+	    ? AUTOMATIC_MAIL_NAMES[v]
+	    : "";
+}
+
+int
+mailbox_automatic_mail_parse(const char *s, enum mailbox_automatic_mail *v)
+{
+	int i =
+	    enum_index(AUTOMATIC_MAIL_NAMES, MAILBOX_AUTOMATIC_MAIL_COUNT, s);
+
+	if (i >= 0)
+		*v = (enum mailbox_automatic_mail)i;
 	return i >= 0 ? 0 : -1;
 }
 

@@ -42,6 +42,14 @@ enum mailbox_first_scan {
 	MAILBOX_FIRST_SCAN_COUNT
 };
 
+/* What automatic mail (auto-replies, bulk, loops: lib/mail/autoreply.c)
+ * becomes: a ticket marked automatic, or only its incoming log row. */
+enum mailbox_automatic_mail {
+	MAILBOX_AUTOMATIC_TICKET,
+	MAILBOX_AUTOMATIC_LOG_ONLY,
+	MAILBOX_AUTOMATIC_MAIL_COUNT
+};
+
 /* The national clouds: their id (the cloud column), the name the portal
  * shows, and the login and Graph base URLs (docs/graph-contract.md). */
 enum mailbox_cloud {
@@ -65,6 +73,8 @@ const char *mailbox_status_name(enum mailbox_status);
 int         mailbox_status_parse(const char *, enum mailbox_status *);
 const char *mailbox_first_scan_name(enum mailbox_first_scan);
 int         mailbox_first_scan_parse(const char *, enum mailbox_first_scan *);
+const char *mailbox_automatic_mail_name(enum mailbox_automatic_mail);
+int mailbox_automatic_mail_parse(const char *, enum mailbox_automatic_mail *);
 const char *mailbox_cloud_name(enum mailbox_cloud);
 int         mailbox_cloud_parse(const char *, enum mailbox_cloud *);
 
@@ -119,6 +129,8 @@ struct mailbox {
 	long long attention; /* failed or quarantined mails to look at */
 	/* lost updates (sql/0009): bumped by every write of the settings */
 	uint64_t version;
+	/* ticket work (sql/0013) */
+	enum mailbox_automatic_mail automatic_mail;
 };
 
 void mailbox_set_text(char **dst, const char *src);

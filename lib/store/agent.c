@@ -13,6 +13,11 @@ static const char SQL_AGENT_BY_USERNAME[] =
     "SELECT id, username, display_name, role, password_hash, disabled "
     "FROM agent WHERE username = ?";
 static const char SQL_AGENT_COUNT[] = "SELECT COUNT(*) FROM agent";
+static const char SQL_AGENT_ACTIVE[] =
+    "SELECT COUNT(*) FROM agent WHERE id = ? AND disabled = 0";
+static const char SQL_AGENT_LIST[] =
+    "SELECT id, username, display_name, role FROM agent WHERE disabled = 0 "
+    "ORDER BY display_name, id";
 static const char SQL_AGENT_SET_PASSWORD[] =
     "UPDATE agent SET password_hash = ?, updated_at = UTC_TIMESTAMP() "
     "WHERE id = ?";
@@ -178,4 +183,25 @@ store_session_delete_agent(struct db *db, uint64_t agent_id, struct err *err)
 	struct db_param p[] = { db_int((long long)agent_id) };
 
 	return db_exec(db, SQL_SESSION_DELETE_AGENT, p, 1, NULL, err);
+}
+
+/* *yes: agent id exists and is not disabled. */
+int
+store_agent_active(struct db *db, uint64_t id, int *yes, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+	struct db_res   r;
+
+	if (db_query(db, SQL_AGENT_ACTIVE, p, 1, &r, err) == -1)
+		return -1;
+	*yes = r.nrows && db_res_int(&r, 0, 0) > 0;
+	db_res_free(&r);
+	return 0;
+}
+
+/* The active agents: id, username, display_name, role (caller frees). */
+int
+store_agent_list(struct db *db, struct db_res *res, struct err *err)
+{
+	return db_query(db, SQL_AGENT_LIST, NULL, 0, res, err);
 }

@@ -21,11 +21,17 @@
 	STORE_ISO("e.received_at") ", " STORE_ISO("e.created_at") ", e.size, e.outcome, "  \
 	"e.automatic, e.rule_id, r.name, e.ticket_id, e.state, e.ack, "        \
 	"e.failures, e.error, " STORE_ISO("e.next_try_at") ", e.retry_requested, "   \
-	STORE_LATEST_ATTEMPT
+	STORE_LATEST_ATTEMPT ", o.id, o.status"
 /* clang-format on */
+/*
+ * The acknowledgement is read from the outgoing queue (o), so the log
+ * follows it from queued to sent or failed; e.ack keeps why none was sent.
+ */
 #define INCOMING_FROM                                                          \
 	" FROM incoming_email e LEFT JOIN mailbox m "                          \
-	"ON m.id = e.mailbox_id LEFT JOIN email_rule r ON r.id = e.rule_id "
+	"ON m.id = e.mailbox_id LEFT JOIN email_rule r ON r.id = e.rule_id "   \
+	"LEFT JOIN outgoing_email o ON o.incoming_email_id = e.id "            \
+	"AND o.kind = 'ack' "
 
 /* The filters of the list and of its total (incoming_filter_params()
  * binds them; the list's cursor and limit follow). */
@@ -49,8 +55,8 @@ static const char SQL_INCOMING_COUNT[] =
 static const char SQL_INCOMING_ONE[] =
     "SELECT " INCOMING_COLS ", e.to_addrs, e.cc_addrs, e.trace, "
     "LOWER(HEX(e.sha256)), e.source, "
-    "LOWER(COALESCE(NULLIF(m.shared_address, ''), m.account, ''))" INCOMING_FROM
-    "WHERE e.id = ?";
+    "LOWER(COALESCE(NULLIF(m.shared_address, ''), m.account, '')), "
+    "m.automatic_mail = 'log_only'" INCOMING_FROM "WHERE e.id = ?";
 
 #define INCOMING_COLUMNS                                                       \
 	"mailbox_id, graph_id, attempt, internet_message_id, from_addr, "      \

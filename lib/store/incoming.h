@@ -106,6 +106,8 @@ enum view_incoming_col {
 	VI_NEXT_TRY,
 	VI_RETRY,
 	VI_LATEST,
+	VI_ACK_ID,     /* the acknowledgement's outgoing_email row, or NULL */
+	VI_ACK_STATUS, /* and its status */
 	VI_LIST_NCOLS,
 	VI_TO = VI_LIST_NCOLS,
 	VI_CC,
@@ -113,6 +115,7 @@ enum view_incoming_col {
 	VI_SHA256,
 	VI_SOURCE,
 	VI_MAILBOX_ADDRESS,
+	VI_LOG_ONLY, /* the mailbox only logs automatic mail */
 	VI_NCOLS
 };
 

@@ -22,7 +22,7 @@
 	"connected_at, inbox_count, last_error_code, last_error, "             \
 	"last_error_guidance, last_error_at, last_scan_at, last_success_at, "  \
 	"messages_waiting, ack_subject, ack_body, ack_per_hour, "              \
-	"quarantine_folder, mailbox.attention, version"
+	"quarantine_folder, mailbox.attention, version, automatic_mail"
 
 enum mb_col {
 	MB_ID,
@@ -57,23 +57,25 @@ enum mb_col {
 	MB_ACK_PER_HOUR,
 	MB_QUARANTINE_FOLDER,
 	MB_ATTENTION,
-	MB_VERSION
+	MB_VERSION,
+	MB_AUTOMATIC_MAIL
 };
 
 static const char SQL_MB_INSERT[] =
     "INSERT INTO mailbox (name, type, client_id, tenant_id, secret_sealed, "
     "secret_last4, secret_expires_on, shared_address, cloud, "
     "processed_action, processed_folder, first_scan, ack_enabled, "
-    "ack_subject, ack_body, ack_per_hour, quarantine_folder, created_at, "
-    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-    "UTC_TIMESTAMP(), UTC_TIMESTAMP())";
+    "ack_subject, ack_body, ack_per_hour, quarantine_folder, automatic_mail, "
+    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "?, ?, ?, ?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP())";
 static const char SQL_MB_UPDATE[] =
     "UPDATE mailbox SET name = ?, type = ?, client_id = ?, tenant_id = ?, "
     "secret_sealed = COALESCE(?, secret_sealed), "
     "secret_last4 = ?, secret_expires_on = ?, shared_address = ?, "
     "cloud = ?, processed_action = ?, processed_folder = ?, "
     "first_scan = ?, ack_enabled = ?, ack_subject = ?, ack_body = ?, "
-    "ack_per_hour = ?, quarantine_folder = ?, updated_at = UTC_TIMESTAMP(), "
+    "ack_per_hour = ?, quarantine_folder = ?, automatic_mail = ?, "
+    "updated_at = UTC_TIMESTAMP(), "
     "version = version + 1 WHERE id = ? AND version = ?";
 static const char SQL_MB_GET[] = "SELECT " MB_COLS " FROM mailbox WHERE id = ?";
 static const char SQL_MB_LIST[] = "SELECT " MB_COLS " FROM mailbox ORDER BY id";
@@ -106,7 +108,7 @@ opt_str(const char *s)
 	return s[0] ? db_str(s) : db_null();
 }
 
-/* The 12 value parameters shared by insert and update, after the secret. */
+/* The 13 value parameters shared by insert and update, after the secret. */
 static void
 mb_params(const struct mailbox *mb, struct db_param *p)
 {
@@ -122,6 +124,7 @@ mb_params(const struct mailbox *mb, struct db_param *p)
 	p[9] = opt_str(mb->ack_body);
 	p[10] = db_int(mb->ack_per_hour);
 	p[11] = db_str(mb->quarantine_folder);
+	p[12] = db_str(mailbox_automatic_mail_name(mb->automatic_mail));
 }
 
 /* Insert a mailbox; E_CONFLICT when the name is taken. */
@@ -129,7 +132,7 @@ int
 store_mailbox_insert(struct db *db, const struct mailbox *mb,
     const struct buf *sealed, uint64_t *id, struct err *err)
 {
-	struct db_param     p[17];
+	struct db_param     p[18];
 	struct db_exec_info info;
 
 	p[0] = db_str(mb->name);
@@ -154,7 +157,7 @@ int
 store_mailbox_update(struct db *db, const struct mailbox *mb,
     const struct buf *sealed, struct err *err)
 {
-	struct db_param     p[19];
+	struct db_param     p[20];
 	struct db_exec_info info;
 	struct mailbox      cur = { 0 };
 	int                 rc;
@@ -165,8 +168,8 @@ store_mailbox_update(struct db *db, const struct mailbox *mb,
 	p[3] = db_str(mb->tenant_id);
 	p[4] = sealed ? db_blob(sealed->data, sealed->len) : db_null();
 	mb_params(mb, &p[5]);
-	p[17] = db_int((long long)mb->id);
-	p[18] = db_int((long long)mb->version);
+	p[18] = db_int((long long)mb->id);
+	p[19] = db_int((long long)mb->version);
 	if (db_exec(db, SQL_MB_UPDATE, p, DB_NPARAMS(p), &info, err) == -1)
 		return -1;
 	if (info.affected > 0) /* the version changes: never "no change" */
@@ -216,6 +219,9 @@ mb_enums(struct mailbox *mb, const struct db_res *r, size_t i, struct err *err)
 	if (mailbox_status_parse(db_res_str(r, i, MB_STATUS), &mb->status) ==
 	    -1)
 		return bad_enum(r, i, MB_STATUS, err);
+	if (mailbox_automatic_mail_parse(db_res_str(r, i, MB_AUTOMATIC_MAIL),
+	        &mb->automatic_mail) == -1)
+		return bad_enum(r, i, MB_AUTOMATIC_MAIL, err);
 	return 0;
 }
 

@@ -23,7 +23,8 @@ static const char SQL_TARGETS[] =
     "DATE_FORMAT(COALESCE(scan_floor, connected_at), "
     "'%Y-%m-%dT%H:%i:%sZ'), ''), ack_enabled, ack_per_hour, ack_subject, "
     "ack_body, name, quarantine_folder, IF(processed_action = 'mark_read', "
-    "DATE_FORMAT(read_floor, '%Y-%m-%dT%H:%i:%sZ'), NULL) FROM mailbox "
+    "DATE_FORMAT(read_floor, '%Y-%m-%dT%H:%i:%sZ'), NULL), "
+    "automatic_mail = 'log_only' FROM mailbox "
     "WHERE status = 'connected' "
     "AND (? = 0 OR id = ?) ORDER BY id";
 static const char SQL_OWN[] =
@@ -134,6 +135,7 @@ store_mailbox_scan_targets(struct db *db, uint64_t only, struct scan_target **t,
 		        store_row_copy(s->read_floor, sizeof s->read_floor, &r,
 		            i, 13, err) == -1))
 			rc = -1;
+		s->automatic_log_only = db_res_int(&r, i, 14) != 0;
 		*n = i + 1;
 	}
 	db_res_free(&r);

@@ -26,7 +26,8 @@ struct scan_target {
 	char  ack_subject[1021];
 	char *ack_body; /* NULL: the default text */
 	char  quarantine_folder[1021];
-	char  read_floor[21]; /* mark as read: listed from here on */
+	char  read_floor[21];     /* mark as read: listed from here on */
+	int   automatic_log_only; /* automatic mail: only its log row */
 };
 
 /*

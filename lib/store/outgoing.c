@@ -64,21 +64,22 @@ static const char SQL_HOLD[] =
     "WHERE mailbox_id = ? AND status = 'queued'";
 /* The filters of the list and of its total (outgoing_filter_params()). */
 #define OUTGOING_WHERE                                                         \
-	"WHERE (? = 0 OR mailbox_id = ?) AND (? = 0 OR ticket_id = ?) AND "    \
-	"(? = '' OR status = ?) "
+	"WHERE (? = 0 OR o.mailbox_id = ?) AND (? = 0 OR o.ticket_id = ?) "    \
+	"AND (? = '' OR o.status = ?) "
 #define OUTGOING_FILTER_NPARAMS 6
 /* Columns: enum outgoing_list_col (store/outgoing.h). */
 static const char SQL_LIST[] =
-    "SELECT id, mailbox_id, COALESCE(ticket_id, 0), kind, to_addrs, "
-    "COALESCE(cc_addrs, ''), subject, status, attempts, "
-    "DATE_FORMAT(next_attempt_at, '%Y-%m-%dT%H:%i:%sZ'), "
-    "COALESCE(last_error, ''), COALESCE(last_error_guidance, ''), "
-    "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "
-    "COALESCE(DATE_FORMAT(sent_at, '%Y-%m-%dT%H:%i:%sZ'), ''), message_id "
-    "FROM outgoing_email " OUTGOING_WHERE
-    "AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
+    "SELECT o.id, o.mailbox_id, COALESCE(o.ticket_id, 0), o.kind, "
+    "o.to_addrs, COALESCE(o.cc_addrs, ''), o.subject, o.status, o.attempts, "
+    "DATE_FORMAT(o.next_attempt_at, '%Y-%m-%dT%H:%i:%sZ'), "
+    "COALESCE(o.last_error, ''), COALESCE(o.last_error_guidance, ''), "
+    "DATE_FORMAT(o.created_at, '%Y-%m-%dT%H:%i:%sZ'), "
+    "COALESCE(DATE_FORMAT(o.sent_at, '%Y-%m-%dT%H:%i:%sZ'), ''), "
+    "o.message_id, m.name FROM outgoing_email o "
+    "LEFT JOIN mailbox m ON m.id = o.mailbox_id " OUTGOING_WHERE
+    "AND (? = 0 OR o.id < ?) ORDER BY o.id DESC LIMIT ?";
 static const char SQL_LIST_COUNT[] =
-    "SELECT COUNT(*) FROM outgoing_email " OUTGOING_WHERE;
+    "SELECT COUNT(*) FROM outgoing_email o " OUTGOING_WHERE;
 static const char SQL_RETRY[] =
     "UPDATE outgoing_email SET status = 'queued', next_attempt_at = "
     "UTC_TIMESTAMP(), last_error = NULL, last_error_guidance = NULL "

@@ -96,6 +96,7 @@ enum outgoing_list_col {
 	VO_CREATED,
 	VO_SENT,
 	VO_MSGID,
+	VO_MAILBOX_NAME, /* NULL once the mailbox is deleted */
 	VO_NCOLS
 };
 

@@ -36,6 +36,8 @@ int store_agent_create(struct db *, const char *username,
 int store_agent_by_username(struct db *, const char *username, struct agent *,
     struct err *);
 int store_agent_count(struct db *, long long *n, struct err *);
+int store_agent_active(struct db *, uint64_t id, int *yes, struct err *);
+int store_agent_list(struct db *, struct db_res *, struct err *);
 int store_agent_set_password(struct db *, uint64_t id, const char *pwhash,
     struct err *);
 

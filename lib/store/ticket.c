@@ -15,8 +15,8 @@ static const char SQL_END_USER[] =
     "id = LAST_INSERT_ID(id), name = IF(name = '', VALUES(name), name)";
 static const char SQL_TICKET_CREATE[] =
     "INSERT INTO ticket (mailbox_id, end_user_id, subject, priority, "
-    "category, conversation_id, created_at, updated_at) "
-    "VALUES (?, ?, ?, COALESCE(?, 'normal'), ?, ?, UTC_TIMESTAMP(), "
+    "category, conversation_id, automatic, created_at, updated_at) "
+    "VALUES (?, ?, ?, COALESCE(?, 'normal'), ?, ?, ?, UTC_TIMESTAMP(), "
     "UTC_TIMESTAMP())";
 static const char SQL_TICKET_TOUCH[] =
     "UPDATE ticket SET updated_at = UTC_TIMESTAMP(), status = "
@@ -99,7 +99,8 @@ store_ticket_create(struct db *db, const struct new_ticket *t, uint64_t *id,
 		db_str(t->priority), db_str(t->category),
 		t->conversation_id && t->conversation_id[0]
 		    ? db_str(t->conversation_id)
-		    : db_null() };
+		    : db_null(),
+		db_int(t->automatic != 0) };
 
 	return insert(db, SQL_TICKET_CREATE, p, DB_NPARAMS(p), id, err);
 }

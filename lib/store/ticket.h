@@ -18,6 +18,7 @@ struct new_ticket {
 	const char *priority; /* NULL: normal */
 	const char *category; /* NULL: none */
 	const char *conversation_id;
+	int         automatic; /* opened by automatic mail */
 };
 
 struct new_action {

@@ -21,18 +21,22 @@
 	"m.name, u.id, u.email, u.name, " STORE_ISO("t.created_at") ", "        \
 	STORE_ISO("t.updated_at") ", UNIX_TIMESTAMP(t.updated_at), "           \
 	"(SELECT COUNT(*) FROM ticket_action a WHERE a.ticket_id = t.id "      \
-	"AND a.kind <> 'status')"
+	"AND a.kind IN ('email_in', 'email_out')), t.assignee_id, "            \
+	"g.username, g.display_name, t.automatic"
 #define TICKET_FROM                                                            \
 	" FROM ticket t JOIN end_user u ON u.id = t.end_user_id "              \
-	"LEFT JOIN mailbox m ON m.id = t.mailbox_id "
+	"LEFT JOIN mailbox m ON m.id = t.mailbox_id "                          \
+	"LEFT JOIN agent g ON g.id = t.assignee_id "
 
 /* The filters of a list and of its total: ticket_filter_params() binds
  * them, the list's cursor and limit follow. */
 #define TICKET_WHERE                                                           \
 	"WHERE (? IS NULL OR t.status = ?) AND (? = 0 OR t.mailbox_id = ?) "   \
 	"AND (? IS NULL OR t.subject LIKE ? "                                  \
-	"OR CONVERT(u.email USING utf8mb4) LIKE ?) "
-#define TICKET_FILTER_NPARAMS 7
+	"OR CONVERT(u.email USING utf8mb4) LIKE ?) "                           \
+	"AND (? = 0 OR (? = 1 AND t.assignee_id IS NULL) OR t.assignee_id = ?) " \
+	"AND (? < 0 OR t.automatic = ?) "
+#define TICKET_FILTER_NPARAMS 12
 /* clang-format on */
 
 static const char                     SQL_TICKETS[] =
@@ -50,14 +54,23 @@ static const char SQL_ACTION_SIZES[] =
     "SELECT id, COALESCE(LENGTH(body), 0) FROM ticket_action "
     "WHERE ticket_id = ? AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?";
 /* The chosen page, oldest first; bodies cut in bytes (domain/view.c mends the
- * cut to a character boundary), addresses cut in characters. */
+ * cut to a character boundary), addresses cut in characters.  An email_in
+ * says whether its mail was automatic, an email_out what became of its
+ * outgoing_email row (the same Message-ID), any action its agent. */
+/* clang-format off */
 static const char SQL_ACTIONS[] =
-    "SELECT id, kind, from_addr, LEFT(to_addrs, ?), LEFT(cc_addrs, ?), "
-    "subject, LEFT(CAST(body AS BINARY), ?), "
-    "internet_message_id, " STORE_ISO(
-        "created_at") ", incoming_email_id, "
-                      "agent_id, COALESCE(LENGTH(body), 0) FROM ticket_action "
-                      "WHERE ticket_id = ? AND id BETWEEN ? AND ? ORDER BY id";
+    "SELECT a.id, a.kind, a.from_addr, LEFT(a.to_addrs, ?), "
+    "LEFT(a.cc_addrs, ?), a.subject, LEFT(CAST(a.body AS BINARY), ?), "
+    "a.internet_message_id, " STORE_ISO("a.created_at") ", "
+    "a.incoming_email_id, a.agent_id, COALESCE(LENGTH(a.body), 0), "
+    "e.automatic IS NOT NULL, g.username, g.display_name, o.id, o.status, "
+    "o.last_error, o.kind FROM ticket_action a "
+    "LEFT JOIN incoming_email e ON e.id = a.incoming_email_id "
+    "LEFT JOIN agent g ON g.id = a.agent_id "
+    "LEFT JOIN outgoing_email o ON a.kind = 'email_out' "
+    "AND o.message_id = a.internet_message_id "
+    "WHERE a.ticket_id = ? AND a.id BETWEEN ? AND ? ORDER BY a.id";
+/* clang-format on */
 static const char SQL_ACTION_BODY[] =
     "SELECT body FROM ticket_action WHERE ticket_id = ? AND id = ?";
 static const char SQL_ATTACHMENTS[] =
@@ -70,11 +83,6 @@ static const char SQL_ATTACHMENT[] =
     "a.content_id, a.is_inline, a.content FROM attachment a "
     "JOIN ticket_action t ON t.id = a.ticket_action_id "
     "WHERE t.ticket_id = ? AND a.id = ?";
-static const char SQL_STATUS_LOCK[] =
-    "SELECT status FROM ticket WHERE id = ? FOR UPDATE";
-static const char SQL_STATUS_SET[] =
-    "UPDATE ticket SET status = ?, updated_at = UTC_TIMESTAMP() "
-    "WHERE id = ?";
 
 /* The parameters of TICKET_WHERE for f (like: store_row_like(f->q)). */
 static void
@@ -90,6 +98,12 @@ ticket_filter_params(const struct ticket_filter *f, const char *like,
 	p[4] = db_str(like);
 	p[5] = db_str(like);
 	p[6] = db_str(like);
+	p[7] = db_int(f->assigned);
+	p[8] = db_int(f->assigned);
+	p[9] = db_int(
+	    f->assigned == TICKET_ASSIGNED_AGENT ? (long long)f->assignee : 0);
+	p[10] = db_int(f->automatic);
+	p[11] = db_int(f->automatic);
 }
 
 /*
@@ -265,6 +279,24 @@ store_ticket_actions(struct db *db, const struct action_page *pg,
 	return page_fetch(db, pg, oldest, newest, out, err);
 }
 
+/* Action id of ticket alone, as a page (E_NOTFOUND if there is none). */
+int
+store_ticket_action_one(struct db *db, uint64_t ticket, uint64_t id,
+    struct action_rows *out, struct err *err)
+{
+	struct action_page pg = { .ticket = ticket, .limit = 1 };
+
+	memset(out, 0, sizeof *out);
+	if (page_fetch(db, &pg, id, id, out, err) == -1)
+		return -1;
+	if (out->actions.nrows == 0) {
+		store_ticket_actions_free(out);
+		err_set(err, E_NOTFOUND, "No such message.");
+		return -1;
+	}
+	return 0;
+}
+
 void
 store_ticket_actions_free(struct action_rows *r)
 {
@@ -299,50 +331,187 @@ store_ticket_attachment(struct db *db, uint64_t ticket, uint64_t id,
 	    "attachment", id, err);
 }
 
-static int
-set_status(struct db *db, uint64_t id, const char *status, uint64_t agent,
-    char old[16], struct err *err)
-{
-	struct db_param   p[] = { db_int((long long)id) };
-	struct db_param   q[] = { db_str(status), db_int((long long)id) };
-	struct new_action a = { 0 };
-	struct db_res     r;
-	char              note[80];
+static const char SQL_LOCK[] =
+    "SELECT status, priority, category, COALESCE(assignee_id, 0) "
+    "FROM ticket WHERE id = ? FOR UPDATE";
+static const char SQL_SET_STATUS[] =
+    "UPDATE ticket SET status = ?, updated_at = UTC_TIMESTAMP() WHERE id = ?";
+static const char SQL_SET_PRIORITY[] = "UPDATE ticket SET priority = ?, "
+                                       "updated_at = UTC_TIMESTAMP() WHERE "
+                                       "id = ?";
+static const char SQL_SET_CATEGORY[] = "UPDATE ticket SET category = ?, "
+                                       "updated_at = UTC_TIMESTAMP() WHERE "
+                                       "id = ?";
+static const char SQL_SET_ASSIGNEE[] = "UPDATE ticket SET assignee_id = ?, "
+                                       "updated_at = UTC_TIMESTAMP() WHERE "
+                                       "id = ?";
+static const char SQL_AGENT_NAME[] =
+    "SELECT display_name, username FROM agent WHERE id = ?";
+static const char SQL_TOUCH[] =
+    "UPDATE ticket SET updated_at = UTC_TIMESTAMP() WHERE id = ?";
 
-	if (store_row_one(db_query(db, SQL_STATUS_LOCK, p, 1, &r, err), &r,
-	        "ticket", id, err) == -1)
+/* Set one column (sql) to v (NULL: SQL NULL) and add the action saying so. */
+static int
+change(struct db *db, uint64_t id, const char *sql, struct db_param v,
+    const char *kind, uint64_t agent, const char *note, struct err *err)
+{
+	struct db_param   q[] = { v, db_int((long long)id) };
+	struct new_action a = { 0 };
+
+	if (db_exec(db, sql, q, 2, NULL, err) == -1)
 		return -1;
-	if (store_row_copy(old, 16, &r, 0, 0, err) == -1) {
-		db_res_free(&r);
-		return -1;
-	}
-	db_res_free(&r);
-	if (strcmp(old, status) == 0)
-		return 0;
-	if (db_exec(db, SQL_STATUS_SET, q, 2, NULL, err) == -1)
-		return -1;
-	snprintf(note, sizeof note, "Status changed from %s to %s.", old,
-	    status);
 	a.ticket_id = id;
-	a.kind = "status";
+	a.kind = kind;
 	a.agent_id = agent;
 	a.body = note;
 	return store_ticket_action_add(db, &a, NULL, err);
 }
 
+static int
+read_before(struct db *db, uint64_t id, struct ticket_before *b,
+    struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+	struct db_res   r;
+	int             rc;
+
+	memset(b, 0, sizeof *b);
+	if (store_row_one(db_query(db, SQL_LOCK, p, 1, &r, err), &r, "ticket",
+	        id, err) == -1)
+		return -1;
+	b->has_category = db_res_str(&r, 0, 2) != NULL;
+	rc = store_row_copy(b->status, sizeof b->status, &r, 0, 0, err);
+	if (rc == 0)
+		rc = store_row_copy(b->priority, sizeof b->priority, &r, 0, 1,
+		    err);
+	if (rc == 0 && b->has_category)
+		rc = store_row_copy(b->category, sizeof b->category, &r, 0, 2,
+		    err);
+	b->assignee = (uint64_t)db_res_int(&r, 0, 3);
+	db_res_free(&r);
+	return rc;
+}
+
+/* "Name (username)" of agent id into out; E_NOTFOUND if there is none. */
+static int
+agent_label(struct db *db, uint64_t id, char *out, size_t size, struct err *err)
+{
+	struct db_param p[] = { db_int((long long)id) };
+	struct db_res   r;
+
+	if (store_row_one(db_query(db, SQL_AGENT_NAME, p, 1, &r, err), &r,
+	        "agent", id, err) == -1)
+		return -1;
+	snprintf(out, size, "%s (%s)", db_res_str(&r, 0, 0),
+	    db_res_str(&r, 0, 1));
+	db_res_free(&r);
+	return 0;
+}
+
+static int
+change_assignee(struct db *db, uint64_t id, const struct ticket_change *c,
+    uint64_t agent, const struct ticket_before *b, struct err *err)
+{
+	char was[520] = "", now[520] = "", note[1100];
+
+	if (b->assignee == c->assignee)
+		return 0;
+	if ((b->assignee != 0 &&
+	        agent_label(db, b->assignee, was, sizeof was, err) == -1) ||
+	    (c->assignee != 0 &&
+	        agent_label(db, c->assignee, now, sizeof now, err) == -1))
+		return -1;
+	if (c->assignee == 0)
+		snprintf(note, sizeof note, "Unassigned (was %s).", was);
+	else if (b->assignee == 0)
+		snprintf(note, sizeof note, "Assigned to %s.", now);
+	else
+		snprintf(note, sizeof note, "Assigned to %s (was %s).", now,
+		    was);
+	return change(db, id, SQL_SET_ASSIGNEE,
+	    c->assignee ? db_int((long long)c->assignee) : db_null(),
+	    "assignment", agent, note, err);
+}
+
+static int
+update(struct db *db, uint64_t id, const struct ticket_change *c,
+    uint64_t agent, struct ticket_before *b, struct err *err)
+{
+	char note[600];
+
+	if (read_before(db, id, b, err) == -1)
+		return -1;
+	if (c->status != NULL && strcmp(c->status, b->status) != 0) {
+		snprintf(note, sizeof note, "Status changed from %s to %s.",
+		    b->status, c->status);
+		if (change(db, id, SQL_SET_STATUS, db_str(c->status), "status",
+		        agent, note, err) == -1)
+			return -1;
+	}
+	if (c->priority != NULL && strcmp(c->priority, b->priority) != 0) {
+		snprintf(note, sizeof note, "Priority changed from %s to %s.",
+		    b->priority, c->priority);
+		if (change(db, id, SQL_SET_PRIORITY, db_str(c->priority),
+		        "priority", agent, note, err) == -1)
+			return -1;
+	}
+	if (c->set_category &&
+	    (c->category == NULL ? b->has_category
+	                         : !b->has_category ||
+	                strcmp(c->category, b->category) != 0)) {
+		snprintf(note, sizeof note, "Category changed from %s to %s.",
+		    b->has_category ? b->category : "(none)",
+		    c->category ? c->category : "(none)");
+		if (change(db, id, SQL_SET_CATEGORY, db_str(c->category),
+		        "category", agent, note, err) == -1)
+			return -1;
+	}
+	return c->set_assignee ? change_assignee(db, id, c, agent, b, err) : 0;
+}
+
 /*
- * Set ticket id's status (a valid enum value) and record the change as a
- * "status" action by agent (0: not an agent), in one transaction.  *old
- * receives the previous status; nothing changes when it is the same.
- * E_NOTFOUND if there is no such ticket.
+ * Change the fields c gives of ticket id, each change recorded as an
+ * action (kind status, priority, category or assignment) by agent (0: not
+ * an agent), in one transaction.  *before receives what the ticket held;
+ * a field given with the value it has changes nothing.  E_NOTFOUND if
+ * there is no such ticket (or no such assignee).
  */
 int
-store_ticket_set_status(struct db *db, uint64_t id, const char *status,
-    uint64_t agent, char old[16], struct err *err)
+store_ticket_update(struct db *db, uint64_t id, const struct ticket_change *c,
+    uint64_t agent, struct ticket_before *before, struct err *err)
 {
 	if (db_begin(db, err) == -1)
 		return -1;
-	if (set_status(db, id, status, agent, old, err) == -1 ||
+	if (update(db, id, c, agent, before, err) == -1 ||
+	    db_commit(db, err) == -1) {
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+/* Add an internal note by agent (0: an API key) to ticket; *id is its id. */
+int
+store_ticket_note(struct db *db, uint64_t ticket, uint64_t agent,
+    const char *body, uint64_t *id, struct err *err)
+{
+	struct db_param   p[] = { db_int((long long)ticket) };
+	struct new_action a = { .ticket_id = ticket,
+		.kind = "note",
+		.agent_id = agent,
+		.body = body };
+	struct db_res     r;
+
+	if (db_begin(db, err) == -1)
+		return -1;
+	if (store_row_one(db_query(db, SQL_LOCK, p, 1, &r, err), &r, "ticket",
+	        ticket, err) == -1) {
+		db_rollback(db);
+		return -1;
+	}
+	db_res_free(&r);
+	if (db_exec(db, SQL_TOUCH, p, 1, NULL, err) == -1 ||
+	    store_ticket_action_add(db, &a, id, err) == -1 ||
 	    db_commit(db, err) == -1) {
 		db_rollback(db);
 		return -1;

@@ -41,6 +41,10 @@ enum view_ticket_col {
 	VT_UPDATED,
 	VT_UPDATED_UNIX,
 	VT_MESSAGES,
+	VT_ASSIGNEE_ID,
+	VT_ASSIGNEE_USERNAME,
+	VT_ASSIGNEE_NAME,
+	VT_AUTOMATIC,
 	VT_NCOLS
 };
 
@@ -49,9 +53,18 @@ struct ticket_filter {
 	const char *status;
 	uint64_t    mailbox_id;
 	const char *q;          /* subject or end user address contains */
+	int         assigned;   /* TICKET_ASSIGNED_ANY, _NONE or _AGENT */
+	uint64_t    assignee;   /* the agent, with TICKET_ASSIGNED_AGENT */
+	int         automatic;  /* -1 any, 0 not automatic, 1 automatic */
 	long long   after_unix; /* cursor: rows older than (after_unix, */
 	uint64_t    after_id;   /* after_id); after_id 0 = first page */
 	long        limit;      /* rows wanted; one more is fetched */
+};
+
+enum {
+	TICKET_ASSIGNED_ANY,
+	TICKET_ASSIGNED_NONE,
+	TICKET_ASSIGNED_AGENT
 };
 
 /* Columns of a ticket action row. */
@@ -68,6 +81,13 @@ enum view_action_col {
 	VA_INCOMING_ID,
 	VA_AGENT_ID,
 	VA_BODY_SIZE, /* bytes of the whole body; VA_BODY may be cut */
+	VA_AUTOMATIC, /* email_in: its incoming_email was automatic mail */
+	VA_AUTHOR_USERNAME,
+	VA_AUTHOR_NAME,
+	VA_OUT_ID, /* email_out: its outgoing_email row, if any */
+	VA_OUT_STATUS,
+	VA_OUT_ERROR,
+	VA_OUT_KIND,
 	VA_NCOLS
 };
 
@@ -110,7 +130,31 @@ int  store_ticket_action_body(struct db *, uint64_t ticket, uint64_t id,
      struct db_res *, struct err *);
 int  store_ticket_attachment(struct db *, uint64_t ticket, uint64_t id,
      struct db_res *, struct err *);
-int  store_ticket_set_status(struct db *, uint64_t id, const char *status,
-     uint64_t agent_id, char old[16], struct err *);
+int  store_ticket_action_one(struct db *, uint64_t ticket, uint64_t id,
+     struct action_rows *, struct err *);
+
+/* A PATCH of a ticket: the fields to change (NULL / 0: leave as it is). */
+struct ticket_change {
+	const char *status;
+	const char *priority;
+	int         set_category; /* category given (NULL: none) */
+	const char *category;
+	int         set_assignee; /* assignee given (0: unassign) */
+	uint64_t    assignee;
+};
+
+/* What a ticket held before a change, for the audit line. */
+struct ticket_before {
+	char     status[16];
+	char     priority[16];
+	char     category[401];
+	int      has_category;
+	uint64_t assignee;
+};
+
+int store_ticket_update(struct db *, uint64_t id, const struct ticket_change *,
+    uint64_t agent_id, struct ticket_before *, struct err *);
+int store_ticket_note(struct db *, uint64_t ticket, uint64_t agent_id,
+    const char *body, uint64_t *id, struct err *);
 
 #endif

@@ -191,7 +191,7 @@ def test_status_change_is_audited_and_shown(desk, stack, check_schema):
 
 
 @pytest.mark.parametrize("body,fields", [({"status": "done"}, ["status"]), ({"status": 3}, ["status"]),
-                                         ({}, ["status"]), ({"status": "open", "priority": "high"}, ["priority"]),
+                                         ({}, ["status"]), ({"status": "open", "priority": "top"}, ["priority"]),
                                          ({"status": None}, ["status"])])
 def test_bad_status_is_422(desk, pd, body, fields):
     pd.check_problem(desk.admin.patch("/api/tickets/%d" % desk.ids["vpn"], json=body), 422, fields)
