@@ -64,7 +64,7 @@ UNITBIN  = $(patsubst tests/unit/%.c,build/san/unit/%,$(UNIT_SRC))
 
 .PHONY: all san deps run demo start stop status test test-unit test-integration \
         test-browser test-san bench check check-layers check-portal check-banned \
-        cppcheck format format-check \
+        cppcheck format format-check lint-openapi \
         install deb migrate clean fuzz fuzz-long soak hostile-triage FORCE
 all: $(BIN)
 san: $(SANBIN)
@@ -245,8 +245,19 @@ check-portal:
 # runs once. deps first: clang-format and cppcheck come with it.
 check: deps
 	@$(MAKE) --no-print-directory format-check check-layers check-portal \
-	    check-banned cppcheck
+	    check-banned cppcheck lint-openapi
 	@$(MAKE) --no-print-directory test
+
+# Redocly's recommended rules (docs/redocly.yaml) on the API document: any
+# warning fails.  The CLI comes from scripts/deps.sh; no telemetry.
+REDOCLY = build/tools/redocly-cli/node_modules/.bin/redocly
+lint-openapi: deps
+	@out=$$(REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	    $(REDOCLY) lint --config docs/redocly.yaml docs/openapi.json 2>&1) \
+	    || { echo "$$out" >&2; exit 1; }; \
+	if echo "$$out" | grep -qE 'You have [0-9]+ warnings?'; then \
+	    echo "$$out" >&2; exit 1; fi; \
+	echo "lint-openapi: docs/openapi.json valid, 0 warnings"
 
 check-banned:
 	@! grep -nE '\<(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|system|popen|mysql_query|mysql_real_escape_string)[[:space:]]*\(' \

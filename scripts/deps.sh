@@ -22,6 +22,28 @@ PKGS=(
 	dpkg-dev lintian systemd adduser # make deb and its test (tests/integration/test_deb.py)
 )
 
+# Tools from npm (registry.npmjs.org), pinned, each installed under
+# build/tools/<scope-name>/ of this checkout (never globally); npm is
+# Debian's unless Node.js already brings one.
+NPM_TOOLS=(
+	@redocly/cli@2.77.0 # make lint-openapi: docs/openapi.json
+)
+command -v npm >/dev/null || PKGS+=(npm)
+
+npm_tools() {
+	local root spec name dir
+	root=$(cd "$(dirname "$0")/.." && pwd)
+	for spec in "${NPM_TOOLS[@]}"; do
+		name=${spec%@*}
+		name=${name#@}
+		dir=$root/build/tools/${name//\//-}
+		[[ -f $dir/.installed && $(<"$dir/.installed") == "$spec" ]] && continue
+		mkdir -p "$dir"
+		npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "$spec"
+		echo "$spec" >"$dir/.installed"
+	done
+}
+
 # "pkg<TAB>status" for every known package; unknown ones are simply absent
 # (dpkg-query then complains on stderr and exits 1 — both are expected).
 declare -A status=()
@@ -33,7 +55,7 @@ missing=()
 for p in "${PKGS[@]}"; do
 	[[ ${status[$p]:-} == "install ok installed" ]] || missing+=("$p")
 done
-((${#missing[@]} == 0)) && exit 0
+((${#missing[@]} == 0)) && { npm_tools; exit 0; }
 
 echo "deps: missing packages: ${missing[*]}" >&2
 if ((EUID != 0)); then
@@ -55,3 +77,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends "${missing[@]}"
 echo "deps: installed ${missing[*]}" >&2
+npm_tools
