@@ -58,8 +58,7 @@ parse_filter(struct call *c, struct incoming_query *q,
 	if (nonempty(q->v[1]) && incoming_outcome_parse(q->v[1], &o) == -1)
 		return "outcome must be ticket_created, ticket_updated, "
 		       "ignored_by_rule, suppressed_loop, rejected, error, "
-		       "failed "
-		       "or quarantined.";
+		       "failed, quarantined or logged_automatic.";
 	f->outcome = nonempty(q->v[1]) ? incoming_outcome_name(o) : NULL;
 	if (f->q != NULL && !view_text_ok(f->q, Q_MAX))
 		return "q must be UTF-8 text of at most 200 bytes.";

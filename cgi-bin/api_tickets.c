@@ -392,8 +392,7 @@ api_ticket_note(struct call *c)
 	errors = json_array();
 	jsonx_unknown_fields(in, allowed, errors);
 	body = json_string_value(json_object_get(in, "body"));
-	if (body == NULL || body[0] == '\0' || chars(body) > TICKET_NOTE_MAX ||
-	    strlen(body) != json_string_length(json_object_get(in, "body")))
+	if (body == NULL || body[0] == '\0' || chars(body) > TICKET_NOTE_MAX)
 		jsonx_field_error(errors, "body",
 		    "Must be text of 1 to 100,000 characters.");
 	if (json_array_size(errors) > 0) {
