@@ -12,7 +12,7 @@ ALTER TABLE ticket
 
 -- An agent who leaves is disabled, not deleted; a deleted one unassigns.
 ALTER TABLE ticket
-    ADD CONSTRAINT ticket_assignee_fk FOREIGN KEY IF NOT EXISTS (assignee_id)
+    ADD FOREIGN KEY IF NOT EXISTS ticket_assignee_fk (assignee_id)
         REFERENCES agent (id) ON DELETE SET NULL;
 
 -- Tickets opened before this migration: automatic when the mail that

@@ -167,6 +167,11 @@ def test_assignment_and_the_assigned_filters(desk, agent, pd, stack, admin_key, 
     stack.sql("UPDATE agent SET disabled = 1 WHERE id = %d" % gid)
     pd.check_problem(desk.admin.patch("/api/tickets/%d" % other, json={"assignee_id": gid}), 422,
                      ["assignee_id"])
+    # the assignee is a foreign key: deleting an agent unassigns (sql/0013)
+    assert stack.sql("SELECT CONSTRAINT_NAME, REFERENCED_TABLE_NAME, DELETE_RULE FROM "
+                     "information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'postdesk' "
+                     "AND TABLE_NAME = 'ticket' AND REFERENCED_TABLE_NAME = 'agent'") == \
+        [["ticket_assignee_fk", "agent", "SET NULL"]]
     # bad filters
     for bad in ("bogus", "0", "-1", "me2"):
         pd.check_problem(desk.admin.get("/api/tickets", params={"assigned": bad}), 400)
