@@ -148,8 +148,9 @@ def test_assignment_and_the_assigned_filters(desk, agent, pd, stack, admin_key, 
     assert listed[tid]["assignee"]["id"] == agent.me["id"] and listed[other]["assignee"] is None
     r = agent.get("/api/tickets", params={"assigned": "me", "mailbox": desk.mid})
     check_schema("GET", "/api/tickets", r)
-    assert [x["id"] for x in r.json()["items"]] == [tid]
+    assert [x["id"] for x in r.json()["items"]] == [tid] and r.json()["total"] == 1
     assert [x["id"] for x in desk.tickets(assigned="me")["items"]] == []
+    assert desk.tickets(assigned="none")["total"] == 1
     assert [x["id"] for x in desk.tickets(assigned="none")["items"]] == [other]
     assert [x["id"] for x in desk.tickets(assigned=str(agent.me["id"]))["items"]] == [tid]
     # an agent may assign to themselves; reassigning says who had it
@@ -185,6 +186,7 @@ def test_automatic_mark_and_filter(desk, pd):
     listed = {x["id"]: x for x in desk.tickets()["items"]}
     assert listed[auto]["automatic"] is True and listed[human]["automatic"] is False
     assert [x["id"] for x in desk.tickets(automatic="true")["items"]] == [auto]
+    assert desk.tickets(automatic="true")["total"] == 1 and desk.tickets()["total"] == 2
     assert [x["id"] for x in desk.tickets(automatic="false")["items"]] == [human]
     assert [a["automatic"] for a in ticket(desk, auto)["actions"] if a["kind"] == "email_in"] == [True]
     assert [a["automatic"] for a in ticket(desk, human)["actions"] if a["kind"] == "email_in"] == [False]
