@@ -207,6 +207,18 @@
     ];
   }
 
+  /* The acknowledgement as the outgoing queue has it (queued, sent,
+   * failed…), else why none was sent (e.ack); a link to its row. */
+  function ackState(e) {
+    const a = e.acknowledgement;
+    if (!a) return h('span', { text: e.ack || '—' });
+    const out = window.postdeskOutgoing;
+    return [out ? out.statusBadge(a.status) : h('span', { text: a.status }),
+      a.status === 'failed' ? h('span', { class: 'in-ack-failed', text: ' Not sent.' }) : null, ' ',
+      e.ticket_id ? h('a', { class: 'in-ack-link', href: '#/outgoing?ticket=' + encodeURIComponent(e.ticket_id),
+        text: 'Outgoing Email' }) : null];
+  }
+
   function metaList(e) {
     return h('dl', { class: 'ticket-meta', id: 'incoming-meta' },
       h('dt', { text: 'Subject' }), h('dd', { id: 'in-subject', text: e.subject || '(no subject)' }),
@@ -220,7 +232,7 @@
       h('dt', { text: 'Rule' }), h('dd', { id: 'in-rule' }, ruleCell(e.rule)),
       h('dt', { text: 'Ticket' }), h('dd', null, L.ticketLink(e.ticket_id)),
       h('dt', { text: 'Automatic' }), h('dd', { text: e.automatic || 'No' }),
-      h('dt', { text: 'Acknowledgement' }), h('dd', { id: 'in-ack', text: e.ack || '—' }),
+      h('dt', { text: 'Acknowledgement' }), h('dd', { id: 'in-ack' }, ackState(e)),
       h('dt', { text: 'Attempt' }), h('dd', { id: 'in-attempt', text: String(e.attempt) + (e.latest === false ? ' (a later attempt exists)' : '') }),
       isolated(e) || e.failures ? isolationMeta(e) : null,
       h('dt', { text: 'Mailbox action' }), h('dd', { text: e.state }),
