@@ -71,7 +71,7 @@
       return { cls: 'conv-note', label: 'Internal note — not mailed', who: 'by ' + by, badge: 'warn' };
     }
     if (a.kind === 'email_out') {
-      if (a.outgoing && a.outgoing.kind === 'ack') {
+      if (a.outgoing ? a.outgoing.kind === 'ack' : !a.agent_id) { // an acknowledgement has no agent
         return { cls: 'conv-out conv-auto-out', label: 'Acknowledgement', who: 'sent automatically by postdesk', badge: 'neutral' };
       }
       return { cls: 'conv-out', label: 'Agent reply', who: agentName(names, a.agent_id, ''), badge: 'ok' };
