@@ -88,8 +88,8 @@
     const failed = o.status === 'failed';
     return h('div', { class: ['conv-delivery', 'conv-delivery-' + d.kind], dataset: { status: o.status || '' },
       role: failed ? 'note' : null },
-    h('span', { class: ['badge', 'badge-' + d.kind], text: d.text }),
-    failed ? h('span', { class: 'conv-delivery-error', text: ': ' + (o.error || 'the mailbox refused it') }) : null,
+    failed ? h('strong', { class: 'conv-delivery-error', text: 'Not sent: ' + (o.error || 'the mailbox refused it') })
+      : h('span', { class: ['badge', 'badge-' + d.kind], text: d.text }),
     d.help ? h('span', { class: 'muted', text: ' ' + d.help }) : null,
     failed || o.status === 'held'
       ? h('a', { class: 'conv-outgoing-link', href: '#/outgoing?ticket=' + encodeURIComponent(tid),
