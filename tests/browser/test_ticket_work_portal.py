@@ -235,3 +235,18 @@ def test_incoming_log_acknowledgement_follows_the_queue(ui, desk):
     auto = desk.incoming["Automatic reply: Out of office " + desk.tag]
     ui.go("#/incoming/%d" % auto["id"])
     ui.text_in("#in-ack", "suppressed")
+
+
+def test_refused_change_shows_at_its_field(ui, desk):
+    """The API's 422 for a category over 100 characters (typed past the
+    input's maxlength) is shown under Category; nothing is saved."""
+    t = desk.refused
+    open_ticket(ui, t)
+    ui.set_value("#tk-category", "x" * 101)
+    ui.click("#tk-save-work")
+    err = ui.field_error("category")
+    assert err.text
+    assert ui.el("#tk-category").get_attribute("aria-invalid") == "true"
+    assert ui.visible("#tk-work-error").text
+    check_layout(ui, "ticket_work-refused-category")
+    assert desk.admin.get("/api/tickets/%d" % t["id"]).json()["category"] is None
