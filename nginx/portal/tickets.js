@@ -15,7 +15,8 @@
   const pd = window.postdesk;
   const L = window.postdeskList;
   const C = window.postdeskConv;
-  if (!pd || !L || !C) return;
+  const F = window.postdeskFmt;
+  if (!pd || !L || !C || !F) return;
   const { h, api, replace } = pd;
 
   const STATUSES = [
@@ -107,17 +108,16 @@
     return h('tr', { class: 'ticket-row', dataset: { id: t.id, automatic: t.automatic ? 'true' : 'false' } },
       h('td', { class: 'cell-id', 'data-label': '#', text: '#' + t.id }),
       h('td', { class: 'cell-subject', 'data-label': 'Subject' },
-        h('a', { class: 'ticket-link', href: '#/tickets/' + encodeURIComponent(t.id), text: t.subject }),
+        h('a', { class: 'ticket-link wrap-2', title: t.subject, href: '#/tickets/' + encodeURIComponent(t.id), text: t.subject }),
         t.automatic ? [' ', automaticBadge()] : null,
         t.category ? [' ', h('span', { class: 'tk-category', title: 'Category', text: t.category })] : null),
-      h('td', { class: 'cell-from', 'data-label': 'End user' },
-        h('span', { text: L.nameAddress(t.end_user.name, t.end_user.email) })),
+      h('td', { class: 'cell-from', 'data-label': 'End user' }, L.trunc(L.nameAddress(t.end_user.name, t.end_user.email))),
       h('td', { class: 'cell-status', 'data-label': 'Status' }, statusBadge(t.status)),
       h('td', { class: 'cell-priority', 'data-label': 'Priority' }, priorityBadge(t.priority)),
       h('td', { class: 'cell-assignee', 'data-label': 'Assignee' }, t.assignee
-        ? h('span', { text: personName(t.assignee) }) : h('span', { class: 'muted', text: 'Unassigned' })),
-      h('td', { class: 'cell-mailbox', 'data-label': 'Mailbox', text: t.mailbox ? (t.mailbox.name || '') : '—' }),
-      h('td', { class: 'cell-updated', 'data-label': 'Updated', text: pd.fmtTime(t.updated_at) }));
+        ? L.trunc(personName(t.assignee)) : h('span', { class: 'muted', text: 'Unassigned' })),
+      h('td', { class: 'cell-mailbox', 'data-label': 'Mailbox' }, L.trunc(t.mailbox ? (t.mailbox.name || '') : '—')),
+      h('td', { class: 'cell-updated cell-time', 'data-label': 'Updated' }, F.time(t.updated_at)));
   }
 
   async function viewList(ctx, main) {
@@ -254,8 +254,8 @@
       h('dt', { text: 'Assignee' }), h('dd', { id: 'ticket-assignee', text: t.assignee ? personName(t.assignee) : 'Unassigned' }),
       h('dt', { text: 'End user' }), h('dd', { id: 'ticket-user', text: L.nameAddress(user.name, user.email) }),
       h('dt', { text: 'Mailbox' }), h('dd', { text: t.mailbox ? (t.mailbox.name || '') : '—' }),
-      h('dt', { text: 'Created' }), h('dd', { text: pd.fmtTime(t.created_at) }),
-      h('dt', { text: 'Updated' }), h('dd', { text: pd.fmtTime(t.updated_at) }));
+      h('dt', { text: 'Created' }), h('dd', null, F.time(t.created_at)),
+      h('dt', { text: 'Updated' }), h('dd', null, F.time(t.updated_at)));
   }
 
   async function loadTicket(ctx, main, id) {

@@ -14,7 +14,8 @@
 
 (function () {
   const pd = window.postdesk;
-  if (!pd) return;
+  const F = window.postdeskFmt;
+  if (!pd || !F) return;
   const { h, api, replace } = pd;
 
   // Kinds drawn as one line: what changed, when and by whom.
@@ -102,14 +103,14 @@
       h('dt', { text: 'From' }), h('dd', { class: 'conv-from', text: a.from || '' }),
       a.to ? [h('dt', { text: 'To' }), h('dd', { class: 'conv-to', text: a.to })] : null,
       a.cc ? [h('dt', { text: 'Cc' }), h('dd', { class: 'conv-cc', text: a.cc })] : null,
-      h('dt', { text: 'Date' }), h('dd', { class: 'conv-date', text: pd.fmtTime(a.created_at) }));
+      h('dt', { text: 'Date' }), h('dd', { class: 'conv-date' }, F.time(a.created_at)));
   }
 
   function eventLine(a) {
     return h('li', { class: ['conv-item', 'conv-event', a.kind === 'status' ? 'conv-status' : null],
       dataset: { id: a.id, kind: a.kind } },
     h('p', { class: 'muted small' },
-      h('span', { text: pd.fmtTime(a.created_at) + ' — ' }), h('span', { class: 'conv-body', text: a.body || '' })));
+      F.time(a.created_at), ' — ', h('span', { class: 'conv-body', text: a.body || '' })));
   }
 
   /* One action of the conversation; c: {ticketId, names (agents by id)}. */
@@ -120,7 +121,7 @@
     const label = h('p', { class: 'conv-label' },
       h('span', { class: ['badge', 'badge-' + r.badge, 'conv-kind'], text: r.label }),
       r.who ? h('span', { class: 'muted small conv-who', text: ' ' + r.who }) : null,
-      a.kind === 'note' ? h('span', { class: 'muted small conv-when', text: ' · ' + pd.fmtTime(a.created_at) }) : null);
+      a.kind === 'note' ? h('span', { class: 'muted small conv-when' }, ' · ', F.time(a.created_at)) : null);
     const card = h('li', { class: ['conv-item', 'card', r.cls], dataset: { id: a.id, kind: a.kind } }, label);
     if (a.kind === 'note') {
       card.append(body);
