@@ -168,23 +168,21 @@
     const body = h('textarea', { id: 'note-body', name: 'body', rows: '5', maxlength: '100000',
       'aria-describedby': 'note-body-help' });
     const add = h('button', { type: 'submit', class: 'btn btn-primary', id: 'note-add' }, 'Add internal note');
-    const err = h('div', { id: 'note-error', role: 'alert' });
+    const err = h('div', { id: 'note-error', tabindex: '-1', hidden: true });
     const form = h('form', { class: 'card note-form', id: 'note-form', novalidate: true },
       h('div', { class: 'field' },
         h('label', { htmlFor: 'note-body' }, 'Internal note', h('span', { class: 'req', 'aria-hidden': 'true', text: ' *' })),
         body,
         h('p', { class: 'help', id: 'note-body-help', text: 'Internal — not mailed. Only agents see notes; the customer never gets them.' })),
       h('div', { class: 'form-actions' }, add), err);
+    const fieldErrors = pd.formErrors(form, err, { body: 'note-body' }, { notSaved: 'The note was not added' });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      replace(err);
+      fieldErrors.clear();
       if (!body.value.trim()) {
-        replace(err, h('p', { class: 'field-error', id: 'note-body-error', text: 'Write the note first.' }));
-        body.setAttribute('aria-invalid', 'true');
-        body.focus();
+        fieldErrors.show(pd.localProblem([{ field: 'body', message: 'Write the note first.' }]));
         return;
       }
-      body.removeAttribute('aria-invalid');
       add.disabled = true;
       try {
         await api('POST', '/api/tickets/' + encodeURIComponent(t.id) + '/notes', { body: body.value });
@@ -194,7 +192,7 @@
       } catch (x) {
         add.disabled = false;
         if (!ctx.alive() || x.handled) return;
-        replace(err, pd.problemBlock(x, { id: 'note-problem' }));
+        fieldErrors.show(x);
       }
     });
     return form;

@@ -140,6 +140,8 @@ def test_note_is_internal_and_never_mailed(ui, desk):
     assert ui.el("#mode-note").get_attribute("aria-pressed") == "true"
     ui.gone("#reply-form")
     assert "not mailed" in ui.visible("#note-body-help").text
+    ui.click("#note-add")  # empty: refused in the page, at the field
+    assert ui.field_error("body").text == "Write the note first."
     ui.type("#note-body", text)
     ui.click("#note-add")
     ui.text_in("#flash", "not mailed")
