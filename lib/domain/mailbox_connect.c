@@ -134,6 +134,8 @@ check_state(struct app *app, const struct mailbox_connect_callback *cb,
 		return err->code == E_NOTFOUND
 		    ? bad_state(res, "This sign-in link is unknown.")
 		    : -1;
+	/* Known from here on, even when refused: the error page links to it. */
+	res->mailbox_id = st->mailbox_id;
 	if (st->used)
 		return bad_state(res, "This sign-in link was already used.");
 	if (st->expired)

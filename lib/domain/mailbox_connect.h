@@ -31,9 +31,9 @@ struct mailbox_connect_callback {
 
 struct mailbox_connect_result {
 	enum mailbox_connect_outcome outcome;
-	uint64_t                     mailbox_id;
-	char                         account[321];
-	char                         message[1000];
+	uint64_t mailbox_id; /* 0 when the state is unknown */
+	char     account[321];
+	char     message[1000];
 };
 
 int mailbox_connect_start(struct app *, const struct principal *,

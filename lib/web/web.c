@@ -358,31 +358,6 @@ web_audit(struct call *c, const char *action, const char *target_type,
 	buf_cleanup(&b);
 }
 
-/* A minimal HTML page (for the OAuth callbacks); texts are escaped. */
-void
-web_html(struct call *c, int status, const char *title, const char *message)
-{
-	struct buf b;
-
-	buf_init(&b, 1024);
-	buf_puts(&b,
-	    "<!doctype html><html lang=\"en\"><head>"
-	    "<meta charset=\"utf-8\"><title>");
-	buf_html(&b, title);
-	buf_puts(&b,
-	    " - postdesk</title><link rel=\"stylesheet\" "
-	    "href=\"/app.css\"></head><body><main class=\"notice\">"
-	    "<h1>");
-	buf_html(&b, title);
-	buf_puts(&b, "</h1><p>");
-	buf_html(&b, message);
-	buf_puts(&b,
-	    "</p><p><a href=\"/#/mailboxes\">Back to Mailbox "
-	    "Setup</a></p></main></body></html>");
-	resp_send(c->req, status, "text/html; charset=utf-8", b.data, b.len);
-	buf_cleanup(&b);
-}
-
 /*
  * True if route rt matches method and path; path parameters ({x}
  * segments) are copied into r->params when r is not NULL.  method NULL

@@ -85,7 +85,5 @@ int  web_changed(struct call *, uint64_t version);
 json_t *web_fields_of(json_t *in);
 void    web_audit(struct call *, const char *action, const char *target_type,
        uint64_t target_id, json_t *detail);
-void    web_html(struct call *, int status, const char *title,
-       const char *message);
 
 #endif

@@ -6,6 +6,7 @@ check what was (not) stored.  Each test makes its own tenant, app, users
 and mailbox; the fake is reset before each test (the `fake` fixture).
 """
 import concurrent.futures
+import html
 import json
 import secrets
 import time
@@ -372,6 +373,74 @@ def test_state_unknown_or_missing(world, fake, stack):
     assert fake.log("token_log") == []
     assert_nothing_stored(w, mid)
     assert w.get(mid)["last_error"] is None
+
+
+def assert_portal_page(r, stack):
+    """postdesk-oauth's page in the portal's look: its stylesheets (allowed by
+    the CSP nginx sends), no inline style or script, never cached."""
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8", r.headers
+    assert "style-src 'self'" in r.headers["Content-Security-Policy"]
+    assert r.headers["Cache-Control"] == "no-store"
+    body = r.text
+    assert '<link rel="stylesheet" href="/app.css">' in body
+    assert '<link rel="stylesheet" href="/connect.css">' in body
+    assert "style=" not in body and "<style" not in body and "<script" not in body
+    assert '<div class="login-card callback-card">' in body
+    assert "<h1 class=\"login-title\" id=\"page-title\">This sign-in cannot be used</h1>" in body
+    assert ('<p class="callback-todo" id="callback-todo"><strong>What to do: </strong>Nothing was '
+            "changed. Go back to the mailbox and press Authorize Application to start again") in body
+    assert '<p class="problem-ref">Reference: %s</p>' % r.headers["X-Request-Id"] in body
+    for css in ("/app.css", "/connect.css"):
+        assert stack.session().get(css).status_code == 200
+
+
+def test_bad_state_page_links_back_to_the_mailbox(world, fake, stack):
+    w = world()
+    name = 'Desk <b>"bold"</b> & co'
+    mid = w.mailbox(name=name)
+    _, r = w.authorize(mid)
+    stack.sql("UPDATE oauth_state SET expires_at = UTC_TIMESTAMP() - INTERVAL 1 DAY "
+              "WHERE mailbox_id = %d" % mid)
+    cb = w.callback(r.headers["Location"])
+    assert cb.status_code == 400
+    assert_portal_page(cb, stack)
+    assert '<p class="problem-title">This sign-in link has expired (after 10 minutes).</p>' in cb.text
+    assert "Microsoft said" not in cb.text
+    assert ('<a class="btn btn-primary" id="callback-back" href="%s/#/mailboxes/%d">'
+            "Back to the mailbox \u201c%s\u201d</a>" % (stack.base, mid, html.escape(name, quote=True))) in cb.text
+    assert "<b>" not in cb.text
+    # Used already: the same page, same link.
+    _, r = w.authorize(mid)
+    loc = r.headers["Location"]
+    assert w.callback(loc).status_code == 302
+    again = w.callback(loc)
+    assert again.status_code == 400 and "already used" in again.text
+    assert "/#/mailboxes/%d\"" % mid in again.text
+
+
+def test_bad_state_page_with_microsofts_error(world, fake, stack):
+    """Microsoft's refusal on a sign-in postdesk does not know: its words
+    (escaped) and a link to Mailbox Setup."""
+    w = world()
+    mid = w.mailbox()
+    desc = 'AADSTS65004: User declined <img src=x onerror=alert(1)> "consent".\r\nTrace ID: 1'
+    q = {"state": secrets.token_urlsafe(32), "error": "access_denied", "error_description": desc}
+    cb = w.callback("%s/auth/account/azureresponse?%s" % (stack.base, urllib.parse.urlencode(q)))
+    assert cb.status_code == 400
+    assert_portal_page(cb, stack)
+    assert '<p class="problem-title">This sign-in link is unknown.</p>' in cb.text
+    assert ('<p class="problem-detail" id="callback-said">Microsoft said: AADSTS65004: User declined '
+            "&lt;img src=x onerror=alert(1)&gt; &quot;consent&quot;.</p>") in cb.text
+    assert "Trace ID" not in cb.text  # one line of it
+    assert ('<a class="btn btn-primary" id="callback-back" href="%s/#/mailboxes">Back to Mailbox '
+            "Setup</a>" % stack.base) in cb.text
+    assert_nothing_stored(w, mid)
+    # A mailbox deleted meanwhile: Mailbox Setup too.
+    _, r = w.authorize(mid)
+    assert w.browser.delete("/api/mailboxes/%d" % mid).status_code == 204
+    gone = w.callback(r.headers["Location"])
+    assert gone.status_code == 400
+    assert 'href="%s/#/mailboxes">Back to Mailbox Setup</a>' % stack.base in gone.text
 
 
 def test_api_key_authorization_is_not_bound_to_a_session(world, fake, stack, api_key, pd):
