@@ -2,8 +2,15 @@
  *
  * Authorize Application / Reauthorise, Disconnect, Test connection, the
  * first-scan policy after connecting, the last error with its guidance and,
- * before the first authorization, a checklist.  mailbox_form.js calls
- * window.postdeskConnection.panel({ctx, mb, editing, mailboxChanged}).
+ * before the first authorization, a checklist; for a mailbox never
+ * connected, a "Next: Authorize Application" card for the top of the page.
+ * mailbox_form.js calls window.postdeskConnection.panel({ctx, mb, editing,
+ * mailboxChanged}) -> {node, next}.
+ *
+ * Back from Microsoft: the browser may restore this page from its
+ * back-forward cache as it was when it left, the Authorize button busy;
+ * `pageshow` with `persisted` then makes the panel usable again and reads
+ * the mailbox afresh (a normal load draws it afresh anyway).
  *
  * Same rules as every portal script (dom.js): DOM by createElement/
  * textContent only (account names, error messages and guidance come from
@@ -161,7 +168,7 @@
     }
     const again = everConnected(m);
     row.appendChild(actionButton(p, 'mb-authorize', again ? 'Reauthorise' : 'Authorize Application',
-      ['btn', again && m.status === 'connected' ? 'btn-quiet' : 'btn-primary'], () => authorize(p)));
+      ['btn', again && m.status === 'connected' ? 'btn-quiet' : 'btn-primary'], () => authorize(p, 'mb-authorize')));
     if (m.status === 'connected') {
       row.appendChild(actionButton(p, 'mb-test', 'Test connection', 'btn', () => testConnection(p)));
     }
@@ -171,7 +178,21 @@
     return row;
   }
 
+  /* Before the first connection: what to do next, at the top of the page. */
+  function drawNext(p) {
+    const m = p.mb;
+    const show = p.editing && m.status === 'not_connected' && !everConnected(m);
+    p.next.hidden = !show;
+    if (!show) { p.next.replaceChildren(); return; }
+    replace(p.next,
+      h('h2', { id: 'mb-next-title', text: 'One step left: connect it to Microsoft' }),
+      h('p', { class: 'small', text: 'postdesk reads no mail from this mailbox until you authorize it: you sign in with Microsoft as the mailbox user (for a shared mailbox, a delegate of it). Check “Before you authorize” under Connection first.' }),
+      h('div', { class: 'panel-actions' },
+        actionButton(p, 'mb-next-authorize', 'Next: Authorize Application', 'btn btn-primary', () => authorize(p, 'mb-next-authorize'))));
+  }
+
   function draw(p) {
+    drawNext(p);
     const m = p.mb;
     const editing = p.editing;
     return replace(p.section,
@@ -230,9 +251,9 @@
 
   // -------------------------------------------------------------- actions
 
-  async function authorize(p) {
+  async function authorize(p, id) {
     if (p.busy) return;
-    start(p, 'mb-authorize');
+    start(p, id);
     try {
       const r = await api('POST', '/api/mailboxes/' + encodeURIComponent(p.mb.id) + '/authorize');
       if (!p.ctx.alive()) return;
@@ -322,15 +343,31 @@
       });
   }
 
+  /* Shown again from the back-forward cache (Back from Microsoft): the
+   * Authorize button was left busy, and the mailbox may have changed. */
+  function restored(p) {
+    p.busy = null;
+    p.actionError = null;
+    draw(p);
+    reload(p);
+  }
+
   /* The panel for kit {ctx, mb (changed in place as the panel learns more),
-   * editing, mailboxChanged(mb)}; redraws itself after each action. */
+   * editing, mailboxChanged(mb)}; redraws itself after each action.
+   * Returns {node: the panel, next: the "Next: Authorize Application" card,
+   * hidden unless the mailbox was never connected}. */
   function panel(kit) {
     const p = {
       ctx: kit.ctx, editing: kit.editing, mb: kit.mb || {}, mailboxChanged: kit.mailboxChanged,
       section: h('section', { class: 'card panel connect-panel', id: 'mb-connection', 'aria-labelledby': 'mb-connection-title' }),
+      next: h('section', { class: 'card panel connect-next', id: 'mb-next-step', 'aria-labelledby': 'mb-next-title', hidden: true }),
       testResult: null, actionError: null, busy: null,
     };
-    return draw(p);
+    const onShow = (ev) => { if (ev.persisted && p.ctx.alive() && p.editing) restored(p); };
+    window.addEventListener('pageshow', onShow);
+    pd.onLeave(() => window.removeEventListener('pageshow', onShow));
+    draw(p);
+    return { node: p.section, next: p.next };
   }
 
   window.postdeskConnection = Object.freeze({ panel });

@@ -5,7 +5,8 @@
  *
  * Editing PATCHes only the fields changed, with If-Match: the version the
  * form was opened at (a 412 says "changed elsewhere").  The secret is
- * write-only: empty on edit keeps it.
+ * write-only: empty on edit keeps it.  Creating a mailbox lands on its own
+ * page, where "Next: Authorize Application" (connect.js) is the next step.
  */
 'use strict';
 
@@ -88,7 +89,7 @@
     const title = editing ? 'Edit mailbox' : 'New mailbox';
     pd.setTitle(title);
     replace(main, pd.breadcrumb([{ text: 'Configuration' }, { text: 'Email' },
-      { text: 'Mailbox Setup', href: '#/mailboxes' }, { text: title }]), pd.pageHeading(title));
+      { text: 'Mailbox Setup', href: '#/mailboxes' }, { text: title }]), pd.pageHeading(title), pd.takeFlash());
     pd.focusHeading();
     if (pd.agent().role !== 'admin') {
       M.needsAdmin(main, 'Adding or changing a mailbox is an admin task.');
@@ -383,7 +384,8 @@
     return p;
   }
 
-  /* Saves on submit; afterwards back to the list, or the errors shown. */
+  /* Saves on submit; afterwards back to the list (a new mailbox: to its own
+   * page, to authorize it), or the errors shown. */
   function onSubmit(ctx, form, c, mb, editing, errors) {
     const saveBtn = form.querySelector('#mb-save');
     let busy = false;
@@ -407,6 +409,13 @@
         if (!ctx.alive()) return;
         const name = (r.data || {}).name || body.name;
         const text = editing ? 'Changes to “' + name + '” saved.' : 'Mailbox “' + name + '” created.';
+        const id = (r.data || {}).id;
+        if (!editing && id) {
+          pd.flash('ok', text + ' Next: Authorize Application.');
+          pd.announce(text + ' Next: Authorize Application.');
+          pd.go('#/mailboxes/' + encodeURIComponent(id));
+          return;
+        }
         pd.flash('ok', text);
         pd.announce(text);
         pd.go('#/mailboxes');
@@ -452,11 +461,12 @@
         h('span', { class: 'form-actions-note', text: '* required' })));
     onSubmit(ctx, form, c, mb, editing, pd.formErrors(form, formError, FIELD_IDS,
       { notSaved: 'The mailbox was not saved.', taken: 'A mailbox with this name already exists.' }));
+    const connection = connectionPanel(ctx, mb, editing, c);
     const side = h('aside', { class: 'side-col' },
-      connectionPanel(ctx, mb, editing, c),
+      connection.node,
       azure.node,
       editing ? dangerZone(ctx, mb) : null);
-    return h('div', { class: 'form-layout' }, h('div', { class: 'form-col' }, form), side);
+    return [connection.next, h('div', { class: 'form-layout' }, h('div', { class: 'form-col' }, form), side)];
   }
 
   /* connect.js draws it; a change made there (first_scan) shows in the form too. */
