@@ -22,7 +22,27 @@
   const U = window.postdeskUi;
   const { h, $, replace } = D;
 
-  const HOME = '#/mailboxes';
+  /* Where each role starts: agents work tickets, admins set mail up. */
+  const HOMES = { admin: '#/mailboxes', agent: '#/tickets' };
+
+  function home() {
+    const a = A.agent();
+    return (a && HOMES[a.role]) || HOMES.agent;
+  }
+
+  /* Pages whose API routes are admin-only (the access table of
+   * docs/ARCHITECTURE.md, "HTTP API"): an agent does not see them in the
+   * navigation, and reaching one by its address shows why instead of the
+   * page (which would only be refused). */
+  const ADMIN_PAGES = ['mailboxes', 'rules', 'incoming'];
+
+  /* A page and its sub-pages ('incoming', 'incoming-one'). */
+  const family = (p, name) => p.name === name || p.name.startsWith(name + '-');
+
+  function allowed(p) {
+    const a = A.agent();
+    return !(p.admin || ADMIN_PAGES.some((n) => family(p, n))) || (!!a && a.role === 'admin');
+  }
 
   const state = {
     next: null,         // route to return to after login
@@ -35,9 +55,10 @@
   // --------------------------------------------------------------- router
 
   /* postdesk.page({name, match(parts) -> {…}|null, view(ctx, main, route),
-   * nav: {href, id, text, top}, public}): nav.top pages are listed under
-   * Helpdesk, the others under Configuration › Email; a public page is
-   * drawn without the frame and without a session. */
+   * nav: {href, id, text, top}, public, admin}): nav.top pages are listed
+   * under Helpdesk, the others under Configuration › Email; a public page is
+   * drawn without the frame and without a session; an admin page (admin:
+   * true, or named in ADMIN_PAGES) only for the role admin. */
   const pages = [];
 
   function parseRoute() {
@@ -73,10 +94,11 @@
       location.replace('#/login');
       return;
     }
-    if (route.name === 'home') { location.replace(HOME); return; }
+    if (route.name === 'home') { location.replace(home()); return; }
 
     const main = shell(route);
-    if (page) page.view(ctx, main, route);
+    if (page && !allowed(page)) viewNeedsAdmin(ctx, main, page);
+    else if (page) page.view(ctx, main, route);
     else viewNotFound(ctx, main);
   }
 
@@ -86,7 +108,7 @@
     const agent = A.agent();
     const who = agent.display_name || agent.username;
     return h('header', { class: 'topbar' },
-      h('a', { class: 'brand', href: HOME },
+      h('a', { class: 'brand', href: home() },
         h('img', { class: 'brand-logo', src: 'favicon.svg', alt: '', width: '24', height: '24' }),
         h('span', { class: 'brand-name', text: 'postdesk' })),
       h('div', { class: 'whoami' },
@@ -104,16 +126,16 @@
   }
 
   function sidenav(route) {
-    const top = pages.filter((p) => p.nav && p.nav.top);
-    const email = pages.filter((p) => p.nav && !p.nav.top);
+    const top = pages.filter((p) => p.nav && p.nav.top && allowed(p));
+    const email = pages.filter((p) => p.nav && !p.nav.top && allowed(p));
     return h('nav', { class: 'sidenav', 'aria-label': 'Main' },
       top.length ? [h('p', { class: 'nav-group', text: 'Helpdesk' }),
         h('ul', { class: 'nav-list' }, top.map((p) => navLink(p, route)))] : null,
-      h('p', { class: 'nav-group', text: 'Configuration' }),
-      h('ul', { class: 'nav-list' },
-        h('li', null,
-          h('span', { class: 'nav-sub', text: 'Email' }),
-          h('ul', { class: 'nav-list nav-list-inner' }, email.map((p) => navLink(p, route))))));
+      email.length ? [h('p', { class: 'nav-group', text: 'Configuration' }),
+        h('ul', { class: 'nav-list' },
+          h('li', null,
+            h('span', { class: 'nav-sub', text: 'Email' }),
+            h('ul', { class: 'nav-list nav-list-inner' }, email.map((p) => navLink(p, route)))))] : null);
   }
 
   /* The frame of a signed-in page; returns its <main>. */
@@ -131,12 +153,31 @@
       h('span', { text: f.text }));
   }
 
+  function homeLink() {
+    const p = pages.find((x) => x.nav && x.nav.href === home());
+    return h('a', { href: home(), id: 'home-link', text: 'Go to ' + (p ? p.nav.text : 'the start page') });
+  }
+
   function viewNotFound(ctx, main) {
     U.setTitle('Not found');
     replace(main,
       U.pageHeading('Page not found'),
-      h('p', null, 'There is nothing at this address. ',
-        h('a', { href: HOME, text: 'Go to Mailbox Setup' }), '.'));
+      h('p', null, 'There is nothing at this address. ', homeLink(), '.'));
+    U.focusHeading();
+  }
+
+  /* An admin page reached by an agent (a link, a bookmark): no request is
+   * made, so nothing is refused. */
+  function viewNeedsAdmin(ctx, main, page) {
+    const top = page.nav ? page : pages.find((x) => x.nav && family(page, x.name));
+    const name = top ? top.nav.text : 'This page';
+    U.setTitle(name);
+    replace(main,
+      U.pageHeading(name),
+      h('div', { class: 'notice', id: 'needs-admin', role: 'note' },
+        h('p', { class: 'notice-title', text: name + ' needs an admin' }),
+        h('p', { text: 'You are signed in as an agent. Ask a postdesk administrator if something here needs changing.' }),
+        h('p', null, homeLink())));
     U.focusHeading();
   }
 
@@ -155,7 +196,7 @@
   /* After a successful POST /api/session: where the agent was going. */
   function signIn(data) {
     A.accept(data);
-    const next = state.next && !state.next.startsWith('#/login') ? state.next : HOME;
+    const next = state.next && !state.next.startsWith('#/login') ? state.next : home();
     state.next = null;
     go(next);
   }
@@ -221,7 +262,7 @@
   /* The helpers the pages build on. */
   window.postdesk = Object.freeze(Object.assign({
     page(p) { pages.push(p); },
-    h, api: A.api, replace, $, announce: D.announce, go, takeFlash, signIn,
+    h, api: A.api, replace, $, announce: D.announce, go, takeFlash, signIn, home,
     agent: A.agent,
     cached: A.cached,
     retryAfterSeconds: A.retryAfterSeconds,

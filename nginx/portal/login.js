@@ -116,7 +116,7 @@
   }
 
   function viewLogin(ctx, app) {
-    if (pd.agent()) { location.replace('#/mailboxes'); return; }
+    if (pd.agent()) { location.replace(pd.home()); return; }
     pd.setTitle('Sign in');
     const notice = pd.takeLoginNotice();
     const { form, user } = loginForm(ctx);

@@ -74,6 +74,7 @@ def test_lost_session_goes_back_to_login(admin_ui):
 
 def test_agent_role_needs_admin(portal, agent_login):
     portal.login_ok(*agent_login)
+    portal.go("#/mailboxes")  # agents land on Tickets (tests/browser/test_flow.py)
     notice = portal.visible("#needs-admin")
     assert "needs an admin" in notice.text
     assert portal.els("#mailbox-new") == []
