@@ -173,17 +173,38 @@
 
   // ------------------------------------------------------------- secret
 
+  /* Microsoft's codes for a secret it refused: wrong value, expired. */
+  const SECRET_REFUSED = {
+    AADSTS7000215: { text: 'Secret refused by Microsoft', extra: ' — Microsoft says this is not a valid secret Value (AADSTS7000215): paste the secret’s Value, not its Secret ID, or create a new secret in Azure.' },
+    AADSTS7000222: { text: 'Secret expired', extra: ' — Microsoft says the secret has expired (AADSTS7000222): create a new secret in Azure and paste its Value here.' },
+  };
+
+  /* The mailbox's last error is Microsoft refusing the stored secret: the
+   * error came after the settings were last saved (a new secret saved since
+   * has not been tried yet). */
+  function secretRefused(mb) {
+    const e = mb.last_error && typeof mb.last_error === 'object' ? mb.last_error : null;
+    const r = e && SECRET_REFUSED[e.code];
+    if (!r) return null;
+    if (e.at && mb.updated_at && String(e.at) < String(mb.updated_at)) return null;
+    return r;
+  }
+
   /* What is stored: the last four characters and the expiry. */
   function secretStatus(mb) {
     let t = 'Secret set, ends …' + (mb.secret_last4 || '????');
     t += mb.secret_expires_on ? ', expires ' + mb.secret_expires_on : ', no expiry date recorded';
+    const refused = secretRefused(mb);
     const d = M.daysUntil(mb.secret_expires_on);
     const expired = d !== null && d < 0;
-    const soon = M.expiringSoon(mb, d);
-    return h('p', { class: ['secret-status', expired ? 'secret-expired' : (soon ? 'secret-soon' : '')], id: 'mb-secret-status' },
-      h('span', { class: 'secret-status-text', text: t }),
-      expired ? h('span', { class: 'secret-status-extra', text: ' — expired: create a new secret in Azure and paste its Value here.' }) : null,
-      soon ? h('span', { class: 'secret-status-extra', text: ' — expires soon: create the next secret in Azure now.' }) : null);
+    const soon = !refused && M.expiringSoon(mb, d);
+    if (refused) t = refused.text + ', ends …' + (mb.secret_last4 || '????');
+    return h('p', { class: ['secret-status', refused || expired ? 'secret-expired' : (soon ? 'secret-soon' : '')], id: 'mb-secret-status',
+      dataset: { state: refused ? 'refused' : (expired ? 'expired' : (soon ? 'soon' : 'set')) } },
+    h('span', { class: 'secret-status-text', text: t }),
+    refused ? h('span', { class: 'secret-status-extra', text: refused.extra }) : null,
+    !refused && expired ? h('span', { class: 'secret-status-extra', text: ' — expired: create a new secret in Azure and paste its Value here.' }) : null,
+    soon ? h('span', { class: 'secret-status-extra', text: ' — expires soon: create the next secret in Azure now.' }) : null);
   }
 
   /* A hint under control, shown while wrong(value) holds, checked on event. */
