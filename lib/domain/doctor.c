@@ -644,7 +644,7 @@ scan_fix(const char *why)
 		return "check that postdesk-scan runs every minute (cron or "
 		       "its timer) and read its log";
 	if (strcmp(why, "needs_reauth") == 0)
-		return "press Reauthorise on the mailbox page";
+		return "press Reauthorize on the mailbox page";
 	return "see the last error on the mailbox page";
 }
 

@@ -74,7 +74,7 @@ mailbox_needs_reauth(const struct mailbox *old, const struct mailbox *mb,
 
 static const struct guidance SETTINGS_CHANGED = { "settings_changed",
 	"Settings changed",
-	"Press Reauthorise and sign in again to connect with the new "
+	"Press Reauthorize and sign in again to connect with the new "
 	"settings.",
 	1 };
 

@@ -433,7 +433,7 @@ settle_send(struct mbx *m, const struct outgoing *o, int rc, long status,
 	} else if (status == 401) {
 		/* the token refresh failed: the mailbox needs reauthorising */
 		w = store_outgoing_later(db, o->id, OUTGOING_HELD, 0,
-		    "The mailbox needs reauthorisation; this mail is held "
+		    "The mailbox needs reauthorization; this mail is held "
 		    "until it is reconnected.",
 		    &err);
 		if (w == 0)

@@ -11,11 +11,11 @@
 
 #include "microsoft/guidance.h"
 
-#define REAUTH "Press Reauthorise on this mailbox and sign in again."
+#define REAUTH "Press Reauthorize on this mailbox and sign in again."
 #define NEW_SECRET                                                             \
 	"In Azure, open the app registration > Certificates & secrets, "       \
 	"create a new client secret and paste its Value here (the Value, "     \
-	"not the Secret ID; it is shown only once), then reauthorise."
+	"not the Secret ID; it is shown only once), then reauthorize."
 
 /* clang-format off */
 static const struct guidance aadsts[] = {
@@ -59,7 +59,7 @@ static const struct guidance aadsts[] = {
 	  "mailbox.", 1 },
 	{ "AADSTS65001", "Consent for the app's permissions is missing",
 	  "In Azure, open API permissions and press \"Grant admin consent\" "
-	  "for all permissions, then reauthorise.", 1 },
+	  "for all permissions, then reauthorize.", 1 },
 	{ "AADSTS65004", "The sign-in was cancelled",
 	  "Press Authorize Application again and accept the permissions.", 1 },
 	{ "AADSTS90094", "An administrator must approve the app",
@@ -72,10 +72,10 @@ static const struct guidance aadsts[] = {
 	  REAUTH " Complete the MFA prompt while signing in.", 1 },
 	{ "AADSTS50079", "The account must register for multi-factor "
 	  "authentication", "Sign in to Microsoft 365 as that user, register "
-	  "MFA, then reauthorise.", 1 },
+	  "MFA, then reauthorize.", 1 },
 	{ "AADSTS53003", "Blocked by a Conditional Access policy",
 	  "Check the Entra sign-in logs and exclude this app or location from "
-	  "the policy, then reauthorise.", 1 },
+	  "the policy, then reauthorize.", 1 },
 	{ "AADSTS50057", "The account is disabled",
 	  "Sign in with an enabled, licensed account (a shared mailbox itself "
 	  "cannot sign in: sign in as a delegate and enter the shared "
@@ -106,13 +106,13 @@ static const struct guidance oauth_errors[] = {
 
 static const struct guidance graph_errors[] = {
 	{ "ErrorAccessDenied", "The signed-in user cannot open this mailbox",
-	  "For a shared mailbox: in the Microsoft 365 admin centre (not the "
+	  "For a shared mailbox: in the Microsoft 365 admin center (not the "
 	  "Exchange admin console), open the shared mailbox > Manage mailbox "
 	  "permissions and add the signing-in licensed user under Read and "
 	  "manage (Full Access) and Send as. It can take up to an hour to "
-	  "apply; then reauthorise.", 1 },
+	  "apply; then reauthorize.", 1 },
 	{ "ErrorSendAsDenied", "The signed-in user may not send as this "
-	  "mailbox", "In the Microsoft 365 admin centre, open the shared "
+	  "mailbox", "In the Microsoft 365 admin center, open the shared "
 	  "mailbox > Manage mailbox permissions and add the signing-in user "
 	  "under Send as. It can take up to an hour to apply.", 0 },
 	{ "MailboxNotEnabledForRESTAPI", "The account has no Exchange Online "
@@ -136,7 +136,7 @@ static const struct guidance graph_errors[] = {
 
 static const struct guidance fallback = { .key = "unknown",
 	.title = "Microsoft reported an error",
-	.action = "Disconnect and then reauthorise the mailbox. If the error "
+	.action = "Disconnect and then reauthorize the mailbox. If the error "
 	          "stays, check the app registration in Azure against this "
 	          "page.",
 	.reauth = 1 };
@@ -150,7 +150,7 @@ guidance_fallback(void)
 /*
  * Guidance for an OAuth error: the AADSTS code wins when known, then the
  * error string; unknown errors get the general advice (disconnect and
- * reauthorise).  Never NULL.
+ * reauthorize).  Never NULL.
  */
 const struct guidance *
 guidance_oauth(const char *error, long code)

@@ -60,7 +60,7 @@ static const char SQL_RELEASE[] =
     "UTC_TIMESTAMP() WHERE mailbox_id = ? AND status = 'held'";
 static const char SQL_HOLD[] =
     "UPDATE outgoing_email SET status = 'held', last_error = 'The mailbox "
-    "needs reauthorisation; this mail is held until it is reconnected.' "
+    "needs reauthorization; this mail is held until it is reconnected.' "
     "WHERE mailbox_id = ? AND status = 'queued'";
 /* The filters of the list and of its total (outgoing_filter_params()). */
 #define OUTGOING_WHERE                                                         \

@@ -1,6 +1,6 @@
 /* postdesk portal — the Connection panel of the mailbox page.
  *
- * Authorize Application / Reauthorise, Disconnect, Test connection, the
+ * Authorize Application / Reauthorize, Disconnect, Test connection, the
  * first-scan policy after connecting, the last error with its guidance and,
  * before the first authorization, a checklist; for a mailbox never
  * connected, a "Next: Authorize Application" card for the top of the page.
@@ -112,7 +112,7 @@
         h('li', null, 'The client secret saved here is the secret’s ', strong('Value'), ', not its Secret ID.'),
         shared
           ? h('li', { id: 'mb-checklist-shared' }, 'The user who signs in is a delegate of ', strong(m.shared_address), ' with ',
-            strong('Read and manage'), ' and ', strong('Send as'), ', set in the ', strong('Microsoft 365 admin centre'),
+            strong('Read and manage'), ' and ', strong('Send as'), ', set in the ', strong('Microsoft 365 admin center'),
             ' (it can take a while to apply). Sign in as that user, not as the shared mailbox.')
           : h('li', null, 'You sign in as the mailbox user itself (a licensed mailbox).')));
   }
@@ -167,7 +167,7 @@
       return row;
     }
     const again = everConnected(m);
-    row.appendChild(actionButton(p, 'mb-authorize', again ? 'Reauthorise' : 'Authorize Application',
+    row.appendChild(actionButton(p, 'mb-authorize', again ? 'Reauthorize' : 'Authorize Application',
       ['btn', again && m.status === 'connected' ? 'btn-quiet' : 'btn-primary'], () => authorize(p, 'mb-authorize')));
     if (m.status === 'connected') {
       row.appendChild(actionButton(p, 'mb-test', 'Test connection', 'btn', () => testConnection(p)));
@@ -204,7 +204,7 @@
       p.actionError ? pd.problemBlock(p.actionError, { id: 'mb-connection-error' }) : null,
       editing ? connectionInfo(p, m) : null,
       editing && m.status === 'needs_reauth' && !m.last_error
-        ? h('p', { class: 'warning', id: 'mb-reauth-note', text: 'The sign-in details changed or the token was refused: click Reauthorise and sign in again.' }) : null,
+        ? h('p', { class: 'warning', id: 'mb-reauth-note', text: 'The sign-in details changed or the token was refused: click Reauthorize and sign in again.' }) : null,
       actions(p),
       !editing ? h('p', { class: 'muted small', id: 'mb-authorize-note', text: 'Save the mailbox first; then Authorize Application appears here.' }) : null,
       testBlock(p.testResult),
@@ -306,7 +306,7 @@
     const who = mb.connection && mb.connection.account ? ' (' + mb.connection.account + ')' : '';
     confirmAction(p, {
       title: 'Disconnect “' + (mb.name || 'this mailbox') + '”?',
-      text: 'postdesk forgets the Microsoft tokens' + who + ' and stops scanning this mailbox. Tickets and settings stay. Reauthorise to connect it again.',
+      text: 'postdesk forgets the Microsoft tokens' + who + ' and stops scanning this mailbox. Tickets and settings stay. Reauthorize to connect it again.',
       yes: 'Disconnect', yesId: 'confirm-disconnect', busy: 'Disconnecting…', danger: true,
       said: 'Mailbox disconnected.',
       run: async () => {

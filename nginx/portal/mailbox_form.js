@@ -254,7 +254,7 @@
       h('ul', null,
         h('li', null, 'The user who signs in when you authorize must be a ', strong('delegate'), ' of this shared mailbox with ',
           strong('Read and manage'), ' (Full Access) and ', strong('Send as'), ' permissions.'),
-        h('li', null, 'Set these in the ', strong('Microsoft 365 admin centre'), ' (Teams & groups › Shared mailboxes › Manage mailbox permissions), not in the Exchange admin centre.'),
+        h('li', null, 'Set these in the ', strong('Microsoft 365 admin center'), ' (Teams & groups › Shared mailboxes › Manage mailbox permissions), not in the Exchange admin center.'),
         h('li', null, 'Grant the two ', strong('.Shared'), ' permissions in Azure as well (see “Register these in Azure”).'),
         h('li', null, 'Until this is right, postdesk could read the signing-in user’s own Inbox instead — empty that Inbox first if in doubt.')));
   }

@@ -82,7 +82,7 @@ def open_mailbox(ui, w):
 
 
 def authorize(ui, w):
-    """Click Authorize Application / Reauthorise and wait until the browser is
+    """Click Authorize Application / Reauthorize and wait until the browser is
     back on the mailbox page (a fresh page load from the callback)."""
     ui.d.execute_script("window.__beforeAuthorize = true")
     ui.click("#mb-authorize")
@@ -120,7 +120,7 @@ def test_connect_test_disconnect(admin_ui, world, fake, stack):
     assert admin_ui.el("#mb-inbox-count").text == "3"
     policy = admin_ui.el("#mb-first-scan-policy")
     assert "3 messages are already in the Inbox. Only mail arriving from now on becomes tickets." in policy.text
-    assert admin_ui.el("#mb-authorize").text == "Reauthorise"
+    assert admin_ui.el("#mb-authorize").text == "Reauthorize"
     assert admin_ui.els("#mb-last-error") == []
     assert admin_ui.els("#mb-checklist") == []
 
@@ -159,12 +159,12 @@ def test_connect_test_disconnect(admin_ui, world, fake, stack):
     admin_ui.gone("#confirm-dialog")
     admin_ui.text_in("#mb-status", "Disconnected")
     assert w.get()["status"] == "disconnected"
-    assert admin_ui.el("#mb-authorize").text == "Reauthorise"
+    assert admin_ui.el("#mb-authorize").text == "Reauthorize"
     assert admin_ui.els("#mb-test, #mb-disconnect") == []
     assert admin_ui.els("#mb-test-result") == []
     admin_ui.el("#mb-connection").screenshot("/tmp/pd-connect-disconnected.png")
 
-    # Reauthorise: connected again, same mailbox.
+    # Reauthorize: connected again, same mailbox.
     authorize(admin_ui, w)
     admin_ui.text_in("#mb-status", "Connected as " + w.user)
     admin_ui.el("#mb-connection").screenshot("/tmp/pd-connect-connected.png")
@@ -201,7 +201,7 @@ def test_failed_check_shows_title_and_guidance(admin_ui, world, fake):
     w.mailbox()
     open_mailbox(admin_ui, w)
     assert w.shared in admin_ui.visible("#mb-checklist-shared").text
-    assert "Microsoft 365 admin centre" in admin_ui.el("#mb-checklist-shared").text
+    assert "Microsoft 365 admin center" in admin_ui.el("#mb-checklist-shared").text
     authorize(admin_ui, w)
     admin_ui.text_in("#mb-status", "Connected as " + w.user)
     assert "2 messages are already in the Inbox of " + w.shared in admin_ui.el("#mb-first-scan-policy").text
@@ -238,10 +238,10 @@ def test_refused_refresh_needs_reauthorisation(admin_ui, world, fake):
     err = admin_ui.visible("#mb-last-error")
     assert "AADSTS50173" in err.text and "What to do: " in err.text
     assert err.get_attribute("role") == "alert"
-    assert admin_ui.el("#mb-authorize").text == "Reauthorise"
+    assert admin_ui.el("#mb-authorize").text == "Reauthorize"
     assert admin_ui.els("#mb-test") == []  # a test needs a working connection
     admin_ui.el("#mb-connection").screenshot("/tmp/pd-connect-needs-reauth.png")
-    # Reauthorise fixes it.
+    # Reauthorize fixes it.
     authorize(admin_ui, w)
     admin_ui.text_in("#mb-status", "Connected as " + w.user)
     assert admin_ui.els("#mb-last-error") == []

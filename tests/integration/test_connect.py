@@ -462,7 +462,7 @@ def test_shared_mailbox_without_delegation_is_refused(world, fake):
     m = w.get(mid)
     err = m["last_error"]
     assert err["code"] == "ErrorAccessDenied", err
-    assert "Microsoft 365 admin centre" in err["guidance"], err
+    assert "Microsoft 365 admin center" in err["guidance"], err
     assert w.shared in err["message"]
     assert_nothing_stored(w, mid)
     log = fake.log("graph_log")
@@ -484,7 +484,7 @@ def test_shared_delegation_revoked_after_connecting(world, fake):
     refresh, inbox, deleted = res["checks"]
     assert refresh["passed"] and not inbox["passed"] and not deleted["passed"], res
     assert w.shared in inbox["check"] and "ErrorAccessDenied" in inbox["detail"]
-    assert "Microsoft 365 admin centre" in inbox["guidance"] and inbox["title"]
+    assert "Microsoft 365 admin center" in inbox["guidance"] and inbox["title"]
     m = w.get(mid)
     assert m["last_error"]["code"] == "ErrorAccessDenied", m
     assert not [e for e in fake.log("graph_log") if e["path"].startswith("/v1.0/me")]

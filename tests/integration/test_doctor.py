@@ -236,7 +236,7 @@ def test_mailbox_whose_secret_is_refused(module_stack, desk):
         # What the mailbox page says: the expired secret's own guidance.
         assert "AADSTS7000222" in ln.split(" -- ")[0], ln
         assert "secret" in ln.split(" -- ")[1].lower(), ln
-        line_of(lines, "FAIL", "scans", "(id %d): needs_reauth" % desk.mid, "Reauthorise")
+        line_of(lines, "FAIL", "scans", "(id %d): needs_reauth" % desk.mid, "Reauthorize")
     finally:
         r = desk.admin.post("/api/mailboxes/%d/disconnect" % desk.mid)
         assert r.status_code == 200, r.text

@@ -538,7 +538,7 @@ def test_needs_reauthorisation_holds_the_queue_and_reconnecting_sends_it(world, 
     items = {o["id"]: o for o in api_out(w, mailbox=mid)}
     assert items[first["id"]]["status"] == "held", items
     assert items[second["id"]]["status"] == "held", items
-    assert "reauthoris" in items[first["id"]]["last_error"]
+    assert "reauthoriz" in items[first["id"]]["last_error"]
     assert sent(fake) == []
     # the scanner leaves a mailbox that needs reauthorising alone
     scan(stack, mid, ok=False)

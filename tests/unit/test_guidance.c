@@ -54,7 +54,7 @@ test_specific_advice(void)
 	CHECK(strstr(guidance_oauth("invalid_request", 50011)->action,
 	          "redirect URI") != NULL);
 	CHECK(strstr(guidance_graph(403, "ErrorAccessDenied")->action,
-	          "Microsoft 365 admin centre") != NULL);
+	          "Microsoft 365 admin center") != NULL);
 	CHECK(strstr(guidance_graph(403, "ErrorAccessDenied")->action,
 	          "not the Exchange admin console") != NULL);
 	/* A refused refresh token makes the connection dead. */
@@ -111,7 +111,7 @@ test_fallback(void)
 
 	if (!CHECK(complete(f)))
 		return;
-	CHECK(strstr(f->action, "Disconnect and then reauthorise") != NULL);
+	CHECK(strstr(f->action, "Disconnect and then reauthorize") != NULL);
 	CHECK(guidance_oauth("no_such_error", 1234567) == f);
 	CHECK(guidance_oauth("no_such_error", 0) == f);
 	CHECK(guidance_oauth(NULL, 0) == f);
