@@ -4,11 +4,11 @@ The `stack` fixture (tests/conftest.py) starts MariaDB, nginx and the FastCGI
 programs; here we add a fresh Chromium per test (1400 px wide) and a small
 page helper, Portal.
 
-Accessibility: Portal runs axe-core (tests/browser/package.json, installed by
-`make deps`) with the WCAG 2 A/AA rules and the best practices on every
-state of a portal page the test reached: before each action (open, go,
-click, type, set_value, select, shot) it audits the page as the test left
-it, and once more at the end of a passing test. Any violation fails the test
+Accessibility: Portal runs axe-core (pinned in scripts/deps.sh, installed
+into build/tools by `make deps`) with the WCAG 2 A/AA rules and the best
+practices on every state of a portal page the test reached: before each
+action (open, go, click, type, set_value, select, shot) it audits the page
+as the test left it, and once more at the end of a passing test. Any violation fails the test
 with the rule, impact, target selector and axe's summary. p.axe() audits
 the page now, for a state no later action would see.
 
@@ -42,7 +42,7 @@ WAIT = 20  # seconds; explicit waits only, never sleeps (sanitizer builds are sl
 WIDTH, HEIGHT = 1400, 900  # the window every test starts with
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "screenshots"
-AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_JS = ROOT / "build" / "tools" / "axe-core" / "node_modules" / "axe-core" / "axe.min.js"  # deps.sh
 # WCAG 2.0, 2.1 and 2.2 levels A and AA, and Deque's best practices.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
 
