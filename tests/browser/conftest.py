@@ -8,9 +8,11 @@ Accessibility: Portal runs axe-core (pinned in scripts/deps.sh, installed
 into build/tools by `make deps`) with the WCAG 2 A/AA rules and the best
 practices on every state of a portal page the test reached: before each
 action (open, go, click, type, set_value, select, shot) it audits the page
-as the test left it, and once more at the end of a passing test. Any violation fails the test
-with the rule, impact, target selector and axe's summary. p.axe() audits
-the page now, for a state no later action would see.
+as the test left it, and once more at the end of a passing test; each
+distinct state once. Any violation fails the test with the rule, impact,
+target selector and axe's summary; no rule is turned off. p.axe() audits
+the page now, for a state no later action would see. Pages that are not
+postdesk's (the fake Microsoft sign-in) are not audited.
 
 Screenshots: p.shot(name=None) saves the whole page to
 build/screenshots/<name or the test's name>-<window width>.png.

@@ -68,7 +68,7 @@ def test_graph_json_scrolls_from_the_keyboard(admin_ui, desk, width):
     ActionChains(ui.d).send_keys(Keys.PAGE_DOWN).perform()
     ui.until(lambda: ui.d.execute_script("return arguments[0].scrollTop", box) > 0,
              "Page Down scrolls the focused Graph JSON")
-    ui.no_overflow("main")
+    ui.no_overflow()
     ui.shot()
 
 
@@ -81,7 +81,7 @@ def test_copy_buttons_are_named_by_their_text(admin_ui, width):
     assert perms.accessible_name == "Copy permission names"
     uri = ui.el("#azure-setup .uri-item .btn-copy")
     assert uri.accessible_name == "Copy redirect URI 1"
-    ui.no_overflow("main")
+    ui.no_overflow()
     ui.shot()
     ui.click("#azure-setup .copy-row-end .btn-copy")
     ui.until(lambda: not perms.accessible_name.startswith("Copy "), "the button says it copied")
@@ -97,7 +97,7 @@ def test_outgoing_table_has_a_header_on_every_column(admin_ui, desk, width):
     ui.visible("#outgoing-table .outgoing-row")
     heads = [th.get_attribute("textContent").strip() for th in ui.els("#outgoing-table thead th")]
     assert len(heads) == 11 and all(heads), heads
-    ui.no_overflow("main")
+    ui.no_overflow()
     ui.shot()
 
 
@@ -126,7 +126,7 @@ def test_every_page_is_clean(admin_ui, desk, stack, width):
     for name, route, ready in tour(desk):
         ui.go(route)
         ui.visible(ready)
-        ui.no_overflow("main")
+        ui.no_overflow()
         ui.shot("%s-%s" % (ui.test_name, name))
     ui.axe()
     # The redirect URI Microsoft sends the browser back to, with a bad state.
@@ -135,10 +135,10 @@ def test_every_page_is_clean(admin_ui, desk, stack, width):
     # its 400 is the answer asked for, not a console error
     ui.console.entries = [e for e in ui.console.drain()
                           if "azureresponse?state=bogus" not in e.get("message", "")]
-    ui.no_overflow("main")
+    ui.no_overflow()
     ui.shot("%s-oauth-callback" % ui.test_name)
     ui.open("/mailboxes")
     ui.click("#logout")
     ui.visible("#login-username")
-    ui.no_overflow("main")
+    ui.no_overflow()
     ui.shot("%s-login" % ui.test_name)
