@@ -27,6 +27,7 @@ PKGS=(
 # Debian's unless Node.js already brings one.
 NPM_TOOLS=(
 	@redocly/cli@2.77.0 # make lint-openapi: docs/openapi.json
+	axe-core@4.14.1 # tests/browser/conftest.py: axe.min.js audits every page the browser tests visit
 )
 command -v npm >/dev/null || PKGS+=(npm)
 

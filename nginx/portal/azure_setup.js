@@ -81,7 +81,7 @@
         h('div', { class: 'copy-row copy-row-end' },
           permsText,
           pd.copyButton(() => { permsText.textContent = current(); return { text: current(), node: permsText }; },
-            'Copy the permission names', 'Copy permission names')),
+            'Copy permission names', 'Copy permission names')),
       ],
       setShared(on) {
         sharedOn = on;

@@ -255,6 +255,12 @@
     return h('div', { class: 'panel-actions' }, btn, help, status);
   }
 
+  /* A <pre> that scrolls when long: focusable, so the keyboard scrolls it
+   * too, and a region named by the heading before it (id + '-title'). */
+  function scrollBox(props) {
+    return h('pre', Object.assign({ tabindex: '0', role: 'region', 'aria-labelledby': props.id + '-title' }, props));
+  }
+
   async function viewOne(ctx, main, route) {
     const crumbs = CRUMBS.concat([{ text: 'Incoming Email Log', href: '#/incoming' }, { text: 'Mail ' + route.id }]);
     pd.setTitle('Incoming email ' + route.id);
@@ -272,10 +278,10 @@
     }
     if (!ctx.alive()) return;
     replace(slot, metaList(e), isolated(e) ? retryPanel(ctx, e) : reprocessButton(ctx, e),
-      h('h2', { text: 'Decision trace' }),
-      h('pre', { class: 'trace', id: 'in-trace', text: e.trace || '' }),
-      h('h2', { text: 'Graph JSON' }),
-      h('pre', { class: 'graph-json', id: 'in-source', text: e.source ? JSON.stringify(e.source, null, 2) : '(not parseable)' }));
+      h('h2', { id: 'in-trace-title', text: 'Decision trace' }),
+      scrollBox({ class: 'trace', id: 'in-trace', text: e.trace || '' }),
+      h('h2', { id: 'in-source-title', text: 'Graph JSON' }),
+      scrollBox({ class: 'graph-json', id: 'in-source', text: e.source ? JSON.stringify(e.source, null, 2) : '(not parseable)' }));
     pd.focusHeading();
   }
 

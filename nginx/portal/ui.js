@@ -122,18 +122,24 @@
   }
 
   /* A Copy button: getText() -> {text, node} (node: where the text shows,
-   * selected when the clipboard cannot be written). */
+   * selected when the clipboard cannot be written). Its name is the words it
+   * shows (text, default "Copy") followed by the rest of label for screen
+   * readers only, so the name always contains what is seen (WCAG 2.5.3),
+   * "Copied" included. */
   function copyButton(getText, label, text) {
     const idle = text || 'Copy';
-    const btn = h('button', { type: 'button', class: 'btn btn-small btn-copy', 'aria-label': label }, idle);
+    const shown = h('span', { text: idle });
+    const rest = label && label.startsWith(idle) ? label.slice(idle.length) : '';
+    const btn = h('button', { type: 'button', class: 'btn btn-small btn-copy' },
+      shown, rest ? h('span', { class: 'visually-hidden', text: rest }) : null);
     let timer = null;
     onLeave(() => { if (timer) window.clearTimeout(timer); });
     function done(said) {
-      btn.textContent = said;
+      shown.textContent = said;
       btn.classList.add('copied');
       announce(said);
       if (timer) window.clearTimeout(timer);
-      timer = window.setTimeout(() => { btn.textContent = idle; btn.classList.remove('copied'); }, 2000);
+      timer = window.setTimeout(() => { shown.textContent = idle; btn.classList.remove('copied'); }, 2000);
     }
     btn.addEventListener('click', async () => {
       const { text: value, node } = getText();

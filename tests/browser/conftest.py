@@ -1,18 +1,37 @@
 """Browser tests: selenium + headless Chromium against the running stack.
 
 The `stack` fixture (tests/conftest.py) starts MariaDB, nginx and the FastCGI
-programs; here we add a fresh Chromium per test and a small page helper.
+programs; here we add a fresh Chromium per test (1400 px wide) and a small
+page helper, Portal.
+
+Accessibility: Portal runs axe-core (pinned in scripts/deps.sh, installed
+into build/tools by `make deps`) with the WCAG 2 A/AA rules and the best
+practices on every state of a portal page the test reached: before each
+action (open, go, click, type, set_value, select, shot) it audits the page
+as the test left it, and once more at the end of a passing test; each
+distinct state once. Any violation fails the test with the rule, impact,
+target selector and axe's summary; no rule is turned off. p.axe() audits
+the page now, for a state no later action would see. Pages that are not
+postdesk's (the fake Microsoft sign-in) are not audited.
+
+Screenshots: p.shot(name=None) saves the whole page to
+build/screenshots/<name or the test's name>-<window width>.png.
+Narrow screens: p.resize(390, 844), or the `width` fixture, which runs a test
+at 1400 and at 390 px; p.no_overflow() asserts nothing scrolls sideways.
 
 Run with Debian's python: /usr/bin/python3 -m pytest -q tests/browser
 """
+import base64
+import json
 import re
 import secrets
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -22,6 +41,12 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT = 20  # seconds; explicit waits only, never sleeps (sanitizer builds are slow)
+WIDTH, HEIGHT = 1400, 900  # the window every test starts with
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "build" / "screenshots"
+AXE_JS = ROOT / "build" / "tools" / "axe-core" / "node_modules" / "axe-core" / "axe.min.js"  # deps.sh
+# WCAG 2.0, 2.1 and 2.2 levels A and AA, and Deque's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
 
 # API answers the tests provoke on purpose; Chromium logs each as a SEVERE
 # "Failed to load resource" network entry. Anything else SEVERE (a missing
@@ -67,7 +92,11 @@ def chromium():
     opts.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--ignore-certificate-errors", "--window-size=1280,900",
+                "--no-first-run", "--ignore-certificate-errors",
+                "--window-size=%d,%d" % (WIDTH, HEIGHT),
+                # No colour transitions (app.css): axe must not measure the
+                # contrast of a button half-way through its hover colour.
+                "--force-prefers-reduced-motion",
                 "--user-data-dir=" + profile):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -80,21 +109,147 @@ def chromium():
         shutil.rmtree(profile, ignore_errors=True)
 
 
+_axe_source = None
+
+
+def axe_source():
+    global _axe_source
+    if _axe_source is None:
+        if not AXE_JS.is_file():
+            raise AssertionError("%s is missing: run `make deps` (scripts/deps.sh)" % AXE_JS)
+        _axe_source = AXE_JS.read_text(encoding="utf-8")
+    return _axe_source
+
+
+# The page's address and a hash (FNV-1a) of its markup: a state is audited once.
+_FINGERPRINT_JS = """
+const s = document.documentElement.outerHTML;
+let x = 0x811c9dc5;
+for (let i = 0; i < s.length; i++) x = Math.imul(x ^ s.charCodeAt(i), 0x01000193);
+return [location.href, (x >>> 0) + ':' + s.length];
+"""
+
+_AXE_RUN_JS = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})
+  .then(r => done(r.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, url: v.helpUrl,
+    nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary}))}))))
+  .catch(e => done({error: String(e && e.stack || e)}));
+"""
+
+
+def format_violations(violations, where):
+    lines = ["axe-core: %d accessibility violation(s) on %s" % (len(violations), where)]
+    for v in violations:
+        lines.append("  %s (%s): %s  <%s>" % (v["id"], v["impact"], v["help"], v["url"]))
+        for n in v["nodes"][:10]:
+            target = " >> ".join(json.dumps(t) if not isinstance(t, str) else t
+                                 for t in n["target"])
+            lines.append("    " + target)
+            lines.extend("      " + line.strip() for line in (n.get("summary") or "").splitlines()
+                         if line.strip())
+        if len(v["nodes"]) > 10:
+            lines.append("    … and %d more" % (len(v["nodes"]) - 10))
+    return "\n".join(lines)
+
+
+class Axe:
+    """axe-core in the page: audits each distinct state once."""
+
+    def __init__(self, driver, base):
+        self.d = driver
+        self.base = base
+        self.seen = set()
+        self.audits = 0
+
+    def ours(self, url):
+        return url.startswith(self.base + "/")
+
+    def check(self, why=""):
+        try:
+            url, digest = self.d.execute_script(_FINGERPRINT_JS)
+        except WebDriverException:  # an alert is open, or the page is going away
+            return
+        if not self.ours(url):  # about:blank, the fake Microsoft's pages
+            return
+        key = url + " " + digest
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        if not self.d.execute_script("return typeof window.axe === 'object'"):
+            self.d.execute_script(axe_source())
+        self.audits += 1
+        found = self.d.execute_async_script(_AXE_RUN_JS, AXE_TAGS)
+        if isinstance(found, dict):
+            raise AssertionError("axe-core failed on %s: %s" % (url, found["error"]))
+        if found:
+            raise AssertionError(format_violations(found, url + (" (%s)" % why if why else "")))
+
+
 class Portal:
     """The portal as a user sees it: routes, the login form, the mailbox form."""
 
-    def __init__(self, chromium, base):
+    def __init__(self, chromium, base, test_name="portal"):
         self.d = chromium
         self.base = base.rstrip("/")
+        self.test_name = test_name
         self.console = Console(chromium)
         self.wait = WebDriverWait(chromium, WAIT)
+        self.audit = Axe(chromium, self.base)
+        chromium.set_script_timeout(WAIT)
+
+    # -- accessibility, screenshots, window size
+    def axe(self, why=""):
+        """Audit the page as it is now (each distinct state once)."""
+        self.audit.check(why)
+
+    def shot(self, name=None):
+        """The whole page as build/screenshots/<name or test>-<width>.png."""
+        self.axe("screenshot")
+        width = self.d.execute_script("return window.innerWidth")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / ("%s-%d.png" % (name or self.test_name, width))
+        png = self.d.execute_cdp_cmd("Page.captureScreenshot",
+                                     {"format": "png", "captureBeyondViewport": True})
+        path.write_bytes(base64.b64decode(png["data"]))
+        return path
+
+    def resize(self, width, height=HEIGHT):
+        """Make the page's viewport (window.innerWidth) exactly width px."""
+        self.d.set_window_size(width, height)
+        inner = self.d.execute_script("return window.innerWidth")
+        if inner != width:  # window decorations: grow the window by the difference
+            self.d.set_window_size(2 * width - inner, height)
+        self.until(lambda: self.d.execute_script("return window.innerWidth") == width,
+                   "the viewport did not become %d px wide" % width)
+
+    def no_overflow(self, css=None):
+        """Nothing on the page scrolls sideways; with css, nothing in the
+        elements it selects (each within the window, none scrolling sideways)."""
+        if css is None:
+            sw, iw = self.d.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth]")
+            assert sw <= iw, "page is %d px wide in a %d px window" % (sw, iw)
+            return
+        wide = self.d.execute_script("""
+            const iw = window.innerWidth;
+            return Array.from(document.querySelectorAll(arguments[0]))
+              .filter((e) => e.getBoundingClientRect().right > iw || e.scrollWidth > e.clientWidth)
+              .map((e) => e.outerHTML.slice(0, 80) + ': ' + e.scrollWidth + ' px wide, right edge at '
+                   + Math.round(e.getBoundingClientRect().right) + ' in a ' + iw + ' px window');
+        """, css)
+        assert self.els(css), "nothing matches " + css
+        assert not wide, "\n".join(wide)
 
     # -- navigation and waiting
     def open(self, route=""):
+        self.axe("before open " + route)
         self.d.get(self.base + "/" + (("#" + route) if route else ""))
 
     def go(self, route):
         """Change the hash route inside the loaded app (no page load)."""
+        self.axe("before go " + route)
         self.d.execute_script("location.hash = arguments[0]", route)
 
     def el(self, css):
@@ -120,12 +275,14 @@ class Portal:
 
     def click(self, css):
         el = self.visible(css)
+        self.axe("before click " + css)
         self.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
         self.wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, css))).click()
 
     # -- forms
     def type(self, css, text):
         el = self.visible(css)
+        self.axe("before typing into " + css)
         self.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
         el.send_keys(Keys.CONTROL, "a")
         el.send_keys(Keys.DELETE)
@@ -136,13 +293,16 @@ class Portal:
     def set_value(self, css, value):
         """For inputs whose typing depends on the locale (type=date)."""
         el = self.present(css)
+        self.axe("before setting " + css)
         self.d.execute_script(
             "arguments[0].value = arguments[1];"
             "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
             "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));", el, value)
 
     def select(self, css, value):
-        Select(self.visible(css)).select_by_value(value)
+        el = self.visible(css)
+        self.axe("before selecting in " + css)
+        Select(el).select_by_value(value)
 
     # -- journeys
     def login(self, username, password):
@@ -214,13 +374,23 @@ def _save_failure(p, name):
 
 @pytest.fixture
 def portal(request, stack, chromium):
-    p = Portal(chromium, stack.base)
+    p = Portal(chromium, stack.base, getattr(request.node, "originalname", request.node.name))
     yield p
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed:
         _save_failure(p, request.node.name)
     # Every page a test visited must be free of CSP violations and errors.
     p.assert_console_clean()
+    # ... and of accessibility violations, the last state included.
+    if rep is not None and rep.passed:
+        p.axe("at the end of the test")
+
+
+@pytest.fixture(params=[WIDTH, 390], ids=lambda w: "%dpx" % w)
+def width(request, portal):
+    """Runs the test twice: in a 1400 px and in a 390 px wide window."""
+    portal.resize(request.param)
+    return request.param
 
 
 PASSWORD = "portal-test-pw-" + secrets.token_hex(4)
