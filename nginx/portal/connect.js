@@ -21,7 +21,8 @@
 
 (function () {
   const pd = window.postdesk;
-  const { h, api, replace, strong, fmtTime, announce } = pd;
+  const { h, api, replace, strong, announce } = pd;
+  const { time } = window.postdeskFmt;
   const { STATUS } = window.postdeskMailbox;
 
   // Errors Microsoft shows on its own page (the browser never comes back).
@@ -60,7 +61,7 @@
         text: (m.status === 'connected' ? 'Last error' : 'Microsoft refused the connection') + (e.code ? ': ' + e.code : '') }),
       e.message ? h('p', { class: 'problem-detail', id: 'mb-last-error-message', text: String(e.message) }) : null,
       e.guidance ? h('p', { class: 'problem-guidance', id: 'mb-last-error-guidance' }, strong('What to do: '), String(e.guidance)) : null,
-      e.at ? h('p', { class: 'problem-ref', text: fmtTime(e.at) }) : null);
+      e.at ? h('p', { class: 'problem-ref' }, time(e.at)) : null);
   }
 
   function connectionInfo(p, m) {
@@ -70,7 +71,7 @@
     const out = h('div', { class: 'connect-info', id: 'mb-connection-info' },
       h('p', { class: 'small', id: 'mb-connection-account' },
         connected ? 'Connected as ' : 'Last connected as ', strong(String(c.account)),
-        c.connected_at ? ' since ' + fmtTime(c.connected_at) : '',
+        c.connected_at ? [' since ', time(c.connected_at)] : '',
         c.tenant_id ? h('span', { class: 'muted', text: ' (tenant ' + c.tenant_id + ')' }) : null));
     if (!connected) return out;
     const n = typeof c.inbox_count === 'number' ? c.inbox_count : null;
@@ -83,7 +84,7 @@
   function firstScanBlock(p, m, n, where) {
     if (m.last_scan_at) {
       return h('p', { class: 'small muted', id: 'mb-first-scan-policy', dataset: { policy: m.first_scan || 'new_only' } },
-        'The first scan has run (' + fmtTime(m.last_scan_at) + '): every new message in ' + where + ' becomes a ticket.');
+        'The first scan has run (', time(m.last_scan_at), '): every new message in ' + where + ' becomes a ticket.');
     }
     if (m.first_scan === 'all') {
       return h('div', { class: 'warning', id: 'mb-first-scan-policy', role: 'note', dataset: { policy: 'all' } },

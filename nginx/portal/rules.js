@@ -242,7 +242,7 @@
     for (const it of items) {
       const changed = (it.would === 'ignore') !== (it.outcome_then === 'ignored_by_rule');
       tbody.appendChild(h('tr', { class: ['dry-row', changed ? 'dry-changed' : ''], dataset: { id: it.incoming_email_id } },
-        h('td', { 'data-label': 'Received', text: pd.fmtTime(it.received_at || it.created_at) }),
+        h('td', { 'data-label': 'Received' }, window.postdeskFmt.time(it.received_at || it.created_at)),
         h('td', { 'data-label': 'From', text: it.from || '' }),
         h('td', { 'data-label': 'Subject', text: it.subject || '(no subject)' }),
         h('td', { 'data-label': 'Then', text: OUTCOMES[it.outcome_then] || String(it.outcome_then) }),

@@ -12,10 +12,6 @@
 
   function strong(text) { return h('strong', { text }); }
 
-  function fmtTime(iso) {
-    return String(iso).replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');
-  }
-
   // ------------------------------------------------------------ problems
 
   /* Title and detail of an error, in the words the portal uses for it. */
@@ -390,7 +386,7 @@
   }
 
   window.postdeskUi = Object.freeze({
-    strong, fmtTime, problemBlock, breadcrumb, pageHeading, setTitle, focusHeading, loading,
+    strong, problemBlock, breadcrumb, pageHeading, setTitle, focusHeading, loading,
     options, field, formErrors, localProblem, copyButton, confirmDialog,
   });
 }());
