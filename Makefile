@@ -27,7 +27,7 @@ PATHS_H     = build/gen/base/paths.h
 
 CC       ?= cc
 SANCC    ?= clang
-PKGS      = libmariadb jansson libsodium libcurl fcgi
+PKGS      = libmariadb jansson libsodium libcurl fcgi libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
