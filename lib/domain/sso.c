@@ -121,17 +121,19 @@ take_state(struct app *app, const struct sso_callback *cb,
 	if (st->expired)
 		return outcome(res, SSO_BAD_STATE,
 		    "This sign-in has expired (after 10 minutes).");
+	/* Used up before the browser is checked: a code and state that
+	 * leaked are dead after one try, whoever tries. */
+	if (store_sso_login_state_use(app->db, st->id, &won, err) == -1)
+		return -1;
+	if (!won)
+		return outcome(res, SSO_BAD_STATE,
+		    "This sign-in was already used.");
 	cred_hash(cb->browser != NULL ? cb->browser : "", bhash);
 	cred_hex(bhash, CRED_HASH_BYTES, got);
 	cred_hex(st->browser_hash, CRED_HASH_BYTES, want);
 	if (cb->browser == NULL || !cred_equal(got, want))
 		return outcome(res, SSO_BAD_STATE,
 		    "This sign-in was started in another browser.");
-	if (store_sso_login_state_use(app->db, st->id, &won, err) == -1)
-		return -1;
-	if (!won)
-		return outcome(res, SSO_BAD_STATE,
-		    "This sign-in was already used.");
 	return outcome(res, SSO_OK, "");
 }
 

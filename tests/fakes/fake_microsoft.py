@@ -37,6 +37,8 @@ import time
 import urllib.parse
 import uuid
 
+import fake_oidc  # signed id_tokens and the JWKS (tests/fakes/fake_oidc.py)
+
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 GRAPH_RESOURCES = (
     "https://graph.microsoft.com/",
@@ -747,6 +749,7 @@ class State:
             self.token_lifetime = 3599
             self.throttle_retry_after = 1
             self.inflight: dict[tuple, int] = {}
+            self.oidc = fake_oidc.Oidc()
 
     def now(self):
         return time.time() + self.clock_offset
@@ -863,6 +866,12 @@ class FakeMicrosoft:
             return self.control(req)
         if path.startswith("/v1.0/") or path == "/v1.0":
             return self.graph(req)
+        m = re.fullmatch(r"/([^/]+)/discovery/v2\.0/keys", path)
+        if m and req.method == "GET":
+            with self.state.lock:
+                if self.state.tenant(urllib.parse.unquote(m.group(1)), required=False) is None:
+                    return Response(400, {"error": "invalid_tenant"})
+                return Response(200, self.state.oidc.jwks())
         m = re.fullmatch(r"/([^/]+)/oauth2/v2\.0/(authorize|token)", path)
         if m:
             tenant_ref = urllib.parse.unquote(m.group(1))
@@ -1334,10 +1343,7 @@ class FakeMicrosoft:
                 claims["email"] = user.mail
             if grant.get("nonce"):
                 claims["nonce"] = grant["nonce"]
-            hdr = {"typ": "JWT", "alg": "RS256", "kid": "fake-microsoft-unsigned"}
-            out["id_token"] = ".".join([b64url(json.dumps(hdr).encode()),
-                                        b64url(json.dumps(claims).encode()),
-                                        b64url(secrets.token_bytes(256))])
+            out["id_token"] = st.oidc.sign(claims)
         return out
 
     # ================================================================ graph
@@ -2258,6 +2264,9 @@ def control(method, name):
         CONTROL[(method, name)] = fn
         return fn
     return deco
+
+
+fake_oidc.register(control)
 
 
 @control("GET", "ping")
