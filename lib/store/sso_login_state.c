@@ -8,9 +8,12 @@
 #include "store/sso.h"
 #include "store/store.h"
 
+/* Expired states are of no use (used or not): each new one sweeps up to
+ * 200, so anonymous starts cannot grow the table beyond what 10 minutes of
+ * them hold (nginx's flood guard limits those per address). */
 static const char SQL_SWEEP[] =
-    "DELETE FROM sso_login_state WHERE expires_at < UTC_TIMESTAMP() - "
-    "INTERVAL 1 DAY LIMIT 200";
+    "DELETE FROM sso_login_state WHERE expires_at < UTC_TIMESTAMP() "
+    "LIMIT 200";
 static const char SQL_ADD[] =
     "INSERT INTO sso_login_state (state_hash, browser_hash, nonce, "
     "verifier_sealed, created_at, expires_at) VALUES (?, ?, ?, ?, "
@@ -22,7 +25,7 @@ static const char SQL_USE[] =
     "UPDATE sso_login_state SET used_at = UTC_TIMESTAMP() "
     "WHERE id = ? AND used_at IS NULL AND expires_at > UTC_TIMESTAMP()";
 
-/* Record a new state (valid 10 minutes), sweeping long-dead ones. */
+/* Record a new state (valid 10 minutes), sweeping expired ones. */
 int
 store_sso_login_state_add(struct db *db, const unsigned char *state_hash,
     const unsigned char *browser_hash, const char *nonce,

@@ -77,7 +77,7 @@ def test_local_config_has_no_locations_of_its_own():
 def test_snippet_locations():
     snippet = directives(NGINX / "postdesk-snippet.conf.in")
     locations = [line for line in snippet if line.startswith("location")]
-    assert locations == ["location /api/ {", "location = /azure/auth {",
+    assert locations == ["location /api/ {", "location = /api/sso/callback {", "location = /azure/auth {",
                          "location = /auth/account/azureresponse {",
                          "location @postdesk_too_large {", "location @postdesk_too_many {",
                          "location @postdesk_unavailable {", "location / {"]

@@ -6,6 +6,7 @@ fake can forge must be refused and sign nobody in.  The settings are one row
 for the whole stack: the `sso` fixture turns sign-in with Microsoft off again
 after each test, so no other test finds the password sign-in refused.
 """
+import concurrent.futures
 import secrets
 import urllib.parse
 
@@ -114,8 +115,12 @@ def test_sign_in_end_to_end(stack, fake, sso):
     assert q["code_challenge_method"] == "S256" and len(q["code_challenge"]) == 43
     assert q["redirect_uri"] == stack.base + CALLBACK and q["client_id"] == sso.client_id
     assert len(q["nonce"]) == 43 and len(q["state"]) == 43 and q["nonce"] != q["state"]
-    r = b.get(sso.at_microsoft(b, url))
+    cb = sso.at_microsoft(b, url)
+    r = b.get(cb)
     assert outcome(r) == "ok" and r.headers["Location"] == stack.base + "/"
+    code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(cb).query))["code"]
+    logs = "".join(p.read_text(errors="replace") for p in (stack.var / "log").glob("*.log"))
+    assert code not in logs and "/api/sso/start" in logs  # the callback is not logged
     assert session_cookie(r) and "HttpOnly" in r.headers["Set-Cookie"]
     tok = fake.log("token_log")[-1]
     assert tok["grant_type"] == "authorization_code" and tok["has_code_verifier"]
@@ -157,6 +162,20 @@ def test_state_is_single_use_and_bound_to_the_browser(stack, sso):
     b3.http.cookies.update(b2.http.cookies)
     assert outcome(b3.get(cb2)) == "state"  # replayed
     assert outcome(Client(stack).get(CALLBACK + "?state=nonsense&code=x")) == "state"
+
+
+def test_one_state_signs_in_once_under_concurrent_callbacks(stack, fake, sso):
+    sso.agent()
+    sso.enable()
+    b = Client(stack)
+    cb = sso.at_microsoft(b, sso.start(b))
+    clients = [Client(stack) for _ in range(4)]
+    for c in clients:
+        c.http.cookies.update(b.http.cookies)
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        got = sorted(ex.map(lambda c: outcome(c.get(cb)), clients))
+    assert got == ["ok", "state", "state", "state"]
+    assert len([t for t in fake.log("token_log") if t["grant_type"] == "authorization_code"]) == 1
 
 
 def test_microsoft_error_and_unknown_account(stack, fake, sso):
