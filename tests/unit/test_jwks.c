@@ -60,7 +60,7 @@ token(EVP_PKEY *key, const char *header, const char *payload)
 {
 	char          hb[512], pb[2048], sb[600], *out = malloc(4096);
 	unsigned char sig[512];
-	size_t        siglen = sizeof sig;
+	size_t        siglen = sizeof sig, len;
 	EVP_MD_CTX   *md = EVP_MD_CTX_new();
 
 	b64(hb, sizeof hb, (const unsigned char *)header, strlen(header));
@@ -70,8 +70,8 @@ token(EVP_PKEY *key, const char *header, const char *payload)
 	EVP_DigestSign(md, sig, &siglen, (unsigned char *)out, strlen(out));
 	EVP_MD_CTX_free(md);
 	b64(sb, sizeof sb, sig, siglen);
-	strcat(out, ".");
-	strcat(out, sb);
+	len = strlen(out);
+	snprintf(out + len, 4096 - len, ".%s", sb);
 	return out;
 }
 
