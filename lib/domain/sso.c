@@ -262,6 +262,8 @@ match_agent(struct app *app, const struct sso_app *sa,
 		          "No postdesk agent has this Microsoft account's "
 		          "address as username.")
 		    : -1;
+	if (a->disabled) /* never linked: an account is not tied to it */
+		return outcome(res, SSO_NO_AGENT, "This agent is disabled.");
 	if (store_agent_link_oid(app->db, a->id, c->oid, &won, err) == -1)
 		return -1;
 	if (!won)

@@ -267,3 +267,15 @@ def test_a_mailbox_app_signs_in(stack, fake, sso, admin_cookie):
     assert r.status_code == 201, r.text
     sso.enable(mailbox_id=r.json()["id"], tenant_id="", client_id="", secret="")
     assert outcome(sso.sign_in()[1]) == "ok"
+
+
+def test_a_disabled_agent_is_refused_and_never_linked(stack, sso):
+    name = sso.agent()
+    sso.enable(allow_address_match=True)
+    stack.sql("UPDATE agent SET disabled = 1 WHERE username = '%s'" % name)
+    assert outcome(sso.sign_in()[1]) == "no_agent"
+    stack.sql("UPDATE agent SET ms_oid = NULL WHERE username = '%s'" % name)
+    sso.agent(username=sso.address, link=False)
+    stack.sql("UPDATE agent SET disabled = 1 WHERE username = '%s'" % sso.address)
+    assert outcome(sso.sign_in()[1]) == "no_agent"
+    assert stack.sql("SELECT ms_oid FROM agent WHERE username = '%s'" % sso.address) == [["NULL"]]
