@@ -27,7 +27,7 @@ def tenant(stack, fake, admin_login):
     assert r.status_code == 200, r.text
 
 
-def test_sign_in_with_microsoft(width, portal, stack, tenant, admin_login):
+def test_sign_in_with_microsoft(width, portal, stack, fake, tenant, admin_login):
     agent = unique("ptsso")
     stack.admin("create-agent", agent, "--role", "agent", "--name", "Bea Sso", input=PASSWORD + "\n")
     stack.sql("UPDATE agent SET ms_oid = '%s' WHERE username = '%s'" % (tenant["oid"], agent))
@@ -62,7 +62,9 @@ def test_sign_in_with_microsoft(width, portal, stack, tenant, admin_login):
     portal.text_in("#agent-name", "Bea Sso")
 
     portal.click("#logout")
-    portal.open("/login?sso_error=id_token")
+    fake.ctl("oidc/forge", {"mode": "wrong_nonce"})  # the next id_token is refused
+    portal.click("#login-microsoft")
     portal.text_in("#sso-error", "could not be verified")
+    portal.present("#login-form")
     portal.no_overflow()
     portal.shot("sso-refused")
