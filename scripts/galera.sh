@@ -99,13 +99,14 @@ write_cnf() {
 	local n=$1 d
 	d=$(ndir "$n")
 	local peers="127.0.0.1:$(gcomm_port 1),127.0.0.1:$(gcomm_port 2),127.0.0.1:$(gcomm_port 3)"
-	# evs.*: a killed node is noticed within ~3 s instead of ~15 s, so the
-	# survivors re-form their primary component quickly (loopback only: no
-	# real network jitter to tolerate).
+	# Galera's failure detection keeps its defaults (a silent node is
+	# suspected after 5 s): shorter timeouts split the cluster when a busy
+	# machine delays a node's keepalives, e.g. a donor during an SST.
 	cat >"$d/my.cnf" <<-CNF
 		[mysqld]
 		user = $DB_USER
 		datadir = $d/data
+		tmpdir = $d/tmp
 		socket = $(sock "$n")
 		pid-file = $RUN/n$n.pid.mariadbd
 		log-error = $d/mariadb.err
@@ -121,6 +122,8 @@ write_cnf() {
 		binlog_format = ROW
 		default_storage_engine = InnoDB
 		innodb_autoinc_lock_mode = 2
+		# sql/0011 creates triggers as the postdesk user, not SUPER
+		log_bin_trust_function_creators = 1
 		wsrep_on = ON
 		wsrep_provider = $PROVIDER
 		wsrep_cluster_name = postdesk-galera-$BASE
@@ -130,7 +133,7 @@ write_cnf() {
 		wsrep_node_incoming_address = 127.0.0.1:$(sql_port "$n")
 		wsrep_sst_method = rsync
 		wsrep_sst_receive_address = 127.0.0.1:$(sst_port "$n")
-		wsrep_provider_options = "base_host=127.0.0.1;base_port=$(gcomm_port "$n");gmcast.listen_addr=tcp://127.0.0.1:$(gcomm_port "$n");ist.recv_addr=127.0.0.1:$(ist_port "$n");gcache.size=32M;evs.keepalive_period=PT0.5S;evs.suspect_timeout=PT2S;evs.inactive_timeout=PT3S;evs.install_timeout=PT3S"
+		wsrep_provider_options = "base_host=127.0.0.1;base_port=$(gcomm_port "$n");gmcast.listen_addr=tcp://127.0.0.1:$(gcomm_port "$n");ist.recv_addr=127.0.0.1:$(ist_port "$n");gcache.size=32M"
 		[client]
 		socket = $(sock "$n")
 		[sst]
@@ -142,9 +145,13 @@ install_node() {
 	local n=$1 d
 	d=$(ndir "$n")
 	[[ -d $d/data/mysql ]] && return 0
-	mkdir -p "$d"
+	# A private tmpdir: temporary tables of other servers in /tmp must not
+	# collide with ours (seen as "Could not remove temporary table").
+	mkdir -p "$d/tmp"
+	((EUID == 0)) && chown "$DB_USER:" "$d/tmp"
 	rm -rf "$d/data.new"
 	mariadb-install-db --no-defaults --datadir="$d/data.new" --user="$DB_USER" \
+		--tmpdir="$d/tmp" \
 		--auth-root-authentication-method=socket --skip-test-db \
 		--innodb-log-file-size=16M >"$d/install.log" 2>&1 ||
 		die "mariadb-install-db failed for node $n; see $d/install.log"

@@ -742,6 +742,7 @@ class State:
             self.tenants: dict[str, Tenant] = {}
             self.codes: dict[str, dict] = {}
             self.refresh_tokens: dict[str, dict] = {}
+            self.refresh_reuse = 0  # rotated-out refresh tokens presented again (refused)
             self.access_tokens: dict[str, dict] = {}
             self.faults: list[Fault] = []
             self.authorize_log, self.token_log, self.graph_log, self.sent_log = [], [], [], []
@@ -1285,6 +1286,8 @@ class FakeMicrosoft:
         if not token_well_formed(tok, "1.AQkA"):
             raise OAuthError("invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
         r = st.refresh_tokens.get(tok)
+        if r is not None and r["rotated"]:
+            st.refresh_reuse += 1
         if r is None or r["rotated"] or r["client_id"] != app.client_id or r["tenant"] != tenant.id:
             raise OAuthError("invalid_grant", 70000, "Provided grant is invalid or malformed.")
         user = tenant.users.get(r["user"])
@@ -2550,7 +2553,7 @@ def ctl_state(self, b):
     return {"tenants": [dict(t.public(), apps=[a.public() for a in t.apps.values()],
                              users=[u.public() for u in t.users.values()]) for t in st.tenants.values()],
             "token_lifetime": st.token_lifetime, "clock_offset": st.clock_offset,
-            "faults": [f.public() for f in st.faults]}
+            "faults": [f.public() for f in st.faults], "refresh_reuse": st.refresh_reuse}
 
 
 @control("POST", "seed")

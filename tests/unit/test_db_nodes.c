@@ -69,13 +69,15 @@ test_refused(void)
 static void
 test_too_many(void)
 {
-	char list[400] = "h";
+	char   list[400];
+	size_t len = 0;
 
-	for (int i = 1; i < DB_NODES_MAX; i++)
-		strcat(list, ",h");
+	for (int i = 0; i < DB_NODES_MAX; i++)
+		len += (size_t)snprintf(list + len, sizeof list - len, "%sh",
+		    i ? "," : "");
 	CHECK(parse(list) == 0);
 	CHECK(n == DB_NODES_MAX);
-	strcat(list, ",h");
+	snprintf(list + len, sizeof list - len, ",h");
 	CHECK(parse(list) == -1);
 	CHECK(strstr(why, "too many") != NULL);
 }
