@@ -272,8 +272,8 @@ def test_certification_conflict_is_retried(cluster, stacks, desk, admin_login_g)
     assert cluster.sql("SELECT status, priority, assignee_id FROM ticket WHERE id = %d" % tid, 3) \
         == [["pending", "high", str(agent)]]
     # one action per change, none twice from the aborted run
-    assert cluster.sql("SELECT kind, COUNT(*) FROM ticket_action WHERE ticket_id = %d AND kind "
-                       "IN ('status', 'assignment') GROUP BY kind ORDER BY kind" % tid, 3) \
+    assert sorted(cluster.sql("SELECT kind, COUNT(*) FROM ticket_action WHERE ticket_id = %d "
+                              "AND kind IN ('status', 'assignment') GROUP BY kind" % tid, 3)) \
         == [["assignment", "1"], ["status", "1"]]
     assert "transaction tried again (1213)" in a.logs()
 
