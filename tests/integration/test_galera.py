@@ -354,3 +354,33 @@ def test_node_killed_and_rejoined_while_api_answers(cluster, stacks, desk, admin
     desk.send("After the rejoin", "customer@example.org")
     _scan(a, cluster, desk.mid, node=1)
     assert cluster.sql("SELECT COUNT(*) FROM ticket WHERE subject = 'After the rejoin'", 3) == [["1"]]
+
+
+def test_node_refusing_clients_is_left_for_the_next(cluster, stacks, desk, admin_login_g):
+    """A node that is up but not ready for clients answers 1047 (as one
+    not Synced, or cut off from the quorum, does): the programs move to the
+    next node of db_host instead of failing.  Nodes 1 and 2 refuse clients,
+    so A's programs (db_host 1, 2, 3), wherever they are now, end up on 3."""
+    a = stacks["A"]
+    c = _client(a, admin_login_g)
+    assert c.get("/api/tickets?mailbox=%d" % desk.mid).status_code == 200
+    tid = int(cluster.sql("SELECT MIN(id) FROM ticket WHERE mailbox_id = %d" % desk.mid, 3)[0][0])
+    try:
+        for n in (1, 2):
+            cluster.sql("SET GLOBAL wsrep_reject_queries = ALL", n)
+        r = subprocess.run(cluster.client(2) + ["-e", "SELECT COUNT(*) FROM postdesk.ticket"],
+                           capture_output=True, text=True, timeout=60)
+        assert "1047" in r.stderr, r.stderr  # what A's programs now meet on nodes 1 and 2
+        for _ in range(6):  # both workers
+            r = c.get("/api/tickets?mailbox=%d" % desk.mid)
+            assert r.status_code == 200, r.text
+        r = c.post("/api/tickets/%d/notes" % tid, json={"body": "written while 1 and 2 refuse"})
+        assert r.status_code == 201, r.text
+    finally:
+        for n in (1, 2):
+            subprocess.run(cluster.client(n) + ["-e", "SET GLOBAL wsrep_reject_queries = NONE"],
+                           capture_output=True, timeout=60)
+    assert "database connection lost (1047)" in a.logs()
+    cluster.sync(1)
+    assert cluster.sql("SELECT COUNT(*) FROM ticket_action WHERE body = "
+                       "'written while 1 and 2 refuse'", 1) == [["1"]]
