@@ -296,7 +296,7 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	scanner_owner(owner, sizeof owner);
+	scanner_owner(app.cfg.host_id, owner, sizeof owner);
 	env.app = &app;
 	env.owner = owner;
 	env.http = app_http(&app, &err);

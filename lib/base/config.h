@@ -28,6 +28,7 @@ struct config {
 	long            attachment_max_mb;
 	long            scan_seconds;
 	long            scan_interval;
+	char           *host_id; /* this host in lease owners; "" hostname */
 	long            intake_attempts; /* failed intakes before quarantine */
 	long            retry_backoff;   /* seconds before the first retry */
 	struct addrlist metrics_allow;   /* may read /api/metrics unsigned */

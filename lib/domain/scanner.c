@@ -20,13 +20,20 @@
 #include "store/store.h"
 #include "store/outgoing.h"
 
-/* This process as a lease owner: "host:pid". */
+/*
+ * This process as a lease owner: "host:pid", host being host_id (the
+ * configuration key or POSTDESK_HOST_ID) or else the host name, so that two
+ * installations on one machine ("hosts" in the tests) are told apart.
+ */
 void
-scanner_owner(char *owner, size_t size)
+scanner_owner(const char *host_id, char *owner, size_t size)
 {
 	char host[64] = "host";
 
-	gethostname(host, sizeof host - 1);
+	if (host_id != NULL && host_id[0] != '\0')
+		snprintf(host, sizeof host, "%s", host_id);
+	else
+		gethostname(host, sizeof host - 1);
 	snprintf(owner, size, "%s:%ld", host, (long)getpid());
 }
 
@@ -44,17 +51,19 @@ scanner_targets_free(struct scan_target *t, size_t n)
 	store_mailbox_scan_targets_free(t, n);
 }
 
-/* Does holder ("host:pid") name a process of this host that is gone? */
+/*
+ * Does holder ("host:pid") name a process of this host (the host part of
+ * owner, our own lease owner) that is gone?
+ */
 static int
-holder_is_dead(const char *holder)
+holder_is_dead(const char *holder, const char *owner)
 {
 	const char *colon = strrchr(holder, ':');
-	char        host[64] = "";
+	const char *mine = strrchr(owner, ':');
 	long        pid;
 
-	gethostname(host, sizeof host - 1);
-	if (colon == NULL || (size_t)(colon - holder) != strlen(host) ||
-	    strncmp(holder, host, strlen(host)) != 0)
+	if (colon == NULL || mine == NULL || colon - holder != mine - owner ||
+	    strncmp(holder, owner, (size_t)(mine - owner)) != 0)
 		return 0;
 	pid = strtol(colon + 1, NULL, 10);
 	return pid > 0 && kill((pid_t)pid, 0) == -1 && errno == ESRCH;
@@ -70,7 +79,7 @@ take_from_dead(struct db *db, uint64_t id, const char *owner, int *won,
 	*won = 0;
 	if (store_mailbox_scan_owner(db, id, holder, sizeof holder, err) == -1)
 		return -1;
-	if (!holder_is_dead(holder))
+	if (!holder_is_dead(holder, owner))
 		return 0;
 	log_warn("mailbox %llu: taking over the lease of %s, which is gone",
 	    (unsigned long long)id, holder);

@@ -18,7 +18,7 @@
 /* Room for a lease owner, "host:pid" (mailbox.lease_owner). */
 #define SCANNER_OWNER_MAX 100
 
-void scanner_owner(char *owner, size_t size);
+void scanner_owner(const char *host_id, char *owner, size_t size);
 int scanner_targets(struct db *, uint64_t only, struct scan_target **, size_t *,
     struct err *);
 void scanner_targets_free(struct scan_target *, size_t);
