@@ -101,6 +101,53 @@ scanner_lease_take(struct db *db, uint64_t id, const char *owner, int *won,
 	return *won ? 0 : take_from_dead(db, id, owner, won, err);
 }
 
+/*
+ * Claim the most overdue mailbox with a free lease (only that one when
+ * only != 0) for owner: *id, or 0 when none is due or another scanner's
+ * write won (sql/0014_scan_schedule.sql).
+ */
+int
+scanner_claim(struct db *db, const char *owner, uint64_t only, uint64_t *id,
+    struct err *err)
+{
+	return store_mailbox_scan_claim(db, owner, SCAN_LEASE_SECONDS, only, id,
+	    err);
+}
+
+/*
+ * Free the leases that scanners of this host which no longer run still
+ * hold (a worker killed, a run that crashed), so that their mailboxes are
+ * due at once instead of when the lease runs out.  Returns how many.
+ */
+int
+scanner_free_dead(struct db *db, const char *owner, struct err *err)
+{
+	uint64_t *ids = NULL;
+	char    **owners = NULL;
+	size_t    n = 0;
+	int       freed, count = 0;
+
+	if (store_mailbox_scan_leases(db, &ids, &owners, &n, err) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (count >= 0 && holder_is_dead(owners[i], owner)) {
+			if (store_mailbox_scan_free(db, ids[i], owners[i],
+			        &freed, err) == -1)
+				count = -1;
+			else if (freed) {
+				log_warn("mailbox %llu: freed the lease of %s, "
+				         "which is gone",
+				    (unsigned long long)ids[i], owners[i]);
+				count++;
+			}
+		}
+		free(owners[i]);
+	}
+	free(owners);
+	free(ids);
+	return count;
+}
+
 /* Renew a lease held: E_CONFLICT when it was lost (the pass must stop). */
 int
 scanner_lease_renew(struct db *db, uint64_t id, const char *owner,
@@ -120,17 +167,18 @@ scanner_lease_renew(struct db *db, uint64_t id, const char *owner,
 
 /*
  * The pass over mailbox id is over: record the scan with its figures (ok
- * also sets the last success and the messages waiting, -1 unknown) and
- * drop the lease.
+ * also sets the last success and the messages waiting, -1 unknown; NULL
+ * records nothing) and drop the lease, the mailbox next due in due_in
+ * seconds.
  */
 void
 scanner_finish(struct db *db, uint64_t id, const char *owner,
-    const struct scan_figures *f)
+    const struct scan_figures *f, long due_in)
 {
 	struct err err;
 
-	if (store_mailbox_scan_done(db, id, f, &err) == -1 ||
-	    store_mailbox_scan_drop(db, id, owner, &err) == -1)
+	if ((f != NULL && store_mailbox_scan_done(db, id, f, &err) == -1) ||
+	    store_mailbox_scan_drop(db, id, owner, due_in, &err) == -1)
 		log_err("mailbox %llu: scan state not saved: %s",
 		    (unsigned long long)id, err.detail);
 }
