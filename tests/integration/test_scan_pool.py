@@ -287,3 +287,28 @@ def test_a_run_frees_the_leases_of_its_hosts_dead_workers(world, stack):
     finally:
         took, out, err = stop(stack, p)
     assert "freed the lease of hostc:%d" % dead in stack.logs()
+
+
+def test_a_worker_killed_mid_visit_is_replaced_and_nothing_is_lost(world, stack, fake):
+    w = world(first_scan="all")
+    sent = {w.mid: [w.mail(subject="Kill %d" % i) for i in range(5)]}
+    fake.ctl("faults", {"path": r"\$batch$", "delay_ms": 2000, "count": 1})
+    p = start_run(stack, workers=1)
+    try:
+        # the worker has taken the mail in and waits on the moves
+        wait_for(lambda: any(re.search(r"\$batch$", e["path"]) and e["status"] is None
+                             for e in fake.log("graph_log")), "the $batch under way", run=p)
+        [victim] = children(p.pid)
+        os.kill(victim, signal.SIGKILL)
+        # the run starts another worker, which frees the dead one's lease
+        wait_for(lambda: [c for c in children(p.pid) if c != victim], "a new worker", run=p)
+        wait_for(lambda: w.inbox() == [], "the Inbox drained", run=p)
+    finally:
+        took, out, err = stop(stack, p)
+        fake._call("DELETE", "faults")
+    assert "Sanitizer" not in err, err
+    assert p.returncode == 1, (p.returncode, out, err)  # a worker died
+    logs = stack.logs()
+    assert "scanner worker %d died (signal 9)" % victim in logs
+    assert "freed the lease of" in logs and ":%d, which is gone" % victim in logs
+    one_ticket_each(w, [w.mid], sent)
