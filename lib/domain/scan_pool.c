@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,13 +173,16 @@ worker(struct ingest_env *env, uint64_t only)
 static pid_t
 spawn(struct ingest_env *env, uint64_t only)
 {
-	pid_t pid;
+	pid_t pid, run = getpid();
 
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
 		int rc;
 
+		/* the workers end with the run, even when it is killed */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != run)
+			_exit(1);
 		srandom((unsigned)getpid());
 		rc = worker(env, only);
 		db_free(env->app->db);
