@@ -240,30 +240,50 @@ supervise(struct ingest_env *env, uint64_t only, pid_t *pids, long n,
 	return failed;
 }
 
-int
-scan_pool_run(struct ingest_env *env, uint64_t only,
-    volatile sig_atomic_t *stop)
+/*
+ * How many connected mailboxes there are (only: that one), or -1.  Waits
+ * while there are none, looking again every scan_interval, until the run's
+ * end: a run never spins, and a mailbox connected meanwhile is served.
+ */
+static long
+mailboxes(struct ingest_env *env, uint64_t only, volatile sig_atomic_t *stop)
 {
 	struct app         *app = env->app;
 	struct scan_target *t = NULL;
 	struct err          err;
-	pid_t               pids[WORKERS_MAX];
 	size_t              nt = 0;
-	long                n;
-	int                 failed;
 
-	if (scanner_targets(app->db, only, &t, &nt, &err) == -1) {
-		fprintf(stderr, "postdesk-scan: %s\n", err.msg);
-		log_err("run failed: %s", err.detail[0] ? err.detail : err.msg);
-		return 1;
+	for (;;) {
+		if (scanner_targets(app->db, only, &t, &nt, &err) == -1) {
+			fprintf(stderr, "postdesk-scan: %s\n", err.msg);
+			log_err("run failed: %s",
+			    err.detail[0] ? err.detail : err.msg);
+			nap(app->cfg.scan_interval * 1000);
+			return -1;
+		}
+		scanner_targets_free(t, nt);
+		if (nt > 0 || *stop ||
+		    time(NULL) + app->cfg.scan_interval >= env->deadline)
+			return (long)nt;
+		nap(app->cfg.scan_interval * 1000);
 	}
-	scanner_targets_free(t, nt);
-	n = scan_pool_size(&app->cfg, (long)nt);
+}
+
+int
+scan_pool_run(struct ingest_env *env, uint64_t only,
+    volatile sig_atomic_t *stop)
+{
+	struct app *app = env->app;
+	pid_t       pids[WORKERS_MAX];
+	long        n = mailboxes(env, only, stop);
+
+	if (n <= 0)
+		return n < 0;
+	n = scan_pool_size(&app->cfg, n);
 	/* the workers make their own connections */
 	db_free(app->db);
 	app->db = db_new(&app->cfg);
 	for (long i = 0; i < n; i++)
 		pids[i] = spawn(env, only);
-	failed = supervise(env, only, pids, n, stop);
-	return failed;
+	return supervise(env, only, pids, n, stop);
 }
