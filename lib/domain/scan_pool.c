@@ -41,6 +41,36 @@
 #define WORKERS_MAX 64
 
 static volatile sig_atomic_t worker_stop;
+static volatile sig_atomic_t hup_seen;
+static struct sigaction      log_hup; /* lib/base/log.c's SIGHUP handler */
+
+/* SIGHUP to the run: reopen its log as before, and pass it on. */
+static void
+on_hup(int sig)
+{
+	hup_seen = 1;
+	if (log_hup.sa_handler != SIG_DFL && log_hup.sa_handler != SIG_IGN)
+		log_hup.sa_handler(sig);
+}
+
+/*
+ * logrotate's pkill reaches every postdesk-scan process, but a SIGHUP to the
+ * run alone (scripts/stack.sh reopen-logs signals the pid it started) must
+ * reach its workers too.  Installed once: --loop makes many runs.
+ */
+static void
+hup_passes_on(void)
+{
+	static int       done;
+	struct sigaction sa;
+
+	if (done++)
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART; /* as the log's: no call fails with EINTR */
+	sigaction(SIGHUP, &sa, &log_hup);
+}
 
 static void
 on_worker_signal(int sig)
@@ -208,6 +238,12 @@ supervise(struct ingest_env *env, uint64_t only, pid_t *pids, long n,
 		int   st;
 		pid_t pid = waitpid(-1, &st, WNOHANG);
 
+		if (hup_seen) {
+			hup_seen = 0;
+			for (long i = 0; i < n; i++)
+				if (pids[i] > 0)
+					kill(pids[i], SIGHUP);
+		}
 		if (*stop && !passed_on) {
 			for (long i = 0; i < n; i++)
 				if (pids[i] > 0)
@@ -256,7 +292,7 @@ mailboxes(struct ingest_env *env, uint64_t only, volatile sig_atomic_t *stop)
 	for (;;) {
 		if (scanner_targets(app->db, only, &t, &nt, &err) == -1) {
 			fprintf(stderr, "postdesk-scan: %s\n", err.msg);
-			log_err("run failed: %s",
+			log_err("pass failed: %s",
 			    err.detail[0] ? err.detail : err.msg);
 			nap(app->cfg.scan_interval * 1000);
 			return -1;
@@ -280,6 +316,7 @@ scan_pool_run(struct ingest_env *env, uint64_t only,
 	if (n <= 0)
 		return n < 0;
 	n = scan_pool_size(&app->cfg, n);
+	hup_passes_on();
 	/* the workers make their own connections */
 	db_free(app->db);
 	app->db = db_new(&app->cfg);

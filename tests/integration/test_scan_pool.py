@@ -312,3 +312,28 @@ def test_a_worker_killed_mid_visit_is_replaced_and_nothing_is_lost(world, stack,
     assert "scanner worker %d died (signal 9)" % victim in logs
     assert "freed the lease of" in logs and ":%d, which is gone" % victim in logs
     one_ticket_each(w, [w.mid], sent)
+
+
+def test_sighup_to_the_run_reopens_its_workers_logs(world, stack, fake):
+    w = world(first_scan="all")
+    # every visit fails, so every visit writes a log line
+    fake.ctl("faults", {"path": LIST_PATH, "status": 400, "count": None})
+    log = stack.log_dir / "postdesk-scan.log"
+    p = start_run(stack, workers=1)
+    try:
+        wait_for(lambda: log.exists() and "mailbox %d: scan failed" % w.mid in log.read_text(),
+                 "a worker's line", run=p)
+        [worker] = children(p.pid)
+        os.rename(log, str(log) + ".old")
+        p.send_signal(signal.SIGHUP)  # the run only, as stack.sh reopen-logs does
+        wait_for(lambda: log.exists() and re.search(r"postdesk-scan\[%d\]: error mailbox %d: scan "
+                                                    r"failed" % (worker, w.mid), log.read_text()),
+                 "the worker's line in the new file", run=p)
+        assert children(p.pid) == [worker]  # reopened, not restarted
+    finally:
+        took, out, err = stop(stack, p)
+        fake._call("DELETE", "faults")
+        if os.path.exists(str(log) + ".old"):
+            with open(log, "a") as f:
+                f.write(open(str(log) + ".old").read())
+    assert "Sanitizer" not in err, err
