@@ -6,6 +6,7 @@
  * configured base URLs point at loopback (the test fake).
  */
 #include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,9 @@ struct http {
 	long long deadline; /* monotonic ms; 0: none (http_set_deadline()) */
 	char     *ca_file;  /* trusted CAs instead of the system's, or NULL */
 };
+
+/* Set by http_abort() (a signal handler): the process is stopping. */
+static volatile sig_atomic_t aborting;
 
 struct sink {
 	struct buf            *body;
@@ -113,6 +117,36 @@ http_budget_ms(const struct http *h)
 	if (h->deadline != 0 && h->deadline - clock_mono_ms() < left)
 		left = h->deadline - clock_mono_ms();
 	return left > 0 ? (long)left : 0;
+}
+
+/*
+ * The process is stopping: abortable transfers under way end within
+ * libcurl's progress interval and later ones fail at once.  Only sets a
+ * flag, so a signal handler may call it.
+ */
+void
+http_abort(void)
+{
+	aborting = 1;
+}
+
+int
+http_aborted(void)
+{
+	return aborting != 0;
+}
+
+/* libcurl's progress callback: nonzero ends the transfer. */
+static int
+on_progress(void *data, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	(void)data;
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return aborting != 0;
 }
 
 void
@@ -253,6 +287,11 @@ setup(struct http *h, const struct http_req *rq, struct curl_slist *hdrs,
 	bad |=
 	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_HEADERDATA, s) != CURLE_OK;
+	if (rq->abortable) {
+		bad |= curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION,
+		           on_progress) != CURLE_OK;
+		bad |= curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) != CURLE_OK;
+	}
 	if (rq->body != NULL) {
 		bad |= curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body) !=
 		    CURLE_OK;
@@ -282,6 +321,10 @@ http_do(struct http *h, const struct http_req *rq, struct http_resp *resp,
 	memset(resp, 0, sizeof *resp);
 	resp->retry_after = -1;
 	buf_init(&resp->body, 4096);
+	if (rq->abortable && aborting) {
+		err_set(err, E_UNAVAILABLE, "the scanner is stopping");
+		return -1;
+	}
 	if (http_budget_ms(h) == 0) {
 		err_set(err, E_UNAVAILABLE,
 		    "no time left for the call: the request's deadline for "

@@ -37,6 +37,10 @@ struct http_req {
 	 * returning -1 aborts the transfer (E_UNAVAILABLE). */
 	int (*sink)(void *ctx, const char *p, size_t n);
 	void *sink_ctx;
+	/* Ended at once by http_abort() (E_UNAVAILABLE).  Not the token
+	 * endpoint's calls: a refresh whose answer was dropped would leave a
+	 * rotated-out refresh token stored. */
+	int abortable;
 };
 
 struct http *http_new(const struct config *, struct err *);
@@ -48,5 +52,7 @@ void         http_set_deadline(struct http *, long ms);
 void         http_set_ca_file(struct http *, const char *path);
 int          http_has_deadline(const struct http *);
 long         http_budget_ms(const struct http *);
+void         http_abort(void);
+int          http_aborted(void);
 
 #endif

@@ -56,6 +56,8 @@ static const struct key keys[] = {
 	{ "attachment_max_mb",    L(attachment_max_mb), "25", 0, 150 },
 	{ "scan_seconds",         L(scan_seconds), "55", 0, 3600 },
 	{ "scan_interval",        L(scan_interval), "5", 1, 300 },
+	{ "scan_workers",         L(scan_workers), "0", 0, 64 },
+	{ "host_id",              S(host_id),     "", 0, 0 },
 	{ "intake_attempts",      L(intake_attempts), "5", 1, 20 },
 	{ "retry_backoff",        L(retry_backoff), "60", 0, 86400 },
 	{ "metrics_allow",        N(metrics_allow), "", 0, 0 },
@@ -294,6 +296,18 @@ config_load_default(struct config *c, struct err *err)
 	return config_load(c, NULL, err);
 }
 
+/* host_id names this host in lease owners ("host:pid"): no ':' or blanks. */
+static int
+host_id_ok(const char *h)
+{
+	if (strlen(h) > 63)
+		return 0;
+	for (; *h; h++)
+		if (!isalnum((unsigned char)*h) && strchr("._-", *h) == NULL)
+			return 0;
+	return 1;
+}
+
 /*
  * Check that required keys and URLs are present and values agree.  An
  * empty URL is missing even where the key has a default: it would turn
@@ -320,6 +334,13 @@ config_validate(const struct config *c, struct err *err)
 		    "configuration key 'log_level': '%s' is not one of error, "
 		    "warn, info, debug",
 		    c->log_level);
+		return -1;
+	}
+	if (!host_id_ok(c->host_id)) {
+		err_set(err, E_CONFIG,
+		    "configuration key 'host_id': '%s' must be at most 63 "
+		    "letters, digits, '.', '_' or '-' (empty: the host name)",
+		    c->host_id);
 		return -1;
 	}
 	if (c->key_file[0] == '\0') {

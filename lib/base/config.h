@@ -28,6 +28,8 @@ struct config {
 	long            attachment_max_mb;
 	long            scan_seconds;
 	long            scan_interval;
+	long            scan_workers; /* a run's worker processes; 0 auto */
+	char           *host_id; /* this host in lease owners; "" hostname */
 	long            intake_attempts; /* failed intakes before quarantine */
 	long            retry_backoff;   /* seconds before the first retry */
 	struct addrlist metrics_allow;   /* may read /api/metrics unsigned */

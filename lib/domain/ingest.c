@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "mail/attach.h"
+#include "base/clock.h"
 #include "domain/ingest.h"
 #include "domain/ingest_pass.h"
 #include "domain/intake.h"
@@ -222,6 +223,7 @@ queue_action(struct pass *p, uint64_t incoming_id, const char *graph_id,
 {
 	struct err err;
 
+	p->worked++;
 	if (quarantine && ingest_quarantine_folder(p, &err) == -1) {
 		log_err("mailbox %llu: no quarantine folder (%s); the message "
 		        "stays in the Inbox until the next pass",
@@ -294,7 +296,9 @@ record_failure(struct pass *p, json_t *obj, const struct msg *m,
 	char                  text[600];
 	uint64_t              incoming_id;
 
-	if (why->code == E_AUTH) {
+	/* a refused token stops the pass; so does a stop signal, whose
+	 * aborted transfer is no fault of the message */
+	if (why->code == E_AUTH || http_aborted()) {
 		*err = *why;
 		return -1;
 	}
@@ -321,6 +325,7 @@ record_failure(struct pass *p, json_t *obj, const struct msg *m,
 		return -1;
 	p->st->failed++;
 	if (!f.quarantine) {
+		p->worked++;
 		mark_seen(p, incoming_id);
 		return 0;
 	}
@@ -522,6 +527,23 @@ take_message_alone(struct pass *p, json_t *listed, struct err *err)
 	return rc;
 }
 
+/*
+ * Has this visit used its budget (struct ingest_env)?  Only after it
+ * handled a message, so that every visit makes progress.
+ */
+static int
+budget_spent(const struct pass *p)
+{
+	const struct ingest_env *env = p->env;
+
+	if (p->worked == 0)
+		return 0;
+	return (env->visit_mails > 0 &&
+	           p->worked >= (size_t)env->visit_mails) ||
+	    (env->visit_ms > 0 &&
+	        clock_mono_ms() - p->started >= env->visit_ms);
+}
+
 /* Take a page's messages in turn; -1 when the pass must stop. */
 static int
 page_messages(struct pass *p, json_t *page, int narrow, struct err *err)
@@ -537,6 +559,13 @@ page_messages(struct pass *p, json_t *page, int narrow, struct err *err)
 		/* never more than a page, whatever the server sends */
 		if (i >= INGEST_PAGE_SIZE) {
 			p->partial = 1;
+			break;
+		}
+		/* the rest is left for the next visit: nothing of it is
+		 * written yet, and the pass counts as partial */
+		if (budget_spent(p)) {
+			p->partial = 1;
+			p->st->more = 1;
 			break;
 		}
 		if ((narrow ? take_message_alone(p, o, err)
@@ -604,6 +633,10 @@ drain_inbox(struct pass *p, struct err *err)
 		json_decref(page);
 		if (rc == -1 || n == 0 || (gone == 0 && link == NULL))
 			break;
+		if (rc == 0 && !p->st->more && budget_spent(p))
+			p->partial = p->st->more = 1;
+		if (p->st->more)
+			break;
 		skip = gone > 0 ? 0 : skip + n;
 		narrow = narrow && gone == 0;
 		if (scanner_lease_renew(p->env->app->db, p->t->id,
@@ -633,7 +666,11 @@ int
 ingest_mailbox(const struct ingest_env *env, const struct scan_target *t,
     struct mbx *m, struct ingest_stats *st, struct err *err)
 {
-	struct pass p = { .env = env, .t = t, .st = st, .m = m };
+	struct pass p = { .env = env,
+		.t = t,
+		.st = st,
+		.m = m,
+		.started = clock_mono_ms() };
 	int         rc = -1;
 
 	memset(st, 0, sizeof *st);

@@ -25,6 +25,7 @@ struct ingest_stats {
 	long quarantined; /* of those, moved to the quarantine folder */
 	long retrying;    /* failed before, not due again yet */
 	long waiting;     /* messages in the Inbox at the start, -1 unknown */
+	int  more;        /* the visit's budget ran out with mail waiting */
 };
 
 /* What one scanner process brings to every mailbox pass. */
@@ -35,6 +36,11 @@ struct ingest_env {
 	const struct intake_setup *setup; /* rules, own addresses */
 	time_t deadline;  /* stop waiting on throttling by then */
 	int    send_only; /* skip reading the Inbox */
+	/* A visit's budget (0: drain the Inbox): once it has handled this
+	 * many messages, or handled one and spent this many ms, it stops
+	 * and gives the mailbox back (docs/scaling.md, fairness). */
+	long visit_mails;
+	long visit_ms;
 };
 
 int ingest_mailbox(const struct ingest_env *, const struct scan_target *,

@@ -34,6 +34,8 @@ struct pass {
 	int       partial;    /* a page held too many */
 	char      newest[21]; /* the latest receivedDateTime listed */
 	char      floor[21];  /* listings start here ("" for all) */
+	size_t    worked;     /* messages taken in, finished or failed */
+	long long started;    /* clock_mono_ms() at the pass's start */
 };
 
 void   ingest_pend(struct pass *, uint64_t incoming_id, const char *graph_id,

@@ -67,8 +67,10 @@ mailbox_graph_wait(const struct mbx *m, long seconds)
 		return -1;
 	log_info("mailbox %llu: waiting %ld s as Graph asked",
 	    (unsigned long long)m->id, seconds);
-	sleep((unsigned)seconds);
-	return 0;
+	/* in slices, so that a stopping scanner does not wait it out */
+	for (long ms = seconds * 1000; ms > 0 && !http_aborted(); ms -= 100)
+		usleep(100000);
+	return http_aborted() ? -1 : 0;
 }
 
 static long

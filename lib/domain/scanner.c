@@ -20,13 +20,20 @@
 #include "store/store.h"
 #include "store/outgoing.h"
 
-/* This process as a lease owner: "host:pid". */
+/*
+ * This process as a lease owner: "host:pid", host being host_id (the
+ * configuration key or POSTDESK_HOST_ID) or else the host name, so that two
+ * installations on one machine ("hosts" in the tests) are told apart.
+ */
 void
-scanner_owner(char *owner, size_t size)
+scanner_owner(const char *host_id, char *owner, size_t size)
 {
 	char host[64] = "host";
 
-	gethostname(host, sizeof host - 1);
+	if (host_id != NULL && host_id[0] != '\0')
+		snprintf(host, sizeof host, "%s", host_id);
+	else
+		gethostname(host, sizeof host - 1);
 	snprintf(owner, size, "%s:%ld", host, (long)getpid());
 }
 
@@ -44,17 +51,19 @@ scanner_targets_free(struct scan_target *t, size_t n)
 	store_mailbox_scan_targets_free(t, n);
 }
 
-/* Does holder ("host:pid") name a process of this host that is gone? */
+/*
+ * Does holder ("host:pid") name a process of this host (the host part of
+ * owner, our own lease owner) that is gone?
+ */
 static int
-holder_is_dead(const char *holder)
+holder_is_dead(const char *holder, const char *owner)
 {
 	const char *colon = strrchr(holder, ':');
-	char        host[64] = "";
+	const char *mine = strrchr(owner, ':');
 	long        pid;
 
-	gethostname(host, sizeof host - 1);
-	if (colon == NULL || (size_t)(colon - holder) != strlen(host) ||
-	    strncmp(holder, host, strlen(host)) != 0)
+	if (colon == NULL || mine == NULL || colon - holder != mine - owner ||
+	    strncmp(holder, owner, (size_t)(mine - owner)) != 0)
 		return 0;
 	pid = strtol(colon + 1, NULL, 10);
 	return pid > 0 && kill((pid_t)pid, 0) == -1 && errno == ESRCH;
@@ -70,7 +79,7 @@ take_from_dead(struct db *db, uint64_t id, const char *owner, int *won,
 	*won = 0;
 	if (store_mailbox_scan_owner(db, id, holder, sizeof holder, err) == -1)
 		return -1;
-	if (!holder_is_dead(holder))
+	if (!holder_is_dead(holder, owner))
 		return 0;
 	log_warn("mailbox %llu: taking over the lease of %s, which is gone",
 	    (unsigned long long)id, holder);
@@ -92,6 +101,53 @@ scanner_lease_take(struct db *db, uint64_t id, const char *owner, int *won,
 	return *won ? 0 : take_from_dead(db, id, owner, won, err);
 }
 
+/*
+ * Claim the most overdue mailbox with a free lease (only that one when
+ * only != 0) for owner: *id, or 0 when none is due or another scanner's
+ * write won (sql/0014_scan_schedule.sql).
+ */
+int
+scanner_claim(struct db *db, const char *owner, uint64_t only, uint64_t *id,
+    struct err *err)
+{
+	return store_mailbox_scan_claim(db, owner, SCAN_LEASE_SECONDS, only, id,
+	    err);
+}
+
+/*
+ * Free the leases that scanners of this host which no longer run still
+ * hold (a worker killed, a run that crashed), so that their mailboxes are
+ * due at once instead of when the lease runs out.  Returns how many.
+ */
+int
+scanner_free_dead(struct db *db, const char *owner, struct err *err)
+{
+	uint64_t *ids = NULL;
+	char    **owners = NULL;
+	size_t    n = 0;
+	int       freed, count = 0;
+
+	if (store_mailbox_scan_leases(db, &ids, &owners, &n, err) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (count >= 0 && holder_is_dead(owners[i], owner)) {
+			if (store_mailbox_scan_free(db, ids[i], owners[i],
+			        &freed, err) == -1)
+				count = -1;
+			else if (freed) {
+				log_warn("mailbox %llu: freed the lease of %s, "
+				         "which is gone",
+				    (unsigned long long)ids[i], owners[i]);
+				count++;
+			}
+		}
+		free(owners[i]);
+	}
+	free(owners);
+	free(ids);
+	return count;
+}
+
 /* Renew a lease held: E_CONFLICT when it was lost (the pass must stop). */
 int
 scanner_lease_renew(struct db *db, uint64_t id, const char *owner,
@@ -111,17 +167,18 @@ scanner_lease_renew(struct db *db, uint64_t id, const char *owner,
 
 /*
  * The pass over mailbox id is over: record the scan with its figures (ok
- * also sets the last success and the messages waiting, -1 unknown) and
- * drop the lease.
+ * also sets the last success and the messages waiting, -1 unknown; NULL
+ * records nothing) and drop the lease, the mailbox next due in due_in
+ * seconds.
  */
 void
 scanner_finish(struct db *db, uint64_t id, const char *owner,
-    const struct scan_figures *f)
+    const struct scan_figures *f, long due_in)
 {
 	struct err err;
 
-	if (store_mailbox_scan_done(db, id, f, &err) == -1 ||
-	    store_mailbox_scan_drop(db, id, owner, &err) == -1)
+	if ((f != NULL && store_mailbox_scan_done(db, id, f, &err) == -1) ||
+	    store_mailbox_scan_drop(db, id, owner, due_in, &err) == -1)
 		log_err("mailbox %llu: scan state not saved: %s",
 		    (unsigned long long)id, err.detail);
 }

@@ -18,7 +18,7 @@
 /* Room for a lease owner, "host:pid" (mailbox.lease_owner). */
 #define SCANNER_OWNER_MAX 100
 
-void scanner_owner(char *owner, size_t size);
+void scanner_owner(const char *host_id, char *owner, size_t size);
 int scanner_targets(struct db *, uint64_t only, struct scan_target **, size_t *,
     struct err *);
 void scanner_targets_free(struct scan_target *, size_t);
@@ -27,7 +27,10 @@ int  scanner_lease_take(struct db *, uint64_t id, const char *owner, int *won,
 int  scanner_lease_renew(struct db *, uint64_t id, const char *owner,
      struct err *);
 void scanner_finish(struct db *, uint64_t id, const char *owner,
-    const struct scan_figures *);
+    const struct scan_figures *, long due_in);
+int  scanner_claim(struct db *, const char *owner, uint64_t only, uint64_t *id,
+     struct err *);
+int  scanner_free_dead(struct db *, const char *owner, struct err *);
 void scanner_failed(struct app *, uint64_t id, const struct mbx *,
     const struct err *);
 

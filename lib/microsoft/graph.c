@@ -104,6 +104,7 @@ graph_call(struct http *h, const struct graph_call *gc, struct http_resp *resp,
 	rq.max_body = gc->max_body;
 	rq.sink = gc->sink;
 	rq.sink_ctx = gc->sink_ctx;
+	rq.abortable = 1; /* a stopping scanner drops Graph calls at once */
 	rc = http_do(h, &rq, resp, err);
 	sodium_memzero(auth.data, auth.len);
 	buf_cleanup(&auth);

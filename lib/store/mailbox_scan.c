@@ -43,8 +43,31 @@ static const char SQL_LEASE_STEAL[] =
     "UPDATE mailbox SET lease_owner = ?, "
     "lease_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND WHERE id = ? "
     "AND lease_owner = ?";
+/* Dropped with the next visit due in ? seconds (sql/0014_scan_schedule.sql). */
 static const char SQL_LEASE_DROP[] =
-    "UPDATE mailbox SET lease_until = NULL WHERE id = ? AND lease_owner = ?";
+    "UPDATE mailbox SET lease_until = NULL, scan_due = UTC_TIMESTAMP(3) + "
+    "INTERVAL ? SECOND WHERE id = ? AND lease_owner = ?";
+/*
+ * A worker's claim: the most overdue connected mailbox whose lease is free
+ * (scan_due NULL sorts first), in one conditional UPDATE that names the
+ * row it took through LAST_INSERT_ID(id) (mysql_stmt_insert_id()).  Its
+ * scan_due moves to the lease's end, so claimed rows leave the front of
+ * the index the next claim scans, and a mailbox whose scanner died is due
+ * when its lease runs out.
+ */
+static const char SQL_CLAIM[] =
+    "UPDATE mailbox SET lease_owner = CONCAT(?, LEFT(LAST_INSERT_ID(id), "
+    "0)), lease_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND, scan_due = "
+    "UTC_TIMESTAMP(3) + INTERVAL ? SECOND WHERE status = 'connected' AND "
+    "(scan_due IS NULL OR scan_due <= UTC_TIMESTAMP(3)) AND (lease_until "
+    "IS NULL OR lease_until < UTC_TIMESTAMP(3)) AND (? = 0 OR id = ?) "
+    "ORDER BY scan_due, id LIMIT 1";
+static const char SQL_LEASES[] =
+    "SELECT id, lease_owner FROM mailbox WHERE lease_until >= "
+    "UTC_TIMESTAMP(3) AND lease_owner IS NOT NULL";
+static const char SQL_LEASE_FREE[] =
+    "UPDATE mailbox SET lease_until = NULL, scan_due = UTC_TIMESTAMP(3) "
+    "WHERE id = ? AND lease_owner = ? AND lease_until IS NOT NULL";
 /*
  * Every mailbox for health: id, name, status, whether it should be
  * scanning (connected, or stopped by needs_reauth or an error; not one
@@ -215,13 +238,75 @@ store_mailbox_scan_steal(struct db *db, uint64_t id, const char *dead,
 	return 0;
 }
 
+/* Drop owner's lease; the mailbox is next due in due_in seconds. */
 int
 store_mailbox_scan_drop(struct db *db, uint64_t id, const char *owner,
-    struct err *err)
+    long due_in, struct err *err)
 {
-	struct db_param p[] = { db_int((long long)id), db_str(owner) };
+	struct db_param p[] = { db_int(due_in), db_int((long long)id),
+		db_str(owner) };
 
-	return db_exec(db, SQL_LEASE_DROP, p, 2, NULL, err);
+	return db_exec(db, SQL_LEASE_DROP, p, DB_NPARAMS(p), NULL, err);
+}
+
+/*
+ * Claim the most overdue free mailbox (only that one when only != 0) for
+ * seconds: *id is the one taken, 0 when none is due.  A write conflict
+ * (Galera's certification failure, 1213; a lock wait timeout, 1205) means
+ * another scanner took it: also 0.
+ */
+int
+store_mailbox_scan_claim(struct db *db, const char *owner, int seconds,
+    uint64_t only, uint64_t *id, struct err *err)
+{
+	struct db_param p[] = { db_str(owner), db_int(seconds), db_int(seconds),
+		db_int((long long)only), db_int((long long)only) };
+	struct db_exec_info info;
+
+	*id = 0;
+	if (db_exec(db, SQL_CLAIM, p, DB_NPARAMS(p), &info, err) == -1) {
+		unsigned e = db_last_errno(db);
+
+		return e == 1213 || e == 1205 ? 0 : -1;
+	}
+	if (info.affected == 1)
+		*id = info.insert_id;
+	return 0;
+}
+
+/* Every live lease: ids and owners (caller frees each owner and both). */
+int
+store_mailbox_scan_leases(struct db *db, uint64_t **ids, char ***owners,
+    size_t *n, struct err *err)
+{
+	struct db_res r;
+
+	*n = 0;
+	if (db_query(db, SQL_LEASES, NULL, 0, &r, err) == -1)
+		return -1;
+	*ids = xcalloc(r.nrows + 1, sizeof **ids);
+	*owners = xcalloc(r.nrows + 1, sizeof **owners);
+	for (size_t i = 0; i < r.nrows; i++) {
+		(*ids)[i] = (uint64_t)db_res_int(&r, i, 0);
+		(*owners)[i] = xstrdup(db_res_str(&r, i, 1));
+	}
+	*n = r.nrows;
+	db_res_free(&r);
+	return 0;
+}
+
+/* Free the lease dead still holds on id and make the mailbox due now. */
+int
+store_mailbox_scan_free(struct db *db, uint64_t id, const char *dead,
+    int *freed, struct err *err)
+{
+	struct db_param     p[] = { db_int((long long)id), db_str(dead) };
+	struct db_exec_info info;
+
+	if (db_exec(db, SQL_LEASE_FREE, p, DB_NPARAMS(p), &info, err) == -1)
+		return -1;
+	*freed = info.affected == 1;
+	return 0;
 }
 
 static int

@@ -82,7 +82,13 @@ int store_mailbox_scan_owner(struct db *, uint64_t id, char *owner, size_t size,
 int store_mailbox_scan_steal(struct db *, uint64_t id, const char *dead,
     const char *owner, int seconds, int *won, struct err *);
 int store_mailbox_scan_drop(struct db *, uint64_t id, const char *owner,
-    struct err *);
+    long due_in, struct err *);
+int store_mailbox_scan_claim(struct db *, const char *owner, int seconds,
+    uint64_t only, uint64_t *id, struct err *);
+int store_mailbox_scan_leases(struct db *, uint64_t **ids, char ***owners,
+    size_t *n, struct err *);
+int store_mailbox_scan_free(struct db *, uint64_t id, const char *dead,
+    int *freed, struct err *);
 int store_mailbox_scan_health(struct db *, long minutes, struct scan_health **,
     size_t *n, struct err *);
 int store_mailbox_scan_read_floor(struct db *, uint64_t id, const char *newest,

@@ -17,7 +17,8 @@ static const char *const ENV_KEYS[] = { "POSTDESK_CONF", "POSTDESK_PORTAL_URL",
 	"POSTDESK_DB_USER", "POSTDESK_DB_PASSWORD", "POSTDESK_KEY_FILE",
 	"POSTDESK_SQL_DIR", "POSTDESK_LOG_FILE", "POSTDESK_LOG_LEVEL",
 	"POSTDESK_HTTP_TIMEOUT", "POSTDESK_SESSION_IDLE_MINUTES",
-	"POSTDESK_SESSION_MAX_HOURS", "POSTDESK_LOGIN_MAX_FAILURES", NULL };
+	"POSTDESK_SESSION_MAX_HOURS", "POSTDESK_LOGIN_MAX_FAILURES",
+	"POSTDESK_HOST_ID", NULL };
 
 /* Write text to a new temporary file; its name goes to path. */
 static void
@@ -364,6 +365,42 @@ test_set(void)
 	config_cleanup(&c);
 }
 
+static void
+test_host_id(void)
+{
+	struct config c;
+	struct err    err;
+
+	CHECK_INT(load_text(&c, "portal_url = https://a.example.com\n", &err),
+	    0);
+	CHECK_STR(c.host_id, "");
+	CHECK_INT(c.scan_workers, 0); /* sized for the machine */
+	CHECK_INT(config_set(&c, "scan_workers", "65", &err), -1);
+	CHECK(strstr(err.msg, "'scan_workers'") != NULL);
+	CHECK_INT(config_set(&c, "scan_workers", "64", &err), 0);
+	CHECK_INT(c.scan_workers, 64);
+	config_cleanup(&c);
+	CHECK_INT(load_text(&c,
+	              "portal_url = https://a.example.com\nhost_id = a-1.x_y\n",
+	              &err),
+	    0);
+	CHECK_STR(c.host_id, "a-1.x_y");
+	config_cleanup(&c);
+	setenv("POSTDESK_HOST_ID", "hostb", 1);
+	CHECK_INT(load_text(&c,
+	              "portal_url = https://a.example.com\nhost_id = hosta\n",
+	              &err),
+	    0);
+	CHECK_STR(c.host_id, "hostb"); /* the environment wins */
+	config_cleanup(&c);
+	setenv("POSTDESK_HOST_ID", "a:b", 1);
+	CHECK_INT(load_text(&c, "portal_url = https://a.example.com\n", &err),
+	    -1);
+	CHECK(strstr(err.msg, "'host_id'") != NULL);
+	config_cleanup(&c);
+	unsetenv("POSTDESK_HOST_ID");
+}
+
 int
 main(void)
 {
@@ -377,5 +414,6 @@ main(void)
 	test_portal_url();
 	test_env();
 	test_set();
+	test_host_id();
 	return TEST_DONE();
 }
