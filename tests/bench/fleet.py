@@ -59,6 +59,8 @@ THREADS = int(os.environ.get("BENCH_CONNECT_THREADS", "6"))
 BIN = os.environ.get("BENCH_BIN", str(ROOT / "build"))
 GRAPH_LIMIT_PER_MIN = 10000 / 10     # Graph: 10,000 requests / 10 min / app / mailbox
 TCK = os.sysconf("SC_CLK_TCK")
+STACK_KEYS = {"POSTDESK_VAR", "POSTDESK_RUN", "POSTDESK_BIN", "POSTDESK_HTTPS_PORT", "POSTDESK_HTTP_PORT",
+              "POSTDESK_PORTAL_ROOT", "POSTDESK_CONF"}
 
 
 def free_port():
@@ -108,7 +110,9 @@ class Stack:
         self.fake_url = "http://127.0.0.1:%s" % open(port_file).read().strip()
         self.https = free_port()
         self.run = "/tmp/pdf-%d" % os.getpid()
-        self.env = dict(os.environ, POSTDESK_VAR=self.tmp + "/var", POSTDESK_RUN=self.run,
+        # bench.sh's own stack settings are not this stack's
+        mine = {k: v for k, v in os.environ.items() if k not in STACK_KEYS}
+        self.env = dict(mine, POSTDESK_VAR=self.tmp + "/var", POSTDESK_RUN=self.run,
                         POSTDESK_BIN=BIN, POSTDESK_HTTPS_PORT=str(self.https),
                         POSTDESK_HTTP_PORT=str(free_port()), POSTDESK_WORKERS="4",
                         POSTDESK_SCANNER="0", POSTDESK_LOGIN_URL=self.fake_url,
