@@ -16,6 +16,8 @@ fake_microsoft.py only has small hooks:
   round trips in flight at once, and the CPU time the fake's threads spent
   serving Graph (the fake's own work, without the added sleep), so a
   benchmark can tell whether the fake kept up;
+* a listen backlog for many connections opened at once, and TCP_NODELAY
+  (Server);
 * `POST /_control/reset` puts the latency back to the start-up value and
   zeroes the counters.
 
@@ -25,8 +27,27 @@ would have its own state); it gets the fake passed in.
 """
 from __future__ import annotations
 
+import http.server
+import socket
 import threading
 import time
+
+
+class Server(http.server.ThreadingHTTPServer):
+    """The fake's HTTP server: a thread per connection (keep-alive: the
+    handler speaks HTTP/1.1), a listen backlog for a fleet's scanners (the
+    default 5 drops connections opened at once, and the client's retry a
+    second later looks like a slow Graph), no Nagle delay."""
+    request_queue_size = 256
+    daemon_threads = True
+
+    def get_request(self):
+        # The handler writes an answer's head and body separately: without
+        # TCP_NODELAY the body waits for the client's delayed ACK, ~40 ms
+        # a round trip that Graph does not have.
+        conn, addr = super().get_request()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn, addr
 
 
 class Fleet:

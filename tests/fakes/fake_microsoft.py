@@ -838,8 +838,7 @@ class FakeMicrosoft:
         class Handler(RequestHandler):
             pass
         Handler.fake = fake
-        self.httpd = http.server.ThreadingHTTPServer((self.host, self.port), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = fake_fleet.Server((self.host, self.port), Handler)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="fake-microsoft", daemon=True)
         self.thread.start()
