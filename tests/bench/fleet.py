@@ -349,8 +349,8 @@ def report(stack, plan, got, made, by_address, cron, window, elapsed, stopped_in
     ru_cpu = sum(ru.ru_utime + ru.ru_stime for _, _, ru in cron.done)
     rss = max((ru.ru_maxrss for _, _, ru in cron.done), default=0)
     failed = sum(1 for _, st, _ in cron.done if os.waitstatus_to_exitcode(st) not in (0, -signal.SIGTERM))
-    passthrough = " ".join("%s=%s" % kv for kv in sorted(os.environ.items())
-                           if kv[0].startswith("POSTDESK_SCAN"))
+    passthrough = " ".join("%s=%s" % kv for kv in sorted(stack.env.items())
+                           if kv[0].startswith("POSTDESK_SCAN_"))
     rows = [
         ("mailboxes (connected, one tenant each)", "%d" % MAILBOXES),
         ("Graph latency added per round trip", "%d ms" % LATENCY_MS),
