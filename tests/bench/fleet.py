@@ -5,7 +5,7 @@ Microsoft cloud (tests/fakes/fake_microsoft.py, its own process so its CPU is
 its own) on loopback.  BENCH_MAILBOXES (1000) mailboxes, one per customer
 tenant as a managed-service provider has them, each connected the real way
 (POST /api/mailboxes, Authorize at the fake, the callback), then one warm-up
-`postdesk-scan --once` (first visits create the processed-mail folder).
+`postdesk-scan --once` without latency (first visits are not measured).
 Then BENCH_LATENCY_MS (150) is added to every Graph round trip, and the cron
 line of packaging/postdesk.cron.in starts a fresh postdesk-scan at every
 minute boundary (runs overlap as with cron) while mail arrives at random
