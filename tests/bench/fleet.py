@@ -121,6 +121,7 @@ class Stack:
         self.base = "https://localhost:%d" % self.https
         self.http = requests.Session()
         self.http.trust_env = False
+        self.cron = None
 
     def start(self):
         subprocess.run([str(ROOT / "scripts" / "stack.sh"), "start"], env=self.env, check=True,
@@ -281,7 +282,7 @@ def tickets(stack, mids):
 def measure(stack, mids, addresses):
     by_address = dict(zip(addresses, mids))
     plan = arrivals.schedule(RATE, SECONDS, MAILBOXES, SEED)
-    cron = Cron(stack)
+    cron = stack.cron = Cron(stack)
     stack.ctl("latency", {"graph_ms": LATENCY_MS})
     first = (int(time.time() // PERIOD) + 1) * PERIOD
     time.sleep(max(0.0, first - time.time()))
@@ -407,6 +408,8 @@ def main():
               flush=True)
         measure(stack, mids, [addr for _, addr, _, _ in world])
     finally:
+        if stack.cron is not None and stack.cron.live:   # interrupted: no run outlives the stack
+            stack.cron.stop()
         stack.stop()
 
 
