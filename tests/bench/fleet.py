@@ -271,7 +271,7 @@ class Cron:
         return time.time() - t_stop
 
 
-def tickets(stack, mids):
+def tickets(stack):
     """(mailbox id, graph id) -> the time its first incoming_email row with a ticket was written."""
     rows = stack.sql("SELECT mailbox_id, graph_id, UNIX_TIMESTAMP(MIN(created_at)) FROM incoming_email "
                      "WHERE ticket_id IS NOT NULL AND subject LIKE 'Fleet mail %' "
@@ -311,7 +311,7 @@ def measure(stack, mids, addresses):
         cron.sample_rss()
         if len(window or []) == 2 and now - last_check >= 5:
             last_check = now
-            made = tickets(stack, mids)
+            made = tickets(stack)
             if all((by_address[a.address], a.immutable_id) in made for a in got):
                 break
         if now >= end:
@@ -324,7 +324,7 @@ def measure(stack, mids, addresses):
     t_end = time.time()
     stopped_in = cron.stop()
     cpu1 = (cpu_seconds(db), cpu_seconds(fk))
-    made = tickets(stack, mids)
+    made = tickets(stack)
     counters = stack.ctl("fleet")
     report(stack, plan, got, made, by_address, cron, window, t_end - t0, stopped_in,
            (cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]), counters, load0)
