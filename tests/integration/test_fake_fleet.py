@@ -171,3 +171,11 @@ def test_deliver_puts_each_mail_in_its_inbox_at_its_moment(world):
     stop = threading.Event()
     stop.set()
     assert arrivals.deliver(c.fake.url, [(5.0, 0)], addresses, time.time(), stop) == []
+
+
+def test_the_bench_runs_the_cron_templates_scanner_command():
+    """The fleet benchmark's cron is packaging/postdesk.cron.in's line, this build's binary."""
+    import fleet
+    argv = fleet.cron_argv()
+    assert argv[0] == fleet.BIN + "/postdesk-scan"
+    assert not any(w.startswith((">", "@")) or w in ("&&", "2>&1") for w in argv), argv
