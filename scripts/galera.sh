@@ -83,6 +83,12 @@ pid_of() {
 	comm=$(cat "/proc/$p/comm" 2>/dev/null) || return 0
 	local state
 	state=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) || return 0
+	# A pid the kernel reused for a process begun after the pid file was
+	# written is not our node (pids recycle within minutes when busy).
+	local start mtime
+	start=$(awk '{print $22}' "/proc/$p/stat" 2>/dev/null) || return 0
+	mtime=$(stat -c %Y "$f") || return 0
+	(($(awk '/^btime/ {print $2}' /proc/stat) + start / $(getconf CLK_TCK) > mtime + 2)) && return 0
 	[[ $comm == mariadbd && $state != Z ]] && echo "$p"
 	return 0
 }

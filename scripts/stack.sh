@@ -118,7 +118,21 @@ proc_info() {
 	P_COMM=${line#*(}
 	P_COMM=${P_COMM%)*}
 	local rest=${line##*) } _ppid
-	read -r P_STATE _ppid P_PGRP _ <<<"$rest"
+	read -r P_STATE _ppid P_PGRP _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ P_START _ <<<"$rest"
+}
+
+# started_after PID FILE: the process began more than 2 s after FILE was
+# last written, so it cannot be the one FILE names: the pid was reused (the
+# kernel recycles pids within minutes on a busy machine), and a stale pid
+# file must never make us signal a stranger. P_START is in clock ticks
+# since boot.
+BOOT_S=$(awk '/^btime/ {print $2}' /proc/stat)
+TICKS=$(getconf CLK_TCK)
+started_after() {
+	local mtime
+	proc_info "$1" || return 1
+	mtime=$(stat -c %Y "$2" 2>/dev/null) || return 1
+	((BOOT_S + P_START / TICKS > mtime + 2))
 }
 
 # alive PID: the process exists and is not a zombie. PID 1 here reaps orphans
@@ -147,7 +161,7 @@ pids_of() {
 	[[ -s $f ]] || return 0
 	local p
 	for p in $(cat "$f" 2>/dev/null); do
-		[[ $p =~ ^[0-9]+$ ]] && printf '%s\n' "$p"
+		[[ $p =~ ^[0-9]+$ ]] && ! started_after "$p" "$f" && printf '%s\n' "$p"
 	done
 	return 0
 }
