@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "domain/mailbox_connect.h"
+#include "domain/mailbox_cred.h"
 #include "microsoft/graph.h"
 #include "microsoft/guidance.h"
 #include "base/log.h"
@@ -218,27 +219,26 @@ redeem(struct app *app, struct http *h,
     const struct mailbox_connect_callback *cb, const struct oauth_state *st,
     struct mailbox_connect_result *res, struct err *err)
 {
-	struct mailbox_creds c;
-	struct oauth2_cloud  cloud;
-	struct oauth2_grant  g = { 0 };
-	struct oauth2_tokens t = { 0 };
-	struct oauth2_error  oe;
-	struct oauth2_claims cl;
-	struct buf           rs = { 0 }, as = { 0 };
-	struct connection    cn = { 0 };
-	char                *secret = NULL, *ver = NULL, msg[600];
-	int                  rc = -1;
+	struct mailbox_creds      c;
+	struct oauth2_cloud       cloud;
+	struct oauth2_grant       g = { 0 };
+	struct oauth2_tokens      t = { 0 };
+	struct oauth2_error       oe;
+	struct oauth2_claims      cl;
+	struct buf                rs = { 0 }, as = { 0 };
+	struct connection         cn = { 0 };
+	struct mailbox_grant_keys keys = { 0 };
+	char                     *ver = NULL, msg[600];
+	int                       rc = -1;
 
 	if (store_mailbox_token_get(app->db, st->mailbox_id, &c, err) == -1)
 		return -1;
-	secret = unseal(&app->key, c.secret.data, c.secret.len, err);
 	ver = unseal(&app->key, st->verifier.data, st->verifier.len, err);
-	if (secret == NULL || ver == NULL ||
+	if (ver == NULL || mailbox_cred_grant(app, &c, &g, &keys, err) == -1 ||
 	    oauth2_cloud_of(&app->cfg, c.cloud, &cloud) == -1)
 		goto out;
 	g.tenant = c.tenant_id; /* where the authorization went */
 	g.client_id = c.client_id;
-	g.secret = secret;
 	g.code = cb->code;
 	g.redirect_uri = st->redirect_uri;
 	g.verifier = ver;
@@ -274,7 +274,7 @@ redeem(struct app *app, struct http *h,
 	audit(app, "system", 0, cl.username, "mailbox.connect", c.id, NULL);
 	rc = 0;
 out:
-	xfree_secret(secret);
+	mailbox_grant_keys_wipe(&keys);
 	xfree_secret(ver);
 	buf_cleanup(&rs);
 	buf_cleanup(&as);
