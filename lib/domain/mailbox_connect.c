@@ -67,6 +67,15 @@ mailbox_connect_start(struct app *app, const struct principal *who, uint64_t id,
 
 	if (mailbox_get(app, id, &mb, err) == -1)
 		return -1;
+	if (mb.credential == MAILBOX_CRED_CERTIFICATE &&
+	    mb.cert_thumbprint[0] == '\0') {
+		/* the sign-in would end at a token request it cannot sign */
+		err_set(err, E_CONFLICT,
+		    "This mailbox has no certificate yet: generate or upload "
+		    "one, upload its .cer in Azure, then authorize.");
+		mailbox_cleanup(&mb);
+		return -1;
+	}
 	if (oauth2_cloud_of(&app->cfg, mailbox_cloud_name(mb.cloud), &cloud) ==
 	    -1) {
 		err_set(err, E_INTERNAL, "unknown cloud %d", (int)mb.cloud);

@@ -113,6 +113,11 @@ def test_create_on_certificate_needs_no_secret(world, pd):
     # no certificate yet: no .cer
     r = world.browser.get("/api/mailboxes/%d/certificate.cer" % mb["id"])
     pd.check_problem(r, 404)
+    # … and no Authorize Application: its token request could not be signed
+    r = world.browser.post("/api/mailboxes/%d/authorize" % mb["id"])
+    p = pd.check_problem(r, 409)
+    assert "no certificate yet" in p["detail"]
+    assert world.fake.log("authorize_log") == []
     # a secret beside credential_type certificate is refused; a bad type too
     r = world.browser.post("/api/mailboxes", json={
         "name": pd.unique("Cert"), "client_id": world.client_id, "tenant_id": world.tenant,
