@@ -297,3 +297,25 @@ def test_key_never_in_output_or_logs(world, stack, pd):
     for line in key_body(key):
         for text in seen:
             assert line not in text
+
+
+def test_clock_skew_refused_with_guidance(world, fake, stack):
+    """An assertion outside its valid time range (this server's clock an hour
+    behind Microsoft's): AADSTS700024, and the page says to fix the clock."""
+    mid = world.mailbox()["id"]
+    world.put(mid, {"type": "certificate", "generate": True})
+    world.upload_to_azure(world.cer(mid))
+    connect_mailbox(stack, world.browser, mid)
+    fake.ctl("clock/advance", {"seconds": 3600})
+    stack.sql("UPDATE mailbox SET access_expires_at = UTC_TIMESTAMP() - INTERVAL 1 HOUR "
+              "WHERE id = %d" % mid)
+    r = subprocess.run([str(stack.bin / "postdesk-scan"), "--once", "--mailbox", str(mid)],
+                       env=scan_env(stack), stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=120)
+    keep_stderr(stack, r.stderr)
+    (refused,) = [e for e in fake.log("token_log") if e["grant_type"] == "refresh_token"]
+    assert refused["error_code"] == 700024 and refused["client_auth"] == "assertion"
+    m = world.get(mid)
+    assert m["last_error"]["code"] == "AADSTS700024", m
+    assert "clock" in m["last_error"]["guidance"]
+    assert m["status"] == "needs_reauth"
