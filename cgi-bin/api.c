@@ -33,6 +33,8 @@ static const struct route routes[] = {
 	{ "POST",   "/api/mailboxes/{id}/authorize",  api_mailbox_authorize,  ROUTE_ADMIN, NULL },
 	{ "POST",   "/api/mailboxes/{id}/disconnect", api_mailbox_disconnect, ROUTE_ADMIN, NULL },
 	{ "POST",   "/api/mailboxes/{id}/test",       api_mailbox_test,       ROUTE_ADMIN, NULL },
+	{ "PUT",    "/api/mailboxes/{id}/credential", api_mailbox_credential, ROUTE_ADMIN, NULL },
+	{ "GET",    "/api/mailboxes/{id}/certificate.cer", api_mailbox_certificate, ROUTE_ADMIN, NULL },
 	{ "GET",    "/api/audit-log",           api_audit_list,     ROUTE_ADMIN, NULL },
 	{ "GET",    "/api/rules",               api_rule_list,      ROUTE_ADMIN, NULL },
 	{ "POST",   "/api/rules",               api_rule_create,    ROUTE_ADMIN, NULL },

@@ -32,6 +32,8 @@ int api_mailbox_create(struct call *);
 int api_mailbox_get(struct call *);
 int api_mailbox_update(struct call *);
 int api_mailbox_delete(struct call *);
+int api_mailbox_credential(struct call *);
+int api_mailbox_certificate(struct call *);
 int api_audit_list(struct call *);
 int api_mailbox_authorize(struct call *);
 int api_mailbox_disconnect(struct call *);

@@ -8,6 +8,7 @@
 #include "api.h"
 #include "adapt/jsonx.h"
 #include "domain/mailbox.h"
+#include "domain/mailbox_cred.h"
 #include "domain/mailbox_state.h"
 #include "base/xmalloc.h"
 
@@ -220,4 +221,60 @@ api_mailbox_delete(struct call *c)
 		return web_error(c, &err);
 	web_audit(c, "mailbox.delete", "mailbox", id, NULL);
 	return web_empty(c, 204);
+}
+
+/* PUT /api/mailboxes/{id}/credential: a client secret or a certificate
+ * (generated or uploaded); the answer is the mailbox, never the key. */
+int
+api_mailbox_credential(struct call *c)
+{
+	struct err err;
+	json_t    *in, *errors, *detail;
+	uint64_t   id;
+
+	if (web_id(c, 0, &id) == -1)
+		return -1;
+	if (mailbox_exists(c->app, id, &err) == -1)
+		return web_error(c, &err);
+	if (web_body(c, &in) == -1)
+		return -1;
+	errors = json_array();
+	if (mailbox_credential_put(c->app, id, in, errors, &err) == -1) {
+		json_decref(in);
+		return refused(c, &err, errors);
+	}
+	json_decref(errors);
+	/* the audit names the choice, never a secret or key */
+	detail = json_pack("{s:s?, s:b}", "type", jsonx_str(in, "type"),
+	    "generated", json_is_true(json_object_get(in, "generate")));
+	web_audit(c, "mailbox.credential", "mailbox", id, detail);
+	json_decref(in);
+	return answer(c, 200, id);
+}
+
+/* GET /api/mailboxes/{id}/certificate.cer: the certificate (DER) to
+ * upload under Certificates & secrets in Azure. */
+int
+api_mailbox_certificate(struct call *c)
+{
+	struct err err;
+	struct buf der;
+	char       cd[96];
+	uint64_t   id;
+
+	if (web_id(c, 0, &id) == -1)
+		return -1;
+	buf_init(&der, 2048);
+	if (mailbox_certificate_der(c->app, id, &der, &err) == -1) {
+		buf_cleanup(&der);
+		return web_error(c, &err);
+	}
+	snprintf(cd, sizeof cd,
+	    "attachment; filename=\"postdesk-mailbox-%llu.cer\"",
+	    (unsigned long long)id);
+	resp_header(c->req, "Content-Disposition", cd);
+	resp_header(c->req, "X-Content-Type-Options", "nosniff");
+	resp_send(c->req, 200, "application/pkix-cert", der.data, der.len);
+	buf_cleanup(&der);
+	return 0;
 }

@@ -14,8 +14,8 @@ PKGS=(
 	logrotate # tests/integration/test_logs.py
 	libfcgi-dev libfcgi-bin spawn-fcgi
 	libcurl4-openssl-dev libjansson-dev libmariadb-dev libsodium-dev
-	libssl-dev # lib/adapt/jwks.c: RSA signatures of id_tokens (libcrypto)
-	python3-cryptography # tests/fakes/fake_oidc.py signs id_tokens
+	libssl-dev # libcrypto: id_token signatures (lib/adapt/jwks.c), certificate credentials (lib/adapt/x509.c, lib/adapt/jose.c)
+	python3-cryptography # tests/fakes/fake_oidc.py signs id_tokens; tests/fakes/fake_cert.py checks client assertions
 	mariadb-server mariadb-client nginx openssl curl
 	galera-4 rsync # scripts/galera.sh: the 3-node cluster (SST by rsync) of tests/integration/test_galera.py
 	wrk cppcheck clang-format # make bench; make check (with grep)

@@ -20,7 +20,7 @@ static const char *const FIELDS[] = { "name", "type", "client_id", "tenant_id",
 	"secret", "secret_expires_on", "shared_address", "cloud",
 	"processed_action", "processed_folder", "first_scan", "ack_enabled",
 	"ack_subject", "ack_body", "ack_per_hour", "quarantine_folder",
-	"automatic_mail", NULL };
+	"automatic_mail", "credential_type", NULL };
 
 /* Folders Outlook keeps for itself (English names, any case). */
 static const char *const WELL_KNOWN[] = { "Inbox", "Deleted Items",
@@ -380,6 +380,35 @@ check_options(struct mailbox *mb, json_t *in, json_t *errors)
 }
 
 /*
+ * credential_type, only when creating: a mailbox on a certificate is
+ * created without a secret and gets its certificate by PUT
+ * /api/mailboxes/{id}/credential (lib/domain/mailbox_cred.c), which is
+ * also how an existing mailbox changes its credential.
+ */
+static void
+check_credential_type(struct mailbox *mb, json_t *in, int creating,
+    json_t *errors)
+{
+	json_t *v = json_object_get(in, "credential_type");
+
+	if (v == NULL)
+		return;
+	if (!creating)
+		jsonx_field_error(errors, "credential_type",
+		    "Change the credential with PUT "
+		    "/api/mailboxes/{id}/credential.");
+	else if (mailbox_credential_parse(json_string_value(v),
+	             &mb->credential) == -1)
+		jsonx_field_error(errors, "credential_type",
+		    "Must be \"secret\" or \"certificate\".");
+	else if (mb->credential == MAILBOX_CRED_CERTIFICATE &&
+	    json_object_get(in, "secret") != NULL)
+		jsonx_field_error(errors, "secret",
+		    "A mailbox on a certificate keeps no client secret: leave "
+		    "the secret out.");
+}
+
+/*
  * Apply the fields present in in to mb, validating each; when creating,
  * name, client_id, tenant_id and secret are required.  A new secret is
  * returned in *secret (caller frees with xfree_secret()), and its last four
@@ -397,9 +426,12 @@ mailbox_apply_json(struct mailbox *mb, json_t *in, int creating, char **secret,
 
 	*secret = NULL;
 	jsonx_unknown_fields(in, FIELDS, errors);
+	check_credential_type(mb, in, creating, errors);
 	if (creating)
 		for (const char *const *r = required; *r; r++)
-			if (json_object_get(in, *r) == NULL)
+			if (json_object_get(in, *r) == NULL &&
+			    !(strcmp(*r, "secret") == 0 &&
+			        mb->credential == MAILBOX_CRED_CERTIFICATE))
 				jsonx_field_error(errors, *r, "Required.");
 	name = get_str(in, "name", 0, errors, &bad);
 	if (name != NULL)
@@ -508,6 +540,29 @@ mailbox_azure_setup(struct jw *w, const struct config *cfg)
 	jw_close(w, '}');
 }
 
+/* The credential: its type and the certificate (never its key). */
+static void
+write_credential(struct jw *w, const struct mailbox *mb)
+{
+	jw_key(w, "credential_type");
+	jw_str(w, mailbox_credential_name(mb->credential));
+	jw_key(w, "certificate");
+	if (mb->cert_thumbprint[0] == '\0') {
+		jw_null(w);
+		return;
+	}
+	jw_open(w, '{');
+	jw_key(w, "thumbprint");
+	jw_str(w, mb->cert_thumbprint);
+	jw_key(w, "subject");
+	jw_str(w, mb->cert_subject);
+	jw_key(w, "expires_at");
+	jw_str(w, mb->cert_expires_at);
+	jw_key(w, "expiring");
+	jw_bool(w, mb->cert_expiring);
+	jw_close(w, '}');
+}
+
 /*
  * Write the API representation of mb to w (the hot path of the mailbox
  * list, so written directly, without a json_t tree).  Never contains the
@@ -530,7 +585,7 @@ mailbox_write(struct jw *w, const struct mailbox *mb, const struct config *cfg)
 	jw_key(w, "tenant_id");
 	jw_str(w, mb->tenant_id);
 	jw_key(w, "secret_set");
-	jw_bool(w, 1);
+	jw_bool(w, mb->credential == MAILBOX_CRED_SECRET);
 	jw_key(w, "secret_last4");
 	jw_str(w, mb->secret_last4);
 	jw_key(w, "secret_expires_on");
@@ -567,6 +622,7 @@ mailbox_write(struct jw *w, const struct mailbox *mb, const struct config *cfg)
 	permissions(w, shared);
 	jw_key(w, "secret_expiring");
 	jw_bool(w, mb->secret_expiring);
+	write_credential(w, mb);
 	jw_key(w, "connection");
 	if (mb->connected_at[0] == '\0') {
 		jw_null(w);

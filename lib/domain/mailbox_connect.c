@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "domain/mailbox_connect.h"
+#include "domain/mailbox_cred.h"
 #include "microsoft/graph.h"
 #include "microsoft/guidance.h"
 #include "base/log.h"
@@ -66,6 +67,15 @@ mailbox_connect_start(struct app *app, const struct principal *who, uint64_t id,
 
 	if (mailbox_get(app, id, &mb, err) == -1)
 		return -1;
+	if (mb.credential == MAILBOX_CRED_CERTIFICATE &&
+	    mb.cert_thumbprint[0] == '\0') {
+		/* the sign-in would end at a token request it cannot sign */
+		err_set(err, E_CONFLICT,
+		    "This mailbox has no certificate yet: generate or upload "
+		    "one, upload its .cer in Azure, then authorize.");
+		mailbox_cleanup(&mb);
+		return -1;
+	}
 	if (oauth2_cloud_of(&app->cfg, mailbox_cloud_name(mb.cloud), &cloud) ==
 	    -1) {
 		err_set(err, E_INTERNAL, "unknown cloud %d", (int)mb.cloud);
@@ -218,27 +228,26 @@ redeem(struct app *app, struct http *h,
     const struct mailbox_connect_callback *cb, const struct oauth_state *st,
     struct mailbox_connect_result *res, struct err *err)
 {
-	struct mailbox_creds c;
-	struct oauth2_cloud  cloud;
-	struct oauth2_grant  g = { 0 };
-	struct oauth2_tokens t = { 0 };
-	struct oauth2_error  oe;
-	struct oauth2_claims cl;
-	struct buf           rs = { 0 }, as = { 0 };
-	struct connection    cn = { 0 };
-	char                *secret = NULL, *ver = NULL, msg[600];
-	int                  rc = -1;
+	struct mailbox_creds      c;
+	struct oauth2_cloud       cloud;
+	struct oauth2_grant       g = { 0 };
+	struct oauth2_tokens      t = { 0 };
+	struct oauth2_error       oe;
+	struct oauth2_claims      cl;
+	struct buf                rs = { 0 }, as = { 0 };
+	struct connection         cn = { 0 };
+	struct mailbox_grant_keys keys = { 0 };
+	char                     *ver = NULL, msg[600];
+	int                       rc = -1;
 
 	if (store_mailbox_token_get(app->db, st->mailbox_id, &c, err) == -1)
 		return -1;
-	secret = unseal(&app->key, c.secret.data, c.secret.len, err);
 	ver = unseal(&app->key, st->verifier.data, st->verifier.len, err);
-	if (secret == NULL || ver == NULL ||
+	if (ver == NULL || mailbox_cred_grant(app, &c, &g, &keys, err) == -1 ||
 	    oauth2_cloud_of(&app->cfg, c.cloud, &cloud) == -1)
 		goto out;
 	g.tenant = c.tenant_id; /* where the authorization went */
 	g.client_id = c.client_id;
-	g.secret = secret;
 	g.code = cb->code;
 	g.redirect_uri = st->redirect_uri;
 	g.verifier = ver;
@@ -274,7 +283,7 @@ redeem(struct app *app, struct http *h,
 	audit(app, "system", 0, cl.username, "mailbox.connect", c.id, NULL);
 	rc = 0;
 out:
-	xfree_secret(secret);
+	mailbox_grant_keys_wipe(&keys);
 	xfree_secret(ver);
 	buf_cleanup(&rs);
 	buf_cleanup(&as);

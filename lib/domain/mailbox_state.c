@@ -160,7 +160,8 @@ mailbox_create(struct app *app, json_t *in, uint64_t *id, json_t *errors,
 
 	mailbox_defaults(&mb);
 	if (validate(&mb, in, 1, &secret, errors, err) == 0) {
-		seal(&app->key, secret, &sealed);
+		if (secret != NULL) /* none on a certificate (sql/0016) */
+			seal(&app->key, secret, &sealed);
 		rc = store_mailbox_insert(app->db, &mb, &sealed, id, err);
 		if (rc == -1 && err->code == E_CONFLICT)
 			name_taken(errors, err);
@@ -204,7 +205,21 @@ write_settings(struct app *app, const struct mailbox *old, struct mailbox *mb,
 		return 1;
 	if (rc == -1)
 		return err->code == E_CONFLICT ? name_taken(errors, err) : -1;
+	/* a new secret is the mailbox's one credential (sql/0016) */
+	if (secret != NULL &&
+	    store_mailbox_cred_secret_chosen(app->db, mb->id, err) == -1)
+		return -1;
 	return settings_changed(app, old, mb, secret != NULL, err);
+}
+
+/* The credential of mailbox old changed (lib/domain/mailbox_cred.c): a
+ * connection made with the old one needs reauthorising, as for a new
+ * secret. */
+int
+mailbox_credential_changed(struct app *app, const struct mailbox *old,
+    struct err *err)
+{
+	return settings_changed(app, old, old, 1, err);
 }
 
 /*

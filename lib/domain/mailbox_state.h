@@ -37,6 +37,8 @@ int  mailbox_create(struct app *, json_t *in, uint64_t *id, json_t *errors,
 int  mailbox_patch(struct app *, uint64_t id, json_t *in, const char *if_match,
      uint64_t *version, json_t *errors, struct err *);
 int  mailbox_delete(struct app *, uint64_t id, struct err *);
+int  mailbox_credential_changed(struct app *, const struct mailbox *old,
+     struct err *);
 int  mailbox_disconnect(struct app *, uint64_t id, struct err *);
 void mailbox_record_error(struct app *, uint64_t id, const struct guidance *,
     const char *message);

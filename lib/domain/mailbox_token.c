@@ -34,6 +34,7 @@
 #include "domain/mailbox_state.h"
 #include "microsoft/oauth2.h"
 #include "domain/mailbox_token.h"
+#include "domain/mailbox_cred.h"
 #include "adapt/seal.h"
 #include "store/store.h"
 #include "base/xmalloc.h"
@@ -109,21 +110,22 @@ static int
 renew(struct app *app, struct http *h, const struct mailbox_creds *c,
     char **token, struct err *err)
 {
-	struct oauth2_cloud  cloud;
-	struct oauth2_grant  g = { 0 };
-	struct oauth2_tokens t = { 0 };
-	struct oauth2_error  oe;
-	struct err           e2;
-	char                *secret, *refresh;
-	int                  rc = FAILED;
+	struct oauth2_cloud       cloud;
+	struct oauth2_grant       g = { 0 };
+	struct oauth2_tokens      t = { 0 };
+	struct oauth2_error       oe;
+	struct err                e2;
+	struct mailbox_grant_keys keys;
+	char                     *refresh;
+	int                       rc = FAILED, have;
 
-	secret = unseal(&app->key, c->secret.data, c->secret.len, err);
-	refresh = unseal(&app->key, c->refresh.data, c->refresh.len, err);
+	have = mailbox_cred_grant(app, c, &g, &keys, err) == 0;
+	refresh = have ? unseal(&app->key, c->refresh.data, c->refresh.len, err)
+	               : NULL;
 	g.tenant = c->tenant;
 	g.client_id = c->client_id;
-	g.secret = secret;
 	g.refresh_token = refresh;
-	if (secret == NULL || refresh == NULL) {
+	if (refresh == NULL) {
 		/* err says why */
 	} else if (oauth2_cloud_of(&app->cfg, c->cloud, &cloud) == -1) {
 		err_set(err, E_INTERNAL, "unknown cloud %s", c->cloud);
@@ -136,7 +138,7 @@ renew(struct app *app, struct http *h, const struct mailbox_creds *c,
 	    store_mailbox_token_release(app->db, c->id, c->gen, &e2) == -1)
 		log_warn("mailbox %llu: refresh lease not released: %s",
 		    (unsigned long long)c->id, e2.msg);
-	xfree_secret(secret);
+	mailbox_grant_keys_wipe(&keys);
 	xfree_secret(refresh);
 	oauth2_tokens_cleanup(&t);
 	return rc;

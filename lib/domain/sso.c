@@ -157,6 +157,8 @@ redeem(struct app *app, struct http *h, const struct sso_app *a,
 	g.tenant = a->tenant;
 	g.client_id = a->client_id;
 	g.secret = a->secret;
+	g.key_pem = a->key_pem; /* a mailbox's app on a certificate */
+	g.cert_pem = a->cert_pem;
 	g.code = cb->code;
 	g.redirect_uri = redirect.data;
 	g.verifier = ver;

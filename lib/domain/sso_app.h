@@ -12,7 +12,9 @@
 struct sso_app {
 	char                tenant[65]; /* a tenant id (GUID) */
 	char                client_id[65];
-	char               *secret; /* NULL unless asked for */
+	char               *secret;  /* NULL unless asked for */
+	char               *key_pem; /* or a mailbox's certificate credential */
+	char               *cert_pem; /* (lib/domain/mailbox_cred.c) */
 	struct oauth2_cloud cloud;
 	int                 allow_address_match;
 };

@@ -12,6 +12,7 @@
 #include "adapt/seal.h"
 #include "base/valid.h"
 #include "base/xmalloc.h"
+#include "domain/mailbox_cred.h"
 #include "domain/sso.h"
 #include "domain/sso_app.h"
 #include "model/mailbox_types.h"
@@ -19,6 +20,22 @@
 #include "store/store.h"
 
 #define SECRET_MAX 1024
+
+/* A mailbox's credential: a secret or a certificate (mailbox_cred.c). */
+static int
+mailbox_app_credential(struct app *app, const struct mailbox_creds *c,
+    struct sso_app *out, struct err *err)
+{
+	struct oauth2_grant       g = { 0 };
+	struct mailbox_grant_keys k;
+
+	if (mailbox_cred_grant(app, c, &g, &k, err) == -1)
+		return -1;
+	out->secret = k.secret;
+	out->key_pem = k.key_pem;
+	out->cert_pem = k.key_pem ? xstrdup(c->cert_pem) : NULL;
+	return 0;
+}
 
 /* A mailbox's app: its client id, tenant (a GUID: the connected tenant
  * when known, else the one configured) and secret.  1 when unusable. */
@@ -36,12 +53,8 @@ mailbox_app(struct app *app, uint64_t id, int with_secret, struct sso_app *out,
 		memcpy(out->tenant, c.tenant, 37); /* a GUID: 36 + NUL */
 		snprintf(out->client_id, sizeof out->client_id, "%s",
 		    c.client_id);
-		rc = 0;
-		if (with_secret) {
-			out->secret =
-			    unseal(&app->key, c.secret.data, c.secret.len, err);
-			rc = out->secret == NULL ? -1 : 0;
-		}
+		rc =
+		    with_secret ? mailbox_app_credential(app, &c, out, err) : 0;
 	}
 	store_mailbox_token_cleanup(&c);
 	return rc;
@@ -86,7 +99,11 @@ void
 sso_app_cleanup(struct sso_app *a)
 {
 	xfree_secret(a->secret);
+	xfree_secret(a->key_pem);
+	free(a->cert_pem);
 	a->secret = NULL;
+	a->key_pem = NULL;
+	a->cert_pem = NULL;
 }
 
 /* *allowed: may agent_id sign in with a password?  Not when Microsoft

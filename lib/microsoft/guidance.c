@@ -17,8 +17,36 @@
 	"create a new client secret and paste its Value here (the Value, "     \
 	"not the Secret ID; it is shown only once), then reauthorize."
 
+#define UPLOAD_CER                                                             \
+	"In Azure, open the app registration > Certificates & secrets > "      \
+	"Certificates, press Upload certificate and choose the .cer this "     \
+	"mailbox's page offers (Download .cer); its thumbprint there must "    \
+	"match the one shown here. Then reauthorize."
+
 /* clang-format off */
 static const struct guidance aadsts[] = {
+	{ "AADSTS700027", "Microsoft does not know this mailbox's certificate "
+	  "(the key was not found, or the signature did not verify)",
+	  UPLOAD_CER " If Azure lists it, check that it has not expired "
+	  "there and that this mailbox uses the app whose Application "
+	  "(client) ID is shown here.", 1 },
+	{ "AADSTS700024", "The client assertion was outside its valid time "
+	  "range", "Check this server's clock (it must be within a few "
+	  "minutes of the real time: enable NTP, e.g. systemd-timesyncd), "
+	  "then reauthorize.", 1 },
+	{ "AADSTS700023", "The client assertion was addressed to another "
+	  "token endpoint", "Check the Directory (tenant) ID and the cloud of "
+	  "this mailbox, and that login_url in postdesk.conf is Microsoft's "
+	  "login address; then reauthorize.", 1 },
+	{ "AADSTS700021", "The client assertion named another app",
+	  "Check the Application (client) ID of this mailbox against the app "
+	  "registration that holds the certificate; then reauthorize.", 1 },
+	{ "AADSTS50012", "Microsoft refused the app's credential",
+	  "If this mailbox uses a certificate: " UPLOAD_CER " If it uses a "
+	  "client secret: " NEW_SECRET, 1 },
+	{ "AADSTS50027", "Microsoft could not read the client assertion",
+	  "Generate a new certificate for this mailbox, upload its .cer in "
+	  "Azure (Certificates & secrets) and reauthorize.", 1 },
 	{ "AADSTS9002313", "Microsoft refused the request as malformed",
 	  REAUTH " If it keeps failing, " NEW_SECRET, 1 },
 	{ "AADSTS70000", "The sign-in grant is no longer valid", REAUTH, 1 },
@@ -50,7 +78,9 @@ static const struct guidance aadsts[] = {
 	{ "AADSTS7000222", "The client secret has expired", NEW_SECRET
 	  " Enter its new expiry date too, so postdesk can warn you next "
 	  "time.", 1 },
-	{ "AADSTS7000218", "No client secret was sent", NEW_SECRET, 1 },
+	{ "AADSTS7000218", "No client secret or certificate was sent",
+	  NEW_SECRET " Or choose Certificate as this mailbox's credential.",
+	  1 },
 	{ "AADSTS700016", "The app was not found in this tenant",
 	  "Check the Application (client) ID and the Directory (tenant) ID "
 	  "against the app's Overview page in Azure, and the cloud.", 1 },

@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
 #include "adapt/cred.h"
+#include "adapt/jose.h"
+#include "adapt/x509.h"
 #include "model/mailbox_types.h"
 #include "microsoft/oauth2.h"
 #include "base/url.h"
@@ -210,9 +213,94 @@ oauth2_tokens_cleanup(struct oauth2_tokens *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* How long a client assertion is valid: Microsoft asks for 5-10 minutes
+ * after nbf (docs/graph-contract.md section 10). */
+#define ASSERTION_SECONDS 600
+
+/* A version-4 UUID from 16 random bytes: the assertion's jti. */
+static void
+random_uuid(char out[37])
+{
+	unsigned char r[16];
+
+	randombytes_buf(r, sizeof r);
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	for (int i = 0, o = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		snprintf(out + o, 3, "%02x", r[i]);
+		o += 2;
+	}
+}
+
+/*
+ * The client assertion of certificate credentials (Microsoft's
+ * "certificate credentials", RFC 7523): a JWT signed PS256 whose header
+ * names the certificate by its SHA-256 and SHA-1 thumbprints, audience
+ * the token endpoint, issuer and subject the client id, a fresh jti, and
+ * valid from now for ASSERTION_SECONDS.  Appended to out.
+ */
+int
+oauth2_client_assertion(const char *token_url, const char *client_id,
+    const char *key_pem, const char *cert_pem, time_t now, struct buf *out,
+    struct err *err)
+{
+	struct x509_info in;
+	json_t          *h, *c;
+	char            *hs, *cs, jti[37];
+	int              rc;
+
+	if (x509_info_of(cert_pem, &in, err) == -1)
+		return -1;
+	random_uuid(jti);
+	h = json_pack("{s:s, s:s, s:s, s:s}", "alg", jose_alg_name(JOSE_PS256),
+	    "typ", "JWT", "x5t#S256", in.x5t_s256, "x5t", in.x5t);
+	c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "aud", token_url,
+	    "iss", client_id, "sub", client_id, "jti", jti, "nbf",
+	    (json_int_t)now, "iat", (json_int_t)now, "exp",
+	    (json_int_t)(now + ASSERTION_SECONDS));
+	hs = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	cs = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(h);
+	json_decref(c);
+	rc = jose_sign(JOSE_PS256, hs, cs, key_pem, out, err);
+	free(hs);
+	free(cs);
+	return rc;
+}
+
+/* The client's credential in the form: the secret, or an assertion. */
+static int
+client_auth(struct buf *form, const char *url, const struct oauth2_grant *g,
+    struct err *err)
+{
+	struct buf a;
+	int        rc;
+
+	if (g->key_pem == NULL) {
+		buf_puts(form, "&client_secret=");
+		url_encode(form, g->secret);
+		return 0;
+	}
+	buf_init(&a, 2048);
+	rc = oauth2_client_assertion(url, g->client_id, g->key_pem, g->cert_pem,
+	    time(NULL), &a, err);
+	if (rc == 0) {
+		buf_puts(form, "&client_assertion_type=");
+		url_encode(form,
+		    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+		buf_puts(form, "&client_assertion=");
+		url_encode(form, a.data);
+	}
+	buf_cleanup(&a);
+	return rc;
+}
+
 /*
  * Redeem a code or a refresh token (g->code decides) at the tenant's token
- * endpoint.  The secret travels in the form body, every value
+ * endpoint.  The client authenticates with its secret or, when g->key_pem
+ * is set, a client assertion; both travel in the form body, every value
  * form-encoded.  Returns as oauth2_parse_tokens().
  */
 int
@@ -232,8 +320,13 @@ oauth2_token(struct http *h, const struct oauth2_cloud *cloud,
 	buf_puts(&url, "/oauth2/v2.0/token");
 	buf_puts(&form, "client_id=");
 	url_encode(&form, g->client_id);
-	buf_puts(&form, "&client_secret=");
-	url_encode(&form, g->secret);
+	if (client_auth(&form, url.data, g, err) == -1) {
+		memset(oe, 0, sizeof *oe);
+		sodium_memzero(form.data, form.len);
+		buf_cleanup(&form);
+		buf_cleanup(&url);
+		return -1;
+	}
 	if (g->code != NULL) {
 		buf_puts(&form, "&grant_type=authorization_code&code=");
 		url_encode(&form, g->code);

@@ -11,6 +11,8 @@
 #include "base/err.h"
 #include "adapt/http.h"
 
+#include <time.h>
+
 #define OAUTH2_VERIFIER_MAX  72 /* 64 chars + NUL */
 #define OAUTH2_CHALLENGE_MAX 48
 
@@ -45,7 +47,9 @@ struct oauth2_claims {
 struct oauth2_grant {
 	const char *tenant;
 	const char *client_id;
-	const char *secret;
+	const char *secret;        /* a client secret, or: */
+	const char *key_pem;       /* certificate credentials: the key and */
+	const char *cert_pem;      /* its certificate (a client assertion) */
 	const char *code;          /* authorization_code grant */
 	const char *redirect_uri;  /* with code */
 	const char *verifier;      /* with code */
@@ -65,6 +69,9 @@ void oauth2_authorize_url(struct buf *, const struct oauth2_cloud *,
     const char *login_hint);
 int  oauth2_token(struct http *, const struct oauth2_cloud *,
      const struct oauth2_grant *, struct oauth2_tokens *, struct oauth2_error *,
+     struct err *);
+int  oauth2_client_assertion(const char *token_url, const char *client_id,
+     const char *key_pem, const char *cert_pem, time_t now, struct buf *out,
      struct err *);
 int  oauth2_parse_tokens(const char *body, size_t len, long status,
      struct oauth2_tokens *, struct oauth2_error *, struct err *);

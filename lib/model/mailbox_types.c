@@ -26,6 +26,13 @@ static const char *const FIRST_SCAN_NAMES[] = {
 _Static_assert(ENUM_COUNT(FIRST_SCAN_NAMES) == MAILBOX_FIRST_SCAN_COUNT,
     "first scan names");
 
+static const char *const CREDENTIAL_NAMES[] = {
+	[MAILBOX_CRED_SECRET] = "secret",
+	[MAILBOX_CRED_CERTIFICATE] = "certificate",
+};
+_Static_assert(ENUM_COUNT(CREDENTIAL_NAMES) == MAILBOX_CREDENTIAL_COUNT,
+    "one name per credential type");
+
 static const char *const AUTOMATIC_MAIL_NAMES[] = {
 	[MAILBOX_AUTOMATIC_TICKET] = "ticket",
 	[MAILBOX_AUTOMATIC_LOG_ONLY] = "log_only",
@@ -174,4 +181,22 @@ processed_action_parse(const char *s, enum processed_action *v)
 	if (i >= 0)
 		*v = (enum processed_action)i;
 	return i >= 0 ? 0 : -1;
+}
+
+const char *
+mailbox_credential_name(enum mailbox_credential v)
+{
+	return (unsigned)v < MAILBOX_CREDENTIAL_COUNT ? CREDENTIAL_NAMES[v]
+	                                              : "";
+}
+
+int
+mailbox_credential_parse(const char *s, enum mailbox_credential *v)
+{
+	int i = enum_index(CREDENTIAL_NAMES, MAILBOX_CREDENTIAL_COUNT, s);
+
+	if (i < 0)
+		return -1;
+	*v = (enum mailbox_credential)i;
+	return 0;
 }

@@ -50,6 +50,15 @@ enum mailbox_automatic_mail {
 	MAILBOX_AUTOMATIC_MAIL_COUNT
 };
 
+/* How a mailbox's app proves itself to Microsoft's token endpoint: a
+ * client secret, or a certificate whose key signs a client assertion
+ * (credential_type, sql/0016_certificate.sql; lib/microsoft/oauth2.c). */
+enum mailbox_credential {
+	MAILBOX_CRED_SECRET,
+	MAILBOX_CRED_CERTIFICATE,
+	MAILBOX_CREDENTIAL_COUNT
+};
+
 /* The national clouds: their id (the cloud column), the name the portal
  * shows, and the login and Graph base URLs (docs/graph-contract.md). */
 enum mailbox_cloud {
@@ -75,6 +84,8 @@ const char *mailbox_first_scan_name(enum mailbox_first_scan);
 int         mailbox_first_scan_parse(const char *, enum mailbox_first_scan *);
 const char *mailbox_automatic_mail_name(enum mailbox_automatic_mail);
 int mailbox_automatic_mail_parse(const char *, enum mailbox_automatic_mail *);
+const char *mailbox_credential_name(enum mailbox_credential);
+int         mailbox_credential_parse(const char *, enum mailbox_credential *);
 const char *mailbox_cloud_name(enum mailbox_cloud);
 int         mailbox_cloud_parse(const char *, enum mailbox_cloud *);
 
@@ -131,6 +142,12 @@ struct mailbox {
 	uint64_t version;
 	/* ticket work (sql/0013) */
 	enum mailbox_automatic_mail automatic_mail;
+	/* certificate credentials (sql/0016) */
+	enum mailbox_credential credential;
+	char                    cert_thumbprint[41]; /* "" when none */
+	char                    cert_subject[256];
+	char                    cert_expires_at[21];
+	int                     cert_expiring; /* expires within 14 days */
 };
 
 void mailbox_set_text(char **dst, const char *src);

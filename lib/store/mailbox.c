@@ -22,7 +22,8 @@
 	"connected_at, inbox_count, last_error_code, last_error, "             \
 	"last_error_guidance, last_error_at, last_scan_at, last_success_at, "  \
 	"messages_waiting, ack_subject, ack_body, ack_per_hour, "              \
-	"quarantine_folder, mailbox.attention, version, automatic_mail"
+	"quarantine_folder, mailbox.attention, version, automatic_mail, "      \
+	"credential_type, cert_thumbprint, cert_subject, cert_expires_at"
 
 enum mb_col {
 	MB_ID,
@@ -58,7 +59,11 @@ enum mb_col {
 	MB_QUARANTINE_FOLDER,
 	MB_ATTENTION,
 	MB_VERSION,
-	MB_AUTOMATIC_MAIL
+	MB_AUTOMATIC_MAIL,
+	MB_CREDENTIAL_TYPE,
+	MB_CERT_THUMBPRINT,
+	MB_CERT_SUBJECT,
+	MB_CERT_EXPIRES_AT
 };
 
 static const char SQL_MB_INSERT[] =
@@ -66,8 +71,8 @@ static const char SQL_MB_INSERT[] =
     "secret_last4, secret_expires_on, shared_address, cloud, "
     "processed_action, processed_folder, first_scan, ack_enabled, "
     "ack_subject, ack_body, ack_per_hour, quarantine_folder, automatic_mail, "
-    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-    "?, ?, ?, ?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP())";
+    "credential_type, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP())";
 static const char SQL_MB_UPDATE[] =
     "UPDATE mailbox SET name = ?, type = ?, client_id = ?, tenant_id = ?, "
     "secret_sealed = COALESCE(?, secret_sealed), "
@@ -132,15 +137,17 @@ int
 store_mailbox_insert(struct db *db, const struct mailbox *mb,
     const struct buf *sealed, uint64_t *id, struct err *err)
 {
-	struct db_param     p[18];
+	struct db_param     p[19];
 	struct db_exec_info info;
 
 	p[0] = db_str(mb->name);
 	p[1] = db_str(mb->type);
 	p[2] = db_str(mb->client_id);
 	p[3] = db_str(mb->tenant_id);
-	p[4] = db_blob(sealed->data, sealed->len);
+	/* a mailbox on a certificate stores no secret (sql/0016) */
+	p[4] = sealed->len ? db_blob(sealed->data, sealed->len) : db_null();
 	mb_params(mb, &p[5]);
+	p[18] = db_str(mailbox_credential_name(mb->credential));
 	if (db_exec(db, SQL_MB_INSERT, p, DB_NPARAMS(p), &info, err) == -1)
 		return -1;
 	*id = info.insert_id;
@@ -222,6 +229,9 @@ mb_enums(struct mailbox *mb, const struct db_res *r, size_t i, struct err *err)
 	if (mailbox_automatic_mail_parse(db_res_str(r, i, MB_AUTOMATIC_MAIL),
 	        &mb->automatic_mail) == -1)
 		return bad_enum(r, i, MB_AUTOMATIC_MAIL, err);
+	if (mailbox_credential_parse(db_res_str(r, i, MB_CREDENTIAL_TYPE),
+	        &mb->credential) == -1)
+		return bad_enum(r, i, MB_CREDENTIAL_TYPE, err);
 	return 0;
 }
 
@@ -253,6 +263,9 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 		    MB_CONNECTED_TENANT },
 		{ mb->last_error_code, sizeof mb->last_error_code,
 		    MB_LAST_ERROR_CODE },
+		{ mb->cert_thumbprint, sizeof mb->cert_thumbprint,
+		    MB_CERT_THUMBPRINT },
+		{ mb->cert_subject, sizeof mb->cert_subject, MB_CERT_SUBJECT },
 	}, times[] = {
 		{ mb->created_at, sizeof mb->created_at, MB_CREATED_AT },
 		{ mb->updated_at, sizeof mb->updated_at, MB_UPDATED_AT },
@@ -261,6 +274,8 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 		{ mb->last_scan_at, sizeof mb->last_scan_at, MB_LAST_SCAN_AT },
 		{ mb->last_success_at, sizeof mb->last_success_at,
 		    MB_LAST_SUCCESS_AT },
+		{ mb->cert_expires_at, sizeof mb->cert_expires_at,
+		    MB_CERT_EXPIRES_AT },
 	};
 
 	mb->processed_folder = text_cell(r, i, MB_PROCESSED_FOLDER);
@@ -286,6 +301,8 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 	    : -1;
 	mb->secret_expiring = mb->secret_expires_on[0] != '\0' &&
 	    strcmp(mb->secret_expires_on, expiring_before) < 0;
+	mb->cert_expiring = mb->cert_expires_at[0] != '\0' &&
+	    strncmp(mb->cert_expires_at, expiring_before, 10) < 0;
 	mb->messages_waiting = db_res_str(r, i, MB_MESSAGES_WAITING)
 	    ? db_res_int(r, i, MB_MESSAGES_WAITING)
 	    : -1;

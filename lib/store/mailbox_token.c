@@ -3,9 +3,11 @@
  * Every change of the stored refresh token counts up refresh_gen; token
  * refresh (store/mailbox_token.c) saves only against the count it read.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store.h"
+#include "base/xmalloc.h"
 
 static const char SQL_CREDS[] =
     "SELECT id, status, client_id, COALESCE(connected_tenant, tenant_id), "
@@ -14,7 +16,8 @@ static const char SQL_CREDS[] =
     "access_expires_at > UTC_TIMESTAMP() + INTERVAL 5 MINUTE, tenant_id, "
     "refresh_gen, IF(refresh_lease_until > UTC_TIMESTAMP(3), "
     "TIMESTAMPDIFF(MICROSECOND, refresh_leased_at, UTC_TIMESTAMP(3)) "
-    "DIV 1000, -1) FROM mailbox WHERE id = ?";
+    "DIV 1000, -1), credential_type, cert_key_sealed, cert_pem "
+    "FROM mailbox WHERE id = ?";
 static const char SQL_CONNECT_SAVE[] =
     "UPDATE mailbox SET status = ?, refresh_token_sealed = ?, "
     "access_token_sealed = ?, "
@@ -76,6 +79,12 @@ store_mailbox_token_get(struct db *db, uint64_t id, struct mailbox_creds *c,
 		c->access_fresh = db_res_int(&r, 0, 10) != 0;
 		c->gen = (uint64_t)db_res_int(&r, 0, 12);
 		c->lease_age_ms = db_res_int(&r, 0, 13);
+		/* the ENUM holds only names: else it stays a secret (0) */
+		(void)mailbox_credential_parse(db_res_str(&r, 0, 14),
+		    &c->credential);
+		copy_blob(&c->cert_key, &r, 0, 15);
+		c->cert_pem =
+		    xstrdup(db_res_str(&r, 0, 16) ? db_res_str(&r, 0, 16) : "");
 		rc = 0;
 	}
 	db_res_free(&r);
@@ -88,6 +97,9 @@ store_mailbox_token_cleanup(struct mailbox_creds *c)
 	buf_cleanup(&c->secret);
 	buf_cleanup(&c->refresh);
 	buf_cleanup(&c->access);
+	buf_cleanup(&c->cert_key);
+	free(c->cert_pem);
+	c->cert_pem = NULL;
 }
 
 /* Store a new connection: tokens, who signed in, and status. */

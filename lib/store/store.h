@@ -149,6 +149,9 @@ struct mailbox_creds {
 	int        access_fresh; /* valid for 5 more minutes */
 	uint64_t   gen;          /* refresh_gen: changes of the refresh token */
 	long long  lease_age_ms; /* a refresh under way for so long, or -1 */
+	enum mailbox_credential credential;
+	struct buf              cert_key; /* sealed PEM, empty if none */
+	char                   *cert_pem; /* "" if none */
 };
 
 struct oauth_state {
@@ -196,6 +199,23 @@ int  store_mailbox_set_status(struct db *, uint64_t id, enum mailbox_status,
      int forget_tokens, struct err *);
 int  store_mailbox_set_error(struct db *, uint64_t id, const char *code,
      const char *message, const char *guidance, struct err *);
+
+/* --- credentials (store/mailbox_cred.c) ------------------------------ */
+
+/* A certificate credential to store (lib/domain/mailbox_cred.c). */
+struct mailbox_cert_row {
+	const struct buf *key_sealed;
+	const char       *cert_pem;
+	const char       *thumbprint; /* SHA-1, upper-case hex */
+	const char       *subject;
+	const char       *expires_at; /* "YYYY-MM-DD HH:MM:SS" UTC */
+};
+
+int store_mailbox_cred_certificate(struct db *, uint64_t id,
+    const struct mailbox_cert_row *, struct err *);
+int store_mailbox_cred_secret_chosen(struct db *, uint64_t id, struct err *);
+int store_mailbox_cred_cert_pem(struct db *, uint64_t id, struct buf *pem,
+    struct err *);
 
 /* --- email rules (store/rule.c) -------------------------------------- */
 

@@ -39,6 +39,7 @@
     tenant_id: 'mb-tenant-id',
     secret: 'mb-secret',
     secret_expires_on: 'mb-secret-expires',
+    credential_type: 'mb-credential-secret',
     shared_address: 'mb-shared-address',
     cloud: 'mb-cloud',
     processed_action: 'mb-processed-action',
@@ -297,7 +298,34 @@
       });
   }
 
+  /* Client secret or certificate (mailbox_cert.js): the secret's fields
+   * show only for a secret.  A new mailbox on a certificate is created
+   * without a secret and gets its certificate on its own page. */
+  function credentialChoice(c, mb, editing) {
+    const cert = mb.credential_type === 'certificate';
+    const radio = (id, value, checked, label) => h('div', { class: 'field-radio' },
+      h('input', { id, name: 'credential_type', type: 'radio', value, checked }),
+      h('label', { htmlFor: id, text: label }));
+    c.credential_secret = null;
+    const group = h('div', { class: 'field credential-choice', id: 'mb-credential-field', role: 'radiogroup',
+      'aria-labelledby': 'mb-credential-label', 'aria-describedby': 'mb-credential-help' },
+    h('p', { class: 'field-label', id: 'mb-credential-label', text: 'Credential' }),
+    radio('mb-credential-secret', 'secret', !cert, 'Client secret'),
+    radio('mb-credential-certificate', 'certificate', cert, 'Certificate'),
+    h('p', { class: 'help', id: 'mb-credential-help', text: editing
+      ? 'A certificate is generated or uploaded in the Certificate panel; choosing Client secret here and saving a secret forgets the certificate.'
+      : 'How the app proves itself to Microsoft. With Certificate, postdesk makes a key pair after you create the mailbox; you upload its .cer in Azure (Certificates & secrets) instead of pasting a secret.' }));
+    c.credential_secret = group.querySelector('#mb-credential-secret');
+    return group;
+  }
+
+  function usesSecret(c) {
+    return !c.credential_secret || c.credential_secret.checked;
+  }
+
   function azureFieldset(c, parts, mb, editing) {
+    const choice = credentialChoice(c, mb, editing);
+    const secretOnly = (node) => showWhen(node, choice, ['change'], () => usesSecret(c));
     return h('fieldset', { class: 'card' },
       h('legend', { text: 'Azure app registration' }),
       h('p', { class: 'legend-help', text: 'From the app you registered in Azure (Microsoft Entra ID › App registrations). “Register these in Azure” lists what that app needs.' }),
@@ -307,10 +335,11 @@
       pd.field('mb-tenant-id', 'Tenant ID', c.tenant_id,
         h('span', null, 'The ', strong('Directory (tenant) ID'), ', on the same Overview page. Your domain (contoso.onmicrosoft.com) works too.'),
         { required: true }),
-      secretField(c, parts, mb, editing),
-      pd.field('mb-secret-expires', 'Secret expires on', c.secret_expires_on,
+      choice,
+      secretOnly(secretField(c, parts, mb, editing)),
+      secretOnly(pd.field('mb-secret-expires', 'Secret expires on', c.secret_expires_on,
         'The expiry you chose when creating the secret. Renew it in Azure before then and paste the new Value here.',
-        { optional: true }),
+        { optional: true })),
       pd.field('mb-cloud', 'Microsoft cloud', c.cloud,
         'Where the tenant lives. Almost every tenant, GCC included, is Global.'));
   }
@@ -395,6 +424,12 @@
     // was typed (even empty) and let the server name the problem.
     const secret = c.secret.value;
     if (secret !== '' || !editing) p.secret = secret.trim();
+    if (!usesSecret(c)) {
+      // a certificate: no secret; a new mailbox says so (mailbox_cert.js)
+      delete p.secret;
+      delete p.secret_expires_on;
+      if (!editing) p.credential_type = 'certificate';
+    }
     if (editing) {
       // PATCH only what changed: an untouched field is never re-validated
       // (e.g. an expiry date that has passed since it was saved).
@@ -485,6 +520,7 @@
     const connection = connectionPanel(ctx, mb, editing, c);
     const side = h('aside', { class: 'side-col' },
       connection.node,
+      editing ? window.postdeskCert.panel({ ctx, mb }) : null,
       azure.node,
       editing ? dangerZone(ctx, mb) : null);
     return [connection.next, h('div', { class: 'form-layout' }, h('div', { class: 'form-col' }, form), side)];

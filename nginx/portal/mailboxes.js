@@ -48,7 +48,19 @@
     return d !== null && d >= 0 && d <= 14;
   }
 
+  /* A mailbox on a certificate: its expiry, warned about like a secret's. */
+  function certExpiryCell(mb) {
+    const c = mb.certificate;
+    if (!c) return h('span', { class: 'expiry expiry-warn', text: 'Certificate: none yet' });
+    const day = String(c.expires_at || '').slice(0, 10);
+    const d = daysUntil(day);
+    if (d !== null && d < 0) return h('span', { class: 'expiry expiry-bad', text: 'Certificate ' + day + ' (expired)' });
+    if (c.expiring) return h('span', { class: 'expiry expiry-warn', text: 'Certificate ' + day + ' (in ' + F.plural(d, 'day') + ')' });
+    return h('span', { class: 'expiry', text: 'Certificate ' + day });
+  }
+
   function expiryCell(mb) {
+    if (mb.credential_type === 'certificate') return certExpiryCell(mb);
     if (!mb.secret_set) return h('span', { class: 'muted', text: 'No secret' });
     if (!mb.secret_expires_on) return h('span', { class: 'muted', text: 'Not recorded' });
     const d = daysUntil(mb.secret_expires_on);
@@ -103,7 +115,7 @@
       h('td', { class: 'cell-shared', 'data-label': 'Shared mailbox' },
         mb.shared_address ? h('span', { class: 'trunc', title: mb.shared_address, text: mb.shared_address }) : h('span', { class: 'muted', text: 'Licensed mailbox' })),
       h('td', { class: 'cell-status', 'data-label': 'Status' }, statusBadge(mb.status)),
-      h('td', { class: 'cell-expiry', 'data-label': 'Secret expires' }, expiryCell(mb)),
+      h('td', { class: 'cell-expiry', 'data-label': 'Credential expires' }, expiryCell(mb)),
       h('td', { class: 'cell-health', 'data-label': 'Scanning' }, healthCell(mb)));
   }
 
@@ -112,7 +124,7 @@
       h('table', { class: 'table', id: 'mailbox-table' },
         h('caption', { class: 'visually-hidden', text: 'Mailboxes' }),
         h('thead', null, h('tr', null,
-          ['Name', 'Type', 'Shared mailbox', 'Status', 'Secret expires', 'Scanning'].map((t) => h('th', { scope: 'col', text: t })))),
+          ['Name', 'Type', 'Shared mailbox', 'Status', 'Credential expires', 'Scanning'].map((t) => h('th', { scope: 'col', text: t })))),
         h('tbody', null, items.map(mailboxRow))));
   }
 

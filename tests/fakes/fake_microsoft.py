@@ -37,6 +37,7 @@ import time
 import urllib.parse
 import uuid
 
+import fake_cert  # certificate credentials: client assertions (issue 14)
 import fake_fleet  # added Graph latency and request counters (the fleet benchmark)
 import fake_oidc  # signed id_tokens and the JWKS (tests/fakes/fake_oidc.py)
 
@@ -1081,7 +1082,7 @@ class FakeMicrosoft:
     def token(self, req, tenant_ref):
         st = self.state
         entry = {"time": iso(st.now()), "tenant": tenant_ref, "grant_type": None, "client_id": None,
-                 "client_auth": None, "secret_matched": None, "secret_was_id": False,
+                 "client_auth": None, "secret_matched": None, "secret_was_id": False, "assertion": None,
                  "has_code_verifier": False, "redirect_uri": None, "scope": None,
                  "origin_header": "Origin" in req.headers, "content_type": req.headers.get("Content-Type"),
                  "status": None, "error": None, "error_code": None}
@@ -1181,18 +1182,23 @@ class FakeMicrosoft:
                                  "application has not been installed by the administrator of the tenant or "
                                  "consented to by any user in the tenant. You may have sent your authentication "
                                  "request to the wrong tenant.")
-            if not secret:
+            if "client_assertion" in f or "client_assertion_type" in f:
+                entry["client_auth"] = "assertion"
+                urls = [f"{self.url}/{t}/oauth2/v2.0/token" for t in [tenant_ref, tenant.id] + tenant.domains]
+                entry["assertion"] = fake_cert.check_assertion(f, app, urls, st.now(), OAuthError,
+                                                               st.__dict__.setdefault("seen_jti", set()))
+            elif not secret:
                 raise OAuthError("invalid_client", 7000218, "The request body must contain the following "
                                  "parameter: 'client_assertion' or 'client_secret'.")
-            match = next((s for s in app.secrets
-                          if hmac.compare_digest(s.value.encode(), secret.encode())), None)
-            if match is None:
+            match = None if entry["client_auth"] == "assertion" else next(
+                (s for s in app.secrets if hmac.compare_digest(s.value.encode(), secret.encode())), None)
+            if match is None and entry["client_auth"] != "assertion":
                 entry["secret_was_id"] = any(s.id.lower() == secret.lower() for s in app.secrets)
                 raise OAuthError("invalid_client", 7000215, "Invalid client secret provided. Ensure the secret "
                                  "being sent in the request is the client secret value, not the client secret "
                                  f"ID, for a secret added to app '{cid}'.")
-            entry["secret_matched"] = match.id
-            if match.expires_at <= st.now():
+            entry["secret_matched"] = match.id if match else None
+            if match is not None and match.expires_at <= st.now():
                 raise OAuthError("invalid_client", 7000222, f"The provided client secret keys for app '{cid}' "
                                  "are expired. Visit the Azure portal to create new keys for your app: "
                                  "https://aka.ms/NewClientSecret, or consider using certificate credentials "
@@ -2321,6 +2327,11 @@ def ctl_app_update(self, b):
     if "add_secret" in b:
         app.secrets.append(Secret(**b["add_secret"]))
     return app.public()
+
+
+@control("POST", "apps/certificates")
+def ctl_app_certificate(self, b):
+    return fake_cert.ctl_add(self.state.app(b["client_id"]), b)
 
 
 @control("POST", "secrets/expire")

@@ -184,9 +184,11 @@ def test_mailbox_schema_matches_the_api(doc, make_mailbox):
     readable = {k for k, v in mb["properties"].items() if not v.get("writeOnly")}
     assert readable == set(real) == set(mb["required"])
     writable = {k for k, v in mb["properties"].items() if not v.get("readOnly")}
-    assert set(schemas["MailboxCreate"]["properties"]) == writable
+    # credential_type only when creating (PUT …/credential changes it); the
+    # secret is required unless it is "certificate" (tests/integration/test_cert.py)
+    assert set(schemas["MailboxCreate"]["properties"]) == writable | {"credential_type"}
     assert set(schemas["MailboxUpdate"]["properties"]) == writable
-    assert set(schemas["MailboxCreate"]["required"]) == {"name", "client_id", "tenant_id", "secret"}
+    assert set(schemas["MailboxCreate"]["required"]) == {"name", "client_id", "tenant_id"}
     assert "required" not in schemas["MailboxUpdate"]
     for k in ("cloud", "processed_action", "first_scan"):
         assert real[k] in mb["properties"][k]["enum"]

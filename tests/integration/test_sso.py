@@ -6,6 +6,7 @@ fake can forge must be refused and sign nobody in.  The settings are one row
 for the whole stack: the `sso` fixture turns sign-in with Microsoft off again
 after each test, so no other test finds the password sign-in refused.
 """
+import base64
 import concurrent.futures
 import secrets
 import urllib.parse
@@ -267,6 +268,27 @@ def test_a_mailbox_app_signs_in(stack, fake, sso, admin_cookie):
     assert r.status_code == 201, r.text
     sso.enable(mailbox_id=r.json()["id"], tenant_id="", client_id="", secret="")
     assert outcome(sso.sign_in()[1]) == "ok"
+
+
+def test_a_mailbox_app_on_a_certificate_signs_in(stack, fake, sso, admin_cookie):
+    """A mailbox on a certificate (tests/integration/test_cert.py): the code is
+    redeemed with its client assertion, no secret."""
+    sso.agent()
+    r = admin_cookie.post("/api/mailboxes", json={"name": "SSO cert " + secrets.token_hex(3),
+                                                  "client_id": sso.client_id, "tenant_id": sso.tenant,
+                                                  "credential_type": "certificate"})
+    assert r.status_code == 201, r.text
+    mid = r.json()["id"]
+    r = admin_cookie.request("PUT", "/api/mailboxes/%d/credential" % mid,
+                             json={"type": "certificate", "generate": True})
+    assert r.status_code == 200, r.text
+    der = admin_cookie.get("/api/mailboxes/%d/certificate.cer" % mid).content
+    fake.ctl("apps/certificates", {"client_id": sso.client_id,
+                                   "cert_der_b64": base64.b64encode(der).decode()})
+    sso.enable(mailbox_id=mid, tenant_id="", client_id="", secret="")
+    assert outcome(sso.sign_in()[1]) == "ok"
+    (tok,) = [e for e in fake.log("token_log") if e["status"] == 200]
+    assert tok["client_auth"] == "assertion" and tok["secret_matched"] is None
 
 
 def test_a_disabled_agent_is_refused_and_never_linked(stack, sso):
