@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "adapt/app.h"
+#include "adapt/jsonx.h"
+#include "model/mailbox_types.h"
 #include "domain/mailbox_graph.h"
 #include "store/mailbox_scan.h"
 
@@ -26,6 +28,8 @@ void        push_visit(struct mbx *, const struct scan_target *);
 long        push_poll_seconds(struct app *, uint64_t mailbox_id);
 void push_disconnect(struct app *, uint64_t mailbox_id, const char *cloud,
     const char *shared);
+
+void push_write(struct jw *, const struct mailbox *, const struct config *);
 
 struct push_tally {
 	long accepted;

@@ -14,6 +14,10 @@
  * formatting 6 dates a row in SQL cost the database more than the rest
  * of the list.
  */
+/* The mailbox's push subscription (sql/0018_push.sql), one column each. */
+#define PUSH_COL(c)                                                            \
+	"(SELECT " c " FROM graph_subscription g WHERE g.mailbox_id = "        \
+	"mailbox.id)"
 #define MB_COLS                                                                \
 	"mailbox.id, mailbox.name, type, client_id, tenant_id, "               \
 	"secret_last4, secret_expires_on, shared_address, cloud, "             \
@@ -22,7 +26,11 @@
 	"connected_at, inbox_count, last_error_code, last_error, "             \
 	"last_error_guidance, last_error_at, last_scan_at, last_success_at, "  \
 	"messages_waiting, ack_subject, ack_body, ack_per_hour, "              \
-	"quarantine_folder, mailbox.attention, version, automatic_mail"
+	"quarantine_folder, mailbox.attention, version, "                      \
+	"automatic_mail, " PUSH_COL("state") ", " PUSH_COL(                    \
+	    "last_error") ", " PUSH_COL("DATE_FORMAT(expires_at, "             \
+	                                "'%Y-%m-%dT%H:%i:%sZ')") ","           \
+	                                                         " " PUSH_COL("DATE_FORMAT(last_notification_at, '%Y-%m-%dT%H:%i:%sZ')")
 
 enum mb_col {
 	MB_ID,
@@ -58,7 +66,11 @@ enum mb_col {
 	MB_QUARANTINE_FOLDER,
 	MB_ATTENTION,
 	MB_VERSION,
-	MB_AUTOMATIC_MAIL
+	MB_AUTOMATIC_MAIL,
+	MB_PUSH_STATE,
+	MB_PUSH_ERROR,
+	MB_PUSH_EXPIRES_AT,
+	MB_PUSH_LAST_NOTIFICATION
 };
 
 static const char SQL_MB_INSERT[] =
@@ -253,6 +265,12 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 		    MB_CONNECTED_TENANT },
 		{ mb->last_error_code, sizeof mb->last_error_code,
 		    MB_LAST_ERROR_CODE },
+		{ mb->push_state, sizeof mb->push_state, MB_PUSH_STATE },
+		{ mb->push_error, sizeof mb->push_error, MB_PUSH_ERROR },
+		{ mb->push_expires_at, sizeof mb->push_expires_at,
+		    MB_PUSH_EXPIRES_AT },
+		{ mb->push_last_notification, sizeof mb->push_last_notification,
+		    MB_PUSH_LAST_NOTIFICATION },
 	}, times[] = {
 		{ mb->created_at, sizeof mb->created_at, MB_CREATED_AT },
 		{ mb->updated_at, sizeof mb->updated_at, MB_UPDATED_AT },

@@ -16,7 +16,7 @@
 	"renewed_at, UTC_TIMESTAMP()), -1), retry_at IS NULL OR retry_at <= "  \
 	"UTC_TIMESTAMP(), COALESCE(DATE_FORMAT(expires_at, "                   \
 	"'%Y-%m-%dT%H:%i:%sZ'), ''), COALESCE(DATE_FORMAT("                    \
-	"last_notification_at, '%Y-%m-%dT%H:%i:%s.%fZ'), ''), "                \
+	"last_notification_at, '%Y-%m-%dT%H:%i:%sZ'), ''), "                   \
 	"COALESCE(last_error, ''), notifications, missed FROM "                \
 	"graph_subscription "
 static const char SQL_GET[] = "SELECT " COLS "WHERE mailbox_id = ?";

@@ -21,7 +21,7 @@ struct subscription {
 	long long  renewed_ago;    /* seconds since made or renewed; -1 never */
 	int        retry_due;      /* retry_at is past (or unset) */
 	char       expires_at[21]; /* ISO 8601 Z, or "" */
-	char       last_notification[25]; /* ISO 8601 Z with ms, or "" */
+	char       last_notification[21]; /* ISO 8601 Z, or "" */
 	char       last_error[501];
 	long long  notifications;
 	long long  missed;
