@@ -6,8 +6,8 @@
  * a subscription: the token is echoed, URL-decoded, as text/plain.
  * Answers: 202 when at least one item was genuine; 403 when none was (a
  * forger learns nothing from it, and Graph drops a subscription whose
- * POSTs keep failing — one we no longer know); 400 for a body that is not
- * a notification.
+ * POSTs keep failing — one we no longer know); 400 for a body without
+ * items.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +35,11 @@ receive(struct call *c, int lifecycle)
 	}
 	if ((rc = web_body_cap(c, PUSH_BODY_MAX, &body)) != 0)
 		return rc;
+	if (json_array_size(json_object_get(body, "value")) == 0) {
+		json_decref(body);
+		return web_problem(c, 400,
+		    "Not a notification: send {\"value\": [...]}.", NULL);
+	}
 	rc = push_receive(c->app, body, lifecycle, &t, &err);
 	json_decref(body);
 	if (rc == -1)

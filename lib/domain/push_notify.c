@@ -81,7 +81,7 @@ genuine(struct app *app, json_t *item, struct subscription *s)
 	return ok;
 }
 
-/* A lifecycle event for mailbox s (docs/push.md, "Lifecycle"). */
+/* A lifecycle event for mailbox s (docs/push.md, "The notification routes"). */
 static int
 lifecycle_event(struct app *app, const struct subscription *s, const char *ev,
     struct err *err)

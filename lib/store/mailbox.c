@@ -30,7 +30,17 @@
 	"automatic_mail, " PUSH_COL("state") ", " PUSH_COL(                    \
 	    "last_error") ", " PUSH_COL("DATE_FORMAT(expires_at, "             \
 	                                "'%Y-%m-%dT%H:%i:%sZ')") ","           \
-	                                                         " " PUSH_COL("DATE_FORMAT(last_notification_at, '%Y-%m-%dT%H:%i:%sZ')")
+	                                                         " " PUSH_COL( \
+	                                                             "DATE_"   \
+	                                                             "FORMAT(" \
+	                                                             "last_"   \
+	                                                             "notific" \
+	                                                             "ation_"  \
+	                                                             "at, "    \
+	                                                             "'%Y-%m-" \
+	                                                             "%dT%H:%" \
+	                                                             "i:%sZ'"  \
+	                                                             ")")
 
 enum mb_col {
 	MB_ID,

@@ -7,7 +7,7 @@
 # Ingest: tests/bench/ingest.py (10,000 messages through the scanner).
 #
 # Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
-# BENCH_ONLY=api|ingest.
+# BENCH_ONLY=api|ingest|push (push: tests/bench/push.py, only on request).
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -80,6 +80,7 @@ EOF
 case ${BENCH_ONLY:-all} in
 api) api_bench ;;
 ingest) /usr/bin/python3 "$ROOT/tests/bench/ingest.py" ;;
+push) /usr/bin/python3 "$ROOT/tests/bench/push.py" ;; # docs/push.md
 *)
 	api_bench
 	if [[ -f $ROOT/tests/bench/ingest.py ]]; then
