@@ -307,22 +307,25 @@ push_disconnect(struct app *app, uint64_t mailbox_id, const char *cloud,
  * last_notification_at}.  state: active, pending (made at the next
  * visit), renew, recreate (polled meanwhile), failed (detail: Graph's
  * answer), off (detail: why — push off, shared mailbox, portal_url).
+ * The scanner's row says what it did with its configuration; this
+ * program's configuration only fills in before the first visit.
  */
 void
 push_write(struct jw *w, const struct mailbox *mb, const struct config *cfg)
 {
-	const char *why = push_unavailable(cfg, mb->shared_address);
 	const char *state = mb->push_state, *detail = mb->push_error;
 
-	if (why != NULL) {
+	if (mb->shared_address[0] != '\0') {
 		state = "off";
-		detail = why;
+		detail = push_unavailable(cfg, mb->shared_address);
 	} else if (mb->status != MAILBOX_CONNECTED) {
 		state = "off";
 		detail = "Not connected.";
-	} else if (state[0] == '\0' || strcmp(state, "off") == 0) {
-		state = "pending";
-		detail = "Made at the next scan.";
+	} else if (state[0] == '\0') {
+		detail = push_unavailable(cfg, NULL);
+		state = detail != NULL ? "off" : "pending";
+		if (detail == NULL)
+			detail = "Made at the next scan.";
 	} else if (strcmp(state, "recreate") == 0) {
 		detail = "Microsoft removed the subscription; polled until "
 		         "the next scan makes a new one.";
@@ -331,7 +334,7 @@ push_write(struct jw *w, const struct mailbox *mb, const struct config *cfg)
 	jw_key(w, "state");
 	jw_str(w, state);
 	jw_key(w, "detail");
-	jw_str_or_null(w, detail);
+	jw_str_or_null(w, detail != NULL ? detail : "");
 	jw_key(w, "expires_at");
 	jw_str_or_null(w, strcmp(state, "off") ? mb->push_expires_at : "");
 	jw_key(w, "last_notification_at");

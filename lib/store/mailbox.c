@@ -9,15 +9,24 @@
 #include "base/xmalloc.h"
 
 /*
+ * The mailbox's push subscription (sql/0018_push.sql): state, last error,
+ * expiry and last notification (to the second), one small subquery each.
+ */
+/* clang-format off */
+#define PUSH_COL(c) \
+	"(SELECT " c " FROM graph_subscription g WHERE g.mailbox_id = mailbox.id)"
+#define PUSH_COLS \
+	PUSH_COL("state") ", " PUSH_COL("last_error") ", " \
+	PUSH_COL("expires_at") ", " \
+	PUSH_COL("CAST(last_notification_at AS DATETIME)")
+/* clang-format on */
+
+/*
  * The columns of a mailbox read, in the order of enum mb_col.  Times come
  * as DATETIME text and are written as RFC 3339 in C (store_copy_time()):
  * formatting 6 dates a row in SQL cost the database more than the rest
  * of the list.
  */
-/* The mailbox's push subscription (sql/0018_push.sql), one column each. */
-#define PUSH_COL(c)                                                            \
-	"(SELECT " c " FROM graph_subscription g WHERE g.mailbox_id = "        \
-	"mailbox.id)"
 #define MB_COLS                                                                \
 	"mailbox.id, mailbox.name, type, client_id, tenant_id, "               \
 	"secret_last4, secret_expires_on, shared_address, cloud, "             \
@@ -27,20 +36,7 @@
 	"last_error_guidance, last_error_at, last_scan_at, last_success_at, "  \
 	"messages_waiting, ack_subject, ack_body, ack_per_hour, "              \
 	"quarantine_folder, mailbox.attention, version, "                      \
-	"automatic_mail, " PUSH_COL("state") ", " PUSH_COL(                    \
-	    "last_error") ", " PUSH_COL("DATE_FORMAT(expires_at, "             \
-	                                "'%Y-%m-%dT%H:%i:%sZ')") ","           \
-	                                                         " " PUSH_COL( \
-	                                                             "DATE_"   \
-	                                                             "FORMAT(" \
-	                                                             "last_"   \
-	                                                             "notific" \
-	                                                             "ation_"  \
-	                                                             "at, "    \
-	                                                             "'%Y-%m-" \
-	                                                             "%dT%H:%" \
-	                                                             "i:%sZ'"  \
-	                                                             ")")
+	"automatic_mail, " PUSH_COLS
 
 enum mb_col {
 	MB_ID,
@@ -277,10 +273,6 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 		    MB_LAST_ERROR_CODE },
 		{ mb->push_state, sizeof mb->push_state, MB_PUSH_STATE },
 		{ mb->push_error, sizeof mb->push_error, MB_PUSH_ERROR },
-		{ mb->push_expires_at, sizeof mb->push_expires_at,
-		    MB_PUSH_EXPIRES_AT },
-		{ mb->push_last_notification, sizeof mb->push_last_notification,
-		    MB_PUSH_LAST_NOTIFICATION },
 	}, times[] = {
 		{ mb->created_at, sizeof mb->created_at, MB_CREATED_AT },
 		{ mb->updated_at, sizeof mb->updated_at, MB_UPDATED_AT },
@@ -289,6 +281,10 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 		{ mb->last_scan_at, sizeof mb->last_scan_at, MB_LAST_SCAN_AT },
 		{ mb->last_success_at, sizeof mb->last_success_at,
 		    MB_LAST_SUCCESS_AT },
+		{ mb->push_expires_at, sizeof mb->push_expires_at,
+		    MB_PUSH_EXPIRES_AT },
+		{ mb->push_last_notification, sizeof mb->push_last_notification,
+		    MB_PUSH_LAST_NOTIFICATION },
 	};
 
 	mb->processed_folder = text_cell(r, i, MB_PROCESSED_FOLDER);

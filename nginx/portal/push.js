@@ -25,7 +25,7 @@
     const state = TITLE[p.state] ? p.state : 'off';
     const lines = [];
     if (state === 'active') {
-      lines.push(h('span', null, 'New mail becomes a ticket within seconds. Also polled every minute.',
+      lines.push(h('span', null, 'New mail becomes a ticket within seconds; still polled now and then, in case a notification is lost.',
         p.expires_at ? [' Subscription renewed daily; valid until ', time(p.expires_at), '.'] : ''));
       if (p.last_notification_at) lines.push(h('span', { class: 'muted' }, ' Last notification ', time(p.last_notification_at), '.'));
     } else if (state === 'pending') {

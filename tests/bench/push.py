@@ -10,7 +10,7 @@ authorize flow.  Then, each with one scanner run of its own:
    BENCH_PUSH_SECONDS (60); the time from putting it in the Inbox to its
    ticket being in the database (looked for every 50 ms);
 2. the same with polling only (push = off, scan_interval 5);
-3. idle: no mail for BENCH_PUSH_IDLE_SECONDS (90), Graph requests counted
+3. idle: no mail for BENCH_PUSH_IDLE_SECONDS (150), Graph requests counted
    at the fake, with push and with polling, as requests per mailbox per
    hour (with push a daily renewal adds 1/24 per hour).
 
@@ -35,7 +35,7 @@ import fake_microsoft  # noqa: E402
 
 MAILBOXES = int(os.environ.get("BENCH_PUSH_MAILBOXES", "5"))
 SECONDS = int(os.environ.get("BENCH_PUSH_SECONDS", "60"))
-IDLE = int(os.environ.get("BENCH_PUSH_IDLE_SECONDS", "90"))
+IDLE = int(os.environ.get("BENCH_PUSH_IDLE_SECONDS", "150"))
 DOMAIN = "pushbench.onmicrosoft.com"
 
 
@@ -140,12 +140,17 @@ def idle(fake, env, boxes, mode, extra):
     users = set(boxes.values())
     p = scanner(env, extra, IDLE + 20)
     time.sleep(5)  # past the run's first visits
-    n0 = len(ctl(fake, "graph_log"))
+    n0 = len(ctl(fake, "graph_log")["entries"])
     time.sleep(IDLE)
     log = ctl(fake, "graph_log")["entries"][n0:]
     p.terminate()
     p.wait(timeout=60)
     n = sum(1 for e in log if e.get("user") in users)
+    if os.environ.get("BENCH_PUSH_VERBOSE"):
+        from collections import Counter
+        for (method, path), k in Counter((e["method"], e["path"].split("/v1.0/")[-1][:60])
+                                         for e in log).most_common(8):
+            print("      %5d %s %s" % (k, method, path))
     per_hour = n / len(users) * 3600 / IDLE
     renew = " + 1/24 for the daily renewal" if mode == "push" else ""
     print("  %-8s idle: %d Graph requests from %d mailboxes in %d s = %.0f per mailbox per hour%s"

@@ -67,10 +67,9 @@ def push_line(ui, w, state):
 
 def test_push_active(admin_ui, world, width):
     w = world()
-    assert "Push: starting" in push_line(admin_ui, w, "pending")
     w.scan()
     text = push_line(admin_ui, w, "active")
-    assert text.startswith("Push: active — New mail becomes a ticket within seconds.")
+    assert text.startswith("Push: active — New mail becomes a ticket within seconds;")
     assert "valid until" in text
     admin_ui.no_overflow()
     admin_ui.shot("push-active")

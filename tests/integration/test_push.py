@@ -269,3 +269,20 @@ def test_drops_and_duplicates_every_mail_once(world, stack):
     assert sorted(t[0] for t in w.tickets()) == subjects
     log = w.fake.log("push/log")
     assert any(e["kind"] == "dropped" for e in log) or len(log) > len(subjects)
+
+
+def test_idle_mailbox_with_push_is_polled_slowly(world, stack):
+    """A scanner run (the pool, as cron starts it) leaves an idle mailbox with
+    healthy push alone for push_poll_interval, and a notification brings it
+    back at once."""
+    w = world()
+    w.scan()
+    n0 = len(w.fake.log("graph_log"))
+    env = dict(PUSH_ENV, POSTDESK_SCAN_SECONDS="6")
+    p = subprocess.Popen([str(stack.bin / "postdesk-scan"), "--mailbox", str(w.mid)],
+                         env=scan_env(stack, env), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, err = p.communicate(timeout=60)
+    keep_stderr(stack, err)
+    mine = [e for e in w.fake.log("graph_log")[n0:] if e["user"] == w.address]
+    assert mine == [], mine
