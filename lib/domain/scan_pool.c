@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,36 @@
 #define WORKERS_MAX 64
 
 static volatile sig_atomic_t worker_stop;
+static volatile sig_atomic_t hup_seen;
+static struct sigaction      log_hup; /* lib/base/log.c's SIGHUP handler */
+
+/* SIGHUP to the run: reopen its log as before, and pass it on. */
+static void
+on_hup(int sig)
+{
+	hup_seen = 1;
+	if (log_hup.sa_handler != SIG_DFL && log_hup.sa_handler != SIG_IGN)
+		log_hup.sa_handler(sig);
+}
+
+/*
+ * logrotate's pkill reaches every postdesk-scan process, but a SIGHUP to the
+ * run alone (scripts/stack.sh reopen-logs signals the pid it started) must
+ * reach its workers too.  Installed once: --loop makes many runs.
+ */
+static void
+hup_passes_on(void)
+{
+	static int       done;
+	struct sigaction sa;
+
+	if (done++)
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART; /* as the log's: no call fails with EINTR */
+	sigaction(SIGHUP, &sa, &log_hup);
+}
 
 static void
 on_worker_signal(int sig)
@@ -172,13 +203,16 @@ worker(struct ingest_env *env, uint64_t only)
 static pid_t
 spawn(struct ingest_env *env, uint64_t only)
 {
-	pid_t pid;
+	pid_t pid, run = getpid();
 
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
 		int rc;
 
+		/* the workers end with the run, even when it is killed */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != run)
+			_exit(1);
 		srandom((unsigned)getpid());
 		rc = worker(env, only);
 		db_free(env->app->db);
@@ -204,6 +238,12 @@ supervise(struct ingest_env *env, uint64_t only, pid_t *pids, long n,
 		int   st;
 		pid_t pid = waitpid(-1, &st, WNOHANG);
 
+		if (hup_seen) {
+			hup_seen = 0;
+			for (long i = 0; i < n; i++)
+				if (pids[i] > 0)
+					kill(pids[i], SIGHUP);
+		}
 		if (*stop && !passed_on) {
 			for (long i = 0; i < n; i++)
 				if (pids[i] > 0)
@@ -236,30 +276,51 @@ supervise(struct ingest_env *env, uint64_t only, pid_t *pids, long n,
 	return failed;
 }
 
-int
-scan_pool_run(struct ingest_env *env, uint64_t only,
-    volatile sig_atomic_t *stop)
+/*
+ * How many connected mailboxes there are (only: that one), or -1.  Waits
+ * while there are none, looking again every scan_interval, until the run's
+ * end: a run never spins, and a mailbox connected meanwhile is served.
+ */
+static long
+mailboxes(struct ingest_env *env, uint64_t only, volatile sig_atomic_t *stop)
 {
 	struct app         *app = env->app;
 	struct scan_target *t = NULL;
 	struct err          err;
-	pid_t               pids[WORKERS_MAX];
 	size_t              nt = 0;
-	long                n;
-	int                 failed;
 
-	if (scanner_targets(app->db, only, &t, &nt, &err) == -1) {
-		fprintf(stderr, "postdesk-scan: %s\n", err.msg);
-		log_err("run failed: %s", err.detail[0] ? err.detail : err.msg);
-		return 1;
+	for (;;) {
+		if (scanner_targets(app->db, only, &t, &nt, &err) == -1) {
+			fprintf(stderr, "postdesk-scan: %s\n", err.msg);
+			log_err("pass failed: %s",
+			    err.detail[0] ? err.detail : err.msg);
+			nap(app->cfg.scan_interval * 1000);
+			return -1;
+		}
+		scanner_targets_free(t, nt);
+		if (nt > 0 || *stop ||
+		    time(NULL) + app->cfg.scan_interval >= env->deadline)
+			return (long)nt;
+		nap(app->cfg.scan_interval * 1000);
 	}
-	scanner_targets_free(t, nt);
-	n = scan_pool_size(&app->cfg, (long)nt);
+}
+
+int
+scan_pool_run(struct ingest_env *env, uint64_t only,
+    volatile sig_atomic_t *stop)
+{
+	struct app *app = env->app;
+	pid_t       pids[WORKERS_MAX];
+	long        n = mailboxes(env, only, stop);
+
+	if (n <= 0)
+		return n < 0;
+	n = scan_pool_size(&app->cfg, n);
+	hup_passes_on();
 	/* the workers make their own connections */
 	db_free(app->db);
 	app->db = db_new(&app->cfg);
 	for (long i = 0; i < n; i++)
 		pids[i] = spawn(env, only);
-	failed = supervise(env, only, pids, n, stop);
-	return failed;
+	return supervise(env, only, pids, n, stop);
 }

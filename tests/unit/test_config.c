@@ -374,6 +374,11 @@ test_host_id(void)
 	CHECK_INT(load_text(&c, "portal_url = https://a.example.com\n", &err),
 	    0);
 	CHECK_STR(c.host_id, "");
+	CHECK_INT(c.scan_workers, 0); /* sized for the machine */
+	CHECK_INT(config_set(&c, "scan_workers", "65", &err), -1);
+	CHECK(strstr(err.msg, "'scan_workers'") != NULL);
+	CHECK_INT(config_set(&c, "scan_workers", "64", &err), 0);
+	CHECK_INT(c.scan_workers, 64);
 	config_cleanup(&c);
 	CHECK_INT(load_text(&c,
 	              "portal_url = https://a.example.com\nhost_id = a-1.x_y\n",
