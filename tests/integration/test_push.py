@@ -286,3 +286,30 @@ def test_idle_mailbox_with_push_is_polled_slowly(world, stack):
     keep_stderr(stack, err)
     mine = [e for e in w.fake.log("graph_log")[n0:] if e["user"] == w.address]
     assert mine == [], mine
+
+
+def test_missed_brings_a_catch_up_visit(world, stack):
+    """Notifications lost (drop 100 %) and polling far away (600 s): the mail
+    waits until Graph says it missed some; then a visit takes it in."""
+    w = world()
+    w.scan(env={"POSTDESK_PUSH_POLL_INTERVAL": "600"})
+    sub = the_sub(w)
+    w.fake.ctl("push/config", {"drop": 1.0})
+    env = dict(PUSH_ENV, POSTDESK_PUSH_POLL_INTERVAL="600", POSTDESK_SCAN_SECONDS="40")
+    p = subprocess.Popen([str(stack.bin / "postdesk-scan"), "--mailbox", str(w.mid)],
+                         env=scan_env(stack, env), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        w.mail(subject="Lost notification")
+        assert any(e["kind"] == "dropped" for e in w.fake.log("push/log"))
+        due, _ = w.due_in()
+        assert due > 500 and w.tickets() == []  # nothing makes it due before the poll
+        assert w.fake.ctl("push/lifecycle", {"id": sub["id"], "event": "missed"})["status"] == 202
+        deadline = time.time() + 30
+        while time.time() < deadline and not w.tickets():
+            time.sleep(0.2)
+        assert w.tickets() == [["Lost notification"]]
+    finally:
+        p.terminate()
+        _, err = p.communicate(timeout=30)
+        keep_stderr(stack, err)
