@@ -20,6 +20,7 @@ RUNDIR      = /run/postdesk
 LOGDIR      = /var/log/postdesk
 TMPFILESDIR = $(PREFIX)/lib/tmpfiles.d
 NGINXDIR    = /etc/nginx/snippets
+NGINXCONFDIR = /etc/nginx/conf.d
 CRONDIR     = /etc/cron.d
 LOGROTATEDIR = /etc/logrotate.d
 PATH_VARS   = PREFIX BINDIR LIBEXECDIR DATADIR SYSCONFDIR RUNDIR LOGDIR
@@ -27,7 +28,7 @@ PATHS_H     = build/gen/base/paths.h
 
 CC       ?= cc
 SANCC    ?= clang
-PKGS      = libmariadb jansson libsodium libcurl fcgi
+PKGS      = libmariadb jansson libsodium libcurl fcgi libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -62,7 +63,7 @@ BIN      = $(addprefix build/,$(PROGS))
 SANBIN   = $(addprefix build/san/,$(PROGS))
 UNITBIN  = $(patsubst tests/unit/%.c,build/san/unit/%,$(UNIT_SRC))
 
-.PHONY: all san deps run demo start stop status test test-unit test-integration \
+.PHONY: all san deps run demo start stop status test test-unit test-integration test-cluster \
         test-browser test-san bench check check-layers check-portal check-banned \
         cppcheck format format-check lint-openapi \
         install deb migrate clean fuzz fuzz-long soak hostile-triage FORCE
@@ -170,7 +171,12 @@ test-unit: $(UNITBIN)
 	@scripts/run-unit.sh $(UNITBIN)
 
 test-integration: all san
-	POSTDESK_BIN=$(CURDIR)/build/san /usr/bin/python3 -m pytest -q tests/integration
+	POSTDESK_BIN=$(CURDIR)/build/san /usr/bin/python3 -m pytest -q -m 'not cluster' tests/integration
+
+# Tests on a 3-node MariaDB Galera cluster (scripts/galera.sh), marked
+# `cluster`: not in make test; .ci/run runs them after it.
+test-cluster: all san
+	POSTDESK_BIN=$(CURDIR)/build/san /usr/bin/python3 -m pytest -q -m cluster tests/integration
 
 test-browser: all san
 	POSTDESK_BIN=$(CURDIR)/build/san /usr/bin/python3 -m pytest -q tests/browser
@@ -279,6 +285,12 @@ RENDER_SET = $(foreach v,$(PATH_VARS),$(v)=$($(v)))
 # scripts/stack.sh).
 NGINX_PROD = RUN=$(RUNDIR) PORTAL_ROOT=$(DATADIR)/portal \
              HEADERS=$(NGINXDIR)/postdesk-headers.conf
+# The FastCGI backends of nginx's upstreams (nginx/postdesk-upstream.conf.in):
+# "unix:/path" or "host:port", separated by spaces; one host by default.
+API_BACKENDS   ?= unix:$(RUNDIR)/api.sock
+OAUTH_BACKENDS ?= unix:$(RUNDIR)/oauth.sock
+NGINX_UPSTREAM = $(foreach b,$(API_BACKENDS),API_BACKEND+=$(b)) \
+                 $(foreach b,$(OAUTH_BACKENDS),OAUTH_BACKEND+=$(b))
 D = $(DESTDIR)
 
 # systemd units (packaging/systemd/*.in): the FastCGI pools on their
@@ -289,7 +301,7 @@ UNITS    = postdesk-api.socket postdesk-api.service postdesk-oauth.socket \
 
 install: all
 	install -d $(D)$(BINDIR) $(D)$(LIBEXECDIR) $(D)$(DATADIR)/sql $(D)$(SYSCONFDIR) \
-	    $(D)$(NGINXDIR) $(D)$(CRONDIR) $(D)$(TMPFILESDIR) $(D)$(LOGROTATEDIR)
+	    $(D)$(NGINXDIR) $(D)$(NGINXCONFDIR) $(D)$(CRONDIR) $(D)$(TMPFILESDIR) $(D)$(LOGROTATEDIR)
 	install -d -m 0750 $(D)$(LOGDIR)
 	install -m 0755 build/postdesk-admin build/postdesk-scan $(D)$(BINDIR)/
 	install -m 0755 build/postdesk-api build/postdesk-oauth $(D)$(LIBEXECDIR)/
@@ -303,11 +315,14 @@ install: all
 	chmod -R u=rwX,go=rX $(D)$(DATADIR)/portal
 	$(RENDER) nginx/postdesk-snippet.conf.in $(D)$(NGINXDIR)/postdesk.conf $(NGINX_PROD)
 	install -m 0644 nginx/postdesk-headers.conf $(D)$(NGINXDIR)/
+	$(RENDER) nginx/postdesk-upstream.conf.in $(D)$(NGINXCONFDIR)/postdesk-upstream.conf \
+	    $(NGINX_UPSTREAM)
 	$(RENDER) packaging/postdesk.conf.in $(D)$(SYSCONFDIR)/postdesk.conf.example $(RENDER_SET)
 	$(RENDER) packaging/postdesk.cron.in $(D)$(CRONDIR)/postdesk $(RENDER_SET)
 	$(RENDER) packaging/postdesk.tmpfiles.in $(D)$(TMPFILESDIR)/postdesk.conf $(RENDER_SET)
 	$(RENDER) packaging/postdesk.logrotate.in $(D)$(LOGROTATEDIR)/postdesk $(RENDER_SET)
-	chmod 0644 $(D)$(NGINXDIR)/postdesk.conf $(D)$(SYSCONFDIR)/postdesk.conf.example \
+	chmod 0644 $(D)$(NGINXDIR)/postdesk.conf $(D)$(NGINXCONFDIR)/postdesk-upstream.conf \
+	    $(D)$(SYSCONFDIR)/postdesk.conf.example \
 	    $(D)$(CRONDIR)/postdesk $(D)$(TMPFILESDIR)/postdesk.conf \
 	    $(D)$(LOGROTATEDIR)/postdesk
 	install -d $(D)$(SYSTEMDUNITDIR)

@@ -21,6 +21,11 @@ int api_session_create(struct call *);
 int api_session_get(struct call *);
 int api_session_delete(struct call *);
 int api_azure_setup(struct call *);
+int api_sso_public(struct call *);
+int api_sso_start(struct call *);
+int api_sso_callback(struct call *);
+int api_sso_settings_get(struct call *);
+int api_sso_settings_update(struct call *);
 int api_mailbox_list(struct call *);
 int api_mailbox_list_prefetch(struct call *, const unsigned char *key_hash,
     struct err *);

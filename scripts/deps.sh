@@ -14,7 +14,10 @@ PKGS=(
 	logrotate # tests/integration/test_logs.py
 	libfcgi-dev libfcgi-bin spawn-fcgi
 	libcurl4-openssl-dev libjansson-dev libmariadb-dev libsodium-dev
+	libssl-dev # lib/adapt/jwks.c: RSA signatures of id_tokens (libcrypto)
+	python3-cryptography # tests/fakes/fake_oidc.py signs id_tokens
 	mariadb-server mariadb-client nginx openssl curl
+	galera-4 rsync # scripts/galera.sh: the 3-node cluster (SST by rsync) of tests/integration/test_galera.py
 	wrk cppcheck clang-format # make bench; make check (with grep)
 	python3-pytest python3-requests python3-selenium
 	python3-prometheus-client # tests/integration/test_metrics.py parses /api/metrics

@@ -21,6 +21,11 @@
 #   POSTDESK_HTTPS_PORT (8443)  POSTDESK_HTTP_PORT (8080, redirects to HTTPS)
 #   POSTDESK_DB_PORT    (unset: MariaDB listens on its socket only)
 #   POSTDESK_WORKERS    postdesk-api processes (4)
+#   POSTDESK_API_BACKENDS, POSTDESK_OAUTH_BACKENDS
+#                       more FastCGI backends for nginx's upstreams, after
+#                       this stack's own sockets: "host:port" or
+#                       "unix:/path", separated by spaces or commas (other
+#                       API hosts; docs/scaling.md "Several hosts")
 #   POSTDESK_PORTAL_ROOT  the static portal (<checkout>/nginx/portal)
 #   POSTDESK_SCANNER    1 (default): start and stop the scanner with the
 #                       stack (postdesk-scan --loop); 0: leave it to the
@@ -48,6 +53,8 @@ HTTPS_PORT=${POSTDESK_HTTPS_PORT:-8443}
 HTTP_PORT=${POSTDESK_HTTP_PORT:-8080}
 DB_PORT=${POSTDESK_DB_PORT:-}
 WORKERS=${POSTDESK_WORKERS:-4}
+API_BACKENDS=${POSTDESK_API_BACKENDS:-}
+OAUTH_BACKENDS=${POSTDESK_OAUTH_BACKENDS:-}
 PORTAL_ROOT=$(realpath -m "${POSTDESK_PORTAL_ROOT:-$ROOT/nginx/portal}")
 
 CONF=$VAR/postdesk.conf
@@ -532,11 +539,28 @@ start_fcgi() {
 		die "spawn-fcgi $prog failed: $(tail -n 5 "$LOG/spawn-fcgi.log")"
 }
 
-# Both files from their templates (scripts/render.sh): nginx.conf
-# includes postdesk.conf, the locations production serves too.
+# backend_items NAME LIST -> "NAME+=BACKEND" for scripts/render.sh, one
+# per backend of LIST (spaces or commas between them).
+backend_items() {
+	local b
+	for b in ${2//,/ }; do
+		[[ $b =~ ^(unix:/[^[:space:]\;{}]+|[A-Za-z0-9._-]+:[0-9]+)$ ]] ||
+			die "backend '$b' (POSTDESK_${1}S): use host:port or unix:/path"
+		printf '%s+=%s\n' "$1" "$b"
+	done
+}
+
+# The files from their templates (scripts/render.sh): nginx.conf includes
+# postdesk.conf, the locations production serves too, and upstream.conf,
+# the backends: this stack's sockets first, then the other hosts'.
 render_nginx() {
-	local headers=$ROOT/nginx/postdesk-headers.conf
+	local headers=$ROOT/nginx/postdesk-headers.conf items
 	mkdir -p "$NGX/tmp"
+	items=$(backend_items API_BACKEND "unix:$RUN/api.sock $API_BACKENDS")
+	items+=$'\n'$(backend_items OAUTH_BACKEND "unix:$RUN/oauth.sock $OAUTH_BACKENDS")
+	mapfile -t items <<<"$items"
+	"$ROOT/scripts/render.sh" "$ROOT/nginx/postdesk-upstream.conf.in" \
+		"$NGX/upstream.conf" "${items[@]}"
 	"$ROOT/scripts/render.sh" "$ROOT/nginx/postdesk-snippet.conf.in" \
 		"$NGX/postdesk.conf" RUN="$RUN" PORTAL_ROOT="$PORTAL_ROOT" \
 		HEADERS="$headers"
@@ -659,6 +683,8 @@ cmd_start() {
 	fi
 	check_prereqs
 	check_ports
+	backend_items API_BACKEND "$API_BACKENDS" >/dev/null
+	backend_items OAUTH_BACKEND "$OAUTH_BACKENDS" >/dev/null
 
 	local t0=$EPOCHREALTIME
 	trap 'on_start_error $LINENO' ERR

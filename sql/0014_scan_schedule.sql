@@ -1,6 +1,6 @@
--- 0014: the scanner's schedule in the database (docs/scaling.md, "Many
--- mailboxes in one scanner").  scan_due: when the mailbox is next to be
--- visited (NULL: at once).  A scanner worker claims the most overdue
+-- 0014: the scanner's schedule in the database, see docs/scaling.md,
+-- "Many mailboxes in one scanner".  scan_due: when the mailbox is next to
+-- be visited (NULL: at once).  A scanner worker claims the most overdue
 -- connected mailbox whose lease is free with one conditional UPDATE
 -- (lib/store/mailbox_scan.c; no SELECT ... FOR UPDATE, no GET_LOCK, so it
 -- works on Galera too) and, when the visit ends, drops the lease and sets

@@ -3,9 +3,19 @@
  * MYSQL_BIND; every statement is prepared once per connection and cached by
  * the address of its static SQL text.  Result cells are sized from the
  * server's max_length, so nothing is ever truncated.
+ *
+ * db_host may list several servers (Galera nodes, lib/adapt/db_nodes.c):
+ * they are tried in order from the one last used, and a connection that
+ * dies, or a node that answers 1047 (not Synced: "WSREP has not yet
+ * prepared node"), moves on to the next.  A statement outside a transaction
+ * is run again after such a failure, and after a deadlock or a Galera
+ * certification failure (1213, 1205); transactions are retried as a whole
+ * by db_txn() (lib/adapt/db_txn.c).  docs/scaling.md "MariaDB Galera".
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <errmsg.h>
 #include <mysql.h>
@@ -13,6 +23,7 @@
 
 #include "adapt/db.h"
 #include "adapt/db_cache.h"
+#include "adapt/db_nodes.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 
@@ -22,7 +33,14 @@ struct db {
 	int                  in_tx;
 	unsigned             last_errno;
 	struct db_cache      stmts;
+	struct db_node       nodes[DB_NODES_MAX];
+	size_t               nnodes; /* 0: db_host not parsed yet */
+	size_t               node;   /* the one to try first */
+	unsigned             seed;   /* for the retry jitter */
 };
+
+/* Statement tries outside a transaction (reconnects and conflicts). */
+#define DB_STMT_TRIES 4
 
 static const char INIT_SQL[] =
     "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,"
@@ -103,13 +121,30 @@ db_last_errno(const struct db *db)
 	return db->last_errno;
 }
 
-static int
-gone(unsigned e)
+/*
+ * The server is gone, or is a Galera node not ready for clients (1047:
+ * not Synced, or cut off from the primary component): try another.
+ */
+int
+db_errno_gone(unsigned e)
 {
 	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST ||
 	    e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR ||
-	    e == ER_CONNECTION_KILLED;
+	    e == ER_CONNECTION_KILLED || e == ER_UNKNOWN_COM_ERROR;
 }
+
+/*
+ * The transaction or statement was rolled back for a conflict and may be
+ * run again: a deadlock, a lock wait timeout, or (Galera) a certification
+ * failure or brute-force abort, which MariaDB reports as a deadlock.
+ */
+int
+db_errno_conflict(unsigned e)
+{
+	return e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT;
+}
+
+#define gone db_errno_gone
 
 /* Fill err from an error number and message; conflicts are 409s. */
 static int
@@ -121,26 +156,130 @@ fail(struct db *db, unsigned e, const char *what, const char *msg,
 		err_set(err, E_CONFLICT, "already exists");
 	else if (gone(e))
 		err_set(err, E_UNAVAILABLE, "database unavailable");
+	else if (db_errno_conflict(e))
+		err_set(err, E_UNAVAILABLE, "database busy; try again");
 	else
 		err_set(err, E_DB, "database error");
 	err_detail(err, "database error: %s: %u %s", what, e, msg);
 	return -1;
 }
 
+/*
+ * Close the connection and make the next node the first to try: after a
+ * lost connection, a node not ready, or an unknown commit outcome.
+ */
+void
+db_reset(struct db *db)
+{
+	db_disconnect(db);
+	if (db->nnodes > 1)
+		db->node = (db->node + 1) % db->nnodes;
+}
+
+/* Sleep a random time in [cap/2, cap) ms, cap doubling with try (0..). */
+void
+db_backoff(struct db *db, unsigned try)
+{
+	long            cap = 10L << (try < 5 ? try : 5), ms;
+	struct timespec ts;
+
+	if (db->seed == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		db->seed =
+		    (unsigned)ts.tv_nsec ^ ((unsigned)getpid() << 16) ^ 1u;
+	}
+	db->seed ^= db->seed << 13; /* xorshift32: jitter, not secrets */
+	db->seed ^= db->seed >> 17;
+	db->seed ^= db->seed << 5;
+	ms = cap / 2 + (long)(db->seed % (unsigned)(cap / 2));
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+static int
+nodes_load(struct db *db, struct err *err)
+{
+	char why[200];
+
+	if (db->nnodes > 0)
+		return 0;
+	if (db_nodes_parse(db->cfg->db_host, db->cfg->db_port, db->nodes,
+	        DB_NODES_MAX, &db->nnodes, why, sizeof why) == -1) {
+		db->nnodes = 0;
+		err_set(err, E_CONFIG, "configuration key 'db_host': %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Connect m to the socket, or to node i of db_host. */
+static int
+connect_one(struct db *db, MYSQL *m, size_t i)
+{
+	const struct config *c = db->cfg;
+
+	if (c->db_socket[0])
+		return mysql_real_connect(m, NULL, c->db_user, c->db_password,
+		           c->db_name, 0, c->db_socket, 0) != NULL
+		    ? 0
+		    : -1;
+	return mysql_real_connect(m, db->nodes[i].host, c->db_user,
+	           c->db_password, c->db_name, db->nodes[i].port, NULL,
+	           0) != NULL
+	    ? 0
+	    : -1;
+}
+
+static MYSQL *connect_init(struct err *);
+
+/*
+ * Connect to the socket, else to the first node of db_host that answers,
+ * starting from db->node.  The error is the last node's.
+ */
 static int
 db_connect(struct db *db, struct err *err)
 {
-	const struct config *c = db->cfg;
-	unsigned int         timeout = 5, io_timeout = 120;
-	MYSQL               *m;
+	size_t n;
 
 	if (db->conn != NULL)
 		return 0;
+	if (!db->cfg->db_socket[0] && nodes_load(db, err) == -1)
+		return -1;
+	n = db->cfg->db_socket[0] ? 1 : db->nnodes;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (db->node + k) % n;
+		MYSQL *m = connect_init(err);
+
+		if (m == NULL)
+			return -1;
+		if (connect_one(db, m, i) == 0) {
+			db->conn = m;
+			db->node = i;
+			return 0;
+		}
+		db->last_errno = mysql_errno(m);
+		err_set(err, E_UNAVAILABLE, "database unavailable");
+		err_detail(err, "database error: connect%s%s: %u %s",
+		    n > 1 ? " to " : "", n > 1 ? db->nodes[i].host : "",
+		    mysql_errno(m), mysql_error(m));
+		mysql_close(m);
+	}
+	return -1;
+}
+
+/* A handle with our options, not connected yet. */
+static MYSQL *
+connect_init(struct err *err)
+{
+	unsigned int timeout = 5, io_timeout = 120;
+	MYSQL       *m;
+
 	m = mysql_init(NULL);
 	if (m == NULL) {
 		err_set(err, E_UNAVAILABLE, "database unavailable");
 		err_detail(err, "database error: mysql_init failed");
-		return -1;
+		return NULL;
 	}
 	/* a hung server must not hang a worker or the scanner forever */
 	if (mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0 ||
@@ -151,20 +290,9 @@ db_connect(struct db *db, struct err *err)
 		err_set(err, E_INTERNAL, "internal error");
 		err_detail(err, "database error: connection options refused");
 		mysql_close(m);
-		return -1;
+		return NULL;
 	}
-	if (mysql_real_connect(m, c->db_socket[0] ? NULL : c->db_host,
-	        c->db_user, c->db_password, c->db_name, (unsigned)c->db_port,
-	        c->db_socket[0] ? c->db_socket : NULL, 0) == NULL) {
-		db->last_errno = mysql_errno(m);
-		err_set(err, E_UNAVAILABLE, "database unavailable");
-		err_detail(err, "database error: connect: %u %s",
-		    mysql_errno(m), mysql_error(m));
-		mysql_close(m);
-		return -1;
-	}
-	db->conn = m;
-	return 0;
+	return m;
 }
 
 /* Connect if needed and check the server answers.  Returns 0 or -1. */
@@ -176,7 +304,7 @@ db_ping(struct db *db, struct err *err)
 	if (mysql_ping(db->conn) != 0) {
 		fail(db, mysql_errno(db->conn), "ping", mysql_error(db->conn),
 		    err);
-		db_disconnect(db);
+		db_reset(db);
 		return db_connect(db, err);
 	}
 	return 0;
@@ -376,20 +504,29 @@ out:
 
 /*
  * Prepare (once), bind, execute; for a result set, copy every row into
- * res.  Reconnects and retries once if the server went away outside a
- * transaction.  Returns 0, or -1 with err set (E_CONFLICT for a duplicate
- * key, E_UNAVAILABLE when the server is unreachable).
+ * res.  Outside a transaction, a lost server (or a Galera node not ready)
+ * makes it reconnect, to the next node of db_host, and run the statement
+ * again, and a deadlock or certification failure runs it again after a
+ * short random wait, DB_STMT_TRIES times in all.  (A statement whose
+ * connection died may have been carried out: every autocommit statement of
+ * lib/store is a conditional UPDATE, an upsert, or an INSERT whose
+ * duplicate is refused by a key or harmless, such as a log row.)  Inside a
+ * transaction nothing is retried here: db_txn() runs it again whole.
+ * Returns 0, or -1 with err set (E_CONFLICT for a duplicate key,
+ * E_UNAVAILABLE when the server is unreachable or busy).
  */
 static int
 run(struct db *db, const char *sql, int cached, const struct db_param *p,
     size_t n, struct db_res *res, struct db_exec_info *info, struct err *err)
 {
 	MYSQL_STMT *st;
-	int         attempt, cache = cached, rc = -1;
+	unsigned    attempt;
+	int         cache = cached, rc = -1;
 
 	if (res != NULL)
 		memset(res, 0, sizeof *res);
-	for (attempt = 0; attempt < 2; attempt++) {
+	db->last_errno = 0; /* db_last_errno(): this statement's error */
+	for (attempt = 0;; attempt++) {
 		if (db_connect(db, err) == -1)
 			return -1;
 		cache = cached;
@@ -398,13 +535,19 @@ run(struct db *db, const char *sql, int cached, const struct db_param *p,
 			rc = 0;
 			break;
 		}
-		if (attempt > 0 || db->in_tx || !gone(db->last_errno)) {
-			if (st != NULL && !cache)
-				mysql_stmt_close(st);
+		if (st != NULL && !cache)
+			mysql_stmt_close(st);
+		if (attempt + 1 >= DB_STMT_TRIES || db->in_tx)
+			return -1;
+		if (gone(db->last_errno)) {
+			log_warn("database connection lost (%u); reconnecting",
+			    db->last_errno);
+			db_reset(db);
+		} else if (db_errno_conflict(db->last_errno)) {
+			db_backoff(db, attempt);
+		} else {
 			return -1;
 		}
-		log_warn("database connection lost; reconnecting");
-		db_disconnect(db);
 	}
 	if (info != NULL) {
 		info->affected = mysql_stmt_affected_rows(st);
@@ -449,6 +592,7 @@ db_exec_once(struct db *db, const char *sql, struct err *err)
 int
 db_begin(struct db *db, struct err *err)
 {
+	db->last_errno = 0;
 	if (db_connect(db, err) == -1)
 		return -1;
 	if (mysql_autocommit(db->conn, 0) != 0)

@@ -1,7 +1,8 @@
 /*
  * db: the MariaDB adapter.  One connection per process, connected lazily
- * and re-made once when the server went away; prepared statements cached
- * by their (static) SQL text; results copied out as text cells.
+ * (to the socket, or the first node of db_host that answers) and re-made
+ * when the server went away; prepared statements cached by their (static)
+ * SQL text; results copied out as text cells.
  */
 #ifndef POSTDESK_DB_H
 #define POSTDESK_DB_H
@@ -64,6 +65,25 @@ int        db_begin(struct db *, struct err *);
 int        db_commit(struct db *, struct err *);
 void       db_rollback(struct db *);
 unsigned   db_last_errno(const struct db *);
+int        db_errno_gone(unsigned);
+int        db_errno_conflict(unsigned);
+void       db_reset(struct db *);
+void       db_backoff(struct db *, unsigned try);
+
+/*
+ * db_txn: fn(db, arg, err) inside one transaction, committed; run again
+ * from the start after a deadlock or Galera certification failure, or a
+ * connection lost before COMMIT was sent (nothing was written), up to
+ * DB_TXN_TRIES times with growing random waits.  fn must therefore redo
+ * only database work, or reset what else it fills, on each run.  A
+ * connection lost during COMMIT leaves the outcome unknown: not retried
+ * unless flags has DB_TXN_REDO_SAFE (fn's work is safe to do twice); err
+ * is E_UNAVAILABLE with a detail saying so.  lib/adapt/db_txn.c.
+ */
+typedef int (*db_txn_fn)(struct db *, void *arg, struct err *);
+#define DB_TXN_TRIES     6
+#define DB_TXN_REDO_SAFE 1
+int db_txn(struct db *, db_txn_fn fn, void *arg, unsigned flags, struct err *);
 struct db_stream *db_stream_open(struct db *, const char *sql,
     const struct db_param *, size_t nparams, size_t blob, struct err *);
 int db_stream_write(struct db_stream *, const void *, size_t, struct err *);

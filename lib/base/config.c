@@ -40,7 +40,7 @@ static const struct key keys[] = {
 	{ "login_url",            U(login_url),   "https://login.microsoftonline.com", 0, 0 },
 	{ "graph_url",            U(graph_url),   "https://graph.microsoft.com", 0, 0 },
 	{ "db_socket",            S(db_socket),   "", 0, 0 },
-	{ "db_host",              S(db_host),     "127.0.0.1", 0, 0 },
+	{ "db_host",              S(db_host),     "127.0.0.1", 0, 0 }, /* or a list: lib/adapt/db_nodes.c */
 	{ "db_port",              L(db_port),     "3306", 1, 65535 },
 	{ "db_name",              S(db_name),     "postdesk", 0, 0 },
 	{ "db_user",              S(db_user),     "postdesk", 0, 0 },

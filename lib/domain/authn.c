@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "domain/authn.h"
+#include "domain/sso.h"
 #include "base/log.h"
 #include "store/store.h"
 
@@ -249,8 +250,10 @@ refuse(struct app *app, const char *username, const char *addr, struct err *err)
 	return -1;
 }
 
-static int
-open_session(struct app *app, const struct agent *a, const char *addr,
+/* Open a portal session for agent a (a password or Microsoft signed it
+ * in: lib/domain/sso.c); token is the cookie's value. */
+int
+authn_session_open(struct app *app, const struct agent *a, const char *addr,
     struct principal *who, char token[CRED_TOKEN_MAX], struct err *err)
 {
 	unsigned char hash[CRED_HASH_BYTES];
@@ -283,6 +286,7 @@ authn_login(struct app *app, const char *username, const char *password,
 {
 	char         name[sizeof((struct agent *)0)->username];
 	struct agent a;
+	int          allowed;
 
 	memset(who, 0, sizeof *who);
 	login_name(username, name, sizeof name);
@@ -297,9 +301,17 @@ authn_login(struct app *app, const char *username, const char *password,
 	}
 	if (!cred_password_verify(a.password_hash, password) || a.disabled)
 		return refuse(app, name, addr, err);
+	if (sso_password_allowed(app, a.id, &allowed, err) == -1)
+		return -1;
+	if (!allowed) {
+		err_set(err, E_FORBIDDEN,
+		    "This portal requires Sign in with Microsoft. Use the "
+		    "\u201cSign in with Microsoft\u201d button.");
+		return -1;
+	}
 	if (store_login_attempt_record(app->db, name, addr, 1, err) == -1)
 		return -1;
-	return open_session(app, &a, addr, who, token, err);
+	return authn_session_open(app, &a, addr, who, token, err);
 }
 
 /* End the session named by r's cookie, if any. */

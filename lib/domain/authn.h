@@ -40,6 +40,9 @@ int authn_login(struct app *, const char *username, const char *password,
     const char *addr, struct principal *, char token[CRED_TOKEN_MAX],
     long long *retry_after, struct err *);
 int authn_logout(struct app *, const struct req *, struct err *);
+struct agent;
+int authn_session_open(struct app *, const struct agent *, const char *addr,
+    struct principal *, char token[CRED_TOKEN_MAX], struct err *);
 int authn_is_admin(const struct principal *);
 int authn_apikey_hash(const struct req *, unsigned char hash[CRED_HASH_BYTES]);
 struct api_key;

@@ -302,6 +302,14 @@ record_failure(struct pass *p, json_t *obj, const struct msg *m,
 		*err = *why;
 		return -1;
 	}
+	/* The database went away during the intake (lib/adapt/db_txn.c: maybe
+	 * during its COMMIT): recording a failure now could overwrite a row
+	 * that did commit, so stop; the next pass reads the ledger. */
+	if (why->code == E_UNAVAILABLE &&
+	    db_errno_gone(db_last_errno(p->env->app->db))) {
+		*err = *why;
+		return -1;
+	}
 	if (db_ping(p->env->app->db, err) == -1)
 		return -1;
 	snprintf(text, sizeof text, "%s",

@@ -393,39 +393,62 @@ out:
 	return rc;
 }
 
+struct intake_run {
+	const struct intake_ctx *cx;
+	const struct intake_in  *in;
+	struct decision         *d;
+	struct intake_result    *res;
+};
+
+/* One run of the intake transaction; every run starts from scratch. */
+static int
+intake_txn(struct db *db, void *arg, struct err *err)
+{
+	struct intake_run *r = arg;
+	struct decision   *d = r->d;
+
+	(void)db;
+	memset(r->res, 0, sizeof *r->res);
+	memset(&d->v, 0, sizeof d->v);
+	d->outcome = 0;
+	d->ticket = 0;
+	buf_reset(&d->automatic);
+	buf_reset(&d->trace);
+	if (r->in->attempt > 1) {
+		char line[200];
+
+		snprintf(line, sizeof line, "attempt %u: %s", r->in->attempt,
+		    r->in->again ? r->in->again
+		                 : "the message was put back in the Inbox");
+		add_trace(d, line);
+	}
+	if (decide_outcome(r->cx, r->in, d, err) == -1)
+		return -1;
+	return record_intake(r->cx, r->in, d, r->res, err);
+}
+
 /*
  * Decide what message in->msg becomes and record it in one transaction.
- * Returns 0 with res filled, or -1 with err (nothing was written).
+ * Returns 0 with res filled, or -1 with err (nothing was written).  Run
+ * again on conflicts (db_txn(): on Galera, e.g. two nodes threading mail
+ * into one ticket); after an unknown COMMIT outcome it fails with
+ * E_UNAVAILABLE instead, which stops the pass: the ledger row (incoming_email,
+ * unique per mailbox, message and attempt) tells the next pass whether it
+ * was written (then only the action is finished) or not (intake again).
  */
 int
 intake_message(const struct intake_ctx *cx, const struct intake_in *in,
     struct intake_result *res, struct err *err)
 {
-	struct decision d = { 0 };
-	int             rc = -1;
+	struct decision   d = { 0 };
+	struct intake_run r = { cx, in, &d, res };
+	int               rc;
 
-	memset(res, 0, sizeof *res);
 	buf_init(&d.automatic, 64);
 	buf_init(&d.trace, 512);
-	if (in->attempt > 1) {
-		char line[200];
-
-		snprintf(line, sizeof line, "attempt %u: %s", in->attempt,
-		    in->again ? in->again
-		              : "the message was put back in the Inbox");
-		add_trace(&d, line);
-	}
-	if (db_begin(cx->db, err) == -1)
-		goto out;
-	if (decide_outcome(cx, in, &d, err) == -1 ||
-	    record_intake(cx, in, &d, res, err) == -1 ||
-	    db_commit(cx->db, err) == -1) {
-		db_rollback(cx->db);
-		goto out;
-	}
-	res->outcome = d.outcome;
-	rc = 0;
-out:
+	rc = db_txn(cx->db, intake_txn, &r, 0, err);
+	if (rc == 0)
+		res->outcome = d.outcome;
 	buf_cleanup(&d.automatic);
 	buf_cleanup(&d.trace);
 	return rc;

@@ -330,31 +330,47 @@ mailbox_connected(struct app *app, uint64_t id, const struct connection *cn,
 	    cn, err);
 }
 
+struct refused_args {
+	uint64_t               id, gen;
+	const struct guidance *g;
+	const char            *message;
+	int                   *won;
+};
+
+static int
+refused_txn(struct db *db, void *arg, struct err *err)
+{
+	struct refused_args *a = arg;
+	int                  to =
+	    mailbox_next_status(MAILBOX_CONNECTED, MAILBOX_EV_REFRESH_REFUSED);
+
+	*a->won = 0;
+	if (store_mailbox_token_refused(db, a->id, a->gen,
+	        (enum mailbox_status)to, a->won, err) == -1)
+		return -1;
+	if (!*a->won)
+		return 0;
+	if (store_outgoing_hold(db, a->id, err) == -1)
+		return -1;
+	return store_mailbox_set_error(db, a->id, a->g->key, a->message,
+	    a->g->action, err);
+}
+
 /*
  * Microsoft refused refresh token generation gen (lib/domain/mailbox_token.c,
  * which refreshes connected mailboxes only): the mailbox needs reauthorising,
  * its tokens are forgotten, its outgoing mail held and g's advice
  * recorded, in one transaction — unless the token changed meanwhile
- * (*won 0, nothing written).
+ * (*won 0, nothing written).  The refresh_gen compare-and-swap makes it
+ * safe to run again (a conflict on Galera re-reads the generation); after
+ * an unknown COMMIT outcome too: a second run finds the generation moved
+ * on and writes nothing (*won 0), and the first run's work stands.
  */
 int
 mailbox_refresh_refused(struct app *app, uint64_t id, uint64_t gen,
     const struct guidance *g, const char *message, int *won, struct err *err)
 {
-	int to =
-	    mailbox_next_status(MAILBOX_CONNECTED, MAILBOX_EV_REFRESH_REFUSED);
+	struct refused_args a = { id, gen, g, message, won };
 
-	*won = 0;
-	if (db_begin(app->db, err) == -1 ||
-	    store_mailbox_token_refused(app->db, id, gen,
-	        (enum mailbox_status)to, won, err) == -1 ||
-	    (*won &&
-	        (store_outgoing_hold(app->db, id, err) == -1 ||
-	            store_mailbox_set_error(app->db, id, g->key, message,
-	                g->action, err) == -1)) ||
-	    db_commit(app->db, err) == -1) {
-		db_rollback(app->db);
-		return -1;
-	}
-	return 0;
+	return db_txn(app->db, refused_txn, &a, DB_TXN_REDO_SAFE, err);
 }

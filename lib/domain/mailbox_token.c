@@ -18,6 +18,12 @@
  *
  * A refusal by Microsoft moves the mailbox to needs_reauth with the
  * guide's message, and its outgoing mail is held; it is not retried.
+ *
+ * On MariaDB Galera the row read may be stale (another node refreshed a
+ * moment ago).  Nothing here depends on it being fresh: the lease is taken
+ * only against the generation read, and a stale taker either matches
+ * nothing or fails certification (store/mailbox_token.c), so it polls
+ * again instead of sending a rotated-out refresh token.
  */
 #include <stdio.h>
 #include <string.h>

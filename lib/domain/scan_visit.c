@@ -6,7 +6,8 @@
  * is still waiting (docs/ingest.md, "The run, the lease and the pass").
  * A visit cut short by a stop signal records nothing against the mailbox:
  * its aborted transfers are not the mailbox's fault, and the ledger makes
- * whatever was under way safe to do again (docs/ingest.md, "Exactly once").
+ * whatever was under way safe to do again (docs/ingest.md, "Exactly once,
+ * under a crash").
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -304,6 +304,29 @@ out:
 	return rc;
 }
 
+struct reply_args {
+	uint64_t                ticket, agent;
+	const struct reply_ctx *c;
+	const char             *body, *cc;
+	const struct reply_att *att;
+	size_t                  natt;
+	uint64_t               *id;
+};
+
+/*
+ * The reply's rows, in a transaction db_txn() runs again on conflicts
+ * (each run makes a new Message-ID, so nothing of a failed run remains);
+ * not after an unknown COMMIT outcome: the reply would be queued twice.
+ */
+static int
+reply_txn(struct db *db, void *arg, struct err *err)
+{
+	struct reply_args *a = arg;
+
+	return reply_rows(db, a->ticket, a->agent, a->c, a->body, a->cc, a->att,
+	    a->natt, a->id, err);
+}
+
 /*
  * Queue an agent's reply on ticket (one transaction with its ticket
  * action): to the end user (and cc), from the ticket's mailbox, tagged and
@@ -317,6 +340,7 @@ sending_reply(struct db *db, uint64_t ticket, uint64_t agent, const char *body,
     struct err *err)
 {
 	struct reply_ctx *c = xcalloc(1, sizeof *c);
+	struct reply_args a;
 	int               rc = -1;
 
 	if (store_outgoing_reply_ctx(db, ticket, c, err) == -1)
@@ -334,15 +358,15 @@ sending_reply(struct db *db, uint64_t ticket, uint64_t agent, const char *body,
 		    "sent to.");
 		goto out;
 	}
-	if (db_begin(db, err) == -1)
-		goto out;
-	if (reply_rows(db, ticket, agent, c, body, cc, att, natt, id, err) ==
-	        -1 ||
-	    db_commit(db, err) == -1) {
-		db_rollback(db);
-		goto out;
-	}
-	rc = 0;
+	a.ticket = ticket;
+	a.agent = agent;
+	a.c = c;
+	a.body = body;
+	a.cc = cc;
+	a.att = att;
+	a.natt = natt;
+	a.id = id;
+	rc = db_txn(db, reply_txn, &a, 0, err);
 out:
 	free(c);
 	return rc;

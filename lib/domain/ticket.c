@@ -195,6 +195,9 @@ ticket_agents(struct db *db, struct buf *out, struct err *err)
 		jw_str(&w, db_res_str(&r, i, 2));
 		jw_key(&w, "role");
 		jw_str(&w, db_res_str(&r, i, 3));
+		jw_key(&w,
+		    "microsoft"); /* signs in with Microsoft (sql/0017) */
+		jw_bool(&w, db_res_int(&r, i, 4) != 0);
 		jw_close(&w, '}');
 	}
 	jw_close(&w, ']');

@@ -16,8 +16,17 @@ static const char SQL_AGENT_COUNT[] = "SELECT COUNT(*) FROM agent";
 static const char SQL_AGENT_ACTIVE[] =
     "SELECT COUNT(*) FROM agent WHERE id = ? AND disabled = 0";
 static const char SQL_AGENT_LIST[] =
-    "SELECT id, username, display_name, role FROM agent WHERE disabled = 0 "
-    "ORDER BY display_name, id";
+    "SELECT id, username, display_name, role, ms_oid IS NOT NULL "
+    "FROM agent WHERE disabled = 0 ORDER BY display_name, id";
+static const char SQL_AGENT_BY_OID[] =
+    "SELECT id, username, display_name, role, password_hash, disabled "
+    "FROM agent WHERE ms_oid = ?";
+static const char SQL_AGENT_BY_ID[] =
+    "SELECT id, username, display_name, role, password_hash, disabled "
+    "FROM agent WHERE id = ?";
+static const char SQL_AGENT_LINK_OID[] =
+    "UPDATE agent SET ms_oid = ?, updated_at = UTC_TIMESTAMP() "
+    "WHERE id = ? AND ms_oid IS NULL";
 static const char SQL_AGENT_SET_PASSWORD[] =
     "UPDATE agent SET password_hash = ?, updated_at = UTC_TIMESTAMP() "
     "WHERE id = ?";
@@ -74,16 +83,15 @@ agent_from_row(struct agent *a, const struct db_res *r, size_t row, size_t col,
 	    : 0;
 }
 
-/* Load an agent by username; E_NOTFOUND if there is none. */
-int
-store_agent_by_username(struct db *db, const char *username, struct agent *a,
+/* One agent by sql and its one parameter p; E_NOTFOUND if none. */
+static int
+agent_one(struct db *db, const char *sql, struct db_param p, struct agent *a,
     struct err *err)
 {
-	struct db_param p[] = { db_str(username) };
-	struct db_res   r;
-	int             rc = -1;
+	struct db_res r;
+	int           rc = -1;
 
-	if (db_query(db, SQL_AGENT_BY_USERNAME, p, 1, &r, err) == -1)
+	if (db_query(db, sql, &p, 1, &r, err) == -1)
 		return -1;
 	if (r.nrows == 0)
 		err_set(err, E_NOTFOUND, "no such agent");
@@ -95,6 +103,45 @@ store_agent_by_username(struct db *db, const char *username, struct agent *a,
 	}
 	db_res_free(&r);
 	return rc;
+}
+
+/* Load an agent by username; E_NOTFOUND if there is none. */
+int
+store_agent_by_username(struct db *db, const char *username, struct agent *a,
+    struct err *err)
+{
+	return agent_one(db, SQL_AGENT_BY_USERNAME, db_str(username), a, err);
+}
+
+/* The agent linked to Microsoft object id oid; E_NOTFOUND if none. */
+int
+store_agent_by_oid(struct db *db, const char *oid, struct agent *a,
+    struct err *err)
+{
+	return agent_one(db, SQL_AGENT_BY_OID, db_str(oid), a, err);
+}
+
+int
+store_agent_by_id(struct db *db, uint64_t id, struct agent *a, struct err *err)
+{
+	return agent_one(db, SQL_AGENT_BY_ID, db_int((long long)id), a, err);
+}
+
+/*
+ * Link agent id to Microsoft object id oid; *won is 0 when the agent was
+ * linked already (to any account).  E_CONFLICT when another agent has oid.
+ */
+int
+store_agent_link_oid(struct db *db, uint64_t id, const char *oid, int *won,
+    struct err *err)
+{
+	struct db_param     p[] = { db_str(oid), db_int((long long)id) };
+	struct db_exec_info info;
+
+	if (db_exec(db, SQL_AGENT_LINK_OID, p, 2, &info, err) == -1)
+		return -1;
+	*won = info.affected == 1;
+	return 0;
 }
 
 int

@@ -35,6 +35,11 @@ int store_agent_create(struct db *, const char *username,
     uint64_t *id, struct err *);
 int store_agent_by_username(struct db *, const char *username, struct agent *,
     struct err *);
+int store_agent_by_oid(struct db *, const char *oid, struct agent *,
+    struct err *);
+int store_agent_by_id(struct db *, uint64_t id, struct agent *, struct err *);
+int store_agent_link_oid(struct db *, uint64_t id, const char *oid, int *won,
+    struct err *);
 int store_agent_count(struct db *, long long *n, struct err *);
 int store_agent_active(struct db *, uint64_t id, int *yes, struct err *);
 int store_agent_list(struct db *, struct db_res *, struct err *);

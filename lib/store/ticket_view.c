@@ -476,45 +476,72 @@ update(struct db *db, uint64_t id, const struct ticket_change *c,
  * a field given with the value it has changes nothing.  E_NOTFOUND if
  * there is no such ticket (or no such assignee).
  */
+struct update_args {
+	uint64_t                    id, agent;
+	const struct ticket_change *c;
+	struct ticket_before       *before;
+};
+
+static int
+update_txn(struct db *db, void *arg, struct err *err)
+{
+	struct update_args *a = arg;
+
+	return update(db, a->id, a->c, a->agent, a->before, err);
+}
+
+/*
+ * SQL_LOCK's FOR UPDATE serialises writers on one server only; on Galera a
+ * writer on another node is caught by certification instead (every change
+ * writes the ticket row), and db_txn() runs the loser again, which then
+ * reads the winner's values.  Not safe to redo after an unknown COMMIT
+ * outcome: the second run would see its own change and report no change.
+ */
 int
 store_ticket_update(struct db *db, uint64_t id, const struct ticket_change *c,
     uint64_t agent, struct ticket_before *before, struct err *err)
 {
-	if (db_begin(db, err) == -1)
-		return -1;
-	if (update(db, id, c, agent, before, err) == -1 ||
-	    db_commit(db, err) == -1) {
-		db_rollback(db);
-		return -1;
-	}
-	return 0;
+	struct update_args a = { id, agent, c, before };
+
+	return db_txn(db, update_txn, &a, 0, err);
 }
 
-/* Add an internal note by agent (0: an API key) to ticket; *id is its id. */
+struct note_args {
+	const struct new_action *a;
+	uint64_t                *id;
+};
+
+static int
+note_txn(struct db *db, void *arg, struct err *err)
+{
+	struct note_args *n = arg;
+	struct db_param   p[] = { db_int((long long)n->a->ticket_id) };
+	struct db_res     r;
+
+	if (store_row_one(db_query(db, SQL_LOCK, p, 1, &r, err), &r, "ticket",
+	        n->a->ticket_id, err) == -1)
+		return -1;
+	db_res_free(&r);
+	if (db_exec(db, SQL_TOUCH, p, 1, NULL, err) == -1)
+		return -1;
+	return store_ticket_action_add(db, n->a, n->id, err);
+}
+
+/*
+ * Add an internal note by agent (0: an API key) to ticket; *id is its id.
+ * Retried on conflicts (the touch writes the ticket row, so a concurrent
+ * change on another Galera node fails certification); not after an unknown
+ * COMMIT outcome, which would add the note twice.
+ */
 int
 store_ticket_note(struct db *db, uint64_t ticket, uint64_t agent,
     const char *body, uint64_t *id, struct err *err)
 {
-	struct db_param   p[] = { db_int((long long)ticket) };
 	struct new_action a = { .ticket_id = ticket,
 		.kind = "note",
 		.agent_id = agent,
 		.body = body };
-	struct db_res     r;
+	struct note_args  n = { &a, id };
 
-	if (db_begin(db, err) == -1)
-		return -1;
-	if (store_row_one(db_query(db, SQL_LOCK, p, 1, &r, err), &r, "ticket",
-	        ticket, err) == -1) {
-		db_rollback(db);
-		return -1;
-	}
-	db_res_free(&r);
-	if (db_exec(db, SQL_TOUCH, p, 1, NULL, err) == -1 ||
-	    store_ticket_action_add(db, &a, id, err) == -1 ||
-	    db_commit(db, err) == -1) {
-		db_rollback(db);
-		return -1;
-	}
-	return 0;
+	return db_txn(db, note_txn, &n, 0, err);
 }

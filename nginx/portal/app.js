@@ -9,7 +9,7 @@
  * components), this file, then the pages, each registering itself with
  * postdesk.page(): login.js, mailboxes.js (with mailbox_form.js,
  * azure_setup.js and connect.js), list.js (what the list pages share),
- * rules.js, tickets.js, incoming.js, outgoing.js.  The order of the pages is
+ * rules.js, tickets.js, incoming.js, outgoing.js, sso.js.  The order of the pages is
  * the order of the navigation.  Deferred scripts all run before
  * DOMContentLoaded, so the first page is drawn after it, with every page
  * registered.
@@ -127,15 +127,17 @@
 
   function sidenav(route) {
     const top = pages.filter((p) => p.nav && p.nav.top && allowed(p));
-    const email = pages.filter((p) => p.nav && !p.nav.top && allowed(p));
+    const email = pages.filter((p) => p.nav && !p.nav.top && !p.nav.config && allowed(p));
+    const config = pages.filter((p) => p.nav && p.nav.config && allowed(p)); // nav.config: under Configuration itself
     return h('nav', { class: 'sidenav', 'aria-label': 'Main' },
       top.length ? [h('p', { class: 'nav-group', text: 'Helpdesk' }),
         h('ul', { class: 'nav-list' }, top.map((p) => navLink(p, route)))] : null,
-      email.length ? [h('p', { class: 'nav-group', text: 'Configuration' }),
+      email.length || config.length ? [h('p', { class: 'nav-group', text: 'Configuration' }),
         h('ul', { class: 'nav-list' },
-          h('li', null,
+          email.length ? h('li', null,
             h('span', { class: 'nav-sub', text: 'Email' }),
-            h('ul', { class: 'nav-list nav-list-inner' }, email.map((p) => navLink(p, route)))))] : null);
+            h('ul', { class: 'nav-list nav-list-inner' }, email.map((p) => navLink(p, route)))) : null,
+          config.map((p) => navLink(p, route)))] : null);
   }
 
   /* The frame of a signed-in page; returns its <main>. */

@@ -120,8 +120,13 @@
     pd.setTitle('Sign in');
     const notice = pd.takeLoginNotice();
     const { form, user } = loginForm(ctx);
-    replace(app, h('main', { class: 'login-page', id: 'main', tabindex: '-1' }, loginCard(notice, form)));
+    const sso = h('div', { id: 'sso-slot' });
+    replace(app, h('main', { class: 'login-page', id: 'main', tabindex: '-1' }, loginCard(notice, [sso, form])));
     user.focus();
+    // Sign in with Microsoft (sso.js): its button, or why it came back refused.
+    window.postdeskSso.loginBlock().then((nodes) => {
+      if (ctx.alive()) replace(sso, nodes);
+    });
   }
 
   pd.page({

@@ -37,6 +37,8 @@ import time
 import urllib.parse
 import uuid
 
+import fake_oidc  # signed id_tokens and the JWKS (tests/fakes/fake_oidc.py)
+
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 GRAPH_RESOURCES = (
     "https://graph.microsoft.com/",
@@ -742,6 +744,7 @@ class State:
             self.tenants: dict[str, Tenant] = {}
             self.codes: dict[str, dict] = {}
             self.refresh_tokens: dict[str, dict] = {}
+            self.refresh_reuse = 0  # rotated-out refresh tokens presented again (refused)
             self.access_tokens: dict[str, dict] = {}
             self.faults: list[Fault] = []
             self.authorize_log, self.token_log, self.graph_log, self.sent_log = [], [], [], []
@@ -749,6 +752,7 @@ class State:
             self.token_lifetime = 3599
             self.throttle_retry_after = 1
             self.inflight: dict[tuple, int] = {}
+            self.oidc = fake_oidc.Oidc()
 
     def now(self):
         return time.time() + self.clock_offset
@@ -867,6 +871,12 @@ class FakeMicrosoft:
             return self.control(req)
         if path.startswith("/v1.0/") or path == "/v1.0":
             return self.graph(req)
+        m = re.fullmatch(r"/([^/]+)/discovery/v2\.0/keys", path)
+        if m and req.method == "GET":
+            with self.state.lock:
+                if self.state.tenant(urllib.parse.unquote(m.group(1)), required=False) is None:
+                    return Response(400, {"error": "invalid_tenant"})
+                return Response(200, self.state.oidc.jwks())
         m = re.fullmatch(r"/([^/]+)/oauth2/v2\.0/(authorize|token)", path)
         if m:
             tenant_ref = urllib.parse.unquote(m.group(1))
@@ -1280,6 +1290,8 @@ class FakeMicrosoft:
         if not token_well_formed(tok, "1.AQkA"):
             raise OAuthError("invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
         r = st.refresh_tokens.get(tok)
+        if r is not None and r["rotated"]:
+            st.refresh_reuse += 1
         if r is None or r["rotated"] or r["client_id"] != app.client_id or r["tenant"] != tenant.id:
             raise OAuthError("invalid_grant", 70000, "Provided grant is invalid or malformed.")
         user = tenant.users.get(r["user"])
@@ -1338,10 +1350,7 @@ class FakeMicrosoft:
                 claims["email"] = user.mail
             if grant.get("nonce"):
                 claims["nonce"] = grant["nonce"]
-            hdr = {"typ": "JWT", "alg": "RS256", "kid": "fake-microsoft-unsigned"}
-            out["id_token"] = ".".join([b64url(json.dumps(hdr).encode()),
-                                        b64url(json.dumps(claims).encode()),
-                                        b64url(secrets.token_bytes(256))])
+            out["id_token"] = st.oidc.sign(claims)
         return out
 
     # ================================================================ graph
@@ -2264,6 +2273,9 @@ def control(method, name):
     return deco
 
 
+fake_oidc.register(control)
+
+
 @control("GET", "ping")
 def ctl_ping(self, b):
     return {"ok": True, "url": self.url}
@@ -2547,7 +2559,7 @@ def ctl_state(self, b):
     return {"tenants": [dict(t.public(), apps=[a.public() for a in t.apps.values()],
                              users=[u.public() for u in t.users.values()]) for t in st.tenants.values()],
             "token_lifetime": st.token_lifetime, "clock_offset": st.clock_offset,
-            "faults": [f.public() for f in st.faults]}
+            "faults": [f.public() for f in st.faults], "refresh_reuse": st.refresh_reuse}
 
 
 @control("POST", "seed")

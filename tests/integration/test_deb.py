@@ -118,7 +118,7 @@ def test_files_in_their_places(tree):
     expected = PROGRAMS + [
         "etc/postdesk/postdesk.conf.example", "etc/cron.d/postdesk",
         "etc/nginx/snippets/postdesk.conf", "etc/nginx/snippets/postdesk-headers.conf",
-        "usr/share/postdesk/portal/index.html",
+        "etc/nginx/conf.d/postdesk-upstream.conf", "usr/share/postdesk/portal/index.html",
         "usr/share/doc/postdesk/copyright", "usr/share/doc/postdesk/changelog.gz",
         "usr/share/man/man8/postdesk-admin.8.gz", "usr/share/man/man8/postdesk-scan.8.gz",
         "usr/share/man/man8/postdesk-backup.8.gz", "usr/share/man/man8/postdesk-restore.8.gz",

@@ -48,6 +48,7 @@ FILES = {
     "usr/lib/postdesk/postdesk-api": 0o755, "usr/lib/postdesk/postdesk-oauth": 0o755,
     "etc/postdesk/postdesk.conf.example": 0o644, "etc/cron.d/postdesk": 0o644,
     "etc/nginx/snippets/postdesk.conf": 0o644, "etc/nginx/snippets/postdesk-headers.conf": 0o644,
+    "etc/nginx/conf.d/postdesk-upstream.conf": 0o644,
     "usr/lib/tmpfiles.d/postdesk.conf": 0o644, "var/log/postdesk": 0o750,
     "etc/logrotate.d/postdesk": 0o644,
 }
@@ -297,6 +298,7 @@ def nginx(i):
         "error_log %(t)s/nginx-error.log;\nevents {}\nhttp {\n"
         "    include /etc/nginx/mime.types;\n%(temp)s"
         "    access_log %(t)s/nginx-access.log;\n"
+        "    include /etc/nginx/conf.d/postdesk-upstream.conf;\n"
         "    server {\n        listen 127.0.0.1:%(port)d ssl;\n        server_name localhost;\n"
         "        ssl_certificate %(t)s/tls.pem;\n        ssl_certificate_key %(t)s/tls.key;\n"
         "        include /etc/nginx/snippets/postdesk.conf;\n    }\n}\n"
@@ -354,7 +356,8 @@ def test_the_rendered_files_name_installed_paths(inst):
                            if not line.lstrip().startswith("#"))
     roots = re.findall(r"^\s*root (\S+);", directives, re.M)
     includes = re.findall(r"^\s*include (\S+);", directives, re.M)
-    sockets = set(re.findall(r"fastcgi_pass unix:(\S+);", directives))
+    upstreams = (inst.root / "etc/nginx/conf.d/postdesk-upstream.conf").read_text()
+    sockets = set(re.findall(r"^\s*server unix:(\S+) ", upstreams, re.M))
     assert roots == ["/usr/share/postdesk/portal"] and exists_in_root(inst, roots[0] + "/index.html")
     assert includes and all(exists_in_root(inst, p) for p in includes), includes
     assert sockets == {"/run/postdesk/api.sock", "/run/postdesk/oauth.sock"}

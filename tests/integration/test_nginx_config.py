@@ -1,6 +1,8 @@
 """Both nginx configurations come from one source: the production snippet
 (nginx/postdesk-snippet.conf.in, rendered by scripts/render.sh as
-"make install" does) passes `nginx -t` inside a minimal server block, and
+"make install" does) passes `nginx -t` inside a minimal server block, with
+the upstreams (nginx/postdesk-upstream.conf.in: one backend, or several
+hosts) in the http block, and
 the local stack's nginx/nginx.conf.in holds no location, FastCGI parameter
 or header of its own — it includes the same rendered snippet (the stack's
 own tests, test_stack.py, drive that one). No stack needed."""
@@ -43,11 +45,64 @@ def production(tmp_path):
     return tmp_path / "postdesk.conf"
 
 
-def test_production_snippet_passes_nginx_t(tmp_path):
+def upstream(tmp_path, api=("unix:/run/postdesk/api.sock",),
+             oauth=("unix:/run/postdesk/oauth.sock",)):
+    """The upstreams as make install renders them (API_BACKENDS, OAUTH_BACKENDS)."""
+    out = tmp_path / "postdesk-upstream.conf"
+    r = subprocess.run([str(RENDER), str(NGINX / "postdesk-upstream.conf.in"), str(out)]
+                       + ["API_BACKEND+=" + b for b in api]
+                       + ["OAUTH_BACKEND+=" + b for b in oauth], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def servers(path, name):
+    """The server lines of upstream NAME in a rendered file."""
+    text = "\n".join(directives(path))
+    block = re.search(r"upstream %s \{([^}]*)\}" % name, text).group(1)
+    return [line.strip() for line in block.splitlines() if line.strip()]
+
+
+def test_upstreams_list_every_backend(tmp_path):
+    one = upstream(tmp_path)
+    assert servers(one, "postdesk_api") == [
+        "server unix:/run/postdesk/api.sock max_fails=2 fail_timeout=10s;"]
+    assert servers(one, "postdesk_oauth") == [
+        "server unix:/run/postdesk/oauth.sock max_fails=2 fail_timeout=10s;"]
+    two = upstream(tmp_path, api=("unix:/run/postdesk/api.sock", "10.0.0.2:9000"))
+    assert servers(two, "postdesk_api") == [
+        "server unix:/run/postdesk/api.sock max_fails=2 fail_timeout=10s;",
+        "server 10.0.0.2:9000 max_fails=2 fail_timeout=10s;"]
+
+
+def test_api_retries_only_what_nginx_may_resend():
+    """fastcgi_next_upstream error timeout on /api/ (nginx itself never
+    resends a POST or PATCH that reached a backend); only "error" on the
+    callbacks (Sign in with Microsoft, OAuth), whose one-time code a slow
+    first backend may redeem; every location passes to an upstream."""
+    text = (NGINX / "postdesk-snippet.conf.in").read_text()
+    api = re.search(r"location /api/ \{([^}]*)\}", text).group(1)
+    assert "fastcgi_pass postdesk_api;" in api
+    assert "fastcgi_next_upstream error timeout;" in api
+    # No backend up: the status is the problem's 503, not nginx's 502.
+    assert "error_page 502 503 504 =503 @postdesk_unavailable;" in api
+    assert "non_idempotent" not in text
+    for loc, up in (("= /api/sso/callback", "postdesk_api"), ("= /azure/auth", "postdesk_oauth"),
+                    ("= /auth/account/azureresponse", "postdesk_oauth")):
+        block = re.search(r"location %s \{([^}]*)\}" % re.escape(loc), text).group(1)
+        assert "fastcgi_pass %s;" % up in block
+        assert "fastcgi_next_upstream error;" in block
+    assert "unix:" not in "\n".join(directives(NGINX / "postdesk-snippet.conf.in"))
+
+
+@pytest.mark.parametrize("api", [("unix:/run/postdesk/api.sock",),
+                                 ("unix:/run/postdesk/api.sock", "10.0.0.2:9000")])
+def test_production_snippet_passes_nginx_t(tmp_path, api):
     snippet = production(tmp_path)
+    ups = upstream(tmp_path, api=api)
     text = snippet.read_text()
-    assert "fastcgi_pass unix:/run/postdesk/api.sock;" in text
-    assert "fastcgi_pass unix:/run/postdesk/oauth.sock;" in text
+    assert "fastcgi_pass postdesk_api;" in text
+    assert "fastcgi_pass postdesk_oauth;" in text
     assert "root /usr/share/postdesk/portal;" in text
     for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (tmp_path / "tmp" / d).mkdir(parents=True)
@@ -55,10 +110,10 @@ def test_production_snippet_passes_nginx_t(tmp_path):
                    for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     conf = tmp_path / "nginx.conf"
     conf.write_text("pid %s/nginx.pid;\nerror_log %s/error.log;\nevents {}\nhttp {\n%s"
-                    "    access_log off;\n"
+                    "    access_log off;\n    include %s;\n"
                     "    server {\n        listen 127.0.0.1:8443;\n"
                     "        server_name postdesk.example.com;\n"
-                    "        include %s;\n    }\n}\n" % (tmp_path, tmp_path, temp, snippet))
+                    "        include %s;\n    }\n}\n" % (tmp_path, tmp_path, temp, ups, snippet))
     r = subprocess.run(["nginx", "-t", "-q", "-p", str(tmp_path), "-c", str(conf),
                         "-e", str(tmp_path / "error.log")], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr + (tmp_path / "error.log").read_text()
@@ -71,13 +126,14 @@ def test_local_config_has_no_locations_of_its_own():
         own = [line for line in local if line.split()[0] == word]
         assert not own, "nginx/nginx.conf.in repeats the snippet: %s" % own
     assert "include @NGINX_DIR@/postdesk.conf;" in local
+    assert "include @NGINX_DIR@/upstream.conf;" in local
     assert local.count("include @HEADERS@;") == 1  # the plain-HTTP redirect server
 
 
 def test_snippet_locations():
     snippet = directives(NGINX / "postdesk-snippet.conf.in")
     locations = [line for line in snippet if line.startswith("location")]
-    assert locations == ["location /api/ {", "location = /azure/auth {",
+    assert locations == ["location /api/ {", "location = /api/sso/callback {", "location = /azure/auth {",
                          "location = /auth/account/azureresponse {",
                          "location @postdesk_too_large {", "location @postdesk_too_many {",
                          "location @postdesk_unavailable {", "location / {"]

@@ -62,7 +62,7 @@ def test_agents_lists_the_active_agents_for_any_agent(desk, agent, stack, pd, ch
     items = r.json()["items"]
     mine = next(a for a in items if a["id"] == agent.me["id"])
     assert mine == {"id": agent.me["id"], "username": agent.me["username"],
-                    "name": agent.me["display_name"], "role": "agent"}
+                    "name": agent.me["display_name"], "role": "agent", "microsoft": False}
     assert any(a["id"] == desk.me["id"] and a["role"] == "admin" for a in items)
     gone, _ = pd.new_agent(stack, "agent")
     stack.sql("UPDATE agent SET disabled = 1 WHERE username = '%s'" % gone)
