@@ -46,20 +46,24 @@ private_host(const char *h)
 	return 0;
 }
 
-/* Why a mailbox cannot have push (shown on its page), or NULL. */
+/* Why a mailbox cannot have push (shown on its page), or NULL.  A
+ * configuration without the keys (a test's) counts as the defaults. */
 const char *
 push_unavailable(const struct config *c, const char *shared)
 {
-	if (strcmp(c->push, "off") == 0)
+	const char *mode = c->push != NULL ? c->push : "auto";
+	const char *url = c->portal_url != NULL ? c->portal_url : "";
+
+	if (strcmp(mode, "off") == 0)
 		return "Push is off (configuration key push).";
 	if (shared != NULL && shared[0] != '\0')
 		return "Shared mailbox: Microsoft Graph does not send change "
 		       "notifications for mailboxes opened with delegated "
 		       "permissions, so it is polled.";
-	if (strncmp(c->portal_url, "https://", 8) != 0)
+	if (strncmp(url, "https://", 8) != 0)
 		return "portal_url is not HTTPS: Microsoft sends notifications "
 		       "only to HTTPS.";
-	if (strcmp(c->push, "auto") == 0 && private_host(c->portal_url + 8))
+	if (strcmp(mode, "auto") == 0 && private_host(url + 8))
 		return "portal_url is not a public address Microsoft can "
 		       "reach.";
 	return NULL;
