@@ -160,6 +160,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	scanner_owner(app.cfg.host_id, owner, sizeof owner);
+	scanner_set_lease(app.cfg.scan_lease_seconds);
 	env.app = &app;
 	env.owner = owner;
 	env.http = app_http(&app, &err);

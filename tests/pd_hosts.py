@@ -68,7 +68,8 @@ class Host:
         self.ids = _postdesk_ids()
         self.api_port = None
         self.env = dict(stack.env, POSTDESK_CONF=stack.conf, POSTDESK_HOST_ID=name,
-                        POSTDESK_METRICS_FILE=str(self.run / "metrics"))
+                        POSTDESK_METRICS_FILE=str(self.run / "metrics"),
+                        POSTDESK_SCAN_LEASE_SECONDS=str(LEASE_SECONDS))
         self.env.update(env or {})
         # Its own logs, in the stack's log dir: the sanitizer check at the
         # end of the test reads them with the rest.
@@ -376,7 +377,7 @@ def acks_report(fake, traffic):
 
 # --- a scanner host dies ---------------------------------------------------------
 
-LEASE_SECONDS = 90      # SCAN_LEASE_SECONDS, lib/model/limits.h
+LEASE_SECONDS = 20      # the hosts' scan_lease_seconds (90 by default)
 
 
 class HostDeath:

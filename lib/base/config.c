@@ -57,6 +57,7 @@ static const struct key keys[] = {
 	{ "scan_seconds",         L(scan_seconds), "55", 0, 3600 },
 	{ "scan_interval",        L(scan_interval), "5", 1, 300 },
 	{ "scan_workers",         L(scan_workers), "0", 0, 64 },
+	{ "scan_lease_seconds",   L(scan_lease_seconds), "90", 10, 3600 },
 	{ "host_id",              S(host_id),     "", 0, 0 },
 	{ "intake_attempts",      L(intake_attempts), "5", 1, 20 },
 	{ "retry_backoff",        L(retry_backoff), "60", 0, 86400 },

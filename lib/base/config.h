@@ -29,6 +29,7 @@ struct config {
 	long            scan_seconds;
 	long            scan_interval;
 	long            scan_workers; /* a run's worker processes; 0 auto */
+	long            scan_lease_seconds; /* lib/domain/scanner.c */
 	char           *host_id; /* this host in lease owners; "" hostname */
 	long            intake_attempts; /* failed intakes before quarantine */
 	long            retry_backoff;   /* seconds before the first retry */

@@ -1,10 +1,10 @@
 /*
  * scanner: the lease is a pair of columns on the mailbox row
  * (lib/store/mailbox_scan.c): whoever's conditional UPDATE matched owns the
- * mailbox for SCAN_LEASE_SECONDS and renews it after every page.  A lease
- * whose holder was a scanner on this host that no longer runs (killed,
- * crashed) is taken over at once instead of waiting for it to expire;
- * the owner is "host:pid" so that this can be told.
+ * mailbox for scan_lease_seconds (config; SCAN_LEASE_SECONDS by default)
+ * and renews it after every page.  A lease whose holder was a scanner on this
+ * host that no longer runs (killed, crashed) is taken over at once instead of
+ * waiting for it to expire; the owner is "host:pid" so that this can be told.
  */
 #include <errno.h>
 #include <signal.h>
@@ -19,6 +19,17 @@
 #include "domain/scanner.h"
 #include "store/store.h"
 #include "store/outgoing.h"
+
+/* How long a lease lasts unless renewed: config scan_lease_seconds. */
+static int lease_seconds = SCAN_LEASE_SECONDS;
+
+/* config.c keeps scan_lease_seconds within 10..3600. */
+void
+scanner_set_lease(long seconds)
+{
+	if (seconds > 0 && seconds <= 3600)
+		lease_seconds = (int)seconds;
+}
 
 /*
  * This process as a lease owner: "host:pid", host being host_id (the
@@ -83,8 +94,8 @@ take_from_dead(struct db *db, uint64_t id, const char *owner, int *won,
 		return 0;
 	log_warn("mailbox %llu: taking over the lease of %s, which is gone",
 	    (unsigned long long)id, holder);
-	return store_mailbox_scan_steal(db, id, holder, owner,
-	    SCAN_LEASE_SECONDS, won, err);
+	return store_mailbox_scan_steal(db, id, holder, owner, lease_seconds,
+	    won, err);
 }
 
 /*
@@ -95,8 +106,8 @@ int
 scanner_lease_take(struct db *db, uint64_t id, const char *owner, int *won,
     struct err *err)
 {
-	if (store_mailbox_scan_lease(db, id, owner, SCAN_LEASE_SECONDS, won,
-	        err) == -1)
+	if (store_mailbox_scan_lease(db, id, owner, lease_seconds, won, err) ==
+	    -1)
 		return -1;
 	return *won ? 0 : take_from_dead(db, id, owner, won, err);
 }
@@ -110,7 +121,7 @@ int
 scanner_claim(struct db *db, const char *owner, uint64_t only, uint64_t *id,
     struct err *err)
 {
-	return store_mailbox_scan_claim(db, owner, SCAN_LEASE_SECONDS, only, id,
+	return store_mailbox_scan_claim(db, owner, lease_seconds, only, id,
 	    err);
 }
 
@@ -155,8 +166,8 @@ scanner_lease_renew(struct db *db, uint64_t id, const char *owner,
 {
 	int won;
 
-	if (store_mailbox_scan_lease(db, id, owner, SCAN_LEASE_SECONDS, &won,
-	        err) == -1)
+	if (store_mailbox_scan_lease(db, id, owner, lease_seconds, &won, err) ==
+	    -1)
 		return -1;
 	if (!won) {
 		err_set(err, E_CONFLICT, "lease lost");

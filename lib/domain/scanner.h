@@ -19,6 +19,7 @@
 #define SCANNER_OWNER_MAX 100
 
 void scanner_owner(const char *host_id, char *owner, size_t size);
+void scanner_set_lease(long seconds);
 int scanner_targets(struct db *, uint64_t only, struct scan_target **, size_t *,
     struct err *);
 void scanner_targets_free(struct scan_target *, size_t);

@@ -37,6 +37,7 @@ import time
 import urllib.parse
 import uuid
 
+import fake_fleet  # added Graph latency and request counters (the fleet benchmark)
 import fake_oidc  # signed id_tokens and the JWKS (tests/fakes/fake_oidc.py)
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
@@ -824,8 +825,9 @@ def route(method, pattern, mailbox=None):
 
 
 class FakeMicrosoft:
-    def __init__(self, port=0, host="127.0.0.1", quiet=False):
+    def __init__(self, port=0, host="127.0.0.1", quiet=False, graph_latency_ms=0):
         self.state = State()
+        self.fleet = fake_fleet.Fleet(graph_latency_ms)
         self.host, self.port, self.quiet = host, port, quiet
         self.httpd = None
         self.thread = None
@@ -840,8 +842,7 @@ class FakeMicrosoft:
         class Handler(RequestHandler):
             pass
         Handler.fake = fake
-        self.httpd = http.server.ThreadingHTTPServer((self.host, self.port), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = fake_fleet.Server((self.host, self.port), Handler)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="fake-microsoft", daemon=True)
         self.thread.start()
@@ -1362,6 +1363,7 @@ class FakeMicrosoft:
 
     def graph(self, req) -> Response:
         st = self.state
+        started = self.fleet.begin(req)   # the added latency, outside the lock
         rid = guid()
         crid = req.headers.get("client-request-id") or rid
         log = {"time": iso(st.now()), "method": req.method, "path": req.path, "query": req.raw_query,
@@ -1377,6 +1379,7 @@ class FakeMicrosoft:
         log["status"] = resp.status
         resp.headers["request-id"] = rid
         resp.headers["client-request-id"] = crid
+        self.fleet.end(req, log, started)
         if resp.headers.get("Content-Type", "").startswith("application/json"):
             resp.headers["Content-Type"] = ("application/json;odata.metadata=minimal;odata.streaming=true;"
                                             "IEEE754Compatible=false;charset=utf-8")
@@ -2177,6 +2180,8 @@ class Headers:
 
 
 class _InnerReq:
+    inner = True    # a $batch's request: no round trip of its own (fake_fleet.py)
+
     def __init__(self, outer, method, url, headers, body):
         parts = urllib.parse.urlsplit(url)
         self.method, self.path, self.raw_query = method, "/v1.0" + parts.path, parts.query
@@ -2284,6 +2289,7 @@ def ctl_ping(self, b):
 @control("POST", "reset")
 def ctl_reset(self, b):
     self.state.reset()
+    self.fleet.reset()
     for hook in RESET_HOOKS:
         hook()
     return {"ok": True}
@@ -2583,6 +2589,7 @@ def _ctl_mailbox(self, ref):
 
 
 FakeMicrosoft.ctl_mailbox = _ctl_mailbox
+CONTROL.update(fake_fleet.CONTROL)
 
 
 # --------------------------------------------------------------- HTTP plumbing
@@ -2677,10 +2684,13 @@ def main(argv=None):
     ap.add_argument("--port-file")
     ap.add_argument("--seed", help="JSON file with a /_control/seed body")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--graph-latency-ms", type=int, default=0,
+                    help="sleep this long before serving each Graph round trip (fake_fleet.py)")
     a = ap.parse_args(argv)
     if a.host not in ("127.0.0.1", "::1", "localhost"):
         ap.error("the fake serves loopback only")
-    fake = FakeMicrosoft(port=a.port, host=a.host, quiet=a.quiet).start()
+    fake = FakeMicrosoft(port=a.port, host=a.host, quiet=a.quiet,
+                         graph_latency_ms=a.graph_latency_ms).start()
     if a.seed:
         with open(a.seed) as fh:
             with fake.state.lock:
