@@ -17,6 +17,8 @@ static const struct route routes[] = {
 	{ "GET",    "/api/metrics",             api_metrics,        ROUTE_MONITOR, NULL },
 	{ "GET",    "/api/openapi.json",        api_openapi,        ROUTE_PUBLIC, NULL },
 	{ "POST",   "/api/session",             api_session_create, ROUTE_PUBLIC, NULL },
+	{ "POST",   "/api/graph/notify",        api_push_notify,    ROUTE_PUBLIC, NULL },
+	{ "POST",   "/api/graph/lifecycle",     api_push_lifecycle, ROUTE_PUBLIC, NULL },
 	{ "GET",    "/api/session",             api_session_get,    ROUTE_AGENT, NULL },
 	{ "DELETE", "/api/session",             api_session_delete, ROUTE_AGENT, NULL },
 	{ "GET",    "/api/sso",                 api_sso_public,     ROUTE_PUBLIC, NULL },

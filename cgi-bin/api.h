@@ -15,6 +15,8 @@ extern const unsigned long openapi_json_len;
 int api_health(struct call *);
 int api_metrics(struct call *);
 int api_openapi(struct call *);
+int api_push_notify(struct call *);
+int api_push_lifecycle(struct call *);
 int api_session_create(struct call *);
 int api_session_get(struct call *);
 int api_session_delete(struct call *);

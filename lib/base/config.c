@@ -63,6 +63,8 @@ static const struct key keys[] = {
 	{ "retry_backoff",        L(retry_backoff), "60", 0, 86400 },
 	{ "metrics_allow",        N(metrics_allow), "", 0, 0 },
 	{ "metrics_file",         S(metrics_file), PD_METRICS_FILE, 0, 0 },
+	{ "push",                 S(push),        "auto", 0, 0 },
+	{ "push_poll_interval",   L(push_poll_interval), "60", 1, 3600 },
 };
 /* clang-format on */
 
@@ -335,6 +337,14 @@ config_validate(const struct config *c, struct err *err)
 		    "configuration key 'log_level': '%s' is not one of error, "
 		    "warn, info, debug",
 		    c->log_level);
+		return -1;
+	}
+	if (strcmp(c->push, "auto") && strcmp(c->push, "on") &&
+	    strcmp(c->push, "off")) {
+		err_set(err, E_CONFIG,
+		    "configuration key 'push': '%s' is not one of auto, on, "
+		    "off",
+		    c->push);
 		return -1;
 	}
 	if (!host_id_ok(c->host_id)) {

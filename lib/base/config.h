@@ -35,6 +35,8 @@ struct config {
 	long            retry_backoff;   /* seconds before the first retry */
 	struct addrlist metrics_allow;   /* may read /api/metrics unsigned */
 	char           *metrics_file;    /* request counters; "" = none */
+	char           *push;            /* auto, on, off (docs/push.md) */
+	long            push_poll_interval; /* polls while push is healthy */
 };
 
 int         config_load(struct config *, const char *path, struct err *);

@@ -13,6 +13,7 @@
 
 #include "adapt/jsonx.h"
 #include "domain/mailbox.h"
+#include "domain/push.h"
 #include "base/valid.h"
 #include "base/xmalloc.h"
 
@@ -623,6 +624,8 @@ mailbox_write(struct jw *w, const struct mailbox *mb, const struct config *cfg)
 	jw_key(w, "secret_expiring");
 	jw_bool(w, mb->secret_expiring);
 	write_credential(w, mb);
+	jw_key(w, "push");
+	push_write(w, mb, cfg);
 	jw_key(w, "connection");
 	if (mb->connected_at[0] == '\0') {
 		jw_null(w);

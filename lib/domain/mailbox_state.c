@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "domain/mailbox.h"
 #include "domain/mailbox_state.h"
+#include "domain/push.h"
 #include "adapt/seal.h"
 #include "store/store.h"
 #include "store/outgoing.h"
@@ -307,6 +308,9 @@ mailbox_disconnect(struct app *app, uint64_t id, struct err *err)
 	if (mailbox_get(app, id, &mb, err) == -1)
 		return -1;
 	to = mailbox_next_status(mb.status, MAILBOX_EV_DISCONNECT);
+	/* before the tokens go: Graph's DELETE needs one */
+	push_disconnect(app, id, mailbox_clouds[mb.cloud].id,
+	    mb.shared_address);
 	mailbox_cleanup(&mb);
 	if (store_mailbox_set_status(app->db, id, (enum mailbox_status)to, 1,
 	        err) == -1)

@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
+#include "domain/push.h"
 #include "domain/scan_visit.h"
 #include "domain/scanner.h"
 
@@ -110,6 +111,9 @@ visit_open(struct ingest_env *env, const struct scan_target *t, struct mbx *m,
 	err.code = E_INTERNAL;
 	if (!env->send_only && ingest_mailbox(env, t, m, s, &err) == -1)
 		rc = failed(env->app, t->id, m, &err, s);
+	/* push keeps its subscription in step (lib/domain/push.c) */
+	if (rc == 1 && !env->send_only && !http_aborted())
+		push_visit(m, t);
 	/* sending never waits on reading: only a refused token (the queue is
 	 * held then) keeps the queued mail in */
 	if ((rc == 1 || err.code != E_AUTH) && !http_aborted() &&
@@ -156,7 +160,7 @@ scan_visit(struct ingest_env *env, const struct scan_target *t, int leased,
 	/* stopped: due again at once, for the next run or another host */
 	scanner_finish(app->db, t->id, env->owner,
 	    http_aborted() && rc == -1 ? NULL : &f,
-	    *more || http_aborted() ? 0 : app->cfg.scan_interval);
+	    *more || http_aborted() ? 0 : push_poll_seconds(app, t->id));
 	mailbox_graph_close(&m);
 	ty->failed |= rc == -1 && !http_aborted();
 	ty->seen = 1;

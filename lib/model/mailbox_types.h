@@ -127,6 +127,10 @@ struct mailbox {
 	char     *last_error_guidance;
 	char      last_error_at[21];
 	int       secret_expiring; /* expires within 14 days */
+	char      push_state[12];  /* graph_subscription.state, "" no row */
+	char      push_error[501];
+	char      push_expires_at[21];
+	char      push_last_notification[21];
 	/* scan health (sql/0003) */
 	char      last_scan_at[21];
 	char      last_success_at[21];

@@ -9,6 +9,19 @@
 #include "base/xmalloc.h"
 
 /*
+ * The mailbox's push subscription (sql/0018_push.sql): state, last error,
+ * expiry and last notification (to the second), one small subquery each.
+ */
+/* clang-format off */
+#define PUSH_COL(c) \
+	"(SELECT " c " FROM graph_subscription g WHERE g.mailbox_id = mailbox.id)"
+#define PUSH_COLS \
+	PUSH_COL("state") ", " PUSH_COL("last_error") ", " \
+	PUSH_COL("expires_at") ", " \
+	PUSH_COL("CAST(last_notification_at AS DATETIME)")
+/* clang-format on */
+
+/*
  * The columns of a mailbox read, in the order of enum mb_col.  Times come
  * as DATETIME text and are written as RFC 3339 in C (store_copy_time()):
  * formatting 6 dates a row in SQL cost the database more than the rest
@@ -23,7 +36,8 @@
 	"last_error_guidance, last_error_at, last_scan_at, last_success_at, "  \
 	"messages_waiting, ack_subject, ack_body, ack_per_hour, "              \
 	"quarantine_folder, mailbox.attention, version, automatic_mail, "      \
-	"credential_type, cert_thumbprint, cert_subject, cert_expires_at"
+	"credential_type, cert_thumbprint, cert_subject, "                     \
+	"cert_expires_at, " PUSH_COLS
 
 enum mb_col {
 	MB_ID,
@@ -63,7 +77,11 @@ enum mb_col {
 	MB_CREDENTIAL_TYPE,
 	MB_CERT_THUMBPRINT,
 	MB_CERT_SUBJECT,
-	MB_CERT_EXPIRES_AT
+	MB_CERT_EXPIRES_AT,
+	MB_PUSH_STATE,
+	MB_PUSH_ERROR,
+	MB_PUSH_EXPIRES_AT,
+	MB_PUSH_LAST_NOTIFICATION
 };
 
 static const char SQL_MB_INSERT[] =
@@ -266,6 +284,8 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 		{ mb->cert_thumbprint, sizeof mb->cert_thumbprint,
 		    MB_CERT_THUMBPRINT },
 		{ mb->cert_subject, sizeof mb->cert_subject, MB_CERT_SUBJECT },
+		{ mb->push_state, sizeof mb->push_state, MB_PUSH_STATE },
+		{ mb->push_error, sizeof mb->push_error, MB_PUSH_ERROR },
 	}, times[] = {
 		{ mb->created_at, sizeof mb->created_at, MB_CREATED_AT },
 		{ mb->updated_at, sizeof mb->updated_at, MB_UPDATED_AT },
@@ -276,6 +296,10 @@ mb_from_row(struct mailbox *mb, const struct db_res *r, size_t i,
 		    MB_LAST_SUCCESS_AT },
 		{ mb->cert_expires_at, sizeof mb->cert_expires_at,
 		    MB_CERT_EXPIRES_AT },
+		{ mb->push_expires_at, sizeof mb->push_expires_at,
+		    MB_PUSH_EXPIRES_AT },
+		{ mb->push_last_notification, sizeof mb->push_last_notification,
+		    MB_PUSH_LAST_NOTIFICATION },
 	};
 
 	mb->processed_folder = text_cell(r, i, MB_PROCESSED_FOLDER);

@@ -44,9 +44,12 @@ static const char SQL_LEASE_STEAL[] =
     "lease_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND WHERE id = ? "
     "AND lease_owner = ?";
 /* Dropped with the next visit due in ? seconds (sql/0014_scan_schedule.sql). */
+/* A push notification during the visit (push_kick, sql/0018_push.sql)
+ * makes it due again at once. */
 static const char SQL_LEASE_DROP[] =
     "UPDATE mailbox SET lease_until = NULL, scan_due = UTC_TIMESTAMP(3) + "
-    "INTERVAL ? SECOND WHERE id = ? AND lease_owner = ?";
+    "INTERVAL IF(push_kick, 0, ?) SECOND, push_kick = 0 WHERE id = ? AND "
+    "lease_owner = ?";
 /*
  * A worker's claim: the most overdue connected mailbox whose lease is free
  * (scan_due NULL sorts first), in one conditional UPDATE that names the
@@ -58,7 +61,8 @@ static const char SQL_LEASE_DROP[] =
 static const char SQL_CLAIM[] =
     "UPDATE mailbox SET lease_owner = CONCAT(?, LEFT(LAST_INSERT_ID(id), "
     "0)), lease_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND, scan_due = "
-    "UTC_TIMESTAMP(3) + INTERVAL ? SECOND WHERE status = 'connected' AND "
+    "UTC_TIMESTAMP(3) + INTERVAL ? SECOND, push_kick = 0 WHERE status = "
+    "'connected' AND "
     "(scan_due IS NULL OR scan_due <= UTC_TIMESTAMP(3)) AND (lease_until "
     "IS NULL OR lease_until < UTC_TIMESTAMP(3)) AND (? = 0 OR id = ?) "
     "ORDER BY scan_due, id LIMIT 1";

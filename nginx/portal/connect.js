@@ -204,6 +204,7 @@
       editing ? lastErrorBlock(m) : null,
       p.actionError ? pd.problemBlock(p.actionError, { id: 'mb-connection-error' }) : null,
       editing ? connectionInfo(p, m) : null,
+      editing && m.status === 'connected' ? window.postdeskPush.block(m) : null,
       editing && m.status === 'needs_reauth' && !m.last_error
         ? h('p', { class: 'warning', id: 'mb-reauth-note', text: 'The sign-in details changed or the token was refused: click Reauthorize and sign in again.' }) : null,
       actions(p),

@@ -10,7 +10,8 @@
 # benchmark").
 #
 # Environment: BENCH_SECONDS (10; with BENCH_ONLY=fleet the arrival window,
-# 180), BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_ONLY=api|ingest|fleet;
+# 180), BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_ONLY=api|ingest|fleet|push
+# (push: tests/bench/push.py, only on request);
 # the fleet's BENCH_MAILBOXES, BENCH_RATE, BENCH_LATENCY_MS and the others
 # tests/bench/fleet.py lists.
 set -Eeuo pipefail
@@ -86,6 +87,7 @@ case ${BENCH_ONLY:-all} in
 api) api_bench ;;
 ingest) /usr/bin/python3 "$ROOT/tests/bench/ingest.py" ;;
 fleet) /usr/bin/python3 "$ROOT/tests/bench/fleet.py" ;;
+push) /usr/bin/python3 "$ROOT/tests/bench/push.py" ;; # docs/push.md
 *)
 	api_bench
 	if [[ -f $ROOT/tests/bench/ingest.py ]]; then

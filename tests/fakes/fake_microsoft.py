@@ -512,6 +512,8 @@ class Mailbox:
         f.messages.append(m)
         self.by_id[m.id] = m
         self.by_id[m.immutable_id] = m
+        for hook in NEW_MAIL_HOOKS:  # change notifications (fake_push.py)
+            hook(self, m, now if now is not None else time.time())
         return m
 
     def message(self, ref: str) -> Message:
@@ -810,6 +812,8 @@ class Response:
 
 
 ROUTES = []   # (method, compiled regex, handler, needs mailbox, access kind)
+NEW_MAIL_HOOKS = []  # fn(mailbox, message, now): fake_push.py notifies
+RESET_HOOKS = []     # fn(): forget what fake_push.py keeps
 MBX = r"^/(?P<mbx>me|users/(?P<who>[^/]+))"
 
 
@@ -2292,6 +2296,8 @@ def ctl_ping(self, b):
 def ctl_reset(self, b):
     self.state.reset()
     self.fleet.reset()
+    for hook in RESET_HOOKS:
+        hook()
     return {"ok": True}
 
 
@@ -2674,6 +2680,11 @@ class _Req:
         self.query_pairs, self.headers, self.body = h.query_pairs, h.headers, h.body
         self.client_address = h.client_address
 
+
+# Change notifications live in their own module beside this one.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fake_push  # noqa: E402
+fake_push.install(sys.modules[__name__])
 
 # ------------------------------------------------------------------------ main
 

@@ -134,7 +134,8 @@ def test_security_matches_route_access(doc):
     table = access()
     public = {k for k, (level, _) in table.items() if level == "public"}
     assert public == {("GET", "/api/health"), ("GET", "/api/openapi.json"), ("POST", "/api/session"),
-                      ("GET", "/api/sso"), ("GET", "/api/sso/start"), ("GET", "/api/sso/callback")}
+                      ("GET", "/api/sso"), ("GET", "/api/sso/start"), ("GET", "/api/sso/callback"),
+                      ("POST", "/api/graph/notify"), ("POST", "/api/graph/lifecycle")}
     schemes = doc["components"]["securitySchemes"]
     assert schemes["session"] == {**schemes["session"], "type": "apiKey", "in": "cookie",
                                   "name": "__Host-pd_session"}
