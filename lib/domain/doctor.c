@@ -79,26 +79,28 @@ say(struct doctor *d, enum doctor_level lv, const char *check, const char *fix,
 
 /* --- files ------------------------------------------------------------- */
 
+enum id_kind {
+	ID_USER,
+	ID_GROUP
+};
+
+/* The name of user or group id, else its number. */
 static void
-name_of_user(unsigned uid, char *dst, size_t size)
+name_of(enum id_kind kind, unsigned id, char *dst, size_t size)
 {
-	struct passwd *pw = getpwuid((uid_t)uid);
+	const char *name = NULL;
 
-	if (pw != NULL)
-		snprintf(dst, size, "%s", pw->pw_name);
+	if (kind == ID_USER) {
+		struct passwd *pw = getpwuid((uid_t)id);
+		name = pw != NULL ? pw->pw_name : NULL;
+	} else {
+		struct group *gr = getgrgid((gid_t)id);
+		name = gr != NULL ? gr->gr_name : NULL;
+	}
+	if (name != NULL)
+		snprintf(dst, size, "%s", name);
 	else
-		snprintf(dst, size, "%u", uid);
-}
-
-static void
-name_of_group(unsigned gid, char *dst, size_t size)
-{
-	struct group *gr = getgrgid((gid_t)gid);
-
-	if (gr != NULL)
-		snprintf(dst, size, "%s", gr->gr_name);
-	else
-		snprintf(dst, size, "%u", gid);
+		snprintf(dst, size, "%u", id);
 }
 
 /* The programs' user: name, else postdesk if it exists, else whoever runs
@@ -114,8 +116,8 @@ runas_find(struct doctor_runas *ra, const char *name)
 	ra->uid = pw ? (unsigned)pw->pw_uid : (unsigned)geteuid();
 	ra->gid = pw ? (unsigned)pw->pw_gid : (unsigned)getegid();
 	ra->dedicated = ra->uid != 0 && ra->uid != (unsigned)geteuid();
-	name_of_user(ra->uid, ra->user, sizeof ra->user);
-	name_of_group(ra->gid, ra->group, sizeof ra->group);
+	name_of(ID_USER, ra->uid, ra->user, sizeof ra->user);
+	name_of(ID_GROUP, ra->gid, ra->group, sizeof ra->group);
 	return 0;
 }
 
@@ -148,8 +150,8 @@ doctor_file_verdict(const struct doctor_file *f, const struct doctor_runas *ra,
 	const char *want = ra->uid == 0 ? "root" : ra->group;
 	unsigned    mode = f->mode & 07777;
 
-	name_of_user(f->uid, owner, sizeof owner);
-	name_of_group(f->gid, group, sizeof group);
+	name_of(ID_USER, f->uid, owner, sizeof owner);
+	name_of(ID_GROUP, f->gid, group, sizeof group);
 	snprintf(why, whysz, "%s is %s:%s mode %04o", f->path, owner, group,
 	    mode);
 	fix[0] = '\0';
