@@ -15,6 +15,27 @@
 
 #define POSITION_MAX 1000000
 
+/* {"id", "name"} of the rule's mailbox (name null when it is gone), or
+ * null for a rule of every mailbox: the shape of every mailbox reference. */
+static void
+write_mailbox(struct jw *w, const struct email_rule *row)
+{
+	jw_key(w, "mailbox");
+	if (row->mailbox_id == 0) {
+		jw_null(w);
+		return;
+	}
+	jw_open(w, '{');
+	jw_key(w, "id");
+	jw_int(w, (long long)row->mailbox_id);
+	jw_key(w, "name");
+	if (row->mailbox_name[0] != '\0')
+		jw_str(w, row->mailbox_name);
+	else
+		jw_null(w);
+	jw_close(w, '}');
+}
+
 /* The API representation of a stored row, into w. */
 static void
 write_row(struct jw *w, const struct email_rule *row)
@@ -27,6 +48,7 @@ write_row(struct jw *w, const struct email_rule *row)
 		    (unsigned long long)row->id, err.msg);
 	rules_write(w, &r);
 	rules_cleanup(&r);
+	write_mailbox(w, row);
 	jw_key(w, "created_at");
 	jw_str(w, row->created_at);
 	jw_key(w, "updated_at");

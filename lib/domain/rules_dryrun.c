@@ -36,8 +36,9 @@ prefix_errors(json_t *all, json_t *errors, size_t i)
 
 /*
  * One rule object of a dry-run body into r: as for POST, plus an optional
- * "id" (a stored rule being edited); created_at and updated_at are
- * ignored.  Returns the id given, or 0.
+ * "id" (a stored rule being edited); created_at, updated_at and mailbox
+ * (the reference GET shows beside mailbox_id) are ignored.  Returns the id
+ * given, or 0.
  */
 static uint64_t
 dry_rule(json_t *obj, size_t i, struct rule *r, json_t *all)
@@ -63,6 +64,7 @@ dry_rule(json_t *obj, size_t i, struct rule *r, json_t *all)
 	}
 	json_object_del(in, "created_at");
 	json_object_del(in, "updated_at");
+	json_object_del(in, "mailbox");
 	rules_parse_json(in, 1, r, errors);
 	prefix_errors(all, errors, i);
 	json_decref(errors);
@@ -223,6 +225,12 @@ item(struct db *db, struct jw *w, const struct dry_run *d,
 	jw_int(w, db_res_int(res, row, IR_ID));
 	jw_key(w, "mailbox_id");
 	jw_int(w, db_res_int(res, row, IR_MAILBOX_ID));
+	jw_key(w, "mailbox"); /* like every mailbox reference */
+	jw_open(w, '{');
+	jw_key(w, "id");
+	jw_int(w, db_res_int(res, row, IR_MAILBOX_ID));
+	col_str(w, "name", res, row, IR_MAILBOX_NAME);
+	jw_close(w, '}');
 	col_str(w, "created_at", res, row, IR_CREATED);
 	col_str(w, "received_at", res, row, IR_RECEIVED);
 	col_str(w, "subject", res, row, IR_SUBJECT);

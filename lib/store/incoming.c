@@ -350,12 +350,15 @@ static const char SQL_INCOMING_RECENT[] =
     "SELECT id, mailbox_id, "
     "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "
     "DATE_FORMAT(received_at, '%Y-%m-%dT%H:%i:%sZ'), subject, from_addr, "
-    "outcome, rule_id FROM incoming_email ORDER BY id DESC LIMIT ?";
+    "outcome, rule_id, "
+    "(SELECT m.name FROM mailbox m WHERE m.id = incoming_email.mailbox_id) "
+    "FROM incoming_email ORDER BY id DESC LIMIT ?";
 
 /*
  * The newest limit incoming_email rows into res, columns: id, mailbox_id,
- * created_at, received_at, subject, from_addr, outcome, rule_id (the
- * sources one by one with store_incoming_source(): they can be large).
+ * created_at, received_at, subject, from_addr, outcome, rule_id and the
+ * mailbox's name (enum incoming_recent_col; the sources one by one with
+ * store_incoming_source(): they can be large).
  */
 int
 store_incoming_recent(struct db *db, long limit, struct db_res *res,

@@ -13,7 +13,8 @@
 	"id, name, mailbox_id, position, enabled, match_mode, "                \
 	"conditions, actions, "                                                \
 	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "                      \
-	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%sZ'), version"
+	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%sZ'), version, "             \
+	"(SELECT m.name FROM mailbox m WHERE m.id = email_rule.mailbox_id)"
 
 static const char SQL_RULE_INSERT[] =
     "INSERT INTO email_rule (name, mailbox_id, position, enabled, "
@@ -124,6 +125,10 @@ rule_from_row(struct email_rule *r, const struct db_res *res, size_t i,
 		return -1;
 	r->mailbox_id =
 	    db_res_str(res, i, 2) ? (uint64_t)db_res_int(res, i, 2) : 0;
+	if (db_res_str(res, i, 11) != NULL &&
+	    store_row_copy(r->mailbox_name, sizeof r->mailbox_name, res, i, 11,
+	        err) == -1)
+		return -1;
 	r->position = (int)db_res_int(res, i, 3);
 	r->version = (uint64_t)db_res_int(res, i, 10);
 	r->enabled = db_res_int(res, i, 4) != 0;

@@ -223,7 +223,8 @@ int store_mailbox_cred_cert_pem(struct db *, uint64_t id, struct buf *pem,
 struct email_rule {
 	uint64_t id;
 	char     name[401];
-	uint64_t mailbox_id; /* 0: every mailbox */
+	uint64_t mailbox_id;        /* 0: every mailbox */
+	char     mailbox_name[401]; /* its name; "" when it is gone */
 	int      position;
 	int      enabled;
 	char     match[4]; /* "all" or "any" */
@@ -254,6 +255,7 @@ enum incoming_recent_col {
 	IR_FROM,
 	IR_OUTCOME,
 	IR_RULE_ID,
+	IR_MAILBOX_NAME,
 	IR_NCOLS
 };
 

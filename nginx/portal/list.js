@@ -67,6 +67,13 @@
     return h('span', { class: ['trunc', cls], title: s, text: s });
   }
 
+  /* A mailbox reference ({id, name}, as every API item has it) in words:
+   * its name, "Mailbox N" once deleted, none (null) as given. */
+  function mailboxName(m, none) {
+    if (!m) return none || '';
+    return m.name || 'Mailbox ' + m.id;
+  }
+
   /* A select whose first option ("Any …") is no filter. */
   function anySelect(props, anyText, opts) {
     return h('select', props, h('option', { value: '', text: anyText }), opts);
@@ -167,6 +174,6 @@
 
   window.postdeskList = Object.freeze({
     hashQuery, listHash, badge, nameAddress, ticketLink, anySelect, mailboxSelect,
-    filterForm, table, showPage, trunc,
+    filterForm, table, showPage, trunc, mailboxName,
   });
 }());

@@ -77,10 +77,10 @@
     return h('div', null, btn, err);
   }
 
-  function row(ctx, o, names, after) {
+  function row(ctx, o, after) {
     return h('tr', { class: 'outgoing-row', dataset: { id: o.id, status: o.status } },
       h('td', { class: 'cell-time', 'data-label': 'Created' }, F.time(o.created_at)),
-      h('td', { class: 'cell-mailbox', 'data-label': 'Mailbox' }, L.trunc(names[o.mailbox_id] || 'Mailbox ' + o.mailbox_id)),
+      h('td', { class: 'cell-mailbox', 'data-label': 'Mailbox' }, L.trunc(L.mailboxName(o.mailbox))),
       h('td', { class: 'cell-kind', 'data-label': 'Kind', text: KINDS[o.kind] || o.kind }),
       h('td', { class: 'cell-to', 'data-label': 'To' }, L.trunc(o.to + (o.cc ? ', cc ' + o.cc : ''))),
       h('td', { class: 'cell-subject', 'data-label': 'Subject' }, h('span', { class: 'wrap-2', title: o.subject || '', text: o.subject || '(no subject)' })),
@@ -92,10 +92,10 @@
       h('td', { class: 'cell-actions', 'data-label': o.status === 'failed' ? 'Action' : null }, retryButton(ctx, o, after)));
   }
 
-  function table(ctx, items, names, after, id) {
+  function table(ctx, items, after, id) {
     return L.table({ class: 'table outgoing-table', id }, 'Outgoing email',
       ['Created', 'Mailbox', 'Kind', 'To', 'Subject', 'Status', 'Attempts', 'Next attempt', 'Last error', 'Ticket', 'Action'],
-      items.map((o) => row(ctx, o, names, after)));
+      items.map((o) => row(ctx, o, after)));
   }
 
   async function mailboxNames() {
@@ -103,7 +103,7 @@
       const items = (await api('GET', '/api/mailboxes')).data.items || [];
       return items;
     } catch (err) {
-      return []; // agents may not list mailboxes: ids stand in for names
+      return []; // agents may not list mailboxes: no mailbox filter
     }
   }
 
@@ -136,8 +136,6 @@
     const q = L.hashQuery();
     const mailboxes = await mailboxNames();
     if (!ctx.alive()) return;
-    const names = {};
-    for (const m of mailboxes) names[m.id] = m.name;
     const slot = h('div', { id: 'outgoing-list-slot' }, pd.loading('Loading outgoing email…'));
     main.appendChild(filterForm(q, mailboxes));
     main.appendChild(slot);
@@ -146,7 +144,7 @@
       errorId: 'outgoing-list-error', first: ['out-first', 'Newest'], next: ['out-next', 'Older'],
       empty: ['outgoing-empty', 'No outgoing email yet',
         'Acknowledgements and replies are listed here from the moment they are queued.'],
-      render: (items) => table(ctx, items, names, location.hash || '#/outgoing', 'outgoing-table'),
+      render: (items) => table(ctx, items, location.hash || '#/outgoing', 'outgoing-table'),
     });
   }
 
@@ -245,10 +243,8 @@
         return;
       }
       if (!ctx.alive()) return;
-      const names = {};
-      if (t.mailbox) names[t.mailbox.id] = t.mailbox.name;
       replace(slot, items.length
-        ? table(ctx, items, names, '#/tickets/' + t.id, 'ticket-outgoing-table')
+        ? table(ctx, items, '#/tickets/' + t.id, 'ticket-outgoing-table')
         : h('p', { class: 'muted', id: 'ticket-outgoing-empty', text: 'Nothing sent on this ticket yet.' }));
     })();
     return h('section', { class: 'ticket-outgoing', id: 'ticket-outgoing', 'aria-labelledby': 'ticket-outgoing-title' },

@@ -63,12 +63,6 @@
     }
   }
 
-  function mailboxName(mailboxes, id) {
-    if (id === null || id === undefined) return 'All mailboxes';
-    const m = mailboxes.find((x) => x.id === id);
-    return m ? m.name : 'Mailbox ' + id;
-  }
-
   // ------------------------------------------------------------- list
 
   function crumbs(last) {
@@ -99,11 +93,10 @@
     main.appendChild(slot);
     main.appendChild(drySlot);
     dryBtn.addEventListener('click', () => runDry(ctx, drySlot, dryBtn, undefined));
-    let rules, mailboxes;
+    let rules;
     try {
       const r = await api('GET', '/api/rules');
       rules = (r.data && r.data.items) || [];
-      mailboxes = await loadMailboxes();
     } catch (err) {
       if (!ctx.alive() || err.handled) return;
       replace(slot, pd.problemBlock(err, { id: 'list-error' }));
@@ -117,10 +110,10 @@
         h('a', { class: 'btn btn-primary', href: '#/rules/new' }, 'Add the first rule')));
       return;
     }
-    replace(slot, ruleTable(ctx, rules, mailboxes, slot));
+    replace(slot, ruleTable(ctx, rules, slot));
   }
 
-  function ruleTable(ctx, rules, mailboxes, slot) {
+  function ruleTable(ctx, rules, slot) {
     const tbody = h('tbody');
     rules.forEach((r, i) => {
       const up = h('button', { type: 'button', class: 'btn btn-quiet btn-small rule-up', disabled: i === 0, 'aria-label': 'Move “' + r.name + '” up' }, '↑');
@@ -135,7 +128,7 @@
         h('td', { class: 'cell-name' },
           h('a', { href: '#/rules/' + encodeURIComponent(r.id), class: 'rule-link', text: r.name }),
           r.enabled ? null : h('span', { class: 'badge badge-neutral', text: 'Disabled' })),
-        h('td', { 'data-label': 'Mailbox', text: mailboxName(mailboxes, r.mailbox_id) }),
+        h('td', { 'data-label': 'Mailbox', text: window.postdeskList.mailboxName(r.mailbox, 'All mailboxes') }),
         h('td', { 'data-label': 'When' },
           h('span', { class: 'muted', text: r.match === 'any' ? 'any of:' : 'all of:' }), conds),
         h('td', { 'data-label': 'Then', text: actionsText(r.actions) }),
@@ -243,6 +236,7 @@
       const changed = (it.would === 'ignore') !== (it.outcome_then === 'ignored_by_rule');
       tbody.appendChild(h('tr', { class: ['dry-row', changed ? 'dry-changed' : ''], dataset: { id: it.incoming_email_id } },
         h('td', { 'data-label': 'Received' }, window.postdeskFmt.time(it.received_at || it.created_at)),
+        h('td', { 'data-label': 'Mailbox', class: 'dry-mailbox', text: window.postdeskList.mailboxName(it.mailbox) }),
         h('td', { 'data-label': 'From', text: it.from || '' }),
         h('td', { 'data-label': 'Subject', text: it.subject || '(no subject)' }),
         h('td', { 'data-label': 'Then', text: OUTCOMES[it.outcome_then] || String(it.outcome_then) }),
@@ -256,7 +250,7 @@
         h('table', { class: 'table', id: 'dry-run-table' },
           h('caption', { class: 'visually-hidden', text: 'What the rules would do with each recent email' }),
           h('thead', null, h('tr', null,
-            ['Received', 'From', 'Subject', 'Then', 'Rule', 'Would now', 'Trace'].map((t) => h('th', { scope: 'col', text: t })))),
+            ['Received', 'Mailbox', 'From', 'Subject', 'Then', 'Rule', 'Would now', 'Trace'].map((t) => h('th', { scope: 'col', text: t })))),
           tbody)));
   }
 

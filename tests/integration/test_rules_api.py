@@ -73,9 +73,10 @@ def test_create_get_list_update_delete(admin_key, no_rules):
     r = create(admin_key, NEWS)
     rule = r.json()
     assert r.headers["Location"] == "/api/rules/%d" % rule["id"]
-    assert set(rule) == {"id", "name", "mailbox_id", "position", "enabled", "match", "conditions",
-                         "actions", "created_at", "updated_at"}
-    assert rule["mailbox_id"] is None and rule["enabled"] is True and rule["match"] == "any"
+    assert set(rule) == {"id", "name", "mailbox_id", "mailbox", "position", "enabled", "match",
+                         "conditions", "actions", "created_at", "updated_at"}
+    assert rule["mailbox_id"] is None and rule["mailbox"] is None
+    assert rule["enabled"] is True and rule["match"] == "any"
     assert rule["conditions"] == NEWS["conditions"]
     assert rule["actions"] == {"ignore": True, "priority": None, "category": None,
                                "no_ack": False, "stop": True}
@@ -105,12 +106,14 @@ def test_create_get_list_update_delete(admin_key, no_rules):
 def test_rule_for_one_mailbox(admin_key, make_mailbox, no_rules, pd):
     mb = make_mailbox()
     rule = create(admin_key, dict(VIP, mailbox_id=mb["id"])).json()
-    assert rule["mailbox_id"] == mb["id"]
+    # the mailbox as every item shows it: {id, name}
+    assert rule["mailbox_id"] == mb["id"] and rule["mailbox"] == {"id": mb["id"], "name": mb["name"]}
+    assert admin_key.get("/api/rules").json()["items"][0]["mailbox"] == rule["mailbox"]
     p = pd.check_problem(admin_key.post("/api/rules", json=dict(VIP, mailbox_id=999999)), 422,
                          ["mailbox_id"])
     assert "999999" in pd.message_for(p, "mailbox_id")
     r = admin_key.patch("/api/rules/%d" % rule["id"], json={"mailbox_id": None})
-    assert r.status_code == 200 and r.json()["mailbox_id"] is None
+    assert r.status_code == 200 and r.json()["mailbox_id"] is None and r.json()["mailbox"] is None
     # Deleting the mailbox deletes its rules (foreign key).
     r = admin_key.patch("/api/rules/%d" % rule["id"], json={"mailbox_id": mb["id"]})
     assert admin_key.delete("/api/mailboxes/%d" % mb["id"]).status_code == 204
@@ -261,6 +264,8 @@ def test_dry_run_with_given_rules(stack, admin_key, mails, no_rules):
 
     other = got[ids["other"]]
     assert other["would"] == "create ticket" and other["mailbox_id"] == b["id"]
+    assert other["mailbox"] == {"id": b["id"], "name": b["name"]}
+    assert got[ids["vip"]]["mailbox"] == {"id": a["id"], "name": a["name"]}
     assert 'skipped (only for mailbox %d)' % a["id"] in other["trace"]
 
     broken = got[ids["broken"]]
