@@ -8,10 +8,12 @@ Accessibility: Portal runs axe-core (pinned in scripts/deps.sh, installed
 into build/tools by `make deps`) with the WCAG 2 A/AA rules and the best
 practices on every state of a portal page the test reached: before each
 action (open, go, click, type, set_value, select, shot) it audits the page
-as the test left it, and once more at the end of a passing test; each
-distinct state once. Any violation fails the test with the rule, impact,
-target selector and axe's summary; no rule is turned off. p.axe() audits
-the page now, for a state no later action would see. Pages that are not
+as the test left it, and once more at the end of a passing test. Each
+distinct state is audited once a session (_STATE_JS says what makes a
+state), axe is injected once a page load and reports violations only. Any
+violation fails the test with the rule, impact, target selector and axe's
+summary; no rule is turned off. p.axe() audits the page now, for a state no
+later action would see. Pages that are not
 postdesk's (the fake Microsoft sign-in) are not audited.
 
 Screenshots: p.shot(name=None) saves the whole page to
@@ -27,6 +29,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -121,13 +124,46 @@ def axe_source():
     return _axe_source
 
 
-# The page's address and a hash (FNV-1a) of its markup: a state is audited once.
-_FINGERPRINT_JS = """
-const s = document.documentElement.outerHTML;
+# A page state's key: the route (numbers and query values left out), the
+# viewport's width and a hash (FNV-1a) of the DOM's structure. The structure
+# is every element's tag and attributes, with numbers left out and the
+# values of attributes that only carry content (title, href, value…) cut to
+# empty or not, whether it has text of its own, and its children, where a
+# run of identical siblings counts as "one" or "several". So a list of 3
+# tickets and one of 30, or a ticket page for another ticket, are one state;
+# an added, removed, hidden, disabled or restyled element, an empty header
+# or a missing label is another. Also whether axe is in the page yet.
+_STATE_JS = r"""
+const CONTENT = new Set(['title', 'href', 'src', 'value', 'placeholder', 'datetime', 'alt',
+  'aria-label', 'content', 'download', 'action']);
+const num = (v) => v.replace(/[0-9]+/g, '0');
+function sig(e) {
+  let s = '<' + e.tagName;
+  for (const a of Array.from(e.attributes).sort((x, y) => x.name < y.name ? -1 : 1))
+    s += ' ' + a.name + '=' + (CONTENT.has(a.name) ? (a.value.trim() ? '+' : '') : num(a.value));
+  let text = false, prev = null, kids = '';
+  for (const n of e.childNodes) {
+    if (n.nodeType === 3) { text = text || n.data.trim() !== ''; continue; }
+    if (n.nodeType !== 1) continue;
+    const k = sig(n);
+    if (k === prev) { if (!kids.endsWith('*')) kids += '*'; continue; }
+    kids += k; prev = k;
+  }
+  return s + (text ? ' T>' : '>') + kids + '</>';
+}
+const str = sig(document.documentElement);
 let x = 0x811c9dc5;
-for (let i = 0; i < s.length; i++) x = Math.imul(x ^ s.charCodeAt(i), 0x01000193);
-return [location.href, (x >>> 0) + ':' + s.length];
+for (let i = 0; i < str.length; i++) x = Math.imul(x ^ str.charCodeAt(i), 0x01000193);
+const route = num(location.hash.replace(/=[^&]*/g, ''));
+return [location.href, location.origin + location.pathname + route + ' ' + innerWidth + ' ' +
+        (x >>> 0) + ':' + str.length, typeof window.axe === 'object'];
 """
+
+# The states audited clean in this session (the key of _STATE_JS): each is
+# audited once, whichever test reaches it first. AXE_RUNS counts the audits
+# and the checks (pytest's summary shows them).
+_CLEAN_STATES = set()
+AXE_RUNS = {"audits": 0, "checks": 0, "seconds": 0.0}
 
 _AXE_RUN_JS = """
 const done = arguments[arguments.length - 1];
@@ -155,36 +191,39 @@ def format_violations(violations, where):
 
 
 class Axe:
-    """axe-core in the page: audits each distinct state once."""
+    """axe-core in the page: audits each distinct state once a session."""
 
     def __init__(self, driver, base):
         self.d = driver
         self.base = base
-        self.seen = set()
-        self.audits = 0
+        self.audits = 0  # axe runs by this Portal
+        self.checked = 0  # states found clean, now or earlier in the session
 
     def ours(self, url):
         return url.startswith(self.base + "/")
 
     def check(self, why=""):
         try:
-            url, digest = self.d.execute_script(_FINGERPRINT_JS)
+            url, key, loaded = self.d.execute_script(_STATE_JS)
         except WebDriverException:  # an alert is open, or the page is going away
             return
         if not self.ours(url):  # about:blank, the fake Microsoft's pages
             return
-        key = url + " " + digest
-        if key in self.seen:
-            return
-        self.seen.add(key)
-        if not self.d.execute_script("return typeof window.axe === 'object'"):
-            self.d.execute_script(axe_source())
-        self.audits += 1
-        found = self.d.execute_async_script(_AXE_RUN_JS, AXE_TAGS)
-        if isinstance(found, dict):
-            raise AssertionError("axe-core failed on %s: %s" % (url, found["error"]))
-        if found:
-            raise AssertionError(format_violations(found, url + (" (%s)" % why if why else "")))
+        if key not in _CLEAN_STATES:
+            if not loaded:  # once per page load
+                self.d.execute_script(axe_source())
+            self.audits += 1
+            AXE_RUNS["audits"] += 1
+            start = time.monotonic()
+            found = self.d.execute_async_script(_AXE_RUN_JS, AXE_TAGS)
+            AXE_RUNS["seconds"] += time.monotonic() - start
+            if isinstance(found, dict):
+                raise AssertionError("axe-core failed on %s: %s" % (url, found["error"]))
+            if found:
+                raise AssertionError(format_violations(found, url + (" (%s)" % why if why else "")))
+            _CLEAN_STATES.add(key)
+        self.checked += 1
+        AXE_RUNS["checks"] += 1
 
 
 class Portal:
@@ -201,7 +240,7 @@ class Portal:
 
     # -- accessibility, screenshots, window size
     def axe(self, why=""):
-        """Audit the page as it is now (each distinct state once)."""
+        """Audit the page as it is now (each distinct state once a session)."""
         self.audit.check(why)
 
     def shot(self, name=None):
@@ -210,8 +249,11 @@ class Portal:
         width = self.d.execute_script("return window.innerWidth")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / ("%s-%d.png" % (name or self.test_name, width))
+        # from the top, so the sticky top bar is drawn where it belongs
+        y = self.d.execute_script("const y = scrollY; scrollTo(0, 0); return y")
         png = self.d.execute_cdp_cmd("Page.captureScreenshot",
                                      {"format": "png", "captureBeyondViewport": True})
+        self.d.execute_script("scrollTo(0, arguments[0])", y)
         path.write_bytes(base64.b64decode(png["data"]))
         return path
 
@@ -351,6 +393,13 @@ class Portal:
             "%s %s" % (e.get("level"), e.get("message")) for e in bad)
 
 
+def pytest_terminal_summary(terminalreporter):
+    if AXE_RUNS["checks"]:
+        terminalreporter.write_line("axe-core: %(checks)d checks of a page state, %(audits)d audits "
+                                    "(each distinct state once a session) taking %(seconds).1f s"
+                                    % AXE_RUNS)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -427,3 +476,56 @@ def admin_ui(portal, admin_login):
 # and a per-test `fake` (reset first) to drive its control API.
 
 from pd_helpers import fake, fake_server, stack_env  # noqa: E402,F401
+
+
+class World:
+    """A tenant in the fake with an app registered for this stack (both
+    redirect URIs), a licensed user alice with `inbox` messages, optionally
+    a shared mailbox delegated to her; mailbox() makes a postdesk mailbox for
+    it through the API (as the admin), get() reads it back."""
+
+    def __init__(self, stack, fake, admin_login, label="World", inbox=0, shared=False):
+        self.stack, self.fake, self.label = stack, fake, label
+        dom = "w%s.onmicrosoft.com" % secrets.token_hex(4)
+        self.tenant = fake.ctl("tenants", {"domains": [dom]})["id"]
+        app = fake.ctl("apps", {"tenant": self.tenant, "redirect_uris": [
+            stack.base + "/azure/auth", stack.base + "/auth/account/azureresponse"]})
+        self.client_id = app["client_id"]
+        self.secret = app["secrets"][0]["value"]
+        self.user = "alice@" + dom
+        fake.ctl("users", {"tenant": self.tenant, "address": self.user, "display_name": "Alice"})
+        self.shared = None
+        if shared:
+            self.shared = "help@" + dom
+            fake.ctl("shared_mailboxes", {"tenant": self.tenant, "address": self.shared})
+            fake.ctl("delegations", {"shared": self.shared, "user": self.user,
+                                     "full_access": True, "send_as": True})
+        box = self.shared or self.user
+        for i in range(inbox):
+            fake.ctl("messages", {"mailbox": box, "subject": "already here %d" % i,
+                                  "from": "x@example.com", "to": [box], "body_text": "hi"})
+        self.api = stack.session()
+        self.api.login(*admin_login)
+        self.id = None
+
+    def mailbox(self, secret=None, name=None):
+        self.name = name or "%s %s" % (self.label, secrets.token_hex(4))
+        body = {"name": self.name, "client_id": self.client_id, "tenant_id": self.tenant,
+                "secret": secret or self.secret}
+        if self.shared:
+            body["shared_address"] = self.shared
+        r = self.api.post("/api/mailboxes", json=body)
+        assert r.status_code == 201, r.text
+        self.id = r.json()["id"]
+        return self.id
+
+    def get(self):
+        r = self.api.get("/api/mailboxes/%d" % self.id)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+@pytest.fixture
+def new_world(stack, fake, admin_login):
+    """new_world(label, inbox=0, shared=False): a World (above)."""
+    return lambda label, **kw: World(stack, fake, admin_login, label, **kw)
