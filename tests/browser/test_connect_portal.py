@@ -7,60 +7,13 @@ mode), comes back through the stack's OAuth callback and lands on the
 mailbox page.  Every test also fails on a CSP violation or a console error
 (the `portal` fixture).
 """
-import secrets
-
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 
 
-class World:
-    """A tenant in the fake with an app registered for this stack, a licensed
-    user with `inbox` messages, optionally a shared mailbox delegated to it;
-    and a mailbox in postdesk made through the API."""
-
-    def __init__(self, stack, fake, admin_login, inbox=3, shared=False):
-        self.stack, self.fake = stack, fake
-        dom = "b%s.onmicrosoft.com" % secrets.token_hex(4)
-        self.tenant = fake.ctl("tenants", {"domains": [dom]})["id"]
-        app = fake.ctl("apps", {"tenant": self.tenant, "redirect_uris": [
-            stack.base + "/azure/auth", stack.base + "/auth/account/azureresponse"]})
-        self.client_id = app["client_id"]
-        self.secret = app["secrets"][0]["value"]
-        self.user = "alice@" + dom
-        fake.ctl("users", {"tenant": self.tenant, "address": self.user, "display_name": "Alice"})
-        self.shared = None
-        if shared:
-            self.shared = "help@" + dom
-            fake.ctl("shared_mailboxes", {"tenant": self.tenant, "address": self.shared})
-            fake.ctl("delegations", {"shared": self.shared, "user": self.user,
-                                     "full_access": True, "send_as": True})
-        box = self.shared or self.user
-        for i in range(inbox):
-            fake.ctl("messages", {"mailbox": box, "subject": "already here %d" % i,
-                                  "from": "x@example.com", "to": [box], "body_text": "hi"})
-        self.api = stack.session()
-        self.api.login(*admin_login)
-
-    def mailbox(self):
-        body = {"name": "Connect " + secrets.token_hex(4), "client_id": self.client_id,
-                "tenant_id": self.tenant, "secret": self.secret}
-        if self.shared:
-            body["shared_address"] = self.shared
-        r = self.api.post("/api/mailboxes", json=body)
-        assert r.status_code == 201, r.text
-        self.id = r.json()["id"]
-        self.name = body["name"]
-        return self.id
-
-    def get(self):
-        r = self.api.get("/api/mailboxes/%d" % self.id)
-        assert r.status_code == 200, r.text
-        return r.json()
-
-
 @pytest.fixture
-def world(stack, fake, admin_login):
-    return lambda **kw: World(stack, fake, admin_login, **kw)
+def world(new_world):
+    return lambda **kw: new_world("Connect", **kw)
 
 
 def attr_is(ui, css, name, value):

@@ -8,29 +8,17 @@ form's cards keep their columns when the summary appears.  Each test runs at
 1400 and 390 px (no horizontal overflow) and saves a screenshot of the state
 it checks to build/screenshots/<test>-<width>.png.
 """
-import base64
 import os
-from pathlib import Path
 
 import pytest
 
 from pd_helpers import Desk
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "build" / "screenshots"
 DESK_TIMEOUT = 30  # Desk's admin client; the sanitizer stack is slow
-WIDTHS = [1400, 390]
-
-
-@pytest.fixture(params=WIDTHS, ids=lambda w: "%dpx" % w)
-def width(request):
-    return request.param
 
 
 @pytest.fixture
 def ui(portal, admin_login, width):
-    portal.d.set_window_size(width, 900)
-    portal.until(lambda: portal.d.execute_script("return window.innerWidth") <= width)
     portal.login_ok(*admin_login)
     return portal
 
@@ -43,19 +31,6 @@ def desk(stack, fake_server, admin_login):
     d.scan()
     d.ticket = d.tickets()["items"][0]
     return d
-
-
-def shot(ui, request, width):
-    """The whole page (the summary above and the field below) as a PNG."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    # from the top, so the sticky top bar is drawn where it belongs
-    y, w, h = ui.d.execute_script("var y = scrollY; scrollTo(0, 0);"
-                                  "return [y, innerWidth, document.documentElement.scrollHeight]")
-    png = ui.d.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": w, "height": h, "scale": 1}})["data"]
-    ui.d.execute_script("scrollTo(0, arguments[0])", y)
-    (SHOTS / ("%s-%d.png" % (request.node.originalname, width))).write_bytes(base64.b64decode(png))
 
 
 def no_overflow(ui):
@@ -121,7 +96,7 @@ def test_reply_bad_cc_shows_under_cc(ui, desk, width, request):
     assert ui.el("#reply-error .problem-field").tag_name == "a"
     assert len(desk.list("/api/outgoing-emails", ticket=tid)["items"]) == before
     no_overflow(ui)
-    shot(ui, request, width)
+    ui.shot()
 
 
 def test_status_change_error_at_the_select(ui, desk, width, request):
@@ -136,7 +111,7 @@ def test_status_change_error_at_the_select(ui, desk, width, request):
     assert active_id(ui) == "tk-set-status"
     assert "Status: Must be new" in ui.el("#tk-status-error").text
     no_overflow(ui)
-    shot(ui, request, width)
+    ui.shot()
 
 
 # ------------------------------------------------------------ rules
@@ -186,7 +161,7 @@ def test_rule_condition_error_at_the_condition(ui, width, request, rules_clean):
     assert card_boxes(ui) == before
     assert ui.el("#form-error").rect["y"] < ui.el("#rule-form section.card").rect["y"]
     no_overflow(ui)
-    shot(ui, request, width)
+    ui.shot()
 
 
 def test_rule_field_and_dry_run_errors(ui, width, request, rules_clean):
@@ -210,7 +185,7 @@ def test_rule_field_and_dry_run_errors(ui, width, request, rules_clean):
     text = ui.visible("#form-error").text
     assert "Condition 1: value — " in text and "rules[" not in text
     no_overflow(ui)
-    shot(ui, request, width)
+    ui.shot()
 
 
 # ------------------------------------------------------- sign-in, mailbox
@@ -218,7 +193,6 @@ def test_rule_field_and_dry_run_errors(ui, width, request, rules_clean):
 
 def test_sign_in_errors_at_the_fields(portal, width, request):
     ui = portal
-    ui.d.set_window_size(width, 900)
     ui.open("/login")
     ui.visible("#login-form")
     ui.click("#login-submit")
@@ -233,7 +207,7 @@ def test_sign_in_errors_at_the_fields(portal, width, request):
     assert active_id(ui) == "login-password"
     assert ui.el("#login-username").get_attribute("aria-invalid") is None
     no_overflow(ui)
-    shot(ui, request, width)
+    ui.shot()
 
 
 def test_mailbox_form_first_bad_field_focused(ui, width, request):
@@ -254,4 +228,4 @@ def test_mailbox_form_first_bad_field_focused(ui, width, request):
     summary = ui.el("#form-error").text
     assert "The mailbox was not saved" in summary and "client_id" not in summary
     no_overflow(ui)
-    shot(ui, request, width)
+    ui.shot()

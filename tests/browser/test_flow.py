@@ -14,51 +14,14 @@ in headless Chromium against the real stack and the fake Microsoft cloud.
 New states are checked at 1400 and 390 px (no sideways scrolling) and
 saved to build/screenshots/<name>-<width>.png.
 """
-import base64
-import pathlib
 import secrets
 import urllib.parse
 
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 
-SCREENSHOTS = pathlib.Path(__file__).resolve().parents[2] / "build" / "screenshots"
-WIDTHS = (1400, 390)
-
 
 # --------------------------------------------------------------- helpers
-
-def resize(ui, width, height=900):
-    """Make the viewport (window.innerWidth) exactly width px."""
-    if hasattr(ui, "resize"):
-        return ui.resize(width, height)
-    ui.d.set_window_size(width, height)
-    inner = ui.d.execute_script("return window.innerWidth")
-    if inner != width:
-        ui.d.set_window_size(2 * width - inner, height)
-    ui.until(lambda: ui.d.execute_script("return window.innerWidth") == width,
-             "the viewport did not become %d px wide" % width)
-
-
-def no_overflow(ui):
-    """Nothing on the page scrolls sideways."""
-    if hasattr(ui, "no_overflow"):
-        return ui.no_overflow()
-    sw, iw = ui.d.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
-    assert sw <= iw, "page is %d px wide in a %d px window" % (sw, iw)
-
-
-def shot(ui, name):
-    """build/screenshots/<name>-<width>.png, the whole page."""
-    if hasattr(ui, "shot"):
-        return ui.shot(name)
-    width = ui.d.execute_script("return window.innerWidth")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    png = ui.d.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
-    path = SCREENSHOTS / ("%s-%d.png" % (name, width))
-    path.write_bytes(base64.b64decode(png["data"]))
-    return path
-
 
 def forget_console(ui, *fragments):
     """Drop console entries about pages outside the portal this test visits
@@ -78,41 +41,9 @@ def fresh(ui, css, fn, what):
     ui.until(check, what)
 
 
-class World:
-    """A tenant in the fake with an app for this stack and a licensed user."""
-
-    def __init__(self, stack, fake, admin_login):
-        self.stack, self.fake = stack, fake
-        dom = "f%s.onmicrosoft.com" % secrets.token_hex(4)
-        self.tenant = fake.ctl("tenants", {"domains": [dom]})["id"]
-        app = fake.ctl("apps", {"tenant": self.tenant, "redirect_uris": [
-            stack.base + "/azure/auth", stack.base + "/auth/account/azureresponse"]})
-        self.client_id = app["client_id"]
-        self.secret = app["secrets"][0]["value"]
-        self.user = "alice@" + dom
-        fake.ctl("users", {"tenant": self.tenant, "address": self.user, "display_name": "Alice"})
-        self.api = stack.session()
-        self.api.login(*admin_login)
-        self.id = None
-
-    def mailbox(self, secret=None, name=None):
-        self.name = name or "Flow " + secrets.token_hex(4)
-        r = self.api.post("/api/mailboxes", json={
-            "name": self.name, "client_id": self.client_id, "tenant_id": self.tenant,
-            "secret": secret or self.secret})
-        assert r.status_code == 201, r.text
-        self.id = r.json()["id"]
-        return self.id
-
-    def get(self):
-        r = self.api.get("/api/mailboxes/%d" % self.id)
-        assert r.status_code == 200, r.text
-        return r.json()
-
-
 @pytest.fixture
-def world(stack, fake, admin_login):
-    return World(stack, fake, admin_login)
+def world(new_world):
+    return new_world("Flow")
 
 
 def at_mailbox(ui, mid):
@@ -130,7 +61,6 @@ def away_to_microsoft(ui, fake):
 # ------------------------------------------------------- Authorize after Back
 
 def test_authorize_after_back(admin_ui, world, fake, stack):
-    resize(admin_ui, 1400)
     mid = world.mailbox()
     # Microsoft stops at its own page (an admin must approve): the user presses Back.
     fake.ctl("signin", {"tenant": world.tenant, "mode": "admin_approval"})
@@ -152,7 +82,7 @@ def test_authorize_after_back(admin_ui, world, fake, stack):
     fresh(admin_ui, "#mb-first-scan", lambda s: s.get_attribute("value") == "all",
           "the mailbox was read again")
     forget_console(admin_ui, fake.url)
-    shot(admin_ui, "flow-after-back")
+    admin_ui.shot("flow-after-back")
 
     # A normal reload after Back works the same.
     away_to_microsoft(admin_ui, fake)
@@ -175,9 +105,7 @@ def test_authorize_after_back(admin_ui, world, fake, stack):
 
 # --------------------------------------------------- after creating a mailbox
 
-@pytest.mark.parametrize("width", WIDTHS)
 def test_new_mailbox_lands_on_next_step(admin_ui, world, fake, width):
-    resize(admin_ui, width)
     admin_ui.go("#/mailboxes/new")
     name = "Flow new " + secrets.token_hex(3)
     admin_ui.fill_mailbox(name, client_id=world.client_id, tenant_id=world.tenant, secret=world.secret)
@@ -195,8 +123,8 @@ def test_new_mailbox_lands_on_next_step(admin_ui, world, fake, width):
         "return arguments[0].compareDocumentPosition(document.getElementById('mailbox-form'))"
         " & Node.DOCUMENT_POSITION_FOLLOWING", step)
     assert admin_ui.el("#mb-status").text == "Not connected"
-    no_overflow(admin_ui)
-    shot(admin_ui, "flow-next-step")
+    admin_ui.no_overflow()
+    admin_ui.shot("flow-next-step")
 
     admin_ui.click("#mb-next-authorize")
     at_mailbox(admin_ui, mid)
@@ -216,9 +144,7 @@ def callback_url(world, mid):
     return at_ms.headers["Location"]
 
 
-@pytest.mark.parametrize("width", WIDTHS)
 def test_callback_error_page(admin_ui, world, fake, stack, width):
-    resize(admin_ui, width)
     mid = world.mailbox(name="Flow <b>page</b> " + secrets.token_hex(3))
     loc = callback_url(world, mid)
     stack.sql("UPDATE oauth_state SET expires_at = UTC_TIMESTAMP() - INTERVAL 1 DAY "
@@ -237,8 +163,8 @@ def test_callback_error_page(admin_ui, world, fake, stack, width):
     assert card.value_of_css_property("border-radius") == "12px"
     assert "btn-primary" in back.get_attribute("class")
     assert back.value_of_css_property("background-color") == "rgba(36, 88, 198, 1)"
-    no_overflow(admin_ui)
-    shot(admin_ui, "flow-callback-error")
+    admin_ui.no_overflow()
+    admin_ui.shot("flow-callback-error")
     forget_console(admin_ui, "/azure/auth")
 
     # Microsoft's error on an unknown sign-in: its words, escaped, and Mailbox Setup.
@@ -251,8 +177,8 @@ def test_callback_error_page(admin_ui, world, fake, stack, width):
     back = admin_ui.el("#callback-back")
     assert back.text == "Back to Mailbox Setup"
     assert back.get_attribute("href") == stack.base + "/#/mailboxes"
-    no_overflow(admin_ui)
-    shot(admin_ui, "flow-callback-unknown")
+    admin_ui.no_overflow()
+    admin_ui.shot("flow-callback-unknown")
     forget_console(admin_ui, "/auth/account/azureresponse")
 
     # The link goes back to the mailbox, where Authorize Application starts again.
@@ -265,9 +191,7 @@ def test_callback_error_page(admin_ui, world, fake, stack, width):
 
 # -------------------------------------------------------- role-aware navigation
 
-@pytest.mark.parametrize("width", WIDTHS)
 def test_agent_lands_on_tickets(portal, agent_login, width):
-    resize(portal, width)
     portal.login(*agent_login)
     portal.until(lambda: portal.d.current_url.endswith("/#/tickets"), "the agent lands on Tickets")
     portal.present("#logout")
@@ -275,8 +199,8 @@ def test_agent_lands_on_tickets(portal, agent_login, width):
     assert portal.els("#nav-mailboxes, #nav-rules, #nav-incoming") == []
     assert portal.el("#nav-outgoing").text == "Outgoing Email"  # agents may read the queue
     assert portal.el(".brand").get_attribute("href").endswith("#/tickets")
-    no_overflow(portal)
-    shot(portal, "flow-agent-home")
+    portal.no_overflow()
+    portal.shot("flow-agent-home")
 
     for route, name in (("#/mailboxes", "Mailbox Setup"), ("#/mailboxes/new", "Mailbox Setup"),
                         ("#/rules", "Email Rules"), ("#/incoming", "Incoming Email Log"),
@@ -285,8 +209,8 @@ def test_agent_lands_on_tickets(portal, agent_login, width):
         portal.text_in("#needs-admin", name + " needs an admin")
         assert portal.el("#page-title").text == name
         assert portal.el("#home-link").text == "Go to Tickets"
-    no_overflow(portal)
-    shot(portal, "flow-agent-needs-admin")
+    portal.no_overflow()
+    portal.shot("flow-agent-needs-admin")
     portal.click("#home-link")
     portal.until(lambda: portal.d.current_url.endswith("/#/tickets"), "back on Tickets")
     # portal's teardown: no console error (no admin route was requested).
@@ -304,9 +228,7 @@ def test_admin_lands_on_mailbox_setup(portal, admin_login):
 
 # ----------------------------------------------------------- refused secret
 
-@pytest.mark.parametrize("width", WIDTHS)
 def test_refused_secret_is_not_green(admin_ui, world, fake, width):
-    resize(admin_ui, width)
     mid = world.mailbox(secret="Wr0ng~" + secrets.token_urlsafe(20))
     admin_ui.go("#/mailboxes/%d" % mid)
     at_mailbox(admin_ui, mid)
@@ -323,8 +245,8 @@ def test_refused_secret_is_not_green(admin_ui, world, fake, width):
     assert "AADSTS7000215" in status.text
     assert status.value_of_css_property("background-color") != green
     assert "secret-expired" in status.get_attribute("class").split()
-    no_overflow(admin_ui)
-    shot(admin_ui, "flow-secret-refused")
+    admin_ui.no_overflow()
+    admin_ui.shot("flow-secret-refused")
 
     # A new secret saved afterwards is not called refused before it is tried.
     admin_ui.type("#mb-secret", world.secret)

@@ -9,17 +9,13 @@ Screenshots go to build/screenshots/look-<page>-<width>.png
 """
 import os
 import re
-from pathlib import Path
 
 import pytest
 
 from pd_helpers import Desk
 
 DESK_TIMEOUT = 30
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "build" / "screenshots"
 PREFIX = os.environ.get("PD_SHOT_PREFIX", "")
-WIDTHS = (1400, 390)
 TZ = "Europe/Berlin"  # local time differs from UTC: +01:00 in January
 LONG_ADDR = ("escalations.department.customer-services-team.%s@"
              "subsidiary-company.regional-headquarters.example.com")
@@ -59,41 +55,20 @@ def desk(stack, fake_server, admin_login):
     return d
 
 
-def set_width(ui, width):
-    ui.d.set_window_size(width, 900)
-    # the viewport, not the window, is what the page gets
-    inner = ui.d.execute_script("return window.innerWidth")
-    if inner != width:
-        ui.d.set_window_size(width + (width - inner), 900)
-
-
-def shot(ui, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    ui.d.save_screenshot(str(SHOTS / ("%s%s.png" % (PREFIX, name))))
-
-
-def no_overflow(ui):
-    sw, iw = ui.d.execute_script(
-        "return [document.documentElement.scrollWidth, window.innerWidth]")
-    assert sw <= iw, "horizontal overflow: scrollWidth %d > innerWidth %d" % (sw, iw)
-
-
 def local_zone(ui):
     ui.d.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": TZ})
 
 
-@pytest.mark.parametrize("width", WIDTHS)
 def test_lists_fit_and_screenshots(admin_ui, desk, width):
     ui = admin_ui
     local_zone(ui)
-    set_width(ui, width)
     for page, (route, table) in PAGES.items():
         ui.go(route + ("?mailbox=%d" % desk.mid if page != "mailboxes" else ""))
         ui.visible(table)
         ui.until(lambda: ui.d.execute_script("return document.readyState") == "complete")
-        shot(ui, "look-%s-%d" % (page, width))
+        ui.shot(PREFIX + "look-" + page)
         if not PREFIX:  # the "before" run only records main's look
-            no_overflow(ui)
+            ui.no_overflow()
     if PREFIX:
         return
     # the navigation too: every entry within the viewport's width
@@ -118,10 +93,8 @@ def cut_to_one_line(ui, el, whole):
     return m
 
 
-@pytest.mark.parametrize("width", WIDTHS)
 def test_long_address_and_error_are_one_line_with_the_whole_value_in_the_title(admin_ui, desk, width):
     ui = admin_ui
-    set_width(ui, width)
     ui.go("#/outgoing?mailbox=%d" % desk.mid)
     row = ui.visible('#outgoing-table .outgoing-row[data-id="%d"]' % desk.failed)
     to = row.find_element("css selector", ".cell-to .trunc")
@@ -136,12 +109,12 @@ def test_long_address_and_error_are_one_line_with_the_whole_value_in_the_title(a
     if width == 1400:  # a table row, not a stacked card: a bounded height
         for r in ui.els("#outgoing-table .outgoing-row"):
             assert r.rect["height"] < 80, (r.get_attribute("data-id"), r.rect)
-    shot(ui, "look-outgoing-long-%d" % width)
+    ui.shot("look-outgoing-long")
     # the incoming log: the long sender
     ui.go("#/incoming?mailbox=%d&q=Printer" % desk.mid)
     cell = ui.visible("#incoming-table .incoming-row .cell-from .trunc")
     cut_to_one_line(ui, cell, desk.cust)
-    no_overflow(ui)
+    ui.no_overflow()
     # Mailbox Setup: a name wraps between words only
     ui.go("#/mailboxes")
     link = ui.visible('#mailbox-table .mailbox-row[data-id="%d"] .mailbox-link' % desk.mid)
@@ -154,7 +127,7 @@ def test_long_address_and_error_are_one_line_with_the_whole_value_in_the_title(a
         "  top = t; }"
         "return out;", link)
     assert words == [], "the mailbox name breaks inside a word at %s" % words
-    no_overflow(ui)
+    ui.no_overflow()
 
 
 def count_text(ui, css):
@@ -208,7 +181,7 @@ def test_empty_states_match_the_filters(admin_ui, desk):
     assert ui.d.current_url.endswith("#/tickets")
     ui.go("#/outgoing?mailbox=%d&status=held" % desk.mid)
     ui.text_in("#outgoing-empty .empty-title", "Nothing matches these filters")
-    shot(ui, "look-outgoing-empty-1400")
+    ui.shot("look-outgoing-empty")
 
 
 def test_dates_are_local_with_utc_in_the_title(admin_ui, desk):
@@ -235,14 +208,12 @@ def test_dates_are_local_with_utc_in_the_title(admin_ui, desk):
                      "1 Feb, 10:05", "24 Dec 2025, 19:00",
                      "1 message", "2 messages", "0 mails",
                      "1–50 of 312 tickets", "51–100 of 312 tickets", "1 ticket"]
-    shot(ui, "look-dates-1400")
+    ui.shot("look-dates")
 
 
-@pytest.mark.parametrize("width", WIDTHS)
 def test_other_pages_fit(admin_ui, desk, width):
     """Every other page at this width: no horizontal overflow either."""
     ui = admin_ui
-    set_width(ui, width)
     inc = desk.admin.get("/api/incoming-emails?mailbox=%d" % desk.mid).json()["items"][0]["id"]
     for name, route, css in (
             ("ticket", "#/tickets/%d" % desk.ticket["id"], "#reply-form"),
@@ -252,5 +223,5 @@ def test_other_pages_fit(admin_ui, desk, width):
             ("rules", "#/rules", "main h1")):
         ui.go(route)
         ui.visible(css)
-        shot(ui, "look-%s-%d" % (name, width))
-        no_overflow(ui)
+        ui.shot("look-" + name)
+        ui.no_overflow()
