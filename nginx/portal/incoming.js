@@ -105,10 +105,20 @@
       : 'The next scan tries this mail again.';
   }
 
-  /* The Outcome cell of a row: badge, failures and error, Retry. */
+  /* The acknowledgement as the outgoing queue has it, under a row's outcome
+   * (the reasons none was sent are on the mail's own page). */
+  function ackLine(e) {
+    const a = e.acknowledgement;
+    const out = window.postdeskOutgoing;
+    if (!a) return null;
+    return h('div', { class: 'small in-ack-line', dataset: { status: a.status } }, 'Acknowledgement ',
+      out ? out.statusBadge(a.status) : h('span', { text: a.status }));
+  }
+
+  /* The Outcome cell of a row: badge, acknowledgement, failures and error, Retry. */
   function fillOutcome(td, e, note) {
     const status = h('div', { class: 'in-retry-status', role: 'status' }, note ? h('span', { text: note }) : null);
-    replace(td, outcomeBadge(e.outcome),
+    replace(td, outcomeBadge(e.outcome), ackLine(e),
       isolated(e) ? h('div', { class: 'small in-isolation', text: isolationText(e) }) : null,
       isolated(e) && e.error ? h('div', { class: 'small muted in-error' }, L.trunc(e.error)) : null,
       canRetry(e) && !note ? retryButton(e, status, (row) => fillOutcome(td, row, retriedText(row))) : null,
@@ -138,7 +148,7 @@
   function row(e) {
     return h('tr', { class: 'incoming-row', dataset: { id: e.id } },
       h('td', { class: 'cell-time', 'data-label': 'Received' }, F.time(e.received_at || e.created_at)),
-      h('td', { class: 'cell-mailbox', 'data-label': 'Mailbox' }, L.trunc(e.mailbox ? (e.mailbox.name || 'Mailbox ' + e.mailbox.id) : '')),
+      h('td', { class: 'cell-mailbox', 'data-label': 'Mailbox' }, L.trunc(L.mailboxName(e.mailbox))),
       h('td', { class: 'cell-from', 'data-label': 'From' }, L.trunc(sender(e.from))),
       h('td', { class: 'cell-subject', 'data-label': 'Subject' },
         h('a', { class: 'incoming-link wrap-2', title: e.subject || '', href: '#/incoming/' + encodeURIComponent(e.id), text: e.subject || '(no subject)' }),
@@ -225,7 +235,7 @@
       h('dt', { text: 'From' }), h('dd', { id: 'in-from', text: sender(e.from) }),
       h('dt', { text: 'To' }), h('dd', { text: e.to || '' }),
       e.cc ? [h('dt', { text: 'Cc' }), h('dd', { text: e.cc })] : null,
-      h('dt', { text: 'Mailbox' }), h('dd', { text: e.mailbox ? (e.mailbox.name || 'Mailbox ' + e.mailbox.id) : '' }),
+      h('dt', { text: 'Mailbox' }), h('dd', { text: L.mailboxName(e.mailbox) }),
       h('dt', { text: 'Received' }), h('dd', null, F.time(e.received_at)),
       h('dt', { text: 'Logged' }), h('dd', null, F.time(e.created_at)),
       h('dt', { text: 'Outcome' }), h('dd', { id: 'in-outcome-value' }, outcomeBadge(e.outcome)),

@@ -7,17 +7,13 @@ overflow there) and saves a screenshot of each state it checks to
 build/screenshots/.  Mail is made the real way: a mailbox connected to the
 fake Microsoft cloud, postdesk-scan.
 """
-import base64
 import secrets
-from pathlib import Path
 
 import pytest
 
 from pd_helpers import Desk
 
 DESK_TIMEOUT = 30  # s a request: the browser tests' sanitizer stack is slow
-ROOT = Path(__file__).resolve().parents[2]
-WIDTHS = [1400, 390]
 
 
 @pytest.fixture(scope="module")
@@ -45,36 +41,16 @@ def desk(stack, fake_server, admin_login):
     return d
 
 
-@pytest.fixture(params=WIDTHS, ids=lambda w: "%dpx" % w)
-def ui(request, admin_ui):
-    width = request.param
-    if hasattr(admin_ui, "resize"):
-        admin_ui.resize(width, 900)
-    else:
-        admin_ui.d.set_window_size(width, 900)
-        if admin_ui.d.execute_script("return innerWidth") != width:
-            admin_ui.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-                "width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+@pytest.fixture
+def ui(admin_ui, width):
     admin_ui.width = width
     return admin_ui
 
 
-def shot(ui, name):
-    """Portal.shot when the helper has it; else the PNG written here."""
-    if hasattr(ui, "shot"):
-        ui.shot(name)
-        return
-    out = ROOT / "build" / "screenshots"
-    out.mkdir(parents=True, exist_ok=True)
-    png = ui.d.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
-    (out / ("%s-%d.png" % (name, ui.width))).write_bytes(base64.b64decode(png["data"]))
-
-
 def check_layout(ui, name):
     """The screenshot; no sideways scrolling at any width."""
-    shot(ui, name)
-    wide = ui.d.execute_script("return [document.documentElement.scrollWidth, innerWidth]")
-    assert wide[0] <= wide[1], "horizontal overflow at %d px: %r" % (ui.width, wide)
+    ui.shot(name)
+    ui.no_overflow()
 
 
 def sent_log(desk):
@@ -252,3 +228,99 @@ def test_refused_change_shows_at_its_field(ui, desk):
     assert ui.visible("#tk-work-error").text
     check_layout(ui, "ticket_work-refused-category")
     assert desk.admin.get("/api/tickets/%d" % t["id"]).json()["category"] is None
+
+
+def incoming_row(ui, e):
+    return ui.visible('#incoming-table .incoming-row[data-id="%d"]' % e["id"])
+
+
+def ack_status(ui, e):
+    """The acknowledgement's status under the outcome of e's row (None: no line)."""
+    lines = incoming_row(ui, e).find_elements("css selector", ".cell-outcome .in-ack-line")
+    if not lines:
+        return None
+    badge = lines[0].find_element("css selector", ".badge")
+    assert lines[0].get_attribute("data-status") == badge.get_attribute("data-status")
+    return badge.get_attribute("data-status")
+
+
+def test_incoming_list_shows_the_acknowledgement(ui, desk, stack):
+    """The log's rows carry the acknowledgement's state from the outgoing
+    queue: queued while Microsoft throttles, sent once it went out, failed
+    when refused; none for automatic mail (its page says why)."""
+    subject = "Queued %s %d" % (desk.tag, ui.width)
+    desk.ctl("faults", {"path": r"/sendMail$", "status": 429, "retry_after": 3600, "count": 1})
+    desk.send(subject, {"name": "Wait", "address": "wait-%s@example.com" % desk.tag}, body="Hi.")
+    desk.scan()
+    (queued,) = desk.list("/api/incoming-emails", q=subject)["items"]
+    assert queued["acknowledgement"]["status"] == "queued", queued
+
+    ui.go("#/incoming?mailbox=%d&q=%s" % (desk.mid, desk.tag))
+    ui.visible("#incoming-table")
+    assert ack_status(ui, queued) == "queued"
+    line = incoming_row(ui, queued).find_element("css selector", ".in-ack-line")
+    assert line.text == "Acknowledgement Queued"
+    assert ack_status(ui, desk.incoming["Printer jams " + desk.tag]) == "sent"
+    assert ack_status(ui, desk.incoming["VPN down " + desk.tag]) == "failed"
+    assert ack_status(ui, desk.incoming["Automatic reply: Out of office " + desk.tag]) is None
+    check_layout(ui, "ticket_work-incoming-list-ack-queued")
+
+    # the queue sends it: the list follows
+    stack.sql("UPDATE outgoing_email SET next_attempt_at = UTC_TIMESTAMP() WHERE id = %d"
+              % queued["acknowledgement"]["outgoing_id"])
+    desk.scan()
+    ui.go("#/tickets")
+    ui.visible("#ticket-table")
+    ui.go("#/incoming?mailbox=%d&q=%s" % (desk.mid, desk.tag))
+    ui.until(lambda: ack_status(ui, queued) == "sent", "the row shows the acknowledgement sent")
+    check_layout(ui, "ticket_work-incoming-list-ack-sent")
+
+
+def test_agent_works_a_ticket(portal, agent_login, desk, width):
+    """A plain agent (not an admin): lands on Tickets with no admin page in
+    the navigation, changes priority and category, adds an internal note,
+    assigns the ticket to itself and finds it under "Assigned to: me"."""
+    ui = portal
+    ui.width = width
+    subject = "Agent work %s %d" % (desk.tag, width)
+    desk.send(subject, {"name": "Cara", "address": "cara-%s@example.com" % desk.tag}, body="Help.")
+    desk.scan()
+    (t,) = desk.tickets(q=subject)["items"]
+
+    ui.login(*agent_login)
+    ui.until(lambda: ui.d.current_url.endswith("/#/tickets"), "the agent lands on Tickets")
+    ui.visible("#ticket-table")
+    assert ui.el("#nav-tickets").get_attribute("aria-current") == "page"
+    assert ui.els("#nav-mailboxes, #nav-rules, #nav-incoming") == []
+    check_layout(ui, "ticket_work-agent-home")
+
+    open_ticket(ui, t)
+    assert ui.el("#ticket-assignee").text == "Unassigned"
+    ui.select("#tk-priority", "high")
+    ui.type("#tk-category", "Agent category %d" % width)
+    ui.click("#tk-save-work")
+    ui.text_in("#flash", "Saved")
+    ui.until(lambda: ui.el("#ticket-priority .badge").get_attribute("data-priority") == "high")
+    assert ui.el("#ticket-category").text == "Agent category %d" % width
+
+    note = "Agent note %s at %d px." % (desk.tag, width)
+    ui.click("#mode-note")
+    ui.type("#note-body", note)
+    ui.click("#note-add")
+    ui.text_in("#flash", "not mailed")
+    ui.until(lambda: any(note in e.text for e in ui.els("#conversation .conv-note")))
+
+    ui.click("#tk-assign-me")
+    ui.text_in("#flash", "assigned to")
+    ui.until(lambda: ui.el("#tk-assignee option:checked").text.endswith("(me)"))
+    assert ui.els("#tk-assign-me") == []
+    check_layout(ui, "ticket_work-agent-ticket")
+
+    after = desk.admin.get("/api/tickets/%d" % t["id"]).json()
+    assert after["priority"] == "high" and after["category"] == "Agent category %d" % width
+    assert after["assignee"]["username"] == agent_login[0]
+    assert ui.el("#ticket-assignee").text == (after["assignee"]["name"] or agent_login[0])
+    mine = list_tickets(ui, desk, assigned="me")
+    assert subject in mine and "Printer jams " + desk.tag not in mine
+    assert "assigned=me" in ui.d.current_url
+    check_layout(ui, "ticket_work-agent-mine")
