@@ -106,7 +106,7 @@
 
   function ticketRow(t) {
     return h('tr', { class: 'ticket-row', dataset: { id: t.id, automatic: t.automatic ? 'true' : 'false' } },
-      h('td', { class: 'cell-id', 'data-label': '#', text: '#' + t.id }),
+      h('td', { class: 'cell-id', 'data-label': 'Ticket', text: '#' + t.id }),
       h('td', { class: 'cell-subject', 'data-label': 'Subject' },
         h('a', { class: 'ticket-link wrap-2', title: t.subject, href: '#/tickets/' + encodeURIComponent(t.id), text: t.subject }),
         t.automatic ? [' ', automaticBadge()] : null,

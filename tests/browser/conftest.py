@@ -13,8 +13,8 @@ distinct state is audited once a session (_STATE_JS says what makes a
 state), axe is injected once a page load and reports violations only. Any
 violation fails the test with the rule, impact, target selector and axe's
 summary; no rule is turned off. p.axe() audits the page now, for a state no
-later action would see. Pages that are not
-postdesk's (the fake Microsoft sign-in) are not audited.
+later action would see. Pages that are not postdesk's (the fake Microsoft
+sign-in) are not audited.
 
 Screenshots: p.shot(name=None) saves the whole page to
 build/screenshots/<name or the test's name>-<window width>.png.

@@ -259,7 +259,7 @@ def test_incoming_list_shows_the_acknowledgement(ui, desk, stack):
     ui.visible("#incoming-table")
     assert ack_status(ui, queued) == "queued"
     line = incoming_row(ui, queued).find_element("css selector", ".in-ack-line")
-    assert line.text == "Acknowledgement Queued"
+    assert line.text.split() == ["Acknowledgement", "Queued"]
     assert ack_status(ui, desk.incoming["Printer jams " + desk.tag]) == "sent"
     assert ack_status(ui, desk.incoming["VPN down " + desk.tag]) == "failed"
     assert ack_status(ui, desk.incoming["Automatic reply: Out of office " + desk.tag]) is None
