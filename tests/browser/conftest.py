@@ -1,7 +1,8 @@
 """Browser tests: selenium + headless Chromium against the running stack.
 
 The `stack` fixture (tests/conftest.py) starts MariaDB, nginx and the FastCGI
-programs; here we add a fresh Chromium per test (1400 px wide) and a small
+programs; here we add a browser per test (1400 px wide: a fresh tab of the
+session's headless Chromium, a new Chromium after a failed test) and a small
 page helper, Portal.
 
 Accessibility: Portal runs axe-core (pinned in scripts/deps.sh, installed
@@ -88,8 +89,8 @@ class Console:
         return bad
 
 
-@pytest.fixture
-def chromium():
+def launch_chromium():
+    """(driver, profile directory) of a new headless Chromium."""
     profile = tempfile.mkdtemp(prefix="pd-chromium-")
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
@@ -105,11 +106,63 @@ def chromium():
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     drv.set_page_load_timeout(30)
-    try:
-        yield drv
-    finally:
-        drv.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    return drv, profile
+
+
+def fresh_tab(drv):
+    """A new tab in place of the old one, as a new browser would give: no
+    cookies, history (back-forward cache), session storage or emulation
+    left from the test before; the window WIDTH px wide; the console read."""
+    old = drv.current_window_handle
+    drv.switch_to.new_window("tab")
+    fresh = drv.current_window_handle
+    drv.switch_to.window(old)
+    drv.close()
+    drv.switch_to.window(fresh)
+    drv.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    drv.set_window_size(WIDTH, HEIGHT)
+    drv.get_log("browser")
+
+
+class _Chromium:
+    """One Chromium for the session (starting one is a second or more):
+    each test gets a fresh tab of it; after a failed test a new Chromium."""
+    drv = profile = None
+
+    def get(self):
+        if self.drv is not None:
+            try:
+                fresh_tab(self.drv)
+                return self.drv
+            except WebDriverException:
+                self.stop()
+        self.drv, self.profile = launch_chromium()
+        return self.drv
+
+    def stop(self):
+        if self.drv is not None:
+            try:
+                self.drv.quit()
+            except WebDriverException:
+                pass
+            shutil.rmtree(self.profile, ignore_errors=True)
+        self.drv = self.profile = None
+
+
+@pytest.fixture(scope="session")
+def _chromium_pool():
+    pool = _Chromium()
+    yield pool
+    pool.stop()
+
+
+@pytest.fixture
+def chromium(request, _chromium_pool):
+    drv = _chromium_pool.get()
+    yield drv
+    rep = getattr(request.node, "rep_call", None)
+    if rep is None or not rep.passed:  # a failed test may leave anything behind
+        _chromium_pool.stop()
 
 
 _axe_source = None
