@@ -644,7 +644,9 @@ drain_inbox(struct pass *p, struct err *err)
 			rc = -1;
 	}
 	if (rc == 0 && !p->partial) {
-		ingest_finish_unlisted(p);
+		/* rows made by this pass were listed: only older ones count */
+		if (p->t->has_unfinished)
+			ingest_finish_unlisted(p);
 		if (p->dest == NULL && p->newest[0] &&
 		    store_mailbox_scan_read_floor(p->env->app->db, p->t->id,
 		        p->newest, err) == -1)
@@ -679,7 +681,8 @@ ingest_mailbox(const struct ingest_env *env, const struct scan_target *t,
 	snprintf(p.floor, sizeof p.floor, "%s",
 	    strcmp(t->read_floor, t->floor) > 0 ? t->read_floor : t->floor);
 	if (ingest_destination(&p, err) == 0) {
-		ingest_bring_back(&p);
+		if (t->has_retries)
+			ingest_bring_back(&p);
 		rc = drain_inbox(&p, err);
 	}
 	for (size_t i = 0; i < p.npend; i++)

@@ -115,8 +115,11 @@ visit_open(struct ingest_env *env, const struct scan_target *t, struct mbx *m,
 	if (rc == 1 && !env->send_only && !http_aborted())
 		push_visit(m, t);
 	/* sending never waits on reading: only a refused token (the queue is
-	 * held then) keeps the queued mail in */
+	 * held then) keeps the queued mail in; with nothing queued when the
+	 * target was read and no mail taken in (an acknowledgement), there is
+	 * nothing to send */
 	if ((rc == 1 || err.code != E_AUTH) && !http_aborted() &&
+	    (t->has_outgoing || s->found > 0) &&
 	    sending_run(m, t->address, t->name, o, &e2) == -1)
 		rc = failed(env->app, t->id, m, &e2, s);
 	return rc;

@@ -188,8 +188,7 @@ scanner_finish(struct db *db, uint64_t id, const char *owner,
 {
 	struct err err;
 
-	if ((f != NULL && store_mailbox_scan_done(db, id, f, &err) == -1) ||
-	    store_mailbox_scan_drop(db, id, owner, due_in, &err) == -1)
+	if (store_mailbox_scan_finish(db, id, owner, f, due_in, &err) == -1)
 		log_err("mailbox %llu: scan state not saved: %s",
 		    (unsigned long long)id, err.detail);
 }

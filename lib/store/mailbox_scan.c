@@ -16,6 +16,20 @@
  * store_mailbox_token_connect(), so reconnecting never skips mail that arrived
  * while disconnected), none under "all".
  */
+/*
+ * Whether the mailbox has work beyond its listing, read with the target
+ * so that an idle visit skips three queries and an UPDATE: outgoing mail
+ * to send (lib/store/outgoing.c, SQL_DUE and SQL_RELEASE), quarantined
+ * mail to bring back (SQL_RETRIES of lib/store/incoming.c) and ledger rows
+ * not done (sql/0019_idle_visit.sql indexes them).
+ */
+#define SQL_PENDING                                                            \
+	"EXISTS(SELECT 1 FROM outgoing_email o WHERE o.mailbox_id = "          \
+	"mailbox.id AND o.status IN ('held', 'queued', 'sending')), "          \
+	"EXISTS(SELECT 1 FROM incoming_email r WHERE r.mailbox_id = "          \
+	"mailbox.id AND r.retry_requested = 1 AND r.outcome = 'quarantined' "  \
+	"AND r.state = 'done'), EXISTS(SELECT 1 FROM incoming_email u WHERE "  \
+	"u.mailbox_id = mailbox.id AND u.state <> 'done')"
 static const char SQL_TARGETS[] =
     "SELECT id, COALESCE(NULLIF(shared_address, ''), account, ''), "
     "COALESCE(shared_address, ''), cloud, processed_action, "
@@ -24,7 +38,7 @@ static const char SQL_TARGETS[] =
     "'%Y-%m-%dT%H:%i:%sZ'), ''), ack_enabled, ack_per_hour, ack_subject, "
     "ack_body, name, quarantine_folder, IF(processed_action = 'mark_read', "
     "DATE_FORMAT(read_floor, '%Y-%m-%dT%H:%i:%sZ'), NULL), "
-    "automatic_mail = 'log_only' FROM mailbox "
+    "automatic_mail = 'log_only', " SQL_PENDING " FROM mailbox "
     "WHERE status = 'connected' "
     "AND (? = 0 OR id = ?) ORDER BY id";
 static const char SQL_OWN[] =
@@ -91,10 +105,6 @@ static const char SQL_HEALTH[] =
 	"scan_ms_total = scan_ms_total + ?, graph_requests = graph_requests "  \
 	"+ ?, graph_throttled = graph_throttled + ?, graph_retries = "         \
 	"graph_retries + ? "
-static const char SQL_SCAN_OK[] =
-    "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP(), "
-    "last_success_at = UTC_TIMESTAMP(), messages_waiting = ?, "
-    "scans_ok = scans_ok + 1, " SCAN_FIGURES "WHERE id = ?";
 /*
  * Under "mark as read" processed mail stays in the Inbox: the next
  * listings start ten minutes before the oldest message not yet done, or
@@ -110,9 +120,22 @@ static const char SQL_READ_FLOOR[] =
 static const char SQL_READ_FLOOR_LOWER[] =
     "UPDATE mailbox SET read_floor = LEAST(read_floor, STR_TO_DATE(?, "
     "'%Y-%m-%dT%H:%i:%sZ')) WHERE id = ?";
-static const char SQL_SCAN_FAILED[] =
+/*
+ * A visit's end in one statement: the scan recorded and, if owner still
+ * holds the lease, the lease dropped with the next visit due in ? seconds
+ * (as SQL_LEASE_DROP).
+ */
+#define SCAN_DROP                                                              \
+	", scan_due = IF(lease_owner = ?, UTC_TIMESTAMP(3) + INTERVAL ? "      \
+	"SECOND, scan_due), lease_until = IF(lease_owner = ?, NULL, "          \
+	"lease_until) WHERE id = ?"
+static const char SQL_FINISH_OK[] =
     "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP(), "
-    "scans_failed = scans_failed + 1, " SCAN_FIGURES "WHERE id = ?";
+    "last_success_at = UTC_TIMESTAMP(), messages_waiting = ?, "
+    "scans_ok = scans_ok + 1, " SCAN_FIGURES SCAN_DROP;
+static const char                            SQL_FINISH_FAILED[] =
+    "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP(), "
+    "scans_failed = scans_failed + 1, " SCAN_FIGURES SCAN_DROP;
 
 /* Connected mailboxes (only one when only != 0) in *t (caller frees). */
 int
@@ -163,6 +186,9 @@ store_mailbox_scan_targets(struct db *db, uint64_t only, struct scan_target **t,
 		            i, 13, err) == -1))
 			rc = -1;
 		s->automatic_log_only = db_res_int(&r, i, 14) != 0;
+		s->has_outgoing = db_res_int(&r, i, 15) != 0;
+		s->has_retries = db_res_int(&r, i, 16) != 0;
+		s->has_unfinished = db_res_int(&r, i, 17) != 0;
 		*n = i + 1;
 	}
 	db_res_free(&r);
@@ -406,23 +432,31 @@ store_mailbox_scan_totals(struct db *db, struct scan_totals **t, size_t *n,
 }
 
 /*
- * Record a scan and add its figures to the mailbox's totals, in one
- * statement: ok also sets last_success_at and the messages waiting.
+ * Record a scan and add its figures to the mailbox's totals (ok also sets
+ * last_success_at and the messages waiting), and drop owner's lease with
+ * the next visit due in due_in seconds, in one statement; f NULL: only
+ * the drop.
  */
 int
-store_mailbox_scan_done(struct db *db, uint64_t id,
-    const struct scan_figures *f, struct err *err)
+store_mailbox_scan_finish(struct db *db, uint64_t id, const char *owner,
+    const struct scan_figures *f, long due_in, struct err *err)
 {
-	struct db_param p[] = { f->waiting >= 0 ? db_int(f->waiting)
-		                                : db_null(),
-		db_int(f->ms), db_int(f->graph_requests),
-		db_int(f->graph_throttled), db_int(f->graph_retries),
-		db_int((long long)id) };
+	struct db_param p[10];
 
+	if (f == NULL)
+		return store_mailbox_scan_drop(db, id, owner, due_in, err);
+	p[0] = f->waiting >= 0 ? db_int(f->waiting) : db_null();
+	p[1] = db_int(f->ms);
+	p[2] = db_int(f->graph_requests);
+	p[3] = db_int(f->graph_throttled);
+	p[4] = db_int(f->graph_retries);
+	p[5] = db_str(owner);
+	p[6] = db_int(due_in);
+	p[7] = db_str(owner);
+	p[8] = db_int((long long)id);
 	if (f->ok)
-		return db_exec(db, SQL_SCAN_OK, p, DB_NPARAMS(p), NULL, err);
-	return db_exec(db, SQL_SCAN_FAILED, p + 1, DB_NPARAMS(p) - 1, NULL,
-	    err);
+		return db_exec(db, SQL_FINISH_OK, p, 9, NULL, err);
+	return db_exec(db, SQL_FINISH_FAILED, p + 1, 8, NULL, err);
 }
 
 /* Move a mark-as-read mailbox's listing floor up to newest (see SQL). */

@@ -28,11 +28,16 @@ struct scan_target {
 	char  quarantine_folder[1021];
 	char  read_floor[21];     /* mark as read: listed from here on */
 	int   automatic_log_only; /* automatic mail: only its log row */
+	/* work beyond the listing when the target was read: a visit skips
+	 * the queries of what is 0 (docs/scaling.md, "An idle visit") */
+	int has_outgoing;   /* outgoing mail held, queued or sending */
+	int has_retries;    /* quarantined mail an admin asked to retry */
+	int has_unfinished; /* incoming_email rows not yet done */
 };
 
 /*
  * What one scan of a mailbox did, recorded when it ends
- * (store_mailbox_scan_done()): the counters are added to the mailbox's
+ * (store_mailbox_scan_finish()): the counters are added to the mailbox's
  * totals (sql/0012_metrics.sql).
  */
 struct scan_figures {
@@ -83,6 +88,8 @@ int store_mailbox_scan_steal(struct db *, uint64_t id, const char *dead,
     const char *owner, int seconds, int *won, struct err *);
 int store_mailbox_scan_drop(struct db *, uint64_t id, const char *owner,
     long due_in, struct err *);
+int store_mailbox_scan_finish(struct db *, uint64_t id, const char *owner,
+    const struct scan_figures *, long due_in, struct err *);
 int store_mailbox_scan_claim(struct db *, const char *owner, int seconds,
     uint64_t only, uint64_t *id, struct err *);
 int store_mailbox_scan_leases(struct db *, uint64_t **ids, char ***owners,
@@ -97,7 +104,5 @@ int store_mailbox_scan_read_floor_lower(struct db *, uint64_t id,
     const char *floor, struct err *);
 int store_mailbox_scan_totals(struct db *, struct scan_totals **, size_t *n,
     struct err *);
-int store_mailbox_scan_done(struct db *, uint64_t id,
-    const struct scan_figures *, struct err *);
 
 #endif
