@@ -15,7 +15,7 @@ import subprocess
 import time
 
 from pd_helpers import keep_stderr, scan_env
-from test_scan import LIST_PATH, World, closing_factory, scan, summary  # noqa: F401
+from test_scan import LIST_PATH, World, closing_factory, ok_scan, scan, summary  # noqa: F401
 
 import pytest
 
@@ -337,3 +337,55 @@ def test_sighup_to_the_run_reopens_its_workers_logs(world, stack, fake):
             with open(log, "a") as f:
                 f.write(open(str(log) + ".old").read())
     assert "Sanitizer" not in err, err
+
+
+GENERAL_LOG_LINE = re.compile(r"^(?:\S+ +\S+)?\t+ *(\d+) (\w+)\t(.*)$")
+
+
+def executed(path):
+    """(connection id, statement) of every prepared statement the MariaDB
+    general log at path holds, in order."""
+    out = []
+    with open(path, errors="replace") as fh:
+        for line in fh:
+            m = GENERAL_LOG_LINE.match(line.rstrip("\n"))
+            if m and m.group(2) == "Execute":
+                out.append((m.group(1), m.group(3)))
+    return out
+
+
+def test_an_idle_visit_costs_four_statements(world, stack):
+    """docs/scaling.md "An idle visit": with nothing in the Inbox, nothing
+    queued and no ledger row pending, a visit is the claim, the target row
+    (which says whether there is more to do), the mailbox's credentials and
+    one UPDATE that records the scan and drops the lease — no outgoing or
+    ledger query, no separate lease drop."""
+    w = world()
+    ok_scan(w)
+    stack.sql("UPDATE mailbox SET scan_due = NULL")
+    log = stack.run / "general.log"
+    stack.sql("SET GLOBAL general_log_file = '%s'; SET GLOBAL log_output = 'FILE'; "
+              "SET GLOBAL general_log = 1" % log)
+    try:
+        out, _ = finish(stack, start_run(stack, seconds=3, workers=1))
+    finally:
+        stack.sql("SET GLOBAL general_log = 0")
+    stmts = executed(log)
+    finishes = [c for c, s in stmts if s.startswith("UPDATE mailbox SET last_scan_at")]
+    assert finishes, stmts
+    worker = finishes[0]
+    mine = [s for c, s in stmts if c == worker]
+    visits = 0
+    for i, s in enumerate(mine):
+        if not s.startswith("UPDATE mailbox SET last_scan_at"):
+            continue
+        claim = max(j for j in range(i) if "LAST_INSERT_ID(id)" in mine[j])
+        window = mine[claim:i + 1]
+        assert len(window) <= 4, window
+        visits += 1
+    assert visits == len(finishes)
+    for c, s in stmts:
+        assert not s.startswith("UPDATE mailbox SET lease_until = NULL"), s
+        if not s.startswith("SELECT id, COALESCE(NULLIF(shared_address"):
+            assert "outgoing_email" not in s and "incoming_email" not in s, s
+    assert "mailbox %d: found 0" % w.mid in out
