@@ -122,12 +122,13 @@ static const char SQL_READ_FLOOR_LOWER[] =
     "'%Y-%m-%dT%H:%i:%sZ')) WHERE id = ?";
 /*
  * A visit's end in one statement: the scan recorded and, if owner still
- * holds the lease, the lease dropped with the next visit due in ? seconds
- * (as SQL_LEASE_DROP).
+ * holds the lease, the lease dropped as SQL_LEASE_DROP does (scan_due is
+ * assigned before push_kick is cleared: MariaDB assigns left to right).
  */
 #define SCAN_DROP                                                              \
-	", scan_due = IF(lease_owner = ?, UTC_TIMESTAMP(3) + INTERVAL ? "      \
-	"SECOND, scan_due), lease_until = IF(lease_owner = ?, NULL, "          \
+	", scan_due = IF(lease_owner = ?, UTC_TIMESTAMP(3) + INTERVAL "        \
+	"IF(push_kick, 0, ?) SECOND, scan_due), push_kick = IF(lease_owner = " \
+	"?, 0, push_kick), lease_until = IF(lease_owner = ?, NULL, "           \
 	"lease_until) WHERE id = ?"
 static const char SQL_FINISH_OK[] =
     "UPDATE mailbox SET last_scan_at = UTC_TIMESTAMP(), "
@@ -453,10 +454,11 @@ store_mailbox_scan_finish(struct db *db, uint64_t id, const char *owner,
 	p[5] = db_str(owner);
 	p[6] = db_int(due_in);
 	p[7] = db_str(owner);
-	p[8] = db_int((long long)id);
+	p[8] = db_str(owner);
+	p[9] = db_int((long long)id);
 	if (f->ok)
-		return db_exec(db, SQL_FINISH_OK, p, 9, NULL, err);
-	return db_exec(db, SQL_FINISH_FAILED, p + 1, 8, NULL, err);
+		return db_exec(db, SQL_FINISH_OK, p, 10, NULL, err);
+	return db_exec(db, SQL_FINISH_FAILED, p + 1, 9, NULL, err);
 }
 
 /* Move a mark-as-read mailbox's listing floor up to newest (see SQL). */

@@ -359,7 +359,8 @@ def test_an_idle_visit_costs_four_statements(world, stack):
     queued and no ledger row pending, a visit is the claim, the target row
     (which says whether there is more to do), the mailbox's credentials and
     one UPDATE that records the scan and drops the lease — no outgoing or
-    ledger query, no separate lease drop."""
+    ledger query, no separate lease drop.  (Push's subscription queries come
+    on top; docs/scaling.md says how many.)"""
     w = world()
     ok_scan(w)
     stack.sql("UPDATE mailbox SET scan_due = NULL")
@@ -380,7 +381,9 @@ def test_an_idle_visit_costs_four_statements(world, stack):
         if not s.startswith("UPDATE mailbox SET last_scan_at"):
             continue
         claim = max(j for j in range(i) if "LAST_INSERT_ID(id)" in mine[j])
-        window = mine[claim:i + 1]
+        # push keeps its subscription in step on every visit
+        # (lib/domain/push.c): its own statements, not counted here
+        window = [w for w in mine[claim:i + 1] if "graph_subscription" not in w]
         assert len(window) <= 4, window
         visits += 1
     assert visits == len(finishes)
