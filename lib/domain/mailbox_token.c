@@ -65,7 +65,7 @@ give_up(struct app *app, const struct mailbox_creds *c,
 	const struct guidance *g = guidance_oauth(oe->error, oe->code);
 	char                   msg[700];
 	struct err             e2;
-	int                    won;
+	int                    won = 0;
 
 	snprintf(msg, sizeof msg,
 	    "Connection failed refreshing the access token for mailbox "
